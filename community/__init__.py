@@ -1,0 +1,1 @@
+"""People and places: organisations as a tree, members, roles, audit trail."""

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from piccolo.columns import (
+    OnDelete,
+    JSON,
+    Boolean,
+    ForeignKey,
+    Serial,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Organisation(Table, tablename="community_organisation"):
+    """A node of the tree city → district → street → community → grid → building."""
+
+    id = Serial(primary_key=True)
+    parent = ForeignKey("self", null=True, default=None, index=True, on_delete=OnDelete.restrict)
+    level = Varchar(length=20)
+    name_zh = Varchar(length=200)
+    name_en = Varchar(length=200, default="")
+    # Organisations that issue points own an `org:<id>:issuance` account.
+    issues_points = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Member(Table, tablename="community_member"):
+    id = Serial(primary_key=True)
+    name = Varchar(length=100)
+    phone = Varchar(length=20, unique=True, index=True)
+    password_hash = Varchar(length=200)
+    home_organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    preferred_language = Varchar(length=8, default="zh")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class RoleGrant(Table, tablename="community_role_grant"):
+    """A member holds a role over an organisation node (and its subtree)."""
+
+    id = Serial(primary_key=True)
+    member = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    role = Varchar(length=20)
+    granted_at = Timestamptz(default=TimestamptzNow())
+
+    # (member, organisation, role) is unique: a UNIQUE INDEX from a raw
+    # migration, because SQLite cannot add a table constraint after creation.
+
+
+class AuditEvent(Table, tablename="community_audit_event"):
+    """Who did what, for actions by organisers and admins. Append-only."""
+
+    id = Serial(primary_key=True)
+    actor_ref = Varchar(length=80)
+    action = Varchar(length=80, index=True)
+    target_ref = Varchar(length=120, default="")
+    detail = JSON(default="{}")
+    at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -1,0 +1,100 @@
+"""Process-wide settings, read once from the environment.
+
+Every knob the service has is an environment variable named ``FENGLING_*``
+and documented in the README. Tests set the environment *before* importing
+anything that builds an engine (``piccolo_conf``), then call
+``get_settings.cache_clear()`` if they change it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+EMBEDDED_REDIS_URL = "memory://"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    """Folder for the SQLite file, uploads, logs and the generated secret key."""
+
+    database_url: str
+    """``sqlite:///path`` (embedded default) or ``postgres://user@host:port/db``."""
+
+    redis_url: str
+    """``redis://host:port/db``, or ``memory://`` for the in-process stand-in."""
+
+    secret_key: str
+    """Signs login tokens. Generated once and kept in the data dir when unset."""
+
+    token_ttl_minutes: int
+    """How long a login token stays valid."""
+
+    login_max_failures: int
+    """Wrong passwords for one phone number before that login is locked."""
+
+    login_lock_minutes: int
+    """How long a login stays locked after too many wrong passwords."""
+
+    hold_ttl_minutes: int
+    """Default lifetime of a ledger hold when the caller gives no deadline."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url == EMBEDDED_REDIS_URL
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from error
+
+
+def _secret_key(data_dir: Path) -> str:
+    from_env = os.environ.get("FENGLING_SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    # Write-then-rename so two workers starting together agree on one key.
+    tmp = key_file.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(key)
+    tmp.chmod(0o600)
+    if not key_file.exists():
+        tmp.replace(key_file)
+    else:
+        tmp.unlink()
+    return key_file.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    data_dir = Path(os.environ.get("FENGLING_DATA_DIR") or "var").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("FENGLING_DATABASE_URL") or (
+        f"sqlite:///{data_dir / 'fengling.sqlite3'}"
+    )
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=os.environ.get("FENGLING_REDIS_URL") or EMBEDDED_REDIS_URL,
+        secret_key=_secret_key(data_dir),
+        token_ttl_minutes=_int_env("FENGLING_TOKEN_TTL_MINUTES", 12 * 60),
+        login_max_failures=_int_env("FENGLING_LOGIN_MAX_FAILURES", 5),
+        login_lock_minutes=_int_env("FENGLING_LOGIN_LOCK_MINUTES", 15),
+        hold_ttl_minutes=_int_env("FENGLING_HOLD_TTL_MINUTES", 7 * 24 * 60),
+    )

@@ -1,0 +1,40 @@
+"""Piccolo's entry point: the engine comes from ``FENGLING_DATABASE_URL``.
+
+SQLite (the embedded default) gets a generous busy timeout because every
+writing transaction in Fengling is ``BEGIN IMMEDIATE`` and waits its turn.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from fengling_settings import get_settings
+
+
+def build_engine(database_url: str) -> Engine:  # type: ignore[type-arg]
+    parsed = urlparse(database_url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/or/absolute/path
+        path = database_url.removeprefix("sqlite:///")
+        return SQLiteEngine(path=path, timeout=30)
+    if parsed.scheme in {"postgres", "postgresql"}:
+        return PostgresEngine(config={"dsn": database_url})
+    raise SystemExit(
+        f"FENGLING_DATABASE_URL: unsupported scheme {parsed.scheme!r} "
+        "(use sqlite:///path or postgres://...)"
+    )
+
+
+DB = build_engine(get_settings().database_url)
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "ledger.piccolo_app",
+        "community.piccolo_app",
+    ]
+)
