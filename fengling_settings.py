@@ -43,6 +43,9 @@ class Settings:
     hold_ttl_minutes: int
     """Default lifetime of a ledger hold when the caller gives no deadline."""
 
+    background_jobs: bool
+    """Run the chain sealer and hold expiry inside each API process."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -97,4 +100,5 @@ def get_settings() -> Settings:
         login_max_failures=_int_env("FENGLING_LOGIN_MAX_FAILURES", 5),
         login_lock_minutes=_int_env("FENGLING_LOGIN_LOCK_MINUTES", 15),
         hold_ttl_minutes=_int_env("FENGLING_HOLD_TTL_MINUTES", 7 * 24 * 60),
+        background_jobs=os.environ.get("FENGLING_BACKGROUND_JOBS", "1") not in {"0", "false", "no"},
     )

@@ -1,0 +1,1 @@
+"""The HTTP face of Fengling: Litestar app, auth, guards, errors, routes."""

@@ -1,0 +1,184 @@
+"""The ``fengling`` command line: serve, migrate, demo data, ledger tools."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fengling_settings import get_settings
+
+app = typer.Typer(help="风铃 Fengling: volunteer points ledger and points supermarket.", no_args_is_help=True)
+ledger_app = typer.Typer(help="Ledger tools: verify, balances, statements, jobs.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+console = Console()
+
+
+def _migrate() -> None:
+    from admin.migrations import migrate
+
+    asyncio.run(migrate())
+
+
+def _print_demo_logins() -> None:
+    from seeds.demo import DEMO_LOGINS
+
+    table = Table(title="演示账号 Demo logins")
+    for column in ("role", "name", "phone", "password"):
+        table.add_column(column)
+    for login in DEMO_LOGINS:
+        table.add_row(login.role, login.name, login.phone, login.password)
+    console.print(table)
+
+
+def _load_demo() -> bool:
+    from seeds.demo import load_demo
+
+    return asyncio.run(load_demo())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="API worker processes.")] = 1,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo organisation into an empty database.")] = False,
+) -> None:
+    """Migrate, then run the API (OpenAPI UI at /schema)."""
+    import uvicorn
+
+    settings = get_settings()
+    if workers > 1 and settings.uses_embedded_redis:
+        console.print("[red]--workers > 1 needs a real Redis (FENGLING_REDIS_URL); "
+                      "the in-process stand-in is per worker.[/red]")
+        raise typer.Exit(2)
+    _migrate()
+    if demo:
+        if _load_demo():
+            console.print("[green]已载入演示数据 Demo data loaded.[/green]")
+        else:
+            console.print("Database already has data; demo data not loaded again.")
+        _print_demo_logins()
+    console.print(f"数据目录 data dir: {settings.data_dir}")
+    console.print(f"API docs: http://{host}:{port}/schema")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    _migrate()
+    console.print("[green]migrations applied[/green]")
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Load the demo organisation (only into an empty database)."""
+    _migrate()
+    console.print("loaded" if _load_demo() else "database not empty; nothing loaded")
+    _print_demo_logins()
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    seal: Annotated[bool, typer.Option(help="Seal committed entries first.")] = True,
+) -> None:
+    """Recompute the hash chain and trial balance; exit 1 on any fault."""
+    from ledger.chain import chain_head
+    from ledger.verify import verify_ledger
+
+    async def run() -> int:
+        from ledger.chain import seal_pending
+
+        sealed = await seal_pending() if seal else 0
+        total, _ = await chain_head()
+        with Progress(TextColumn("verifying chain"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            task = progress.add_task("chain", total=total)
+            report = await verify_ledger(seal_first=False, progress=lambda n: progress.advance(task, n))
+        report.sealed_now = sealed
+        console.print(f"entries checked: {report.entries_checked}, accounts: {report.accounts_checked}, "
+                      f"sealed now: {report.sealed_now}, unsealed: {report.unsealed}")
+        if report.ok:
+            console.print("[green]OK: chain intact, every entry balanced, balances match postings[/green]")
+            return 0
+        console.print(f"[red]FAULTS: {len(report.faults)}; first broken entry: {report.first_broken_entry_id}[/red]")
+        for fault in report.faults:
+            console.print(f"  [{fault.check}] {fault.detail}")
+        return 1
+
+    raise typer.Exit(asyncio.run(run()))
+
+
+@ledger_app.command("balance")
+def ledger_balance(
+    code: Annotated[str, typer.Argument(help="Account code, e.g. volunteer:1:wallet")],
+    as_of: Annotated[datetime | None, typer.Option(help="ISO time with zone, e.g. 2026-11-01T00:00:00+08:00")] = None,
+) -> None:
+    """Balance, held and available points of one account."""
+    from ledger.accounts import balance_as_of, get_balance
+    from ledger.errors import LedgerError
+
+    async def run() -> None:
+        account = await get_balance(code)
+        console.print(f"{account.code}  {account.name_zh}")
+        console.print(f"balance {account.balance}  held {account.held}  available {account.available}")
+        if as_of is not None:
+            console.print(f"balance as of {as_of.isoformat()}: {await balance_as_of(code, as_of)}")
+
+    try:
+        asyncio.run(run())
+    except LedgerError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1) from error
+
+
+@ledger_app.command("statement")
+def ledger_statement(
+    code: Annotated[str, typer.Argument(help="Account code")],
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    cursor: Annotated[str | None, typer.Option(help="next_cursor from the previous page")] = None,
+) -> None:
+    """One page of an account's postings, newest first."""
+    from ledger.errors import LedgerError
+    from ledger.statements import statement
+
+    try:
+        page = asyncio.run(statement(code, cursor=cursor, limit=limit))
+    except LedgerError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1) from error
+    table = Table(title=f"{code} statement")
+    for column in ("time", "entry", "kind", "reason", "amount", "balance"):
+        table.add_column(column, justify="right" if column in {"amount", "balance", "entry"} else "left")
+    for line in page.lines:
+        table.add_row(line.created_at.strftime("%Y-%m-%d %H:%M"), str(line.entry_id), line.kind,
+                      line.reason_zh, str(line.amount), str(line.balance_after))
+    console.print(table)
+    if page.next_cursor:
+        console.print(f"next page: --cursor {page.next_cursor}")
+
+
+@ledger_app.command("seal")
+def ledger_seal() -> None:
+    """Append committed entries to the hash chain."""
+    from ledger.chain import seal_pending
+
+    console.print(f"sealed {asyncio.run(seal_pending())} entries")
+
+
+@ledger_app.command("expire-holds")
+def ledger_expire_holds() -> None:
+    """Release every active hold past its deadline."""
+    from ledger.holds import expire_holds
+
+    console.print(f"expired {asyncio.run(expire_holds())} holds")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,80 @@
+"""The one place that builds the Litestar app (``create_app``)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.stores.redis import RedisStore
+
+from api.accounts import AccountsController
+from api.auth import AuthController, LoginThrottle, build_jwt_auth
+from api.entries import LedgerController
+from api.errors import EXCEPTION_HANDLERS
+from api.health import HealthController
+from api.jobs import background_jobs
+from api.redis_client import build_redis
+from api.wallet import MeController
+from fengling_settings import get_settings
+from ledger.tables import LedgerAccount
+
+# Connections per API process; PostgreSQL's default allows 100 in all.
+POOL_MAX_SIZE = 10
+
+
+def create_app(*, run_background_jobs: bool | None = None) -> Litestar:
+    settings = get_settings()
+    redis = build_redis(settings)
+    jwt_auth = build_jwt_auth(settings)
+    jobs_enabled = settings.background_jobs if run_background_jobs is None else run_background_jobs
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = LedgerAccount._meta.db
+        if db.engine_type == "postgres":
+            await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE)
+        try:
+            if jobs_enabled:
+                async with background_jobs():
+                    yield
+            else:
+                yield
+        finally:
+            if db.engine_type == "postgres":
+                await db.close_connection_pool()
+            await redis.aclose()
+
+    app = Litestar(
+        route_handlers=[HealthController, AuthController, MeController, AccountsController, LedgerController],
+        lifespan=[lifespan],
+        on_app_init=[jwt_auth.on_app_init],
+        exception_handlers=EXCEPTION_HANDLERS,
+        stores={"rate_limit": RedisStore(redis, namespace="fengling:rate-limit")},
+        openapi_config=OpenAPIConfig(
+            title="Fengling 风铃 API",
+            version="0.1.0",
+            description="志愿服务积分账本与积分超市 · Volunteer points ledger and points supermarket",
+            path="/schema",
+            tags=[
+                Tag(name="auth", description="登录 · Login"),
+                Tag(name="me", description="我的积分 · My wallet"),
+                Tag(name="ledger", description="积分账本 · Ledger"),
+                Tag(name="health", description="运行状态 · Health"),
+            ],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
+        debug=False,
+    )
+    app.state.redis = redis
+    app.state.jwt_auth = jwt_auth
+    app.state.login_throttle = LoginThrottle(
+        redis, max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes
+    )
+    return app

@@ -1,0 +1,159 @@
+"""Every error leaves as ``application/problem+json`` (RFC 9457).
+
+One table maps domain errors to HTTP statuses. Bodies carry ``code`` (stable,
+for programs), ``title`` (Chinese first, English with ``Accept-Language:
+en``), ``detail``, the offending ``field`` and, for validation, ``errors``:
+one ``{field, message}`` per problem. Unexpected exceptions are logged and
+become a 500 without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
+
+from api.i18n import title
+from community import errors as community_errors
+from ledger import errors as ledger_errors
+
+logger = logging.getLogger("fengling.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+DOMAIN_STATUS: dict[type[Exception], int] = {
+    ledger_errors.InvalidAmount: 422,
+    ledger_errors.UnbalancedEntry: 422,
+    ledger_errors.InvalidEntry: 422,
+    ledger_errors.AccountNotFound: 404,
+    ledger_errors.AccountConflict: 409,
+    ledger_errors.InsufficientFunds: 409,
+    # draft-ietf-httpapi-idempotency-key-header: key reused with another payload.
+    ledger_errors.IdempotencyConflict: 422,
+    ledger_errors.EntryNotFound: 404,
+    ledger_errors.ReversalRefused: 409,
+    ledger_errors.HoldNotFound: 404,
+    ledger_errors.HoldNotActive: 409,
+    ledger_errors.LedgerBusy: 503,
+    community_errors.InvalidMemberData: 422,
+    community_errors.PhoneTaken: 409,
+    community_errors.OrganisationNotFound: 404,
+    community_errors.MemberNotFound: 404,
+    community_errors.InvalidRole: 422,
+}
+
+_HTTP_CODES = {
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    429: "too_many_requests",
+}
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    field: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": f"urn:fengling:problem:{code}",
+        "title": title(code, request),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+    }
+    if field is not None:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
+    field = getattr(exc, "field", None)
+    message = getattr(exc, "message", str(exc))
+    return problem(
+        request,
+        status=status,
+        code=getattr(exc, "code", "http_error"),
+        detail=message,
+        field=field,
+        errors=[{"field": field, "message": message}] if field else None,
+    )
+
+
+def _field_name(key: object) -> str:
+    return str(key) if key not in (None, "") else "body"
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors: list[dict[str, str]] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if isinstance(item, dict):
+            errors.append({"field": _field_name(item.get("key")), "message": str(item.get("message", ""))})
+    if not errors:
+        errors.append({"field": "body", "message": exc.detail})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(
+        request,
+        status=HTTP_422_UNPROCESSABLE_ENTITY,
+        code="validation_error",
+        detail=detail,
+        field=errors[0]["field"],
+        errors=errors,
+    )
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    code = getattr(exc, "problem_code", None) or _HTTP_CODES.get(exc.status_code, "http_error")
+    headers = dict(exc.headers or {})
+    return problem(
+        request,
+        status=exc.status_code,
+        code=code,
+        detail=exc.detail,
+        field=getattr(exc, "field", None),
+        headers=headers or None,
+    )
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        request,
+        status=HTTP_500_INTERNAL_SERVER_ERROR,
+        code="server_error",
+        detail="The server could not complete this request; nothing was changed by it.",
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    ledger_errors.LedgerError: _domain_error,
+    community_errors.CommunityError: _domain_error,
+    Exception: _unexpected,
+}
+
+
+class ProblemException(HTTPException):
+    """An HTTP error with a stable problem ``code`` and optional ``field``."""
+
+    def __init__(self, status_code: int, code: str, detail: str, *, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail=detail, status_code=status_code, headers=headers)
+        self.problem_code = code
+        self.field = field

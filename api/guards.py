@@ -1,0 +1,40 @@
+"""Route guards. Every handler names one explicitly, public ones included,
+and ``tests/api/test_guards.py`` fails if a route has none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from community.access import Principal
+from community.roles import MANAGING_ROLES, Role
+
+
+def public(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Open to anyone, deliberately (health, login, schema)."""
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise NotAuthorizedException("log in first")
+    return user
+
+
+def requires_member(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal_of(connection)
+
+
+def requires_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Organisers and admins; which organisations they manage is checked per
+    object by ``community.access``."""
+    if not principal_of(connection).has_role(*MANAGING_ROLES):
+        raise PermissionDeniedException("this needs the organizer or admin role")
+
+
+def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not principal_of(connection).has_role(Role.ADMIN):
+        raise PermissionDeniedException("this needs the admin role")

@@ -1,0 +1,47 @@
+"""Chinese first, English on request (``Accept-Language: en``)."""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+
+TITLES: dict[str, tuple[str, str]] = {
+    "validation_error": ("请求参数有误", "Invalid request"),
+    "invalid_amount": ("积分数额无效", "Invalid amount"),
+    "unbalanced_entry": ("记账分录不平衡", "Unbalanced entry"),
+    "invalid_entry": ("记账请求无效", "Invalid ledger request"),
+    "account_not_found": ("账户不存在", "Account not found"),
+    "account_conflict": ("账户已存在且设置不同", "Account exists with other settings"),
+    "insufficient_funds": ("可用积分不足", "Not enough points available"),
+    "idempotency_conflict": ("幂等键已用于其他请求", "Idempotency key reused for another request"),
+    "entry_not_found": ("记账记录不存在", "Entry not found"),
+    "reversal_refused": ("不能冲正该记录", "This entry cannot be reversed"),
+    "hold_not_found": ("冻结记录不存在", "Hold not found"),
+    "hold_not_active": ("冻结已失效", "Hold is no longer active"),
+    "ledger_busy": ("系统繁忙，请稍后再试", "The ledger is busy, try again"),
+    "invalid_member_data": ("成员信息有误", "Invalid member data"),
+    "phone_taken": ("手机号已注册", "Phone number already registered"),
+    "organisation_not_found": ("组织不存在", "Organisation not found"),
+    "member_not_found": ("成员不存在", "Member not found"),
+    "invalid_role": ("角色无效", "Invalid role"),
+    "unauthorized": ("请先登录", "Please log in"),
+    "bad_credentials": ("手机号或密码错误", "Wrong phone number or password"),
+    "forbidden": ("无权访问", "Not allowed"),
+    "not_found": ("未找到", "Not found"),
+    "too_many_requests": ("请求过于频繁，请稍后再试", "Too many requests, try again later"),
+    "login_locked": ("登录失败次数过多，请稍后再试", "Too many failed logins, try again later"),
+    "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
+    "idempotency_key_required": ("缺少幂等键", "Idempotency-Key header required"),
+    "server_error": ("服务器内部错误", "Internal server error"),
+    "http_error": ("请求无法处理", "Request could not be processed"),
+}
+
+
+def wants_english(connection: ASGIConnection) -> bool:  # type: ignore[type-arg]
+    header = connection.headers.get("accept-language", "")
+    first = header.split(",")[0].strip().lower()
+    return first.startswith("en")
+
+
+def title(code: str, connection: ASGIConnection) -> str:  # type: ignore[type-arg]
+    zh, en = TITLES.get(code, TITLES["http_error"])
+    return en if wants_english(connection) else zh

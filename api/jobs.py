@@ -1,0 +1,52 @@
+"""Background jobs run inside each API process.
+
+- The chain sealer appends committed entries to the hash chain (safe with
+  several workers: sealers take turns on one lock).
+- The hold expiry job releases holds past their deadline (idempotent).
+Both are also CLI commands (``fengling ledger seal`` / ``expire-holds``) for
+deployments that prefer cron.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from ledger.chain import seal_pending
+from ledger.holds import expire_holds
+
+logger = logging.getLogger("fengling.jobs")
+
+SEAL_EVERY_SECONDS = 2.0
+EXPIRE_EVERY_SECONDS = 60.0
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[int]], name: str) -> None:
+    while True:
+        try:
+            done = await job()
+            if done:
+                logger.info("%s: %d", name, done)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed run is logged and retried next tick
+            logger.exception("%s failed", name)
+        await asyncio.sleep(seconds)
+
+
+@contextlib.asynccontextmanager
+async def background_jobs() -> AsyncIterator[None]:
+    tasks = [
+        asyncio.create_task(_every(SEAL_EVERY_SECONDS, seal_pending, "sealed entries")),
+        asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_holds, "expired holds")),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,109 @@
+"""The organisation tree. Depth is small (six levels), so subtree queries
+walk it level by level rather than keeping a closure table."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from community.accounts import open_issuer_accounts
+from community.errors import InvalidMemberData, OrganisationNotFound
+from community.roles import LEVEL_ORDER, Level
+from community.tables import Organisation
+
+# Bounds the tree walk: deeper than this is a cycle or a data error.
+MAX_DEPTH = 12
+
+
+class OrganisationOut(BaseModel):
+    id: int
+    parent_id: int | None
+    level: str
+    name_zh: str
+    name_en: str
+    issues_points: bool
+
+
+def _out(row: dict[str, object]) -> OrganisationOut:
+    return OrganisationOut(
+        id=int(str(row["id"])),
+        parent_id=int(str(row["parent"])) if row["parent"] is not None else None,
+        level=str(row["level"]),
+        name_zh=str(row["name_zh"]),
+        name_en=str(row["name_en"]),
+        issues_points=bool(row["issues_points"]),
+    )
+
+
+async def get_organisation(organisation_id: int) -> OrganisationOut:
+    rows = await Organisation.select().where(Organisation.id == organisation_id).run()
+    if not rows:
+        raise OrganisationNotFound(f"organisation {organisation_id} does not exist", field="organisation_id")
+    return _out(rows[0])
+
+
+async def create_organisation(
+    *,
+    name_zh: str,
+    level: Level,
+    parent_id: int | None = None,
+    name_en: str = "",
+    issues_points: bool = False,
+) -> OrganisationOut:
+    """Add a node under ``parent_id``; a child sits strictly below its parent.
+    An issuing organisation gets its issuance and expiry accounts."""
+    if not name_zh.strip():
+        raise InvalidMemberData("an organisation needs a Chinese name", field="name_zh")
+    if parent_id is not None:
+        parent = await get_organisation(parent_id)
+        if LEVEL_ORDER.index(Level(parent.level)) >= LEVEL_ORDER.index(level):
+            raise InvalidMemberData(
+                f"a {level} cannot sit under a {parent.level}", field="level"
+            )
+    inserted = await Organisation.insert(
+        Organisation(
+            parent=parent_id,
+            level=level.value,
+            name_zh=name_zh.strip(),
+            name_en=name_en.strip(),
+            issues_points=issues_points,
+        )
+    ).run()
+    organisation_id = int(inserted[0]["id"])
+    if issues_points:
+        await open_issuer_accounts(organisation_id)
+    return await get_organisation(organisation_id)
+
+
+async def subtree_ids(root_id: int) -> set[int]:
+    """``root_id`` and every organisation below it."""
+    found = {root_id}
+    frontier = [root_id]
+    for _ in range(MAX_DEPTH):
+        if not frontier:
+            break
+        rows = await Organisation.select(Organisation.id).where(Organisation.parent.is_in(frontier)).run()
+        frontier = [int(row["id"]) for row in rows if int(row["id"]) not in found]
+        found.update(frontier)
+    return found
+
+
+async def ancestor_ids(organisation_id: int) -> list[int]:
+    """``organisation_id`` and its ancestors, nearest first."""
+    chain: list[int] = []
+    current: int | None = organisation_id
+    for _ in range(MAX_DEPTH):
+        if current is None:
+            break
+        chain.append(current)
+        rows = await Organisation.select(Organisation.parent).where(Organisation.id == current).run()
+        current = int(rows[0]["parent"]) if rows and rows[0]["parent"] is not None else None
+    return chain
+
+
+async def issuing_organisation_for(organisation_id: int) -> OrganisationOut | None:
+    """The nearest organisation at or above ``organisation_id`` that issues points."""
+    for candidate in await ancestor_ids(organisation_id):
+        organisation = await get_organisation(candidate)
+        if organisation.issues_points:
+            return organisation
+    return None

@@ -1,0 +1,47 @@
+"""Test harness shared by every layer.
+
+The engine is chosen *before* anything imports ``piccolo_conf``:
+- ``FENGLING_TEST_DATABASE_URL`` (set by ``.ci/run`` to a throwaway
+  PostgreSQL database) runs the suite on PostgreSQL;
+- otherwise a fresh SQLite file in a temporary folder.
+Tests never read ``FENGLING_DATABASE_URL`` directly, so running the suite
+can never wipe a developer's own database. Likewise ``FENGLING_TEST_REDIS_URL``
+selects a real Redis (default: the in-process stand-in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+
+_tmp = tempfile.mkdtemp(prefix="fengling-test-")
+os.environ["FENGLING_DATA_DIR"] = _tmp
+os.environ["FENGLING_DATABASE_URL"] = os.environ.get("FENGLING_TEST_DATABASE_URL") or f"sqlite:///{_tmp}/test.sqlite3"
+os.environ["FENGLING_REDIS_URL"] = os.environ.get("FENGLING_TEST_REDIS_URL") or "memory://"
+os.environ["FENGLING_SECRET_KEY"] = "test-secret-key-not-for-production-0123456789abcdef"
+
+import pytest  # noqa: E402
+
+from tests.support import database  # noqa: E402
+
+
+def pytest_report_header() -> list[str]:
+    url = os.environ["FENGLING_DATABASE_URL"]
+    engine = "postgresql" if url.startswith("postgres") else "sqlite"
+    redis = "in-process stand-in" if os.environ["FENGLING_REDIS_URL"] == "memory://" else os.environ["FENGLING_REDIS_URL"]
+    return [f"fengling: database={engine} ({url}), redis={redis}"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_database() -> Iterator[None]:
+    asyncio.run(database.migrate_once())
+    yield
+
+
+@pytest.fixture(autouse=True)
+async def clean_database() -> AsyncIterator[None]:
+    """Every test starts from empty tables (schema kept)."""
+    await database.truncate_all()
+    yield
