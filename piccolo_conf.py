@@ -25,8 +25,7 @@ def build_engine(database_url: str) -> Engine:  # type: ignore[type-arg]
     if parsed.scheme in {"postgres", "postgresql"}:
         return PostgresEngine(config={"dsn": database_url})
     raise SystemExit(
-        f"FENGLING_DATABASE_URL: unsupported scheme {parsed.scheme!r} "
-        "(use sqlite:///path or postgres://...)"
+        f"FENGLING_DATABASE_URL: unsupported scheme {parsed.scheme!r} (use sqlite:///path or postgres://...)"
     )
 
 

@@ -54,8 +54,9 @@ def serve(
 
     settings = get_settings()
     if workers > 1 and settings.uses_embedded_redis:
-        console.print("[red]--workers > 1 needs a real Redis (FENGLING_REDIS_URL); "
-                      "the in-process stand-in is per worker.[/red]")
+        console.print(
+            "[red]--workers > 1 needs a real Redis (FENGLING_REDIS_URL); the in-process stand-in is per worker.[/red]"
+        )
         raise typer.Exit(2)
     _migrate()
     if demo:
@@ -97,13 +98,21 @@ def ledger_verify(
 
         sealed = await seal_pending() if seal else 0
         total, _ = await chain_head()
-        with Progress(TextColumn("verifying chain"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
+        with Progress(
+            TextColumn("verifying chain"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
             task = progress.add_task("chain", total=total)
             report = await verify_ledger(seal_first=False, progress=lambda n: progress.advance(task, n))
         report.sealed_now = sealed
-        console.print(f"entries checked: {report.entries_checked}, accounts: {report.accounts_checked}, "
-                      f"sealed now: {report.sealed_now}, unsealed: {report.unsealed}")
+        console.print(
+            f"entries checked: {report.entries_checked}, accounts: {report.accounts_checked}, "
+            f"sealed now: {report.sealed_now}, unsealed: {report.unsealed}"
+        )
         if report.ok:
             console.print("[green]OK: chain intact, every entry balanced, balances match postings[/green]")
             return 0
@@ -157,8 +166,14 @@ def ledger_statement(
     for column in ("time", "entry", "kind", "reason", "amount", "balance"):
         table.add_column(column, justify="right" if column in {"amount", "balance", "entry"} else "left")
     for line in page.lines:
-        table.add_row(line.created_at.strftime("%Y-%m-%d %H:%M"), str(line.entry_id), line.kind,
-                      line.reason_zh, str(line.amount), str(line.balance_after))
+        table.add_row(
+            line.created_at.strftime("%Y-%m-%d %H:%M"),
+            str(line.entry_id),
+            line.kind,
+            line.reason_zh,
+            str(line.amount),
+            str(line.balance_after),
+        )
     console.print(table)
     if page.next_cursor:
         console.print(f"next page: --cursor {page.next_cursor}")

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
 
 from api.errors import ProblemException
 from api.guards import principal_of, requires_member
@@ -21,7 +21,9 @@ from ledger.holds import list_holds
 from ledger.models import AccountBalance
 from ledger.statements import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, statement
 
-CodeParam = Annotated[str, Parameter(min_length=1, max_length=120, description="account code, e.g. volunteer:2:wallet")]
+CodeParam = Annotated[
+    str, PathParameter(min_length=1, max_length=120, description="account code, e.g. volunteer:2:wallet")
+]
 
 
 async def readable_account(request: Request[Any, Any, Any], code: str) -> AccountBalance:
@@ -41,7 +43,7 @@ class AccountsController(Controller):
         self,
         request: Request[Any, Any, Any],
         code: CodeParam,
-        as_of: Annotated[datetime | None, Parameter(description="ISO 8601 with time zone")] = None,
+        as_of: Annotated[datetime | None, QueryParameter(description="ISO 8601 with time zone")] = None,
     ) -> BalanceOut:
         account = await readable_account(request, code)
         out = balance_out(account)
@@ -55,8 +57,8 @@ class AccountsController(Controller):
         self,
         request: Request[Any, Any, Any],
         code: CodeParam,
-        cursor: Annotated[str | None, Parameter(max_length=64)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> StatementOut:
         await readable_account(request, code)
         return statement_out(await statement(code, cursor=cursor, limit=limit))

@@ -25,7 +25,10 @@ from ledger.tables import LedgerAccount
 POOL_MAX_SIZE = 10
 
 
-def create_app(*, run_background_jobs: bool | None = None) -> Litestar:
+def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool = True) -> Litestar:
+    """Build the app. Tests pass ``connection_pool=False``: Litestar's test
+    client runs the lifespan on a loop of its own, and asyncpg connections
+    must not cross event loops."""
     settings = get_settings()
     redis = build_redis(settings)
     jwt_auth = build_jwt_auth(settings)
@@ -34,7 +37,8 @@ def create_app(*, run_background_jobs: bool | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = LedgerAccount._meta.db
-        if db.engine_type == "postgres":
+        pooled = connection_pool and db.engine_type == "postgres"
+        if pooled:
             await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE)
         try:
             if jobs_enabled:
@@ -43,7 +47,7 @@ def create_app(*, run_background_jobs: bool | None = None) -> Litestar:
             else:
                 yield
         finally:
-            if db.engine_type == "postgres":
+            if pooled:
                 await db.close_connection_pool()
             await redis.aclose()
 
@@ -65,9 +69,7 @@ def create_app(*, run_background_jobs: bool | None = None) -> Litestar:
                 Tag(name="health", description="运行状态 · Health"),
             ],
             components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-                }
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
         ),
         debug=False,

@@ -15,6 +15,7 @@ from typing import Any
 from litestar import Controller, Request, post
 from litestar.connection import ASGIConnection
 from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
@@ -92,7 +93,7 @@ class LoginIn(BaseModel):
 
 class LoginOut(BaseModel):
     access_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_at: datetime
     member: MeOut
 
@@ -114,14 +115,17 @@ class AuthController(Controller):
         status_code=200,
         exclude_from_auth=True,
     )
-    async def login(self, request: Request[Any, Any, Any], data: LoginIn) -> LoginOut:
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> LoginOut:
         settings = get_settings()
         throttle: LoginThrottle = request.app.state.login_throttle
         locked_for = await throttle.seconds_locked(data.phone)
         if locked_for:
             raise ProblemException(
-                429, "login_locked", f"too many failed logins for this phone; retry in {locked_for} s",
-                field="phone", headers={"Retry-After": str(locked_for)},
+                429,
+                "login_locked",
+                f"too many failed logins for this phone; retry in {locked_for} s",
+                field="phone",
+                headers={"Retry-After": str(locked_for)},
             )
         member = await authenticate(data.phone, data.password)
         if member is None:

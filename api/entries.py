@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter
 
 from api.errors import ProblemException
 from api.guards import principal_of, requires_manager
@@ -24,10 +24,13 @@ from ledger.models import EntryRecord
 from ledger.posting import load_entry, transfer
 from ledger.reversal import reverse_entry
 
+EntryId = Annotated[int, PathParameter(ge=1, description="ledger entry id")]
+
 IdempotencyKey = Annotated[
     str,
-    Parameter(header="Idempotency-Key", min_length=8, max_length=100,
-              description="unique per intended operation, e.g. a UUID"),
+    HeaderParameter(
+        name="Idempotency-Key", min_length=8, max_length=100, description="unique per intended operation, e.g. a UUID"
+    ),
 ]
 
 
@@ -49,7 +52,7 @@ class LedgerController(Controller):
 
     @post("/adjustments", operation_id="postAdjustment", summary="Move points between two managed accounts")
     async def post_adjustment(
-        self, request: Request[Any, Any, Any], data: AdjustmentIn, idempotency_key: IdempotencyKey
+        self, request: Request[Any, Any, Any], data: JSONBody[AdjustmentIn], idempotency_key: IdempotencyKey
     ) -> Response[EntryOut]:
         principal = principal_of(request)
         if data.amount <= 0:
@@ -68,18 +71,28 @@ class LedgerController(Controller):
             idempotency_key=f"api:{principal.member_id}:{idempotency_key}",
         )
         if not entry.replayed:
-            await audit.record(principal.ref, "ledger.adjustment", f"entry:{entry.id}",
-                               amount=str(data.amount), debit=data.debit_account, credit=data.credit_account)
+            await audit.record(
+                principal.ref,
+                "ledger.adjustment",
+                f"entry:{entry.id}",
+                amount=str(data.amount),
+                debit=data.debit_account,
+                credit=data.credit_account,
+            )
         return _entry_response(entry)
 
     @get("/entries/{entry_id:int}", operation_id="getEntry", summary="One entry with its postings")
-    async def get_entry(self, request: Request[Any, Any, Any], entry_id: int) -> EntryOut:
+    async def get_entry(self, request: Request[Any, Any, Any], entry_id: EntryId) -> EntryOut:
         entry = await self._managed_entry(principal_of(request), entry_id)
         return entry_out(entry)
 
     @post("/entries/{entry_id:int}/reversal", operation_id="reverseEntry", summary="Reverse an entry (once)")
     async def reverse(
-        self, request: Request[Any, Any, Any], entry_id: int, data: ReversalIn, idempotency_key: IdempotencyKey
+        self,
+        request: Request[Any, Any, Any],
+        entry_id: EntryId,
+        data: JSONBody[ReversalIn],
+        idempotency_key: IdempotencyKey,
     ) -> Response[EntryOut]:
         principal = principal_of(request)
         await self._managed_entry(principal, entry_id)
@@ -95,7 +108,7 @@ class LedgerController(Controller):
         return _entry_response(entry)
 
     @staticmethod
-    async def _managed_entry(principal: Principal, entry_id: int) -> EntryRecord:
+    async def _managed_entry(principal: Principal, entry_id: EntryId) -> EntryRecord:
         try:
             entry = await load_entry(entry_id)
         except EntryNotFound:

@@ -10,6 +10,7 @@ become a 500 without internals.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -98,14 +99,20 @@ def _field_name(key: object) -> str:
     return str(key) if key not in (None, "") else "body"
 
 
+# Litestar reports a missing parameter as text only, without a key.
+_MISSING_PARAMETER = re.compile(r"Missing required (?:\w+ )?parameter '([^']+)'")
+
+
 def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    errors: list[dict[str, str]] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
-    for item in extra:
-        if isinstance(item, dict):
-            errors.append({"field": _field_name(item.get("key")), "message": str(item.get("message", ""))})
+    errors = [
+        {"field": _field_name(item.get("key")), "message": str(item.get("message", ""))}
+        for item in extra
+        if isinstance(item, dict)
+    ]
     if not errors:
-        errors.append({"field": "body", "message": exc.detail})
+        missing = _MISSING_PARAMETER.search(exc.detail)
+        errors.append({"field": missing.group(1) if missing else "body", "message": exc.detail})
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(
         request,
@@ -152,8 +159,15 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
 class ProblemException(HTTPException):
     """An HTTP error with a stable problem ``code`` and optional ``field``."""
 
-    def __init__(self, status_code: int, code: str, detail: str, *, field: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail=detail, status_code=status_code, headers=headers)
         self.problem_code = code
         self.field = field

@@ -13,8 +13,7 @@ class HealthController(Controller):
     path = "/health"
     tags = ["health"]
 
-    @get("", guards=[public], operation_id="health", exclude_from_auth=True,
-         summary="Database and Redis reachable?")
+    @get("", guards=[public], operation_id="health", exclude_from_auth=True, summary="Database and Redis reachable?")
     async def health(self, request: Request[Any, Any, Any]) -> Response[HealthOut]:
         database = redis = "ok"
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.guards import principal_of, requires_member
 from api.schemas import MeOut, StatementOut, WalletOut, balance_out, hold_out, me_out, statement_out
@@ -39,8 +39,8 @@ class MeController(Controller):
     async def my_statement(
         self,
         request: Request[Any, Any, Any],
-        cursor: Annotated[str | None, Parameter(max_length=64)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> StatementOut:
         principal = principal_of(request)
         code = wallet_code(principal.member_id)

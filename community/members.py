@@ -43,7 +43,7 @@ def normalise_phone(phone: str) -> str:
     digits = re.sub(r"[\s-]", "", phone or "")
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix):
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
     if not _MAINLAND_MOBILE.match(digits):
         raise InvalidMemberData("phone must be a mainland mobile number (11 digits, 13x-19x)", field="phone")
     return digits
@@ -122,9 +122,15 @@ async def grant_role(member_id: int, organisation_id: int, role: Role | str) -> 
     except ValueError as error:
         raise InvalidRole(f"unknown role {role!r}", field="role") from error
     await get_organisation(organisation_id)
-    exists = await RoleGrant.exists().where(
-        (RoleGrant.member == member_id) & (RoleGrant.organisation == organisation_id) & (RoleGrant.role == role.value)
-    ).run()
+    exists = (
+        await RoleGrant.exists()
+        .where(
+            (RoleGrant.member == member_id)
+            & (RoleGrant.organisation == organisation_id)
+            & (RoleGrant.role == role.value)
+        )
+        .run()
+    )
     if not exists:
         await RoleGrant.insert(RoleGrant(member=member_id, organisation=organisation_id, role=role.value)).run()
 

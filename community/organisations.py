@@ -56,9 +56,7 @@ async def create_organisation(
     if parent_id is not None:
         parent = await get_organisation(parent_id)
         if LEVEL_ORDER.index(Level(parent.level)) >= LEVEL_ORDER.index(level):
-            raise InvalidMemberData(
-                f"a {level} cannot sit under a {parent.level}", field="level"
-            )
+            raise InvalidMemberData(f"a {level} cannot sit under a {parent.level}", field="level")
     inserted = await Organisation.insert(
         Organisation(
             parent=parent_id,

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from piccolo.columns import (
-    OnDelete,
     JSON,
     Boolean,
     ForeignKey,
+    OnDelete,
     Serial,
     Timestamptz,
     Varchar,

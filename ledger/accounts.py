@@ -58,8 +58,7 @@ async def open_account(
             row = rows[0]
             if row["account_type"] != account_type or bool(row["allow_negative"]) != allow_negative:
                 raise AccountConflict(
-                    f"account {code!r} exists as {row['account_type']} "
-                    f"(allow_negative={bool(row['allow_negative'])})",
+                    f"account {code!r} exists as {row['account_type']} (allow_negative={bool(row['allow_negative'])})",
                     field="code",
                 )
             return _balance(row)

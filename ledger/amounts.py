@@ -34,8 +34,8 @@ def parse_amount(value: object, *, field: str = "amount") -> Decimal:
     Raises ``InvalidAmount`` naming ``field`` for floats, bools, text that is
     not a plain decimal, more than two places, or out-of-range magnitudes.
     """
-    if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidAmount(field, "must be a decimal string such as \"12.50\", not a float")
+    if isinstance(value, bool | float):
+        raise InvalidAmount(field, 'must be a decimal string such as "12.50", not a float')
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, str):

@@ -46,15 +46,15 @@ def entry_digest(entry: Mapping[str, Any], postings: Iterable[Mapping[str, Any]]
         "reason_zh": entry["reason_zh"],
         "reason_en": entry["reason_en"],
         "memo": entry["memo"],
-        "metadata": entry["metadata"] if isinstance(entry["metadata"], str) else json.dumps(entry["metadata"], sort_keys=True),
+        "metadata": entry["metadata"]
+        if isinstance(entry["metadata"], str)
+        else json.dumps(entry["metadata"], sort_keys=True),
         "actor_ref": entry["actor_ref"],
         "cause_ref": entry["cause_ref"],
         "idempotency_key": entry["idempotency_key"],
         "reverses": entry["reverses"],
         "created_at": _timestamp(entry["created_at"]),
-        "postings": sorted(
-            [p["id"], p["account"], p["amount_minor"], p["balance_after_minor"]] for p in postings
-        ),
+        "postings": sorted([p["id"], p["account"], p["amount_minor"], p["balance_after_minor"]] for p in postings),
         "previous": previous,
     }
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -65,13 +65,17 @@ async def postings_by_entry(entry_ids: Sequence[int]) -> dict[int, list[dict[str
     grouped: dict[int, list[dict[str, Any]]] = {entry_id: [] for entry_id in entry_ids}
     if not entry_ids:
         return grouped
-    rows = await LedgerPosting.select(
-        LedgerPosting.id,
-        LedgerPosting.entry,
-        LedgerPosting.account,
-        LedgerPosting.amount_minor,
-        LedgerPosting.balance_after_minor,
-    ).where(LedgerPosting.entry.is_in(list(entry_ids))).run()
+    rows = (
+        await LedgerPosting.select(
+            LedgerPosting.id,
+            LedgerPosting.entry,
+            LedgerPosting.account,
+            LedgerPosting.amount_minor,
+            LedgerPosting.balance_after_minor,
+        )
+        .where(LedgerPosting.entry.is_in(list(entry_ids)))
+        .run()
+    )
     for row in rows:
         grouped[row["entry"]].append(row)
     return grouped
@@ -110,9 +114,11 @@ async def seal_batch(limit: int = SEAL_BATCH) -> int:
         for row in pending:
             seq += 1
             previous = entry_digest(row, postings[row["id"]], previous)
-            await LedgerEntry.update(
-                {LedgerEntry.chain_seq: seq, LedgerEntry.chain_hash: previous}
-            ).where(LedgerEntry.id == row["id"]).run()
+            await (
+                LedgerEntry.update({LedgerEntry.chain_seq: seq, LedgerEntry.chain_hash: previous})
+                .where(LedgerEntry.id == row["id"])
+                .run()
+            )
         return len(pending)
 
     return await in_write_transaction(work)

@@ -53,8 +53,7 @@ class InsufficientFunds(LedgerError):
 
     def __init__(self, account_code: str, available: Decimal, requested: Decimal) -> None:
         super().__init__(
-            f"account {account_code!r} has {available} points available, "
-            f"{requested} needed",
+            f"account {account_code!r} has {available} points available, {requested} needed",
             field="amount",
         )
         self.account_code = account_code

@@ -19,13 +19,13 @@ from ledger.errors import HoldNotActive, HoldNotFound, IdempotencyConflict, Insu
 from ledger.models import EntryRecord, EntryRequest, HoldRecord, Leg
 from ledger.posting import (
     apply_legs,
+    entry_fingerprint,
     fingerprint,
     lock_accounts,
     replay_or_conflict,
     store_balances,
     utc_now,
     write_entry,
-    entry_fingerprint,
 )
 from ledger.tables import LedgerAccount, LedgerHold
 from ledger.transactions import in_write_transaction, is_sqlite
@@ -211,14 +211,18 @@ async def post_hold(
             touched=[account for account, _ in moves],
         )
         now = utc_now()
-        await LedgerHold.update(
-            {
-                LedgerHold.status: POSTED,
-                LedgerHold.resolved_at: now,
-                LedgerHold.posted_entry: entry.id,
-                LedgerHold.posted_amount_minor: to_minor(points),
-            }
-        ).where(LedgerHold.id == hold_id).run()
+        await (
+            LedgerHold.update(
+                {
+                    LedgerHold.status: POSTED,
+                    LedgerHold.resolved_at: now,
+                    LedgerHold.posted_entry: entry.id,
+                    LedgerHold.posted_amount_minor: to_minor(points),
+                }
+            )
+            .where(LedgerHold.id == hold_id)
+            .run()
+        )
         row.update(status=POSTED, resolved_at=now, posted_entry=entry.id, posted_amount_minor=to_minor(points))
         return _record(row, hold.account_code), entry
 
@@ -232,9 +236,7 @@ def _require_active(row: Mapping[str, Any]) -> None:
         raise HoldNotActive(f"hold {row['id']} expired at {row['expires_at'].isoformat()}", field="hold_id")
 
 
-async def _release(
-    hold_id: int, *, new_status: str, only_if_expired: bool, now: datetime | None = None
-) -> HoldRecord:
+async def _release(hold_id: int, *, new_status: str, only_if_expired: bool, now: datetime | None = None) -> HoldRecord:
     hold = await get_hold(hold_id)
 
     async def work() -> HoldRecord:
@@ -250,9 +252,11 @@ async def _release(
         account = accounts[hold.account_code]
         account.held_minor -= row["amount_minor"]
         await store_balances([account])
-        await LedgerHold.update({LedgerHold.status: new_status, LedgerHold.resolved_at: moment}).where(
-            LedgerHold.id == hold_id
-        ).run()
+        await (
+            LedgerHold.update({LedgerHold.status: new_status, LedgerHold.resolved_at: moment})
+            .where(LedgerHold.id == hold_id)
+            .run()
+        )
         row.update(status=new_status, resolved_at=moment)
         return _record(row, hold.account_code)
 
@@ -291,4 +295,3 @@ async def expire_holds(*, now: datetime | None = None, batch_size: int = 500) ->
                 continue
         if len(rows) < batch_size:
             return expired
-

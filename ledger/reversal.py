@@ -36,8 +36,7 @@ async def reverse_entry(
     original = await load_entry(entry_id)
     if original.reverses_id is not None:
         raise ReversalRefused(
-            f"entry {entry_id} is itself a reversal (of entry {original.reverses_id}) "
-            "and cannot be reversed",
+            f"entry {entry_id} is itself a reversal (of entry {original.reverses_id}) and cannot be reversed",
             field="entry_id",
         )
     request = EntryRequest(

@@ -11,12 +11,12 @@ existing table). Migrations are frozen, so the SQL is written out there.
 from __future__ import annotations
 
 from piccolo.columns import (
-    OnDelete,
     JSON,
     BigInt,
     BigSerial,
     Boolean,
     ForeignKey,
+    OnDelete,
     Timestamptz,
     Varchar,
 )

@@ -62,9 +62,7 @@ def _is_retryable(error: BaseException, *, retry_unique: bool) -> bool:
     return retry_unique and is_unique_violation(error)
 
 
-async def in_write_transaction(
-    work: Callable[[], Awaitable[T]], *, retry_unique: bool = False
-) -> T:
+async def in_write_transaction(work: Callable[[], Awaitable[T]], *, retry_unique: bool = False) -> T:
     """Run ``work`` in one writing transaction, retrying transient failures.
 
     If a transaction is already open (a caller composing several ledger
@@ -91,6 +89,4 @@ async def in_write_transaction(
             last_error = error
             # Jittered exponential backoff, capped at 100 ms per wait.
             await asyncio.sleep(min(0.1, 0.002 * 2**attempt) * random.random())
-    raise LedgerBusy(
-        f"the ledger is busy; gave up after {MAX_ATTEMPTS} attempts ({last_error})"
-    )
+    raise LedgerBusy(f"the ledger is busy; gave up after {MAX_ATTEMPTS} attempts ({last_error})")

@@ -79,7 +79,11 @@ async def _check_chain(report: VerifyReport, progress: Callable[[int], None] | N
             digest = entry_digest(row, postings[row["id"]], previous)
             if digest != row["chain_hash"]:
                 report.faults.append(
-                    Fault("chain", f"entry {row['id']} does not match its seal: its content or a posting was changed", row["id"])
+                    Fault(
+                        "chain",
+                        f"entry {row['id']} does not match its seal: its content or a posting was changed",
+                        row["id"],
+                    )
                 )
                 chain_broken = True
                 continue
@@ -92,9 +96,7 @@ async def _check_chain(report: VerifyReport, progress: Callable[[int], None] | N
             expected_seq = int(rows[-1]["chain_seq"]) + 1
 
 
-async def verify_ledger(
-    *, seal_first: bool = True, progress: Callable[[int], None] | None = None
-) -> VerifyReport:
+async def verify_ledger(*, seal_first: bool = True, progress: Callable[[int], None] | None = None) -> VerifyReport:
     report = VerifyReport()
     if seal_first:
         report.sealed_now = await seal_pending()
@@ -125,7 +127,8 @@ async def verify_ledger(
         report.faults.append(
             Fault(
                 "balance_materialised",
-                f"account {row['code']} shows {row['balance_minor']} hundredths but its postings sum to {row['posted']}",
+                f"account {row['code']} shows {row['balance_minor']} hundredths "
+                f"but its postings sum to {row['posted']}",
                 account_code=str(row["code"]),
             )
         )
@@ -139,7 +142,8 @@ async def verify_ledger(
         report.faults.append(
             Fault(
                 "held_materialised",
-                f"account {row['code']} shows {row['held_minor']} hundredths held but its active holds sum to {row['held']}",
+                f"account {row['code']} shows {row['held_minor']} hundredths held "
+                f"but its active holds sum to {row['held']}",
                 account_code=str(row["code"]),
             )
         )

@@ -52,15 +52,23 @@ async def load_demo() -> bool:
     if await demo_loaded():
         return False
     city = await create_organisation(name_zh="临沂市", name_en="Linyi", level=Level.CITY)
-    district = await create_organisation(name_zh="兰山区", name_en="Lanshan District", level=Level.DISTRICT, parent_id=city.id)
-    street = await create_organisation(name_zh="金雀山街道", name_en="Jinqueshan Street", level=Level.STREET, parent_id=district.id)
+    district = await create_organisation(
+        name_zh="兰山区", name_en="Lanshan District", level=Level.DISTRICT, parent_id=city.id
+    )
+    street = await create_organisation(
+        name_zh="金雀山街道", name_en="Jinqueshan Street", level=Level.STREET, parent_id=district.id
+    )
     community = await create_organisation(
         name_zh="平安社区", name_en="Ping'an Community", level=Level.COMMUNITY, parent_id=street.id, issues_points=True
     )
     grid = await create_organisation(name_zh="第一网格", name_en="Grid 1", level=Level.GRID, parent_id=community.id)
 
-    homes = {"volunteer": (grid.id, Role.VOLUNTEER), "shop_staff": (community.id, Role.SHOP_STAFF),
-             "organizer": (community.id, Role.ORGANIZER), "admin": (city.id, Role.ADMIN)}
+    homes = {
+        "volunteer": (grid.id, Role.VOLUNTEER),
+        "shop_staff": (community.id, Role.SHOP_STAFF),
+        "organizer": (community.id, Role.ORGANIZER),
+        "admin": (city.id, Role.ADMIN),
+    }
     members = {}
     for login in DEMO_LOGINS:
         home, role = homes[login.role]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
 
 _tmp = tempfile.mkdtemp(prefix="fengling-test-")
 os.environ["FENGLING_DATA_DIR"] = _tmp
@@ -30,18 +29,18 @@ from tests.support import database  # noqa: E402
 def pytest_report_header() -> list[str]:
     url = os.environ["FENGLING_DATABASE_URL"]
     engine = "postgresql" if url.startswith("postgres") else "sqlite"
-    redis = "in-process stand-in" if os.environ["FENGLING_REDIS_URL"] == "memory://" else os.environ["FENGLING_REDIS_URL"]
+    redis = (
+        "in-process stand-in" if os.environ["FENGLING_REDIS_URL"] == "memory://" else os.environ["FENGLING_REDIS_URL"]
+    )
     return [f"fengling: database={engine} ({url}), redis={redis}"]
 
 
 @pytest.fixture(scope="session", autouse=True)
-def migrated_database() -> Iterator[None]:
+def migrated_database() -> None:
     asyncio.run(database.migrate_once())
-    yield
 
 
 @pytest.fixture(autouse=True)
-async def clean_database() -> AsyncIterator[None]:
+async def clean_database() -> None:
     """Every test starts from empty tables (schema kept)."""
     await database.truncate_all()
-    yield

@@ -1,0 +1,63 @@
+"""The ``fengling`` CLI, run in-process on the test database."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from typer.testing import CliRunner
+
+from admin.cli import app
+from ledger.accounts import open_account
+from ledger.posting import transfer
+from ledger.tables import LedgerPosting
+
+runner = CliRunner()
+
+
+async def _three_entries() -> list[int]:
+    await open_account("org:1:issuance", account_type="equity", allow_negative=True)
+    await open_account("volunteer:1:wallet", account_type="liability")
+    ids = []
+    for points in ("10.00", "5.00", "2.50"):
+        entry = await transfer(
+            debit_code="org:1:issuance",
+            credit_code="volunteer:1:wallet",
+            amount=Decimal(points),
+            kind="award",
+            reason_zh="巡逻奖励",
+        )
+        ids.append(entry.id)
+    return ids
+
+
+def test_verify_passes_on_an_intact_ledger() -> None:
+    asyncio.run(_three_entries())
+    result = runner.invoke(app, ["ledger", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_verify_names_a_posting_changed_by_raw_sql_and_exits_nonzero() -> None:
+    ids = asyncio.run(_three_entries())
+    assert runner.invoke(app, ["ledger", "verify"]).exit_code == 0  # seals the chain
+    tampered = ids[1]
+    asyncio.run(
+        LedgerPosting.raw(
+            "UPDATE ledger_posting SET amount_minor = amount_minor + 100 WHERE entry = {} AND amount_minor > 0",
+            tampered,
+        ).run()
+    )
+    result = runner.invoke(app, ["ledger", "verify"])
+    assert result.exit_code == 1, result.output
+    assert f"first broken entry: {tampered}" in result.output
+
+
+def test_balance_and_statement_commands() -> None:
+    asyncio.run(_three_entries())
+    balance = runner.invoke(app, ["ledger", "balance", "volunteer:1:wallet"])
+    assert balance.exit_code == 0 and "balance 17.50" in balance.output
+    statement = runner.invoke(app, ["ledger", "statement", "volunteer:1:wallet", "--limit", "2"])
+    assert statement.exit_code == 0 and "next page: --cursor" in statement.output
+    missing = runner.invoke(app, ["ledger", "balance", "nobody:wallet"])
+    assert missing.exit_code == 1
