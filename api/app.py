@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.stores.redis import RedisStore
+from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts import AccountsController
 from api.auth import AuthController, LoginThrottle, build_jwt_auth
@@ -37,8 +38,8 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = LedgerAccount._meta.db
-        pooled = connection_pool and db.engine_type == "postgres"
-        if pooled:
+        pooled = connection_pool and isinstance(db, PostgresEngine)
+        if isinstance(db, PostgresEngine) and pooled:
             await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE)
         try:
             if jobs_enabled:
@@ -47,7 +48,7 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
             else:
                 yield
         finally:
-            if pooled:
+            if isinstance(db, PostgresEngine) and pooled:
                 await db.close_connection_pool()
             await redis.aclose()
 

@@ -17,7 +17,9 @@ class Organisation(Table, tablename="community_organisation"):
     """A node of the tree city → district → street → community → grid → building."""
 
     id = Serial(primary_key=True)
-    parent = ForeignKey("self", null=True, default=None, index=True, on_delete=OnDelete.restrict)
+    parent: ForeignKey[Organisation] = ForeignKey(
+        "self", null=True, default=None, index=True, on_delete=OnDelete.restrict
+    )
     level = Varchar(length=20)
     name_zh = Varchar(length=200)
     name_en = Varchar(length=200, default="")

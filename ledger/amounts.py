@@ -19,11 +19,11 @@ from ledger.errors import InvalidAmount
 
 SCALE = 2
 QUANTUM = Decimal("0.01")
-MINOR_PER_POINT = 10**SCALE
+MINOR_PER_POINT: int = 10**SCALE
 
 # Largest magnitude we accept: fits BIGINT with a wide margin and is far above
 # any real points budget (a trillion points).
-MAX_MINOR = 10**14
+MAX_MINOR: int = 10**14
 
 _AMOUNT_TEXT = re.compile(r"^[+-]?\d+(\.\d{1,2})?$")
 

@@ -34,7 +34,7 @@ def _timestamp(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        return str(value.astimezone(UTC).isoformat(timespec="microseconds"))
     return str(value)
 
 

@@ -54,7 +54,9 @@ class LedgerEntry(Table, tablename="ledger_entry"):
     cause_ref = Varchar(length=120, default="", index=True)
     idempotency_key = Varchar(length=200, null=True, default=None, unique=True)
     request_fingerprint = Varchar(length=64, default="")
-    reverses = ForeignKey("self", null=True, default=None, unique=True, on_delete=OnDelete.restrict)
+    reverses: ForeignKey[LedgerEntry] = ForeignKey(
+        "self", null=True, default=None, unique=True, on_delete=OnDelete.restrict
+    )
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     # Tamper evidence, written once by the sealer after the entry committed.
     chain_seq = BigInt(null=True, default=None, unique=True)
