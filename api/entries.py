@@ -24,7 +24,9 @@ from ledger.models import EntryRecord
 from ledger.posting import load_entry, transfer
 from ledger.reversal import reverse_entry
 
-EntryId = Annotated[int, PathParameter(ge=1, description="ledger entry id")]
+# Ids are BIGINT: anything larger cannot exist and must not reach the driver.
+MAX_ID = 2**63 - 1
+EntryId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="ledger entry id")]
 
 IdempotencyKey = Annotated[
     str,
