@@ -88,6 +88,7 @@ def _secret_key(data_dir: Path) -> str:
 def get_settings() -> Settings:
     data_dir = Path(os.environ.get("FENGLING_DATA_DIR") or "var").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "uploads").mkdir(exist_ok=True)
     database_url = os.environ.get("FENGLING_DATABASE_URL") or (f"sqlite:///{data_dir / 'fengling.sqlite3'}")
     return Settings(
         data_dir=data_dir,

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from admin.logging_config import log_config
 from fengling_settings import get_settings
 
 app = typer.Typer(help="风铃 Fengling: volunteer points ledger and points supermarket.", no_args_is_help=True)
@@ -67,7 +68,15 @@ def serve(
         _print_demo_logins()
     console.print(f"数据目录 data dir: {settings.data_dir}")
     console.print(f"API docs: http://{host}:{port}/schema")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    console.print(f"日志 logs: {settings.data_dir / 'logs' / 'fengling.log'}")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(settings.data_dir),
+    )
 
 
 @app.command()
