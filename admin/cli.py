@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -97,8 +98,23 @@ def demo_command() -> None:
 @ledger_app.command("verify")
 def ledger_verify(
     seal: Annotated[bool, typer.Option(help="Seal committed entries first.")] = True,
+    expect_head: Annotated[
+        str | None, typer.Option(help="SEQ:HASH printed by an earlier verify; it must still be in the chain.")
+    ] = None,
 ) -> None:
-    """Recompute the hash chain and trial balance; exit 1 on any fault."""
+    """Recompute the hash chain and trial balance; exit 1 on any fault.
+
+    Prints the chain head: record it somewhere outside the database (the
+    monthly report to the superior office) and pass it back with
+    --expect-head to prove nothing sealed since was cut off or rewritten.
+    """
+    expected: tuple[int, str] | None = None
+    if expect_head is not None:
+        seq_text, _, hash_text = expect_head.partition(":")
+        if not seq_text.isdigit() or len(hash_text) != 64:
+            console.print("[red]--expect-head must look like 1234:<64 hex characters>[/red]")
+            raise typer.Exit(2)
+        expected = (int(seq_text), hash_text)
     from ledger.chain import chain_head
     from ledger.verify import verify_ledger
 
@@ -116,18 +132,21 @@ def ledger_verify(
             transient=True,
         ) as progress:
             task = progress.add_task("chain", total=total)
-            report = await verify_ledger(seal_first=False, progress=lambda n: progress.advance(task, n))
+            report = await verify_ledger(
+                seal_first=False, progress=lambda n: progress.advance(task, n), expect_head=expected
+            )
         report.sealed_now = sealed
         console.print(
             f"entries checked: {report.entries_checked}, accounts: {report.accounts_checked}, "
             f"sealed now: {report.sealed_now}, unsealed: {report.unsealed}"
         )
+        console.print(f"chain head: {report.head_seq}:{report.head_hash}")
         if report.ok:
             console.print("[green]OK: chain intact, every entry balanced, balances match postings[/green]")
             return 0
         console.print(f"[red]FAULTS: {len(report.faults)}; first broken entry: {report.first_broken_entry_id}[/red]")
         for fault in report.faults:
-            console.print(f"  [{fault.check}] {fault.detail}")
+            console.print(escape(f"  [{fault.check}] {fault.detail}"))
         return 1
 
     raise typer.Exit(asyncio.run(run()))

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ledger.tables import LedgerEntry, LedgerPosting
+from ledger.tables import LedgerChainCheckpoint, LedgerEntry, LedgerPosting
 from ledger.transactions import in_write_transaction, is_sqlite
 
 GENESIS = "0" * 64
@@ -119,6 +119,9 @@ async def seal_batch(limit: int = SEAL_BATCH) -> int:
                 .where(LedgerEntry.id == row["id"])
                 .run()
             )
+        await LedgerChainCheckpoint.insert(
+            LedgerChainCheckpoint(chain_seq=seq, chain_hash=previous, sealed_at=datetime.now(UTC))
+        ).run()
         return len(pending)
 
     return await in_write_transaction(work)

@@ -19,6 +19,7 @@ from ledger.errors import HoldNotActive, HoldNotFound, IdempotencyConflict, Insu
 from ledger.models import EntryRecord, EntryRequest, HoldRecord, Leg
 from ledger.posting import (
     apply_legs,
+    check_legs,
     entry_fingerprint,
     fingerprint,
     lock_accounts,
@@ -189,6 +190,7 @@ async def post_hold(
         cause_ref=hold.cause_ref,
         idempotency_key=idempotency_key,
     )
+    check_legs(request.legs)  # the destination must be another account
     request_fingerprint = entry_fingerprint(request)
 
     async def work() -> tuple[HoldRecord, EntryRecord]:

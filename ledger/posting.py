@@ -293,6 +293,8 @@ async def transfer(
 ) -> EntryRecord:
     """Move ``amount`` points from ``debit_code`` to ``credit_code``."""
     points = parse_amount(amount)
+    if points <= 0:
+        raise InvalidEntry("a transfer amount must be positive; swap the accounts to move points back", field="amount")
     legs = (
         Leg(account_code=debit_code, amount=-points),
         Leg(account_code=credit_code, amount=points),

@@ -18,6 +18,8 @@ from ledger.tables import LedgerPosting
 # A phone shows ~20 lines; 100 bounds the work of one request.
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# Posting ids are BIGINT; a forged cursor beyond that must not reach the driver.
+MAX_POSTING_ID = 2**63 - 1
 
 
 def encode_cursor(posting_id: int) -> str:
@@ -29,9 +31,10 @@ def decode_cursor(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         text = base64.urlsafe_b64decode(padded.encode()).decode()
         prefix, _, value = text.partition(":")
-        if prefix != "p":
+        posting_id = int(value)
+        if prefix != "p" or not 1 <= posting_id <= MAX_POSTING_ID:
             raise ValueError(cursor)
-        return int(value)
+        return posting_id
     except (ValueError, UnicodeDecodeError, binascii.Error) as error:
         raise InvalidEntry("cursor is not one this API returned", field="cursor") from error
 

@@ -94,3 +94,20 @@ class LedgerHold(Table, tablename="ledger_hold"):
     resolved_at = Timestamptz(null=True, default=None)
     posted_entry = ForeignKey(LedgerEntry, null=True, default=None, on_delete=OnDelete.restrict)
     posted_amount_minor = BigInt(default=0)
+
+
+class LedgerChainCheckpoint(Table, tablename="ledger_chain_checkpoint"):
+    """The chain head after each sealing run. Append-only.
+
+    Entries alone cannot show that their newest rows were cut off: the rest
+    of the chain still verifies. Each checkpoint names a position and link
+    that must still exist, so truncating the tail breaks at least the last
+    checkpoint. (Someone who can rewrite both tables can still cut both; the
+    head printed by ``fengling ledger verify`` is for recording outside the
+    database, and ``--expect-head`` checks against it.)
+    """
+
+    id = BigSerial(primary_key=True)
+    chain_seq = BigInt(index=True)
+    chain_hash = Varchar(length=64)
+    sealed_at = Timestamptz(default=TimestamptzNow())

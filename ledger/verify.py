@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ledger.chain import GENESIS, entry_digest, postings_by_entry, seal_pending, unsealed_count
+from ledger.chain import (
+    GENESIS,
+    chain_head,
+    entry_digest,
+    postings_by_entry,
+    seal_pending,
+    unsealed_count,
+)
 from ledger.tables import LedgerEntry
 
 CHAIN_PAGE = 2000
@@ -35,6 +42,8 @@ class VerifyReport:
     accounts_checked: int = 0
     sealed_now: int = 0
     unsealed: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS
     faults: list[Fault] = field(default_factory=list)
 
     @property
@@ -96,13 +105,43 @@ async def _check_chain(report: VerifyReport, progress: Callable[[int], None] | N
             expected_seq = int(rows[-1]["chain_seq"]) + 1
 
 
-async def verify_ledger(*, seal_first: bool = True, progress: Callable[[int], None] | None = None) -> VerifyReport:
+async def verify_ledger(
+    *,
+    seal_first: bool = True,
+    progress: Callable[[int], None] | None = None,
+    expect_head: tuple[int, str] | None = None,
+) -> VerifyReport:
+    """Run every check. ``expect_head`` is a (position, link) recorded
+    earlier outside the database; it must still be part of the chain."""
     report = VerifyReport()
     if seal_first:
         report.sealed_now = await seal_pending()
 
     await _check_chain(report, progress)
     report.unsealed = await unsealed_count()
+    report.head_seq, report.head_hash = await chain_head()
+
+    # Every checkpoint must still name a link of the chain: a cut-off tail
+    # (newest entries deleted) leaves a checkpoint pointing past the end.
+    for row in await _raw(
+        "SELECT c.chain_seq FROM ledger_chain_checkpoint c "
+        "LEFT JOIN ledger_entry e ON e.chain_seq = c.chain_seq "
+        "WHERE e.id IS NULL OR e.chain_hash <> c.chain_hash ORDER BY c.chain_seq LIMIT 20"
+    ):
+        report.faults.append(
+            Fault(
+                "chain_checkpoint",
+                f"checkpoint at chain position {row['chain_seq']} no longer matches the chain: "
+                "sealed entries were deleted or rewritten",
+            )
+        )
+    if expect_head is not None:
+        expected_seq, expected_hash = expect_head
+        found = await LedgerEntry.select(LedgerEntry.chain_hash).where(LedgerEntry.chain_seq == expected_seq).run()
+        if not found or found[0]["chain_hash"] != expected_hash:
+            report.faults.append(
+                Fault("chain_head", f"the recorded head {expected_seq}:{expected_hash[:12]}… is not in the chain")
+            )
 
     for row in await _raw(
         "SELECT e.id AS entry_id, COUNT(p.id) AS legs, COALESCE(SUM(p.amount_minor), 0) AS total "

@@ -61,3 +61,15 @@ def test_balance_and_statement_commands() -> None:
     assert statement.exit_code == 0 and "next page: --cursor" in statement.output
     missing = runner.invoke(app, ["ledger", "balance", "nobody:wallet"])
     assert missing.exit_code == 1
+
+
+def test_verify_prints_the_head_and_checks_a_recorded_one() -> None:
+    asyncio.run(_three_entries())
+    first = runner.invoke(app, ["ledger", "verify"])
+    head = next(line.split("chain head: ")[1] for line in first.output.splitlines() if "chain head:" in line)
+    assert head.startswith("3:")
+    assert runner.invoke(app, ["ledger", "verify", "--expect-head", head]).exit_code == 0
+    forged = head[:-1] + ("0" if head[-1] != "0" else "1")
+    result = runner.invoke(app, ["ledger", "verify", "--expect-head", forged])
+    assert result.exit_code == 1
+    assert "chain_head" in result.output
