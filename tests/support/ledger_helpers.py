@@ -5,6 +5,7 @@ so a bug there cannot hide a bug elsewhere)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -104,22 +105,25 @@ class RecomputedLedger:
 
 
 async def recompute() -> RecomputedLedger:
-    """Read the raw tables and recompute every per-account and per-entry total."""
-    account_rows = await LedgerAccount.select(
-        LedgerAccount.id, LedgerAccount.code, LedgerAccount.allow_negative,
-        LedgerAccount.balance_minor, LedgerAccount.held_minor,
-    ).run()
+    """Read the raw tables and recompute every per-account and per-entry total.
+
+    The four reads run concurrently (each on its own connection): callers use
+    this between operations, when nothing else is writing.
+    """
+    account_rows, posting_rows, hold_rows, entry_rows = await asyncio.gather(
+        LedgerAccount.select(
+            LedgerAccount.id, LedgerAccount.code, LedgerAccount.allow_negative,
+            LedgerAccount.balance_minor, LedgerAccount.held_minor,
+        ).run(),
+        LedgerPosting.select(LedgerPosting.entry, LedgerPosting.account, LedgerPosting.amount_minor).run(),
+        LedgerHold.select(LedgerHold.account, LedgerHold.amount_minor).where(LedgerHold.status == "active").run(),
+        LedgerEntry.select(LedgerEntry.id).run(),
+    )
+    entry_ids = [r["id"] for r in entry_rows]
     code_of = {r["id"]: r["code"] for r in account_rows}
-    posting_rows = await LedgerPosting.select(
-        LedgerPosting.entry, LedgerPosting.account, LedgerPosting.amount_minor
-    ).run()
-    hold_rows = await LedgerHold.select(LedgerHold.account, LedgerHold.amount_minor).where(
-        LedgerHold.status == "active"
-    ).run()
-    entry_ids = [r["id"] for r in await LedgerEntry.select(LedgerEntry.id).run()]
     posted: dict[str, int] = defaultdict(int)
-    entry_sums: dict[int, int] = {entry_id: 0 for entry_id in entry_ids}
-    entry_legs: dict[int, int] = {entry_id: 0 for entry_id in entry_ids}
+    entry_sums: dict[int, int] = dict.fromkeys(entry_ids, 0)
+    entry_legs: dict[int, int] = dict.fromkeys(entry_ids, 0)
     for r in posting_rows:
         posted[code_of[r["account"]]] += r["amount_minor"]
         entry_sums[r["entry"]] += r["amount_minor"]
@@ -146,11 +150,12 @@ def assert_invariants(ledger: RecomputedLedger) -> None:
     assert not short, f"entries with fewer than two postings: {short}"
     assert sum(ledger.balance.values()) == 0, f"balances sum to {sum(ledger.balance.values())}"
     for code, balance_minor in ledger.balance.items():
-        assert balance_minor == ledger.posted[code], f"{code}: materialised {balance_minor} != postings {ledger.posted[code]}"
-        assert ledger.held[code] == ledger.active_holds[code], f"{code}: held {ledger.held[code]} != active holds {ledger.active_holds[code]}"
+        posted, held, active = ledger.posted[code], ledger.held[code], ledger.active_holds[code]
+        assert balance_minor == posted, f"{code}: materialised {balance_minor} != postings {posted}"
+        assert held == active, f"{code}: held {held} != active holds {active}"
         assert ledger.held[code] >= 0, f"{code}: negative held {ledger.held[code]}"
         if not ledger.allow_negative[code]:
-            assert balance_minor - ledger.held[code] >= 0, f"no-negative {code} below zero: {balance_minor} - {ledger.held[code]}"
+            assert balance_minor - held >= 0, f"no-negative {code} below zero: {balance_minor} - {held}"
 
 
 async def check_invariants() -> RecomputedLedger:
