@@ -23,9 +23,12 @@ MAX_POINTS = Decimal(MAX_MINOR) / 100
 def clean_database() -> None:
     """Pure unit tests: override the harness's per-test table truncation."""
 
+
 # No example database on disk, no complaint about the autouse DB fixture.
 PROPERTY = settings(
-    max_examples=300, deadline=None, database=None,
+    max_examples=300,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 

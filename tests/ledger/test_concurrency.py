@@ -122,16 +122,13 @@ async def test_concurrent_posts_of_one_hold_post_once() -> None:
     await fund(WALLET, "100")
     hold = await holds.create_hold(account_code=WALLET, amount="40", reason_zh="兑换预留", expires_at=in_hours(1))
     results = await asyncio.gather(
-        *(
-            holds.post_hold(hold.id, destination_code=SHOP, kind="redeem", reason_zh="兑换商品")
-            for _ in range(20)
-        ),
+        *(holds.post_hold(hold.id, destination_code=SHOP, kind="redeem", reason_zh="兑换商品") for _ in range(20)),
         return_exceptions=True,
     )
     grouped, unexpected = split(results, tuple, HoldNotActive)
     assert unexpected == [], f"leaked: {[repr(e) for e in unexpected]}"
     assert len(grouped[tuple]) == 1 and len(grouped[HoldNotActive]) == 19
-    (posted_hold, entry), = grouped[tuple]
+    ((posted_hold, entry),) = grouped[tuple]
     assert posted_hold.posted_entry_id == entry.id
     assert await count(LedgerEntry) == 2
     assert await balance(WALLET) == Decimal("60.00")

@@ -45,7 +45,11 @@ async def chart() -> None:
 
 async def hold_on(code: str, amount: str, *, hours: float = 1, **kwargs: object) -> holds.HoldRecord:
     return await holds.create_hold(
-        account_code=code, amount=amount, reason_zh="兑换预留", expires_at=in_hours(hours), **kwargs  # type: ignore[arg-type]
+        account_code=code,
+        amount=amount,
+        reason_zh="兑换预留",
+        expires_at=in_hours(hours),
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -53,7 +57,12 @@ async def post(
     hold_id: int, amount: str | None = None, **kwargs: object
 ) -> tuple[holds.HoldRecord, posting.EntryRecord]:
     return await holds.post_hold(
-        hold_id, destination_code=SHOP, kind="redeem", reason_zh="兑换商品", amount=amount, **kwargs  # type: ignore[arg-type]
+        hold_id,
+        destination_code=SHOP,
+        kind="redeem",
+        reason_zh="兑换商品",
+        amount=amount,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -246,7 +255,11 @@ async def test_expire_holds_expires_only_active_overdue_holds() -> None:
     assert await holds.expire_holds(now=in_hours(3)) == 2
     statuses = {h: (await holds.get_hold(h)).status for h in (due_1.id, due_2.id, later.id, posted.id, voided.id)}
     assert statuses == {
-        due_1.id: "expired", due_2.id: "expired", later.id: "active", posted.id: "posted", voided.id: "voided"
+        due_1.id: "expired",
+        due_2.id: "expired",
+        later.id: "active",
+        posted.id: "posted",
+        voided.id: "voided",
     }
     assert await state(WALLET) == (Decimal("93.00"), Decimal("5.00"), Decimal("88.00"))
     assert await state(WALLET_2) == (Decimal("100.00"), Decimal("0.00"), Decimal("100.00"))
@@ -302,8 +315,9 @@ async def test_post_hold_to_its_own_account_is_refused() -> None:
 async def test_reversal_mirrors_the_entry() -> None:
     """A reversal is a new entry with each posting negated, linked by reverses_id; balances return to before."""
     await fund(BUDGET, "100")
-    award = await posting.transfer(debit_code=BUDGET, credit_code=WALLET, amount="25", kind="award",
-                                   reason_zh="奖励", cause_ref="activity:9")
+    award = await posting.transfer(
+        debit_code=BUDGET, credit_code=WALLET, amount="25", kind="award", reason_zh="奖励", cause_ref="activity:9"
+    )
     undo = await reversal.reverse_entry(award.id, reason_zh="重复奖励，冲正", actor_ref="member:1")
     assert undo.kind == "reversal" and undo.reverses_id == award.id and undo.id != award.id
     assert undo.cause_ref == "activity:9" and undo.metadata["reverses_entry_id"] == award.id

@@ -92,8 +92,7 @@ class Model:
     def can_debit(self, legs: dict[str, int]) -> bool:
         """Would posting ``legs`` keep every debited no-negative account's available >= 0?"""
         return all(
-            code in ALLOW_NEGATIVE or amount >= 0 or self.available(code) + amount >= 0
-            for code, amount in legs.items()
+            code in ALLOW_NEGATIVE or amount >= 0 or self.available(code) + amount >= 0 for code, amount in legs.items()
         )
 
     def apply(self, entry_id: int, legs: dict[str, int], *, is_reversal: bool = False) -> None:
@@ -134,8 +133,14 @@ class LedgerMachine(RuleBasedStateMachine):
         expected_ok = self.model.can_debit(legs)
         try:
             entry = self.run(
-                posting.transfer(debit_code=debit, credit_code=credit, amount=from_minor(amount),
-                                 kind=kind, reason_zh=f"{kind} 测试", idempotency_key=key)
+                posting.transfer(
+                    debit_code=debit,
+                    credit_code=credit,
+                    amount=from_minor(amount),
+                    kind=kind,
+                    reason_zh=f"{kind} 测试",
+                    idempotency_key=key,
+                )
             )
         except InsufficientFunds as refused:
             event(f"{kind}: refused")
@@ -185,8 +190,14 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         award = data.draw(st.sampled_from(self.keyed))
         entry = self.run(
-            posting.transfer(debit_code=award.budget, credit_code=award.wallet, amount=from_minor(award.amount),
-                             kind="award", reason_zh="award 测试", idempotency_key=award.key)
+            posting.transfer(
+                debit_code=award.budget,
+                credit_code=award.wallet,
+                amount=from_minor(award.amount),
+                kind="award",
+                reason_zh="award 测试",
+                idempotency_key=award.key,
+            )
         )
         assert entry.replayed and entry.id == award.entry_id
 
@@ -199,8 +210,12 @@ class LedgerMachine(RuleBasedStateMachine):
         expected_ok = self.model.available(wallet) >= amount
         try:
             record = self.run(
-                holds.create_hold(account_code=wallet, amount=from_minor(amount), reason_zh="兑换预留",
-                                  expires_at=datetime.now(UTC) + timedelta(hours=hours))
+                holds.create_hold(
+                    account_code=wallet,
+                    amount=from_minor(amount),
+                    reason_zh="兑换预留",
+                    expires_at=datetime.now(UTC) + timedelta(hours=hours),
+                )
             )
         except InsufficientFunds:
             event("hold: refused")
@@ -221,8 +236,13 @@ class LedgerMachine(RuleBasedStateMachine):
         amount = hold.amount if full else data.draw(st.integers(min_value=1, max_value=hold.amount))
         try:
             record, entry = self.run(
-                holds.post_hold(hold_id, destination_code=SHOP, kind="redeem", reason_zh="兑换商品",
-                                amount=None if full else from_minor(amount))
+                holds.post_hold(
+                    hold_id,
+                    destination_code=SHOP,
+                    kind="redeem",
+                    reason_zh="兑换商品",
+                    amount=None if full else from_minor(amount),
+                )
             )
         except HoldNotActive:
             event(f"post_hold: refused ({hold.status})")

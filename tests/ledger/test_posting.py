@@ -280,9 +280,15 @@ async def test_same_key_different_payload_is_an_idempotency_conflict(change: dic
 async def test_reason_zh_shows_on_the_statement() -> None:
     """The statement line carries the entry's reason_zh, reason_en, kind and cause, with amount and balance_after."""
     await fund(BUDGET, "100")
-    entry = await posting.transfer(debit_code=BUDGET, credit_code=WALLET, amount="8", kind="award",
-                                   reason_zh="清扫楼道 2 小时", reason_en="Cleaned the stairwell, 2 h",
-                                   cause_ref="activity:42")
+    entry = await posting.transfer(
+        debit_code=BUDGET,
+        credit_code=WALLET,
+        amount="8",
+        kind="award",
+        reason_zh="清扫楼道 2 小时",
+        reason_en="Cleaned the stairwell, 2 h",
+        cause_ref="activity:42",
+    )
     page = await statements.statement(WALLET)
     assert len(page.lines) == 1
     line = page.lines[0]

@@ -75,16 +75,22 @@ class LedgerSnapshot:
 
 
 async def snapshot() -> LedgerSnapshot:
-    account_rows = await LedgerAccount.select(
-        LedgerAccount.code, LedgerAccount.balance_minor, LedgerAccount.held_minor
-    ).order_by(LedgerAccount.id).run()
+    account_rows = (
+        await LedgerAccount.select(LedgerAccount.code, LedgerAccount.balance_minor, LedgerAccount.held_minor)
+        .order_by(LedgerAccount.id)
+        .run()
+    )
     entry_rows = await LedgerEntry.select(LedgerEntry.id, LedgerEntry.idempotency_key).order_by(LedgerEntry.id).run()
-    posting_rows = await LedgerPosting.select(
-        LedgerPosting.id, LedgerPosting.entry, LedgerPosting.account, LedgerPosting.amount_minor
-    ).order_by(LedgerPosting.id).run()
-    hold_rows = await LedgerHold.select(LedgerHold.id, LedgerHold.status, LedgerHold.amount_minor).order_by(
-        LedgerHold.id
-    ).run()
+    posting_rows = (
+        await LedgerPosting.select(
+            LedgerPosting.id, LedgerPosting.entry, LedgerPosting.account, LedgerPosting.amount_minor
+        )
+        .order_by(LedgerPosting.id)
+        .run()
+    )
+    hold_rows = (
+        await LedgerHold.select(LedgerHold.id, LedgerHold.status, LedgerHold.amount_minor).order_by(LedgerHold.id).run()
+    )
     return LedgerSnapshot(
         accounts=tuple((r["code"], r["balance_minor"], r["held_minor"]) for r in account_rows),
         entries=tuple((r["id"], r["idempotency_key"]) for r in entry_rows),
@@ -112,8 +118,11 @@ async def recompute() -> RecomputedLedger:
     """
     account_rows, posting_rows, hold_rows, entry_rows = await asyncio.gather(
         LedgerAccount.select(
-            LedgerAccount.id, LedgerAccount.code, LedgerAccount.allow_negative,
-            LedgerAccount.balance_minor, LedgerAccount.held_minor,
+            LedgerAccount.id,
+            LedgerAccount.code,
+            LedgerAccount.allow_negative,
+            LedgerAccount.balance_minor,
+            LedgerAccount.held_minor,
         ).run(),
         LedgerPosting.select(LedgerPosting.entry, LedgerPosting.account, LedgerPosting.amount_minor).run(),
         LedgerHold.select(LedgerHold.account, LedgerHold.amount_minor).where(LedgerHold.status == "active").run(),
