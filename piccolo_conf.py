@@ -35,5 +35,6 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "ledger.piccolo_app",
         "community.piccolo_app",
+        "marketplace.piccolo_app",
     ]
 )

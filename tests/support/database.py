@@ -5,8 +5,8 @@ from __future__ import annotations
 from piccolo.table import Table
 
 from admin.migrations import migrate
-from community.piccolo_app import APP_CONFIG as COMMUNITY
-from ledger.piccolo_app import APP_CONFIG as LEDGER
+from piccolo.conf.apps import Finder
+
 from ledger.tables import LedgerAccount
 
 
@@ -19,7 +19,8 @@ def on_postgres() -> bool:
 
 
 def all_tables() -> list[type[Table]]:
-    return [*LEDGER.table_classes, *COMMUNITY.table_classes]
+    """Every table of every app registered in piccolo_conf."""
+    return list(Finder().get_table_classes())
 
 
 async def migrate_once() -> None:

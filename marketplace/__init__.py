@@ -1,0 +1,1 @@
+"""The points supermarket: partner shops, catalog, redemption orders, settlement."""

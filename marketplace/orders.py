@@ -1,0 +1,490 @@
+"""Redemption orders: two-phase, on ledger holds.
+
+place   → one transaction: lock the item row, check it is on sale at that
+          shop, check stock and the member's limit, insert the order, hold
+          the points, take the stock. Nothing is written if any check fails.
+confirm → staff *of that shop* enter the pickup code: the hold is posted to
+          the shop's settlement account; the order is fulfilled once.
+cancel / expire → the hold is voided and the stock comes back.
+return  → the redemption entry is reversed; stock comes back if the item
+          does.
+
+Every operation locks in one order — order row, item row, then the ledger's
+account rows — so no two of them can deadlock each other. On SQLite each is
+one BEGIN IMMEDIATE transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from community.accounts import wallet_code
+from ledger.amounts import from_minor
+from ledger.errors import HoldNotActive
+from ledger.holds import create_hold, get_hold, post_hold, void_hold
+from ledger.posting import utc_now
+from ledger.reversal import reverse_entry
+from ledger.transactions import in_write_transaction, is_sqlite
+from marketplace.accounts import settlement_code
+from marketplace.errors import (
+    ItemNotFound,
+    ItemUnavailable,
+    MemberLimitReached,
+    OrderKeyConflict,
+    OrderNotFound,
+    OrderNotOpen,
+    OutOfStock,
+    PeriodAlreadySettled,
+    PickupCodeNotFound,
+)
+from marketplace.periods import period_bounds
+from marketplace.pickup_codes import is_well_formed, new_pickup_code, normalise_pickup_code
+from marketplace.tables import CatalogItem, CatalogItemShop, RedemptionOrder, SettlementStatement, Shop
+
+PLACED = "placed"
+FULFILLED = "fulfilled"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+RETURNED = "returned"
+OPEN_STATUSES = (PLACED,)
+# Orders that count against a member's per-period limit.
+COUNTED_STATUSES = (PLACED, FULFILLED)
+
+# One order holds at most this many units: a points supermarket, not a wholesaler.
+MAX_QUANTITY = 20
+# The ledger hold outlives the order by this margin, so the order's own
+# expiry (which restocks) always runs before the ledger's hold expiry.
+HOLD_MARGIN = timedelta(days=1)
+
+
+class OrderOut(BaseModel):
+    id: int
+    member_id: int
+    item_id: int
+    item_name_zh: str
+    item_name_en: str
+    shop_id: int
+    shop_name_zh: str
+    quantity: int
+    unit_price: Decimal
+    total: Decimal
+    status: str
+    pickup_code: str
+    hold_id: int | None
+    entry_id: int | None
+    return_entry_id: int | None
+    placed_at: datetime
+    expires_at: datetime
+    fulfilled_at: datetime | None
+    closed_at: datetime | None
+    returned_at: datetime | None
+    replayed: bool = False
+
+
+_ORDER_COLUMNS = (
+    *RedemptionOrder.all_columns(),
+    RedemptionOrder.item.name_zh.as_alias("item_name_zh"),
+    RedemptionOrder.item.name_en.as_alias("item_name_en"),
+    RedemptionOrder.shop.name_zh.as_alias("shop_name_zh"),
+)
+
+
+def _out(row: dict[str, Any], *, replayed: bool = False) -> OrderOut:
+    return OrderOut(
+        id=row["id"],
+        member_id=row["member"],
+        item_id=row["item"],
+        item_name_zh=row["item_name_zh"],
+        item_name_en=row["item_name_en"],
+        shop_id=row["shop"],
+        shop_name_zh=row["shop_name_zh"],
+        quantity=row["quantity"],
+        unit_price=from_minor(row["unit_price_minor"]),
+        total=from_minor(row["total_minor"]),
+        status=row["status"],
+        pickup_code=row["pickup_code"],
+        hold_id=row["hold_id"],
+        entry_id=row["entry_id"],
+        return_entry_id=row["return_entry_id"],
+        placed_at=row["placed_at"],
+        expires_at=row["expires_at"],
+        fulfilled_at=row["fulfilled_at"],
+        closed_at=row["closed_at"],
+        returned_at=row["returned_at"],
+        replayed=replayed,
+    )
+
+
+async def get_order(order_id: int) -> OrderOut:
+    rows = await RedemptionOrder.select(*_ORDER_COLUMNS).where(RedemptionOrder.id == order_id).run()
+    if not rows:
+        raise OrderNotFound(f"order {order_id} does not exist", field="order_id")
+    return _out(rows[0])
+
+
+async def _lock_order(order_id: int) -> dict[str, Any]:
+    query = RedemptionOrder.select().where(RedemptionOrder.id == order_id)
+    if not is_sqlite():
+        query = query.lock_rows()
+    rows = await query.run()
+    if not rows:
+        raise OrderNotFound(f"order {order_id} does not exist", field="order_id")
+    return dict(rows[0])
+
+
+async def _lock_item(item_id: int) -> dict[str, Any]:
+    query = CatalogItem.select().where(CatalogItem.id == item_id)
+    if not is_sqlite():
+        query = query.lock_rows()
+    rows = await query.run()
+    if not rows:
+        raise ItemNotFound(f"item {item_id} does not exist", field="item_id")
+    return dict(rows[0])
+
+
+async def _restock(item_id: int, quantity: int) -> None:
+    await (
+        CatalogItem.update({CatalogItem.stock: CatalogItem.stock + quantity})
+        .where((CatalogItem.id == item_id) & CatalogItem.stock.is_not_null())
+        .run()
+    )
+
+
+def _reason(item: dict[str, Any], quantity: int) -> tuple[str, str]:
+    return (f"积分兑换：{item['name_zh']} ×{quantity}", f"Redeemed: {item['name_en'] or item['name_zh']} x{quantity}")
+
+
+async def place_order(
+    *,
+    member_id: int,
+    item_id: int,
+    shop_id: int,
+    quantity: int = 1,
+    pickup_days: int = 7,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> OrderOut:
+    """Reserve ``quantity`` of an item for pickup at ``shop_id``.
+
+    Refusals (nothing written): ItemUnavailable, OutOfStock,
+    MemberLimitReached, InsufficientFunds (from the ledger hold).
+    Replaying ``idempotency_key`` returns the original order.
+    """
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise ItemUnavailable(f"quantity must be 1-{MAX_QUANTITY}", field="quantity")
+    if not 1 <= pickup_days <= 90:
+        raise ItemUnavailable("pickup_days must be 1-90", field="pickup_days")
+    moment = now or utc_now()
+
+    async def work() -> OrderOut:
+        if idempotency_key is not None:
+            existing = (
+                await RedemptionOrder.select(*_ORDER_COLUMNS)
+                .where(RedemptionOrder.idempotency_key == idempotency_key)
+                .run()
+            )
+            if existing:
+                row = existing[0]
+                if (row["member"], row["item"], row["shop"], row["quantity"]) != (
+                    member_id,
+                    item_id,
+                    shop_id,
+                    quantity,
+                ):
+                    raise OrderKeyConflict(
+                        f"idempotency key {idempotency_key!r} was used for another order", field="idempotency_key"
+                    )
+                return _out(row, replayed=True)
+
+        item = await _lock_item(item_id)
+        if not item["active"]:
+            raise ItemUnavailable("this item is not on offer", field="item_id")
+        if item["available_from"] is not None and moment < item["available_from"]:
+            raise ItemUnavailable(f"this item is on offer from {item['available_from'].isoformat()}", field="item_id")
+        if item["available_until"] is not None and moment >= item["available_until"]:
+            raise ItemUnavailable("this item is no longer on offer", field="item_id")
+        at_shop = (
+            await CatalogItemShop.exists()
+            .where((CatalogItemShop.item == item_id) & (CatalogItemShop.shop == shop_id))
+            .run()
+        )
+        shop_active = await Shop.exists().where((Shop.id == shop_id) & (Shop.active == True)).run()  # noqa: E712
+        if not at_shop or not shop_active:
+            raise ItemUnavailable("this shop does not hand out this item", field="shop_id")
+        if item["stock"] is not None and item["stock"] < quantity:
+            raise OutOfStock(f"only {item['stock']} left", field="quantity")
+        if item["limit_count"] is not None:
+            start, end = period_bounds(item["limit_period"], moment)
+            taken_rows = (
+                await RedemptionOrder.select(RedemptionOrder.quantity)
+                .where(
+                    (RedemptionOrder.member == member_id)
+                    & (RedemptionOrder.item == item_id)
+                    & RedemptionOrder.status.is_in(list(COUNTED_STATUSES))
+                    & (RedemptionOrder.placed_at >= start)
+                    & (RedemptionOrder.placed_at < end)
+                )
+                .run()
+            )
+            taken = sum(int(row["quantity"]) for row in taken_rows)
+            if taken + quantity > item["limit_count"]:
+                raise MemberLimitReached(
+                    f"limit is {item['limit_count']} per {item['limit_period']}; you have {taken} already",
+                    field="quantity",
+                )
+
+        total_minor = int(item["price_minor"]) * quantity
+        expires_at = moment + timedelta(days=pickup_days)
+        inserted = await RedemptionOrder.insert(
+            RedemptionOrder(
+                member=member_id,
+                item=item_id,
+                shop=shop_id,
+                quantity=quantity,
+                unit_price_minor=item["price_minor"],
+                total_minor=total_minor,
+                status=PLACED,
+                pickup_code=new_pickup_code(),
+                idempotency_key=idempotency_key,
+                placed_at=moment,
+                expires_at=expires_at,
+            )
+        ).run()
+        order_id = int(inserted[0]["id"])
+        reason_zh, reason_en = _reason(item, quantity)
+        hold = await create_hold(
+            account_code=wallet_code(member_id),
+            amount=from_minor(total_minor),
+            reason_zh=reason_zh,
+            reason_en=reason_en,
+            expires_at=max(expires_at, utc_now()) + HOLD_MARGIN,
+            actor_ref=f"member:{member_id}",
+            cause_ref=f"order:{order_id}",
+            metadata={"order_id": order_id, "item_id": item_id, "shop_id": shop_id, "quantity": quantity},
+        )
+        await RedemptionOrder.update({RedemptionOrder.hold_id: hold.id}).where(RedemptionOrder.id == order_id).run()
+        if item["stock"] is not None:
+            await (
+                CatalogItem.update({CatalogItem.stock: item["stock"] - quantity}).where(CatalogItem.id == item_id).run()
+            )
+        return await get_order(order_id)
+
+    # Unique violations: a pickup code collision (draw again) or a concurrent
+    # twin with the same idempotency key (replay it).
+    return await in_write_transaction(work, retry_unique=True)
+
+
+async def find_open_order_by_code(shop_id: int, code: str) -> int | None:
+    normalised = normalise_pickup_code(code)
+    if not is_well_formed(normalised):
+        return None
+    rows = (
+        await RedemptionOrder.select(RedemptionOrder.id)
+        .where(
+            (RedemptionOrder.pickup_code == normalised)
+            & (RedemptionOrder.status == PLACED)
+            & (RedemptionOrder.shop == shop_id)
+        )
+        .run()
+    )
+    return int(rows[0]["id"]) if rows else None
+
+
+async def confirm_pickup(*, shop_id: int, code: str, staff_member_id: int) -> OrderOut:
+    """Hand over an order at the counter of ``shop_id``: post its hold to the
+    shop's settlement account. A code that is not an open order of this shop
+    gives ``PickupCodeNotFound`` and reveals nothing else."""
+    order_id = await find_open_order_by_code(shop_id, code)
+    if order_id is None:
+        raise PickupCodeNotFound("no open order with this code at this shop", field="code")
+
+    async def work() -> OrderOut:
+        order = await _lock_order(order_id)
+        if order["status"] != PLACED or order["shop"] != shop_id:
+            raise PickupCodeNotFound("no open order with this code at this shop", field="code")
+        if order["expires_at"] <= utc_now():
+            raise OrderNotOpen("this order expired before pickup", field="code")
+        item = (await CatalogItem.select().where(CatalogItem.id == order["item"]).run())[0]
+        reason_zh, reason_en = _reason(item, order["quantity"])
+        _, entry = await post_hold(
+            order["hold_id"],
+            destination_code=settlement_code(shop_id),
+            kind="redemption",
+            reason_zh=reason_zh,
+            reason_en=reason_en,
+            actor_ref=f"member:{staff_member_id}",
+            metadata={"order_id": order_id, "item_id": order["item"], "shop_id": shop_id},
+            idempotency_key=f"order:{order_id}:fulfil",
+        )
+        await (
+            RedemptionOrder.update(
+                {
+                    RedemptionOrder.status: FULFILLED,
+                    RedemptionOrder.entry_id: entry.id,
+                    RedemptionOrder.fulfilled_at: entry.created_at,
+                    RedemptionOrder.fulfilled_by: staff_member_id,
+                    RedemptionOrder.closed_at: entry.created_at,
+                }
+            )
+            .where(RedemptionOrder.id == order_id)
+            .run()
+        )
+        return await get_order(order_id)
+
+    return await in_write_transaction(work)
+
+
+async def _close_unfulfilled(order_id: int, new_status: str, *, only_if_due: datetime | None) -> OrderOut:
+    async def work() -> OrderOut:
+        order = await _lock_order(order_id)
+        if order["status"] != PLACED:
+            if order["status"] == new_status:
+                return await get_order(order_id)
+            raise OrderNotOpen(f"order {order_id} is {order['status']}", field="order_id")
+        if only_if_due is not None and order["expires_at"] > only_if_due:
+            raise OrderNotOpen(f"order {order_id} is not due to expire", field="order_id")
+        await _lock_item(order["item"])
+        try:
+            await void_hold(order["hold_id"])
+        except HoldNotActive:
+            # The ledger already released it (its own expiry): nothing to void.
+            if (await get_hold(order["hold_id"])).status == "posted":
+                raise
+        await _restock(order["item"], order["quantity"])
+        await (
+            RedemptionOrder.update(
+                {
+                    RedemptionOrder.status: new_status,
+                    RedemptionOrder.closed_at: utc_now(),
+                    RedemptionOrder.restocked: True,
+                }
+            )
+            .where(RedemptionOrder.id == order_id)
+            .run()
+        )
+        return await get_order(order_id)
+
+    return await in_write_transaction(work)
+
+
+async def cancel_order(*, order_id: int, member_id: int) -> OrderOut:
+    """A member cancels their own order before pickup: points and stock return."""
+    order = await get_order(order_id)
+    if order.member_id != member_id:
+        raise OrderNotFound(f"order {order_id} does not exist", field="order_id")
+    return await _close_unfulfilled(order_id, CANCELLED, only_if_due=None)
+
+
+async def expire_orders(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Expire every placed order past its pickup deadline. Returns how many."""
+    cutoff = now or utc_now()
+    expired = 0
+    while True:
+        rows = (
+            await RedemptionOrder.select(RedemptionOrder.id)
+            .where((RedemptionOrder.status == PLACED) & (RedemptionOrder.expires_at <= cutoff))
+            .order_by(RedemptionOrder.id)
+            .limit(batch_size)
+            .run()
+        )
+        for row in rows:
+            try:
+                await _close_unfulfilled(int(row["id"]), EXPIRED, only_if_due=cutoff)
+                expired += 1
+            except OrderNotOpen:
+                continue
+        if len(rows) < batch_size:
+            return expired
+
+
+async def _settled_period_covers(shop_id: int, moment: datetime) -> bool:
+    return bool(
+        await SettlementStatement.exists()
+        .where(
+            (SettlementStatement.shop == shop_id)
+            & (SettlementStatement.period_start <= moment)
+            & (SettlementStatement.period_end > moment)
+        )
+        .run()
+    )
+
+
+async def return_order(*, order_id: int, actor_member_id: int, restock: bool, reason_zh: str) -> OrderOut:
+    """Take an item back after pickup: reverse the redemption entry (points go
+    back to the wallet); restock if the item itself came back.
+
+    Refused once the pickup's period has been settled: those points have
+    left the shop's account, and the correction is then an adjustment."""
+    if not 1 <= len(reason_zh.strip()) <= 300:
+        raise OrderNotOpen("a return needs a reason of 1-300 characters", field="reason_zh")
+
+    async def work() -> OrderOut:
+        order = await _lock_order(order_id)
+        if order["status"] != FULFILLED:
+            raise OrderNotOpen(
+                f"only a fulfilled order can be returned; this one is {order['status']}", field="order_id"
+            )
+        if await _settled_period_covers(order["shop"], order["fulfilled_at"]):
+            raise PeriodAlreadySettled("this pickup's period is already settled", field="order_id")
+        await _lock_item(order["item"])
+        reversal = await reverse_entry(
+            order["entry_id"],
+            reason_zh=f"退货：{reason_zh.strip()}",
+            reason_en="Returned",
+            actor_ref=f"member:{actor_member_id}",
+            metadata={"order_id": order_id},
+            idempotency_key=f"order:{order_id}:return",
+        )
+        if restock:
+            await _restock(order["item"], order["quantity"])
+        await (
+            RedemptionOrder.update(
+                {
+                    RedemptionOrder.status: RETURNED,
+                    RedemptionOrder.return_entry_id: reversal.id,
+                    RedemptionOrder.returned_at: reversal.created_at,
+                    RedemptionOrder.restocked: restock,
+                }
+            )
+            .where(RedemptionOrder.id == order_id)
+            .run()
+        )
+        return await get_order(order_id)
+
+    return await in_write_transaction(work)
+
+
+class OrderPage(BaseModel):
+    orders: list[OrderOut]
+    next_cursor: int | None
+
+
+async def list_orders(
+    *,
+    member_id: int | None = None,
+    shop_id: int | None = None,
+    status: str | None = None,
+    before_id: int | None = None,
+    limit: int = 20,
+) -> OrderPage:
+    """Newest first. Callers scope it: a member's own, or one shop's."""
+    limit = max(1, min(limit, 100))
+    query = RedemptionOrder.select(*_ORDER_COLUMNS)
+    if member_id is not None:
+        query = query.where(RedemptionOrder.member == member_id)
+    if shop_id is not None:
+        query = query.where(RedemptionOrder.shop == shop_id)
+    if status is not None:
+        query = query.where(RedemptionOrder.status == status)
+    if before_id is not None:
+        query = query.where(RedemptionOrder.id < before_id)
+    rows = await query.order_by(RedemptionOrder.id, ascending=False).limit(limit + 1).run()
+    page = rows[:limit]
+    return OrderPage(
+        orders=[_out(row) for row in page],
+        next_cursor=int(page[-1]["id"]) if len(rows) > limit else None,
+    )

@@ -1,0 +1,19 @@
+"""QR images of pickup codes (segno): PNG for phones, SVG for print."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+
+
+def pickup_qr(code: str, *, image_format: str = "png", scale: int = 8) -> bytes:
+    """The code alone, at error level M: small enough to scan off a cracked
+    phone screen under shop lighting."""
+    qr = segno.make(code, error="m", micro=False)
+    buffer = io.BytesIO()
+    if image_format == "svg":
+        qr.save(buffer, kind="svg", scale=scale, border=2)
+    else:
+        qr.save(buffer, kind="png", scale=scale, border=2)
+    return buffer.getvalue()
