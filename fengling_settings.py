@@ -43,6 +43,15 @@ class Settings:
     hold_ttl_minutes: int
     """Default lifetime of a ledger hold when the caller gives no deadline."""
 
+    order_pickup_days: int
+    """Days a member has to pick up a redeemed item before the order expires."""
+
+    pickup_max_failures: int
+    """Wrong pickup codes per shop (and per code) before that counter is throttled."""
+
+    pickup_lock_minutes: int
+    """Window and lock time of the pickup-code throttle."""
+
     background_jobs: bool
     """Run the chain sealer and hold expiry inside each API process."""
 
@@ -99,5 +108,8 @@ def get_settings() -> Settings:
         login_max_failures=_int_env("FENGLING_LOGIN_MAX_FAILURES", 5),
         login_lock_minutes=_int_env("FENGLING_LOGIN_LOCK_MINUTES", 15),
         hold_ttl_minutes=_int_env("FENGLING_HOLD_TTL_MINUTES", 7 * 24 * 60),
+        order_pickup_days=_int_env("FENGLING_ORDER_PICKUP_DAYS", 7),
+        pickup_max_failures=_int_env("FENGLING_PICKUP_MAX_FAILURES", 10),
+        pickup_lock_minutes=_int_env("FENGLING_PICKUP_LOCK_MINUTES", 10),
         background_jobs=os.environ.get("FENGLING_BACKGROUND_JOBS", "1") not in {"0", "false", "no"},
     )

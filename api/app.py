@@ -13,11 +13,15 @@ from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts import AccountsController
 from api.auth import AuthController, LoginThrottle, build_jwt_auth
+from api.catalog import CatalogController
 from api.entries import LedgerController
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.jobs import background_jobs
+from api.orders import OrdersController
+from api.pickup_throttle import PickupThrottle
 from api.redis_client import build_redis
+from api.shops import ShopsController
 from api.wallet import MeController
 from fengling_settings import get_settings
 from ledger.tables import LedgerAccount
@@ -53,7 +57,16 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
             await redis.aclose()
 
     app = Litestar(
-        route_handlers=[HealthController, AuthController, MeController, AccountsController, LedgerController],
+        route_handlers=[
+            HealthController,
+            AuthController,
+            MeController,
+            AccountsController,
+            LedgerController,
+            CatalogController,
+            OrdersController,
+            ShopsController,
+        ],
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -67,6 +80,7 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
                 Tag(name="auth", description="登录 · Login"),
                 Tag(name="me", description="我的积分 · My wallet"),
                 Tag(name="ledger", description="积分账本 · Ledger"),
+                Tag(name="marketplace", description="积分超市 · Points supermarket"),
                 Tag(name="health", description="运行状态 · Health"),
             ],
             components=Components(
@@ -79,5 +93,8 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
     app.state.jwt_auth = jwt_auth
     app.state.login_throttle = LoginThrottle(
         redis, max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes
+    )
+    app.state.pickup_throttle = PickupThrottle(
+        redis, max_failures=settings.pickup_max_failures, window_minutes=settings.pickup_lock_minutes
     )
     return app

@@ -8,13 +8,14 @@ two organisers can never collide. Every action is audited.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import HeaderParameter, JSONBody, PathParameter
+from litestar.params import JSONBody
 
 from api.errors import ProblemException
 from api.guards import principal_of, requires_manager
+from api.params import Id, IdempotencyKey
 from api.schemas import AdjustmentIn, EntryOut, ReversalIn, entry_out
 from community import audit
 from community.access import Principal, can_manage_account
@@ -23,17 +24,6 @@ from ledger.errors import EntryNotFound, InvalidEntry
 from ledger.models import EntryRecord
 from ledger.posting import load_entry, transfer
 from ledger.reversal import reverse_entry
-
-# Ids are BIGINT: anything larger cannot exist and must not reach the driver.
-MAX_ID = 2**63 - 1
-EntryId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="ledger entry id")]
-
-IdempotencyKey = Annotated[
-    str,
-    HeaderParameter(
-        name="Idempotency-Key", min_length=8, max_length=100, description="unique per intended operation, e.g. a UUID"
-    ),
-]
 
 
 async def _require_managed(principal: Principal, code: str, field: str) -> None:
@@ -84,7 +74,7 @@ class LedgerController(Controller):
         return _entry_response(entry)
 
     @get("/entries/{entry_id:int}", operation_id="getEntry", summary="One entry with its postings")
-    async def get_entry(self, request: Request[Any, Any, Any], entry_id: EntryId) -> EntryOut:
+    async def get_entry(self, request: Request[Any, Any, Any], entry_id: Id) -> EntryOut:
         entry = await self._managed_entry(principal_of(request), entry_id)
         return entry_out(entry)
 
@@ -92,7 +82,7 @@ class LedgerController(Controller):
     async def reverse(
         self,
         request: Request[Any, Any, Any],
-        entry_id: EntryId,
+        entry_id: Id,
         data: JSONBody[ReversalIn],
         idempotency_key: IdempotencyKey,
     ) -> Response[EntryOut]:
@@ -110,7 +100,7 @@ class LedgerController(Controller):
         return _entry_response(entry)
 
     @staticmethod
-    async def _managed_entry(principal: Principal, entry_id: EntryId) -> EntryRecord:
+    async def _managed_entry(principal: Principal, entry_id: Id) -> EntryRecord:
         try:
             entry = await load_entry(entry_id)
         except EntryNotFound:

@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERN
 from api.i18n import title
 from community import errors as community_errors
 from ledger import errors as ledger_errors
+from marketplace import errors as marketplace_errors
 
 logger = logging.getLogger("fengling.api")
 
@@ -44,6 +45,18 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     community_errors.OrganisationNotFound: 404,
     community_errors.MemberNotFound: 404,
     community_errors.InvalidRole: 422,
+    marketplace_errors.InvalidCatalogData: 422,
+    marketplace_errors.ShopNotFound: 404,
+    marketplace_errors.ItemNotFound: 404,
+    marketplace_errors.ItemUnavailable: 409,
+    marketplace_errors.OutOfStock: 409,
+    marketplace_errors.MemberLimitReached: 409,
+    marketplace_errors.OrderNotFound: 404,
+    marketplace_errors.OrderNotOpen: 409,
+    marketplace_errors.PickupCodeNotFound: 404,
+    marketplace_errors.OrderKeyConflict: 422,
+    marketplace_errors.PeriodNotClosed: 409,
+    marketplace_errors.PeriodAlreadySettled: 409,
 }
 
 _HTTP_CODES = {
@@ -152,6 +165,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: _http_error,
     ledger_errors.LedgerError: _domain_error,
     community_errors.CommunityError: _domain_error,
+    marketplace_errors.MarketplaceError: _domain_error,
     Exception: _unexpected,
 }
 

@@ -3,6 +3,8 @@
 - The chain sealer appends committed entries to the hash chain (safe with
   several workers: sealers take turns on one lock).
 - The hold expiry job releases holds past their deadline (idempotent).
+- The order expiry job closes orders not picked up in time (points and
+  stock come back; idempotent).
 Both are also CLI commands (``fengling ledger seal`` / ``expire-holds``) for
 deployments that prefer cron.
 """
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from ledger.chain import seal_pending
 from ledger.holds import expire_holds
+from marketplace.orders import expire_orders
 
 logger = logging.getLogger("fengling.jobs")
 
@@ -41,6 +44,7 @@ async def background_jobs() -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(_every(SEAL_EVERY_SECONDS, seal_pending, "sealed entries")),
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_holds, "expired holds")),
+        asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_orders, "expired orders")),
     ]
     try:
         yield

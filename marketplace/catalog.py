@@ -11,7 +11,7 @@ import binascii
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from piccolo.columns.combination import Where
 from pydantic import BaseModel
@@ -19,12 +19,14 @@ from pydantic import BaseModel
 from community.organisations import ancestor_ids, get_organisation
 from ledger.amounts import from_minor, parse_amount, to_minor
 from ledger.errors import InvalidAmount
+from ledger.transactions import in_write_transaction, is_sqlite
 from marketplace.errors import InvalidCatalogData, ItemNotFound
 from marketplace.periods import LIMIT_PERIODS
 from marketplace.shops import get_shop
 from marketplace.tables import CatalogItem, CatalogItemShop
 
-CATEGORIES = ("daily", "food", "household", "stationery", "voucher", "service", "other")
+Category = Literal["daily", "food", "household", "stationery", "voucher", "service", "other"]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 SortOrder = Literal["price_asc", "price_desc", "newest"]
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -188,8 +190,6 @@ def _columns(draft: ItemDraft, price_minor: int) -> dict[Any, Any]:
 
 
 async def create_item(organisation_id: int, draft: ItemDraft) -> ItemOut:
-    from ledger.transactions import in_write_transaction
-
     price_minor = _check_draft(draft)
     await get_organisation(organisation_id)
 
@@ -210,8 +210,6 @@ async def create_item(organisation_id: int, draft: ItemDraft) -> ItemOut:
 async def update_item(item_id: int, draft: ItemDraft) -> ItemOut:
     """Replace an item's settings. Stock set here is the new count on the
     shelf; orders already placed keep what they reserved."""
-    from ledger.transactions import in_write_transaction
-
     price_minor = _check_draft(draft)
     current = await get_item(item_id)
 
@@ -278,7 +276,10 @@ async def list_catalog(
         query = query.where(CatalogItem.id.is_in(shop_items))
     if search:
         pattern = f"%{search.strip()[:50].replace('%', '').replace('_', '')}%"
-        query = query.where(CatalogItem.name_zh.ilike(pattern) | CatalogItem.name_en.ilike(pattern))
+        if is_sqlite():  # SQLite's LIKE already ignores ASCII case; it has no ILIKE
+            query = query.where(CatalogItem.name_zh.like(pattern) | CatalogItem.name_en.like(pattern))
+        else:
+            query = query.where(CatalogItem.name_zh.ilike(pattern) | CatalogItem.name_en.ilike(pattern))
     if cursor is not None:
         key, last_id = _decode_cursor(sort, cursor)
         after: Where | Any

@@ -31,6 +31,7 @@ from ledger.reversal import reverse_entry
 from ledger.transactions import in_write_transaction, is_sqlite
 from marketplace.accounts import settlement_code
 from marketplace.errors import (
+    InvalidCatalogData,
     ItemNotFound,
     ItemUnavailable,
     MemberLimitReached,
@@ -175,9 +176,9 @@ async def place_order(
     Replaying ``idempotency_key`` returns the original order.
     """
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise ItemUnavailable(f"quantity must be 1-{MAX_QUANTITY}", field="quantity")
+        raise InvalidCatalogData(f"quantity must be 1-{MAX_QUANTITY}", field="quantity")
     if not 1 <= pickup_days <= 90:
-        raise ItemUnavailable("pickup_days must be 1-90", field="pickup_days")
+        raise InvalidCatalogData("pickup_days must be 1-90", field="pickup_days")
     moment = now or utc_now()
 
     async def work() -> OrderOut:
@@ -420,7 +421,7 @@ async def return_order(*, order_id: int, actor_member_id: int, restock: bool, re
     Refused once the pickup's period has been settled: those points have
     left the shop's account, and the correction is then an adjustment."""
     if not 1 <= len(reason_zh.strip()) <= 300:
-        raise OrderNotOpen("a return needs a reason of 1-300 characters", field="reason_zh")
+        raise InvalidCatalogData("a return needs a reason of 1-300 characters", field="reason_zh")
 
     async def work() -> OrderOut:
         order = await _lock_order(order_id)

@@ -30,7 +30,7 @@ def _organiser_token() -> str:
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_error_anywhere(case: schemathesis.Case) -> None:
     for headers in ({"Authorization": f"Bearer {_organiser_token()}"}, {}):
         response = case.call(headers=headers)

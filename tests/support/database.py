@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from piccolo.conf.apps import Finder
 from piccolo.table import Table
 
 from admin.migrations import migrate
-from piccolo.conf.apps import Finder
-
 from ledger.tables import LedgerAccount
 
 

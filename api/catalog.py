@@ -1,0 +1,171 @@
+"""The points-supermarket catalog: members browse, organisers stock it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody, PathParameter, QueryParameter
+
+from api.errors import ProblemException
+from api.guards import principal_of, requires_manager, requires_member
+from api.marketplace_schemas import CatalogPageOut, ItemIn, ItemOutModel, item_out
+from api.params import Id
+from community import audit
+from community.access import can_manage_organisation
+from community.accounts import open_wallet, wallet_code
+from fengling_settings import get_settings
+from ledger.accounts import find_balance
+from ledger.posting import utc_now
+from marketplace.catalog import (
+    MAX_PAGE_SIZE,
+    Category,
+    ItemDraft,
+    catalog_organisations,
+    create_item,
+    get_item,
+    list_catalog,
+    set_image,
+    update_item,
+)
+
+# A catalog photo needs no more on a phone screen; bigger uploads are refused.
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+_IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
+Sha256 = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _image_type(head: bytes) -> str | None:
+    for magic, media_type in _IMAGE_TYPES.items():
+        if head.startswith(magic) and (media_type != "image/webp" or head[8:12] == b"WEBP"):
+            return media_type
+    return None
+
+
+@dataclass
+class ImageUpload:
+    """A model rather than a bare ``UploadFile``: Litestar 2 crashes
+    (StopIteration) on a multipart body without a file part when the body is
+    a bare ``UploadFile``; a model turns that into a validation error."""
+
+    data: UploadFile
+
+
+def _draft(data: ItemIn) -> ItemDraft:
+    return ItemDraft(**data.model_dump(exclude={"organisation_id"}))
+
+
+class CatalogController(Controller):
+    path = "/api/v1/catalog"
+    tags = ["marketplace"]
+
+    @get("/items", guards=[requires_member], operation_id="listCatalog", summary="积分超市商品 · Browse the catalog")
+    async def list_items(
+        self,
+        request: Request[Any, Any, Any],
+        category: Annotated[Category | None, QueryParameter()] = None,
+        shop_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        q: Annotated[str | None, QueryParameter(max_length=50, description="search in names")] = None,
+        sort: Annotated[Literal["price_asc", "price_desc", "newest"], QueryParameter()] = "price_asc",
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    ) -> CatalogPageOut:
+        principal = principal_of(request)
+        page = await list_catalog(
+            organisation_ids=await catalog_organisations(principal.home_organisation_id),
+            now=utc_now(),
+            category=category,
+            shop_id=shop_id,
+            search=q,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+        )
+        wallet = await find_balance(wallet_code(principal.member_id)) or await open_wallet(
+            principal.member_id, principal.home_organisation_id
+        )
+        return CatalogPageOut(
+            items=[item_out(item, available=wallet.available) for item in page.items],
+            next_cursor=page.next_cursor,
+            available=wallet.available,
+        )
+
+    @get("/items/{item_id:int}", guards=[requires_member], operation_id="getCatalogItem", summary="One item")
+    async def get_one(self, request: Request[Any, Any, Any], item_id: Id) -> ItemOutModel:
+        principal = principal_of(request)
+        item = await get_item(item_id)
+        visible = item.organisation_id in await catalog_organisations(principal.home_organisation_id)
+        if not visible and not await can_manage_organisation(principal, item.organisation_id):
+            raise ProblemException(404, "item_not_found", f"no item {item_id} in your catalog", field="item_id")
+        wallet = await find_balance(wallet_code(principal.member_id))
+        return item_out(item, available=wallet.available if wallet else None)
+
+    @post("/items", guards=[requires_manager], operation_id="createCatalogItem", summary="Add an item")
+    async def create(self, request: Request[Any, Any, Any], data: JSONBody[ItemIn]) -> ItemOutModel:
+        principal = principal_of(request)
+        if not await can_manage_organisation(principal, data.organisation_id):
+            raise ProblemException(403, "forbidden", "you do not manage this organisation", field="organisation_id")
+        item = await create_item(data.organisation_id, _draft(data))
+        await audit.record(principal.ref, "catalog.create", f"item:{item.id}", name=item.name_zh, price=str(item.price))
+        return item_out(item)
+
+    @put("/items/{item_id:int}", guards=[requires_manager], operation_id="updateCatalogItem", summary="Replace an item")
+    async def update(self, request: Request[Any, Any, Any], item_id: Id, data: JSONBody[ItemIn]) -> ItemOutModel:
+        principal = principal_of(request)
+        current = await get_item(item_id)
+        if not await can_manage_organisation(principal, current.organisation_id) or (
+            data.organisation_id != current.organisation_id
+        ):
+            raise ProblemException(404, "item_not_found", f"no item {item_id} that you manage", field="item_id")
+        item = await update_item(item_id, _draft(data))
+        await audit.record(principal.ref, "catalog.update", f"item:{item.id}", price=str(item.price), stock=item.stock)
+        return item_out(item)
+
+    @post(
+        "/items/{item_id:int}/image",
+        guards=[requires_manager],
+        operation_id="uploadCatalogImage",
+        summary="Upload the item's photo (PNG, JPEG or WebP, ≤ 2 MB)",
+    )
+    async def upload_image(
+        self,
+        request: Request[Any, Any, Any],
+        item_id: Id,
+        data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> ItemOutModel:
+        principal = principal_of(request)
+        current = await get_item(item_id)
+        if not await can_manage_organisation(principal, current.organisation_id):
+            raise ProblemException(404, "item_not_found", f"no item {item_id} that you manage", field="item_id")
+        content = await data.data.read(MAX_IMAGE_BYTES + 1)
+        if len(content) > MAX_IMAGE_BYTES:
+            raise ProblemException(413, "invalid_catalog_data", "the image is larger than 2 MB", field="data")
+        if _image_type(content[:16]) is None:
+            raise ProblemException(415, "invalid_catalog_data", "the image must be PNG, JPEG or WebP", field="data")
+        digest = hashlib.sha256(content).hexdigest()
+        folder = get_settings().data_dir / "uploads" / "catalog"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / digest
+        if not target.exists():
+            temporary = target.with_suffix(".part")
+            temporary.write_bytes(content)
+            temporary.replace(target)
+        await set_image(item_id, digest)
+        await audit.record(principal.ref, "catalog.image", f"item:{item_id}", sha256=digest)
+        return item_out(await get_item(item_id))
+
+    @get("/images/{sha256:str}", guards=[requires_member], operation_id="getCatalogImage", summary="An item photo")
+    async def image(self, sha256: Sha256) -> Response[bytes]:
+        target = get_settings().data_dir / "uploads" / "catalog" / sha256
+        if not target.is_file():
+            raise ProblemException(404, "not_found", "no such image", field="sha256")
+        content = target.read_bytes()
+        return Response(
+            content,
+            media_type=_image_type(content[:16]) or "application/octet-stream",
+            headers={"Cache-Control": "private, max-age=86400, immutable"},
+        )

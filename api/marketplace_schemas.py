@@ -1,0 +1,209 @@
+"""Request and response models of the marketplace routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from api.points import Points
+from marketplace.catalog import ItemOut
+from marketplace.orders import OrderOut
+from marketplace.pickup_codes import display
+from marketplace.settlement import Statement
+from marketplace.shops import ShopOut
+
+
+class ShopIn(BaseModel):
+    organisation_id: int = Field(ge=1, le=2**31 - 1)
+    name_zh: str = Field(min_length=1, max_length=200, examples=["平安便利店"])
+    name_en: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=300)
+
+
+class ShopStaffIn(BaseModel):
+    member_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class ShopOutModel(BaseModel):
+    id: int
+    organisation_id: int
+    name_zh: str
+    name_en: str
+    address: str
+    active: bool
+    settlement_account: str
+
+
+def shop_out(shop: ShopOut) -> ShopOutModel:
+    return ShopOutModel(**shop.model_dump())
+
+
+class ItemShopOut(BaseModel):
+    id: int
+    name_zh: str
+    name_en: str
+
+
+class ItemIn(BaseModel):
+    organisation_id: int = Field(ge=1, le=2**31 - 1)
+    name_zh: str = Field(min_length=1, max_length=200, examples=["大米 5kg"])
+    name_en: str = Field(default="", max_length=200)
+    description_zh: str = Field(default="", max_length=2000)
+    description_en: str = Field(default="", max_length=2000)
+    category: str = Field(default="other", max_length=40)
+    price: Points
+    stock: int | None = Field(default=None, ge=0, le=1_000_000)
+    limit_count: int | None = Field(default=None, ge=1, le=1000)
+    limit_period: str | None = Field(default=None, max_length=8)
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    active: bool = True
+    shop_ids: list[int] = Field(min_length=1, max_length=50)
+
+
+class ItemOutModel(BaseModel):
+    id: int
+    organisation_id: int
+    name_zh: str
+    name_en: str
+    description_zh: str
+    description_en: str
+    category: str
+    image_url: str | None
+    price: Points
+    stock_left: int | None
+    limit_count: int | None
+    limit_period: str | None
+    available_from: datetime | None
+    available_until: datetime | None
+    active: bool
+    shops: list[ItemShopOut]
+    affordable: bool | None = None
+
+
+def item_out(item: ItemOut, *, available: object | None = None) -> ItemOutModel:
+    from decimal import Decimal
+
+    return ItemOutModel(
+        id=item.id,
+        organisation_id=item.organisation_id,
+        name_zh=item.name_zh,
+        name_en=item.name_en,
+        description_zh=item.description_zh,
+        description_en=item.description_en,
+        category=item.category,
+        image_url=f"/api/v1/catalog/images/{item.image_sha256}" if item.image_sha256 else None,
+        price=item.price,
+        stock_left=item.stock,
+        limit_count=item.limit_count,
+        limit_period=item.limit_period,
+        available_from=item.available_from,
+        available_until=item.available_until,
+        active=item.active,
+        shops=[ItemShopOut(**shop.model_dump()) for shop in item.shops],
+        affordable=(item.price <= available) if isinstance(available, Decimal) else None,
+    )
+
+
+class CatalogPageOut(BaseModel):
+    items: list[ItemOutModel]
+    next_cursor: str | None
+    available: Points
+
+
+class OrderIn(BaseModel):
+    item_id: int = Field(ge=1, le=2**31 - 1)
+    shop_id: int = Field(ge=1, le=2**31 - 1)
+    quantity: int = Field(default=1, ge=1, le=20)
+
+
+class OrderOutModel(BaseModel):
+    id: int
+    item_id: int
+    item_name_zh: str
+    item_name_en: str
+    shop_id: int
+    shop_name_zh: str
+    quantity: int
+    unit_price: Points
+    total: Points
+    status: str
+    pickup_code: str | None
+    pickup_code_display: str | None
+    placed_at: datetime
+    expires_at: datetime
+    fulfilled_at: datetime | None
+    closed_at: datetime | None
+    returned_at: datetime | None
+
+
+def order_out(order: OrderOut, *, show_code: bool) -> OrderOutModel:
+    """The pickup code is shown to the order's member while it is open, and
+    never to shop staff (they type it in; they must not be able to read it)."""
+    visible = show_code and order.status == "placed"
+    return OrderOutModel(
+        id=order.id,
+        item_id=order.item_id,
+        item_name_zh=order.item_name_zh,
+        item_name_en=order.item_name_en,
+        shop_id=order.shop_id,
+        shop_name_zh=order.shop_name_zh,
+        quantity=order.quantity,
+        unit_price=order.unit_price,
+        total=order.total,
+        status=order.status,
+        pickup_code=order.pickup_code if visible else None,
+        pickup_code_display=display(order.pickup_code) if visible else None,
+        placed_at=order.placed_at,
+        expires_at=order.expires_at,
+        fulfilled_at=order.fulfilled_at,
+        closed_at=order.closed_at,
+        returned_at=order.returned_at,
+    )
+
+
+class OrderPageOut(BaseModel):
+    orders: list[OrderOutModel]
+    next_cursor: int | None
+
+
+class PickupIn(BaseModel):
+    code: str = Field(min_length=1, max_length=16, examples=["ABCD-EFGH"])
+
+
+class ReturnIn(BaseModel):
+    restock: bool = Field(description="true if the item itself came back to the shelf")
+    reason_zh: str = Field(min_length=1, max_length=300, examples=["包装破损"])
+
+
+class StatementLineOut(BaseModel):
+    order_id: int
+    at: datetime
+    kind: str
+    item_name_zh: str
+    quantity: int
+    points: Points
+
+
+class StatementOut(BaseModel):
+    shop_id: int
+    shop_name_zh: str
+    period: str
+    period_start: datetime
+    period_end: datetime
+    redeemed: Points
+    returned: Points
+    net: Points
+    order_count: int
+    lines: list[StatementLineOut]
+    settled: bool
+    settled_at: datetime | None
+    settlement_entry_id: int | None
+
+
+def statement_out(statement: Statement) -> StatementOut:
+    return StatementOut(
+        **statement.model_dump(exclude={"lines"}),
+        lines=[StatementLineOut(**line.model_dump()) for line in statement.lines],
+    )
