@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +19,8 @@ from fengling_settings import get_settings
 app = typer.Typer(help="风铃 Fengling: volunteer points ledger and points supermarket.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Ledger tools: verify, balances, statements, jobs.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
+market_app = typer.Typer(help="Points supermarket: order expiry, shop statements.", no_args_is_help=True)
+app.add_typer(market_app, name="marketplace")
 console = Console()
 
 
@@ -221,6 +224,51 @@ def ledger_expire_holds() -> None:
     from ledger.holds import expire_holds
 
     console.print(f"expired {asyncio.run(expire_holds())} holds")
+
+
+@market_app.command("expire-orders")
+def marketplace_expire_orders() -> None:
+    """Close orders not picked up in time: points and stock come back."""
+    from marketplace.orders import expire_orders
+
+    console.print(f"expired {asyncio.run(expire_orders())} orders")
+
+
+@market_app.command("statement")
+def marketplace_statement(
+    shop_id: Annotated[int, typer.Argument(help="Shop id")],
+    period: Annotated[str, typer.Argument(help="Month, e.g. 2026-11")],
+    csv_path: Annotated[str | None, typer.Option("--csv", help="Also write the CSV here")] = None,
+) -> None:
+    """A shop's monthly settlement statement."""
+    from marketplace.errors import MarketplaceError
+    from marketplace.settlement import build_statement, statement_csv
+
+    try:
+        statement = asyncio.run(build_statement(shop_id, period))
+    except MarketplaceError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1) from error
+    table = Table(title=f"{statement.shop_name_zh} {period} 结算单")
+    for column in ("order", "time", "type", "item", "qty", "points"):
+        table.add_column(column, justify="right" if column in {"order", "qty", "points"} else "left")
+    for line in statement.lines:
+        table.add_row(
+            str(line.order_id),
+            line.at.strftime("%Y-%m-%d %H:%M"),
+            line.kind,
+            line.item_name_zh,
+            str(line.quantity),
+            str(line.points),
+        )
+    console.print(table)
+    console.print(
+        f"redeemed {statement.redeemed}  returned {statement.returned}  net {statement.net}  "
+        f"{'settled' if statement.settled else 'not settled'}"
+    )
+    if csv_path:
+        Path(csv_path).write_text(statement_csv(statement), encoding="utf-8")
+        console.print(f"CSV written to {csv_path}")
 
 
 if __name__ == "__main__":

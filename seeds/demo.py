@@ -16,6 +16,8 @@ from community.organisations import create_organisation
 from community.roles import Level, Role
 from community.tables import Organisation
 from ledger.posting import transfer
+from marketplace.catalog import ItemDraft, create_item
+from marketplace.shops import add_staff, create_shop
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,4 +92,40 @@ async def load_demo() -> bool:
             cause_ref=f"demo:{number}",
             idempotency_key=f"demo:award:{number}",
         )
+    await _load_supermarket(community.id, members["shop_staff"].id)
     return True
+
+
+# (name_zh, name_en, category, price, stock, limit per month)
+DEMO_CATALOG = (
+    ("大米 5kg", "Rice 5 kg", "food", Decimal("30.00"), 20, 1),
+    ("食用油 1.8L", "Cooking oil 1.8 L", "food", Decimal("25.00"), 15, 1),
+    ("洗衣液", "Laundry liquid", "household", Decimal("15.00"), 30, 2),
+    ("毛巾", "Towel", "household", Decimal("8.00"), 50, None),
+    ("理发券", "Haircut voucher", "voucher", Decimal("10.00"), None, 1),
+    ("笔记本", "Notebook", "stationery", Decimal("3.00"), 100, None),
+)
+
+
+async def _load_supermarket(community_id: int, staff_member_id: int) -> None:
+    shop = await create_shop(
+        organisation_id=community_id,
+        name_zh="平安风铃积分超市",
+        name_en="Fengling Points Shop",
+        address="平安社区服务中心一楼",
+    )
+    await add_staff(shop.id, staff_member_id)
+    for name_zh, name_en, category, price, stock, per_month in DEMO_CATALOG:
+        await create_item(
+            community_id,
+            ItemDraft(
+                name_zh=name_zh,
+                name_en=name_en,
+                category=category,
+                price=price,
+                stock=stock,
+                limit_count=per_month,
+                limit_period="month" if per_month else None,
+                shop_ids=[shop.id],
+            ),
+        )

@@ -73,3 +73,16 @@ def test_verify_prints_the_head_and_checks_a_recorded_one() -> None:
     result = runner.invoke(app, ["ledger", "verify", "--expect-head", forged])
     assert result.exit_code == 1
     assert "chain_head" in result.output
+
+
+def test_marketplace_statement_and_expiry_commands() -> None:
+    from seeds.demo import load_demo
+
+    asyncio.run(load_demo())
+    statement = runner.invoke(app, ["marketplace", "statement", "1", "2026-11"])
+    assert statement.exit_code == 0, statement.output
+    assert "net 0.00" in statement.output
+    bad = runner.invoke(app, ["marketplace", "statement", "1", "2026-13"])
+    assert bad.exit_code == 1
+    expired = runner.invoke(app, ["marketplace", "expire-orders"])
+    assert expired.exit_code == 0 and "expired 0 orders" in expired.output

@@ -68,8 +68,10 @@ async def _setup(
 async def test_redeem_and_pick_up_end_to_end(client: AsyncTestClient[Litestar], demo: None) -> None:
     setup = await _setup(client)
     volunteer = await login_headers(client, "volunteer")
-    listing = (await client.get("/api/v1/catalog/items", params={"q": "大米"}, headers=volunteer)).json()
-    assert [item["name_zh"] for item in listing["items"]] == ["大米 5kg"]
+    listing = (
+        await client.get("/api/v1/catalog/items", params={"q": "大米", "shop_id": setup["shop_id"]}, headers=volunteer)
+    ).json()
+    assert [item["id"] for item in listing["items"]] == [setup["item_id"]]
     assert listing["items"][0]["affordable"] is True and listing["available"] == "47.50"
 
     placed = await client.post(
@@ -331,3 +333,30 @@ async def test_new_organisation_cannot_see_other_catalogs(client: AsyncTestClien
         "/api/v1/orders", json={"item_id": setup["item_id"], "shop_id": setup["shop_id"]}, headers={**stranger, **key()}
     )
     assert refused.status_code in (404, 409)
+
+
+async def test_demo_supermarket_lists_by_price_with_affordability(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    volunteer = await login_headers(client, "volunteer")
+    first = (await client.get("/api/v1/catalog/items", params={"limit": 4}, headers=volunteer)).json()
+    prices = [Decimal(item["price"]) for item in first["items"]]
+    assert prices == sorted(prices) and len(prices) == 4
+    rest = (
+        await client.get(
+            "/api/v1/catalog/items", params={"limit": 4, "cursor": first["next_cursor"]}, headers=volunteer
+        )
+    ).json()
+    assert rest["next_cursor"] is None
+    everything = first["items"] + rest["items"]
+    assert len({item["id"] for item in everything}) == len(everything) == 6
+    for item in everything:
+        assert item["affordable"] is (Decimal(item["price"]) <= Decimal("47.50"))
+    food = (
+        await client.get("/api/v1/catalog/items", params={"category": "food", "sort": "price_desc"}, headers=volunteer)
+    ).json()
+    assert [item["name_en"] for item in food["items"]] == ["Rice 5 kg", "Cooking oil 1.8 L"]
+    bad_cursor = await client.get(
+        "/api/v1/catalog/items", params={"cursor": first["next_cursor"], "sort": "newest"}, headers=volunteer
+    )
+    assert bad_cursor.status_code == 422 and bad_cursor.json()["field"] == "cursor"

@@ -1,0 +1,197 @@
+"""place_order refusals write nothing (orders.py: "Nothing is written if any
+check fails"). Each test takes a snapshot of every table (ledger accounts,
+entries, postings, holds, items and their stock, orders, settlements…)
+before the refused call and compares it after."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ledger.errors import InsufficientFunds
+from ledger.posting import utc_now
+from marketplace import orders
+from marketplace.catalog import ItemDraft, update_item
+from marketplace.errors import InvalidCatalogData, ItemUnavailable, MemberLimitReached, OutOfStock
+from marketplace.periods import period_bounds
+from tests.support.marketplace_helpers import (
+    Market,
+    assert_ledger_ok,
+    assert_same,
+    snapshot_everything,
+    stock,
+    wallet_available,
+)
+
+
+async def refused(error: type[Exception], **call: Any) -> Exception:
+    """Call place_order, expect ``error``, and prove nothing was written."""
+    before = await snapshot_everything()
+    with pytest.raises(error) as caught:
+        await orders.place_order(**call)
+    assert_same(before, await snapshot_everything())
+    return caught.value
+
+
+async def test_insufficient_balance_is_refused_by_the_ledger_and_writes_nothing(market: Market) -> None:
+    """Price 3 × 10.00 against 29.99 available: InsufficientFunds from the hold;
+    the order row inserted before the hold is rolled back with it."""
+    item = await market.item(stock=5)
+    member = await market.member("29.99")
+    error = await refused(InsufficientFunds, member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=3)
+    assert isinstance(error, InsufficientFunds) and error.requested == Decimal("30.00")
+    # Points already on hold count too: 20 held leaves 9.99 for a 10.00 item.
+    await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=2)
+    await refused(InsufficientFunds, member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+    assert await stock(item.id) == 3
+    await assert_ledger_ok()
+
+
+async def test_out_of_stock_writes_nothing(market: Market) -> None:
+    """Stock 2, quantity 3: OutOfStock; stock 0 refuses a single unit."""
+    item = await market.item(stock=2)
+    member = await market.member("100")
+    await refused(OutOfStock, member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=3)
+    await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=2)
+    await refused(OutOfStock, member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+    assert await stock(item.id) == 0
+
+
+async def test_member_limit_writes_nothing(market: Market) -> None:
+    """Limit 2 a month: 1 + 1 ok, a third refused; 1 + 2 refused too (units, not orders)."""
+    item = await market.item(stock=10, limit_count=2, limit_period="month")
+    member = await market.member("100")
+    await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+    await refused(MemberLimitReached, member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=2)
+    await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+    await refused(MemberLimitReached, member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+    # Another member has their own allowance.
+    other = await market.member("100")
+    await orders.place_order(member_id=other, item_id=item.id, shop_id=market.shop_a.id, quantity=2)
+
+
+async def test_fulfilled_orders_count_against_the_limit_cancelled_and_expired_do_not(market: Market) -> None:
+    """Limit 1 a month: a cancelled order and an expired order free the allowance,
+    a fulfilled one keeps it taken."""
+    item = await market.item(stock=10, limit_count=1, limit_period="month")
+    member = await market.member("100")
+    shop = market.shop_a.id
+
+    first = await orders.place_order(member_id=member, item_id=item.id, shop_id=shop)
+    await orders.cancel_order(order_id=first.id, member_id=member)
+    second = await orders.place_order(member_id=member, item_id=item.id, shop_id=shop, pickup_days=1)
+    assert await orders.expire_orders(now=utc_now() + timedelta(days=2)) == 1
+    assert (await orders.get_order(second.id)).status == "expired"
+    third = await orders.place_order(member_id=member, item_id=item.id, shop_id=shop)
+    await orders.confirm_pickup(shop_id=shop, code=third.pickup_code, staff_member_id=market.staff_a)
+    await refused(MemberLimitReached, member_id=member, item_id=item.id, shop_id=shop)
+    assert await stock(item.id) == 9
+    await assert_ledger_ok()
+
+
+async def test_a_new_month_resets_the_limit_at_local_midnight(market: Market) -> None:
+    """Limit 1 a month (China Standard Time): one second before the local month
+    ends the allowance is still taken; at local midnight it is free again."""
+    item = await market.item(stock=10, limit_count=1, limit_period="month")
+    member = await market.member("100")
+    now = utc_now()
+    _, month_end = period_bounds("month", now)
+    await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, now=now)
+    await refused(
+        MemberLimitReached,
+        member_id=member,
+        item_id=item.id,
+        shop_id=market.shop_a.id,
+        now=month_end - timedelta(seconds=1),
+    )
+    next_month = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, now=month_end)
+    assert next_month.placed_at == month_end
+    # ...and that new month is now taken in its turn.
+    await refused(
+        MemberLimitReached,
+        member_id=member,
+        item_id=item.id,
+        shop_id=market.shop_a.id,
+        now=month_end + timedelta(days=3),
+    )
+
+
+@pytest.mark.parametrize("period", ["day", "week", "year"])
+async def test_other_limit_periods_hold_within_their_period(market: Market, period: str) -> None:
+    """Limit 1 per day / week / year: a second unit in the same period is refused,
+    the same call at the start of the next period is accepted."""
+    item = await market.item(stock=10, limit_count=1, limit_period=period)
+    member = await market.member("100")
+    now = utc_now()
+    _, end = period_bounds(period, now)
+    await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, now=now)
+    await refused(MemberLimitReached, member_id=member, item_id=item.id, shop_id=market.shop_a.id, now=now)
+    if end - now < timedelta(days=300):  # place_order's hold must stay within the ledger's one-year bound
+        await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, now=end)
+
+
+async def test_inactive_item_writes_nothing(market: Market) -> None:
+    item = await market.item(stock=5, active=False)
+    member = await market.member("100")
+    await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+
+
+async def test_item_taken_off_offer_after_creation_is_refused(market: Market) -> None:
+    """Deactivating an item through update_item stops new orders."""
+    item = await market.item(stock=5)
+    member = await market.member("100")
+    settings = item.model_dump(include=set(ItemDraft.model_fields) - {"shop_ids", "active"})
+    draft = ItemDraft(**settings, active=False, shop_ids=[market.shop_a.id])
+    await update_item(item.id, draft)
+    await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+
+
+async def test_availability_window_writes_nothing_outside_it(market: Market) -> None:
+    """available_from is inclusive, available_until exclusive."""
+    now = utc_now().replace(microsecond=0)
+    opens, closes = now + timedelta(days=1), now + timedelta(days=8)
+    item = await market.item(stock=5, available_from=opens, available_until=closes)
+    member = await market.member("100")
+    shop = market.shop_a.id
+    error = await refused(
+        ItemUnavailable, member_id=member, item_id=item.id, shop_id=shop, now=opens - timedelta(seconds=1)
+    )
+    assert error.field == "item_id"
+    await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=shop, now=closes)
+    await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=shop, now=closes + timedelta(days=1))
+    await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=shop)  # today: not yet
+    await orders.place_order(member_id=member, item_id=item.id, shop_id=shop, now=opens)
+    await orders.place_order(member_id=member, item_id=item.id, shop_id=shop, now=closes - timedelta(seconds=1))
+    assert await stock(item.id) == 3
+
+
+async def test_shop_that_does_not_carry_the_item_writes_nothing(market: Market) -> None:
+    item = await market.item(stock=5, shops=[market.shop_a.id])
+    member = await market.member("100")
+    error = await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=market.shop_b.id)
+    assert error.field == "shop_id"
+    # A shop id that does not exist at all gets the same answer.
+    await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=market.shop_b.id + 1000)
+
+
+@pytest.mark.parametrize("quantity", [0, -1, 21])
+async def test_quantity_outside_1_to_20_writes_nothing(market: Market, quantity: int) -> None:
+    item = await market.item(stock=100)
+    member = await market.member("1000")
+    error = await refused(
+        InvalidCatalogData, member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=quantity
+    )
+    assert error.field == "quantity"
+
+
+async def test_quantity_20_is_accepted(market: Market) -> None:
+    """The bound itself is allowed: 20 units at 10.00 hold 200.00."""
+    item = await market.item(stock=100)
+    member = await market.member("200")
+    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=20)
+    assert order.total == Decimal("200.00")
+    assert await wallet_available(member) == Decimal("0.00")
+    assert await stock(item.id) == 80
