@@ -49,6 +49,15 @@ class LedgerController(Controller):
         principal = principal_of(request)
         if data.amount <= 0:
             raise InvalidEntry("amount must be positive; swap the accounts to move points back", field="amount")
+        if data.debit_account.startswith("shop:"):
+            # Its balance is owed to unsettled months; only pickups, returns in
+            # the month of pickup and settlement move it.
+            raise ProblemException(
+                409,
+                "settlement_account_protected",
+                "a shop settlement account cannot be debited by hand",
+                field="debit_account",
+            )
         await _require_managed(principal, data.debit_account, "debit_account")
         await _require_managed(principal, data.credit_account, "credit_account")
         entry = await transfer(

@@ -57,6 +57,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     marketplace_errors.OrderKeyConflict: 422,
     marketplace_errors.PeriodNotClosed: 409,
     marketplace_errors.PeriodAlreadySettled: 409,
+    marketplace_errors.ReturnWindowClosed: 409,
 }
 
 _HTTP_CODES = {

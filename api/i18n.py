@@ -35,6 +35,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "pickup_throttled": ("取货码错误次数过多，请稍后再试", "Too many wrong pickup codes, try again later"),
     "period_not_closed": ("该结算周期尚未结束", "This period is not over yet"),
     "period_already_settled": ("该周期已结算", "This period is already settled"),
+    "return_window_closed": ("已过退货期限（限取货当月）", "Returns are taken only in the month of pickup"),
+    "settlement_account_protected": ("商店结算账户不能手工调账", "Shop settlement accounts cannot be adjusted by hand"),
     "unauthorized": ("请先登录", "Please log in"),
     "bad_credentials": ("手机号或密码错误", "Wrong phone number or password"),
     "forbidden": ("无权访问", "Not allowed"),

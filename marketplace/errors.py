@@ -66,3 +66,7 @@ class PeriodNotClosed(MarketplaceError):
 
 class PeriodAlreadySettled(MarketplaceError):
     code = "period_already_settled"
+
+
+class ReturnWindowClosed(MarketplaceError):
+    code = "return_window_closed"

@@ -41,6 +41,7 @@ from marketplace.errors import (
     OutOfStock,
     PeriodAlreadySettled,
     PickupCodeNotFound,
+    ReturnWindowClosed,
 )
 from marketplace.periods import period_bounds
 from marketplace.pickup_codes import is_well_formed, new_pickup_code, normalise_pickup_code
@@ -147,6 +148,14 @@ async def _lock_item(item_id: int) -> dict[str, Any]:
     return dict(rows[0])
 
 
+async def lock_shop(shop_id: int) -> None:
+    """Row lock on the shop: settlement and returns of one shop take turns."""
+    query = Shop.select(Shop.id).where(Shop.id == shop_id)
+    if not is_sqlite():
+        query = query.lock_rows()
+    await query.run()
+
+
 async def _restock(item_id: int, quantity: int) -> None:
     await (
         CatalogItem.update({CatalogItem.stock: CatalogItem.stock + quantity})
@@ -182,6 +191,10 @@ async def place_order(
     moment = now or utc_now()
 
     async def work() -> OrderOut:
+        # Lock first, then look the key up: concurrent twins of one request
+        # queue on the item row and then find the order the first one made,
+        # instead of re-checking stock the first one already took.
+        item = await _lock_item(item_id)
         if idempotency_key is not None:
             existing = (
                 await RedemptionOrder.select(*_ORDER_COLUMNS)
@@ -201,7 +214,6 @@ async def place_order(
                     )
                 return _out(row, replayed=True)
 
-        item = await _lock_item(item_id)
         if not item["active"]:
             raise ItemUnavailable("this item is not on offer", field="item_id")
         if item["available_from"] is not None and moment < item["available_from"]:
@@ -418,8 +430,12 @@ async def return_order(*, order_id: int, actor_member_id: int, restock: bool, re
     """Take an item back after pickup: reverse the redemption entry (points go
     back to the wallet); restock if the item itself came back.
 
-    Refused once the pickup's period has been settled: those points have
-    left the shop's account, and the correction is then an adjustment."""
+    Only in the calendar month of the pickup (China time). A month's net
+    pickups stay in the shop's settlement account until that month is
+    settled; a return charged to a later month would drain points an earlier,
+    unsettled month still needs, and that month could never be settled.
+    After the month, the correction is an organiser's adjustment from the
+    issuance account."""
     if not 1 <= len(reason_zh.strip()) <= 300:
         raise InvalidCatalogData("a return needs a reason of 1-300 characters", field="reason_zh")
 
@@ -429,9 +445,18 @@ async def return_order(*, order_id: int, actor_member_id: int, restock: bool, re
             raise OrderNotOpen(
                 f"only a fulfilled order can be returned; this one is {order['status']}", field="order_id"
             )
+        await _lock_item(order["item"])
+        # The shop row serialises returns with settlement of that shop.
+        await lock_shop(order["shop"])
         if await _settled_period_covers(order["shop"], order["fulfilled_at"]):
             raise PeriodAlreadySettled("this pickup's period is already settled", field="order_id")
-        await _lock_item(order["item"])
+        picked_up_in, _ = period_bounds("month", order["fulfilled_at"])
+        if period_bounds("month", utc_now())[0] != picked_up_in:
+            raise ReturnWindowClosed(
+                "returns are taken in the month of pickup; that month's statement is final. "
+                "An organiser can correct the wallet with an adjustment from the issuance account.",
+                field="order_id",
+            )
         reversal = await reverse_entry(
             order["entry_id"],
             reason_zh=f"退货：{reason_zh.strip()}",

@@ -8,7 +8,8 @@ the ledger entries' own timestamps.
 
 Settling posts the net total from the shop's settlement account back to the
 issuing organisation (points retired; cash is paid outside the system) and
-locks the month: returns of its pickups are then refused.
+locks the month. Returns are taken only in the month of pickup, so a month's
+net (≥ 0) is always still in the shop's account when it is settled.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ledger.posting import transfer, utc_now
 from ledger.transactions import in_write_transaction
 from marketplace.accounts import settlement_code
 from marketplace.errors import InvalidCatalogData, PeriodAlreadySettled, PeriodNotClosed
-from marketplace.orders import FULFILLED, RETURNED
+from marketplace.orders import FULFILLED, RETURNED, lock_shop
 from marketplace.periods import LOCAL_ZONE, month_bounds
 from marketplace.shops import get_shop
 from marketplace.tables import RedemptionOrder, SettlementStatement
@@ -181,6 +182,7 @@ async def settle_period(*, shop_id: int, period: str, actor_member_id: int, now:
         raise InvalidCatalogData("no organisation above this shop issues points", field="shop_id")
 
     async def work() -> None:
+        await lock_shop(shop_id)  # one settlement (or return) of this shop at a time
         if (
             await SettlementStatement.exists()
             .where((SettlementStatement.shop == shop_id) & (SettlementStatement.period_start == start))
@@ -216,5 +218,7 @@ async def settle_period(*, shop_id: int, period: str, actor_member_id: int, now:
             )
         ).run()
 
-    await in_write_transaction(work)
+    # A unique violation means a twin settled it first: re-run, and the check
+    # above reports PeriodAlreadySettled.
+    await in_write_transaction(work, retry_unique=True)
     return await build_statement(shop_id, period)

@@ -111,3 +111,19 @@ async def test_volunteers_and_shop_staff_cannot_adjust(client: AsyncTestClient[L
             headers={**headers, "Idempotency-Key": f"adj-{role}-0001"},
         )
         assert response.status_code == 403, role
+
+
+async def test_shop_settlement_accounts_cannot_be_debited_by_hand(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    """A shop's settlement balance is owed to its unsettled months: only
+    pickups, same-month returns and settlement may move it."""
+    headers, issuance, _ = await _ids(client)
+    response = await client.post(
+        "/api/v1/ledger/adjustments",
+        json=_body("shop:1:settlement", issuance, "1.00"),
+        headers={**headers, "Idempotency-Key": "adj-shop-00001"},
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "settlement_account_protected"
+    assert response.json()["field"] == "debit_account"

@@ -2,7 +2,8 @@
 and invariant 3 (one effect per idempotency key) under real concurrency.
 
 As in ``tests/ledger/test_concurrency.py``: every coroutine runs its own
-transaction on its own connection (the test engine has no pool).
+transaction on its own connection (on PostgreSQL from a pool larger than
+the number of concurrent callers, see ``conftest.py``).
 PostgreSQL serialises them with row locks (order row, item row, then
 account rows), SQLite with BEGIN IMMEDIATE and the busy timeout. Callers
 only ever see a result or a domain refusal: never a deadlock, a
@@ -21,7 +22,7 @@ import pytest
 
 from ledger.errors import InsufficientFunds
 from ledger.tables import LedgerEntry
-from marketplace import orders
+from marketplace import orders, settlement
 from marketplace.errors import (
     MemberLimitReached,
     OrderNotOpen,
@@ -33,7 +34,6 @@ from marketplace.orders import OrderOut
 from marketplace.periods import period_bounds
 from marketplace.settlement import Statement, build_statement, settle_period
 from marketplace.tables import RedemptionOrder, SettlementStatement
-from tests.support.database import on_postgres
 from tests.support.marketplace_helpers import (
     Market,
     active_holds,
@@ -43,6 +43,35 @@ from tests.support.marketplace_helpers import (
     wallet,
     wallet_available,
 )
+
+
+def rendezvous(monkeypatch: pytest.MonkeyPatch, owner: object, name: str, parties: int) -> None:
+    """Make concurrent callers meet at ``owner.name`` before any goes on.
+
+    Forces the interleaving READ COMMITTED allows and a race only sometimes
+    hits: every caller has passed the checks before the gate, then they
+    proceed one by one (row locks). Where writers are serialised anyway
+    (SQLite's BEGIN IMMEDIATE) the others cannot arrive: the first waits at
+    most half a second, then the gate opens for good.
+    """
+    real = getattr(owner, name)
+    arrived = 0
+    everyone = asyncio.Event()
+
+    async def gate(*args: Any, **kwargs: Any) -> Any:
+        nonlocal arrived
+        if not everyone.is_set():
+            arrived += 1
+            if arrived >= parties:
+                everyone.set()
+            else:
+                try:
+                    await asyncio.wait_for(everyone.wait(), 0.5)
+                except TimeoutError:
+                    everyone.set()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, gate)
 
 
 def split(results: list[Any], *expected: type) -> tuple[dict[type, list[Any]], list[BaseException]]:
@@ -112,11 +141,13 @@ async def test_double_confirmation_race(market: Market) -> None:
     await assert_ledger_ok()
 
 
-async def test_concurrent_replays_of_one_key_make_one_order(market: Market) -> None:
+async def test_concurrent_replays_of_one_key_make_one_order(market: Market, monkeypatch: pytest.MonkeyPatch) -> None:
     """10 concurrent place_order calls with one idempotency key: one order, one hold,
     all 10 results carry its id, exactly one of them not replayed."""
     item = await market.item(stock=10)
     member = await market.member("100")
+    # All 10 pass the key check before the first inserts (then: unique violation, retry, replay).
+    rendezvous(monkeypatch, orders, "_lock_item", 10)
     results = await asyncio.gather(
         *(
             orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-1")
@@ -135,24 +166,17 @@ async def test_concurrent_replays_of_one_key_make_one_order(market: Market) -> N
     await assert_ledger_ok()
 
 
-REPLAY_REFUSED_ON_POSTGRES = pytest.mark.xfail(
-    on_postgres(),
-    strict=True,
-    reason="bug: place_order checks the idempotency key before locking the item row; on PostgreSQL a "
-    "concurrent twin waits for the lock, then re-checks stock / the member limit and is refused "
-    "(OutOfStock / MemberLimitReached) instead of replaying the order its key already made",
-)
-
-
 @pytest.mark.parametrize(
     "scarce",
     [
-        pytest.param("stock", marks=REPLAY_REFUSED_ON_POSTGRES),
-        pytest.param("limit", marks=REPLAY_REFUSED_ON_POSTGRES),
+        "stock",
+        "limit",
         "points",
     ],
 )
-async def test_concurrent_replays_replay_even_when_the_first_took_the_last_unit(market: Market, scarce: str) -> None:
+async def test_concurrent_replays_replay_even_when_the_first_took_the_last_unit(
+    market: Market, monkeypatch: pytest.MonkeyPatch, scarce: str
+) -> None:
     """A double-tapped order for the last unit (or the last allowed unit, or with
     points for one): every replay returns the one order, none is refused."""
     fields: dict[str, Any] = {"stock": 1} if scarce == "stock" else {"stock": 10}
@@ -160,6 +184,7 @@ async def test_concurrent_replays_replay_even_when_the_first_took_the_last_unit(
         fields.update(limit_count=1, limit_period="month")
     item = await market.item(**fields)
     member = await market.member("10" if scarce == "points" else "100")
+    rendezvous(monkeypatch, orders, "_lock_item", 10)
     results = await asyncio.gather(
         *(
             orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-2")
@@ -203,14 +228,7 @@ async def test_concurrent_cancel_and_confirm_resolve_one_way(market: Market) -> 
     await assert_ledger_ok()
 
 
-@pytest.mark.xfail(
-    on_postgres(),
-    strict=True,
-    reason="bug: settle_period checks for an existing SettlementStatement before locking anything; on "
-    "PostgreSQL a concurrent twin passes the check, replays the settlement entry and then hits the "
-    "unique (shop, period_start) index: a raw UniqueViolationError leaks instead of PeriodAlreadySettled",
-)
-async def test_concurrent_settlements_of_one_month_settle_once(market: Market) -> None:
+async def test_concurrent_settlements_of_one_month_settle_once(market: Market, monkeypatch: pytest.MonkeyPatch) -> None:
     """5 concurrent settle_period calls for one finished month: one settles, the
     others get PeriodAlreadySettled, exactly one settlement entry moves the net."""
     item = await market.item(stock=10)
@@ -220,6 +238,8 @@ async def test_concurrent_settlements_of_one_month_settle_once(market: Market) -
     assert done.fulfilled_at is not None
     start, end = period_bounds("month", done.fulfilled_at)
     period = f"{start.year}-{start.month:02d}"
+    # All 5 pass the "already settled?" check before the first records its settlement.
+    rendezvous(monkeypatch, settlement, "build_statement", 5)
     results = await asyncio.gather(
         *(
             settle_period(shop_id=market.shop_a.id, period=period, actor_member_id=market.staff_a, now=end)

@@ -92,6 +92,7 @@ async def test_confirm_accepts_the_code_as_staff_type_it(market: Market) -> None
 
 
 async def test_unlimited_stock_stays_unlimited(market: Market) -> None:
+    """An item with stock NULL is never counted down or up: orders and cancels leave it unlimited."""
     item = await market.item(stock=None)
     member = await market.member("200")
     order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=20)
@@ -104,6 +105,7 @@ async def test_unlimited_stock_stays_unlimited(market: Market) -> None:
 
 
 async def test_cancel_by_the_owner_restores_points_and_stock(market: Market) -> None:
+    """The owner cancels before pickup: hold voided, available points and stock back, no entry written."""
     item = await market.item(stock=5)
     member = await market.member("100")
     order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=3)
@@ -122,6 +124,7 @@ async def test_cancel_by_the_owner_restores_points_and_stock(market: Market) -> 
 
 
 async def test_cancel_by_another_member_is_order_not_found_and_writes_nothing(market: Market) -> None:
+    """Another member's order (or an unknown id) does not exist for the caller; nothing changes."""
     item = await market.item(stock=5)
     owner, stranger = await market.member("100"), await market.member("100")
     order = await orders.place_order(member_id=owner, item_id=item.id, shop_id=market.shop_a.id)
@@ -148,6 +151,7 @@ async def test_cancel_twice_is_idempotent(market: Market) -> None:
 
 
 async def test_cancel_after_pickup_is_refused(market: Market) -> None:
+    """A fulfilled order cannot be cancelled (OrderNotOpen); nothing changes."""
     item = await market.item(stock=5)
     member = await market.member("100")
     order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
@@ -159,6 +163,7 @@ async def test_cancel_after_pickup_is_refused(market: Market) -> None:
 
 
 async def test_cancelled_code_no_longer_confirms(market: Market) -> None:
+    """Once cancelled, the pickup code is no open order any more."""
     item = await market.item(stock=5)
     member = await market.member("100")
     order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
@@ -207,6 +212,7 @@ async def test_expire_orders_expires_only_due_placed_orders(market: Market) -> N
 
 
 async def test_expire_orders_works_through_every_batch(market: Market) -> None:
+    """More due orders than one batch: expire_orders keeps going until every one is expired."""
     item = await market.item(stock=20)
     member = await market.member("1000")
     for _ in range(5):
@@ -258,6 +264,7 @@ async def test_confirm_at_another_shop_is_pickup_code_not_found(market: Market) 
 
 @pytest.mark.parametrize("code", ["", "ABC", "ABCDEFGHJ", "0OIL0OIL", "ABCD EFG!"])
 async def test_malformed_codes_are_pickup_code_not_found(market: Market, code: str) -> None:
+    """Codes of the wrong length or with letters outside the alphabet are simply not found."""
     with pytest.raises(PickupCodeNotFound):
         await orders.confirm_pickup(shop_id=market.shop_a.id, code=code, staff_member_id=market.staff_a)
 
@@ -275,6 +282,8 @@ async def picked_up(market: Market, *, quantity: int = 2, stock_on_shelf: int = 
 
 @pytest.mark.parametrize("restock", [True, False])
 async def test_return_reverses_the_redemption_and_restocks_only_if_asked(market: Market, restock: bool) -> None:
+    """A return reverses the redemption entry (wallet back, shop account back
+    to 0); stock returns only with restock=True."""
     item_id, member, done = await picked_up(market)
     assert (await wallet(member), await stock(item_id)) == (Decimal("80.00"), 3)
     returned = await orders.return_order(
@@ -292,6 +301,7 @@ async def test_return_reverses_the_redemption_and_restocks_only_if_asked(market:
 
 
 async def test_return_twice_is_refused(market: Market) -> None:
+    """A returned order is not fulfilled any more: a second return is OrderNotOpen and writes nothing."""
     _, _, done = await picked_up(market)
     await orders.return_order(order_id=done.id, actor_member_id=market.staff_a, restock=True, reason_zh="退货")
     before = await snapshot_everything()
@@ -301,6 +311,7 @@ async def test_return_twice_is_refused(market: Market) -> None:
 
 
 async def test_only_picked_up_orders_can_be_returned(market: Market) -> None:
+    """Placed and cancelled orders cannot be returned (OrderNotOpen), unknown ids are OrderNotFound; nothing changes."""
     item = await market.item(stock=5)
     member = await market.member("100")
     placed = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
@@ -319,6 +330,7 @@ async def test_only_picked_up_orders_can_be_returned(market: Market) -> None:
 
 @pytest.mark.parametrize("reason", ["", "   ", "长" * 301])
 async def test_return_needs_a_reason(market: Market, reason: str) -> None:
+    """Empty, blank or over-long reasons are refused before anything is written."""
     _, _, done = await picked_up(market)
     before = await snapshot_everything()
     with pytest.raises(InvalidCatalogData) as caught:
@@ -349,6 +361,7 @@ async def test_return_after_its_month_is_settled_is_refused(market: Market) -> N
 
 
 async def test_same_key_returns_the_same_order(market: Market) -> None:
+    """Replaying a key returns the original order (replayed=True) and writes nothing, even after it was cancelled."""
     item = await market.item(stock=5)
     member = await market.member("100")
     shop = market.shop_a.id
@@ -369,6 +382,7 @@ async def test_same_key_returns_the_same_order(market: Market) -> None:
 
 @pytest.mark.parametrize("change", ["quantity", "item", "shop", "member"])
 async def test_same_key_other_payload_is_a_conflict(market: Market, change: str) -> None:
+    """A key reused with another quantity, item, shop or member is OrderKeyConflict and writes nothing."""
     item = await market.item(stock=5, shops=[market.shop_a.id, market.shop_b.id])
     other_item = await market.item(stock=5, name_zh="香皂")
     member, other_member = await market.member("100"), await market.member("100")

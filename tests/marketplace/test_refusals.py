@@ -27,7 +27,7 @@ from tests.support.marketplace_helpers import (
 )
 
 
-async def refused(error: type[Exception], **call: Any) -> Exception:
+async def refused(error: type[Exception], **call: Any) -> Any:
     """Call place_order, expect ``error``, and prove nothing was written."""
     before = await snapshot_everything()
     with pytest.raises(error) as caught:
@@ -134,6 +134,7 @@ async def test_other_limit_periods_hold_within_their_period(market: Market, peri
 
 
 async def test_inactive_item_writes_nothing(market: Market) -> None:
+    """An inactive item is ItemUnavailable; nothing written."""
     item = await market.item(stock=5, active=False)
     member = await market.member("100")
     await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=market.shop_a.id)
@@ -169,6 +170,7 @@ async def test_availability_window_writes_nothing_outside_it(market: Market) -> 
 
 
 async def test_shop_that_does_not_carry_the_item_writes_nothing(market: Market) -> None:
+    """Ordering for pickup at a shop that does not hand the item out is ItemUnavailable (field shop_id)."""
     item = await market.item(stock=5, shops=[market.shop_a.id])
     member = await market.member("100")
     error = await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=market.shop_b.id)
@@ -179,12 +181,24 @@ async def test_shop_that_does_not_carry_the_item_writes_nothing(market: Market) 
 
 @pytest.mark.parametrize("quantity", [0, -1, 21])
 async def test_quantity_outside_1_to_20_writes_nothing(market: Market, quantity: int) -> None:
+    """Quantities 0, -1 and 21 are refused before any transaction (field quantity)."""
     item = await market.item(stock=100)
     member = await market.member("1000")
     error = await refused(
         InvalidCatalogData, member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=quantity
     )
     assert error.field == "quantity"
+
+
+@pytest.mark.parametrize("days", [0, 91])
+async def test_pickup_days_outside_1_to_90_writes_nothing(market: Market, days: int) -> None:
+    """A pickup window of 0 or 91 days is refused (field pickup_days)."""
+    item = await market.item(stock=5)
+    member = await market.member("100")
+    error = await refused(
+        InvalidCatalogData, member_id=member, item_id=item.id, shop_id=market.shop_a.id, pickup_days=days
+    )
+    assert error.field == "pickup_days"
 
 
 async def test_quantity_20_is_accepted(market: Market) -> None:

@@ -18,11 +18,10 @@ import pytest
 
 import ledger.posting
 from community.accounts import issuance_code
-from ledger.errors import InsufficientFunds
 from ledger.posting import load_entry, utc_now
 from ledger.tables import LedgerEntry
 from marketplace import orders
-from marketplace.errors import InvalidCatalogData, PeriodAlreadySettled, PeriodNotClosed
+from marketplace.errors import InvalidCatalogData, PeriodAlreadySettled, PeriodNotClosed, ReturnWindowClosed
 from marketplace.periods import LOCAL_ZONE, period_bounds
 from marketplace.settlement import Statement, build_statement, settle_period, statement_csv
 from marketplace.tables import SettlementStatement
@@ -121,6 +120,7 @@ async def test_statement_totals_equal_the_ledger_postings_into_the_shop(market: 
 
 
 async def test_settle_period_refuses_an_unfinished_month(market: Market) -> None:
+    """The current month, or one second before its end, is PeriodNotClosed; nothing written."""
     found = await busy_month(market)
     period, _, end = month_of(found["soap x2"].fulfilled_at)  # type: ignore[arg-type]
     before = await snapshot_everything()
@@ -131,6 +131,8 @@ async def test_settle_period_refuses_an_unfinished_month(market: Market) -> None
 
 
 async def test_settle_period_moves_exactly_the_net_to_issuance_once(market: Market) -> None:
+    """Settling a finished month moves exactly the net from the shop's account
+    to issuance, records it, and refuses a second time."""
     found = await busy_month(market)
     period, start, end = month_of(found["soap x2"].fulfilled_at)  # type: ignore[arg-type]
     shop_code, issuance = market.shop_a.settlement_account, issuance_code(market.org_id)
@@ -169,6 +171,7 @@ async def test_settle_period_moves_exactly_the_net_to_issuance_once(market: Mark
 
 
 async def test_settling_an_empty_month_locks_it_without_an_entry(market: Market) -> None:
+    """A month without pickups settles at 0.00 with no ledger entry, and is then locked."""
     period, _, end = month_of(utc_now() - timedelta(days=40))
     settled = await settle_period(shop_id=market.shop_a.id, period=period, actor_member_id=market.staff_a)
     assert settled.settled and settled.net == Decimal("0.00") and settled.settlement_entry_id is None
@@ -179,6 +182,7 @@ async def test_settling_an_empty_month_locks_it_without_an_entry(market: Market)
 
 @pytest.mark.parametrize("period", ["2026-13", "2026-00", "26-11", "2026-1", "1999-12", "november"])
 async def test_malformed_periods_are_refused(market: Market, period: str) -> None:
+    """build_statement and settle_period refuse malformed periods with InvalidCatalogData."""
     with pytest.raises(InvalidCatalogData):
         await build_statement(market.shop_a.id, period)
     with pytest.raises(InvalidCatalogData):
@@ -186,6 +190,7 @@ async def test_malformed_periods_are_refused(market: Market, period: str) -> Non
 
 
 async def test_statement_csv_has_a_bom_the_header_one_row_per_line_and_the_total(market: Market) -> None:
+    """The CSV starts with a BOM, then the zh header, one row per statement line, a blank row and the total."""
     found = await busy_month(market)
     period, _, _ = month_of(found["soap x2"].fulfilled_at)  # type: ignore[arg-type]
     statement = await build_statement(market.shop_a.id, period)
@@ -226,7 +231,8 @@ def ledger_clock(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> Iterator[
         yield
 
 
-async def pickup_last_month_returned_this_month(market: Market, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+async def picked_up_last_month(market: Market, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, int]:
+    """An order placed and picked up in the previous calendar month."""
     this_month, this_start, _ = month_of(utc_now())
     last_month_moment = this_start - timedelta(days=2)
     last_month, _, _ = month_of(last_month_moment)
@@ -240,42 +246,39 @@ async def pickup_last_month_returned_this_month(market: Market, monkeypatch: pyt
             shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a
         )
     assert month_of(done.fulfilled_at)[0] == last_month  # type: ignore[arg-type]
-    await orders.return_order(order_id=done.id, actor_member_id=market.staff_a, restock=True, reason_zh="尺码不对")
-    return last_month, this_month
+    return last_month, this_month, done.id
 
 
-async def test_statements_follow_the_ledger_across_a_month_boundary(
+async def test_a_return_after_the_month_of_pickup_is_refused_and_writes_nothing(
     market: Market, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A pickup in one month returned in the next: +10 on the first month's
-    statement, −10 on the second's, each equal to that month's ledger postings."""
-    last_month, this_month = await pickup_last_month_returned_this_month(market, monkeypatch)
-    before = await build_statement(market.shop_a.id, last_month)
-    after = await build_statement(market.shop_a.id, this_month)
-    assert (before.redeemed, before.returned, before.net) == (Decimal("10.00"), Decimal("0.00"), Decimal("10.00"))
-    assert (after.redeemed, after.returned, after.net) == (Decimal("0.00"), Decimal("10.00"), Decimal("-10.00"))
-    await assert_statement_matches_ledger(before)
-    await assert_statement_matches_ledger(after)
-    assert await balance(market.shop_a.settlement_account) == Decimal("0.00")
+    """Returns are taken in the month of pickup only: a later one would take
+    points the unsettled pickup month still owes the shop (it could then never
+    be settled). Refused with ReturnWindowClosed; statements still equal the
+    ledger month by month."""
+    last_month, this_month, order_id = await picked_up_last_month(market, monkeypatch)
+    before = await snapshot_everything()
+    with pytest.raises(ReturnWindowClosed):
+        await orders.return_order(order_id=order_id, actor_member_id=market.staff_a, restock=True, reason_zh="尺码不对")
+    assert_same(before, await snapshot_everything())
+    previous = await build_statement(market.shop_a.id, last_month)
+    current = await build_statement(market.shop_a.id, this_month)
+    assert (previous.redeemed, previous.returned, previous.net) == (Decimal("10.00"), Decimal("0.00"), Decimal("10.00"))
+    assert (current.redeemed, current.returned, current.net) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+    await assert_statement_matches_ledger(previous)
+    await assert_statement_matches_ledger(current)
     await assert_ledger_ok()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InsufficientFunds,
-    reason="bug: settle_period moves the pickup month's net (+10) out of the shop's settlement account, "
-    "but a return in the next month (allowed: that month was not settled yet) already took those "
-    "points back; the account holds 0, so the ledger refuses with InsufficientFunds and the month "
-    "can never be settled",
-)
-async def test_a_return_in_the_next_month_leaves_the_pickup_month_settleable(
+async def test_the_pickup_month_stays_settleable_whatever_happens_next_month(
     market: Market, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Settling both months after a cross-month return succeeds and leaves the
-    shop's settlement account empty, with no ledger error leaking."""
-    last_month, this_month = await pickup_last_month_returned_this_month(market, monkeypatch)
-    _, _, this_end = month_of(utc_now())
-    await settle_period(shop_id=market.shop_a.id, period=last_month, actor_member_id=market.staff_a)
-    await settle_period(shop_id=market.shop_a.id, period=this_month, actor_member_id=market.staff_a, now=this_end)
+    """After a refused late return the finished month settles: exactly its net
+    leaves the shop's settlement account, and no ledger error leaks."""
+    last_month, _, order_id = await picked_up_last_month(market, monkeypatch)
+    with pytest.raises(ReturnWindowClosed):
+        await orders.return_order(order_id=order_id, actor_member_id=market.staff_a, restock=False, reason_zh="晚了")
+    settled = await settle_period(shop_id=market.shop_a.id, period=last_month, actor_member_id=market.staff_a)
+    assert settled.settled and settled.net == Decimal("10.00")
     assert await balance(market.shop_a.settlement_account) == Decimal("0.00")
     await assert_ledger_ok()

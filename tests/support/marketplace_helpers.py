@@ -67,7 +67,7 @@ async def _each(calls: Iterable[Coroutine[Any, Any, Any]]) -> None:
 
 async def fast_members(organisation_id: int, count: int) -> list[int]:
     """``fast_member`` for many at once: one insert for the members, one for
-    their roles, the wallets opened side by side."""
+    their roles, then the wallets (side by side on PostgreSQL)."""
     phones = [f"139{next(_phone_counter):08d}" for _ in range(count)]
     inserted = await Member.insert(
         *(
@@ -108,9 +108,8 @@ class Market:
         return member_id
 
     async def members(self, count: int, points: str | Decimal = "0") -> list[int]:
-        """``count`` funded volunteers, written in bulk (on PostgreSQL every
-        query of the test engine opens a connection: one by one, 50 members
-        cost seconds)."""
+        """``count`` funded volunteers, written in bulk (one by one, 50
+        members cost seconds)."""
         member_ids = await fast_members(self.org_id, count)
         if Decimal(points) > 0:
             await _each(fund_member(self.org_id, m, points) for m in member_ids)
