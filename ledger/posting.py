@@ -53,6 +53,9 @@ class LockedAccount:
         return self.balance_minor - self.held_minor
 
 
+_LOCK_COLUMNS = "SELECT id, code, allow_negative, balance_minor, held_minor FROM ledger_account"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -85,21 +88,17 @@ async def lock_accounts(codes: Sequence[str]) -> dict[str, LockedAccount]:
     first code that does not exist.
     """
     unique_codes = sorted(set(codes))
-    query = (
-        LedgerAccount.select(
-            LedgerAccount.id,
-            LedgerAccount.code,
-            LedgerAccount.allow_negative,
-            LedgerAccount.balance_minor,
-            LedgerAccount.held_minor,
-        )
-        .where(LedgerAccount.code.is_in(unique_codes))
-        .order_by(LedgerAccount.id)
-    )
-    if not is_sqlite():
+    # Fixed SQL rather than the query builder: this runs in every posting,
+    # and building the query cost more client CPU than the round trip.
+    if is_sqlite():
         # SQLite has no row locks; BEGIN IMMEDIATE already serialises writers.
-        query = query.lock_rows()
-    rows = await query.run()
+        placeholders = ", ".join("{}" for _ in unique_codes)
+        sql = f"{_LOCK_COLUMNS} WHERE code IN ({placeholders}) ORDER BY id"
+        rows = await LedgerAccount.raw(sql, *unique_codes).run()
+    else:
+        rows = await LedgerAccount.raw(
+            f"{_LOCK_COLUMNS} WHERE code = ANY({{}}) ORDER BY id FOR UPDATE", unique_codes
+        ).run()
     found = {
         row["code"]: LockedAccount(
             id=row["id"],
@@ -154,8 +153,11 @@ def apply_legs(accounts: Mapping[str, LockedAccount], legs: Sequence[Leg]) -> li
 
 
 async def find_entry_by_key(key: str) -> dict[str, Any] | None:
-    rows = await LedgerEntry.select().where(LedgerEntry.idempotency_key == key).run()
-    return rows[0] if rows else None
+    """Id and request fingerprint of the entry posted under ``key``, if any."""
+    rows = await LedgerEntry.raw(
+        "SELECT id, request_fingerprint FROM ledger_entry WHERE idempotency_key = {}", key
+    ).run()
+    return dict(rows[0]) if rows else None
 
 
 async def replay_or_conflict(key: str, request_fingerprint: str) -> EntryRecord | None:
@@ -243,14 +245,30 @@ async def store_balances(accounts: Sequence[LockedAccount]) -> None:
     A separate step so tests can inject a failure between the postings and
     the balances and prove the transaction leaves no trace.
     """
-    for account in accounts:
-        changes: dict[Any, int] = {}
-        if account.balance_minor != account.original_balance_minor:
-            changes[LedgerAccount.balance_minor] = account.balance_minor
-        if account.held_minor != account.original_held_minor:
-            changes[LedgerAccount.held_minor] = account.held_minor
-        if changes:
-            await LedgerAccount.update(changes).where(LedgerAccount.id == account.id).run()
+    changed = [
+        account
+        for account in accounts
+        if (account.balance_minor, account.held_minor) != (account.original_balance_minor, account.original_held_minor)
+    ]
+    if not changed:
+        return
+    # One statement for every touched account (a round trip saved per
+    # posting); plain SQL that SQLite and PostgreSQL read alike.
+    balance_cases = " ".join("WHEN {} THEN CAST({} AS BIGINT)" for _ in changed)
+    held_cases = " ".join("WHEN {} THEN CAST({} AS BIGINT)" for _ in changed)
+    ids = ", ".join("{}" for _ in changed)
+    args: list[int] = []
+    for account in changed:
+        args += [account.id, account.balance_minor]
+    for account in changed:
+        args += [account.id, account.held_minor]
+    args += [account.id for account in changed]
+    await LedgerAccount.raw(
+        # Only placeholders are interpolated; every value is a bound parameter.
+        f"UPDATE ledger_account SET balance_minor = CASE id {balance_cases} END, "  # noqa: S608
+        f"held_minor = CASE id {held_cases} END WHERE id IN ({ids})",
+        *args,
+    ).run()
 
 
 async def post_entry(request: EntryRequest) -> EntryRecord:
