@@ -103,9 +103,13 @@ async def balance_as_of(code: str, at: datetime) -> Decimal:
     the_account_id = await account_id(code)
     rows = (
         await LedgerPosting.select(LedgerPosting.balance_after_minor)
-        .where((LedgerPosting.account == the_account_id) & (LedgerPosting.created_at <= at))
-        # Leading `account` keeps the planner on the (account, created_at)
-        # index however dormant the account is (see statements.py).
+        .where(
+            # Range on account, as in statements.py: keeps the planner on the
+            # (account, created_at) index however dormant the account is.
+            (LedgerPosting.account >= the_account_id)
+            & (LedgerPosting.account <= the_account_id)
+            & (LedgerPosting.created_at <= at)
+        )
         .order_by(LedgerPosting.account, ascending=False)
         .order_by(LedgerPosting.created_at, ascending=False)
         .order_by(LedgerPosting.id, ascending=False)
