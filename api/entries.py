@@ -15,7 +15,7 @@ from litestar.params import JSONBody
 
 from api.errors import ProblemException
 from api.guards import principal_of, requires_manager
-from api.params import Id, IdempotencyKey
+from api.params import BigId, IdempotencyKey
 from api.schemas import AdjustmentIn, EntryOut, ReversalIn, entry_out
 from community import audit
 from community.access import Principal, can_manage_account
@@ -83,7 +83,7 @@ class LedgerController(Controller):
         return _entry_response(entry)
 
     @get("/entries/{entry_id:int}", operation_id="getEntry", summary="One entry with its postings")
-    async def get_entry(self, request: Request[Any, Any, Any], entry_id: Id) -> EntryOut:
+    async def get_entry(self, request: Request[Any, Any, Any], entry_id: BigId) -> EntryOut:
         entry = await self._managed_entry(principal_of(request), entry_id)
         return entry_out(entry)
 
@@ -91,7 +91,7 @@ class LedgerController(Controller):
     async def reverse(
         self,
         request: Request[Any, Any, Any],
-        entry_id: Id,
+        entry_id: BigId,
         data: JSONBody[ReversalIn],
         idempotency_key: IdempotencyKey,
     ) -> Response[EntryOut]:
@@ -109,7 +109,7 @@ class LedgerController(Controller):
         return _entry_response(entry)
 
     @staticmethod
-    async def _managed_entry(principal: Principal, entry_id: Id) -> EntryRecord:
+    async def _managed_entry(principal: Principal, entry_id: BigId) -> EntryRecord:
         try:
             entry = await load_entry(entry_id)
         except EntryNotFound:

@@ -6,10 +6,14 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter, PathParameter
 
-# Ids are at most BIGINT: anything larger cannot exist and must not reach the driver.
-MAX_ID = 2**63 - 1
+# An id out of its column's range cannot exist and must not reach the driver
+# (PostgreSQL raises instead of finding nothing). Community and marketplace
+# tables use SERIAL (int4); ledger entries use BIGSERIAL.
+MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1
 
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+BigId = Annotated[int, PathParameter(ge=1, le=MAX_BIG_ID)]
 
 IdempotencyKey = Annotated[
     str,
