@@ -35,6 +35,8 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "ledger.piccolo_app",
         "community.piccolo_app",
+        "campaigns.piccolo_app",
+        "activities.piccolo_app",
         "marketplace.piccolo_app",
     ]
 )

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from community.accounts import open_issuer_accounts
 from community.errors import InvalidMemberData, OrganisationNotFound
-from community.roles import LEVEL_ORDER, Level
+from community.roles import LEVEL_RANK, Level
 from community.tables import Organisation
 
 # Bounds the tree walk: deeper than this is a cycle or a data error.
@@ -55,7 +55,7 @@ async def create_organisation(
         raise InvalidMemberData("an organisation needs a Chinese name", field="name_zh")
     if parent_id is not None:
         parent = await get_organisation(parent_id)
-        if LEVEL_ORDER.index(Level(parent.level)) >= LEVEL_ORDER.index(level):
+        if LEVEL_RANK[Level(parent.level)] >= LEVEL_RANK[level]:
             raise InvalidMemberData(f"a {level} cannot sit under a {parent.level}", field="level")
     inserted = await Organisation.insert(
         Organisation(

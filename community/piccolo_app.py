@@ -2,14 +2,14 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from community.tables import AuditEvent, Member, Organisation, RoleGrant
+from community.tables import AuditEvent, Invitation, Member, Organisation, RoleGrant, Team, TeamMember
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
 APP_CONFIG = AppConfig(
     app_name="community",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[Organisation, Member, RoleGrant, AuditEvent],
+    table_classes=[Organisation, Member, RoleGrant, AuditEvent, Team, TeamMember, Invitation],
     migration_dependencies=["ledger.piccolo_app"],
     commands=[],
 )

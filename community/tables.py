@@ -14,7 +14,8 @@ from piccolo.table import Table
 
 
 class Organisation(Table, tablename="community_organisation"):
-    """A node of the tree city → district → street → community → grid → building."""
+    """A node of the tree city → district → street → community → grid →
+    building or lane (楼栋 / 弄巷, the same rank)."""
 
     id = Serial(primary_key=True)
     parent: ForeignKey[Organisation] = ForeignKey(
@@ -50,6 +51,42 @@ class RoleGrant(Table, tablename="community_role_grant"):
 
     # (member, organisation, role) is unique: a UNIQUE INDEX from a raw
     # migration, because SQLite cannot add a table constraint after creation.
+
+
+class Team(Table, tablename="community_team"):
+    """A volunteer team (志愿服务队) of one organisation. Its ``kind`` selects
+    the per-hour earning rate of service logged with it."""
+
+    id = Serial(primary_key=True)
+    organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    name_zh = Varchar(length=200)
+    name_en = Varchar(length=200, default="")
+    kind = Varchar(length=30)
+    leader = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TeamMember(Table, tablename="community_team_member"):
+    """Membership of a team; (team, member) is unique (raw migration index)."""
+
+    id = Serial(primary_key=True)
+    team = ForeignKey(Team, null=False, index=True, on_delete=OnDelete.restrict)
+    member = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    joined_at = Timestamptz(default=TimestamptzNow())
+
+
+class Invitation(Table, tablename="community_invitation"):
+    """A one-time code an organiser hands a new member to set their password.
+    Only the code's SHA-256 is stored."""
+
+    id = Serial(primary_key=True)
+    member = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    code_sha256 = Varchar(length=64, index=True)
+    created_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
 
 
 class AuditEvent(Table, tablename="community_audit_event"):

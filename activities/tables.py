@@ -1,0 +1,137 @@
+"""Activity tables: what volunteers did, and its verification loop.
+
+Service logs, patrols and reports share one table (one status machine, one
+award path, one list with filters); the kind-specific columns are nullable.
+Points amounts are BIGINT hundredths as in the ledger; the points themselves
+live in the ledger entries referenced here.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from campaigns.tables import Campaign
+from community.tables import Member, Organisation, Team
+
+
+class PatrolTask(Table, tablename="activities_patrol_task"):
+    """A patrol an organiser asks for (route, area); free patrols have none."""
+
+    id = Serial(primary_key=True)
+    organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    title_zh = Varchar(length=200)
+    title_en = Varchar(length=200, default="")
+    description = Text(default="")
+    active = Boolean(default=True)
+    created_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Activity(Table, tablename="activities_activity"):
+    id = Serial(primary_key=True)
+    kind = Varchar(length=10, index=True)
+    status = Varchar(length=12, index=True)
+    member = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    # Where it happened (a grid, building or lane); verifiers hold a role here or above.
+    organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    campaign = ForeignKey(Campaign, null=True, default=None, index=True, on_delete=OnDelete.restrict)
+    team = ForeignKey(Team, null=True, default=None, on_delete=OnDelete.restrict)
+    patrol_task = ForeignKey(PatrolTask, null=True, default=None, on_delete=OnDelete.restrict)
+    report_kind = Varchar(length=10, default="")
+    title = Varchar(length=200)
+    description = Text(default="")
+    started_at = Timestamptz(index=True)
+    ended_at = Timestamptz(null=True, default=None)
+    minutes = Integer(null=True, default=None)
+    latitude = DoublePrecision(null=True, default=None)
+    longitude = DoublePrecision(null=True, default=None)
+    accuracy_m = DoublePrecision(null=True, default=None)
+    submitted_at = Timestamptz(null=True, default=None)
+    # The phone's own id for the submission: a retried upload is one activity.
+    client_ref = Varchar(length=100, null=True, default=None)
+    # China-time day and ISO week of started_at: the periods caps count in.
+    award_day = Varchar(length=10, default="")
+    award_week = Varchar(length=8, default="")
+    verifier = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
+    verified_at = Timestamptz(null=True, default=None)
+    rejected_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
+    rejected_at = Timestamptz(null=True, default=None)
+    rejection_reason = Text(default="")
+    points_computed_minor = BigInt(null=True, default=None)
+    points_awarded_minor = BigInt(default=0)
+    bonus_minor = BigInt(default=0)
+    capped = Boolean(default=False)
+    award_entry_id = BigInt(null=True, default=None)
+    bonus_entry_id = BigInt(null=True, default=None)
+    award_reversal_entry_id = BigInt(null=True, default=None)
+    bonus_reversal_entry_id = BigInt(null=True, default=None)
+    # Reports: handling and the reporter's evaluation (闭环).
+    handler = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
+    assigned_at = Timestamptz(null=True, default=None)
+    complex = Boolean(default=False)
+    handled_at = Timestamptz(null=True, default=None)
+    useful = Boolean(null=True, default=None)
+    feedback = Text(default="")
+    rating = Integer(null=True, default=None)
+    rating_comment = Text(default="")
+    rated_at = Timestamptz(null=True, default=None)
+    # Deadlines: the current stage's due time, who answers for it now.
+    due_at = Timestamptz(null=True, default=None, index=True)
+    responsible_organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    overdue = Boolean(default=False, index=True)
+    escalations = Integer(default=0)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PatrolPoint(Table, tablename="activities_patrol_point"):
+    """Check-in, route and check-out positions of a patrol."""
+
+    id = Serial(primary_key=True)
+    activity = ForeignKey(Activity, null=False, index=True, on_delete=OnDelete.restrict)
+    kind = Varchar(length=10)
+    latitude = DoublePrecision()
+    longitude = DoublePrecision()
+    accuracy_m = DoublePrecision(null=True, default=None)
+    at = Timestamptz()
+
+
+class Photo(Table, tablename="activities_photo"):
+    """An uploaded photo, stored on disk under its SHA-256."""
+
+    id = Serial(primary_key=True)
+    sha256 = Varchar(length=64, unique=True, index=True)
+    content_type = Varchar(length=40)
+    size_bytes = Integer()
+    uploaded_by = ForeignKey(Member, null=False, on_delete=OnDelete.restrict)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
+class ActivityPhoto(Table, tablename="activities_activity_photo"):
+    id = Serial(primary_key=True)
+    activity = ForeignKey(Activity, null=False, index=True, on_delete=OnDelete.restrict)
+    photo = ForeignKey(Photo, null=False, index=True, on_delete=OnDelete.restrict)
+
+
+class Escalation(Table, tablename="activities_escalation"):
+    """An overdue item moved one level up the organisation tree."""
+
+    id = Serial(primary_key=True)
+    activity = ForeignKey(Activity, null=False, index=True, on_delete=OnDelete.restrict)
+    stage = Varchar(length=10)
+    from_organisation = ForeignKey(Organisation, null=False, on_delete=OnDelete.restrict)
+    to_organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    due_at = Timestamptz()
+    escalated_at = Timestamptz(default=TimestamptzNow())
