@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,6 +56,21 @@ class Settings:
     background_jobs: bool
     """Run the chain sealer and hold expiry inside each API process."""
 
+    accept_working_days: int
+    """Working days to accept (verify) a submitted activity or report."""
+
+    finish_working_days: int
+    """Working days to finish handling an accepted report."""
+
+    complex_working_days: int
+    """Working days to finish handling a report marked complex."""
+
+    holidays: frozenset[date]
+    """Public holidays (non-working days) for response deadlines, China time."""
+
+    makeup_workdays: frozenset[date]
+    """Make-up working days (调休): weekend days that count as working days."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -72,6 +88,46 @@ def _int_env(name: str, default: int) -> int:
         return int(raw)
     except ValueError as error:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from error
+
+
+def _working_days_env(name: str, default: int) -> int:
+    value = _int_env(name, default)
+    # At least one day, so a re-set deadline always lies after the moment it
+    # was set; at most 60 (activities.calendar.MAX_WORKING_DAYS).
+    if not 1 <= value <= 60:
+        raise SystemExit(f"{name} must be 1-60 working days, got {value}")
+    return value
+
+
+def _dates_env(name: str) -> frozenset[date]:
+    """A comma-separated list of ISO dates, e.g. ``2026-10-01,2026-10-02``."""
+    days: set[date] = set()
+    for part in (os.environ.get(name) or "").split(","):
+        text = part.strip()
+        if not text:
+            continue
+        try:
+            if len(text) != 10:
+                raise ValueError(text)
+            days.add(date.fromisoformat(text))
+        except ValueError as error:
+            raise SystemExit(f"{name} must list dates like 2026-10-01 separated by commas, got {text!r}") from error
+    return frozenset(days)
+
+
+def _calendar_env() -> tuple[frozenset[date], frozenset[date]]:
+    holidays = _dates_env("FENGLING_HOLIDAYS")
+    makeup = _dates_env("FENGLING_MAKEUP_WORKDAYS")
+    both = sorted(day.isoformat() for day in holidays & makeup)
+    if both:
+        raise SystemExit(
+            f"FENGLING_HOLIDAYS and FENGLING_MAKEUP_WORKDAYS both list {', '.join(both)}; a day is one or the other"
+        )
+    weekdays = sorted(day.isoformat() for day in makeup if day.weekday() < 5)
+    if weekdays:
+        # A weekday is a working day anyway: listing one is a typo for another date.
+        raise SystemExit(f"FENGLING_MAKEUP_WORKDAYS must be Saturdays or Sundays; {', '.join(weekdays)} is not")
+    return holidays, makeup
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -99,6 +155,7 @@ def get_settings() -> Settings:
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "uploads").mkdir(exist_ok=True)
     database_url = os.environ.get("FENGLING_DATABASE_URL") or (f"sqlite:///{data_dir / 'fengling.sqlite3'}")
+    holidays, makeup_workdays = _calendar_env()
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -112,4 +169,9 @@ def get_settings() -> Settings:
         pickup_max_failures=_int_env("FENGLING_PICKUP_MAX_FAILURES", 10),
         pickup_lock_minutes=_int_env("FENGLING_PICKUP_LOCK_MINUTES", 10),
         background_jobs=os.environ.get("FENGLING_BACKGROUND_JOBS", "1") not in {"0", "false", "no"},
+        accept_working_days=_working_days_env("FENGLING_ACCEPT_WORKING_DAYS", 1),
+        finish_working_days=_working_days_env("FENGLING_FINISH_WORKING_DAYS", 3),
+        complex_working_days=_working_days_env("FENGLING_COMPLEX_WORKING_DAYS", 5),
+        holidays=holidays,
+        makeup_workdays=makeup_workdays,
     )

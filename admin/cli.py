@@ -21,6 +21,8 @@ ledger_app = typer.Typer(help="Ledger tools: verify, balances, statements, jobs.
 app.add_typer(ledger_app, name="ledger")
 market_app = typer.Typer(help="Points supermarket: order expiry, shop statements.", no_args_is_help=True)
 app.add_typer(market_app, name="marketplace")
+activities_app = typer.Typer(help="Activities: response deadlines and escalation.", no_args_is_help=True)
+app.add_typer(activities_app, name="activities")
 console = Console()
 
 
@@ -269,6 +271,28 @@ def marketplace_statement(
     if csv_path:
         Path(csv_path).write_text(statement_csv(statement), encoding="utf-8")
         console.print(f"CSV written to {csv_path}")
+
+
+@activities_app.command("escalate")
+def activities_escalate(
+    now: Annotated[
+        str | None, typer.Option(help="Pretend it is this time (ISO; China time if no zone), e.g. 2026-11-23T09:00")
+    ] = None,
+) -> None:
+    """Escalate activities past their response deadline one level up the tree."""
+    from activities.calendar import CHINA_ZONE
+    from activities.deadlines import escalate_overdue
+
+    moment: datetime | None = None
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError as error:
+            console.print(f"[red]--now must be an ISO time like 2026-11-23T09:00:00+08:00, got {escape(now)}[/red]")
+            raise typer.Exit(2) from error
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=CHINA_ZONE)
+    console.print(f"升级超期事项 escalated {asyncio.run(escalate_overdue(now=moment))} overdue items")
 
 
 if __name__ == "__main__":

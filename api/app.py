@@ -12,13 +12,16 @@ from litestar.stores.redis import RedisStore
 from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts import AccountsController
+from api.activities import ActivitiesController, PatrolTasksController
 from api.auth import AuthController, LoginThrottle, build_jwt_auth
+from api.campaigns import CampaignsController
 from api.catalog import CatalogController
 from api.entries import LedgerController
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.jobs import background_jobs
 from api.orders import OrdersController
+from api.overdue import OverdueController
 from api.pickup_throttle import PickupThrottle
 from api.redis_client import build_redis
 from api.shops import ShopsController
@@ -66,6 +69,10 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
             CatalogController,
             OrdersController,
             ShopsController,
+            OverdueController,
+            CampaignsController,
+            ActivitiesController,
+            PatrolTasksController,
         ],
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
@@ -81,6 +88,8 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
                 Tag(name="me", description="我的积分 · My wallet"),
                 Tag(name="ledger", description="积分账本 · Ledger"),
                 Tag(name="marketplace", description="积分超市 · Points supermarket"),
+                Tag(name="campaigns", description="积分活动与预算 · Campaigns and budgets"),
+                Tag(name="activities", description="服务、巡逻、上报与审核 · Service, patrols, reports, verification"),
                 Tag(name="health", description="运行状态 · Health"),
             ],
             components=Components(

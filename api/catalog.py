@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, JSONBody, PathParameter, QueryParameter
+from litestar.params import Body, JSONBody, QueryParameter
 
 from api.errors import ProblemException
 from api.guards import principal_of, requires_manager, requires_member
 from api.marketplace_schemas import CatalogPageOut, ItemIn, ItemOutModel, item_out
 from api.params import Id
+from api.uploads import ImageUpload, Sha256, read_image, store_image
 from community import audit
 from community.access import can_manage_organisation
 from community.accounts import open_wallet, wallet_code
-from fengling_settings import get_settings
 from ledger.accounts import find_balance
 from ledger.posting import utc_now
 from marketplace.catalog import (
@@ -35,24 +32,6 @@ from marketplace.catalog import (
 
 # A catalog photo needs no more on a phone screen; bigger uploads are refused.
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
-_IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
-Sha256 = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{64}$")]
-
-
-def _image_type(head: bytes) -> str | None:
-    for magic, media_type in _IMAGE_TYPES.items():
-        if head.startswith(magic) and (media_type != "image/webp" or head[8:12] == b"WEBP"):
-            return media_type
-    return None
-
-
-@dataclass
-class ImageUpload:
-    """A model rather than a bare ``UploadFile``: Litestar 2 crashes
-    (StopIteration) on a multipart body without a file part when the body is
-    a bare ``UploadFile``; a model turns that into a validation error."""
-
-    data: UploadFile
 
 
 def _draft(data: ItemIn) -> ItemDraft:
@@ -141,31 +120,19 @@ class CatalogController(Controller):
         current = await get_item(item_id)
         if not await can_manage_organisation(principal, current.organisation_id):
             raise ProblemException(404, "item_not_found", f"no item {item_id} that you manage", field="item_id")
-        content = await data.data.read(MAX_IMAGE_BYTES + 1)
-        if len(content) > MAX_IMAGE_BYTES:
-            raise ProblemException(413, "invalid_catalog_data", "the image is larger than 2 MB", field="data")
-        if _image_type(content[:16]) is None:
-            raise ProblemException(415, "invalid_catalog_data", "the image must be PNG, JPEG or WebP", field="data")
-        digest = hashlib.sha256(content).hexdigest()
-        folder = get_settings().data_dir / "uploads" / "catalog"
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / digest
-        if not target.exists():
-            temporary = target.with_suffix(".part")
-            temporary.write_bytes(content)
-            temporary.replace(target)
+        stored = await store_image(
+            data.data, kind="catalog", max_bytes=MAX_IMAGE_BYTES, problem_code="invalid_catalog_data"
+        )
+        digest = stored.sha256
         await set_image(item_id, digest)
         await audit.record(principal.ref, "catalog.image", f"item:{item_id}", sha256=digest)
         return item_out(await get_item(item_id))
 
     @get("/images/{sha256:str}", guards=[requires_member], operation_id="getCatalogImage", summary="An item photo")
     async def image(self, sha256: Sha256) -> Response[bytes]:
-        target = get_settings().data_dir / "uploads" / "catalog" / sha256
-        if not target.is_file():
-            raise ProblemException(404, "not_found", "no such image", field="sha256")
-        content = target.read_bytes()
+        content, media_type = read_image("catalog", sha256)
         return Response(
             content,
-            media_type=_image_type(content[:16]) or "application/octet-stream",
+            media_type=media_type,
             headers={"Cache-Control": "private, max-age=86400, immutable"},
         )

@@ -17,7 +17,9 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
+from activities import errors as activity_errors
 from api.i18n import title
+from campaigns import errors as campaign_errors
 from community import errors as community_errors
 from ledger import errors as ledger_errors
 from marketplace import errors as marketplace_errors
@@ -58,6 +60,20 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     marketplace_errors.PeriodNotClosed: 409,
     marketplace_errors.PeriodAlreadySettled: 409,
     marketplace_errors.ReturnWindowClosed: 409,
+    campaign_errors.InvalidCampaignData: 422,
+    campaign_errors.CampaignNotFound: 404,
+    campaign_errors.CampaignClosed: 409,
+    campaign_errors.DefaultCampaignExists: 409,
+    campaign_errors.CampaignNotApplicable: 422,
+    campaign_errors.BudgetExhausted: 409,
+    campaign_errors.NoIssuer: 422,
+    activity_errors.InvalidActivity: 422,
+    activity_errors.ActivityNotFound: 404,
+    activity_errors.ActivityOverlap: 409,
+    activity_errors.ActivityNotOpen: 409,
+    activity_errors.SelfVerificationRefused: 403,
+    activity_errors.NotResponsible: 403,
+    activity_errors.PhotoNotFound: 422,
 }
 
 _HTTP_CODES = {
@@ -77,7 +93,7 @@ def problem(
     code: str,
     detail: str,
     field: str | None = None,
-    errors: list[dict[str, str]] | None = None,
+    errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
@@ -167,6 +183,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ledger_errors.LedgerError: _domain_error,
     community_errors.CommunityError: _domain_error,
     marketplace_errors.MarketplaceError: _domain_error,
+    campaign_errors.CampaignError: _domain_error,
+    activity_errors.ActivityError: _domain_error,
     Exception: _unexpected,
 }
 

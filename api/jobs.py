@@ -5,8 +5,11 @@
 - The hold expiry job releases holds past their deadline (idempotent).
 - The order expiry job closes orders not picked up in time (points and
   stock come back; idempotent).
-Both are also CLI commands (``fengling ledger seal`` / ``expire-holds``) for
-deployments that prefer cron.
+- The deadline job escalates activities past their response deadline one
+  level up the organisation tree (idempotent, safe with several workers).
+Each is also a CLI command (``fengling ledger seal`` / ``expire-holds``,
+``fengling marketplace expire-orders``, ``fengling activities escalate``)
+for deployments that prefer cron.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from activities.deadlines import escalate_overdue
 from ledger.chain import seal_pending
 from ledger.holds import expire_holds
 from marketplace.orders import expire_orders
@@ -24,6 +28,8 @@ logger = logging.getLogger("fengling.jobs")
 
 SEAL_EVERY_SECONDS = 2.0
 EXPIRE_EVERY_SECONDS = 60.0
+# Deadlines are whole working days; a minute late is on time for people.
+ESCALATE_EVERY_SECONDS = 60.0
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[int]], name: str) -> None:
@@ -45,6 +51,7 @@ async def background_jobs() -> AsyncIterator[None]:
         asyncio.create_task(_every(SEAL_EVERY_SECONDS, seal_pending, "sealed entries")),
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_holds, "expired holds")),
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_orders, "expired orders")),
+        asyncio.create_task(_every(ESCALATE_EVERY_SECONDS, escalate_overdue, "escalated overdue activities")),
     ]
     try:
         yield

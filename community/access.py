@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from community.accounts import member_ref
-from community.organisations import subtree_ids
-from community.roles import MANAGING_ROLES, Role
+from community.organisations import ancestor_ids, subtree_ids
+from community.roles import MANAGING_ROLES, VERIFYING_ROLES, Role
+from community.tables import RoleGrant
 from ledger.models import AccountBalance
 
 
@@ -64,3 +65,91 @@ async def can_read_account(principal: Principal, account: AccountBalance) -> boo
 
 async def can_manage_organisation(principal: Principal, organisation_id: int) -> bool:
     return organisation_id in await managed_organisations(principal)
+
+
+async def holds_role_over(member_id: int, organisation_id: int, roles: frozenset[Role]) -> bool:
+    """Does ``member_id`` hold one of ``roles`` at ``organisation_id`` or
+    any organisation above it? Read from the database, so every face (API,
+    CLI, jobs) gets the same answer."""
+    chain = await ancestor_ids(organisation_id)
+    return bool(
+        await RoleGrant.exists()
+        .where(
+            (RoleGrant.member == member_id)
+            & RoleGrant.organisation.is_in(chain)
+            & RoleGrant.role.is_in([role.value for role in roles])
+        )
+        .run()
+    )
+
+
+# --- Members, posts and the tree (issue #3, community structure) -------------
+#
+# - A member's record is visible to the member, to managers of their home
+#   organisation and to post holders (VERIFYING_ROLES) over it; to everyone
+#   else it does not exist (the API answers 404).
+# - Full phone numbers: the member themself and managers of their home
+#   organisation. Post holders and everyone else see ``mask_phone``.
+# - Who may grant a role at a node:
+#     volunteer, shop_staff and the posts (three heads, grid worker): any
+#     manager (organizer or admin) of the node;
+#     organizer: an admin over the node, or an organizer whose own grant sits
+#     strictly above the node (organisers delegate downwards, never make
+#     peers at their own level);
+#     admin: an admin over the node.
+#   Revoking follows the same rule as granting that role.
+
+
+async def verifying_organisations(principal: Principal) -> set[int]:
+    """Every organisation where the principal holds a post or manages (with
+    the subtrees below those grants)."""
+    covered: set[int] = set()
+    for organisation_id in principal.organisations_with(*VERIFYING_ROLES):
+        covered |= await subtree_ids(organisation_id)
+    return covered
+
+
+async def can_see_organisation(principal: Principal, organisation_id: int) -> bool:
+    """The tree is not secret to members: a member sees where they live (home
+    and every node above it) and every node under any of their grants."""
+    if organisation_id in await ancestor_ids(principal.home_organisation_id):
+        return True
+    for granted_at, _ in principal.grants:
+        if organisation_id in await subtree_ids(granted_at):
+            return True
+    return False
+
+
+async def can_see_member(principal: Principal, member_id: int, home_organisation_id: int) -> bool:
+    if member_id == principal.member_id:
+        return True
+    return home_organisation_id in await verifying_organisations(principal)
+
+
+async def sees_full_phone(principal: Principal, member_id: int, home_organisation_id: int) -> bool:
+    """Only the member and the organisers/admins over their home see the
+    whole number; post holders and everyone else get 138****0001."""
+    if member_id == principal.member_id:
+        return True
+    return await can_manage_organisation(principal, home_organisation_id)
+
+
+async def can_grant_role(principal: Principal, organisation_id: int, role: Role) -> bool:
+    """The rule in the comment above, for granting and for revoking."""
+    chain = await ancestor_ids(organisation_id)  # the node first, then upwards
+    if role == Role.ADMIN:
+        return any(granted_at in chain for granted_at in principal.organisations_with(Role.ADMIN))
+    if role == Role.ORGANIZER:
+        if any(granted_at in chain for granted_at in principal.organisations_with(Role.ADMIN)):
+            return True
+        return any(granted_at in chain[1:] for granted_at in principal.organisations_with(Role.ORGANIZER))
+    return await can_manage_organisation(principal, organisation_id)
+
+
+async def reviewable_organisations(principal: Principal) -> set[int]:
+    """Every organisation where the principal may verify and handle
+    activities: the subtrees of their posts and managed organisations."""
+    reviewable: set[int] = set()
+    for organisation_id in principal.organisations_with(*VERIFYING_ROLES):
+        reviewable |= await subtree_ids(organisation_id)
+    return reviewable

@@ -30,3 +30,52 @@ class MemberNotFound(CommunityError):
 
 class InvalidRole(CommunityError):
     code = "invalid_role"
+
+
+class InvalidOrganisationData(InvalidMemberData):
+    """A node that cannot exist as asked (level not below its parent, no name)."""
+
+    code = "invalid_organisation_data"
+
+
+class GrantNotFound(CommunityError):
+    code = "grant_not_found"
+
+
+class InvitationInvalid(CommunityError):
+    """One answer for every refused invitation (unknown phone, wrong, expired
+    or used code), so the answer reveals nothing about which it was."""
+
+    code = "invitation_invalid"
+
+
+class TeamNotFound(CommunityError):
+    code = "team_not_found"
+
+
+class InvalidTeamData(CommunityError):
+    code = "invalid_team_data"
+
+
+class TeamMembershipRefused(CommunityError):
+    """The member may not join (outside the team's area), is not in the team,
+    or is its leader and cannot leave before another leader is set."""
+
+    code = "team_membership_refused"
+
+
+class ImportFileInvalid(CommunityError):
+    """The file as a whole cannot be read: encoding, header, no rows."""
+
+    code = "import_file_invalid"
+
+
+class ImportFileTooLarge(CommunityError):
+    code = "import_file_too_large"
+
+
+class ImportConflict(CommunityError):
+    """The database changed between validation and writing (a phone was
+    registered meanwhile); nothing was written, run the import again."""
+
+    code = "import_conflict"

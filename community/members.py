@@ -1,9 +1,16 @@
-"""Members: registration, roles, authentication."""
+"""Members: registration, roles, authentication, listing.
+
+A member registered by an organiser has no password (``password_hash`` is
+empty) until they accept their invitation (``community/invitations.py``);
+such a member cannot log in, whatever they type.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from piccolo.columns.combination import Or, Where
 from pydantic import BaseModel
 
 from community.accounts import open_wallet
@@ -16,11 +23,20 @@ from community.passwords import (
     needs_rehash,
     verify_password,
 )
-from community.roles import Role
+from community.roles import POST_ROLES, Role
 from community.tables import Member, RoleGrant
+from ledger.transactions import in_write_transaction, is_sqlite, is_unique_violation
 
 # Mainland China mobile numbers: 11 digits starting 13x-19x.
 _MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+# What an organiser may give a member when registering or importing them;
+# organiser and admin are granted through the posts API, which has its own rule.
+REGISTRATION_ROLES = frozenset({Role.VOLUNTEER}) | POST_ROLES
+LANGUAGES = frozenset({"zh", "en"})
+MAX_NAME_CHARS = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 200
 
 
 class Grant(BaseModel):
@@ -35,7 +51,14 @@ class MemberOut(BaseModel):
     home_organisation_id: int
     preferred_language: str
     active: bool
+    # False until the member accepts an invitation and sets a password.
+    has_password: bool = True
     grants: list[Grant]
+
+
+class MemberPage(BaseModel):
+    members: list[MemberOut]
+    next_cursor: int | None
 
 
 def normalise_phone(phone: str) -> str:
@@ -59,11 +82,22 @@ async def _grants(member_id: int) -> list[Grant]:
     return [Grant(organisation_id=int(row["organisation"]), role=Role(row["role"])) for row in rows]
 
 
-async def get_member(member_id: int) -> MemberOut:
-    rows = await Member.select().where(Member.id == member_id).run()
-    if not rows:
-        raise MemberNotFound(f"member {member_id} does not exist", field="member_id")
-    row = rows[0]
+async def _grants_of(member_ids: list[int]) -> dict[int, list[Grant]]:
+    found: dict[int, list[Grant]] = {member_id: [] for member_id in member_ids}
+    if not member_ids:
+        return found
+    rows = (
+        await RoleGrant.select(RoleGrant.member, RoleGrant.organisation, RoleGrant.role)
+        .where(RoleGrant.member.is_in(member_ids))
+        .order_by(RoleGrant.id)
+        .run()
+    )
+    for row in rows:
+        found[int(row["member"])].append(Grant(organisation_id=int(row["organisation"]), role=Role(row["role"])))
+    return found
+
+
+def _out(row: dict[str, Any], grants: list[Grant]) -> MemberOut:
     return MemberOut(
         id=row["id"],
         name=row["name"],
@@ -71,7 +105,162 @@ async def get_member(member_id: int) -> MemberOut:
         home_organisation_id=row["home_organisation"],
         preferred_language=row["preferred_language"],
         active=bool(row["active"]),
-        grants=await _grants(row["id"]),
+        has_password=bool(row["password_hash"]),
+        grants=grants,
+    )
+
+
+async def get_member(member_id: int) -> MemberOut:
+    rows = await Member.select().where(Member.id == member_id).run()
+    if not rows:
+        raise MemberNotFound(f"member {member_id} does not exist", field="member_id")
+    return _out(rows[0], await _grants(member_id))
+
+
+async def find_member_by_phone(phone: str) -> MemberOut | None:
+    """The member with this (normalised) phone number, if any."""
+    rows = await Member.select().where(Member.phone == normalise_phone(phone)).run()
+    return _out(rows[0], await _grants(int(rows[0]["id"]))) if rows else None
+
+
+async def registered_phones(phones: list[str]) -> set[str]:
+    """Which of ``phones`` already belong to a member (chunked: SQLite caps
+    the number of bound parameters per statement)."""
+    found: set[str] = set()
+    for start in range(0, len(phones), 500):
+        chunk = phones[start : start + 500]
+        rows = await Member.select(Member.phone).where(Member.phone.is_in(chunk)).run()
+        found.update(str(row["phone"]) for row in rows)
+    return found
+
+
+def check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= MAX_NAME_CHARS:
+        raise InvalidMemberData(f"name must be 1-{MAX_NAME_CHARS} characters", field="name")
+    return name
+
+
+def check_language(preferred_language: str) -> str:
+    if preferred_language not in LANGUAGES:
+        raise InvalidMemberData("preferred_language must be zh or en", field="preferred_language")
+    return preferred_language
+
+
+def check_registration_roles(roles: tuple[Role | str, ...]) -> tuple[Role, ...]:
+    """Roles an organiser may hand out at registration (volunteer and the
+    grid posts); at least one, no repeats."""
+    checked: list[Role] = []
+    for value in roles:
+        try:
+            role = Role(value)
+        except ValueError as error:
+            raise InvalidRole(f"unknown role {value!r}", field="roles") from error
+        if role not in REGISTRATION_ROLES:
+            raise InvalidRole(f"{role} is granted through the posts API, not at registration", field="roles")
+        if role not in checked:
+            checked.append(role)
+    if not checked:
+        raise InvalidRole("a member needs at least one role", field="roles")
+    return tuple(checked)
+
+
+async def create_member(
+    *,
+    name: str,
+    phone: str,
+    home_organisation_id: int,
+    roles: tuple[Role, ...],
+    preferred_language: str = "zh",
+    password_hash: str = "",
+) -> int:
+    """Insert a member with roles over their home organisation; volunteers
+    get their wallet. Joins the caller's transaction when one is open.
+    ``password_hash`` empty means "invited, cannot log in yet"."""
+    name = check_name(name)
+    phone = normalise_phone(phone)
+    check_language(preferred_language)
+    await get_organisation(home_organisation_id)
+    if await Member.exists().where(Member.phone == phone).run():
+        raise PhoneTaken("a member with this phone number already exists", field="phone")
+
+    async def work() -> int:
+        inserted = await Member.insert(
+            Member(
+                name=name,
+                phone=phone,
+                password_hash=password_hash,
+                home_organisation=home_organisation_id,
+                preferred_language=preferred_language,
+            )
+        ).run()
+        member_id = int(inserted[0]["id"])
+        for role in roles:
+            await grant_role(member_id, home_organisation_id, role)
+        if Role.VOLUNTEER in roles:
+            await open_wallet(member_id, home_organisation_id)
+        return member_id
+
+    try:
+        return await in_write_transaction(work)
+    except Exception as error:  # registered concurrently between the check and the insert
+        if is_unique_violation(error):
+            raise PhoneTaken("a member with this phone number already exists", field="phone") from error
+        raise
+
+
+async def set_password(member_id: int, password: str) -> None:
+    check_password(password)
+    await Member.update({Member.password_hash: hash_password(password)}).where(Member.id == member_id).run()
+
+
+def check_password(password: str) -> None:
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise InvalidMemberData(
+            f"password must be {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} characters", field="password"
+        )
+
+
+def _like_pattern(text: str) -> str:
+    return f"%{text.strip()[:50].replace('%', '').replace('_', '')}%"
+
+
+async def list_members(
+    *,
+    organisation_ids: set[int],
+    role: Role | None = None,
+    search: str | None = None,
+    search_phone: bool = False,
+    after_id: int | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> MemberPage:
+    """Members whose home is one of ``organisation_ids``, in id order
+    (keyset: ``after_id`` is the previous page's ``next_cursor``).
+    ``role`` keeps members holding that role anywhere; ``search`` matches the
+    name, and the phone too when ``search_phone`` (callers pass it only for
+    people allowed to see full numbers, so a search cannot reveal digits)."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidMemberData(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
+    if not organisation_ids:
+        return MemberPage(members=[], next_cursor=None)
+    query = Member.select().where(Member.home_organisation.is_in(sorted(organisation_ids)))
+    if role is not None:
+        query = query.where(Member.id.is_in(RoleGrant.select(RoleGrant.member).where(RoleGrant.role == role.value)))
+    if search and search.strip():
+        pattern = _like_pattern(search)
+        # SQLite's LIKE already ignores ASCII case; it has no ILIKE.
+        matches: Where | Or = Member.name.like(pattern) if is_sqlite() else Member.name.ilike(pattern)
+        if search_phone and search.strip().isdigit():
+            matches = matches | Member.phone.like(pattern)
+        query = query.where(matches)
+    if after_id is not None:
+        query = query.where(Member.id > after_id)
+    rows = await query.order_by(Member.id).limit(limit + 1).run()
+    page = rows[:limit]
+    grants = await _grants_of([int(row["id"]) for row in page])
+    return MemberPage(
+        members=[_out(row, grants[int(row["id"])]) for row in page],
+        next_cursor=int(page[-1]["id"]) if len(rows) > limit else None,
     )
 
 
@@ -86,33 +275,18 @@ async def register_member(
 ) -> MemberOut:
     """Create a member with a hashed password and roles over their home
     organisation. Volunteers get their wallet at once."""
-    name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise InvalidMemberData("name must be 1-100 characters", field="name")
-    phone = normalise_phone(phone)
-    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-        raise InvalidMemberData(
-            f"password must be {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} characters", field="password"
-        )
-    if preferred_language not in {"zh", "en"}:
-        raise InvalidMemberData("preferred_language must be zh or en", field="preferred_language")
-    await get_organisation(home_organisation_id)
-    if await Member.exists().where(Member.phone == phone).run():
-        raise PhoneTaken("a member with this phone number already exists", field="phone")
-    inserted = await Member.insert(
-        Member(
-            name=name,
-            phone=phone,
-            password_hash=hash_password(password),
-            home_organisation=home_organisation_id,
-            preferred_language=preferred_language,
-        )
-    ).run()
-    member_id = int(inserted[0]["id"])
-    for role in roles:
-        await grant_role(member_id, home_organisation_id, role)
-    if Role.VOLUNTEER in roles:
-        await open_wallet(member_id, home_organisation_id)
+    check_name(name)
+    normalise_phone(phone)
+    check_password(password)
+    check_language(preferred_language)
+    member_id = await create_member(
+        name=name,
+        phone=phone,
+        home_organisation_id=home_organisation_id,
+        roles=roles,
+        preferred_language=preferred_language,
+        password_hash=hash_password(password),
+    )
     return await get_member(member_id)
 
 
@@ -135,9 +309,25 @@ async def grant_role(member_id: int, organisation_id: int, role: Role | str) -> 
         await RoleGrant.insert(RoleGrant(member=member_id, organisation=organisation_id, role=role.value)).run()
 
 
+async def revoke_role(member_id: int, organisation_id: int, role: Role) -> bool:
+    """Remove one grant; False if the member did not hold it."""
+    rows = (
+        await RoleGrant.delete()
+        .where(
+            (RoleGrant.member == member_id)
+            & (RoleGrant.organisation == organisation_id)
+            & (RoleGrant.role == role.value)
+        )
+        .returning(RoleGrant.id)
+        .run()
+    )
+    return bool(rows)
+
+
 async def authenticate(phone: str, password: str) -> MemberOut | None:
     """The member for these credentials, or None. Costs one argon2 verify
-    whether or not the phone number is known."""
+    whether or not the phone number is known, and whether or not the member
+    has set a password yet (an invited member has none and is refused)."""
     try:
         phone = normalise_phone(phone)
     except InvalidMemberData:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from community.accounts import open_issuer_accounts
-from community.errors import InvalidMemberData, OrganisationNotFound
+from community.errors import InvalidOrganisationData, OrganisationNotFound
 from community.roles import LEVEL_RANK, Level
 from community.tables import Organisation
 
 # Bounds the tree walk: deeper than this is a cycle or a data error.
 MAX_DEPTH = 12
+# One page of a node listing; a street has tens of grids, a grid tens of buildings.
+MAX_PAGE_SIZE = 500
 
 
 class OrganisationOut(BaseModel):
@@ -21,6 +23,11 @@ class OrganisationOut(BaseModel):
     name_zh: str
     name_en: str
     issues_points: bool
+
+
+class OrganisationPage(BaseModel):
+    organisations: list[OrganisationOut]
+    next_cursor: int | None
 
 
 def _out(row: dict[str, object]) -> OrganisationOut:
@@ -51,12 +58,12 @@ async def create_organisation(
 ) -> OrganisationOut:
     """Add a node under ``parent_id``; a child sits strictly below its parent.
     An issuing organisation gets its issuance and expiry accounts."""
-    if not name_zh.strip():
-        raise InvalidMemberData("an organisation needs a Chinese name", field="name_zh")
+    if not 1 <= len(name_zh.strip()) <= 200 or len(name_en.strip()) > 200:
+        raise InvalidOrganisationData("an organisation needs a Chinese name of 1-200 characters", field="name_zh")
     if parent_id is not None:
         parent = await get_organisation(parent_id)
         if LEVEL_RANK[Level(parent.level)] >= LEVEL_RANK[level]:
-            raise InvalidMemberData(f"a {level} cannot sit under a {parent.level}", field="level")
+            raise InvalidOrganisationData(f"a {level} cannot sit under a {parent.level}", field="level")
     inserted = await Organisation.insert(
         Organisation(
             parent=parent_id,
@@ -105,3 +112,25 @@ async def issuing_organisation_for(organisation_id: int) -> OrganisationOut | No
         if organisation.issues_points:
             return organisation
     return None
+
+
+async def list_organisations(
+    organisation_ids: set[int] | list[int], *, after_id: int | None = None, limit: int = MAX_PAGE_SIZE
+) -> OrganisationPage:
+    """A page of the given nodes in id order; ``next_cursor`` is the last id
+    when more follow (keyset, so every page costs the same)."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidOrganisationData(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
+    if not organisation_ids:
+        return OrganisationPage(organisations=[], next_cursor=None)
+    query = Organisation.select().where(Organisation.id.is_in(sorted(organisation_ids)))
+    if after_id is not None:
+        query = query.where(Organisation.id > after_id)
+    rows = await query.order_by(Organisation.id).limit(limit + 1).run()
+    page = [_out(row) for row in rows[:limit]]
+    return OrganisationPage(organisations=page, next_cursor=page[-1].id if len(rows) > limit else None)
+
+
+async def child_ids(parent_id: int) -> set[int]:
+    rows = await Organisation.select(Organisation.id).where(Organisation.parent == parent_id).run()
+    return {int(row["id"]) for row in rows}

@@ -20,10 +20,15 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """True only for a real stored hash that matches. A member without a
+    password yet (``""``, invited but not accepted) or an unknown one costs
+    one verify against the dummy hash and is refused, even if someone types
+    the dummy password itself."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matches = _hasher.verify(password_hash or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
+    return matches and bool(password_hash)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -1,0 +1,48 @@
+"""Activity errors; mapped to problem+json in ``api/errors.py``."""
+
+from __future__ import annotations
+
+
+class ActivityError(Exception):
+    code = "activity_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidActivity(ActivityError):
+    code = "invalid_activity"
+
+
+class ActivityNotFound(ActivityError):
+    code = "activity_not_found"
+
+
+class ActivityOverlap(ActivityError):
+    """One person cannot be in two places: timed activities may not overlap."""
+
+    code = "activity_overlap"
+
+
+class ActivityNotOpen(ActivityError):
+    """The activity is not in a state that allows this step."""
+
+    code = "activity_wrong_status"
+
+
+class SelfVerificationRefused(ActivityError):
+    """Invariant 7: a person never approves their own activity or report."""
+
+    code = "self_verification"
+
+
+class NotResponsible(ActivityError):
+    """The caller holds no post over the organisation where it happened."""
+
+    code = "not_responsible"
+
+
+class PhotoNotFound(ActivityError):
+    code = "photo_not_found"

@@ -1,0 +1,277 @@
+"""The closed loop: someone else verifies, handles and closes what a
+volunteer submitted.
+
+Rules every step enforces, whatever face calls it:
+- nobody acts on their own submission (invariant 7): not verify, reject,
+  assign to themselves, handle or mark their own report useful;
+- the actor holds a post (the three heads, grid worker) or manages the
+  organisation where it happened, or one above it;
+- each step starts by locking the activity row, so concurrent calls take
+  turns; a step that has already happened is answered with the current
+  state (``replayed``) and changes nothing: verifying twice awards once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from activities.deadlines import finish_due
+from activities.earning import award, reverse_awards, useful_bonus
+from activities.errors import ActivityNotOpen, InvalidActivity, NotResponsible, SelfVerificationRefused
+from activities.records import AWARDED_STATUSES, ActivityOut, Kind, Status, get_activity, lock_activity
+from activities.tables import Activity
+from campaigns.campaigns import applicable_campaign
+from community.access import holds_role_over
+from community.roles import VERIFYING_ROLES
+from ledger.amounts import to_minor
+from ledger.posting import utc_now
+from ledger.transactions import in_write_transaction
+
+
+class VerifyIn(BaseModel):
+    # Earn from this campaign instead of the one chosen at submission.
+    campaign_id: int | None = None
+    # A complex report gets the longer handling deadline.
+    complex: bool = False
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class HandleIn(BaseModel):
+    useful: bool
+    feedback: str = Field(min_length=1, max_length=2000)
+
+
+class RateIn(BaseModel):
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=1000)
+
+
+async def may_review(member_id: int, organisation_id: int) -> bool:
+    return await holds_role_over(member_id, organisation_id, VERIFYING_ROLES)
+
+
+async def _check_actor(row: dict[str, object], actor_id: int, action: str) -> None:
+    if row["member"] == actor_id:
+        raise SelfVerificationRefused(
+            f"you cannot {action} your own submission; someone else with a post over this grid must",
+            field="activity_id",
+        )
+    if not await may_review(actor_id, int(str(row["organisation"]))):
+        raise NotResponsible(f"you hold no post over the organisation of activity {row['id']}", field="activity_id")
+
+
+async def verify_activity(
+    activity_id: int, *, verifier_id: int, data: VerifyIn | None = None, now: datetime | None = None
+) -> ActivityOut:
+    """submitted → verified, posting the award. Refusals change nothing:
+    self-verification, no post over the grid, not yet submitted, already
+    rejected, campaign closed or out of scope, budget exhausted."""
+    data = data or VerifyIn()
+    now = now or utc_now()
+
+    async def work() -> bool:
+        row = await lock_activity(activity_id)
+        await _check_actor(row, verifier_id, "verify")
+        if row["status"] in AWARDED_STATUSES:
+            return True
+        if row["status"] != Status.SUBMITTED:
+            raise ActivityNotOpen(
+                f"activity {activity_id} is {row['status']}; only submitted activities can be verified",
+                field="activity_id",
+            )
+        campaign_id = data.campaign_id if data.campaign_id is not None else row["campaign"]
+        if campaign_id is None or data.campaign_id is not None:
+            campaign_id = await applicable_campaign(
+                campaign_id, organisation_id=row["organisation"], moment=row["started_at"]
+            )
+        row["campaign"] = campaign_id
+        given = await award(row, approver_id=verifier_id)
+        is_report = row["kind"] == Kind.REPORT
+        complex_ = bool(data.complex and is_report)
+        await (
+            Activity.update(
+                {
+                    Activity.status: Status.VERIFIED.value,
+                    Activity.campaign: campaign_id,
+                    Activity.verifier: verifier_id,
+                    Activity.verified_at: now,
+                    Activity.points_computed_minor: to_minor(given.computed),
+                    Activity.points_awarded_minor: to_minor(given.awarded),
+                    Activity.capped: given.capped,
+                    Activity.award_entry_id: given.entry_id,
+                    Activity.complex: complex_,
+                    Activity.due_at: finish_due(now, complex=complex_) if is_report else None,
+                    Activity.overdue: False,
+                    Activity.responsible_organisation: row["organisation"],
+                    Activity.updated_at: now,
+                }
+            )
+            .where(Activity.id == activity_id)
+            .run()
+        )
+        return False
+
+    replayed = await in_write_transaction(work)
+    return await get_activity(activity_id, replayed=replayed)
+
+
+async def reject_activity(
+    activity_id: int, *, rejecter_id: int, reason: str, now: datetime | None = None
+) -> ActivityOut:
+    """submitted → rejected; verified (awarded) → rejected with its award
+    and bonus reversed in the same transaction."""
+    now = now or utc_now()
+    reason = reason.strip()
+    if not 1 <= len(reason) <= 500:
+        raise InvalidActivity("a rejection needs a reason of 1-500 characters", field="reason")
+
+    async def work() -> bool:
+        row = await lock_activity(activity_id)
+        await _check_actor(row, rejecter_id, "reject")
+        if row["status"] == Status.REJECTED:
+            return True
+        if row["status"] not in {Status.SUBMITTED, *AWARDED_STATUSES}:
+            raise ActivityNotOpen(
+                f"activity {activity_id} is {row['status']}; it can be rejected once submitted", field="activity_id"
+            )
+        award_reversal, bonus_reversal = await reverse_awards(row, actor_id=rejecter_id, reason=reason)
+        await (
+            Activity.update(
+                {
+                    Activity.status: Status.REJECTED.value,
+                    Activity.rejected_by: rejecter_id,
+                    Activity.rejected_at: now,
+                    Activity.rejection_reason: reason,
+                    Activity.award_reversal_entry_id: award_reversal,
+                    Activity.bonus_reversal_entry_id: bonus_reversal,
+                    Activity.due_at: None,
+                    Activity.overdue: False,
+                    Activity.updated_at: now,
+                }
+            )
+            .where(Activity.id == activity_id)
+            .run()
+        )
+        return False
+
+    replayed = await in_write_transaction(work)
+    return await get_activity(activity_id, replayed=replayed)
+
+
+def _require_report(row: dict[str, object], allowed: set[Status], step: str) -> None:
+    if row["kind"] != Kind.REPORT:
+        raise InvalidActivity(f"only reports are {step}", field="activity_id")
+    if row["status"] not in allowed:
+        raise ActivityNotOpen(f"report {row['id']} is {row['status']}; it cannot be {step} now", field="activity_id")
+
+
+async def assign_report(
+    activity_id: int, *, assigner_id: int, handler_id: int, now: datetime | None = None
+) -> ActivityOut:
+    """verified → assigned to a handler who also holds a post over the grid
+    (and is not the reporter). Reassigning an assigned report is allowed."""
+    now = now or utc_now()
+
+    async def work() -> None:
+        row = await lock_activity(activity_id)
+        await _check_actor(row, assigner_id, "assign")
+        _require_report(row, {Status.VERIFIED, Status.ASSIGNED}, "assigned")
+        if handler_id == row["member"]:
+            raise SelfVerificationRefused("a reporter cannot handle their own report", field="handler_id")
+        if not await may_review(handler_id, row["organisation"]):
+            raise NotResponsible(f"member {handler_id} holds no post over this grid", field="handler_id")
+        await (
+            Activity.update(
+                {
+                    Activity.status: Status.ASSIGNED.value,
+                    Activity.handler: handler_id,
+                    Activity.assigned_at: now,
+                    Activity.updated_at: now,
+                }
+            )
+            .where(Activity.id == activity_id)
+            .run()
+        )
+
+    await in_write_transaction(work)
+    return await get_activity(activity_id)
+
+
+async def handle_report(
+    activity_id: int, *, handler_id: int, data: HandleIn, now: datetime | None = None
+) -> ActivityOut:
+    """verified/assigned → handled, with feedback for the reporter; a
+    useful report earns the campaign's bonus. Only the assigned handler,
+    or anyone with a post over the grid if nobody was assigned."""
+    now = now or utc_now()
+    feedback = data.feedback.strip()
+    if not feedback:
+        raise InvalidActivity("feedback for the reporter is required", field="feedback")
+
+    async def work() -> bool:
+        row = await lock_activity(activity_id)
+        await _check_actor(row, handler_id, "handle")
+        if row["kind"] == Kind.REPORT and row["status"] in {Status.HANDLED, Status.CLOSED}:
+            return True
+        _require_report(row, {Status.VERIFIED, Status.ASSIGNED}, "handled")
+        if row["handler"] is not None and row["handler"] != handler_id:
+            raise NotResponsible(f"report {activity_id} is assigned to member {row['handler']}", field="activity_id")
+        bonus_minor, bonus_entry, capped = 0, None, bool(row["capped"])
+        if data.useful:
+            bonus = await useful_bonus(row, approver_id=handler_id)
+            bonus_minor, bonus_entry, capped = to_minor(bonus.awarded), bonus.entry_id, capped or bonus.capped
+        await (
+            Activity.update(
+                {
+                    Activity.status: Status.HANDLED.value,
+                    Activity.handler: handler_id,
+                    Activity.handled_at: now,
+                    Activity.useful: data.useful,
+                    Activity.feedback: feedback,
+                    Activity.bonus_minor: bonus_minor,
+                    Activity.bonus_entry_id: bonus_entry,
+                    Activity.capped: capped,
+                    Activity.due_at: None,
+                    Activity.overdue: False,
+                    Activity.updated_at: now,
+                }
+            )
+            .where(Activity.id == activity_id)
+            .run()
+        )
+        return False
+
+    replayed = await in_write_transaction(work)
+    return await get_activity(activity_id, replayed=replayed)
+
+
+async def rate_report(activity_id: int, *, reporter_id: int, data: RateIn, now: datetime | None = None) -> ActivityOut:
+    """handled → closed: the reporter rates how it was handled (闭环)."""
+    now = now or utc_now()
+
+    async def work() -> None:
+        row = await lock_activity(activity_id)
+        if row["member"] != reporter_id:
+            raise NotResponsible("only the reporter rates how their report was handled", field="activity_id")
+        _require_report(row, {Status.HANDLED}, "rated")
+        await (
+            Activity.update(
+                {
+                    Activity.status: Status.CLOSED.value,
+                    Activity.rating: data.rating,
+                    Activity.rating_comment: data.comment.strip(),
+                    Activity.rated_at: now,
+                    Activity.updated_at: now,
+                }
+            )
+            .where(Activity.id == activity_id)
+            .run()
+        )
+
+    await in_write_transaction(work)
+    return await get_activity(activity_id)

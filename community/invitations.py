@@ -1,0 +1,193 @@
+"""Invitations: how a member registered by an organiser gets a password.
+
+An organiser registers a member without a password; the member receives a
+one-time code (8 characters from an alphabet without 0/O, 1/I/L, about
+2^39.6 codes, drawn with ``secrets``) which they send back with their phone
+number and a new password. Guarantees:
+
+- Only the code's SHA-256 is stored; the code is shown once, to the organiser.
+- A code is valid for ``INVITATION_VALID_DAYS`` and accepted at most once
+  (the acceptance is a conditional update, so two racing accepts cannot both
+  win).
+- Issuing a new code voids every older open code of that member.
+- Every refusal (unknown phone, wrong, expired, used or voided code) is the
+  same ``InvitationInvalid``, so answers reveal nothing about which it was.
+  Guessing is further limited at the edge (per-phone failure counter and a
+  per-address rate limit, ``api/members.py``).
+- Re-inviting a member who already has a password is an organiser-assisted
+  password reset: the old password keeps working until the new code is
+  accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from community import audit
+from community.accounts import member_ref
+from community.errors import InvalidMemberData, InvitationInvalid
+from community.members import (
+    MemberOut,
+    check_password,
+    check_registration_roles,
+    create_member,
+    get_member,
+    normalise_phone,
+)
+from community.passwords import hash_password
+from community.roles import Role
+from community.tables import Invitation, Member
+from community.teams import add_team_member
+from ledger.posting import utc_now
+from ledger.transactions import in_write_transaction
+
+INVITATION_VALID_DAYS = 14
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+_CLEAN = re.compile(r"[\s-]")
+
+
+class InvitationOut(BaseModel):
+    member_id: int
+    code: str
+    expires_at: datetime
+
+
+class InvitedMember(BaseModel):
+    member: MemberOut
+    invitation: InvitationOut
+
+
+def new_invitation_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str:
+    """What a member types: any case, with spaces or a dash (ABCD-EFGH)."""
+    return _CLEAN.sub("", text or "").upper()
+
+
+def code_digest(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()
+
+
+def invitation_row(member_id: int, code: str, *, created_by: int | None, now: datetime) -> Invitation:
+    """A new invitation row (not yet inserted), for callers inserting many."""
+    return Invitation(
+        member=member_id,
+        code_sha256=code_digest(code),
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITATION_VALID_DAYS),
+    )
+
+
+async def issue_invitation(member_id: int, *, created_by: int | None, actor_ref: str) -> InvitationOut:
+    """A fresh code for ``member_id``; older open codes stop working."""
+    await get_member(member_id)
+    now = utc_now()
+    code = new_invitation_code()
+
+    async def work() -> None:
+        await (
+            Invitation.update({Invitation.expires_at: now})
+            .where((Invitation.member == member_id) & Invitation.accepted_at.is_null() & (Invitation.expires_at > now))
+            .run()
+        )
+        await Invitation.insert(invitation_row(member_id, code, created_by=created_by, now=now)).run()
+        await audit.record(actor_ref, "member.invite", member_ref(member_id))
+
+    await in_write_transaction(work)
+    return InvitationOut(member_id=member_id, code=code, expires_at=now + timedelta(days=INVITATION_VALID_DAYS))
+
+
+async def invite_member(
+    *,
+    name: str,
+    phone: str,
+    home_organisation_id: int,
+    roles: tuple[Role | str, ...] = (Role.VOLUNTEER,),
+    preferred_language: str = "zh",
+    team_id: int | None = None,
+    created_by: int | None,
+    actor_ref: str,
+) -> InvitedMember:
+    """Register a member without a password and issue their first code, in
+    one transaction: either the member, their roles, wallet, team place and
+    invitation all exist, or none does."""
+    checked_roles = check_registration_roles(roles)
+
+    async def work() -> tuple[int, InvitationOut]:
+        member_id = await create_member(
+            name=name,
+            phone=phone,
+            home_organisation_id=home_organisation_id,
+            roles=checked_roles,
+            preferred_language=preferred_language,
+        )
+        await audit.record(
+            actor_ref,
+            "member.register",
+            member_ref(member_id),
+            organisation_id=home_organisation_id,
+            roles=[role.value for role in checked_roles],
+        )
+        if team_id is not None:
+            await add_team_member(team_id, member_id, actor_ref=actor_ref)
+        return member_id, await issue_invitation(member_id, created_by=created_by, actor_ref=actor_ref)
+
+    member_id, invitation = await in_write_transaction(work)
+    return InvitedMember(member=await get_member(member_id), invitation=invitation)
+
+
+async def accept_invitation(*, phone: str, code: str, password: str) -> MemberOut:
+    """Set the member's password with a valid open code, and use the code up.
+    A bad password is reported as such (it reveals nothing about the code);
+    everything else wrong is one ``InvitationInvalid``."""
+    check_password(password)
+    refused = InvitationInvalid("this invitation code is not valid for this phone number", field="code")
+    try:
+        phone = normalise_phone(phone)
+    except InvalidMemberData as error:
+        raise refused from error
+    code = normalise_code(code)
+    if len(code) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in code):
+        raise refused
+    now = utc_now()
+    rows = (
+        await Invitation.select(Invitation.id, Invitation.member)
+        .where(
+            (Invitation.code_sha256 == code_digest(code))
+            & (Invitation.member.phone == phone)
+            & (Invitation.member.active == True)  # noqa: E712 (Piccolo builds SQL from this comparison)
+            & Invitation.accepted_at.is_null()
+            & (Invitation.expires_at > now)
+        )
+        .run()
+    )
+    if not rows:
+        raise refused
+    invitation_id, member_id = int(rows[0]["id"]), int(rows[0]["member"])
+    # Hash before the transaction: argon2 takes a while and must not hold
+    # SQLite's write lock.
+    password_hash = hash_password(password)
+
+    async def work() -> None:
+        used = (
+            await Invitation.update({Invitation.accepted_at: now})
+            .where((Invitation.id == invitation_id) & Invitation.accepted_at.is_null() & (Invitation.expires_at > now))
+            .returning(Invitation.id)
+            .run()
+        )
+        if not used:  # accepted (or voided) by a concurrent request meanwhile
+            raise refused
+        await Member.update({Member.password_hash: password_hash}).where(Member.id == member_id).run()
+        await audit.record(member_ref(member_id), "invitation.accept", member_ref(member_id))
+
+    await in_write_transaction(work)
+    return await get_member(member_id)

@@ -1,0 +1,291 @@
+"""Volunteer teams (志愿服务队) of an organisation, and who is in them.
+
+The membership rule: a member may join a team whose organisation is their
+home organisation or any organisation above it (a community's patrol team
+takes people from every grid and building of the community; a building's
+team does not take people from the next building). Equivalently, the
+member's home lies in the team organisation's subtree.
+
+A team's leader is always one of its members: setting a leader requires
+membership, and the leader cannot leave until another leader is set.
+
+The activities code asks two things of a team: its kind (which selects the
+per-hour earning rate) and whether someone is in it (``team_kind_of``,
+``is_team_member``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+from pydantic import BaseModel
+
+from community import audit
+from community.errors import InvalidTeamData, MemberNotFound, TeamMembershipRefused, TeamNotFound
+from community.organisations import ancestor_ids, get_organisation
+from community.tables import Member, Team, TeamMember
+from ledger.transactions import in_write_transaction, is_unique_violation
+
+
+class TeamKind(StrEnum):
+    PATROL = "patrol"
+    SERVICE = "service"
+    MEDIATION = "mediation"
+    PUBLICITY = "publicity"
+    ENVIRONMENT = "environment"
+    ELDERLY_CARE = "elderly_care"
+    OTHER = "other"
+
+
+TEAM_KIND_NAMES: dict[TeamKind, tuple[str, str]] = {
+    TeamKind.PATROL: ("治安巡逻队", "Security patrol team"),
+    TeamKind.SERVICE: ("便民服务队", "Neighbourhood service team"),
+    TeamKind.MEDIATION: ("矛盾调解队", "Dispute mediation team"),
+    TeamKind.PUBLICITY: ("宣传队", "Publicity team"),
+    TeamKind.ENVIRONMENT: ("环境卫生队", "Environment and sanitation team"),
+    TeamKind.ELDERLY_CARE: ("助老队", "Elderly care team"),
+    TeamKind.OTHER: ("其他", "Other"),
+}
+
+MAX_NAME_CHARS = 200
+# A team detail lists at most this many members (a community-wide patrol
+# team has a few hundred); ``member_count`` always tells the true size.
+MAX_MEMBERS_SHOWN = 1000
+# Teams listed in one answer: an organisation and its subtree rarely have more.
+MAX_TEAMS_LISTED = 500
+
+
+class TeamMemberOut(BaseModel):
+    member_id: int
+    name: str
+    phone: str
+    home_organisation_id: int
+    joined_at: datetime
+    is_leader: bool
+
+
+class TeamOut(BaseModel):
+    id: int
+    organisation_id: int
+    name_zh: str
+    name_en: str
+    kind: TeamKind
+    leader_id: int | None
+    active: bool
+    member_count: int
+
+
+class TeamDetail(TeamOut):
+    members: list[TeamMemberOut]
+
+
+def team_kind(value: str) -> TeamKind:
+    try:
+        return TeamKind(value)
+    except ValueError as error:
+        kinds = ", ".join(kind.value for kind in TeamKind)
+        raise InvalidTeamData(f"team kind must be one of {kinds}", field="kind") from error
+
+
+async def _counts(team_ids: list[int]) -> dict[int, int]:
+    counts = dict.fromkeys(team_ids, 0)
+    if team_ids:
+        rows = (
+            await TeamMember.select(TeamMember.team, Count(TeamMember.id, alias="members"))
+            .where(TeamMember.team.is_in(team_ids))
+            .group_by(TeamMember.team)
+            .run()
+        )
+        counts.update({int(row["team"]): int(row["members"]) for row in rows})
+    return counts
+
+
+def _out(row: dict[str, Any], member_count: int) -> TeamOut:
+    return TeamOut(
+        id=row["id"],
+        organisation_id=row["organisation"],
+        name_zh=row["name_zh"],
+        name_en=row["name_en"],
+        kind=TeamKind(row["kind"]),
+        leader_id=row["leader"],
+        active=bool(row["active"]),
+        member_count=member_count,
+    )
+
+
+async def get_team(team_id: int) -> TeamOut:
+    rows = await Team.select().where(Team.id == team_id).run()
+    if not rows:
+        raise TeamNotFound(f"team {team_id} does not exist", field="team_id")
+    return _out(rows[0], (await _counts([team_id]))[team_id])
+
+
+async def get_team_detail(team_id: int) -> TeamDetail:
+    team = await get_team(team_id)
+    rows = (
+        await TeamMember.select(
+            TeamMember.member,
+            TeamMember.joined_at,
+            TeamMember.member.name.as_alias("name"),
+            TeamMember.member.phone.as_alias("phone"),
+            TeamMember.member.home_organisation.as_alias("home_organisation"),
+        )
+        .where(TeamMember.team == team_id)
+        .order_by(TeamMember.id)
+        .limit(MAX_MEMBERS_SHOWN)
+        .run()
+    )
+    members = [
+        TeamMemberOut(
+            member_id=row["member"],
+            name=row["name"],
+            phone=row["phone"],
+            home_organisation_id=row["home_organisation"],
+            joined_at=row["joined_at"],
+            is_leader=row["member"] == team.leader_id,
+        )
+        for row in rows
+    ]
+    return TeamDetail(**team.model_dump(), members=members)
+
+
+async def list_teams(organisation_ids: set[int] | list[int], *, kind: TeamKind | None = None) -> list[TeamOut]:
+    """Teams of the given organisations, oldest first, at most ``MAX_TEAMS_LISTED``."""
+    if not organisation_ids:
+        return []
+    query = Team.select().where(Team.organisation.is_in(sorted(organisation_ids)))
+    if kind is not None:
+        query = query.where(Team.kind == kind.value)
+    rows = await query.order_by(Team.id).limit(MAX_TEAMS_LISTED).run()
+    counts = await _counts([int(row["id"]) for row in rows])
+    return [_out(row, counts[int(row["id"])]) for row in rows]
+
+
+async def team_kind_of(team_id: int) -> str:
+    """The team's kind (a ``TeamKind`` value); ``TeamNotFound`` if none."""
+    rows = await Team.select(Team.kind).where(Team.id == team_id).run()
+    if not rows:
+        raise TeamNotFound(f"team {team_id} does not exist", field="team_id")
+    return str(rows[0]["kind"])
+
+
+async def is_team_member(team_id: int, member_id: int) -> bool:
+    return bool(await TeamMember.exists().where((TeamMember.team == team_id) & (TeamMember.member == member_id)).run())
+
+
+async def teams_of_member(member_id: int) -> list[TeamOut]:
+    rows = (
+        await Team.select()
+        .where(Team.id.is_in(TeamMember.select(TeamMember.team).where(TeamMember.member == member_id)))
+        .order_by(Team.id)
+        .run()
+    )
+    counts = await _counts([int(row["id"]) for row in rows])
+    return [_out(row, counts[int(row["id"])]) for row in rows]
+
+
+def may_join(team_organisation_id: int, member_home_chain: list[int]) -> bool:
+    """The membership rule, given the member's home and its ancestors."""
+    return team_organisation_id in member_home_chain
+
+
+async def _home_of(member_id: int) -> int:
+    rows = await Member.select(Member.home_organisation).where(Member.id == member_id).run()
+    if not rows:
+        raise MemberNotFound(f"member {member_id} does not exist", field="member_id")
+    return int(rows[0]["home_organisation"])
+
+
+async def create_team(
+    *,
+    organisation_id: int,
+    name_zh: str,
+    kind: TeamKind | str,
+    name_en: str = "",
+    leader_id: int | None = None,
+    actor_ref: str,
+) -> TeamDetail:
+    """A new team; a leader given here joins it as its first member."""
+    name_zh, name_en = name_zh.strip(), name_en.strip()
+    if not 1 <= len(name_zh) <= MAX_NAME_CHARS or len(name_en) > MAX_NAME_CHARS:
+        raise InvalidTeamData(f"a team needs a Chinese name of 1-{MAX_NAME_CHARS} characters", field="name_zh")
+    checked_kind = team_kind(kind)
+    await get_organisation(organisation_id)
+    same_name = await Team.exists().where((Team.organisation == organisation_id) & (Team.name_zh == name_zh)).run()
+    if same_name:
+        raise InvalidTeamData("this organisation already has a team of that name", field="name_zh")
+
+    async def work() -> int:
+        inserted = await Team.insert(
+            Team(organisation=organisation_id, name_zh=name_zh, name_en=name_en, kind=checked_kind.value)
+        ).run()
+        team_id = int(inserted[0]["id"])
+        await audit.record(
+            actor_ref, "team.create", f"team:{team_id}", organisation_id=organisation_id, kind=checked_kind.value
+        )
+        if leader_id is not None:
+            await add_team_member(team_id, leader_id, actor_ref=actor_ref)
+            await set_team_leader(team_id, leader_id, actor_ref=actor_ref)
+        return team_id
+
+    return await get_team_detail(await in_write_transaction(work))
+
+
+async def add_team_member(team_id: int, member_id: int, *, actor_ref: str) -> bool:
+    """Put a member in a team (the membership rule above). False if they
+    were in it already."""
+    team = await get_team(team_id)
+    if not may_join(team.organisation_id, await ancestor_ids(await _home_of(member_id))):
+        raise TeamMembershipRefused(
+            "a member joins only teams of their home organisation or one above it", field="member_id"
+        )
+    if await is_team_member(team_id, member_id):
+        return False
+
+    async def work() -> None:
+        await TeamMember.insert(TeamMember(team=team_id, member=member_id)).run()
+        await audit.record(actor_ref, "team.member.add", f"team:{team_id}", member_id=member_id)
+
+    try:
+        await in_write_transaction(work)
+    except Exception as error:  # added concurrently: the unique index kept one row
+        if is_unique_violation(error):
+            return False
+        raise
+    return True
+
+
+async def remove_team_member(team_id: int, member_id: int, *, actor_ref: str) -> None:
+    team = await get_team(team_id)
+    if team.leader_id == member_id:
+        raise TeamMembershipRefused("set another leader before the leader leaves the team", field="member_id")
+
+    async def work() -> None:
+        removed = (
+            await TeamMember.delete()
+            .where((TeamMember.team == team_id) & (TeamMember.member == member_id))
+            .returning(TeamMember.id)
+            .run()
+        )
+        if not removed:
+            raise TeamMembershipRefused(f"member {member_id} is not in this team", field="member_id")
+        await audit.record(actor_ref, "team.member.remove", f"team:{team_id}", member_id=member_id)
+
+    await in_write_transaction(work)
+
+
+async def set_team_leader(team_id: int, member_id: int, *, actor_ref: str) -> TeamOut:
+    """Make a member of the team its leader."""
+    await get_team(team_id)
+
+    async def work() -> None:
+        if not await is_team_member(team_id, member_id):
+            raise TeamMembershipRefused("the leader must be a member of the team", field="member_id")
+        await Team.update({Team.leader: member_id}).where(Team.id == team_id).run()
+        await audit.record(actor_ref, "team.leader", f"team:{team_id}", member_id=member_id)
+
+    await in_write_transaction(work)
+    return await get_team(team_id)

@@ -1,0 +1,203 @@
+"""GET /api/v1/organisations/{id}/overdue: who may read a node's overdue
+items (managers over it, post holders at it or above; 404 for everyone
+else), paging, and refusals as problem+json.
+
+Demo tree: 临沂市 (admin) → 兰山区 → 金雀山街道 → 平安社区 (organizer, shop
+staff) → 第一网格 (volunteer); the tests add a building under the grid, a
+second grid, and a grid worker (网格员) posted at the first grid.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from activities.calendar import CHINA_ZONE
+from activities.deadlines import DeadlinePolicy, escalate_overdue
+from activities.tables import Activity
+from community.members import register_member
+from community.organisations import create_organisation
+from community.roles import Level, Role
+from community.tables import Member, Organisation
+from tests.api.conftest import login_headers
+
+GRID_WORKER_PHONE = "13800000009"
+GRID_WORKER_PASSWORD = "fengling-grid-worker"
+# Long past: whatever the real clock says, these items are overdue.
+MONDAY_3PM = datetime(2026, 11, 23, 15, tzinfo=CHINA_ZONE)
+
+
+@dataclass(frozen=True)
+class Nodes:
+    city: int
+    street: int
+    community: int
+    grid: int
+    building: int
+    grid_two: int
+
+
+async def _node(name_zh: str) -> int:
+    return int((await Organisation.select(Organisation.id).where(Organisation.name_zh == name_zh).run())[0]["id"])
+
+
+@pytest.fixture
+async def nodes(demo: None) -> Nodes:
+    grid = await _node("第一网格")
+    community = await _node("平安社区")
+    building = await create_organisation(name_zh="1号楼", level=Level.BUILDING, parent_id=grid)
+    grid_two = await create_organisation(name_zh="第二网格", level=Level.GRID, parent_id=community)
+    await register_member(
+        name="李网格",
+        phone=GRID_WORKER_PHONE,
+        password=GRID_WORKER_PASSWORD,
+        home_organisation_id=grid,
+        roles=(Role.GRID_WORKER,),
+    )
+    return Nodes(
+        city=await _node("临沂市"),
+        street=await _node("金雀山街道"),
+        community=community,
+        grid=grid,
+        building=building.id,
+        grid_two=grid_two.id,
+    )
+
+
+async def _activity(organisation: int, due_at: datetime, *, status: str = "submitted", title: str = "路灯损坏") -> int:
+    volunteer = (await Member.select(Member.id).where(Member.phone == "13800000001").run())[0]["id"]
+    inserted = await Activity.insert(
+        Activity(
+            kind="report",
+            status=status,
+            member=volunteer,
+            organisation=organisation,
+            report_kind="hazard",
+            title=title,
+            started_at=due_at - timedelta(days=1),
+            submitted_at=due_at - timedelta(days=1),
+            responsible_organisation=organisation,
+            due_at=due_at,
+            award_day="",
+            award_week="",
+        )
+    ).run()
+    return int(inserted[0]["id"])
+
+
+async def _grid_worker(client: AsyncTestClient[Litestar]) -> dict[str, str]:
+    response = await client.post(
+        "/api/v1/auth/login", json={"phone": GRID_WORKER_PHONE, "password": GRID_WORKER_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _url(organisation_id: int) -> str:
+    return f"/api/v1/organisations/{organisation_id}/overdue"
+
+
+async def test_managers_and_post_holders_read_their_nodes_others_get_404(
+    client: AsyncTestClient[Litestar], nodes: Nodes
+) -> None:
+    """Organizer of the community: community and below, not the street above.
+    Grid worker: the grid and its building, not the community. Volunteers and
+    shop staff hold no verifying role: 404, as for a node that does not exist."""
+    organizer = await login_headers(client, "organizer")
+    admin = await login_headers(client, "admin")
+    worker = await _grid_worker(client)
+    volunteer = await login_headers(client, "volunteer")
+    shop_staff = await login_headers(client, "shop_staff")
+    allowed = [
+        (organizer, nodes.community),
+        (organizer, nodes.grid),
+        (organizer, nodes.building),
+        (admin, nodes.city),
+        (admin, nodes.building),
+        (worker, nodes.grid),
+        (worker, nodes.building),
+    ]
+    for headers, node in allowed:
+        response = await client.get(_url(node), headers=headers)
+        assert response.status_code == 200, (node, response.text)
+        assert response.json() == {"items": [], "next_cursor": None}
+    refused = [
+        (organizer, nodes.street),
+        (worker, nodes.community),
+        (worker, nodes.grid_two),
+        (volunteer, nodes.grid),
+        (shop_staff, nodes.community),
+        (admin, 999_999),
+    ]
+    for headers, node in refused:
+        response = await client.get(_url(node), headers=headers)
+        assert response.status_code == 404, (node, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == "organisation_not_found"
+    assert (await client.get(_url(nodes.grid))).status_code == 401
+    assert (await client.get(_url(2**31), headers=admin)).status_code == 422
+
+
+async def test_overdue_items_listed_most_urgent_first_with_escalation_state(
+    client: AsyncTestClient[Litestar], nodes: Nodes
+) -> None:
+    """Items escalated by the job show who answers now and their fresh
+    deadline, which orders the list (most urgent first); pages follow the
+    cursor; the grid worker sees the grid's items, not the second grid's."""
+    first = await _activity(nodes.building, MONDAY_3PM, title="消防通道被占用")
+    second = await _activity(nodes.building, MONDAY_3PM + timedelta(hours=1))
+    elsewhere = await _activity(nodes.grid_two, MONDAY_3PM - timedelta(hours=1), status="verified")
+    await _activity(nodes.building, datetime(2099, 1, 5, 9, tzinfo=CHINA_ZONE))  # not due
+    await _activity(nodes.building, MONDAY_3PM, status="closed")  # done: never listed
+    assert await escalate_overdue(now=MONDAY_3PM, policy=DeadlinePolicy()) == 2  # elsewhere, first
+
+    organizer = await login_headers(client, "organizer")
+    response = await client.get(_url(nodes.community), headers=organizer, params={"limit": 2})
+    assert response.status_code == 200, response.text
+    page = response.json()
+    # second: due Mon 16:00 (not escalated yet); first: escalated, due Tue 15:00;
+    # elsewhere: a report in handling, escalated with 3 more working days (Thu).
+    assert [item["id"] for item in page["items"]] == [second, first]
+    escalated = page["items"][1]
+    assert escalated["title"] == "消防通道被占用" and escalated["stage"] == "accept" and escalated["overdue"]
+    assert escalated["escalations"] == 1 and escalated["organisation_id"] == nodes.building
+    assert escalated["responsible_organisation_id"] == nodes.grid
+    more = {"limit": 2, "cursor": page["next_cursor"]}
+    rest = await client.get(_url(nodes.community), headers=organizer, params=more)
+    assert [item["id"] for item in rest.json()["items"]] == [elsewhere]
+    assert rest.json()["items"][0]["responsible_organisation_id"] == nodes.community
+    assert rest.json()["next_cursor"] is None
+
+    worker = await _grid_worker(client)
+    mine = await client.get(_url(nodes.grid), headers=worker)
+    assert [item["id"] for item in mine.json()["items"]] == [second, first]
+    finishing = await client.get(_url(nodes.community), headers=organizer, params={"stage": "finish"})
+    assert [item["id"] for item in finishing.json()["items"]] == [elsewhere]
+    assert (await client.get(_url(nodes.community), headers=organizer, params={"kind": "patrol"})).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"cursor": "forged"}, "cursor"),
+        ({"cursor": base64.urlsafe_b64encode(b"o:1:99999999999").decode()}, "cursor"),
+        ({"cursor": "x" * 101}, "cursor"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "0"}, "limit"),
+        ({"stage": "later"}, "stage"),
+        ({"kind": "party"}, "kind"),
+    ],
+)
+async def test_bad_queries_are_422_problems(
+    client: AsyncTestClient[Litestar], nodes: Nodes, params: dict[str, str], field: str
+) -> None:
+    """Forged cursors, page sizes over 100 and unknown filters: 422 naming the parameter, never a 500."""
+    response = await client.get(_url(nodes.grid), headers=await _grid_worker(client), params=params)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["field"] == field
