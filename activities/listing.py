@@ -33,7 +33,7 @@ class ActivityFilter(BaseModel):
     report_kind: str | None = None
     campaign_id: int | None = None
     # Only activities at these organisations (a grid and its subtree).
-    organisation_ids: Collection[int] | None = None
+    organisation_ids: frozenset[int] | None = None
     started_from: datetime | None = None
     started_before: datetime | None = None
     overdue: bool | None = None

@@ -160,17 +160,19 @@ class ActivitiesController(Controller):
     async def list_all(
         self,
         request: Request[Any, Any, Any],
-        scope: ActivityScope = "mine",
-        status: Status | None = None,
-        kind: Kind | None = None,
-        report_kind: ReportKind | None = None,
+        view: Annotated[
+            ActivityScope, QueryParameter(name="scope", description="mine: my own; review: those I may verify")
+        ] = "mine",
+        status: Annotated[Status | None, QueryParameter()] = None,
+        kind: Annotated[Kind | None, QueryParameter()] = None,
+        report_kind: Annotated[ReportKind | None, QueryParameter()] = None,
         organisation_id: Annotated[
             int | None, QueryParameter(ge=1, le=2**31 - 1, description="a grid (or any node): it and below")
         ] = None,
         campaign_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
-        started_from: Annotated[datetime | None, QueryParameter(query="from")] = None,
-        started_before: Annotated[datetime | None, QueryParameter(query="to")] = None,
-        overdue: bool | None = None,
+        started_from: Annotated[datetime | None, QueryParameter(name="from", description="started at or after")] = None,
+        started_before: Annotated[datetime | None, QueryParameter(name="to", description="started before")] = None,
+        overdue: Annotated[bool | None, QueryParameter()] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> ActivityPageOut:
@@ -180,12 +182,12 @@ class ActivitiesController(Controller):
             kind=kind,
             report_kind=report_kind.value if report_kind is not None else None,
             campaign_id=campaign_id,
-            organisation_ids=await subtree_ids(organisation_id) if organisation_id is not None else None,
+            organisation_ids=frozenset(await subtree_ids(organisation_id)) if organisation_id is not None else None,
             started_from=started_from,
             started_before=started_before,
             overdue=overdue,
         )
-        if scope == "mine":
+        if view == "mine":
             page = await list_activities(member_id=principal.member_id, where=where, cursor=cursor, limit=limit)
         else:
             scope_ids = await reviewable_organisations(principal)

@@ -20,11 +20,14 @@ from api.entries import LedgerController
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.jobs import background_jobs
+from api.members import InvitationsController, MembersController
 from api.orders import OrdersController
+from api.organisations import OrganisationsController
 from api.overdue import OverdueController
 from api.pickup_throttle import PickupThrottle
 from api.redis_client import build_redis
 from api.shops import ShopsController
+from api.teams import TeamsController
 from api.wallet import MeController
 from fengling_settings import get_settings
 from ledger.tables import LedgerAccount
@@ -69,6 +72,10 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
             CatalogController,
             OrdersController,
             ShopsController,
+            OrganisationsController,
+            MembersController,
+            InvitationsController,
+            TeamsController,
             OverdueController,
             CampaignsController,
             ActivitiesController,
@@ -90,6 +97,7 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
                 Tag(name="marketplace", description="积分超市 · Points supermarket"),
                 Tag(name="campaigns", description="积分活动与预算 · Campaigns and budgets"),
                 Tag(name="activities", description="服务、巡逻、上报与审核 · Service, patrols, reports, verification"),
+                Tag(name="community", description="社区与成员 · Community: organisations, members, teams"),
                 Tag(name="health", description="运行状态 · Health"),
             ],
             components=Components(

@@ -76,7 +76,7 @@ class CampaignsController(Controller):
     async def list_all(
         self,
         request: Request[Any, Any, Any],
-        status: CampaignStatus | None = None,
+        status: Annotated[CampaignStatus | None, QueryParameter()] = None,
         organisation_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,

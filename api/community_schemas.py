@@ -17,6 +17,7 @@ from community.posts import PostHolder
 from community.roles import ROLE_NAMES, Level, Role
 from community.teams import TEAM_KIND_NAMES, TeamDetail, TeamKind, TeamMemberOut, TeamOut
 
+
 class OrganisationIn(BaseModel):
     """A new node under ``parent_id``; its level must sit below the parent's."""
 

@@ -18,7 +18,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
 from api.community_schemas import (
-    ImportResultOut,
     MemberViewOut,
     OrganisationIn,
     OrganisationOutModel,
@@ -43,8 +42,8 @@ from community.access import (
     verifying_organisations,
 )
 from community.accounts import organisation_ref
-from community.member_import import MAX_IMPORT_BYTES, import_members
 from community.errors import MemberNotFound
+from community.member_import import MAX_IMPORT_BYTES, import_members
 from community.members import MemberOut, get_member
 from community.organisations import (
     MAX_PAGE_SIZE,
@@ -90,6 +89,18 @@ async def managed_organisation(principal: Principal, organisation_id: int) -> Or
     return organisation
 
 
+async def managed_member(principal: Principal, member_id: int) -> MemberOut:
+    """The member if the caller manages their home organisation; 404
+    otherwise, exactly as for a member who does not exist."""
+    try:
+        member: MemberOut | None = await get_member(member_id)
+    except MemberNotFound:
+        member = None
+    if member is None or not await can_manage_organisation(principal, member.home_organisation_id):
+        raise ProblemException(404, "member_not_found", f"no member {member_id} that you manage", field="member_id")
+    return member
+
+
 def _page_out(page: OrganisationPage) -> OrganisationPageOut:
     return OrganisationPageOut(
         organisations=[organisation_out(o) for o in page.organisations], next_cursor=page.next_cursor
@@ -104,9 +115,9 @@ class OrganisationsController(Controller):
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[OrganisationIn]) -> OrganisationOutModel:
         principal = principal_of(request)
         await managed_organisation(principal, data.parent_id)
-        if data.issues_points and not any(
-            granted_at in await ancestor_ids(data.parent_id) for granted_at in principal.organisations_with(Role.ADMIN)
-        ):
+        parent_chain = await ancestor_ids(data.parent_id)
+        admin_above = any(granted_at in parent_chain for granted_at in principal.organisations_with(Role.ADMIN))
+        if data.issues_points and not admin_above:
             raise ProblemException(
                 403, "forbidden", "only an admin over the parent creates an issuing organisation", field="issues_points"
             )
@@ -257,11 +268,6 @@ async def _check_post_change(principal: Principal, organisation_id: int, member_
     await managed_organisation(principal, organisation_id)
     if not await can_grant_role(principal, organisation_id, role):
         raise ProblemException(403, "forbidden", f"you may not grant or revoke {role} at this node", field="role")
-    try:
-        member: MemberOut | None = await get_member(member_id)
-    except MemberNotFound:
-        member = None
-    if member is None or not await can_manage_organisation(principal, member.home_organisation_id):
-        raise ProblemException(404, "member_not_found", f"no member {member_id} that you manage", field="member_id")
+    await managed_member(principal, member_id)
     if member_id == principal.member_id:
         raise ProblemException(403, "forbidden", "nobody changes their own roles", field="member_id")

@@ -33,9 +33,7 @@ def _thousand_rows_with_three_bad() -> bytes:
 async def test_a_thousand_rows_with_three_bad_write_nothing_and_name_exactly_those_lines(tree: Tree) -> None:
     before = await counts()
     started = time.perf_counter()
-    result = await import_members(
-        _thousand_rows_with_three_bad(), organisation_id=tree.community, actor_ref="member:1"
-    )
+    result = await import_members(_thousand_rows_with_three_bad(), organisation_id=tree.community, actor_ref="member:1")
     assert time.perf_counter() - started < 10
     assert result.bad_lines == list(BAD_LINES)
     assert not result.written and result.created == []

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from activities.errors import ActivityNotOpen, ActivityOverlap, NotResponsible, SelfVerificationRefused
-from activities.records import Status
-from activities.verification import RejectIn, VerifyIn, reject_activity, verify_activity
+from activities.errors import ActivityNotOpen, ActivityOverlap, InvalidActivity, NotResponsible, SelfVerificationRefused
+from activities.records import Status, get_activity
+from activities.verification import VerifyIn, reject_activity, verify_activity
 from campaigns.accounts import budget_code
 from campaigns.errors import BudgetExhausted, CampaignClosed
 from campaigns.funding import close_campaign
@@ -228,5 +228,9 @@ async def test_verifying_without_any_campaign_awards_nothing(world: World) -> No
 
 
 async def test_rejection_needs_a_reason(world: World) -> None:
-    with pytest.raises(ValueError):
-        RejectIn(reason="")
+    await world.campaign()
+    log = await service(world.volunteers[0])
+    with pytest.raises(InvalidActivity) as refused:
+        await reject_activity(log.id, rejecter_id=world.grid_worker, reason="   ")
+    assert refused.value.field == "reason"
+    assert (await get_activity(log.id)).status == Status.SUBMITTED

@@ -1,0 +1,189 @@
+"""Members: registration by organisers, invitations, listing, and accepting
+an invitation (the one public route besides login).
+
+Visibility (``community.access``): a member is visible to themself, to the
+managers of their home organisation and to post holders over it; to anyone
+else they answer 404, exactly like a member who does not exist. Phone
+numbers are whole only for the member and their managers; everyone else
+sees 138****0001, and only managers may search by phone digits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import JSONBody, QueryParameter
+
+from api.auth import LoginThrottle
+from api.community_schemas import (
+    InvitationAcceptIn,
+    InvitationCodeOut,
+    MemberCreatedOut,
+    MemberIn,
+    MemberPageOut,
+    MemberViewOut,
+    invitation_out,
+    member_view,
+)
+from api.errors import ProblemException
+from api.guards import principal_of, public, requires_manager, requires_member
+from api.organisations import managed_member, managed_organisation
+from api.params import MAX_ID, Id
+from api.schemas import MeOut, me_out
+from api.teams import managed_team
+from community.access import (
+    Principal,
+    can_see_member,
+    managed_organisations,
+    sees_full_phone,
+    verifying_organisations,
+)
+from community.errors import InvitationInvalid, MemberNotFound
+from community.invitations import accept_invitation, invite_member, issue_invitation
+from community.members import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MemberOut, get_member, list_members
+from community.organisations import subtree_ids
+from community.roles import Role
+from fengling_settings import get_settings
+
+# Per client address, as for login; the per-phone counter below is what
+# stops guessing one member's code.
+accept_rate_limit = RateLimitConfig(rate_limit=("minute", 30), store="rate_limit")
+
+
+class InvitationThrottle(LoginThrottle):
+    """Wrong invitation codes per phone number, counted apart from wrong
+    passwords (same limits: ``FENGLING_LOGIN_MAX_FAILURES`` /
+    ``FENGLING_LOGIN_LOCK_MINUTES``)."""
+
+    @staticmethod
+    def _key(phone: str) -> str:
+        return f"fengling:invitation-failures:{phone.strip()}"
+
+
+async def visible_member(principal: Principal, member_id: int) -> MemberOut:
+    try:
+        member = await get_member(member_id)
+    except MemberNotFound:
+        member = None
+    if member is None or not await can_see_member(principal, member.id, member.home_organisation_id):
+        raise ProblemException(404, "member_not_found", f"no member {member_id} visible to you", field="member_id")
+    return member
+
+
+class MembersController(Controller):
+    path = "/api/v1/members"
+    tags = ["community"]
+
+    @post("", guards=[requires_manager], operation_id="registerMember", summary="登记成员 · Register a member")
+    async def register(self, request: Request[Any, Any, Any], data: JSONBody[MemberIn]) -> MemberCreatedOut:
+        """The member has no password: the answer carries their one-time
+        invitation code, shown this once."""
+        principal = principal_of(request)
+        await managed_organisation(principal, data.organisation_id)
+        if data.team_id is not None:
+            await managed_team(principal, data.team_id)
+        invited = await invite_member(
+            name=data.name,
+            phone=data.phone,
+            home_organisation_id=data.organisation_id,
+            roles=tuple(data.roles),
+            preferred_language=data.preferred_language,
+            team_id=data.team_id,
+            created_by=principal.member_id,
+            actor_ref=principal.ref,
+        )
+        return MemberCreatedOut(
+            member=member_view(invited.member, full_phone=True), invitation=invitation_out(invited.invitation)
+        )
+
+    @get("", guards=[requires_member], operation_id="listMembers", summary="Members living in a node's subtree")
+    async def list_all(
+        self,
+        request: Request[Any, Any, Any],
+        organisation_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
+        role: Annotated[Role | None, QueryParameter()] = None,
+        q: Annotated[str | None, QueryParameter(max_length=50, description="name, or phone digits (managers)")] = None,
+        cursor: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    ) -> MemberPageOut:
+        principal = principal_of(request)
+        if organisation_id not in await verifying_organisations(principal):
+            raise ProblemException(
+                404,
+                "organisation_not_found",
+                f"no organisation {organisation_id} whose members you may list",
+                field="organisation_id",
+            )
+        managed = await managed_organisations(principal)
+        page = await list_members(
+            organisation_ids=await subtree_ids(organisation_id),
+            role=role,
+            search=q,
+            search_phone=organisation_id in managed,
+            after_id=cursor,
+            limit=limit,
+        )
+        return MemberPageOut(
+            members=[
+                member_view(m, full_phone=m.id == principal.member_id or m.home_organisation_id in managed)
+                for m in page.members
+            ],
+            next_cursor=page.next_cursor,
+        )
+
+    @get("/{member_id:int}", guards=[requires_member], operation_id="getMember", summary="One member")
+    async def get_one(self, request: Request[Any, Any, Any], member_id: Id) -> MemberViewOut:
+        principal = principal_of(request)
+        member = await visible_member(principal, member_id)
+        full = await sees_full_phone(principal, member.id, member.home_organisation_id)
+        return member_view(member, full_phone=full)
+
+    @post(
+        "/{member_id:int}/invitations",
+        guards=[requires_manager],
+        operation_id="reinviteMember",
+        summary="重新发送邀请码 · A new invitation code (older ones stop working)",
+    )
+    async def reinvite(self, request: Request[Any, Any, Any], member_id: Id) -> InvitationCodeOut:
+        principal = principal_of(request)
+        member = await managed_member(principal, member_id)
+        invitation = await issue_invitation(member.id, created_by=principal.member_id, actor_ref=principal.ref)
+        return invitation_out(invitation)
+
+
+class InvitationsController(Controller):
+    path = "/api/v1/auth/invitations"
+    tags = ["auth"]
+
+    @post(
+        "/accept",
+        guards=[public],
+        operation_id="acceptInvitation",
+        summary="接受邀请并设置密码 · Accept an invitation and set a password",
+        middleware=[accept_rate_limit.middleware],
+        status_code=200,
+        exclude_from_auth=True,
+    )
+    async def accept(self, request: Request[Any, Any, Any], data: JSONBody[InvitationAcceptIn]) -> MeOut:
+        settings = get_settings()
+        throttle = InvitationThrottle(
+            request.app.state.redis, max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes
+        )
+        locked_for = await throttle.seconds_locked(data.phone)
+        if locked_for:
+            raise ProblemException(
+                429,
+                "invitation_locked",
+                f"too many wrong invitation codes for this phone; retry in {locked_for} s",
+                field="code",
+                headers={"Retry-After": str(locked_for)},
+            )
+        try:
+            member = await accept_invitation(phone=data.phone, code=data.code, password=data.password)
+        except InvitationInvalid:
+            await throttle.record_failure(data.phone)
+            raise
+        await throttle.reset(data.phone)
+        return me_out(member)
