@@ -193,6 +193,11 @@ async def useful_bonus(row: dict[str, Any], *, approver_id: int) -> Award:
     return Award(computed=computed, awarded=awarded, capped=awarded < computed, entry_id=entry_id)
 
 
+def _brief(text: str, limit: int = 100) -> str:
+    """Ledger reasons are short; the full text stays in the metadata."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 async def reverse_awards(row: dict[str, Any], *, actor_id: int, reason: str) -> tuple[int | None, int | None]:
     """Reverse the award and bonus of ``row`` (in that order). If the
     campaign has closed since, the returned points go on to issuance, as
@@ -209,10 +214,10 @@ async def reverse_awards(row: dict[str, Any], *, actor_id: int, reason: str) -> 
         try:
             reversal = await reverse_entry(
                 entry_id,
-                reason_zh=f"撤销积分：{reason}",
-                reason_en=f"Points withdrawn: {reason}",
+                reason_zh=f"撤销积分：{_brief(reason)}",
+                reason_en=f"Points withdrawn: {_brief(reason)}",
                 actor_ref=member_ref(actor_id),
-                metadata={"activity_id": row["id"], "rejected_by_member_id": actor_id},
+                metadata={"activity_id": row["id"], "rejected_by_member_id": actor_id, "reason": reason},
                 idempotency_key=f"{activity_ref(row['id'])}:{purpose}:reversal",
             )
         except InsufficientFunds as error:

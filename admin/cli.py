@@ -1,26 +1,35 @@
-"""The ``fengling`` command line: serve, migrate, demo data, ledger tools."""
+"""The ``fengling`` command line: serve, migrate, demo data, ledger tools,
+member import."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from admin.logging_config import log_config
 from fengling_settings import get_settings
+
+if TYPE_CHECKING:
+    from community.member_import import ImportedMember
 
 app = typer.Typer(help="风铃 Fengling: volunteer points ledger and points supermarket.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Ledger tools: verify, balances, statements, jobs.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 market_app = typer.Typer(help="Points supermarket: order expiry, shop statements.", no_args_is_help=True)
 app.add_typer(market_app, name="marketplace")
+members_app = typer.Typer(help="Members: bulk import from a CSV file.", no_args_is_help=True)
+app.add_typer(members_app, name="members")
 activities_app = typer.Typer(help="Activities: response deadlines and escalation.", no_args_is_help=True)
 app.add_typer(activities_app, name="activities")
 console = Console()
@@ -293,6 +302,104 @@ def activities_escalate(
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=CHINA_ZONE)
     console.print(f"升级超期事项 escalated {asyncio.run(escalate_overdue(now=moment))} overdue items")
+
+
+@members_app.command("import")
+def members_import(
+    file: Annotated[Path, typer.Argument(help="CSV from Excel (UTF-8 or GBK): 姓名,手机号[,网格,角色,队伍,语言]")],
+    organisation: Annotated[int, typer.Option("--organisation", help="Id of the node to import into.")],
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Write the valid rows anyway.")] = False,
+    invites_out: Annotated[
+        Path | None, typer.Option("--invites-out", help="Write the new members' invitation codes to this CSV.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only check the file; write nothing.")] = False,
+) -> None:
+    """Register members from a CSV file; each gets a one-time invitation code.
+
+    The whole file is checked first. With bad rows nothing is written (exit
+    1) unless --skip-bad-rows is given. Codes are shown once: keep the
+    --invites-out file safe and hand each code to its member.
+    """
+    from community.errors import CommunityError
+    from community.member_import import MAX_IMPORT_BYTES, import_members
+
+    try:
+        with file.open("rb") as handle:
+            content = handle.read(MAX_IMPORT_BYTES + 1)
+    except OSError as error:
+        console.print(f"[red]cannot read {escape(str(file))}: {escape(str(error))}[/red]")
+        raise typer.Exit(1) from error
+    labels = {"validate": "检查 validating", "write": "写入 writing"}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(labels.get(phase, phase), total=total)
+            progress.update(tasks[phase], completed=done, total=total)
+
+        try:
+            result = asyncio.run(
+                import_members(
+                    content,
+                    organisation_id=organisation,
+                    actor_ref="cli:members-import",
+                    skip_bad_rows=skip_bad_rows,
+                    dry_run=dry_run,
+                    progress=advance,
+                )
+            )
+        except CommunityError as error:
+            progress.stop()
+            console.print(f"[red]{escape(error.message)}[/red]")
+            raise typer.Exit(1) from error
+    if result.errors:
+        table = Table(title=f"有问题的行 Bad rows ({len(result.bad_lines)})")
+        for column in ("line", "field", "问题", "problem"):
+            table.add_column(column, justify="right" if column == "line" else "left")
+        for problem in result.errors:
+            table.add_row(str(problem.line), problem.field, escape(problem.message_zh), escape(problem.message))
+        console.print(table)
+    console.print(
+        f"rows {result.total_rows}, valid {result.valid_rows}, bad {len(result.bad_lines)}, "
+        f"created {len(result.created)}{' (dry run)' if dry_run else ''}"
+    )
+    if result.created:
+        if invites_out is not None:
+            _write_invites(invites_out, result.created)
+            console.print(f"邀请码已写入 invitation codes written to {escape(str(invites_out))} (keep it safe)")
+        else:
+            codes = Table(title="邀请码 Invitation codes (shown once)")
+            for column in ("line", "id", "name", "phone", "code"):
+                codes.add_column(column)
+            for member in result.created:
+                codes.add_row(str(member.line), str(member.id), member.name, member.phone, member.invitation_code)
+            console.print(codes)
+    if result.errors and not (skip_bad_rows and result.valid_rows):
+        console.print("[red]nothing was written; fix the rows above or use --skip-bad-rows[/red]")
+        raise typer.Exit(1)
+    if result.written:
+        console.print(f"[green]imported {len(result.created)} members into organisation {organisation}[/green]")
+
+
+def _write_invites(path: Path, created: Sequence[ImportedMember]) -> None:
+    """UTF-8 with BOM so Excel opens it in Chinese; readable by the owner only."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["行号 line", "编号 id", "姓名 name", "手机号 phone", "邀请码 code", "有效期至 expires_at"])
+    for member in created:
+        writer.writerow(
+            [member.line, member.id, member.name, member.phone, member.invitation_code, member.expires_at.isoformat()]
+        )
+    path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    path.chmod(0o600)
 
 
 if __name__ == "__main__":

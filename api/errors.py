@@ -18,6 +18,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
 from activities import errors as activity_errors
+from activities.deadlines import InvalidOverdueQuery
 from api.i18n import title
 from campaigns import errors as campaign_errors
 from community import errors as community_errors
@@ -82,6 +83,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     activity_errors.SelfVerificationRefused: 403,
     activity_errors.NotResponsible: 403,
     activity_errors.PhotoNotFound: 422,
+    InvalidOverdueQuery: 422,
 }
 
 _HTTP_CODES = {

@@ -8,14 +8,30 @@ the Linyi 平安风铃 programme (shared/context).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
-from community.accounts import issuance_code, wallet_code
+from activities.patrol_tasks import create_patrol_task
+from activities.records import Position
+from activities.submissions import (
+    PatrolCheckIn,
+    ReportIn,
+    ServiceLogIn,
+    check_in_patrol,
+    check_out_patrol,
+    log_service,
+    submit_report,
+)
+from activities.verification import verify_activity
+from campaigns.campaigns import create_campaign
+from campaigns.funding import fund_campaign
+from campaigns.rules import EarningRules, ReportKind
 from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
 from community.tables import Organisation
-from ledger.posting import transfer
+from community.teams import TeamKind, add_team_member, create_team
+from ledger.posting import utc_now
 from marketplace.catalog import ItemDraft, create_item
 from marketplace.shops import add_staff, create_shop
 
@@ -33,15 +49,24 @@ DEMO_LOGINS = (
     DemoLogin("shop_staff", "王建国", "13800000002", "fengling-shop"),
     DemoLogin("organizer", "陈书记", "13800000003", "fengling-organizer"),
     DemoLogin("admin", "系统管理员", "13800000004", "fengling-admin"),
+    DemoLogin("grid_worker", "李网格员", "13800000005", "fengling-grid"),
 )
 
-# (points, reason_zh, reason_en) earned by the demo volunteer.
-DEMO_EARNINGS = (
-    (Decimal("20.00"), "参加社区夜间巡逻 2 小时", "Night patrol, 2 hours"),
-    (Decimal("10.00"), "上报隐患：消防通道被占用", "Hazard report: blocked fire lane"),
-    (Decimal("5.00"), "随手拍：路灯损坏", "Snap report: broken street light"),
-    (Decimal("12.50"), "协助调解邻里纠纷", "Helped mediate a neighbour dispute"),
+# The demo campaign's rules: the volunteer's four verified activities below
+# earn 20.00 + 10.00 + 5.00 + 12.50 = 47.50 points.
+DEMO_RULES = EarningRules.model_validate(
+    {
+        "service_per_hour": {"default": "5.00", "patrol": "6.00"},
+        "patrol_points": "20.00",
+        "patrol_min_minutes": 60,
+        "report_points": {"hazard": "10.00", "tip": "8.00", "dispute": "8.00", "snap": "5.00"},
+        "report_useful_bonus": "5.00",
+        "daily_cap": "50.00",
+        "weekly_cap": "200.00",
+    }
 )
+DEMO_BUDGET = Decimal("1000.00")
+HERE = Position(latitude=35.0606, longitude=118.3425, accuracy_m=10.0)
 
 
 async def demo_loaded() -> bool:
@@ -70,6 +95,7 @@ async def load_demo() -> bool:
         "shop_staff": (community.id, Role.SHOP_STAFF),
         "organizer": (community.id, Role.ORGANIZER),
         "admin": (city.id, Role.ADMIN),
+        "grid_worker": (grid.id, Role.GRID_WORKER),
     }
     members = {}
     for login in DEMO_LOGINS:
@@ -78,20 +104,9 @@ async def load_demo() -> bool:
             name=login.name, phone=login.phone, password=login.password, home_organisation_id=home, roles=(role,)
         )
 
-    volunteer = members["volunteer"]
-    organizer = members["organizer"]
-    for number, (points, reason_zh, reason_en) in enumerate(DEMO_EARNINGS, start=1):
-        await transfer(
-            debit_code=issuance_code(community.id),
-            credit_code=wallet_code(volunteer.id),
-            amount=points,
-            kind="award",
-            reason_zh=reason_zh,
-            reason_en=reason_en,
-            actor_ref=f"member:{organizer.id}",
-            cause_ref=f"demo:{number}",
-            idempotency_key=f"demo:award:{number}",
-        )
+    await _load_earning(
+        community.id, grid.id, members["volunteer"].id, members["organizer"].id, members["grid_worker"].id
+    )
     await _load_supermarket(community.id, members["shop_staff"].id)
     return True
 
@@ -129,3 +144,59 @@ async def _load_supermarket(community_id: int, staff_member_id: int) -> None:
                 shop_ids=[shop.id],
             ),
         )
+
+
+async def _load_earning(
+    community_id: int, grid_id: int, volunteer_id: int, organizer_id: int, verifier_id: int
+) -> None:
+    """A funded default campaign, a patrol team and task, and the demo
+    volunteer's points earned the real way: submitted, then verified by the
+    grid worker (every point traces to its activity, campaign and approver).
+    One service log waits in the grid worker's queue."""
+    now = utc_now()
+    campaign = await create_campaign(
+        organisation_id=community_id,
+        title_zh="平安风铃积分行动",
+        title_en="Fengling points programme",
+        starts_at=now - timedelta(days=30),
+        is_default=True,
+        rules=DEMO_RULES,
+        created_by=organizer_id,
+    )
+    await fund_campaign(campaign.id, amount=DEMO_BUDGET, actor_member_id=organizer_id, idempotency_key="demo-budget")
+    team = await create_team(
+        organisation_id=community_id, name_zh="平安社区治安巡逻队", kind=TeamKind.PATROL, actor_ref="demo"
+    )
+    await add_team_member(team.id, volunteer_id, actor_ref="demo")
+    await create_patrol_task(
+        organisation_id=grid_id, title_zh="夜间巡逻：平安路—幸福街", description="19:00-21:00", created_by=organizer_id
+    )
+
+    patrol_start = now - timedelta(days=4, hours=2)
+    patrol = await check_in_patrol(volunteer_id, PatrolCheckIn(position=HERE, team_id=team.id), now=patrol_start)
+    await check_out_patrol(patrol.id, volunteer_id, HERE, now=patrol_start + timedelta(hours=2))
+    hazard = await submit_report(
+        volunteer_id,
+        ReportIn(report_kind=ReportKind.HAZARD, title="消防通道被占用", description="3 号楼北侧", position=HERE),
+        now=now - timedelta(days=3),
+    )
+    snap = await submit_report(
+        volunteer_id,
+        ReportIn(report_kind=ReportKind.SNAP, title="路灯损坏", position=HERE),
+        now=now - timedelta(days=2),
+    )
+    mediation_start = now - timedelta(days=1, hours=5)
+    mediation = await log_service(
+        volunteer_id,
+        ServiceLogIn(
+            title="协助调解邻里纠纷", started_at=mediation_start, ended_at=mediation_start + timedelta(hours=2.5)
+        ),
+        now=now - timedelta(days=1),
+    )
+    for activity in (patrol, hazard, snap, mediation):
+        await verify_activity(activity.id, verifier_id=verifier_id, now=now - timedelta(hours=12))
+    await log_service(
+        volunteer_id,
+        ServiceLogIn(title="陪同独居老人就医", started_at=now - timedelta(hours=4), ended_at=now - timedelta(hours=2)),
+        now=now,
+    )

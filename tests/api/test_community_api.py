@@ -1,76 +1,36 @@
 """Community over HTTP: the tree, posts, members and their invitations,
-phone masking, teams and the CSV import, with the demo organisation
-(临沂市 → 兰山区 → 金雀山街道 → 平安社区 → 第一网格) plus a grid worker, a
-second grid and a neighbouring community created here."""
+phone masking, teams and the CSV import. Each test builds the small tree of
+``tests/support/community_helpers.py`` (临沂市 → … → 平安社区 → 第一网格 /
+第二网格, and 邻里社区 beside it, one person per role) rather than the demo:
+it is a fraction of the demo's cost on PostgreSQL and does not change when
+the demo grows."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from community.members import grant_role
-from community.organisations import create_organisation
-from community.roles import Level, Role
-from community.tables import AuditEvent, Invitation, Member, Organisation
+from community.tables import AuditEvent, Invitation
 from ledger.posting import utc_now
-from tests.api.conftest import login_headers
-from tests.support.community_helpers import PASSWORD, add_member, counts, member_csv
+from tests.support.community_helpers import PASSWORD, Tree, build_tree, counts, member_csv
 
 Client = AsyncTestClient[Litestar]
+ADMIN_PHONE = "13900000001"
+ORGANISER_PHONE = "13900000002"
 GRID_WORKER_PHONE = "13900000003"
+VOLUNTEER_PHONE = "13900000004"
 NEIGHBOUR_PHONE = "13900000005"
 OUTSIDER_PHONE = "13900000006"
-VOLUNTEER_PHONE = "13800000001"
+VOLUNTEER_MASKED = "139****0004"
 
 
-@dataclass(frozen=True, slots=True)
-class Demo:
-    city: int
-    community: int
-    grid: int
-    grid2: int
-    other_community: int
-    volunteer: int
-    organiser: int
-    grid_worker: int
-    neighbour: int
-    outsider: int
-
-
-async def _organisation_id(name_zh: str) -> int:
-    rows = await Organisation.select(Organisation.id).where(Organisation.name_zh == name_zh).run()
-    return int(rows[0]["id"])
-
-
-async def _member_id(phone: str) -> int:
-    rows = await Member.select(Member.id).where(Member.phone == phone).run()
-    return int(rows[0]["id"])
-
-
-async def _demo_plus() -> Demo:
-    street = await _organisation_id("金雀山街道")
-    community = await _organisation_id("平安社区")
-    grid = await _organisation_id("第一网格")
-    grid2 = await create_organisation(name_zh="第二网格", level=Level.GRID, parent_id=community)
-    other = await create_organisation(name_zh="邻里社区", level=Level.COMMUNITY, parent_id=street)
-    grid_worker = await add_member("李网格", GRID_WORKER_PHONE, grid, Role.VOLUNTEER)
-    await grant_role(grid_worker, grid, Role.GRID_WORKER)
-    return Demo(
-        city=await _organisation_id("临沂市"),
-        community=community,
-        grid=grid,
-        grid2=grid2.id,
-        other_community=other.id,
-        volunteer=await _member_id(VOLUNTEER_PHONE),
-        organiser=await _member_id("13800000003"),
-        grid_worker=grid_worker,
-        neighbour=await add_member("王大妈", NEIGHBOUR_PHONE, grid2.id, Role.VOLUNTEER),
-        outsider=await add_member("赵邻里", OUTSIDER_PHONE, other.id, Role.VOLUNTEER),
-    )
+@pytest.fixture
+async def tree() -> Tree:
+    return await build_tree()
 
 
 async def _login(client: Client, phone: str, password: str = PASSWORD) -> dict[str, str]:
@@ -94,9 +54,9 @@ async def _actions(target_ref: str) -> list[str]:
 # --- organisations -----------------------------------------------------------
 
 
-async def test_an_organiser_adds_nodes_below_only_and_only_an_admin_makes_an_issuer(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    organiser = await login_headers(client, "organizer")
+async def test_an_organiser_adds_nodes_below_only_and_only_an_admin_makes_an_issuer(client: Client, tree: Tree) -> None:
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
     url = "/api/v1/organisations"
     grid = await client.post(
         url, json={"parent_id": d.community, "level": "grid", "name_zh": "第三网格"}, headers=organiser
@@ -114,41 +74,50 @@ async def test_an_organiser_adds_nodes_below_only_and_only_an_admin_makes_an_iss
     assert _is_problem(street, 422, "invalid_organisation_data") and street.json()["field"] == "level"
     issuer = {"parent_id": d.community, "level": "grid", "name_zh": "发行网格", "issues_points": True}
     assert _is_problem(await client.post(url, json=issuer, headers=organiser), 403, "forbidden")
-    admin = await login_headers(client, "admin")
+    admin = await _login(client, ADMIN_PHONE)
     assert (await client.post(url, json=issuer, headers=admin)).status_code == 201
     elsewhere = {"parent_id": d.other_community, "level": "grid", "name_zh": "越权网格"}
     assert (await client.post(url, json=elsewhere, headers=organiser)).status_code in (403, 404)
-    volunteer = await login_headers(client, "volunteer")
+    volunteer = await _login(client, VOLUNTEER_PHONE)
     assert _is_problem(await client.post(url, json=elsewhere, headers=volunteer), 403, "forbidden")
 
 
-async def test_members_read_the_tree_they_live_in_and_nothing_beside_it(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    volunteer = await login_headers(client, "volunteer")
+async def test_members_read_the_tree_they_live_in_and_nothing_beside_it(client: Client, tree: Tree) -> None:
+    d = tree
+    volunteer = await _login(client, VOLUNTEER_PHONE)
     assert (await client.get(f"/api/v1/organisations/{d.city}", headers=volunteer)).json()["level"] == "city"
     assert _is_problem(
         await client.get(f"/api/v1/organisations/{d.grid2}", headers=volunteer), 404, "organisation_not_found"
     )
-    organiser = await login_headers(client, "organizer")
+    organiser = await _login(client, ORGANISER_PHONE)
     children = await client.get(f"/api/v1/organisations/{d.community}/children", headers=organiser)
-    assert [o["id"] for o in children.json()["organisations"]] == [d.grid, d.grid2]
-    page = await client.get(f"/api/v1/organisations/{d.community}/subtree?limit=2", headers=organiser)
-    assert [o["id"] for o in page.json()["organisations"]] == [d.community, d.grid]
-    cursor = page.json()["next_cursor"]
-    rest = await client.get(f"/api/v1/organisations/{d.community}/subtree?limit=2&cursor={cursor}", headers=organiser)
-    assert [o["id"] for o in rest.json()["organisations"]] == [d.grid2] and rest.json()["next_cursor"] is None
+    assert {d.grid1, d.grid2} <= {o["id"] for o in children.json()["organisations"]}
+    assert {o["parent_id"] for o in children.json()["organisations"]} == {d.community}
+    seen: list[int] = []
+    cursor = ""
+    for _ in range(10):
+        page = (
+            await client.get(f"/api/v1/organisations/{d.community}/subtree?limit=2{cursor}", headers=organiser)
+        ).json()
+        assert len(page["organisations"]) <= 2
+        seen += [o["id"] for o in page["organisations"]]
+        if page["next_cursor"] is None:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    assert seen == sorted(set(seen)) and {d.community, d.grid1, d.grid2} <= set(seen)
+    assert d.other_community not in seen
 
 
 # --- posts -------------------------------------------------------------------
 
 
-async def test_posts_are_granted_listed_and_revoked_with_audit_rows(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    organiser = await login_headers(client, "organizer")
-    posts = f"/api/v1/organisations/{d.grid}/posts"
+async def test_posts_are_granted_listed_and_revoked_with_audit_rows(client: Client, tree: Tree) -> None:
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
+    posts = f"/api/v1/organisations/{d.grid1}/posts"
     granted = await client.post(posts, json={"member_id": d.volunteer, "role": "building_head"}, headers=organiser)
     assert granted.status_code == 200, granted.text
-    assert {"organisation_id": d.grid, "role": "building_head"} in granted.json()["roles"]
+    assert {"organisation_id": d.grid1, "role": "building_head"} in granted.json()["roles"]
     listed = (await client.get(f"{posts}?role=building_head", headers=organiser)).json()
     assert [(h["member_id"], h["phone"], h["role_name_zh"]) for h in listed] == [
         (d.volunteer, VOLUNTEER_PHONE, "楼栋长")
@@ -156,7 +125,7 @@ async def test_posts_are_granted_listed_and_revoked_with_audit_rows(client: Clie
     # A post holder sees the holders, with masked phones.
     worker = await _login(client, GRID_WORKER_PHONE)
     as_worker = (await client.get(f"{posts}?role=building_head", headers=worker)).json()
-    assert as_worker[0]["phone"] == "138****0001"
+    assert as_worker[0]["phone"] == VOLUNTEER_MASKED
     revoked = await client.delete(f"{posts}/{d.volunteer}/building_head", headers=organiser)
     assert revoked.status_code == 204
     assert _is_problem(
@@ -164,20 +133,26 @@ async def test_posts_are_granted_listed_and_revoked_with_audit_rows(client: Clie
     )
     assert _is_problem(await client.delete(f"{posts}/{d.volunteer}/captain", headers=organiser), 422, "invalid_role")
     assert await _actions(f"member:{d.volunteer}") == ["post.grant", "post.revoke"]
-    rows = await AuditEvent.select(AuditEvent.actor_ref).where(AuditEvent.action == "post.grant").run()
+    rows = (
+        await AuditEvent.select(AuditEvent.actor_ref)
+        .where((AuditEvent.action == "post.grant") & (AuditEvent.target_ref == f"member:{d.volunteer}"))
+        .run()
+    )
     assert rows == [{"actor_ref": f"member:{d.organiser}"}]
     # Volunteers see no post list.
-    volunteer = await login_headers(client, "volunteer")
+    volunteer = await _login(client, VOLUNTEER_PHONE)
     assert (await client.get(posts, headers=volunteer)).status_code == 404
 
 
 async def test_organisers_delegate_downwards_admins_grant_managers_nobody_changes_themself(
-    client: Client, demo: None
+    client: Client, tree: Tree
 ) -> None:
-    d = await _demo_plus()
-    organiser = await login_headers(client, "organizer")
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
     at_grid = await client.post(
-        f"/api/v1/organisations/{d.grid}/posts", json={"member_id": d.volunteer, "role": "organizer"}, headers=organiser
+        f"/api/v1/organisations/{d.grid1}/posts",
+        json={"member_id": d.volunteer, "role": "organizer"},
+        headers=organiser,
     )
     assert at_grid.status_code == 200
     peer = await client.post(
@@ -187,10 +162,10 @@ async def test_organisers_delegate_downwards_admins_grant_managers_nobody_change
     )
     assert _is_problem(peer, 403, "forbidden")
     admin_role = await client.post(
-        f"/api/v1/organisations/{d.grid}/posts", json={"member_id": d.grid_worker, "role": "admin"}, headers=organiser
+        f"/api/v1/organisations/{d.grid1}/posts", json={"member_id": d.grid_worker, "role": "admin"}, headers=organiser
     )
     assert _is_problem(admin_role, 403, "forbidden")
-    admin = await login_headers(client, "admin")
+    admin = await _login(client, ADMIN_PHONE)
     by_admin = await client.post(
         f"/api/v1/organisations/{d.community}/posts",
         json={"member_id": d.grid_worker, "role": "organizer"},
@@ -202,7 +177,7 @@ async def test_organisers_delegate_downwards_admins_grant_managers_nobody_change
     )
     assert _is_problem(myself, 403, "forbidden")
     outsider = await client.post(
-        f"/api/v1/organisations/{d.grid}/posts", json={"member_id": d.outsider, "role": "lane_head"}, headers=organiser
+        f"/api/v1/organisations/{d.grid1}/posts", json={"member_id": d.outsider, "role": "lane_head"}, headers=organiser
     )
     assert _is_problem(outsider, 404, "member_not_found")
 
@@ -210,15 +185,15 @@ async def test_organisers_delegate_downwards_admins_grant_managers_nobody_change
 # --- members and invitations ---------------------------------------------------
 
 
-async def test_register_invite_accept_then_log_in(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    organiser = await login_headers(client, "organizer")
+async def test_register_invite_accept_then_log_in(client: Client, tree: Tree) -> None:
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
     created = await client.post(
         "/api/v1/members",
         json={
             "name": "刘桂兰",
             "phone": "137 1234 5678",
-            "organisation_id": d.grid,
+            "organisation_id": d.grid1,
             "roles": ["volunteer", "lane_head"],
         },
         headers=organiser,
@@ -248,11 +223,11 @@ async def test_register_invite_accept_then_log_in(client: Client, demo: None) ->
     assert _is_problem(reused, 400, "invitation_invalid")
 
 
-async def test_an_expired_code_and_a_reinvitation(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    organiser = await login_headers(client, "organizer")
+async def test_an_expired_code_and_a_reinvitation(client: Client, tree: Tree) -> None:
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
     created = await client.post(
-        "/api/v1/members", json={"name": "过期", "phone": "13712345670", "organisation_id": d.grid}, headers=organiser
+        "/api/v1/members", json={"name": "过期", "phone": "13712345670", "organisation_id": d.grid1}, headers=organiser
     )
     member_id = created.json()["member"]["id"]
     await (
@@ -273,11 +248,11 @@ async def test_an_expired_code_and_a_reinvitation(client: Client, demo: None) ->
     assert _is_problem(outsider_invite, 404, "member_not_found")
 
 
-async def test_wrong_codes_lock_acceptance_for_that_phone(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    organiser = await login_headers(client, "organizer")
+async def test_wrong_codes_lock_acceptance_for_that_phone(client: Client, tree: Tree) -> None:
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
     created = await client.post(
-        "/api/v1/members", json={"name": "锁定", "phone": "13712345671", "organisation_id": d.grid}, headers=organiser
+        "/api/v1/members", json={"name": "锁定", "phone": "13712345671", "organisation_id": d.grid1}, headers=organiser
     )
     code = created.json()["invitation"]["code"]
     for _ in range(5):  # FENGLING_LOGIN_MAX_FAILURES default
@@ -291,14 +266,14 @@ async def test_wrong_codes_lock_acceptance_for_that_phone(client: Client, demo: 
     assert _is_problem(locked, 429, "invitation_locked") and int(locked.headers["retry-after"]) > 0
 
 
-async def test_registration_needs_a_manager_of_that_node(client: Client, demo: None) -> None:
-    d = await _demo_plus()
+async def test_registration_needs_a_manager_of_that_node(client: Client, tree: Tree) -> None:
+    d = tree
     body = {"name": "某人", "phone": "13712345672", "organisation_id": d.other_community}
-    organiser = await login_headers(client, "organizer")
+    organiser = await _login(client, ORGANISER_PHONE)
     assert (await client.post("/api/v1/members", json=body, headers=organiser)).status_code in (403, 404)
-    volunteer = await login_headers(client, "volunteer")
+    volunteer = await _login(client, VOLUNTEER_PHONE)
     assert (await client.post("/api/v1/members", json=body, headers=volunteer)).status_code == 403
-    body["organisation_id"] = d.grid
+    body["organisation_id"] = d.grid1
     taken = await client.post("/api/v1/members", json={**body, "phone": VOLUNTEER_PHONE}, headers=organiser)
     assert _is_problem(taken, 409, "phone_taken")
     manager_role = await client.post("/api/v1/members", json={**body, "roles": ["organizer"]}, headers=organiser)
@@ -308,16 +283,16 @@ async def test_registration_needs_a_manager_of_that_node(client: Client, demo: N
 # --- visibility and phone masking ------------------------------------------------
 
 
-async def test_phones_are_whole_for_organisers_and_self_masked_for_post_holders(client: Client, demo: None) -> None:
-    d = await _demo_plus()
+async def test_phones_are_whole_for_organisers_and_self_masked_for_post_holders(client: Client, tree: Tree) -> None:
+    d = tree
     url = f"/api/v1/members/{d.volunteer}"
-    organiser = await login_headers(client, "organizer")
+    organiser = await _login(client, ORGANISER_PHONE)
     seen = (await client.get(url, headers=organiser)).json()
     assert seen["phone"] == VOLUNTEER_PHONE and seen["phone_masked"] is False
     worker = await _login(client, GRID_WORKER_PHONE)
     masked = (await client.get(url, headers=worker)).json()
-    assert masked["phone"] == "138****0001" and masked["phone_masked"] is True
-    volunteer = await login_headers(client, "volunteer")
+    assert masked["phone"] == VOLUNTEER_MASKED and masked["phone_masked"] is True
+    volunteer = await _login(client, VOLUNTEER_PHONE)
     assert (await client.get(url, headers=volunteer)).json()["phone"] == VOLUNTEER_PHONE
     # A volunteer next door, and one in another community: as if absent.
     assert _is_problem(await client.get(url, headers=await _login(client, NEIGHBOUR_PHONE)), 404, "member_not_found")
@@ -326,23 +301,26 @@ async def test_phones_are_whole_for_organisers_and_self_masked_for_post_holders(
     assert _is_problem(await client.get("/api/v1/members/999999", headers=organiser), 404, "member_not_found")
 
 
-async def test_member_lists_mask_phones_for_post_holders_and_refuse_volunteers(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    url = f"/api/v1/members?organisation_id={d.grid}"
-    organiser = await login_headers(client, "organizer")
+async def test_member_lists_mask_phones_for_post_holders_and_refuse_volunteers(client: Client, tree: Tree) -> None:
+    d = tree
+    url = f"/api/v1/members?organisation_id={d.grid1}"
+    organiser = await _login(client, ORGANISER_PHONE)
     whole = (await client.get(url, headers=organiser)).json()["members"]
-    assert {m["phone"] for m in whole} == {VOLUNTEER_PHONE, GRID_WORKER_PHONE}
+    assert {VOLUNTEER_PHONE, GRID_WORKER_PHONE} <= {m["phone"] for m in whole}
+    assert not any(m["phone_masked"] or "*" in m["phone"] for m in whole)
     worker = await _login(client, GRID_WORKER_PHONE)
-    masked = (await client.get(url, headers=worker)).json()["members"]
-    assert {m["phone"] for m in masked} == {"138****0001", GRID_WORKER_PHONE}  # their own stays whole
+    masked = {m["id"]: m["phone"] for m in (await client.get(url, headers=worker)).json()["members"]}
+    assert masked[d.volunteer] == VOLUNTEER_MASKED and masked[d.grid_worker] == GRID_WORKER_PHONE  # own stays whole
+    assert all("*" in phone for member_id, phone in masked.items() if member_id != d.grid_worker)
     # Searching by digits must not reveal numbers to a post holder.
-    assert (await client.get(f"{url}&q=13800000001", headers=worker)).json()["members"] == []
-    assert len((await client.get(f"{url}&q=13800000001", headers=organiser)).json()["members"]) == 1
-    assert len((await client.get(f"{url}&q=张", headers=worker)).json()["members"]) == 1
-    assert len((await client.get(f"{url}&role=grid_worker", headers=organiser)).json()["members"]) == 1
+    assert (await client.get(f"{url}&q=13900000004", headers=worker)).json()["members"] == []
+    assert len((await client.get(f"{url}&q=13900000004", headers=organiser)).json()["members"]) == 1
+    assert d.volunteer in [m["id"] for m in (await client.get(f"{url}&q=秀英", headers=worker)).json()["members"]]
+    workers = (await client.get(f"{url}&role=grid_worker", headers=organiser)).json()["members"]
+    assert d.grid_worker in [m["id"] for m in workers] and d.volunteer not in [m["id"] for m in workers]
     page = (await client.get(f"{url}&limit=1", headers=organiser)).json()
     assert len(page["members"]) == 1 and page["next_cursor"] is not None
-    volunteer = await login_headers(client, "volunteer")
+    volunteer = await _login(client, VOLUNTEER_PHONE)
     assert _is_problem(await client.get(url, headers=volunteer), 404, "organisation_not_found")
     other = f"/api/v1/members?organisation_id={d.other_community}"
     assert (await client.get(other, headers=organiser)).status_code == 404
@@ -351,9 +329,9 @@ async def test_member_lists_mask_phones_for_post_holders_and_refuse_volunteers(c
 # --- teams -------------------------------------------------------------------------
 
 
-async def test_teams_are_created_listed_staffed_and_led(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    organiser = await login_headers(client, "organizer")
+async def test_teams_are_created_listed_staffed_and_led(client: Client, tree: Tree) -> None:
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
     created = await client.post(
         "/api/v1/teams",
         json={"organisation_id": d.community, "name_zh": "平安巡逻队", "kind": "patrol", "leader_id": d.volunteer},
@@ -377,9 +355,11 @@ async def test_teams_are_created_listed_staffed_and_led(client: Client, demo: No
         json={"organisation_id": d.community, "name_zh": "助老队", "kind": "elderly_care"},
         headers=organiser,
     )
-    volunteer = await login_headers(client, "volunteer")
-    listed = await client.get(f"/api/v1/teams?organisation_id={d.community}&kind=patrol", headers=volunteer)
-    assert [t["id"] for t in listed.json()] == [team["id"]]
+    volunteer = await _login(client, VOLUNTEER_PHONE)
+    listed = (await client.get(f"/api/v1/teams?organisation_id={d.community}&kind=patrol", headers=volunteer)).json()
+    assert team["id"] in [t["id"] for t in listed] and {t["kind"] for t in listed} == {"patrol"}
+    every = (await client.get(f"/api/v1/teams?organisation_id={d.community}", headers=volunteer)).json()
+    assert {"patrol", "elderly_care"} <= {t["kind"] for t in every}
     # The roster: whole for the organiser, hidden from a volunteer who left the team.
     roster = (await client.get(team_url, headers=organiser)).json()["members"]
     assert [(m["member_id"], m["phone"]) for m in roster] == [(d.neighbour, NEIGHBOUR_PHONE)]
@@ -404,9 +384,9 @@ async def test_teams_are_created_listed_staffed_and_led(client: Client, demo: No
 # --- CSV import -----------------------------------------------------------------------
 
 
-async def test_csv_import_over_http(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    organiser = await login_headers(client, "organizer")
+async def test_csv_import_over_http(client: Client, tree: Tree) -> None:
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
     url = f"/api/v1/organisations/{d.community}/members/import"
     bad = member_csv(
         [["甲", "13700000001", "第一网格"], ["乙", "12345", ""], ["丙", "13700000001", ""]],
@@ -427,7 +407,7 @@ async def test_csv_import_over_http(client: Client, demo: None) -> None:
     )
     assert skipped.status_code == 201, skipped.text
     created = skipped.json()["created"]
-    assert [(m["line"], m["organisation_id"]) for m in created] == [(2, d.grid)]
+    assert [(m["line"], m["organisation_id"]) for m in created] == [(2, d.grid1)]
     assert len(skipped.json()["errors"]) == 2
     event = await AuditEvent.select().where(AuditEvent.action == "members.import").first().run()
     assert event is not None and event["actor_ref"] == f"member:{d.organiser}"
@@ -443,9 +423,9 @@ async def test_csv_import_over_http(client: Client, demo: None) -> None:
     assert ok.status_code == 201 and ok.json()["created"][0]["name"] == "王建国"
 
 
-async def test_csv_import_limits_and_permissions(client: Client, demo: None) -> None:
-    d = await _demo_plus()
-    organiser = await login_headers(client, "organizer")
+async def test_csv_import_limits_and_permissions(client: Client, tree: Tree) -> None:
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
     url = f"/api/v1/organisations/{d.community}/members/import"
     huge = b"x" * (2 * 1024 * 1024 + 10)
     assert _is_problem(
@@ -456,7 +436,7 @@ async def test_csv_import_limits_and_permissions(client: Client, demo: None) -> 
     headerless = member_csv([["甲", "13700000001"]], header=("名称", "号码"))
     unreadable = await client.post(url, files={"file": ("x.csv", headerless, "text/csv")}, headers=organiser)
     assert _is_problem(unreadable, 422, "import_file_invalid")
-    volunteer = await login_headers(client, "volunteer")
+    volunteer = await _login(client, VOLUNTEER_PHONE)
     good = member_csv([["甲", "13700000001"]])
     assert (await client.post(url, files={"file": ("m.csv", good, "text/csv")}, headers=volunteer)).status_code == 403
     other = f"/api/v1/organisations/{d.other_community}/members/import"

@@ -114,7 +114,8 @@ async def test_end_to_end_grid_import_campaign_activities_and_verification(clien
             "/api/v1/campaigns",
             headers=organizer,
             json={
-                "organisation_id": community,
+                # The demo community has its own default campaign; the grid's is nearer, so it wins.
+                "organisation_id": grid["id"],
                 "title_zh": "平安风铃·冬季行动",
                 "starts_at": (utc_now() - timedelta(days=1)).isoformat(),
                 "is_default": True,

@@ -2,9 +2,9 @@
 items (managers over it, post holders at it or above; 404 for everyone
 else), paging, and refusals as problem+json.
 
-Demo tree: 临沂市 (admin) → 兰山区 → 金雀山街道 → 平安社区 (organizer, shop
-staff) → 第一网格 (volunteer); the tests add a building under the grid, a
-second grid, and a grid worker (网格员) posted at the first grid.
+Its own small tree (not the demo, which grows): 临沂市 (admin) → 兰山区 →
+金雀山街道 → 平安社区 (organizer, shop staff) → 第一网格 (volunteer, grid
+worker) → 1号楼, and a second grid beside the first.
 """
 
 from __future__ import annotations
@@ -23,13 +23,18 @@ from activities.tables import Activity
 from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
-from community.tables import Member, Organisation
-from tests.api.conftest import login_headers
 
-GRID_WORKER_PHONE = "13800000009"
-GRID_WORKER_PASSWORD = "fengling-grid-worker"
 # A Monday long past: the API lists against the real clock, so these items are overdue.
 MONDAY_3PM = datetime(2025, 11, 17, 15, tzinfo=CHINA_ZONE)
+PASSWORD = "fengling-overdue"
+# role → phone of the member holding it (at the node named in the module docstring).
+PHONES = {
+    Role.VOLUNTEER: "13900000001",
+    Role.SHOP_STAFF: "13900000002",
+    Role.ORGANIZER: "13900000003",
+    Role.ADMIN: "13900000004",
+    Role.GRID_WORKER: "13900000005",
+}
 
 
 @dataclass(frozen=True)
@@ -40,42 +45,42 @@ class Nodes:
     grid: int
     building: int
     grid_two: int
-
-
-async def _node(name_zh: str) -> int:
-    return int((await Organisation.select(Organisation.id).where(Organisation.name_zh == name_zh).run())[0]["id"])
+    volunteer: int
 
 
 @pytest.fixture
-async def nodes(demo: None) -> Nodes:
-    grid = await _node("第一网格")
-    community = await _node("平安社区")
-    building = await create_organisation(name_zh="1号楼", level=Level.BUILDING, parent_id=grid)
-    grid_two = await create_organisation(name_zh="第二网格", level=Level.GRID, parent_id=community)
-    await register_member(
-        name="李网格",
-        phone=GRID_WORKER_PHONE,
-        password=GRID_WORKER_PASSWORD,
-        home_organisation_id=grid,
-        roles=(Role.GRID_WORKER,),
-    )
-    return Nodes(
-        city=await _node("临沂市"),
-        street=await _node("金雀山街道"),
-        community=community,
-        grid=grid,
-        building=building.id,
-        grid_two=grid_two.id,
-    )
+async def nodes() -> Nodes:
+    city = (await create_organisation(name_zh="临沂市", level=Level.CITY)).id
+    district = (await create_organisation(name_zh="兰山区", level=Level.DISTRICT, parent_id=city)).id
+    street = (await create_organisation(name_zh="金雀山街道", level=Level.STREET, parent_id=district)).id
+    community = (await create_organisation(name_zh="平安社区", level=Level.COMMUNITY, parent_id=street)).id
+    grid = (await create_organisation(name_zh="第一网格", level=Level.GRID, parent_id=community)).id
+    building = (await create_organisation(name_zh="1号楼", level=Level.BUILDING, parent_id=grid)).id
+    grid_two = (await create_organisation(name_zh="第二网格", level=Level.GRID, parent_id=community)).id
+    homes = {
+        Role.VOLUNTEER: grid,
+        Role.SHOP_STAFF: community,
+        Role.ORGANIZER: community,
+        Role.ADMIN: city,
+        Role.GRID_WORKER: grid,
+    }
+    members = {
+        role: await register_member(
+            name=role.value, phone=PHONES[role], password=PASSWORD, home_organisation_id=home, roles=(role,)
+        )
+        for role, home in homes.items()
+    }
+    return Nodes(city, street, community, grid, building, grid_two, members[Role.VOLUNTEER].id)
 
 
-async def _activity(organisation: int, due_at: datetime, *, status: str = "submitted", title: str = "路灯损坏") -> int:
-    volunteer = (await Member.select(Member.id).where(Member.phone == "13800000001").run())[0]["id"]
+async def _activity(
+    nodes: Nodes, organisation: int, due_at: datetime, *, status: str = "submitted", title: str = "路灯损坏"
+) -> int:
     inserted = await Activity.insert(
         Activity(
             kind="report",
             status=status,
-            member=volunteer,
+            member=nodes.volunteer,
             organisation=organisation,
             report_kind="hazard",
             title=title,
@@ -90,10 +95,8 @@ async def _activity(organisation: int, due_at: datetime, *, status: str = "submi
     return int(inserted[0]["id"])
 
 
-async def _grid_worker(client: AsyncTestClient[Litestar]) -> dict[str, str]:
-    response = await client.post(
-        "/api/v1/auth/login", json={"phone": GRID_WORKER_PHONE, "password": GRID_WORKER_PASSWORD}
-    )
+async def _login(client: AsyncTestClient[Litestar], role: Role) -> dict[str, str]:
+    response = await client.post("/api/v1/auth/login", json={"phone": PHONES[role], "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -108,11 +111,11 @@ async def test_managers_and_post_holders_read_their_nodes_others_get_404(
     """Organizer of the community: community and below, not the street above.
     Grid worker: the grid and its building, not the community. Volunteers and
     shop staff hold no verifying role: 404, as for a node that does not exist."""
-    organizer = await login_headers(client, "organizer")
-    admin = await login_headers(client, "admin")
-    worker = await _grid_worker(client)
-    volunteer = await login_headers(client, "volunteer")
-    shop_staff = await login_headers(client, "shop_staff")
+    organizer = await _login(client, Role.ORGANIZER)
+    admin = await _login(client, Role.ADMIN)
+    worker = await _login(client, Role.GRID_WORKER)
+    volunteer = await _login(client, Role.VOLUNTEER)
+    shop_staff = await _login(client, Role.SHOP_STAFF)
     allowed = [
         (organizer, nodes.community),
         (organizer, nodes.grid),
@@ -149,14 +152,14 @@ async def test_overdue_items_listed_most_urgent_first_with_escalation_state(
     """Items escalated by the job show who answers now and their fresh
     deadline, which orders the list (most urgent first); pages follow the
     cursor; the grid worker sees the grid's items, not the second grid's."""
-    first = await _activity(nodes.building, MONDAY_3PM, title="消防通道被占用")
-    second = await _activity(nodes.building, MONDAY_3PM + timedelta(hours=1))
-    elsewhere = await _activity(nodes.grid_two, MONDAY_3PM - timedelta(hours=1), status="verified")
-    await _activity(nodes.building, datetime(2099, 1, 5, 9, tzinfo=CHINA_ZONE))  # not due
-    await _activity(nodes.building, MONDAY_3PM, status="closed")  # done: never listed
+    first = await _activity(nodes, nodes.building, MONDAY_3PM, title="消防通道被占用")
+    second = await _activity(nodes, nodes.building, MONDAY_3PM + timedelta(hours=1))
+    elsewhere = await _activity(nodes, nodes.grid_two, MONDAY_3PM - timedelta(hours=1), status="verified")
+    await _activity(nodes, nodes.building, datetime(2099, 1, 5, 9, tzinfo=CHINA_ZONE))  # not due
+    await _activity(nodes, nodes.building, MONDAY_3PM, status="closed")  # done: never listed
     assert await escalate_overdue(now=MONDAY_3PM, policy=DeadlinePolicy()) == 2  # elsewhere, first
 
-    organizer = await login_headers(client, "organizer")
+    organizer = await _login(client, Role.ORGANIZER)
     response = await client.get(_url(nodes.community), headers=organizer, params={"limit": 2})
     assert response.status_code == 200, response.text
     page = response.json()
@@ -173,7 +176,7 @@ async def test_overdue_items_listed_most_urgent_first_with_escalation_state(
     assert rest.json()["items"][0]["responsible_organisation_id"] == nodes.community
     assert rest.json()["next_cursor"] is None
 
-    worker = await _grid_worker(client)
+    worker = await _login(client, Role.GRID_WORKER)
     mine = await client.get(_url(nodes.grid), headers=worker)
     assert [item["id"] for item in mine.json()["items"]] == [second, first]
     finishing = await client.get(_url(nodes.community), headers=organizer, params={"stage": "finish"})
@@ -195,7 +198,7 @@ BAD_QUERIES: list[tuple[dict[str, str], str]] = [
 
 async def test_bad_queries_are_422_problems(client: AsyncTestClient[Litestar], nodes: Nodes) -> None:
     """Forged cursors, page sizes over 100 and unknown filters: 422 naming the parameter, never a 500."""
-    worker = await _grid_worker(client)
+    worker = await _login(client, Role.GRID_WORKER)
     for params, field in BAD_QUERIES:
         response = await client.get(_url(nodes.grid), headers=worker, params=params)
         assert response.status_code == 422, (params, response.text)

@@ -20,7 +20,7 @@ async def test_volunteer_sees_own_wallet_with_statement(client: AsyncTestClient[
     assert wallet["balance"] == "47.50" and wallet["available"] == "47.50" and wallet["held"] == "0.00"
     statement = (await client.get("/api/v1/me/wallet/statement?limit=2", headers=headers)).json()
     assert [line["amount"] for line in statement["lines"]] == ["12.50", "5.00"]
-    assert statement["lines"][0]["reason_zh"] == "协助调解邻里纠纷"
+    assert statement["lines"][0]["reason_zh"] == "志愿服务积分：协助调解邻里纠纷"
     rest = (await client.get(f"/api/v1/me/wallet/statement?cursor={statement['next_cursor']}", headers=headers)).json()
     assert [line["amount"] for line in rest["lines"]] == ["10.00", "20.00"]
     assert rest["next_cursor"] is None
