@@ -58,7 +58,7 @@ from api.params import Id
 from api.uploads import ImageUpload, Sha256, read_image, store_image
 from campaigns.rules import ReportKind
 from community import audit
-from community.access import Principal, can_manage_organisation, managed_organisations, reviewable_organisations
+from community.access import Principal, can_manage_organisation, managed_organisations, verifying_organisations
 from community.organisations import ancestor_ids, subtree_ids
 
 # A phone photo, re-encoded by the app, fits well within this.
@@ -190,7 +190,7 @@ class ActivitiesController(Controller):
         if view == "mine":
             page = await list_activities(member_id=principal.member_id, where=where, cursor=cursor, limit=limit)
         else:
-            scope_ids = await reviewable_organisations(principal)
+            scope_ids = await verifying_organisations(principal)
             page = await list_activities(scope_organisation_ids=scope_ids, where=where, cursor=cursor, limit=limit)
         return ActivityPageOut(items=[activity_out(a) for a in page.items], next_cursor=page.next_cursor)
 

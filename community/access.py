@@ -144,12 +144,3 @@ async def can_grant_role(principal: Principal, organisation_id: int, role: Role)
             return True
         return any(granted_at in chain[1:] for granted_at in principal.organisations_with(Role.ORGANIZER))
     return await can_manage_organisation(principal, organisation_id)
-
-
-async def reviewable_organisations(principal: Principal) -> set[int]:
-    """Every organisation where the principal may verify and handle
-    activities: the subtrees of their posts and managed organisations."""
-    reviewable: set[int] = set()
-    for organisation_id in principal.organisations_with(*VERIFYING_ROLES):
-        reviewable |= await subtree_ids(organisation_id)
-    return reviewable
