@@ -8,21 +8,43 @@ problem+json body.
 from __future__ import annotations
 
 import asyncio
+import functools
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from api.app import create_app
 from community.tables import Member
 from seeds.demo import load_demo
+from tests.support.database import truncate_all
 
 app = create_app(run_background_jobs=False, connection_pool=False)
 schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def demo_database() -> None:
+    """One demo database for the whole fuzz run, loaded once: the fuzzer's
+    own writes pile up across operations, as they would on a live server.
+    (Reloading the demo per operation cost most of this module's time.)"""
+
+    async def fresh_demo() -> None:
+        await truncate_all()
+        await load_demo()
+
+    asyncio.run(fresh_demo())
+    _organiser_token.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def clean_database() -> None:
+    """Overrides the per-test emptying of the root conftest: see demo_database."""
+
+
+@functools.cache
 def _organiser_token() -> str:
     async def token() -> str:
-        await load_demo()
         rows = await Member.select(Member.id).where(Member.phone == "13800000003").run()
         return str(app.state.jwt_auth.create_token(identifier=str(rows[0]["id"])))
 
