@@ -101,6 +101,7 @@ async def _pay(
     row: dict[str, Any],
     *,
     amount: Decimal,
+    kind: str,
     purpose: str,
     approver_id: int,
     metadata: dict[str, Any],
@@ -124,7 +125,7 @@ async def _pay(
         debit_code=budget,
         credit_code=wallet,
         amount=amount,
-        kind="award" if purpose == "award" else "award_bonus",
+        kind=kind,
         reason_zh=reason_zh,
         reason_en=reason_en,
         metadata={
@@ -151,46 +152,44 @@ async def _open_rules(campaign_id: int) -> EarningRules:
     return parse_rules(campaign["rules"])
 
 
-async def award(row: dict[str, Any], *, approver_id: int) -> Award:
-    """The award for verifying ``row`` (its ``campaign`` already resolved)."""
+# purpose → (kind of entry, reason zh, reason en); the title follows the reason.
+_PURPOSES: dict[Literal["award", "bonus"], tuple[str, str, str]] = {
+    "award": ("award", "志愿服务积分：", "Volunteer points: "),
+    "bonus": ("award_bonus", "有效线索奖励：", "Useful report bonus: "),
+}
+
+
+async def _grant(row: dict[str, Any], *, approver_id: int, purpose: Literal["award", "bonus"]) -> Award:
+    """Compute, cap and pay one award or bonus for ``row``."""
     if row["campaign"] is None:
         return Award(computed=ZERO, awarded=ZERO, capped=False, entry_id=None)
     rules = await _open_rules(row["campaign"])
-    computed = await computed_points(row, rules)
+    computed = await computed_points(row, rules) if purpose == "award" else rules.report_useful_bonus
     awarded = await _capped(row, rules, computed)
     entry_id = None
     if awarded > 0:
+        kind, reason_zh, reason_en = _PURPOSES[purpose]
         entry_id = await _pay(
             row,
             amount=awarded,
-            purpose="award",
+            kind=kind,
+            purpose=purpose,
             approver_id=approver_id,
             metadata={"minutes": row["minutes"], "computed": str(computed), "capped": awarded < computed},
-            reason_zh=f"志愿服务积分：{row['title']}",
-            reason_en=f"Volunteer points: {row['title']}",
+            reason_zh=reason_zh + row["title"],
+            reason_en=reason_en + row["title"],
         )
     return Award(computed=computed, awarded=awarded, capped=awarded < computed, entry_id=entry_id)
+
+
+async def award(row: dict[str, Any], *, approver_id: int) -> Award:
+    """The award for verifying ``row`` (its ``campaign`` already resolved)."""
+    return await _grant(row, approver_id=approver_id, purpose="award")
 
 
 async def useful_bonus(row: dict[str, Any], *, approver_id: int) -> Award:
     """The bonus for a report handled as useful (within the caps)."""
-    if row["campaign"] is None:
-        return Award(computed=ZERO, awarded=ZERO, capped=False, entry_id=None)
-    rules = await _open_rules(row["campaign"])
-    computed = rules.report_useful_bonus
-    awarded = await _capped(row, rules, computed)
-    entry_id = None
-    if awarded > 0:
-        entry_id = await _pay(
-            row,
-            amount=awarded,
-            purpose="bonus",
-            approver_id=approver_id,
-            metadata={"computed": str(computed), "capped": awarded < computed},
-            reason_zh=f"有效线索奖励：{row['title']}",
-            reason_en=f"Useful report bonus: {row['title']}",
-        )
-    return Award(computed=computed, awarded=awarded, capped=awarded < computed, entry_id=entry_id)
+    return await _grant(row, approver_id=approver_id, purpose="bonus")
 
 
 def _brief(text: str, limit: int = 100) -> str:

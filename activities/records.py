@@ -45,6 +45,9 @@ AWARDED_STATUSES = frozenset({Status.VERIFIED, Status.ASSIGNED, Status.HANDLED, 
 
 
 class Position(BaseModel):
+    """WGS-84 coordinates from the phone. Floats are right here: these are
+    positions, never point amounts."""
+
     latitude: float
     longitude: float
     accuracy_m: float | None = None

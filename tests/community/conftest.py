@@ -4,30 +4,20 @@ the API does; without one the test engine opens a connection per query."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 
 import pytest
 
-from ledger.transactions import engine
 from tests.support.community_helpers import Tree, build_tree
-from tests.support.database import on_postgres
+from tests.support.database import connection_pool_for
 
 POOL_MAX_SIZE = 10
 
 
 @pytest.fixture(autouse=True)
 async def connection_pool(request: pytest.FixtureRequest, clean_database: None) -> AsyncIterator[None]:
-    # Synchronous tests (the CLI runner) run their own event loops.
-    if not on_postgres() or not inspect.iscoroutinefunction(request.function):
+    async with connection_pool_for(request, max_size=POOL_MAX_SIZE):
         yield
-        return
-    db = engine()
-    await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE)
-    try:
-        yield
-    finally:
-        await db.close_connection_pool()
 
 
 @pytest.fixture

@@ -234,3 +234,16 @@ async def test_rejection_needs_a_reason(world: World) -> None:
         await reject_activity(log.id, rejecter_id=world.grid_worker, reason="   ")
     assert refused.value.field == "reason"
     assert (await get_activity(log.id)).status == Status.SUBMITTED
+
+
+async def test_two_overlapping_logs_sent_at_once_leave_one(world: World) -> None:
+    """The member's row is locked while overlaps are checked: of two
+    overlapping logs submitted side by side, exactly one is accepted."""
+    volunteer = world.volunteers[0]
+    results = await asyncio.gather(
+        service(volunteer, minutes=90, ago=timedelta(hours=3)),
+        service(volunteer, minutes=90, ago=timedelta(hours=2)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, ActivityOverlap) for r in results) == 1
+    assert sum(not isinstance(r, BaseException) for r in results) == 1

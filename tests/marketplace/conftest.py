@@ -9,13 +9,11 @@ the concurrency tests still get one connection per concurrent call.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 
 import pytest
 
-from ledger.transactions import engine
-from tests.support.database import on_postgres
+from tests.support.database import connection_pool_for
 from tests.support.marketplace_helpers import Market, build_market
 
 POOL_MAX_SIZE = 60  # > the 50 concurrent callers of the largest race
@@ -23,16 +21,8 @@ POOL_MAX_SIZE = 60  # > the 50 concurrent callers of the largest race
 
 @pytest.fixture(autouse=True)
 async def connection_pool(request: pytest.FixtureRequest, clean_database: None) -> AsyncIterator[None]:
-    # Synchronous tests (hypothesis) run their own event loops and pools.
-    if not on_postgres() or not inspect.iscoroutinefunction(request.function):
+    async with connection_pool_for(request, max_size=POOL_MAX_SIZE):
         yield
-        return
-    db = engine()
-    await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE)
-    try:
-        yield
-    finally:
-        await db.close_connection_pool()
 
 
 @pytest.fixture

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+from collections.abc import AsyncIterator
+
+import pytest
 from piccolo.conf.apps import Finder
 from piccolo.table import Table
 
@@ -44,3 +49,19 @@ async def truncate_all() -> None:
         for name in names:
             await connection.execute(f"DELETE FROM {name}")
         await connection.commit()
+
+
+@contextlib.asynccontextmanager
+async def connection_pool_for(request: pytest.FixtureRequest, *, max_size: int) -> AsyncIterator[None]:
+    """On PostgreSQL, run an async test on a connection pool, as the API does
+    (without one the test engine opens a connection per query). Synchronous
+    tests (hypothesis, CLI runners) run their own event loops and get none."""
+    if not on_postgres() or not inspect.iscoroutinefunction(request.function):
+        yield
+        return
+    db = LedgerAccount._meta.db
+    await db.start_connection_pool(min_size=1, max_size=max_size)
+    try:
+        yield
+    finally:
+        await db.close_connection_pool()
