@@ -8,14 +8,19 @@ anything that builds an engine (``piccolo_conf``), then call
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
 EMBEDDED_REDIS_URL = "memory://"
+
+# HS256 wants a key at least as long as its hash (RFC 7518 §3.2).
+SECRET_KEY_MIN_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,24 @@ class Settings:
 
     makeup_workdays: frozenset[date]
     """Make-up working days (调休): weekend days that count as working days."""
+
+    trusted_proxies: tuple[str, ...]
+    """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` is
+    believed. Empty (the default): the client address is the socket peer."""
+
+    adjustment_approval_above: Decimal
+    """Manual adjustments above this many points wait for a second
+    organiser or admin (four-eyes) before they post."""
+
+    adjustment_approval_hours: int
+    """How long a pending adjustment waits for its second person before it
+    is voided."""
+
+    upload_daily_quota: int
+    """Photos one member may upload per China-time day."""
+
+    hsts: bool
+    """Send ``Strict-Transport-Security`` (only behind HTTPS)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -130,30 +153,83 @@ def _calendar_env() -> tuple[frozenset[date], frozenset[date]]:
     return holidays, makeup
 
 
+def _bool_env(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SystemExit(f"{name} must be 1/0 (or true/false), got {raw!r}")
+
+
+def _points_env(name: str, default: str) -> Decimal:
+    raw = (os.environ.get(name) or "").strip() or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as error:
+        raise SystemExit(f"{name} must be an amount of points such as 500.00, got {raw!r}") from error
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise SystemExit(f"{name} must be a non-negative amount with at most 2 decimal places, got {raw!r}")
+    return value.quantize(Decimal("0.01"))
+
+
+def _proxies_env(name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks, e.g. ``10.0.0.0/8,127.0.0.1``."""
+    proxies: list[str] = []
+    for part in (os.environ.get(name) or "").split(","):
+        text = part.strip()
+        if not text:
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(text, strict=False)))
+        except ValueError as error:
+            raise SystemExit(f"{name} must list IP addresses or networks, got {text!r}") from error
+    return tuple(proxies)
+
+
+def write_private_file(path: Path, content: str) -> bool:
+    """Create ``path`` readable by its owner only (0600 from the first byte,
+    ``O_EXCL`` so an existing file is never overwritten). Returns False when
+    the file already exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    return True
+
+
 def _secret_key(data_dir: Path) -> str:
     from_env = os.environ.get("FENGLING_SECRET_KEY")
     if from_env:
+        if len(from_env.encode()) < SECRET_KEY_MIN_BYTES:
+            raise SystemExit(
+                f"FENGLING_SECRET_KEY must be at least {SECRET_KEY_MIN_BYTES} bytes "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         return from_env
     key_file = data_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_urlsafe(48)
-    # Write-then-rename so two workers starting together agree on one key.
-    tmp = key_file.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(key)
-    tmp.chmod(0o600)
-    if not key_file.exists():
-        tmp.replace(key_file)
-    else:
-        tmp.unlink()
-    return key_file.read_text().strip()
+    # O_EXCL: of two workers starting together, one creates the file and the
+    # other reads what it wrote; the key is never world-readable, not even
+    # for an instant.
+    write_private_file(key_file, secrets.token_urlsafe(48))
+    key = key_file.read_text().strip()
+    if len(key.encode()) < SECRET_KEY_MIN_BYTES:
+        raise SystemExit(f"{key_file} holds a key shorter than {SECRET_KEY_MIN_BYTES} bytes; delete it for a new one")
+    return key
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     data_dir = Path(os.environ.get("FENGLING_DATA_DIR") or "var").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "uploads").mkdir(exist_ok=True)
+    # Everything the service writes (database, uploads, logs, keys) is for
+    # its own user only.
+    os.umask(0o077)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (data_dir / "uploads").mkdir(mode=0o700, exist_ok=True)
     database_url = os.environ.get("FENGLING_DATABASE_URL") or (f"sqlite:///{data_dir / 'fengling.sqlite3'}")
     holidays, makeup_workdays = _calendar_env()
     return Settings(
@@ -174,4 +250,9 @@ def get_settings() -> Settings:
         complex_working_days=_working_days_env("FENGLING_COMPLEX_WORKING_DAYS", 5),
         holidays=holidays,
         makeup_workdays=makeup_workdays,
+        trusted_proxies=_proxies_env("FENGLING_TRUSTED_PROXIES"),
+        adjustment_approval_above=_points_env("FENGLING_ADJUSTMENT_APPROVAL_ABOVE", "500.00"),
+        adjustment_approval_hours=_int_env("FENGLING_ADJUSTMENT_APPROVAL_HOURS", 72),
+        upload_daily_quota=_int_env("FENGLING_UPLOAD_DAILY_QUOTA", 30),
+        hsts=_bool_env("FENGLING_HSTS", False),
     )

@@ -56,6 +56,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     community_errors.ImportFileInvalid: 422,
     community_errors.ImportFileTooLarge: 413,
     community_errors.ImportConflict: 409,
+    community_errors.AccessRefused: 403,
     marketplace_errors.InvalidCatalogData: 422,
     marketplace_errors.ShopNotFound: 404,
     marketplace_errors.ItemNotFound: 404,

@@ -142,9 +142,14 @@ async def create_campaign(
         raise NoIssuer("no organisation at or above this one issues points", field="organisation_id")
 
     async def work() -> int:
-        if is_default and await Campaign.exists().where(
-            (Campaign.organisation == organisation_id) & (Campaign.is_default == True) & (Campaign.status == OPEN)  # noqa: E712
-        ).run():
+        if (
+            is_default
+            and await Campaign.exists()
+            .where(
+                (Campaign.organisation == organisation_id) & (Campaign.is_default == True) & (Campaign.status == OPEN)  # noqa: E712
+            )
+            .run()
+        ):
             raise DefaultCampaignExists(
                 "this organisation already has an open default campaign; close it first", field="is_default"
             )

@@ -79,3 +79,21 @@ class ImportConflict(CommunityError):
     registered meanwhile); nothing was written, run the import again."""
 
     code = "import_conflict"
+
+
+class AccessRefused(CommunityError):
+    """The acting principal may see the object but may not do this to it
+    (HTTP 403). Raised by the policy modules (``*/policy.py``) inside the
+    service, so every face (API, CLI, jobs, admin forms) refuses alike.
+
+    Objects the principal may not even see are refused with the app's own
+    ``*NotFound`` error instead (HTTP 404), exactly like objects that do not
+    exist, so ids cannot be probed. ``code`` names the rule when a program
+    should tell refusals apart (``self_credit``, ``own_roles``…)."""
+
+    code = "forbidden"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, field=field)
+        if code is not None:
+            self.code = code
