@@ -14,7 +14,6 @@ from typing import Any
 
 from litestar import Controller, Request, post
 from litestar.connection import ASGIConnection
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from pydantic import BaseModel, Field
@@ -22,6 +21,7 @@ from redis.asyncio import Redis
 
 from api.errors import ProblemException
 from api.guards import public
+from api.rate_limits import LOGIN_LIMIT
 from api.schemas import MeOut, me_out
 from community.access import Principal
 from community.errors import MemberNotFound
@@ -98,10 +98,6 @@ class LoginOut(BaseModel):
     member: MeOut
 
 
-# Per client address; a business-level lock per phone lives in LoginThrottle.
-login_rate_limit = RateLimitConfig(rate_limit=("minute", 30), store="rate_limit")
-
-
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
@@ -111,7 +107,7 @@ class AuthController(Controller):
         guards=[public],
         operation_id="login",
         summary="Log in with phone number and password",
-        middleware=[login_rate_limit.middleware],
+        middleware=[LOGIN_LIMIT.middleware],
         status_code=200,
         exclude_from_auth=True,
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import JSONBody, QueryParameter
 
 from api.auth import LoginThrottle
@@ -31,6 +30,7 @@ from api.errors import ProblemException
 from api.guards import principal_of, public, requires_manager, requires_member
 from api.organisations import managed_member, managed_organisation
 from api.params import MAX_ID, Id
+from api.rate_limits import INVITATION_LIMIT
 from api.schemas import MeOut, me_out
 from api.teams import managed_team
 from community.access import (
@@ -46,10 +46,6 @@ from community.members import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MemberOut, get_m
 from community.organisations import subtree_ids
 from community.roles import Role
 from fengling_settings import get_settings
-
-# Per client address, as for login; the per-phone counter below is what
-# stops guessing one member's code.
-accept_rate_limit = RateLimitConfig(rate_limit=("minute", 30), store="rate_limit")
 
 
 class InvitationThrottle(LoginThrottle):
@@ -162,7 +158,7 @@ class InvitationsController(Controller):
         guards=[public],
         operation_id="acceptInvitation",
         summary="接受邀请并设置密码 · Accept an invitation and set a password",
-        middleware=[accept_rate_limit.middleware],
+        middleware=[INVITATION_LIMIT.middleware],
         status_code=200,
         exclude_from_auth=True,
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.errors import ProblemException
@@ -32,6 +31,7 @@ from api.marketplace_schemas import (
 )
 from api.params import Id
 from api.pickup_throttle import PickupThrottle
+from api.rate_limits import PICKUP_LIMIT
 from community import audit
 from community.access import Principal, can_manage_organisation, managed_organisations
 from community.organisations import ancestor_ids
@@ -42,10 +42,6 @@ from marketplace.shops import ShopOut, add_staff, create_shop, get_shop, is_staf
 
 Period = Annotated[str, PathParameter(pattern=r"^\d{4}-\d{2}$", description="a month, e.g. 2026-11")]
 OrderStatus = Literal["placed", "fulfilled", "cancelled", "expired", "returned"]
-
-# Per client address, against scripted guessing; the per-shop counter in
-# PickupThrottle is what actually stops brute force.
-pickup_rate_limit = RateLimitConfig(rate_limit=("minute", 60), store="rate_limit")
 
 
 async def _shop_for(principal: Principal, shop_id: int, *, staff_only: bool = False) -> ShopOut:
@@ -97,7 +93,7 @@ class ShopsController(Controller):
         operation_id="confirmPickup",
         summary="柜台核销 · Confirm a pickup with its code",
         status_code=200,
-        middleware=[pickup_rate_limit.middleware],
+        middleware=[PICKUP_LIMIT.middleware],
     )
     async def pickup(self, request: Request[Any, Any, Any], shop_id: Id, data: JSONBody[PickupIn]) -> OrderOutModel:
         principal = principal_of(request)
