@@ -22,63 +22,26 @@ from api.community_schemas import (
     team_detail_out,
     team_out,
 )
-from api.errors import ProblemException
 from api.guards import principal_of, requires_manager, requires_member
-from api.organisations import managed_member
 from api.params import MAX_ID, Id
-from community.access import (
-    Principal,
-    can_manage_organisation,
-    can_see_organisation,
-    managed_organisations,
-    verifying_organisations,
-)
-from community.errors import TeamNotFound
-from community.organisations import subtree_ids
-from community.teams import (
-    TeamKind,
-    TeamOut,
-    add_team_member,
-    create_team,
-    get_team,
-    get_team_detail,
-    is_team_member,
-    list_teams,
-    remove_team_member,
-    set_team_leader,
-)
+from community import structure
+from community.access import Principal
+from community.teams import TeamKind, TeamOut, team_detail_for, teams_of_organisation
 
 
 async def visible_team(principal: Principal, team_id: int) -> TeamOut:
-    try:
-        team = await get_team(team_id)
-    except TeamNotFound:
-        team = None
-    if team is None or not await can_see_organisation(principal, team.organisation_id):
-        raise ProblemException(404, "team_not_found", f"no team {team_id} visible to you", field="team_id")
-    return team
+    """``community.structure.visible_team``, importable here for older callers."""
+    return await structure.visible_team(principal, team_id)
 
 
 async def managed_team(principal: Principal, team_id: int) -> TeamOut:
-    """The team if the caller manages its organisation; 404 otherwise."""
-    team = await visible_team(principal, team_id)
-    if not await can_manage_organisation(principal, team.organisation_id):
-        raise ProblemException(404, "team_not_found", f"no team {team_id} that you manage", field="team_id")
-    return team
+    """``community.structure.managed_team``, importable here for older callers."""
+    return await structure.managed_team(principal, team_id)
 
 
 async def _detail(principal: Principal, team_id: int) -> TeamDetailOut:
-    team = await get_team_detail(team_id)
-    sees_roster = team.organisation_id in await verifying_organisations(principal) or await is_team_member(
-        team_id, principal.member_id
-    )
-    if not sees_roster:
-        team.members = []
-    managed = await managed_organisations(principal)
-    full_phone_of = {
-        m.member_id for m in team.members if m.member_id == principal.member_id or m.home_organisation_id in managed
-    }
-    return team_detail_out(team, full_phone_of=full_phone_of)
+    detail, full_phone_of = await team_detail_for(principal, team_id)
+    return team_detail_out(detail, full_phone_of=full_phone_of)
 
 
 class TeamsController(Controller):
@@ -88,19 +51,13 @@ class TeamsController(Controller):
     @post("", guards=[requires_manager], operation_id="createTeam", summary="成立志愿服务队 · Create a team")
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[TeamIn]) -> TeamDetailOut:
         principal = principal_of(request)
-        if not await can_see_organisation(principal, data.organisation_id):
-            raise ProblemException(
-                404, "organisation_not_found", f"no organisation {data.organisation_id} visible to you"
-            )
-        if not await can_manage_organisation(principal, data.organisation_id):
-            raise ProblemException(403, "forbidden", "you do not manage this organisation", field="organisation_id")
-        team = await create_team(
+        team = await structure.create_team(
+            principal,
             organisation_id=data.organisation_id,
             name_zh=data.name_zh,
             name_en=data.name_en,
             kind=data.kind,
             leader_id=data.leader_id,
-            actor_ref=principal.ref,
         )
         return await _detail(principal, team.id)
 
@@ -112,17 +69,14 @@ class TeamsController(Controller):
         kind: Annotated[TeamKind | None, QueryParameter()] = None,
         include_subtree: Annotated[bool, QueryParameter(description="also the teams of nodes below")] = False,
     ) -> list[TeamOutModel]:
-        principal = principal_of(request)
-        if not await can_see_organisation(principal, organisation_id):
-            raise ProblemException(404, "organisation_not_found", f"no organisation {organisation_id} visible to you")
-        organisations = await subtree_ids(organisation_id) if include_subtree else {organisation_id}
-        return [team_out(team) for team in await list_teams(organisations, kind=kind)]
+        teams = await teams_of_organisation(
+            principal_of(request), organisation_id, kind=kind, include_subtree=include_subtree
+        )
+        return [team_out(team) for team in teams]
 
     @get("/{team_id:int}", guards=[requires_member], operation_id="getTeam", summary="A team and its members")
     async def get_one(self, request: Request[Any, Any, Any], team_id: Id) -> TeamDetailOut:
-        principal = principal_of(request)
-        await visible_team(principal, team_id)
-        return await _detail(principal, team_id)
+        return await _detail(principal_of(request), team_id)
 
     @post(
         "/{team_id:int}/members",
@@ -135,9 +89,7 @@ class TeamsController(Controller):
         self, request: Request[Any, Any, Any], team_id: Id, data: JSONBody[TeamMemberIn]
     ) -> TeamDetailOut:
         principal = principal_of(request)
-        await managed_team(principal, team_id)
-        await managed_member(principal, data.member_id)
-        await add_team_member(team_id, data.member_id, actor_ref=principal.ref)
+        await structure.add_team_member(principal, team_id, data.member_id)
         return await _detail(principal, team_id)
 
     @delete(
@@ -147,9 +99,7 @@ class TeamsController(Controller):
         summary="Remove a member from the team",
     )
     async def remove_member(self, request: Request[Any, Any, Any], team_id: Id, member_id: Id) -> None:
-        principal = principal_of(request)
-        await managed_team(principal, team_id)
-        await remove_team_member(team_id, member_id, actor_ref=principal.ref)
+        await structure.remove_team_member(principal_of(request), team_id, member_id)
 
     @put(
         "/{team_id:int}/leader",
@@ -158,6 +108,4 @@ class TeamsController(Controller):
         summary="Make a team member its leader",
     )
     async def leader(self, request: Request[Any, Any, Any], team_id: Id, data: JSONBody[TeamMemberIn]) -> TeamOutModel:
-        principal = principal_of(request)
-        await managed_team(principal, team_id)
-        return team_out(await set_team_leader(team_id, data.member_id, actor_ref=principal.ref))
+        return team_out(await structure.set_team_leader(principal_of(request), team_id, data.member_id))

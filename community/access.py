@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from community.accounts import member_ref
+from community.errors import MemberNotFound
 from community.organisations import ancestor_ids, subtree_ids
 from community.roles import MANAGING_ROLES, VERIFYING_ROLES, Role
-from community.tables import RoleGrant
+from community.tables import Member, RoleGrant
 from ledger.models import AccountBalance
 
 
@@ -33,6 +34,22 @@ class Principal:
     @property
     def ref(self) -> str:
         return member_ref(self.member_id)
+
+
+async def load_principal(member_id: int) -> Principal:
+    """The member as an acting principal, read from the database: for faces
+    that act for a known member without a token (seeds, jobs, tests).
+    ``MemberNotFound`` if there is no such member."""
+    rows = await Member.select(Member.name, Member.home_organisation).where(Member.id == member_id).run()
+    if not rows:
+        raise MemberNotFound(f"member {member_id} does not exist", field="member_id")
+    grants = await RoleGrant.select(RoleGrant.organisation, RoleGrant.role).where(RoleGrant.member == member_id).run()
+    return Principal(
+        member_id=member_id,
+        name=str(rows[0]["name"]),
+        home_organisation_id=int(rows[0]["home_organisation"]),
+        grants=tuple((int(row["organisation"]), Role(row["role"])) for row in grants),
+    )
 
 
 def _scope_organisation(account: AccountBalance) -> int | None:

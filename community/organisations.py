@@ -9,6 +9,7 @@ from community.accounts import open_issuer_accounts
 from community.errors import InvalidOrganisationData, OrganisationNotFound
 from community.roles import LEVEL_RANK, Level
 from community.tables import Organisation
+from ledger.transactions import in_write_transaction
 
 # Bounds the tree walk: deeper than this is a cycle or a data error.
 MAX_DEPTH = 12
@@ -57,26 +58,35 @@ async def create_organisation(
     issues_points: bool = False,
 ) -> OrganisationOut:
     """Add a node under ``parent_id``; a child sits strictly below its parent.
-    An issuing organisation gets its issuance and expiry accounts."""
+    An issuing organisation gets its issuance and expiry accounts in the same
+    transaction.
+
+    No policy and no audit: this builds trees for trusted setup code (the
+    demo seed, tests). A person adds a node through
+    ``community.structure.create_organisation``, which checks who they are."""
     if not 1 <= len(name_zh.strip()) <= 200 or len(name_en.strip()) > 200:
         raise InvalidOrganisationData("an organisation needs a Chinese name of 1-200 characters", field="name_zh")
     if parent_id is not None:
         parent = await get_organisation(parent_id)
         if LEVEL_RANK[Level(parent.level)] >= LEVEL_RANK[level]:
             raise InvalidOrganisationData(f"a {level} cannot sit under a {parent.level}", field="level")
-    inserted = await Organisation.insert(
-        Organisation(
-            parent=parent_id,
-            level=level.value,
-            name_zh=name_zh.strip(),
-            name_en=name_en.strip(),
-            issues_points=issues_points,
-        )
-    ).run()
-    organisation_id = int(inserted[0]["id"])
-    if issues_points:
-        await open_issuer_accounts(organisation_id)
-    return await get_organisation(organisation_id)
+
+    async def work() -> int:
+        inserted = await Organisation.insert(
+            Organisation(
+                parent=parent_id,
+                level=level.value,
+                name_zh=name_zh.strip(),
+                name_en=name_en.strip(),
+                issues_points=issues_points,
+            )
+        ).run()
+        organisation_id = int(inserted[0]["id"])
+        if issues_points:
+            await open_issuer_accounts(organisation_id)
+        return organisation_id
+
+    return await get_organisation(await in_write_transaction(work))
 
 
 async def subtree_ids(root_id: int) -> set[int]:

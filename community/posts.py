@@ -1,9 +1,9 @@
 """Posts and roles held at an organisation node: grant, revoke, list.
 
-Who may grant which role is decided by ``community.access.can_grant_role``
-(at the edge, where the caller is known); this module does the change and
-records it in the audit trail in the same transaction, so a grant without
-its audit row (or the reverse) cannot exist.
+Who may grant which role is ``community.policy.check_post_change``; it is
+applied inside the same transaction as the change and its audit record, so
+a grant without its audit row (or the reverse), or one made without the
+right, cannot exist.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from community import audit
+from community.access import Principal, managed_organisations, verifying_organisations
 from community.accounts import member_ref, open_wallet
-from community.errors import GrantNotFound, InvalidRole
-from community.members import get_member, grant_role, revoke_role
+from community.errors import GrantNotFound, InvalidRole, OrganisationNotFound
+from community.members import grant_role, revoke_role
 from community.organisations import get_organisation
+from community.policy import check_post_change
 from community.roles import Role
 from community.tables import RoleGrant
 from ledger.transactions import in_write_transaction
@@ -42,35 +44,38 @@ def check_role(value: Role | str) -> Role:
         raise InvalidRole(f"unknown role {value!r}", field="role") from error
 
 
-async def grant_post(organisation_id: int, member_id: int, role: Role | str, *, actor_ref: str) -> bool:
-    """Give ``member_id`` the role at the node. False if they held it already
+async def grant_post(principal: Principal, organisation_id: int, member_id: int, role: Role | str) -> bool:
+    """Give ``member_id`` the role at the node, if ``principal`` may
+    (``community.policy.check_post_change``). False if they held it already
     (nothing changes, nothing is audited). A volunteer role opens the wallet."""
     checked = check_role(role)
-    await get_organisation(organisation_id)
-    member = await get_member(member_id)
-    if any(g.organisation_id == organisation_id and g.role == checked for g in member.grants):
-        return False
 
-    async def work() -> None:
+    async def work() -> bool:
+        member = await check_post_change(principal, organisation_id, member_id, checked)
+        if any(g.organisation_id == organisation_id and g.role == checked for g in member.grants):
+            return False
         await grant_role(member_id, organisation_id, checked)
         if checked == Role.VOLUNTEER:
             await open_wallet(member_id, member.home_organisation_id)
         await audit.record(
-            actor_ref, "post.grant", member_ref(member_id), organisation_id=organisation_id, role=checked.value
+            principal.ref, "post.grant", member_ref(member_id), organisation_id=organisation_id, role=checked.value
         )
+        return True
 
-    await in_write_transaction(work)
-    return True
+    return await in_write_transaction(work)
 
 
-async def revoke_post(organisation_id: int, member_id: int, role: Role | str, *, actor_ref: str) -> None:
+async def revoke_post(principal: Principal, organisation_id: int, member_id: int, role: Role | str) -> None:
+    """Take the role at the node from ``member_id``, if ``principal`` may
+    (the same rule as granting it). ``GrantNotFound`` if they do not hold it."""
     checked = check_role(role)
 
     async def work() -> None:
+        await check_post_change(principal, organisation_id, member_id, checked)
         if not await revoke_role(member_id, organisation_id, checked):
             raise GrantNotFound(f"member {member_id} holds no {checked} role at this organisation", field="role")
         await audit.record(
-            actor_ref, "post.revoke", member_ref(member_id), organisation_id=organisation_id, role=checked.value
+            principal.ref, "post.revoke", member_ref(member_id), organisation_id=organisation_id, role=checked.value
         )
 
     await in_write_transaction(work)
@@ -101,3 +106,24 @@ async def list_post_holders(organisation_id: int, *, role: Role | None = None) -
         )
         for row in rows
     ]
+
+
+async def visible_post_holders(
+    principal: Principal, organisation_id: int, *, role: Role | None = None
+) -> tuple[list[PostHolder], set[int]]:
+    """The holders at a node whose posts the principal may see (post holders
+    and managers over it; to anyone else the node does not exist), and the
+    ids of those whose whole phone number they may see (themself and the
+    members they manage)."""
+    if organisation_id not in await verifying_organisations(principal):
+        raise OrganisationNotFound(
+            f"no organisation {organisation_id} whose posts you may see", field="organisation_id"
+        )
+    holders = await list_post_holders(organisation_id, role=role)
+    managed = await managed_organisations(principal)
+    full_phone_of = {
+        holder.member_id
+        for holder in holders
+        if holder.member_id == principal.member_id or holder.home_organisation_id in managed
+    }
+    return holders, full_phone_of

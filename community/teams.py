@@ -23,9 +23,10 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 from pydantic import BaseModel
 
-from community import audit
+from community import audit, policy
+from community.access import Principal, managed_organisations, verifying_organisations
 from community.errors import InvalidTeamData, MemberNotFound, TeamMembershipRefused, TeamNotFound
-from community.organisations import ancestor_ids, get_organisation
+from community.organisations import ancestor_ids, get_organisation, subtree_ids
 from community.tables import Member, Team, TeamMember
 from ledger.transactions import in_write_transaction, is_unique_violation
 
@@ -164,6 +165,35 @@ async def list_teams(organisation_ids: set[int] | list[int], *, kind: TeamKind |
     return [_out(row, counts[int(row["id"])]) for row in rows]
 
 
+async def teams_of_organisation(
+    principal: Principal, organisation_id: int, *, kind: TeamKind | None = None, include_subtree: bool = False
+) -> list[TeamOut]:
+    """The teams of a node the principal may see (and, if asked, of the
+    nodes below it); ``OrganisationNotFound`` for a node they cannot see."""
+    await policy.visible_organisation(principal, organisation_id)
+    organisations = await subtree_ids(organisation_id) if include_subtree else {organisation_id}
+    return await list_teams(organisations, kind=kind)
+
+
+async def team_detail_for(principal: Principal, team_id: int) -> tuple[TeamDetail, set[int]]:
+    """A team the principal may see, with its roster if they may see that
+    (post holders and managers over the team's organisation, and the team's
+    own members; others get an empty roster), and the ids of the members
+    whose whole phone number they may see (themself and those they manage)."""
+    await policy.check_team_visible(principal, await get_team(team_id))
+    team = await get_team_detail(team_id)
+    sees_roster = team.organisation_id in await verifying_organisations(principal) or await is_team_member(
+        team_id, principal.member_id
+    )
+    if not sees_roster:
+        team.members = []
+    managed = await managed_organisations(principal)
+    full_phone_of = {
+        m.member_id for m in team.members if m.member_id == principal.member_id or m.home_organisation_id in managed
+    }
+    return team, full_phone_of
+
+
 async def team_kind_of(team_id: int) -> str:
     """The team's kind (a ``TeamKind`` value); ``TeamNotFound`` if none."""
     rows = await Team.select(Team.kind).where(Team.id == team_id).run()
@@ -208,7 +238,11 @@ async def create_team(
     leader_id: int | None = None,
     actor_ref: str,
 ) -> TeamDetail:
-    """A new team; a leader given here joins it as its first member."""
+    """A new team; a leader given here joins it as its first member.
+
+    The functions below that take ``actor_ref`` apply no policy: they are for
+    trusted setup code and for other services that checked already. A person
+    changes teams through ``community/structure.py``."""
     name_zh, name_en = name_zh.strip(), name_en.strip()
     if not 1 <= len(name_zh) <= MAX_NAME_CHARS or len(name_en) > MAX_NAME_CHARS:
         raise InvalidTeamData(f"a team needs a Chinese name of 1-{MAX_NAME_CHARS} characters", field="name_zh")

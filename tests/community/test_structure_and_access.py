@@ -51,16 +51,17 @@ async def test_children_and_subtree_pages(tree: Tree) -> None:
 
 async def test_granting_and_revoking_a_post_is_audited(tree: Tree) -> None:
     actor = f"member:{tree.organiser}"
-    assert await grant_post(tree.grid1, tree.volunteer, "building_head", actor_ref=actor)
-    assert not await grant_post(tree.grid1, tree.volunteer, Role.BUILDING_HEAD, actor_ref=actor)  # no change
+    organiser = await principal(tree.organiser)
+    assert await grant_post(organiser, tree.grid1, tree.volunteer, "building_head")
+    assert not await grant_post(organiser, tree.grid1, tree.volunteer, Role.BUILDING_HEAD)  # no change
     holders = await list_post_holders(tree.grid1, role=Role.BUILDING_HEAD)
     assert [(h.member_id, h.role) for h in holders] == [(tree.volunteer, Role.BUILDING_HEAD)]
-    await revoke_post(tree.grid1, tree.volunteer, Role.BUILDING_HEAD, actor_ref=actor)
+    await revoke_post(organiser, tree.grid1, tree.volunteer, Role.BUILDING_HEAD)
     assert await list_post_holders(tree.grid1, role=Role.BUILDING_HEAD) == []
     with pytest.raises(GrantNotFound):
-        await revoke_post(tree.grid1, tree.volunteer, Role.BUILDING_HEAD, actor_ref=actor)
+        await revoke_post(organiser, tree.grid1, tree.volunteer, Role.BUILDING_HEAD)
     with pytest.raises(InvalidRole):
-        await grant_post(tree.grid1, tree.volunteer, "captain", actor_ref=actor)
+        await grant_post(organiser, tree.grid1, tree.volunteer, "captain")
     rows = (
         await AuditEvent.select()
         .where(AuditEvent.target_ref == f"member:{tree.volunteer}")
@@ -76,7 +77,7 @@ async def test_granting_and_revoking_a_post_is_audited(tree: Tree) -> None:
 async def test_granting_the_volunteer_role_opens_the_wallet(tree: Tree) -> None:
     worker = await get_member(tree.grid_worker)
     assert await find_balance(f"volunteer:{worker.id}:wallet") is None
-    await grant_post(tree.grid1, worker.id, Role.VOLUNTEER, actor_ref="member:1")
+    await grant_post(await principal(tree.organiser), tree.grid1, worker.id, Role.VOLUNTEER)
     assert await find_balance(f"volunteer:{worker.id}:wallet") is not None
 
 

@@ -1,0 +1,134 @@
+"""Who may see and change the community structure: nodes, posts, members'
+records, teams and member imports.
+
+Every face (API, CLI, jobs, later the admin forms) gets the same answer
+because the services in ``community/structure.py`` and ``community/posts.py``
+call these checks inside their transactions. Two kinds of refusal:
+
+- an object the principal may not even see is answered with the app's own
+  ``*NotFound`` error, exactly as for an object that does not exist, so ids
+  cannot be probed (``visible_*``, ``managed_member``, ``managed_team``);
+- an object they see but may not change is ``AccessRefused`` (HTTP 403),
+  naming the field at fault (``managed_organisation`` and the ``check_*``
+  functions).
+
+The rules (the decisions are pure where they can be, so they are testable
+without a database):
+
+- the tree: a member sees their home and every node above it, and every
+  node under any of their grants (``community.access.can_see_organisation``);
+- changing a node (children, posts, imports, teams) needs a manager
+  (organizer or admin) of that node; a child that issues points needs an
+  admin over the parent;
+- a member's record: managers of the member's home organisation;
+- granting or revoking a role: ``community.access.can_grant_role`` at the
+  node, a member the principal manages, and never the principal's own roles;
+- a team: visible where its organisation is; changed by managers of its
+  organisation; only members the principal manages are put in it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from community.access import Principal, can_grant_role, can_manage_organisation, can_see_organisation
+from community.errors import AccessRefused, MemberNotFound, OrganisationNotFound, TeamNotFound
+from community.members import MemberOut, get_member
+from community.organisations import OrganisationOut, ancestor_ids, get_organisation
+from community.roles import Role
+
+if TYPE_CHECKING:
+    from community.teams import TeamOut
+
+
+# --- pure decisions -------------------------------------------------------------
+
+
+def may_create_issuer(principal: Principal, parent_chain: list[int]) -> bool:
+    """Only an admin at the parent or above creates an organisation that
+    issues points (it mints; organisers run what it funds)."""
+    return any(granted_at in parent_chain for granted_at in principal.organisations_with(Role.ADMIN))
+
+
+def changes_own_roles(principal: Principal, member_id: int) -> bool:
+    """Nobody grants or revokes their own roles, whatever they hold."""
+    return member_id == principal.member_id
+
+
+# --- the tree ---------------------------------------------------------------------
+
+
+async def visible_organisation(principal: Principal, organisation_id: int) -> OrganisationOut:
+    """The node if the principal may see it; ``OrganisationNotFound`` otherwise,
+    as if it did not exist."""
+    if await can_see_organisation(principal, organisation_id):
+        return await get_organisation(organisation_id)
+    raise OrganisationNotFound(f"no organisation {organisation_id} visible to you", field="organisation_id")
+
+
+async def managed_organisation(principal: Principal, organisation_id: int) -> OrganisationOut:
+    """The node if the principal manages it; not found if they cannot even
+    see it, ``AccessRefused`` if they see it but do not manage it."""
+    organisation = await visible_organisation(principal, organisation_id)
+    if not await can_manage_organisation(principal, organisation_id):
+        raise AccessRefused("you do not manage this organisation", field="organisation_id")
+    return organisation
+
+
+async def check_organisation_create(principal: Principal, parent_id: int, *, issues_points: bool) -> None:
+    """May the principal add a child under ``parent_id``?"""
+    await managed_organisation(principal, parent_id)
+    if issues_points and not may_create_issuer(principal, await ancestor_ids(parent_id)):
+        raise AccessRefused("only an admin over the parent creates an issuing organisation", field="issues_points")
+
+
+# --- members and their roles ---------------------------------------------------------
+
+
+async def managed_member(principal: Principal, member_id: int) -> MemberOut:
+    """The member if the principal manages their home organisation;
+    ``MemberNotFound`` otherwise, exactly as for a member who does not exist."""
+    try:
+        member: MemberOut | None = await get_member(member_id)
+    except MemberNotFound:
+        member = None
+    if member is None or not await can_manage_organisation(principal, member.home_organisation_id):
+        raise MemberNotFound(f"no member {member_id} that you manage", field="member_id")
+    return member
+
+
+async def check_post_change(principal: Principal, organisation_id: int, member_id: int, role: Role) -> MemberOut:
+    """Grant and revoke share one rule: the principal manages the node, may
+    grant that role there, manages the member, and is not changing their
+    own roles. Returns the member."""
+    await managed_organisation(principal, organisation_id)
+    if not await can_grant_role(principal, organisation_id, role):
+        raise AccessRefused(f"you may not grant or revoke {role} at this node", field="role")
+    member = await managed_member(principal, member_id)
+    if changes_own_roles(principal, member_id):
+        raise AccessRefused("nobody changes their own roles", field="member_id")
+    return member
+
+
+# --- teams ------------------------------------------------------------------------------
+
+
+async def check_team_visible(principal: Principal, team: TeamOut) -> TeamOut:
+    """The team if the principal may see its organisation; ``TeamNotFound``
+    otherwise."""
+    if not await can_see_organisation(principal, team.organisation_id):
+        raise TeamNotFound(f"no team {team.id} visible to you", field="team_id")
+    return team
+
+
+async def check_team_managed(principal: Principal, team: TeamOut) -> TeamOut:
+    """The team if the principal manages its organisation; ``TeamNotFound``
+    otherwise (a team one sees but does not manage is no business of theirs)."""
+    await check_team_visible(principal, team)
+    if not await can_manage_organisation(principal, team.organisation_id):
+        raise TeamNotFound(f"no team {team.id} that you manage", field="team_id")
+    return team
+
+
+async def check_team_create(principal: Principal, organisation_id: int) -> None:
+    await managed_organisation(principal, organisation_id)
