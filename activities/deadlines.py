@@ -37,8 +37,10 @@ from pydantic import BaseModel
 
 from activities.calendar import WorkCalendar, add_working_days
 from activities.errors import ActivityError
+from activities.policy import check_deadline_watcher
 from activities.records import Kind, Status
 from activities.tables import Activity, Escalation
+from community.access import Principal
 from community.organisations import subtree_ids
 from community.tables import Organisation
 from fengling_settings import get_settings
@@ -364,3 +366,19 @@ async def list_overdue(
         items=[_item(row) for row in page],
         next_cursor=encode_cursor(page[-1]["due_at"], page[-1]["id"]) if len(rows) > limit else None,
     )
+
+
+async def list_overdue_for(
+    principal: Principal,
+    organisation_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+    stage: str | None = None,
+    kind: str | None = None,
+    now: datetime | None = None,
+) -> OverduePage:
+    """``list_overdue`` for a principal who watches the node
+    (``policy.check_deadline_watcher``); to anyone else it does not exist."""
+    await check_deadline_watcher(principal, organisation_id)
+    return await list_overdue(organisation_id, cursor=cursor, limit=limit, stage=stage, kind=kind, now=now)

@@ -46,3 +46,9 @@ class NotResponsible(ActivityError):
 
 class PhotoNotFound(ActivityError):
     code = "photo_not_found"
+
+
+class PhotoUnavailable(ActivityError):
+    """A photo the caller may not look at, answered exactly as a missing one."""
+
+    code = "not_found"

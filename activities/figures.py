@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 from activities.records import Status
 from activities.tables import Activity
+from campaigns.campaigns import CampaignOut, visible_campaign
+from community.access import Principal
 from ledger.amounts import from_minor
 
 
@@ -31,3 +33,10 @@ async def campaign_figures(campaign_id: int) -> CampaignFigures:
         bonuses=from_minor(sum(int(row["bonuses"]) for row in live)),
         activities_by_status={row["status"]: int(row["n"]) for row in rows},
     )
+
+
+async def visible_campaign_figures(principal: Principal, campaign_id: int) -> tuple[CampaignOut, CampaignFigures]:
+    """A campaign and its figures, for a principal who may see it
+    (``campaigns/policy.py``); ``CampaignNotFound`` for anyone else."""
+    campaign = await visible_campaign(principal, campaign_id)
+    return campaign, await campaign_figures(campaign_id)

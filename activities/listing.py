@@ -15,8 +15,10 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from activities.errors import InvalidActivity
+from activities.policy import review_scope
 from activities.records import ACTIVITY_COLUMNS, ActivityOut, Kind, Status, activity_out, photos_of
 from activities.tables import Activity
+from community.access import Principal
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -99,3 +101,21 @@ async def list_activities(
         items=[activity_out(row, photos[row["id"]]) for row in page],
         next_cursor=_encode_cursor(page[-1]["id"]) if len(rows) > limit else None,
     )
+
+
+async def list_activities_for(
+    principal: Principal,
+    *,
+    view: str,
+    where: ActivityFilter,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> ActivityPage:
+    """``view`` "mine": the principal's own activities; "review": those at
+    the organisations they review (``policy.review_scope``)."""
+    if view == "mine":
+        return await list_activities(member_id=principal.member_id, where=where, cursor=cursor, limit=limit)
+    if view != "review":
+        raise InvalidActivity("scope must be mine or review", field="scope")
+    scope = await review_scope(principal)
+    return await list_activities(scope_organisation_ids=scope, where=where, cursor=cursor, limit=limit)

@@ -17,12 +17,21 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from activities.deadlines import accept_due
-from activities.errors import ActivityNotOpen, ActivityOverlap, InvalidActivity, PhotoNotFound
+from activities.errors import (
+    ActivityNotFound,
+    ActivityNotOpen,
+    ActivityOverlap,
+    InvalidActivity,
+    PhotoNotFound,
+    PhotoUnavailable,
+)
 from activities.periods import award_day, award_week
+from activities.policy import check_own_patrol, may_see_photo
 from activities.records import ActivityOut, Kind, Position, Status, get_activity, lock_activity
 from activities.tables import Activity, ActivityPhoto, PatrolPoint, PatrolTask, Photo
 from campaigns.campaigns import applicable_campaign
 from campaigns.rules import ReportKind
+from community.access import Principal
 from community.members import get_member
 from community.organisations import get_organisation, issuing_organisation_for, subtree_ids
 from community.tables import Member
@@ -180,8 +189,10 @@ async def _submit(
     return result if isinstance(result, ActivityOut) else await get_activity(result)
 
 
-async def log_service(member_id: int, data: ServiceLogIn, *, now: datetime | None = None) -> ActivityOut:
-    """A service log: hours come from the times, never from the volunteer."""
+async def log_service(principal: Principal, data: ServiceLogIn, *, now: datetime | None = None) -> ActivityOut:
+    """The principal's own service log: hours come from the times, never
+    from the volunteer."""
+    member_id = principal.member_id
     now = now or utc_now()
     started = _aware(data.started_at, "started_at")
     ended = _aware(data.ended_at, "ended_at")
@@ -225,9 +236,10 @@ async def log_service(member_id: int, data: ServiceLogIn, *, now: datetime | Non
     return await _submit(member_id, data.client_ref, Kind.SERVICE, work)
 
 
-async def check_in_patrol(member_id: int, data: PatrolCheckIn, *, now: datetime | None = None) -> ActivityOut:
-    """Start a patrol (a task or a free patrol) at the member's position.
-    The server's clock, not the phone's, times the patrol."""
+async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: datetime | None = None) -> ActivityOut:
+    """Start the principal's patrol (a task or a free patrol) at their
+    position. The server's clock, not the phone's, times the patrol."""
+    member_id = principal.member_id
     now = now or utc_now()
     check_position(data.position)
     place = await _place(member_id, data.organisation_id)
@@ -285,17 +297,23 @@ async def _add_point(activity_id: int, kind: str, position: Position, at: dateti
     ).run()
 
 
-async def _own_open_patrol(activity_id: int, member_id: int) -> dict[str, Any]:
-    row = await lock_activity(activity_id)
-    if row["member"] != member_id or row["kind"] != Kind.PATROL:
-        raise InvalidActivity(f"patrol {activity_id} is not yours", field="activity_id")
+async def _own_open_patrol(principal: Principal, activity_id: int) -> dict[str, Any]:
+    """The principal's own patrol, still under way, locked. Someone else's
+    activity answers exactly as a missing one (``policy.check_own_patrol``)."""
+    try:
+        found: dict[str, Any] | None = await lock_activity(activity_id)
+    except ActivityNotFound:
+        found = None
+    row = check_own_patrol(principal, activity_id, found)
+    if row["kind"] != Kind.PATROL:
+        raise InvalidActivity(f"activity {activity_id} is not a patrol", field="activity_id")
     if row["status"] != Status.CHECKED_IN:
         raise ActivityNotOpen(f"patrol {activity_id} is already checked out", field="activity_id")
     return row
 
 
 async def add_route_points(
-    activity_id: int, member_id: int, points: Sequence[RoutePointIn], *, now: datetime | None = None
+    principal: Principal, activity_id: int, points: Sequence[RoutePointIn], *, now: datetime | None = None
 ) -> ActivityOut:
     """Positions recorded along the way (the phone may batch them)."""
     now = now or utc_now()
@@ -306,7 +324,7 @@ async def add_route_points(
         _aware(point.at, f"points.{index}.at")
 
     async def work() -> None:
-        row = await _own_open_patrol(activity_id, member_id)
+        row = await _own_open_patrol(principal, activity_id)
         for index, point in enumerate(points):
             if not row["started_at"] <= point.at <= now + CLOCK_SKEW:
                 raise InvalidActivity("a route point must fall within the patrol", field=f"points.{index}.at")
@@ -321,14 +339,14 @@ async def add_route_points(
 
 
 async def check_out_patrol(
-    activity_id: int, member_id: int, position: Position, *, now: datetime | None = None
+    principal: Principal, activity_id: int, position: Position, *, now: datetime | None = None
 ) -> ActivityOut:
     """End the patrol; it goes to verification with its duration."""
     now = now or utc_now()
     check_position(position)
 
     async def work() -> None:
-        row = await _own_open_patrol(activity_id, member_id)
+        row = await _own_open_patrol(principal, activity_id)
         minutes = int((now - row["started_at"]).total_seconds() // 60)
         if minutes > MAX_PATROL_MINUTES:
             minutes = MAX_PATROL_MINUTES
@@ -386,8 +404,10 @@ async def _attach_photos(activity_id: int, member_id: int, hashes: Sequence[str]
         await ActivityPhoto.insert(ActivityPhoto(activity=activity_id, photo=rows[0]["id"])).run()
 
 
-async def submit_report(member_id: int, data: ReportIn, *, now: datetime | None = None) -> ActivityOut:
-    """A hazard, tip, dispute or snapshot, with where and (optionally) photos."""
+async def submit_report(principal: Principal, data: ReportIn, *, now: datetime | None = None) -> ActivityOut:
+    """The principal's hazard, tip, dispute or snapshot, with where and
+    (optionally) photos."""
+    member_id = principal.member_id
     now = now or utc_now()
     check_position(data.position)
     occurred = _aware(data.occurred_at, "occurred_at") if data.occurred_at is not None else now
@@ -440,3 +460,12 @@ async def photo_activities(sha256: str) -> tuple[int | None, list[tuple[int, int
         .run()
     )
     return int(rows[0]["uploaded_by"]), [(int(row["member"]), int(row["organisation"])) for row in links]
+
+
+async def visible_photo(principal: Principal, sha256: str) -> None:
+    """``PhotoUnavailable`` unless the principal uploaded the photo or may
+    see an activity it is attached to (``policy.may_see_photo``); a missing
+    photo answers the same."""
+    uploader, links = await photo_activities(sha256)
+    if not await may_see_photo(principal, uploader, links):
+        raise PhotoUnavailable("no such photo for you", field="sha256")

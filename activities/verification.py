@@ -14,18 +14,26 @@ Rules every step enforces, whatever face calls it:
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from activities.deadlines import finish_due
 from activities.earning import award, reverse_awards, useful_bonus
-from activities.errors import ActivityNotOpen, InvalidActivity, NotResponsible, SelfVerificationRefused
+from activities.errors import (
+    ActivityNotFound,
+    ActivityNotOpen,
+    InvalidActivity,
+    NotResponsible,
+    SelfVerificationRefused,
+)
+from activities.policy import check_activity_visible, may_review
 from activities.records import AWARDED_STATUSES, ActivityOut, Kind, Status, get_activity, lock_activity
 from activities.tables import Activity
 from campaigns.campaigns import applicable_campaign
-from community.access import holds_role_over
-from community.roles import VERIFYING_ROLES
-from ledger.amounts import to_minor
+from community import audit
+from community.access import Principal
+from ledger.amounts import from_minor, to_minor
 from ledger.posting import utc_now
 from ledger.transactions import in_write_transaction
 
@@ -51,8 +59,18 @@ class RateIn(BaseModel):
     comment: str = Field(default="", max_length=1000)
 
 
-async def may_review(member_id: int, organisation_id: int) -> bool:
-    return await holds_role_over(member_id, organisation_id, VERIFYING_ROLES)
+def _ref(activity_id: int) -> str:
+    return f"activity:{activity_id}"
+
+
+async def _lock_visible(principal: Principal, activity_id: int) -> dict[str, Any]:
+    """Lock the activity row, if the principal may see it (``policy``):
+    otherwise the same not-found as for a missing one."""
+    try:
+        row: dict[str, Any] | None = await lock_activity(activity_id)
+    except ActivityNotFound:
+        row = None
+    return await check_activity_visible(principal, activity_id, row)
 
 
 async def _check_actor(row: dict[str, object], actor_id: int, action: str) -> None:
@@ -66,16 +84,18 @@ async def _check_actor(row: dict[str, object], actor_id: int, action: str) -> No
 
 
 async def verify_activity(
-    activity_id: int, *, verifier_id: int, data: VerifyIn | None = None, now: datetime | None = None
+    principal: Principal, activity_id: int, *, data: VerifyIn | None = None, now: datetime | None = None
 ) -> ActivityOut:
-    """submitted → verified, posting the award. Refusals change nothing:
-    self-verification, no post over the grid, not yet submitted, already
-    rejected, campaign closed or out of scope, budget exhausted."""
+    """submitted → verified, posting the award with its audit record.
+    Refusals change nothing: not visible (not found), self-verification, no
+    post over the grid, not yet submitted, already rejected, campaign closed
+    or out of scope, budget exhausted."""
     data = data or VerifyIn()
     now = now or utc_now()
+    verifier_id = principal.member_id
 
     async def work() -> bool:
-        row = await lock_activity(activity_id)
+        row = await _lock_visible(principal, activity_id)
         await _check_actor(row, verifier_id, "verify")
         if row["status"] in AWARDED_STATUSES:
             return True
@@ -114,6 +134,13 @@ async def verify_activity(
             .where(Activity.id == activity_id)
             .run()
         )
+        await audit.record(
+            principal.ref,
+            "activity.verify",
+            _ref(activity_id),
+            campaign_id=campaign_id,
+            points_awarded=str(given.awarded),
+        )
         return False
 
     replayed = await in_write_transaction(work)
@@ -121,17 +148,18 @@ async def verify_activity(
 
 
 async def reject_activity(
-    activity_id: int, *, rejecter_id: int, reason: str, now: datetime | None = None
+    principal: Principal, activity_id: int, *, reason: str, now: datetime | None = None
 ) -> ActivityOut:
     """submitted → rejected; verified (awarded) → rejected with its award
-    and bonus reversed in the same transaction."""
+    and bonus reversed and its audit record, in the same transaction."""
     now = now or utc_now()
+    rejecter_id = principal.member_id
     reason = reason.strip()
     if not 1 <= len(reason) <= 500:
         raise InvalidActivity("a rejection needs a reason of 1-500 characters", field="reason")
 
     async def work() -> bool:
-        row = await lock_activity(activity_id)
+        row = await _lock_visible(principal, activity_id)
         await _check_actor(row, rejecter_id, "reject")
         if row["status"] == Status.REJECTED:
             return True
@@ -157,6 +185,7 @@ async def reject_activity(
             .where(Activity.id == activity_id)
             .run()
         )
+        await audit.record(principal.ref, "activity.reject", _ref(activity_id), reason=reason)
         return False
 
     replayed = await in_write_transaction(work)
@@ -171,15 +200,15 @@ def _require_report(row: dict[str, object], allowed: set[Status], step: str) -> 
 
 
 async def assign_report(
-    activity_id: int, *, assigner_id: int, handler_id: int, now: datetime | None = None
+    principal: Principal, activity_id: int, *, handler_id: int, now: datetime | None = None
 ) -> ActivityOut:
     """verified → assigned to a handler who also holds a post over the grid
     (and is not the reporter). Reassigning an assigned report is allowed."""
     now = now or utc_now()
 
     async def work() -> None:
-        row = await lock_activity(activity_id)
-        await _check_actor(row, assigner_id, "assign")
+        row = await _lock_visible(principal, activity_id)
+        await _check_actor(row, principal.member_id, "assign")
         _require_report(row, {Status.VERIFIED, Status.ASSIGNED}, "assigned")
         if handler_id == row["member"]:
             raise SelfVerificationRefused("a reporter cannot handle their own report", field="handler_id")
@@ -197,13 +226,14 @@ async def assign_report(
             .where(Activity.id == activity_id)
             .run()
         )
+        await audit.record(principal.ref, "activity.assign", _ref(activity_id), handler_id=handler_id)
 
     await in_write_transaction(work)
     return await get_activity(activity_id)
 
 
 async def handle_report(
-    activity_id: int, *, handler_id: int, data: HandleIn, now: datetime | None = None
+    principal: Principal, activity_id: int, *, data: HandleIn, now: datetime | None = None
 ) -> ActivityOut:
     """verified/assigned → handled, with feedback for the reporter; a
     useful report earns the campaign's bonus. Only the assigned handler,
@@ -212,9 +242,10 @@ async def handle_report(
     feedback = data.feedback.strip()
     if not feedback:
         raise InvalidActivity("feedback for the reporter is required", field="feedback")
+    handler_id = principal.member_id
 
     async def work() -> bool:
-        row = await lock_activity(activity_id)
+        row = await _lock_visible(principal, activity_id)
         await _check_actor(row, handler_id, "handle")
         if row["kind"] == Kind.REPORT and row["status"] in {Status.HANDLED, Status.CLOSED}:
             return True
@@ -244,19 +275,24 @@ async def handle_report(
             .where(Activity.id == activity_id)
             .run()
         )
+        await audit.record(
+            principal.ref, "activity.handle", _ref(activity_id), useful=data.useful, bonus=str(from_minor(bonus_minor))
+        )
         return False
 
     replayed = await in_write_transaction(work)
     return await get_activity(activity_id, replayed=replayed)
 
 
-async def rate_report(activity_id: int, *, reporter_id: int, data: RateIn, now: datetime | None = None) -> ActivityOut:
+async def rate_report(
+    principal: Principal, activity_id: int, *, data: RateIn, now: datetime | None = None
+) -> ActivityOut:
     """handled → closed: the reporter rates how it was handled (闭环)."""
     now = now or utc_now()
 
     async def work() -> None:
-        row = await lock_activity(activity_id)
-        if row["member"] != reporter_id:
+        row = await _lock_visible(principal, activity_id)
+        if row["member"] != principal.member_id:
             raise NotResponsible("only the reporter rates how their report was handled", field="activity_id")
         _require_report(row, {Status.HANDLED}, "rated")
         await (

@@ -2,7 +2,8 @@
 
 A volunteer sees their own activities; a reviewer (a post holder or
 manager over the grid) sees and acts on those in their area. Anything else
-answers 404, as if it did not exist.
+answers 404, as if it did not exist. The rules are ``activities/policy.py``,
+applied by the services; handlers parse, call and shape.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 
-from activities.errors import ActivityNotFound
-from activities.listing import ActivityFilter, list_activities
-from activities.patrol_tasks import PatrolTaskOut, create_patrol_task, list_patrol_tasks
-from activities.records import ActivityOut, Kind, Position, Status, get_activity
+from activities.listing import ActivityFilter, list_activities_for
+from activities.patrol_tasks import PatrolTaskOut, create_patrol_task, patrol_tasks_near
+from activities.policy import visible_activity
+from activities.records import Kind, Position, Status
 from activities.submissions import (
     PatrolCheckIn,
     ReportIn,
@@ -27,9 +28,9 @@ from activities.submissions import (
     check_in_patrol,
     check_out_patrol,
     log_service,
-    photo_activities,
     register_photo,
     submit_report,
+    visible_photo,
 )
 from activities.verification import (
     HandleIn,
@@ -38,7 +39,6 @@ from activities.verification import (
     VerifyIn,
     assign_report,
     handle_report,
-    may_review,
     rate_report,
     reject_activity,
     verify_activity,
@@ -52,30 +52,15 @@ from api.earning_schemas import (
     PhotoOut,
     activity_out,
 )
-from api.errors import ProblemException
 from api.guards import principal_of, requires_manager, requires_member
 from api.params import Id
 from api.uploads import ImageUpload, Sha256, read_image, store_image
 from campaigns.rules import ReportKind
-from community import audit
-from community.access import Principal, can_manage_organisation, managed_organisations, verifying_organisations
-from community.organisations import ancestor_ids, subtree_ids
+from community.organisations import subtree_ids
 
 # A phone photo, re-encoded by the app, fits well within this.
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_ROUTE_POINTS_PER_CALL = 100
-
-
-async def _visible(principal: Principal, activity_id: int) -> ActivityOut:
-    try:
-        activity = await get_activity(activity_id)
-    except ActivityNotFound:
-        activity = None
-    if activity is not None and (
-        activity.member_id == principal.member_id or await may_review(principal.member_id, activity.organisation_id)
-    ):
-        return activity
-    raise ProblemException(404, "activity_not_found", f"no activity {activity_id} for you", field="activity_id")
 
 
 class ActivitiesController(Controller):
@@ -85,11 +70,11 @@ class ActivitiesController(Controller):
 
     @post("/service", operation_id="logService", summary="记录志愿服务时长 · Log service hours", status_code=201)
     async def service(self, request: Request[Any, Any, Any], data: JSONBody[ServiceLogIn]) -> ActivityOutModel:
-        return activity_out(await log_service(principal_of(request).member_id, data))
+        return activity_out(await log_service(principal_of(request), data))
 
     @post("/patrols", operation_id="checkInPatrol", summary="巡逻签到 · Check in for a patrol", status_code=201)
     async def check_in(self, request: Request[Any, Any, Any], data: JSONBody[PatrolCheckIn]) -> ActivityOutModel:
-        return activity_out(await check_in_patrol(principal_of(request).member_id, data))
+        return activity_out(await check_in_patrol(principal_of(request), data))
 
     @post(
         "/patrols/{activity_id:int}/route",
@@ -103,7 +88,7 @@ class ActivitiesController(Controller):
         activity_id: Id,
         data: Annotated[list[RoutePointIn], Body(max_length=MAX_ROUTE_POINTS_PER_CALL)],
     ) -> ActivityOutModel:
-        return activity_out(await add_route_points(activity_id, principal_of(request).member_id, data))
+        return activity_out(await add_route_points(principal_of(request), activity_id, data))
 
     @post(
         "/patrols/{activity_id:int}/check-out",
@@ -114,11 +99,11 @@ class ActivitiesController(Controller):
     async def check_out(
         self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[Position]
     ) -> ActivityOutModel:
-        return activity_out(await check_out_patrol(activity_id, principal_of(request).member_id, data))
+        return activity_out(await check_out_patrol(principal_of(request), activity_id, data))
 
     @post("/reports", operation_id="submitReport", summary="上报隐患、线索、纠纷、随手拍 · Report", status_code=201)
     async def report(self, request: Request[Any, Any, Any], data: JSONBody[ReportIn]) -> ActivityOutModel:
-        return activity_out(await submit_report(principal_of(request).member_id, data))
+        return activity_out(await submit_report(principal_of(request), data))
 
     @post(
         "/photos",
@@ -144,15 +129,7 @@ class ActivitiesController(Controller):
 
     @get("/photos/{sha256:str}", operation_id="getReportPhoto", summary="A report photo")
     async def photo(self, request: Request[Any, Any, Any], sha256: Sha256) -> Response[bytes]:
-        principal = principal_of(request)
-        uploader, activities = await photo_activities(sha256)
-        allowed = uploader == principal.member_id
-        for member_id, organisation_id in activities:
-            if allowed:
-                break
-            allowed = member_id == principal.member_id or await may_review(principal.member_id, organisation_id)
-        if not allowed:
-            raise ProblemException(404, "not_found", "no such photo for you", field="sha256")
+        await visible_photo(principal_of(request), sha256)
         content, media_type = read_image("reports", sha256)
         return Response(content, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
@@ -176,7 +153,6 @@ class ActivitiesController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> ActivityPageOut:
-        principal = principal_of(request)
         where = ActivityFilter(
             status=status,
             kind=kind,
@@ -187,46 +163,30 @@ class ActivitiesController(Controller):
             started_before=started_before,
             overdue=overdue,
         )
-        if view == "mine":
-            page = await list_activities(member_id=principal.member_id, where=where, cursor=cursor, limit=limit)
-        else:
-            scope_ids = await verifying_organisations(principal)
-            page = await list_activities(scope_organisation_ids=scope_ids, where=where, cursor=cursor, limit=limit)
+        page = await list_activities_for(principal_of(request), view=view, where=where, cursor=cursor, limit=limit)
         return ActivityPageOut(items=[activity_out(a) for a in page.items], next_cursor=page.next_cursor)
 
     @get("/{activity_id:int}", operation_id="getActivity", summary="记录详情 · One activity")
     async def detail(self, request: Request[Any, Any, Any], activity_id: Id) -> ActivityOutModel:
-        return activity_out(await _visible(principal_of(request), activity_id))
+        return activity_out(await visible_activity(principal_of(request), activity_id))
 
     @post("/{activity_id:int}/verify", operation_id="verifyActivity", summary="审核通过并发放积分", status_code=200)
     async def verify(
         self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[VerifyIn | None] = None
     ) -> ActivityOutModel:
-        principal = principal_of(request)
-        await _visible(principal, activity_id)
-        activity = await verify_activity(activity_id, verifier_id=principal.member_id, data=data)
-        return activity_out(activity)
+        return activity_out(await verify_activity(principal_of(request), activity_id, data=data))
 
     @post("/{activity_id:int}/reject", operation_id="rejectActivity", summary="驳回（已发积分则冲正）", status_code=200)
     async def reject(
         self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[RejectIn]
     ) -> ActivityOutModel:
-        principal = principal_of(request)
-        await _visible(principal, activity_id)
-        activity = await reject_activity(activity_id, rejecter_id=principal.member_id, reason=data.reason)
-        if not activity.replayed:
-            await audit.record(principal.ref, "activity.reject", f"activity:{activity_id}", reason=data.reason)
-        return activity_out(activity)
+        return activity_out(await reject_activity(principal_of(request), activity_id, reason=data.reason))
 
     @post("/{activity_id:int}/assign", operation_id="assignReport", summary="交办 · Assign a report", status_code=200)
     async def assign(
         self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[AssignIn]
     ) -> ActivityOutModel:
-        principal = principal_of(request)
-        await _visible(principal, activity_id)
-        return activity_out(
-            await assign_report(activity_id, assigner_id=principal.member_id, handler_id=data.handler_id)
-        )
+        return activity_out(await assign_report(principal_of(request), activity_id, handler_id=data.handler_id))
 
     @post(
         "/{activity_id:int}/handle",
@@ -237,17 +197,13 @@ class ActivitiesController(Controller):
     async def handle(
         self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[HandleIn]
     ) -> ActivityOutModel:
-        principal = principal_of(request)
-        await _visible(principal, activity_id)
-        return activity_out(await handle_report(activity_id, handler_id=principal.member_id, data=data))
+        return activity_out(await handle_report(principal_of(request), activity_id, data=data))
 
     @post(
         "/{activity_id:int}/rate", operation_id="rateReport", summary="评价办理结果 · Rate the outcome", status_code=200
     )
     async def rate(self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[RateIn]) -> ActivityOutModel:
-        principal = principal_of(request)
-        await _visible(principal, activity_id)
-        return activity_out(await rate_report(activity_id, reporter_id=principal.member_id, data=data))
+        return activity_out(await rate_report(principal_of(request), activity_id, data=data))
 
 
 class PatrolTasksController(Controller):
@@ -256,22 +212,14 @@ class PatrolTasksController(Controller):
 
     @post("", guards=[requires_manager], operation_id="createPatrolTask", summary="发布巡逻任务", status_code=201)
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[PatrolTaskIn]) -> PatrolTaskOut:
-        principal = principal_of(request)
-        if not await can_manage_organisation(principal, data.organisation_id):
-            raise ProblemException(403, "forbidden", "you do not manage this organisation", field="organisation_id")
-        task = await create_patrol_task(
+        return await create_patrol_task(
+            principal_of(request),
             organisation_id=data.organisation_id,
             title_zh=data.title_zh,
             title_en=data.title_en,
             description=data.description,
-            created_by=principal.member_id,
         )
-        await audit.record(principal.ref, "patrol_task.create", f"patrol_task:{task.id}", title=task.title_zh)
-        return task
 
     @get("", guards=[requires_member], operation_id="listPatrolTasks", summary="巡逻任务 · Patrol tasks near me")
     async def list_all(self, request: Request[Any, Any, Any]) -> list[PatrolTaskOut]:
-        principal = principal_of(request)
-        home = await ancestor_ids(principal.home_organisation_id)
-        near = set(home) | await subtree_ids(principal.home_organisation_id) | await managed_organisations(principal)
-        return await list_patrol_tasks(near)
+        return await patrol_tasks_near(principal_of(request))

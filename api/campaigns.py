@@ -1,5 +1,6 @@
 """Campaigns: organisers create, fund and close them; members see the ones
-that cover where they live."""
+that cover where they live. Who may do which is ``campaigns/policy.py``,
+applied by the services."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
 
-from activities.figures import campaign_figures
+from activities.figures import visible_campaign_figures
 from api.earning_schemas import (
     CampaignDetailOut,
     CampaignIn,
@@ -19,33 +20,12 @@ from api.earning_schemas import (
     campaign_detail_out,
     campaign_out,
 )
-from api.errors import ProblemException
 from api.guards import principal_of, requires_manager, requires_member
 from api.params import Id, IdempotencyKey
-from campaigns.campaigns import CampaignOut, create_campaign, get_campaign, list_campaigns, parse_rules
-from campaigns.errors import CampaignNotFound
+from campaigns.campaigns import create_campaign, list_visible_campaigns
 from campaigns.funding import close_campaign, fund_campaign
-from community import audit
-from community.access import Principal, can_manage_organisation, managed_organisations
-from community.organisations import ancestor_ids
-from ledger.accounts import get_balance
 
 CampaignStatus = Literal["open", "closed"]
-
-
-async def _visible(principal: Principal, campaign_id: int, *, manage: bool = False) -> CampaignOut:
-    """Members see campaigns of their organisation and those above it;
-    managers also those below. Anything else is 404."""
-    try:
-        campaign = await get_campaign(campaign_id)
-    except CampaignNotFound:
-        campaign = None
-    if campaign is not None:
-        if await can_manage_organisation(principal, campaign.organisation_id):
-            return campaign
-        if not manage and campaign.organisation_id in await ancestor_ids(principal.home_organisation_id):
-            return campaign
-    raise ProblemException(404, "campaign_not_found", f"no campaign {campaign_id} for you", field="campaign_id")
 
 
 class CampaignsController(Controller):
@@ -54,11 +34,8 @@ class CampaignsController(Controller):
 
     @post("", guards=[requires_manager], operation_id="createCampaign", summary="发起活动 · Create a campaign")
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[CampaignIn]) -> CampaignOutModel:
-        principal = principal_of(request)
-        if not await can_manage_organisation(principal, data.organisation_id):
-            raise ProblemException(403, "forbidden", "you do not manage this organisation", field="organisation_id")
-        rules = parse_rules(data.rules.model_dump())
         campaign = await create_campaign(
+            principal_of(request),
             organisation_id=data.organisation_id,
             title_zh=data.title_zh,
             title_en=data.title_en,
@@ -66,10 +43,8 @@ class CampaignsController(Controller):
             starts_at=data.starts_at,
             ends_at=data.ends_at,
             is_default=data.is_default,
-            rules=rules,
-            created_by=principal.member_id,
+            rules=data.rules.model_dump(),
         )
-        await audit.record(principal.ref, "campaign.create", f"campaign:{campaign.id}", title=campaign.title_zh)
         return campaign_out(campaign)
 
     @get("", guards=[requires_member], operation_id="listCampaigns", summary="活动列表 · Campaigns I can see")
@@ -81,17 +56,15 @@ class CampaignsController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> CampaignPageOut:
-        principal = principal_of(request)
-        visible = set(await ancestor_ids(principal.home_organisation_id)) | await managed_organisations(principal)
-        if organisation_id is not None:
-            visible &= {organisation_id}
-        page = await list_campaigns(organisation_ids=visible, status=status, cursor=cursor, limit=limit)
+        page = await list_visible_campaigns(
+            principal_of(request), organisation_id=organisation_id, status=status, cursor=cursor, limit=limit
+        )
         return CampaignPageOut(items=[campaign_out(c) for c in page.items], next_cursor=page.next_cursor)
 
     @get("/{campaign_id:int}", guards=[requires_member], operation_id="getCampaign", summary="活动详情与统计")
     async def detail(self, request: Request[Any, Any, Any], campaign_id: Id) -> CampaignDetailOut:
-        campaign = await _visible(principal_of(request), campaign_id)
-        return campaign_detail_out(campaign, await campaign_figures(campaign_id))
+        campaign, figures = await visible_campaign_figures(principal_of(request), campaign_id)
+        return campaign_detail_out(campaign, figures)
 
     @post(
         "/{campaign_id:int}/fundings",
@@ -103,15 +76,11 @@ class CampaignsController(Controller):
     async def fund(
         self, request: Request[Any, Any, Any], campaign_id: Id, data: JSONBody[FundIn], idempotency_key: IdempotencyKey
     ) -> FundOut:
-        principal = principal_of(request)
-        campaign = await _visible(principal, campaign_id, manage=True)
-        entry = await fund_campaign(
-            campaign_id, amount=data.amount, actor_member_id=principal.member_id, idempotency_key=idempotency_key
+        funding = await fund_campaign(
+            principal_of(request), campaign_id, amount=data.amount, idempotency_key=idempotency_key
         )
-        if not entry.replayed:
-            await audit.record(principal.ref, "campaign.fund", f"campaign:{campaign_id}", amount=str(data.amount))
-        budget = await get_balance(campaign.budget_account)
-        return FundOut(entry_id=entry.id, amount=data.amount, budget=budget.balance, replayed=entry.replayed)
+        entry = funding.entry
+        return FundOut(entry_id=entry.id, amount=data.amount, budget=funding.budget, replayed=entry.replayed)
 
     @post(
         "/{campaign_id:int}/close",
@@ -121,8 +90,4 @@ class CampaignsController(Controller):
         status_code=200,
     )
     async def close(self, request: Request[Any, Any, Any], campaign_id: Id) -> CampaignOutModel:
-        principal = principal_of(request)
-        await _visible(principal, campaign_id, manage=True)
-        campaign = await close_campaign(campaign_id, actor_member_id=principal.member_id)
-        await audit.record(principal.ref, "campaign.close", f"campaign:{campaign_id}")
-        return campaign_out(campaign)
+        return campaign_out(await close_campaign(principal_of(request), campaign_id))

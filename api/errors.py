@@ -84,6 +84,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     activity_errors.SelfVerificationRefused: 403,
     activity_errors.NotResponsible: 403,
     activity_errors.PhotoNotFound: 422,
+    activity_errors.PhotoUnavailable: 404,
     InvalidOverdueQuery: 422,
 }
 

@@ -11,18 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import QueryParameter
 from pydantic import BaseModel
 
-from activities.deadlines import MAX_PAGE_SIZE, InvalidOverdueQuery, OverdueItem, list_overdue
+from activities.deadlines import MAX_PAGE_SIZE, InvalidOverdueQuery, OverdueItem, list_overdue_for
+from activities.policy import check_deadline_watcher
 from api.errors import ProblemException
 from api.guards import principal_of
 from api.params import MAX_ID, Id
-from community.access import can_manage_organisation, holds_role_over
-from community.roles import VERIFYING_ROLES
 
 Stage = Literal["accept", "finish"]
 ActivityKind = Literal["service", "patrol", "report"]
@@ -53,18 +52,14 @@ def _item_out(item: OverdueItem) -> OverdueItemOut:
 
 
 async def requires_deadline_watcher(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Managers of the node, and holders of a verifying role at it or above."""
+    """``activities.policy.check_deadline_watcher`` before the query string
+    is even read, so to someone who does not watch the node it does not
+    exist, whatever they ask of it. The service checks again itself."""
     principal = principal_of(connection)
     organisation_id = connection.path_params.get("organisation_id")
     if not isinstance(organisation_id, int) or not 1 <= organisation_id <= MAX_ID:
         return  # out of the column's range: the handler's parameter check answers 422
-    if await holds_role_over(principal.member_id, organisation_id, VERIFYING_ROLES):
-        return
-    if await can_manage_organisation(principal, organisation_id):
-        return
-    raise ProblemException(
-        404, "organisation_not_found", f"no organisation {organisation_id} that you watch", field="organisation_id"
-    )
+    await check_deadline_watcher(principal, organisation_id)
 
 
 class OverdueController(Controller):
@@ -79,6 +74,7 @@ class OverdueController(Controller):
     )
     async def overdue(
         self,
+        request: Request[Any, Any, Any],
         organisation_id: Id,
         cursor: Annotated[
             str | None, QueryParameter(max_length=100, description="next_cursor of the page before")
@@ -88,7 +84,9 @@ class OverdueController(Controller):
         kind: Annotated[ActivityKind | None, QueryParameter()] = None,
     ) -> OverduePageOut:
         try:
-            page = await list_overdue(organisation_id, cursor=cursor, limit=limit, stage=stage, kind=kind)
+            page = await list_overdue_for(
+                principal_of(request), organisation_id, cursor=cursor, limit=limit, stage=stage, kind=kind
+            )
         except InvalidOverdueQuery as error:
             raise ProblemException(422, "validation_error", error.message, field=error.field) from error
         return OverduePageOut(items=[_item_out(item) for item in page.items], next_cursor=page.next_cursor)

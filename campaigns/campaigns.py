@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from campaigns.accounts import budget_code, open_budget
+from campaigns import policy
+from campaigns.accounts import budget_code, campaign_ref, open_budget
 from campaigns.errors import (
     CampaignClosed,
     CampaignNotApplicable,
@@ -28,6 +29,8 @@ from campaigns.errors import (
 )
 from campaigns.rules import EarningRules
 from campaigns.tables import Campaign
+from community import audit
+from community.access import Principal
 from community.organisations import ancestor_ids, get_organisation, issuing_organisation_for
 from ledger.accounts import get_balance
 from ledger.transactions import in_write_transaction, is_sqlite, is_unique_violation
@@ -112,24 +115,48 @@ async def lock_campaign(campaign_id: int) -> dict[str, Any]:
     return dict(rows[0])
 
 
+async def find_campaign(campaign_id: int) -> CampaignOut | None:
+    try:
+        return await get_campaign(campaign_id)
+    except CampaignNotFound:
+        return None
+
+
+async def visible_campaign(principal: Principal, campaign_id: int) -> CampaignOut:
+    """The campaign if the principal may see it (``campaigns/policy.py``);
+    ``CampaignNotFound`` otherwise."""
+    return await policy.check_campaign_visible(principal, campaign_id, await find_campaign(campaign_id))
+
+
+async def managed_campaign(principal: Principal, campaign_id: int) -> CampaignOut:
+    """The campaign if the principal manages its organisation; ``CampaignNotFound`` otherwise."""
+    return await policy.check_campaign_managed(principal, campaign_id, await find_campaign(campaign_id))
+
+
 async def create_campaign(
+    principal: Principal,
     *,
     organisation_id: int,
     title_zh: str,
     starts_at: datetime,
-    rules: EarningRules,
-    created_by: int | None,
+    rules: EarningRules | dict[str, Any],
     title_en: str = "",
     description_zh: str = "",
     ends_at: datetime | None = None,
     is_default: bool = False,
 ) -> CampaignOut:
-    """Create an open campaign with an empty budget (fund it next).
+    """Create an open campaign with an empty budget (fund it next), with its
+    audit record in the same transaction.
 
-    Preconditions: a Chinese title; ``ends_at`` after ``starts_at``; an
-    issuing organisation at or above ``organisation_id`` (its issuance funds
-    the budget); at most one open default campaign per organisation.
+    Preconditions: the principal manages ``organisation_id`` (``AccessRefused``
+    before anything else is looked at); a Chinese title; ``ends_at`` after
+    ``starts_at``; an issuing organisation at or above ``organisation_id``
+    (its issuance funds the budget); at most one open default campaign per
+    organisation. ``rules`` as a caller sent them are checked after the
+    principal is.
     """
+    await policy.check_campaign_create(principal, organisation_id)
+    checked_rules = rules if isinstance(rules, EarningRules) else parse_rules(rules)
     title_zh = title_zh.strip()
     if not 1 <= len(title_zh) <= 200:
         raise InvalidCampaignData("a campaign needs a Chinese title of 1-200 characters", field="title_zh")
@@ -142,6 +169,7 @@ async def create_campaign(
         raise NoIssuer("no organisation at or above this one issues points", field="organisation_id")
 
     async def work() -> int:
+        await policy.check_campaign_create(principal, organisation_id)
         if (
             is_default
             and await Campaign.exists()
@@ -163,12 +191,13 @@ async def create_campaign(
                 ends_at=ends_at,
                 is_default=is_default,
                 status=OPEN,
-                rules=json.dumps(rules.to_json(), sort_keys=True),
-                created_by=created_by,
+                rules=json.dumps(checked_rules.to_json(), sort_keys=True),
+                created_by=principal.member_id,
             )
         ).run()
         campaign_id = int(inserted[0]["id"])
         await open_budget(campaign_id, organisation_id)
+        await audit.record(principal.ref, "campaign.create", campaign_ref(campaign_id), title=title_zh)
         return campaign_id
 
     try:
@@ -194,6 +223,21 @@ def _decode_cursor(cursor: str) -> int:
         return last_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidCampaignData("cursor is not one this listing returned", field="cursor") from error
+
+
+async def list_visible_campaigns(
+    principal: Principal,
+    *,
+    organisation_id: int | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> CampaignPage:
+    """The campaigns the principal may see, optionally of one organisation."""
+    visible = await policy.visible_campaign_organisations(principal)
+    if organisation_id is not None:
+        visible &= {organisation_id}
+    return await list_campaigns(organisation_ids=visible, status=status, cursor=cursor, limit=limit)
 
 
 async def list_campaigns(

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 from campaigns.accounts import budget_code, campaign_ref
-from campaigns.campaigns import CLOSED, OPEN, CampaignOut, get_campaign, lock_campaign
+from campaigns.campaigns import CLOSED, OPEN, CampaignOut, get_campaign, lock_campaign, managed_campaign
 from campaigns.errors import CampaignClosed, InvalidCampaignData, NoIssuer
 from campaigns.tables import Campaign
-from community.accounts import issuance_code, member_ref
+from community import audit
+from community.access import Principal
+from community.accounts import issuance_code
 from community.organisations import issuing_organisation_for
+from ledger.accounts import get_balance
 from ledger.amounts import from_minor, parse_amount
 from ledger.models import EntryRecord
 from ledger.posting import lock_accounts, transfer, utc_now
@@ -32,22 +37,30 @@ async def issuance_for(organisation_id: int) -> str:
     return issuance_code(issuer.id)
 
 
-async def fund_campaign(
-    campaign_id: int, *, amount: Decimal | str, actor_member_id: int, idempotency_key: str
-) -> EntryRecord:
-    """Move ``amount`` from issuance into the budget. Retrying with the same
-    key funds once; the same key with another amount is refused."""
-    points = parse_amount(amount)
-    if not Decimal(0) < points <= MAX_FUNDING:
-        raise InvalidCampaignData(f"a funding must be between 0.01 and {MAX_FUNDING}", field="amount")
-    campaign = await get_campaign(campaign_id)
-    issuance = await issuance_for(campaign.organisation_id)
+class Funding(BaseModel):
+    entry: EntryRecord
+    # The budget's balance right after this funding (or its replay).
+    budget: Decimal
 
-    async def work() -> EntryRecord:
+
+async def fund_campaign(
+    principal: Principal, campaign_id: int, *, amount: Decimal | str, idempotency_key: str
+) -> Funding:
+    """Move ``amount`` from issuance into the budget of a campaign the
+    principal manages (``CampaignNotFound`` for any other). The entry and
+    its audit record commit together. Retrying with the same key funds once
+    (and audits once); the same key with another amount is refused."""
+
+    async def work() -> Funding:
+        campaign = await managed_campaign(principal, campaign_id)
+        points = parse_amount(amount)
+        if not Decimal(0) < points <= MAX_FUNDING:
+            raise InvalidCampaignData(f"a funding must be between 0.01 and {MAX_FUNDING}", field="amount")
+        issuance = await issuance_for(campaign.organisation_id)
         row = await lock_campaign(campaign_id)
         if row["status"] != OPEN:
             raise CampaignClosed(f"campaign {campaign_id} is closed and cannot be funded", field="campaign_id")
-        return await transfer(
+        entry = await transfer(
             debit_code=issuance,
             credit_code=budget_code(campaign_id),
             amount=points,
@@ -55,10 +68,13 @@ async def fund_campaign(
             reason_zh=f"活动预算拨付：{campaign.title_zh}",
             reason_en=f"Campaign budget: {campaign.title_en or campaign.title_zh}",
             metadata={"campaign_id": campaign_id},
-            actor_ref=member_ref(actor_member_id),
+            actor_ref=principal.ref,
             cause_ref=campaign_ref(campaign_id),
             idempotency_key=f"campaign:{campaign_id}:fund:{idempotency_key}",
         )
+        if not entry.replayed:
+            await audit.record(principal.ref, "campaign.fund", campaign_ref(campaign_id), amount=str(points))
+        return Funding(entry=entry, budget=(await get_balance(budget_code(campaign_id))).balance)
 
     return await in_write_transaction(work, retry_unique=True)
 
@@ -81,12 +97,13 @@ async def return_to_issuance(campaign_id: int, organisation_id: int, amount: Dec
     )
 
 
-async def close_campaign(campaign_id: int, *, actor_member_id: int) -> CampaignOut:
-    """Close the campaign and return its unspent budget to issuance, in one
-    transaction. Closing a closed campaign changes nothing."""
-    campaign = await get_campaign(campaign_id)
+async def close_campaign(principal: Principal, campaign_id: int) -> CampaignOut:
+    """Close a campaign the principal manages and return its unspent budget
+    to issuance, with the audit record, in one transaction. Closing a closed
+    campaign changes nothing."""
 
     async def work() -> None:
+        campaign = await managed_campaign(principal, campaign_id)
         row = await lock_campaign(campaign_id)
         if row["status"] == CLOSED:
             return
@@ -94,17 +111,14 @@ async def close_campaign(campaign_id: int, *, actor_member_id: int) -> CampaignO
         remaining = accounts[budget_code(campaign_id)].balance_minor
         await (
             Campaign.update(
-                {Campaign.status: CLOSED, Campaign.closed_at: utc_now(), Campaign.closed_by: actor_member_id}
+                {Campaign.status: CLOSED, Campaign.closed_at: utc_now(), Campaign.closed_by: principal.member_id}
             )
             .where(Campaign.id == campaign_id)
             .run()
         )
-        await return_to_issuance(
-            campaign_id,
-            campaign.organisation_id,
-            from_minor(remaining),
-            actor_ref=member_ref(actor_member_id),
-        )
+        await return_to_issuance(campaign_id, campaign.organisation_id, from_minor(remaining), actor_ref=principal.ref)
+        returned = str(from_minor(remaining))
+        await audit.record(principal.ref, "campaign.close", campaign_ref(campaign_id), returned=returned)
 
     await in_write_transaction(work)
     return await get_campaign(campaign_id)

@@ -113,20 +113,19 @@ async def check_post_change(principal: Principal, organisation_id: int, member_i
 # --- teams ------------------------------------------------------------------------------
 
 
-async def check_team_visible(principal: Principal, team: TeamOut) -> TeamOut:
-    """The team if the principal may see its organisation; ``TeamNotFound``
-    otherwise."""
-    if not await can_see_organisation(principal, team.organisation_id):
-        raise TeamNotFound(f"no team {team.id} visible to you", field="team_id")
+async def check_team_visible(principal: Principal, team_id: int, team: TeamOut | None) -> TeamOut:
+    """The team (None: there is none) if the principal may see its
+    organisation; ``TeamNotFound`` otherwise, worded alike either way."""
+    if team is None or not await can_see_organisation(principal, team.organisation_id):
+        raise TeamNotFound(f"no team {team_id} visible to you", field="team_id")
     return team
 
 
-async def check_team_managed(principal: Principal, team: TeamOut) -> TeamOut:
+async def check_team_managed(principal: Principal, team_id: int, team: TeamOut | None) -> TeamOut:
     """The team if the principal manages its organisation; ``TeamNotFound``
     otherwise (a team one sees but does not manage is no business of theirs)."""
-    await check_team_visible(principal, team)
-    if not await can_manage_organisation(principal, team.organisation_id):
-        raise TeamNotFound(f"no team {team.id} that you manage", field="team_id")
+    if team is None or not await can_manage_organisation(principal, team.organisation_id):
+        raise TeamNotFound(f"no team {team_id} that you manage", field="team_id")
     return team
 
 

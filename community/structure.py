@@ -54,12 +54,12 @@ async def create_organisation(
 
 async def visible_team(principal: Principal, team_id: int) -> TeamOut:
     """The team if the principal may see it; ``TeamNotFound`` otherwise."""
-    return await policy.check_team_visible(principal, await teams.get_team(team_id))
+    return await policy.check_team_visible(principal, team_id, await teams.find_team(team_id))
 
 
 async def managed_team(principal: Principal, team_id: int) -> TeamOut:
     """The team if the principal manages its organisation; ``TeamNotFound`` otherwise."""
-    return await policy.check_team_managed(principal, await teams.get_team(team_id))
+    return await policy.check_team_managed(principal, team_id, await teams.find_team(team_id))
 
 
 async def create_team(

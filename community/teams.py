@@ -124,6 +124,13 @@ async def get_team(team_id: int) -> TeamOut:
     return _out(rows[0], (await _counts([team_id]))[team_id])
 
 
+async def find_team(team_id: int) -> TeamOut | None:
+    try:
+        return await get_team(team_id)
+    except TeamNotFound:
+        return None
+
+
 async def get_team_detail(team_id: int) -> TeamDetail:
     team = await get_team(team_id)
     rows = (
@@ -180,7 +187,7 @@ async def team_detail_for(principal: Principal, team_id: int) -> tuple[TeamDetai
     (post holders and managers over the team's organisation, and the team's
     own members; others get an empty roster), and the ids of the members
     whose whole phone number they may see (themself and those they manage)."""
-    await policy.check_team_visible(principal, await get_team(team_id))
+    await policy.check_team_visible(principal, team_id, await find_team(team_id))
     team = await get_team_detail(team_id)
     sees_roster = team.organisation_id in await verifying_organisations(principal) or await is_team_member(
         team_id, principal.member_id

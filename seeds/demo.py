@@ -26,6 +26,7 @@ from activities.verification import verify_activity
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import EarningRules, ReportKind
+from community.access import load_principal
 from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
@@ -154,49 +155,52 @@ async def _load_earning(
     grid worker (every point traces to its activity, campaign and approver).
     One service log waits in the grid worker's queue."""
     now = utc_now()
+    organizer = await load_principal(organizer_id)
+    volunteer = await load_principal(volunteer_id)
+    verifier = await load_principal(verifier_id)
     campaign = await create_campaign(
+        organizer,
         organisation_id=community_id,
         title_zh="平安风铃积分行动",
         title_en="Fengling points programme",
         starts_at=now - timedelta(days=30),
         is_default=True,
         rules=DEMO_RULES,
-        created_by=organizer_id,
     )
-    await fund_campaign(campaign.id, amount=DEMO_BUDGET, actor_member_id=organizer_id, idempotency_key="demo-budget")
+    await fund_campaign(organizer, campaign.id, amount=DEMO_BUDGET, idempotency_key="demo-budget")
     team = await create_team(
         organisation_id=community_id, name_zh="平安社区治安巡逻队", kind=TeamKind.PATROL, actor_ref="demo"
     )
     await add_team_member(team.id, volunteer_id, actor_ref="demo")
     await create_patrol_task(
-        organisation_id=grid_id, title_zh="夜间巡逻：平安路—幸福街", description="19:00-21:00", created_by=organizer_id
+        organizer, organisation_id=grid_id, title_zh="夜间巡逻：平安路—幸福街", description="19:00-21:00"
     )
 
     patrol_start = now - timedelta(days=4, hours=2)
-    patrol = await check_in_patrol(volunteer_id, PatrolCheckIn(position=HERE, team_id=team.id), now=patrol_start)
-    await check_out_patrol(patrol.id, volunteer_id, HERE, now=patrol_start + timedelta(hours=2))
+    patrol = await check_in_patrol(volunteer, PatrolCheckIn(position=HERE, team_id=team.id), now=patrol_start)
+    await check_out_patrol(volunteer, patrol.id, HERE, now=patrol_start + timedelta(hours=2))
     hazard = await submit_report(
-        volunteer_id,
+        volunteer,
         ReportIn(report_kind=ReportKind.HAZARD, title="消防通道被占用", description="3 号楼北侧", position=HERE),
         now=now - timedelta(days=3),
     )
     snap = await submit_report(
-        volunteer_id,
+        volunteer,
         ReportIn(report_kind=ReportKind.SNAP, title="路灯损坏", position=HERE),
         now=now - timedelta(days=2),
     )
     mediation_start = now - timedelta(days=1, hours=5)
     mediation = await log_service(
-        volunteer_id,
+        volunteer,
         ServiceLogIn(
             title="协助调解邻里纠纷", started_at=mediation_start, ended_at=mediation_start + timedelta(hours=2.5)
         ),
         now=now - timedelta(days=1),
     )
     for activity in (patrol, hazard, snap, mediation):
-        await verify_activity(activity.id, verifier_id=verifier_id, now=now - timedelta(hours=12))
+        await verify_activity(verifier, activity.id, now=now - timedelta(hours=12))
     await log_service(
-        volunteer_id,
+        volunteer,
         ServiceLogIn(title="陪同独居老人就医", started_at=now - timedelta(hours=4), ended_at=now - timedelta(hours=2)),
         now=now,
     )

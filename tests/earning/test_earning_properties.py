@@ -24,6 +24,7 @@ from activities.verification import reject_activity, verify_activity
 from campaigns.accounts import budget_code
 from campaigns.errors import BudgetExhausted
 from campaigns.rules import EarningRules, ReportKind, apply_caps, service_points
+from community.access import load_principal
 from ledger.amounts import from_minor
 from ledger.posting import utc_now
 from tests.marketplace.test_orders_property import pooled
@@ -116,7 +117,7 @@ async def scenario(rules: EarningRules, budget_minor: int, plan: list[Planned], 
             activity = await service(member, minutes=item.minutes, ago=ago, now=now)
         else:
             activity = await submit_report(
-                member,
+                await load_principal(member),
                 ReportIn(
                     report_kind=item.report,
                     title="隐患",
@@ -132,11 +133,11 @@ async def scenario(rules: EarningRules, budget_minor: int, plan: list[Planned], 
             continue
         activity_id = activity_ids[position]
         try:
-            await verify_activity(activity_id, verifier_id=world.grid_worker)
+            await verify_activity(await load_principal(world.grid_worker), activity_id)
         except BudgetExhausted:
             continue
         if plan[position].reject_after:
-            await reject_activity(activity_id, rejecter_id=world.organizer, reason="抽查不合格")
+            await reject_activity(await load_principal(world.organizer), activity_id, reason="抽查不合格")
 
     rows = await Activity.select().run()
     live = [row for row in rows if row["status"] != Status.REJECTED]

@@ -8,12 +8,19 @@ from decimal import Decimal
 
 import pytest
 
-from activities.errors import ActivityNotOpen, ActivityOverlap, InvalidActivity, NotResponsible, SelfVerificationRefused
+from activities.errors import (
+    ActivityNotFound,
+    ActivityNotOpen,
+    ActivityOverlap,
+    InvalidActivity,
+    SelfVerificationRefused,
+)
 from activities.records import Status, get_activity
 from activities.verification import VerifyIn, reject_activity, verify_activity
 from campaigns.accounts import budget_code
 from campaigns.errors import BudgetExhausted, CampaignClosed
 from campaigns.funding import close_campaign
+from community.access import load_principal
 from community.accounts import issuance_code, wallet_code
 from ledger.posting import load_entry, transfer
 from tests.support.database import on_postgres
@@ -28,7 +35,7 @@ async def test_verified_service_log_pays_hours_times_rate_from_the_budget(world:
     assert log.status == Status.SUBMITTED
     assert log.campaign_id == campaign.id
 
-    verified = await verify_activity(log.id, verifier_id=world.grid_worker)
+    verified = await verify_activity(await load_principal(world.grid_worker), log.id)
 
     assert verified.status == Status.VERIFIED
     assert verified.points_awarded == Decimal("3.00")  # 1.5 h × 2.00
@@ -51,34 +58,36 @@ async def test_a_person_never_verifies_their_own_submission(world: World) -> Non
     before = await snapshot_everything()
 
     with pytest.raises(SelfVerificationRefused):
-        await verify_activity(own.id, verifier_id=world.grid_worker)
+        await verify_activity(await load_principal(world.grid_worker), own.id)
     with pytest.raises(SelfVerificationRefused):
-        await reject_activity(own.id, rejecter_id=world.grid_worker, reason="想自己驳回")
+        await reject_activity(await load_principal(world.grid_worker), own.id, reason="想自己驳回")
 
     assert_same(before, await snapshot_everything())
     # Someone else with a post over the grid may.
-    assert (await verify_activity(own.id, verifier_id=world.organizer)).points_awarded == Decimal("2.00")
+    assert (await verify_activity(await load_principal(world.organizer), own.id)).points_awarded == Decimal("2.00")
 
 
 async def test_only_someone_with_a_post_over_that_grid_verifies(world: World) -> None:
     await world.campaign()
     log = await service(world.volunteers[0])
     before = await snapshot_everything()
-    with pytest.raises(NotResponsible):
-        await verify_activity(log.id, verifier_id=world.volunteers[1])
+    # Without a post over the grid the activity is not even visible: it
+    # answers as a missing one would.
+    with pytest.raises(ActivityNotFound):
+        await verify_activity(await load_principal(world.volunteers[1]), log.id)
     # A building head's post covers their building, not the whole grid.
-    with pytest.raises(NotResponsible):
-        await verify_activity(log.id, verifier_id=world.building_head)
+    with pytest.raises(ActivityNotFound):
+        await verify_activity(await load_principal(world.building_head), log.id)
     assert_same(before, await snapshot_everything())
     in_building = await service(world.volunteers[1], organisation_id=world.building)
-    assert (await verify_activity(in_building.id, verifier_id=world.building_head)).status == Status.VERIFIED
+    assert (await verify_activity(await load_principal(world.building_head), in_building.id)).status == Status.VERIFIED
 
 
 async def test_verifying_twice_awards_once(world: World) -> None:
     await world.campaign()
     log = await service(world.volunteers[0], minutes=60)
-    first = await verify_activity(log.id, verifier_id=world.grid_worker)
-    second = await verify_activity(log.id, verifier_id=world.organizer)
+    first = await verify_activity(await load_principal(world.grid_worker), log.id)
+    second = await verify_activity(await load_principal(world.organizer), log.id)
     assert not first.replayed and second.replayed
     assert second.award_entry_id == first.award_entry_id
     assert second.verifier_id == world.grid_worker
@@ -88,9 +97,9 @@ async def test_verifying_twice_awards_once(world: World) -> None:
 async def test_ten_concurrent_verifications_award_once(world: World) -> None:
     campaign = await world.campaign(budget="50.00")
     log = await service(world.volunteers[0], minutes=120)
-    verifiers = [world.grid_worker, world.organizer] * 5
+    verifiers = [await load_principal(world.grid_worker), await load_principal(world.organizer)] * 5
 
-    results = await asyncio.gather(*(verify_activity(log.id, verifier_id=v) for v in verifiers))
+    results = await asyncio.gather(*(verify_activity(v, log.id) for v in verifiers))
 
     assert sum(not r.replayed for r in results) == 1
     assert len({r.award_entry_id for r in results}) == 1
@@ -108,7 +117,7 @@ async def test_award_beyond_the_remaining_budget_is_refused_and_nothing_written(
     before = await snapshot_everything()
 
     with pytest.raises(BudgetExhausted) as refused:
-        await verify_activity(log.id, verifier_id=world.grid_worker)
+        await verify_activity(await load_principal(world.grid_worker), log.id)
 
     assert refused.value.field == "campaign_id"
     assert "3.00" in refused.value.message and "4.00" in refused.value.message
@@ -120,9 +129,9 @@ async def test_reject_after_award_reverses_the_points(world: World) -> None:
     campaign = await world.campaign(budget="100.00")
     volunteer = world.volunteers[0]
     log = await service(volunteer, minutes=60)
-    await verify_activity(log.id, verifier_id=world.grid_worker)
+    await verify_activity(await load_principal(world.grid_worker), log.id)
 
-    rejected = await reject_activity(log.id, rejecter_id=world.organizer, reason="当天并未到岗")
+    rejected = await reject_activity(await load_principal(world.organizer), log.id, reason="当天并未到岗")
 
     assert rejected.status == Status.REJECTED
     assert rejected.rejection_reason == "当天并未到岗"
@@ -130,9 +139,9 @@ async def test_reject_after_award_reverses_the_points(world: World) -> None:
     assert await balance(budget_code(campaign.id)) == Decimal("100.00")
     reversal = await load_entry(rejected.award_reversal_entry_id or 0)
     assert reversal.reverses_id == rejected.award_entry_id
-    assert (await reject_activity(log.id, rejecter_id=world.organizer, reason="again")).replayed
+    assert (await reject_activity(await load_principal(world.organizer), log.id, reason="again")).replayed
     with pytest.raises(ActivityNotOpen):
-        await verify_activity(log.id, verifier_id=world.grid_worker)
+        await verify_activity(await load_principal(world.grid_worker), log.id)
     await assert_ledger_ok()
 
 
@@ -140,7 +149,7 @@ async def test_reject_after_points_were_spent_is_refused_with_nothing_changed(wo
     await world.campaign(budget="100.00")
     volunteer = world.volunteers[0]
     log = await service(volunteer, minutes=60)
-    await verify_activity(log.id, verifier_id=world.grid_worker)
+    await verify_activity(await load_principal(world.grid_worker), log.id)
     await transfer(
         debit_code=wallet_code(volunteer),
         credit_code=issuance_code(world.community),
@@ -150,7 +159,7 @@ async def test_reject_after_points_were_spent_is_refused_with_nothing_changed(wo
     )
     before = await snapshot_everything()
     with pytest.raises(ActivityNotOpen, match="already spent"):
-        await reject_activity(log.id, rejecter_id=world.organizer, reason="核实有误")
+        await reject_activity(await load_principal(world.organizer), log.id, reason="核实有误")
     assert_same(before, await snapshot_everything())
 
 
@@ -159,21 +168,21 @@ async def test_closing_returns_the_unspent_budget_and_stops_awards(world: World)
     volunteer = world.volunteers[0]
     paid = await service(volunteer, minutes=60, ago=timedelta(hours=5))
     late = await service(volunteer, minutes=60, ago=timedelta(hours=2))
-    await verify_activity(paid.id, verifier_id=world.grid_worker)
+    await verify_activity(await load_principal(world.grid_worker), paid.id)
     issuance_before = await balance(issuance_code(world.community))
 
-    closed = await close_campaign(campaign.id, actor_member_id=world.organizer)
+    closed = await close_campaign(await load_principal(world.organizer), campaign.id)
 
     assert closed.status == "closed" and closed.budget == Decimal("0.00")
     assert await balance(issuance_code(world.community)) == issuance_before + Decimal("98.00")
     with pytest.raises(CampaignClosed):
-        await verify_activity(late.id, verifier_id=world.grid_worker)
+        await verify_activity(await load_principal(world.grid_worker), late.id)
     # A reversal after closing sends the points on to issuance, as closing would have.
-    await reject_activity(paid.id, rejecter_id=world.organizer, reason="重复登记")
+    await reject_activity(await load_principal(world.organizer), paid.id, reason="重复登记")
     assert await balance(budget_code(campaign.id)) == Decimal("0.00")
     assert await balance(issuance_code(world.community)) == issuance_before + Decimal("100.00")
     # Closing twice changes nothing.
-    assert (await close_campaign(campaign.id, actor_member_id=world.organizer)).status == "closed"
+    assert (await close_campaign(await load_principal(world.organizer), campaign.id)).status == "closed"
     await assert_ledger_ok()
 
 
@@ -181,8 +190,10 @@ async def test_verify_under_another_campaign_when_the_first_closed(world: World)
     first = await world.campaign(budget="10.00")
     second = await world.campaign(budget="10.00", is_default=False)
     log = await service(world.volunteers[0], minutes=60, campaign_id=first.id)
-    await close_campaign(first.id, actor_member_id=world.organizer)
-    verified = await verify_activity(log.id, verifier_id=world.grid_worker, data=VerifyIn(campaign_id=second.id))
+    await close_campaign(await load_principal(world.organizer), first.id)
+    verified = await verify_activity(
+        await load_principal(world.grid_worker), log.id, data=VerifyIn(campaign_id=second.id)
+    )
     assert verified.campaign_id == second.id
     assert await balance(budget_code(second.id)) == Decimal("8.00")
 
@@ -202,7 +213,7 @@ async def test_a_rejected_log_frees_its_time(world: World) -> None:
     await world.campaign()
     volunteer = world.volunteers[0]
     wrong = await service(volunteer, minutes=60, ago=timedelta(hours=3))
-    await reject_activity(wrong.id, rejecter_id=world.grid_worker, reason="时间填错")
+    await reject_activity(await load_principal(world.grid_worker), wrong.id, reason="时间填错")
     assert (await service(volunteer, minutes=60, ago=timedelta(hours=3))).status == Status.SUBMITTED
 
 
@@ -211,8 +222,8 @@ async def test_daily_cap_cuts_an_award_down_to_what_is_left(world: World) -> Non
     volunteer = world.volunteers[0]
     first = await service(volunteer, minutes=120, ago=timedelta(hours=6))  # 4.00
     second = await service(volunteer, minutes=120, ago=timedelta(hours=3))  # 4.00 → 1.00
-    await verify_activity(first.id, verifier_id=world.grid_worker)
-    capped = await verify_activity(second.id, verifier_id=world.grid_worker)
+    await verify_activity(await load_principal(world.grid_worker), first.id)
+    capped = await verify_activity(await load_principal(world.grid_worker), second.id)
     assert capped.points_computed == Decimal("4.00")
     assert capped.points_awarded == Decimal("1.00")
     assert capped.capped
@@ -221,7 +232,7 @@ async def test_daily_cap_cuts_an_award_down_to_what_is_left(world: World) -> Non
 
 async def test_verifying_without_any_campaign_awards_nothing(world: World) -> None:
     log = await service(world.volunteers[0])
-    verified = await verify_activity(log.id, verifier_id=world.grid_worker)
+    verified = await verify_activity(await load_principal(world.grid_worker), log.id)
     assert verified.status == Status.VERIFIED
     assert verified.campaign_id is None and verified.points_awarded == Decimal("0.00")
     assert verified.award_entry_id is None
@@ -231,7 +242,7 @@ async def test_rejection_needs_a_reason(world: World) -> None:
     await world.campaign()
     log = await service(world.volunteers[0])
     with pytest.raises(InvalidActivity) as refused:
-        await reject_activity(log.id, rejecter_id=world.grid_worker, reason="   ")
+        await reject_activity(await load_principal(world.grid_worker), log.id, reason="   ")
     assert refused.value.field == "reason"
     assert (await get_activity(log.id)).status == Status.SUBMITTED
 

@@ -12,6 +12,7 @@ from activities.submissions import ServiceLogIn, log_service
 from campaigns.campaigns import CampaignOut, create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import EarningRules
+from community.access import load_principal
 from community.members import grant_role
 from community.organisations import create_organisation
 from community.roles import Level, Role
@@ -43,19 +44,18 @@ class World:
         ends_at: datetime | None = None,
         is_default: bool = True,
     ) -> CampaignOut:
+        organizer = await load_principal(self.organizer)
         campaign = await create_campaign(
+            organizer,
             organisation_id=organisation_id or self.community,
             title_zh="平安巡逻月",
             starts_at=starts_at or utc_now() - timedelta(days=60),
             ends_at=ends_at,
             is_default=is_default,
             rules=rules or default_rules(),
-            created_by=self.organizer,
         )
         if Decimal(budget) > 0:
-            await fund_campaign(
-                campaign.id, amount=budget, actor_member_id=self.organizer, idempotency_key=f"fund-{next(_key_counter)}"
-            )
+            await fund_campaign(organizer, campaign.id, amount=budget, idempotency_key=f"fund-{next(_key_counter)}")
         return campaign
 
 
@@ -117,7 +117,7 @@ async def service(
     now = now or utc_now()
     start = now - ago
     return await log_service(
-        member_id,
+        await load_principal(member_id),
         ServiceLogIn(
             title="帮老人买菜",
             started_at=start,

@@ -1,0 +1,112 @@
+"""Who may see and act on activities, patrol tasks and overdue lists.
+
+The services (``submissions``, ``verification``, ``patrol_tasks``,
+``listing``, ``deadlines``) apply these rules inside their transactions, so
+the API, the CLI, jobs and later the admin forms all answer alike.
+
+- An activity is visible to its member and to reviewers: holders of a post
+  or a managing role at its organisation or above (read from the database,
+  so a role revoked a moment ago no longer counts). To anyone else it does
+  not exist: ``ActivityNotFound``, worded as for a missing one.
+- Route points and check-out are the patrol's own member's; on anyone
+  else's patrol the answer is the same not-found as for a missing one.
+- Verifying, rejecting, assigning and handling need a reviewer who is not
+  the activity's member (invariant 7, enforced in ``verification``); rating
+  is the reporter's alone.
+- A photo is visible to its uploader and to whoever may see an activity it
+  is attached to.
+- Patrol tasks are put up by managers of their organisation; a member sees
+  the tasks of their home, the nodes above and below it, and what they manage.
+- An organisation's overdue list is read by its managers and by holders of
+  a verifying role at it or above; to anyone else the node does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activities.errors import ActivityNotFound
+from activities.records import ActivityOut, get_activity
+from community.access import (
+    Principal,
+    can_manage_organisation,
+    holds_role_over,
+    managed_organisations,
+    verifying_organisations,
+)
+from community.errors import AccessRefused, OrganisationNotFound
+from community.organisations import ancestor_ids, subtree_ids
+from community.roles import VERIFYING_ROLES
+
+
+async def may_review(member_id: int, organisation_id: int) -> bool:
+    """Does the member hold a post or a managing role at the organisation or above?"""
+    return await holds_role_over(member_id, organisation_id, VERIFYING_ROLES)
+
+
+async def may_see_activity(principal: Principal, owner_id: int, organisation_id: int) -> bool:
+    return owner_id == principal.member_id or await may_review(principal.member_id, organisation_id)
+
+
+def not_found(activity_id: int) -> ActivityNotFound:
+    """The one answer for a missing activity and for one the caller may not see."""
+    return ActivityNotFound(f"no activity {activity_id} for you", field="activity_id")
+
+
+async def check_activity_visible(principal: Principal, activity_id: int, row: dict[str, Any] | None) -> dict[str, Any]:
+    """The activity row (None: there is none) if the principal may see it."""
+    if row is None or not await may_see_activity(principal, int(str(row["member"])), int(str(row["organisation"]))):
+        raise not_found(activity_id)
+    return row
+
+
+async def visible_activity(principal: Principal, activity_id: int) -> ActivityOut:
+    try:
+        activity = await get_activity(activity_id)
+    except ActivityNotFound:
+        raise not_found(activity_id) from None
+    if not await may_see_activity(principal, activity.member_id, activity.organisation_id):
+        raise not_found(activity_id)
+    return activity
+
+
+def check_own_patrol(principal: Principal, activity_id: int, row: dict[str, Any] | None) -> dict[str, Any]:
+    """Only the patrol's member adds route points or checks out; anyone
+    else gets the answer a missing patrol gets, so ids cannot be probed."""
+    if row is None or row["member"] != principal.member_id:
+        raise not_found(activity_id)
+    return row
+
+
+async def may_see_photo(principal: Principal, uploader_id: int | None, links: list[tuple[int, int]]) -> bool:
+    """``links``: (member, organisation) of each activity the photo is attached to."""
+    if uploader_id is not None and uploader_id == principal.member_id:
+        return True
+    for member_id, organisation_id in links:
+        if await may_see_activity(principal, member_id, organisation_id):
+            return True
+    return False
+
+
+async def review_scope(principal: Principal) -> set[int]:
+    """The organisations whose activities the principal reviews."""
+    return await verifying_organisations(principal)
+
+
+async def patrol_task_scope(principal: Principal) -> set[int]:
+    home = principal.home_organisation_id
+    return set(await ancestor_ids(home)) | await subtree_ids(home) | await managed_organisations(principal)
+
+
+async def check_patrol_task_create(principal: Principal, organisation_id: int) -> None:
+    if not await can_manage_organisation(principal, organisation_id):
+        raise AccessRefused("you do not manage this organisation", field="organisation_id")
+
+
+async def check_deadline_watcher(principal: Principal, organisation_id: int) -> None:
+    """Managers of the node, and holders of a verifying role at it or above."""
+    if await holds_role_over(principal.member_id, organisation_id, VERIFYING_ROLES):
+        return
+    if await can_manage_organisation(principal, organisation_id):
+        return
+    raise OrganisationNotFound(f"no organisation {organisation_id} that you watch", field="organisation_id")

@@ -1,0 +1,60 @@
+"""Who may see and run campaigns. The services in ``campaigns/campaigns.py``
+and ``campaigns/funding.py`` apply these checks inside their transactions,
+and every read of a campaign (its figures included) goes through
+``check_campaign_visible``, so every face answers alike.
+
+- A member sees the campaigns of their home organisation and of every node
+  above it (what they can earn from); managers also see those of the nodes
+  they manage. Any other campaign does not exist for them (404, worded as
+  for a missing one).
+- Creating a campaign needs a manager of its organisation (403 otherwise).
+- Funding and closing need a manager of the campaign's organisation; to
+  anyone else the campaign is not found, as before.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from campaigns.errors import CampaignNotFound
+from community.access import Principal, can_manage_organisation, managed_organisations
+from community.errors import AccessRefused
+from community.organisations import ancestor_ids
+
+if TYPE_CHECKING:
+    from campaigns.campaigns import CampaignOut
+
+
+def may_see_campaign(campaign_organisation_id: int, home_chain: list[int], managed: set[int]) -> bool:
+    """The visibility rule above, as a pure decision."""
+    return campaign_organisation_id in managed or campaign_organisation_id in home_chain
+
+
+async def visible_campaign_organisations(principal: Principal) -> set[int]:
+    """The organisations whose campaigns the principal may list."""
+    return set(await ancestor_ids(principal.home_organisation_id)) | await managed_organisations(principal)
+
+
+async def check_campaign_visible(principal: Principal, campaign_id: int, campaign: CampaignOut | None) -> CampaignOut:
+    """The campaign (None: there is none) if the principal may see it;
+    ``CampaignNotFound`` otherwise, worded alike either way."""
+    if campaign is not None and may_see_campaign(
+        campaign.organisation_id,
+        await ancestor_ids(principal.home_organisation_id),
+        await managed_organisations(principal),
+    ):
+        return campaign
+    raise CampaignNotFound(f"no campaign {campaign_id} for you", field="campaign_id")
+
+
+async def check_campaign_managed(principal: Principal, campaign_id: int, campaign: CampaignOut | None) -> CampaignOut:
+    """The campaign if the principal manages its organisation;
+    ``CampaignNotFound`` otherwise."""
+    if campaign is not None and await can_manage_organisation(principal, campaign.organisation_id):
+        return campaign
+    raise CampaignNotFound(f"no campaign {campaign_id} for you", field="campaign_id")
+
+
+async def check_campaign_create(principal: Principal, organisation_id: int) -> None:
+    if not await can_manage_organisation(principal, organisation_id):
+        raise AccessRefused("you do not manage this organisation", field="organisation_id")
