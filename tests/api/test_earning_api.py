@@ -17,6 +17,7 @@ from fengling_settings import get_settings
 from ledger.posting import utc_now
 from ledger.verify import verify_ledger
 from tests.api.conftest import login_headers
+from tests.support.marketplace_helpers import assert_same, snapshot_everything
 
 Client = AsyncTestClient[Litestar]
 PASSWORD = "volunteer-pass-1"
@@ -286,3 +287,31 @@ async def test_bad_activity_input_is_a_problem_naming_the_field(client: Client, 
         "/api/v1/activities/photos", headers=volunteer, files={"data": ("x.png", b"not an image", "image/png")}
     )
     assert not_a_photo.status_code == 415 and not_a_photo.json()["field"] == "data"
+
+
+async def test_someone_elses_patrol_answers_exactly_as_a_missing_one(client: Client, demo: None) -> None:
+    """Issue #8's existence oracle: route points and check-out on another
+    member's patrol used to answer 422 "not yours", telling a prober the id
+    exists. Now they get the missing patrol's 404, word for word, and
+    nothing changes."""
+    volunteer = await login_headers(client, "volunteer")
+    here = {"latitude": 35.06, "longitude": 118.34}
+    patrol = await _ok(await client.post("/api/v1/activities/patrols", headers=volunteer, json={"position": here}), 201)
+    point = [{"position": here, "at": utc_now().isoformat()}]
+    missing_id = patrol["id"] + 1000
+    for role in ("shop_staff", "grid_worker"):  # one sees nothing; one reviews the grid, but does not walk it
+        prober = await login_headers(client, role)
+        before = await snapshot_everything()
+        for action, body in (("route", point), ("check-out", here)):
+            theirs = await client.post(f"/api/v1/activities/patrols/{patrol['id']}/{action}", headers=prober, json=body)
+            missing = await client.post(f"/api/v1/activities/patrols/{missing_id}/{action}", headers=prober, json=body)
+            assert theirs.status_code == missing.status_code == 404, theirs.text
+            assert theirs.headers["content-type"] == missing.headers["content-type"]
+            expected = {
+                key: str(value).replace(str(missing_id), str(patrol["id"])) for key, value in missing.json().items()
+            }
+            assert {key: str(value) for key, value in theirs.json().items()} == expected
+            assert theirs.json()["code"] == "activity_not_found"
+        assert_same(before, await snapshot_everything())
+    done = await client.post(f"/api/v1/activities/patrols/{patrol['id']}/check-out", headers=volunteer, json=here)
+    assert done.status_code == 200 and done.json()["status"] == "submitted"
