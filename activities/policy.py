@@ -13,6 +13,9 @@ the API, the CLI, jobs and later the admin forms all answer alike.
 - Verifying, rejecting, assigning and handling need a reviewer who is not
   the activity's member (invariant 7, enforced in ``verification``); rating
   is the reporter's alone.
+- Ids named in a submission or a verification (a campaign, a place) that
+  the principal may not see and that do not apply answer as missing ones;
+  only what they may see is refused with the reason.
 - A photo is visible to its uploader and to whoever may see an activity it
   is attached to.
 - Patrol tasks are put up by managers of their organisation; a member sees
@@ -23,10 +26,13 @@ the API, the CLI, jobs and later the admin forms all answer alike.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from activities.errors import ActivityNotFound
 from activities.records import ActivityOut, get_activity
+from campaigns.campaigns import applicable_campaign, visible_campaign
+from campaigns.errors import CampaignClosed, CampaignNotApplicable, CampaignNotFound
 from community.access import (
     Principal,
     can_manage_organisation,
@@ -110,3 +116,18 @@ async def check_deadline_watcher(principal: Principal, organisation_id: int) -> 
     if await can_manage_organisation(principal, organisation_id):
         return
     raise OrganisationNotFound(f"no organisation {organisation_id} that you watch", field="organisation_id")
+
+
+async def applicable_campaign_for(
+    principal: Principal, campaign_id: int | None, *, organisation_id: int, moment: datetime
+) -> int | None:
+    """``campaigns.campaigns.applicable_campaign``, except that a named
+    campaign which does not apply here and which the principal may not see
+    (``campaigns/policy.py``) answers exactly as a missing one: its status
+    and where it runs are not theirs to learn."""
+    try:
+        return await applicable_campaign(campaign_id, organisation_id=organisation_id, moment=moment)
+    except (CampaignNotFound, CampaignNotApplicable, CampaignClosed):
+        if campaign_id is not None:
+            await visible_campaign(principal, campaign_id)
+        raise

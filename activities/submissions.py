@@ -26,14 +26,14 @@ from activities.errors import (
     PhotoUnavailable,
 )
 from activities.periods import award_day, award_week
-from activities.policy import check_own_patrol, may_see_photo
+from activities.policy import applicable_campaign_for, check_own_patrol, may_see_photo
 from activities.records import ActivityOut, Kind, Position, Status, get_activity, lock_activity
 from activities.tables import Activity, ActivityPhoto, PatrolPoint, PatrolTask, Photo
-from campaigns.campaigns import applicable_campaign
 from campaigns.rules import ReportKind
 from community.access import Principal
 from community.members import get_member
-from community.organisations import get_organisation, issuing_organisation_for, subtree_ids
+from community.organisations import issuing_organisation_for, subtree_ids
+from community.policy import visible_organisation
 from community.tables import Member
 from community.teams import is_team_member
 from ledger.posting import utc_now
@@ -104,15 +104,16 @@ def _aware(moment: datetime, field: str) -> datetime:
     return moment
 
 
-async def _place(member_id: int, organisation_id: int | None) -> int:
+async def _place(principal: Principal, organisation_id: int | None) -> int:
     """Where the activity happened: the member's home organisation by
-    default, else a node within the area that issues their points."""
-    member = await get_member(member_id)
+    default, else a node within the area that issues their points. A node
+    outside it that they may not even see answers as a missing one."""
+    member = await get_member(principal.member_id)
     place = organisation_id if organisation_id is not None else member.home_organisation_id
-    await get_organisation(place)
     issuer = await issuing_organisation_for(member.home_organisation_id)
     area = await subtree_ids(issuer.id if issuer is not None else member.home_organisation_id)
     if place not in area:
+        await visible_organisation(principal, place)
         raise InvalidActivity("this place is outside the area your points are issued for", field="organisation_id")
     return place
 
@@ -207,9 +208,9 @@ async def log_service(principal: Principal, data: ServiceLogIn, *, now: datetime
         raise InvalidActivity("a service log cannot end in the future", field="ended_at")
     if started < now - MAX_BACKDATE:
         raise InvalidActivity(f"logs older than {MAX_BACKDATE.days} days are not accepted", field="started_at")
-    place = await _place(member_id, data.organisation_id)
+    place = await _place(principal, data.organisation_id)
     await _check_team(data.team_id, member_id)
-    campaign_id = await applicable_campaign(data.campaign_id, organisation_id=place, moment=started)
+    campaign_id = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=started)
 
     async def work() -> int:
         await _check_no_overlap(member_id, started, ended)
@@ -242,19 +243,21 @@ async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: dat
     member_id = principal.member_id
     now = now or utc_now()
     check_position(data.position)
-    place = await _place(member_id, data.organisation_id)
+    place = await _place(principal, data.organisation_id)
     await _check_team(data.team_id, member_id)
     title = data.title.strip()
     if data.patrol_task_id is not None:
         tasks = await PatrolTask.select().where(PatrolTask.id == data.patrol_task_id).run()
+        # One answer for a missing, ended or elsewhere task: task ids of other areas cannot be probed.
+        no_task = InvalidActivity(f"no active patrol task {data.patrol_task_id} here", field="patrol_task_id")
         if not tasks or not tasks[0]["active"]:
-            raise InvalidActivity(f"no active patrol task {data.patrol_task_id}", field="patrol_task_id")
+            raise no_task
         if tasks[0]["organisation"] not in await subtree_ids(place) and place not in await subtree_ids(
             tasks[0]["organisation"]
         ):
-            raise InvalidActivity("this patrol task belongs to another area", field="patrol_task_id")
+            raise no_task
         title = title or tasks[0]["title_zh"]
-    campaign_id = await applicable_campaign(data.campaign_id, organisation_id=place, moment=now)
+    campaign_id = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=now)
 
     async def work() -> int:
         await _check_no_overlap(member_id, now, None)
@@ -415,8 +418,8 @@ async def submit_report(principal: Principal, data: ReportIn, *, now: datetime |
         raise InvalidActivity("occurred_at cannot be in the future", field="occurred_at")
     if occurred < now - MAX_BACKDATE:
         raise InvalidActivity(f"reports older than {MAX_BACKDATE.days} days are not accepted", field="occurred_at")
-    place = await _place(member_id, data.organisation_id)
-    campaign_id = await applicable_campaign(data.campaign_id, organisation_id=place, moment=occurred)
+    place = await _place(principal, data.organisation_id)
+    campaign_id = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=occurred)
 
     async def work() -> int:
         activity_id = await _insert(

@@ -27,10 +27,9 @@ from activities.errors import (
     NotResponsible,
     SelfVerificationRefused,
 )
-from activities.policy import check_activity_visible, may_review
+from activities.policy import applicable_campaign_for, check_activity_visible, may_review
 from activities.records import AWARDED_STATUSES, ActivityOut, Kind, Status, get_activity, lock_activity
 from activities.tables import Activity
-from campaigns.campaigns import applicable_campaign
 from community import audit
 from community.access import Principal
 from ledger.amounts import from_minor, to_minor
@@ -106,8 +105,8 @@ async def verify_activity(
             )
         campaign_id = data.campaign_id if data.campaign_id is not None else row["campaign"]
         if campaign_id is None or data.campaign_id is not None:
-            campaign_id = await applicable_campaign(
-                campaign_id, organisation_id=row["organisation"], moment=row["started_at"]
+            campaign_id = await applicable_campaign_for(
+                principal, campaign_id, organisation_id=row["organisation"], moment=row["started_at"]
             )
         row["campaign"] = campaign_id
         given = await award(row, approver_id=verifier_id)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from activities.deadlines import list_overdue_for
-from activities.errors import ActivityNotFound, PhotoUnavailable
+from activities.errors import ActivityNotFound, InvalidActivity, PhotoUnavailable
 from activities.figures import visible_campaign_figures
 from activities.listing import ActivityFilter, list_activities_for
 from activities.patrol_tasks import create_patrol_task, patrol_tasks_near
@@ -22,9 +22,11 @@ from activities.records import Position
 from activities.submissions import (
     PatrolCheckIn,
     RoutePointIn,
+    ServiceLogIn,
     add_route_points,
     check_in_patrol,
     check_out_patrol,
+    log_service,
     register_photo,
     visible_photo,
 )
@@ -178,3 +180,41 @@ async def test_patrol_tasks_overdue_lists_and_photos_follow_the_policy(world: Wo
     for who in (foreign, await load_principal(world.volunteers[1])):
         await refused(PhotoUnavailable, lambda who=who: visible_photo(who, "a" * 64))
     await refused(PhotoUnavailable, lambda: visible_photo(volunteer, "b" * 64))
+
+
+async def test_ids_named_in_a_submission_cannot_be_probed(world: World) -> None:
+    """A campaign, place or patrol task of another community named in a
+    submission answers exactly as a missing one; only what the volunteer may
+    see is refused with its reason."""
+    await world.campaign(budget="10.00")
+    volunteer = await load_principal(world.volunteers[0])
+    foreign_organiser = await load_principal(await _foreign_organiser(world))
+    elsewhere = foreign_organiser.home_organisation_id
+    theirs = await create_campaign(
+        foreign_organiser, organisation_id=elsewhere, title_zh="邻里活动", starts_at=utc_now(), rules=default_rules()
+    )
+    their_task = await create_patrol_task(foreign_organiser, organisation_id=elsewhere, title_zh="邻里夜巡")
+
+    async def log(**fields: Any) -> Any:
+        now = utc_now()
+        return await log_service(
+            volunteer,
+            ServiceLogIn(title="x", started_at=now - timedelta(hours=2), ended_at=now - timedelta(hours=1), **fields),
+        )
+
+    missing = await refused(CampaignNotFound, lambda: log(campaign_id=999_999))
+    found = await refused(CampaignNotFound, lambda: log(campaign_id=theirs.id))
+    assert found.message == missing.message.replace("999999", str(theirs.id))
+
+    missing = await refused(OrganisationNotFound, lambda: log(organisation_id=999_999))
+    found = await refused(OrganisationNotFound, lambda: log(organisation_id=elsewhere))
+    assert found.message == missing.message.replace("999999", str(elsewhere))
+    # The city is the volunteer's own (above their home): the reason may be told.
+    outside = await refused(InvalidActivity, lambda: log(organisation_id=world.city))
+    assert outside.field == "organisation_id"
+
+    check_in = PatrolCheckIn(position=HERE, patrol_task_id=999_999)
+    missing = await refused(InvalidActivity, lambda: check_in_patrol(volunteer, check_in))
+    check_in = PatrolCheckIn(position=HERE, patrol_task_id=their_task.id)
+    found = await refused(InvalidActivity, lambda: check_in_patrol(volunteer, check_in))
+    assert found.message == missing.message.replace("999999", str(their_task.id))
