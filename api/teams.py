@@ -29,11 +29,6 @@ from community.access import Principal
 from community.teams import TeamKind, TeamOut, team_detail_for, teams_of_organisation
 
 
-async def visible_team(principal: Principal, team_id: int) -> TeamOut:
-    """``community.structure.visible_team``, importable here for older callers."""
-    return await structure.visible_team(principal, team_id)
-
-
 async def managed_team(principal: Principal, team_id: int) -> TeamOut:
     """``community.structure.managed_team``, importable here for older callers."""
     return await structure.managed_team(principal, team_id)
