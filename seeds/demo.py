@@ -26,7 +26,8 @@ from activities.verification import verify_activity
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import EarningRules, ReportKind
-from community.members import register_member
+from community.access import Principal
+from community.members import MemberOut, register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
 from community.tables import Organisation
@@ -107,7 +108,7 @@ async def load_demo() -> bool:
     await _load_earning(
         community.id, grid.id, members["volunteer"].id, members["organizer"].id, members["grid_worker"].id
     )
-    await _load_supermarket(community.id, members["shop_staff"].id)
+    await _load_supermarket(community.id, _acting(members["organizer"]), members["shop_staff"].id)
     return True
 
 
@@ -122,16 +123,29 @@ DEMO_CATALOG = (
 )
 
 
-async def _load_supermarket(community_id: int, staff_member_id: int) -> None:
+def _acting(member: MemberOut) -> Principal:
+    """The demo's own people do the demo's work, as the API would let them."""
+    return Principal(
+        member_id=member.id,
+        name=member.name,
+        home_organisation_id=member.home_organisation_id,
+        grants=tuple((grant.organisation_id, Role(grant.role)) for grant in member.grants),
+    )
+
+
+async def _load_supermarket(community_id: int, organiser: Principal, staff_member_id: int) -> None:
+    """The community's organiser opens the shop, takes on its clerk and stocks it."""
     shop = await create_shop(
+        organiser,
         organisation_id=community_id,
         name_zh="平安风铃积分超市",
         name_en="Fengling Points Shop",
         address="平安社区服务中心一楼",
     )
-    await add_staff(shop.id, staff_member_id)
+    await add_staff(organiser, shop.id, staff_member_id)
     for name_zh, name_en, category, price, stock, per_month in DEMO_CATALOG:
         await create_item(
+            organiser,
             community_id,
             ItemDraft(
                 name_zh=name_zh,
