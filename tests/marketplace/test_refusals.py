@@ -11,17 +11,24 @@ from typing import Any
 
 import pytest
 
+from community.members import grant_role
+from community.organisations import create_organisation
+from community.roles import Level, Role
+from community.tables import Organisation
 from ledger.errors import InsufficientFunds
 from ledger.posting import utc_now
 from marketplace import orders
-from marketplace.catalog import ItemDraft, update_item
-from marketplace.errors import InvalidCatalogData, ItemUnavailable, MemberLimitReached, OutOfStock
+from marketplace.catalog import ItemDraft, create_item, update_item
+from marketplace.errors import InvalidCatalogData, ItemNotFound, ItemUnavailable, MemberLimitReached, OutOfStock
 from marketplace.periods import period_bounds
+from marketplace.shops import create_shop
 from tests.support.marketplace_helpers import (
     Market,
     acting,
     assert_ledger_ok,
     assert_same,
+    fast_member,
+    fund_member,
     snapshot_everything,
     stock,
     wallet_available,
@@ -213,3 +220,40 @@ async def test_quantity_20_is_accepted(market: Market) -> None:
     assert order.total == Decimal("200.00")
     assert await wallet_available(member) == Decimal("0.00")
     assert await stock(item.id) == 80
+
+
+async def test_an_item_of_another_communitys_catalog_is_refused_like_a_missing_one(market: Market) -> None:
+    """A funded member of another points-issuing community orders an item of
+    this community's catalog: ItemNotFound with the very words a missing item
+    id gets (the id aside), and nothing is written."""
+    item = await market.item(stock=5)
+    elsewhere = await create_organisation(name_zh="别的社区", level=Level.COMMUNITY, issues_points=True)
+    stranger = await fast_member(elsewhere.id, "外人")
+    await fund_member(elsewhere.id, stranger, "100")
+    foreign = await refused(ItemNotFound, member_id=stranger, item_id=item.id, shop_id=market.shop_a.id)
+    missing = await refused(ItemNotFound, member_id=stranger, item_id=item.id + 1000, shop_id=market.shop_a.id)
+    assert foreign.message.replace(str(item.id), "N") == missing.message.replace(str(item.id + 1000), "N")
+    assert foreign.field == missing.field == "item_id"
+    assert await stock(item.id) == 5
+
+
+async def test_a_city_item_is_picked_up_only_at_shops_of_the_members_own_issuer(market: Market) -> None:
+    """A city-wide item handed out in two communities, each issuing its own
+    points: a member of the first cannot have it at the second's shop (their
+    points would be settled into the other issuer), but can at their own."""
+    (city_id,) = [row["parent"] for row in await Organisation.select().where(Organisation.id == market.org_id).run()]
+    admin_id = await fast_member(city_id, "市管理员")
+    await grant_role(admin_id, city_id, Role.ADMIN)
+    admin = await acting(admin_id)
+    east = await create_organisation(name_zh="东区社区", level=Level.COMMUNITY, parent_id=city_id, issues_points=True)
+    east_shop = await create_shop(admin, organisation_id=east.id, name_zh="东区超市")
+    item = await create_item(
+        admin,
+        city_id,
+        ItemDraft(name_zh="城市礼包", price=Decimal("5.00"), stock=5, shop_ids=[market.shop_a.id, east_shop.id]),
+    )
+    member = await market.member("100")
+    error = await refused(ItemUnavailable, member_id=member, item_id=item.id, shop_id=east_shop.id)
+    assert error.field == "shop_id"
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
+    assert order.status == "placed"
