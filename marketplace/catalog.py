@@ -211,7 +211,11 @@ async def create_item(principal: Principal, organisation_id: int, draft: ItemDra
         item_id = int(inserted[0]["id"])
         await _set_shops(item_id, organisation_id, draft.shop_ids)
         await audit.record(
-            principal.ref, "catalog.create", f"item:{item_id}", name=draft.name_zh.strip(), price=str(draft.price)
+            principal.ref,
+            "catalog.create",
+            f"item:{item_id}",
+            name=draft.name_zh.strip(),
+            price=str(from_minor(price_minor)),
         )
         return item_id
 
@@ -253,7 +257,7 @@ async def update_item(
         await CatalogItem.update(_columns(draft, price_minor)).where(CatalogItem.id == item_id).run()
         await _set_shops(item_id, current.organisation_id, draft.shop_ids)
         await audit.record(
-            principal.ref, "catalog.update", f"item:{item_id}", price=str(draft.price), stock=draft.stock
+            principal.ref, "catalog.update", f"item:{item_id}", price=str(from_minor(price_minor)), stock=draft.stock
         )
 
     await in_write_transaction(work)
