@@ -44,8 +44,9 @@ from community.access import (
     holds_role_over,
 )
 from community.errors import AccessRefused, MemberNotFound, OrganisationNotFound
-from community.organisations import ancestor_ids, get_organisation
+from community.organisations import ancestor_ids
 from community.roles import Role
+from community.tables import Organisation
 from marketplace.errors import ItemNotFound, ItemUnavailable, OrderNotFound, ShopNotFound, StaffNotFound
 from marketplace.tables import Shop, ShopStaff
 
@@ -182,9 +183,11 @@ async def authorise_shop(principal: Principal, shop_id: int, action: ShopAction)
 
 
 async def authorise_organisation_manager(principal: Principal, organisation_id: int, *, field: str) -> None:
-    await get_organisation(organisation_id)
-    manages = await can_manage_organisation(principal, organisation_id)
-    sees = manages or await can_see_organisation(principal, organisation_id)
+    """Raise unless the principal manages the node; a node they cannot see
+    answers exactly like one that does not exist."""
+    exists = bool(await Organisation.exists().where(Organisation.id == organisation_id).run())
+    manages = exists and await can_manage_organisation(principal, organisation_id)
+    sees = manages or (exists and await can_see_organisation(principal, organisation_id))
     check_organisation_manager(organisation_id=organisation_id, manages=manages, sees=sees, field=field)
 
 

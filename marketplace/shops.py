@@ -120,7 +120,7 @@ async def add_staff(principal: Principal, shop_id: int, member_id: int) -> bool:
         policy.check_staff_target(
             actor_id=principal.member_id, member_id=member_id, exists=bool(rows), managed=managed, visible=visible
         )
-        linked = await is_staff_of(member_id, shop_id)
+        linked = await is_linked(member_id, shop_id)
         granted = await holds_role_over(member_id, standing.organisation_id, policy.STAFF_ROLE)
         if linked and granted:
             return False
@@ -150,7 +150,7 @@ async def remove_staff(principal: Principal, shop_id: int, member_id: int) -> No
 
     async def work() -> None:
         standing = await policy.authorise_shop(principal, shop_id, ShopAction.MANAGE)
-        linked = await is_staff_of(member_id, shop_id)
+        linked = await is_linked(member_id, shop_id)
         policy.check_staff_removal(actor_id=principal.member_id, member_id=member_id, linked=linked)
         await ShopStaff.delete().where((ShopStaff.shop == shop_id) & (ShopStaff.member == member_id)).run()
         revoked = await _revoke_unused_grants(principal, member_id, standing.organisation_id)
@@ -233,10 +233,7 @@ async def list_staff(principal: Principal, shop_id: int) -> list[StaffOut]:
     ]
 
 
-async def is_staff_of(member_id: int, shop_id: int) -> bool:
+async def is_linked(member_id: int, shop_id: int) -> bool:
+    """The ``ShopStaff`` link alone. Counter work also needs the role:
+    ``marketplace.policy.works_at``."""
     return bool(await ShopStaff.exists().where((ShopStaff.shop == shop_id) & (ShopStaff.member == member_id)).run())
-
-
-async def shops_of_staff(member_id: int) -> list[int]:
-    rows = await ShopStaff.select(ShopStaff.shop).where(ShopStaff.member == member_id).run()
-    return [int(row["shop"]) for row in rows]
