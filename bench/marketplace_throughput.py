@@ -86,7 +86,9 @@ async def worker(orders: int, items: int) -> dict[str, object]:
     async def acting(member_id: int) -> Principal:
         member = await get_member(member_id)
         grants = tuple((grant.organisation_id, Role(grant.role)) for grant in member.grants)
-        return Principal(member.id, member.name, member.home_organisation_id, grants)
+        return Principal(
+            member_id=member.id, name=member.name, home_organisation_id=member.home_organisation_id, grants=grants
+        )
 
     manager = await acting(manager_id)
     shop = await create_shop(manager, organisation_id=org.id, name_zh="压测商店")
