@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from admin.logging_config import log_config
+from core.spreadsheet_cells import safe_cell
 from fengling_settings import get_settings
 
 if TYPE_CHECKING:
@@ -395,9 +396,8 @@ def _write_invites(path: Path, created: Sequence[ImportedMember]) -> None:
     writer = csv.writer(buffer)
     writer.writerow(["行号 line", "编号 id", "姓名 name", "手机号 phone", "邀请码 code", "有效期至 expires_at"])
     for member in created:
-        writer.writerow(
-            [member.line, member.id, member.name, member.phone, member.invitation_code, member.expires_at.isoformat()]
-        )
+        row = [member.line, member.id, member.name, member.phone, member.invitation_code, member.expires_at.isoformat()]
+        writer.writerow([safe_cell(cell) for cell in row])
     path.write_text(buffer.getvalue(), encoding="utf-8-sig")
     path.chmod(0o600)
 

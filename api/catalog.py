@@ -1,4 +1,5 @@
-"""The points-supermarket catalog: members browse, organisers stock it."""
+"""The points-supermarket catalog: members browse, organisers stock it.
+Who may see and change which item is ``marketplace.policy``."""
 
 from __future__ import annotations
 
@@ -8,13 +9,10 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 
-from api.errors import ProblemException
 from api.guards import principal_of, requires_manager, requires_member
 from api.marketplace_schemas import CatalogPageOut, ItemIn, ItemOutModel, item_out
 from api.params import Id
 from api.uploads import ImageUpload, Sha256, read_image, store_image
-from community import audit
-from community.access import can_manage_organisation
 from community.accounts import open_wallet, wallet_code
 from ledger.accounts import find_balance
 from ledger.posting import utc_now
@@ -22,12 +20,12 @@ from marketplace.catalog import (
     MAX_PAGE_SIZE,
     Category,
     ItemDraft,
-    catalog_organisations,
     create_item,
-    get_item,
-    list_catalog,
+    managed_item,
+    member_catalog,
     set_image,
     update_item,
+    visible_item,
 )
 
 # A catalog photo needs no more on a phone screen; bigger uploads are refused.
@@ -54,8 +52,8 @@ class CatalogController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 20,
     ) -> CatalogPageOut:
         principal = principal_of(request)
-        page = await list_catalog(
-            organisation_ids=await catalog_organisations(principal.home_organisation_id),
+        page = await member_catalog(
+            principal,
             now=utc_now(),
             category=category,
             shop_id=shop_id,
@@ -76,32 +74,17 @@ class CatalogController(Controller):
     @get("/items/{item_id:int}", guards=[requires_member], operation_id="getCatalogItem", summary="One item")
     async def get_one(self, request: Request[Any, Any, Any], item_id: Id) -> ItemOutModel:
         principal = principal_of(request)
-        item = await get_item(item_id)
-        visible = item.organisation_id in await catalog_organisations(principal.home_organisation_id)
-        if not visible and not await can_manage_organisation(principal, item.organisation_id):
-            raise ProblemException(404, "item_not_found", f"no item {item_id} in your catalog", field="item_id")
+        item = await visible_item(principal, item_id)
         wallet = await find_balance(wallet_code(principal.member_id))
         return item_out(item, available=wallet.available if wallet else None)
 
     @post("/items", guards=[requires_manager], operation_id="createCatalogItem", summary="Add an item")
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[ItemIn]) -> ItemOutModel:
-        principal = principal_of(request)
-        if not await can_manage_organisation(principal, data.organisation_id):
-            raise ProblemException(403, "forbidden", "you do not manage this organisation", field="organisation_id")
-        item = await create_item(data.organisation_id, _draft(data))
-        await audit.record(principal.ref, "catalog.create", f"item:{item.id}", name=item.name_zh, price=str(item.price))
-        return item_out(item)
+        return item_out(await create_item(principal_of(request), data.organisation_id, _draft(data)))
 
     @put("/items/{item_id:int}", guards=[requires_manager], operation_id="updateCatalogItem", summary="Replace an item")
     async def update(self, request: Request[Any, Any, Any], item_id: Id, data: JSONBody[ItemIn]) -> ItemOutModel:
-        principal = principal_of(request)
-        current = await get_item(item_id)
-        if not await can_manage_organisation(principal, current.organisation_id) or (
-            data.organisation_id != current.organisation_id
-        ):
-            raise ProblemException(404, "item_not_found", f"no item {item_id} that you manage", field="item_id")
-        item = await update_item(item_id, _draft(data))
-        await audit.record(principal.ref, "catalog.update", f"item:{item.id}", price=str(item.price), stock=item.stock)
+        item = await update_item(principal_of(request), item_id, _draft(data), organisation_id=data.organisation_id)
         return item_out(item)
 
     @post(
@@ -117,16 +100,11 @@ class CatalogController(Controller):
         data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ItemOutModel:
         principal = principal_of(request)
-        current = await get_item(item_id)
-        if not await can_manage_organisation(principal, current.organisation_id):
-            raise ProblemException(404, "item_not_found", f"no item {item_id} that you manage", field="item_id")
+        await managed_item(principal, item_id)  # refuse before anything is stored
         stored = await store_image(
             data.data, kind="catalog", max_bytes=MAX_IMAGE_BYTES, problem_code="invalid_catalog_data"
         )
-        digest = stored.sha256
-        await set_image(item_id, digest)
-        await audit.record(principal.ref, "catalog.image", f"item:{item_id}", sha256=digest)
-        return item_out(await get_item(item_id))
+        return item_out(await set_image(principal, item_id, stored.sha256))
 
     @get("/images/{sha256:str}", guards=[requires_member], operation_id="getCatalogImage", summary="An item photo")
     async def image(self, sha256: Sha256) -> Response[bytes]:

@@ -70,6 +70,8 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     marketplace_errors.PeriodNotClosed: 409,
     marketplace_errors.PeriodAlreadySettled: 409,
     marketplace_errors.ReturnWindowClosed: 409,
+    marketplace_errors.StaffNotFound: 404,
+    marketplace_errors.PickupThrottled: 429,
     campaign_errors.InvalidCampaignData: 422,
     campaign_errors.CampaignNotFound: 404,
     campaign_errors.CampaignClosed: 409,

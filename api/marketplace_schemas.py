@@ -11,7 +11,7 @@ from marketplace.catalog import ItemOut
 from marketplace.orders import OrderOut
 from marketplace.pickup_codes import display
 from marketplace.settlement import Statement
-from marketplace.shops import ShopOut
+from marketplace.shops import ShopOut, StaffOut
 
 
 class ShopIn(BaseModel):
@@ -23,6 +23,18 @@ class ShopIn(BaseModel):
 
 class ShopStaffIn(BaseModel):
     member_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class StaffOutModel(BaseModel):
+    member_id: int
+    name: str
+    home_organisation_id: int
+    added_at: datetime
+    holds_role: bool = Field(description="false: still linked, but the shop_staff role was revoked (no counter work)")
+
+
+def staff_out(staff: StaffOut) -> StaffOutModel:
+    return StaffOutModel(**staff.model_dump())
 
 
 class ShopOutModel(BaseModel):

@@ -1,5 +1,5 @@
 """A member's redemption orders. Only their own: other members' orders
-answer 404, exactly like orders that do not exist."""
+answer 404, exactly like orders that do not exist (``marketplace.policy``)."""
 
 from __future__ import annotations
 
@@ -8,26 +8,15 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
-from api.errors import ProblemException
 from api.guards import principal_of, requires_member
 from api.marketplace_schemas import OrderIn, OrderOutModel, OrderPageOut, order_out
 from api.params import Id, IdempotencyKey
 from fengling_settings import get_settings
-from marketplace.errors import OrderNotFound
-from marketplace.orders import OrderOut, cancel_order, get_order, list_orders, place_order
+from marketplace.errors import OrderNotOpen
+from marketplace.orders import cancel_order, member_order, member_orders, place_order
 from marketplace.qr import pickup_qr
 
 OrderStatus = Literal["placed", "fulfilled", "cancelled", "expired", "returned"]
-
-
-async def own_order(request: Request[Any, Any, Any], order_id: int) -> OrderOut:
-    try:
-        order = await get_order(order_id)
-    except OrderNotFound:
-        order = None
-    if order is None or order.member_id != principal_of(request).member_id:
-        raise ProblemException(404, "order_not_found", f"no order {order_id} of yours", field="order_id")
-    return order
 
 
 class OrdersController(Controller):
@@ -41,7 +30,7 @@ class OrdersController(Controller):
     ) -> Response[OrderOutModel]:
         principal = principal_of(request)
         order = await place_order(
-            member_id=principal.member_id,
+            principal,
             item_id=data.item_id,
             shop_id=data.shop_id,
             quantity=data.quantity,
@@ -59,16 +48,14 @@ class OrdersController(Controller):
         cursor: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> OrderPageOut:
-        page = await list_orders(
-            member_id=principal_of(request).member_id, status=status, before_id=cursor, limit=limit
-        )
+        page = await member_orders(principal_of(request), status=status, before_id=cursor, limit=limit)
         return OrderPageOut(
             orders=[order_out(order, show_code=True) for order in page.orders], next_cursor=page.next_cursor
         )
 
     @get("/{order_id:int}", operation_id="getMyOrder", summary="One of my orders, with its pickup code")
     async def one(self, request: Request[Any, Any, Any], order_id: Id) -> OrderOutModel:
-        return order_out(await own_order(request, order_id), show_code=True)
+        return order_out(await member_order(principal_of(request), order_id), show_code=True)
 
     @get("/{order_id:int}/qr", operation_id="getPickupQr", summary="Pickup code as a QR image")
     async def qr(
@@ -77,9 +64,9 @@ class OrdersController(Controller):
         order_id: Id,
         format: Annotated[Literal["png", "svg"], QueryParameter()] = "png",
     ) -> Response[bytes]:
-        order = await own_order(request, order_id)
+        order = await member_order(principal_of(request), order_id)
         if order.status != "placed":
-            raise ProblemException(409, "order_not_open", f"order {order_id} is {order.status}", field="order_id")
+            raise OrderNotOpen(f"order {order_id} is {order.status}", field="order_id")
         media_type = "image/svg+xml" if format == "svg" else "image/png"
         return Response(
             pickup_qr(order.pickup_code, image_format=format),
@@ -89,6 +76,5 @@ class OrdersController(Controller):
 
     @post("/{order_id:int}/cancel", operation_id="cancelMyOrder", summary="Cancel before pickup", status_code=200)
     async def cancel(self, request: Request[Any, Any, Any], order_id: Id) -> OrderOutModel:
-        await own_order(request, order_id)
-        order = await cancel_order(order_id=order_id, member_id=principal_of(request).member_id)
+        order = await cancel_order(principal_of(request), order_id=order_id)
         return order_out(order, show_code=False)

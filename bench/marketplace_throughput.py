@@ -40,10 +40,12 @@ def percentile(values: list[float], fraction: float) -> float:
 async def worker(orders: int, items: int) -> dict[str, object]:
     sys.path.insert(0, str(REPO))
     from admin.migrations import migrate
+    from community.access import Principal
     from community.accounts import issuance_code, open_wallet, wallet_code
+    from community.members import get_member
     from community.organisations import create_organisation
     from community.passwords import hash_password
-    from community.roles import Level
+    from community.roles import Level, Role
     from community.tables import Member, RoleGrant
     from ledger.posting import transfer
     from ledger.tables import LedgerAccount
@@ -78,12 +80,27 @@ async def worker(orders: int, items: int) -> dict[str, object]:
             reason_zh="压测初始积分",
         )
     staff = member_ids[0]
-    shop = await create_shop(organisation_id=org.id, name_zh="压测商店")
-    await add_staff(shop.id, staff)
+    manager_id = member_ids[1]
+    await RoleGrant.insert(RoleGrant(member=manager_id, organisation=org.id, role="organizer")).run()
+
+    async def acting(member_id: int) -> Principal:
+        member = await get_member(member_id)
+        grants = tuple((grant.organisation_id, Role(grant.role)) for grant in member.grants)
+        return Principal(
+            member_id=member.id, name=member.name, home_organisation_id=member.home_organisation_id, grants=grants
+        )
+
+    manager = await acting(manager_id)
+    shop = await create_shop(manager, organisation_id=org.id, name_zh="压测商店")
+    await add_staff(manager, shop.id, staff)
+    staff_principal = await acting(staff)
+    members = {member_id: await acting(member_id) for member_id in member_ids}
     spread_items = [
         (
             await create_item(
-                org.id, ItemDraft(name_zh=f"商品{i}", price=Decimal("1.00"), stock=1_000_000, shop_ids=[shop.id])
+                manager,
+                org.id,
+                ItemDraft(name_zh=f"商品{i}", price=Decimal("1.00"), stock=1_000_000, shop_ids=[shop.id]),
             )
         ).id
         for i in range(50)
@@ -98,12 +115,12 @@ async def worker(orders: int, items: int) -> dict[str, object]:
                 member = member_ids[(n * 7 + number) % member_count]
                 started = time.perf_counter()
                 order = await place_order(
-                    member_id=member,
+                    members[member],
                     item_id=item_ids[n % len(item_ids)],
                     shop_id=shop.id,
                     idempotency_key=f"bench:{uuid.uuid4()}",
                 )
-                await confirm_pickup(shop_id=shop.id, code=order.pickup_code, staff_member_id=staff)
+                await confirm_pickup(staff_principal, shop_id=shop.id, code=order.pickup_code)
                 latencies.append(time.perf_counter() - started)
 
         started = time.perf_counter()

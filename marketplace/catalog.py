@@ -1,5 +1,8 @@
 """The points-supermarket catalog: what can be redeemed, where, for how much.
 
+Changes take the acting principal, are decided by ``marketplace.policy``
+(managers of the item's organisation) and audited in their own transaction.
+
 Listing is keyset-paginated (the cursor carries the sort key and id), so a
 page costs the same at item 10 and item 10,000.
 """
@@ -16,14 +19,16 @@ from typing import Any, Literal, get_args
 from piccolo.columns.combination import Where
 from pydantic import BaseModel
 
-from community.organisations import ancestor_ids, get_organisation
+from community import audit
+from community.access import Principal, can_manage_organisation
+from community.organisations import ancestor_ids
 from ledger.amounts import from_minor, parse_amount, to_minor
 from ledger.errors import InvalidAmount
 from ledger.transactions import in_write_transaction, is_sqlite
+from marketplace import policy
 from marketplace.errors import InvalidCatalogData, ItemNotFound
 from marketplace.periods import LIMIT_PERIODS
-from marketplace.shops import get_shop
-from marketplace.tables import CatalogItem, CatalogItemShop
+from marketplace.tables import CatalogItem, CatalogItemShop, Shop
 
 Category = Literal["daily", "food", "household", "stationery", "voucher", "service", "other"]
 CATEGORIES: tuple[str, ...] = get_args(Category)
@@ -162,14 +167,16 @@ async def get_item(item_id: int) -> ItemOut:
 
 
 async def _set_shops(item_id: int, organisation_id: int, shop_ids: list[int]) -> None:
-    for shop_id in shop_ids:
-        shop = await get_shop(shop_id)
-        if organisation_id not in await ancestor_ids(shop.organisation_id):
-            raise InvalidCatalogData(f"shop {shop_id} is outside this catalog's organisation", field="shop_ids")
+    """An item is handed out by shops at or below its catalog's organisation.
+    An unknown shop id is refused like a shop outside: nothing to probe."""
+    wanted = sorted(set(shop_ids))
+    rows = await Shop.select(Shop.id, Shop.organisation).where(Shop.id.is_in(wanted)).run()
+    found = {int(row["id"]): int(row["organisation"]) for row in rows}
+    for shop_id in wanted:
+        if shop_id not in found or organisation_id not in await ancestor_ids(found[shop_id]):
+            raise InvalidCatalogData(f"shop {shop_id} is not a shop of this catalog's organisation", field="shop_ids")
     await CatalogItemShop.delete().where(CatalogItemShop.item == item_id).run()
-    await CatalogItemShop.insert(
-        *(CatalogItemShop(item=item_id, shop=shop_id) for shop_id in sorted(set(shop_ids)))
-    ).run()
+    await CatalogItemShop.insert(*(CatalogItemShop(item=item_id, shop=shop_id) for shop_id in wanted)).run()
 
 
 def _columns(draft: ItemDraft, price_minor: int) -> dict[Any, Any]:
@@ -189,9 +196,10 @@ def _columns(draft: ItemDraft, price_minor: int) -> dict[Any, Any]:
     }
 
 
-async def create_item(organisation_id: int, draft: ItemDraft) -> ItemOut:
+async def create_item(principal: Principal, organisation_id: int, draft: ItemDraft) -> ItemOut:
+    """Add an item to the catalog of a node the principal manages."""
     price_minor = _check_draft(draft)
-    await get_organisation(organisation_id)
+    await policy.authorise_organisation_manager(principal, organisation_id, field="organisation_id")
 
     async def work() -> int:
         inserted = await CatalogItem.insert(
@@ -202,28 +210,84 @@ async def create_item(organisation_id: int, draft: ItemDraft) -> ItemOut:
         ).run()
         item_id = int(inserted[0]["id"])
         await _set_shops(item_id, organisation_id, draft.shop_ids)
+        await audit.record(
+            principal.ref,
+            "catalog.create",
+            f"item:{item_id}",
+            name=draft.name_zh.strip(),
+            price=str(from_minor(price_minor)),
+        )
         return item_id
 
     return await get_item(await in_write_transaction(work))
 
 
-async def update_item(item_id: int, draft: ItemDraft) -> ItemOut:
+async def _authorise_item_change(principal: Principal, item_id: int) -> ItemOut:
+    """The item, if the principal manages its organisation."""
+    try:
+        item = await get_item(item_id)
+    except ItemNotFound:
+        policy.check_item_manager(item_id=item_id, manages=False, in_catalog=False)
+        raise
+    policy.check_item_manager(
+        item_id=item_id,
+        manages=await can_manage_organisation(principal, item.organisation_id),
+        in_catalog=await policy.in_catalog_of(principal, item.organisation_id),
+    )
+    return item
+
+
+async def managed_item(principal: Principal, item_id: int) -> ItemOut:
+    """An item the principal may change (before an upload is stored for it)."""
+    return await _authorise_item_change(principal, item_id)
+
+
+async def update_item(
+    principal: Principal, item_id: int, draft: ItemDraft, *, organisation_id: int | None = None
+) -> ItemOut:
     """Replace an item's settings. Stock set here is the new count on the
-    shelf; orders already placed keep what they reserved."""
+    shelf; orders already placed keep what they reserved. An item stays in
+    its catalog: ``organisation_id``, when given, must be its own."""
     price_minor = _check_draft(draft)
-    current = await get_item(item_id)
 
     async def work() -> None:
+        current = await _authorise_item_change(principal, item_id)
+        if organisation_id is not None and organisation_id != current.organisation_id:
+            raise InvalidCatalogData("an item stays in the catalog it was created in", field="organisation_id")
         await CatalogItem.update(_columns(draft, price_minor)).where(CatalogItem.id == item_id).run()
         await _set_shops(item_id, current.organisation_id, draft.shop_ids)
+        await audit.record(
+            principal.ref, "catalog.update", f"item:{item_id}", price=str(from_minor(price_minor)), stock=draft.stock
+        )
 
     await in_write_transaction(work)
     return await get_item(item_id)
 
 
-async def set_image(item_id: int, image_sha256: str) -> None:
-    await get_item(item_id)
-    await CatalogItem.update({CatalogItem.image_sha256: image_sha256}).where(CatalogItem.id == item_id).run()
+async def set_image(principal: Principal, item_id: int, image_sha256: str) -> ItemOut:
+    """Point the item at a stored photo (by its SHA-256)."""
+
+    async def work() -> None:
+        await _authorise_item_change(principal, item_id)
+        await CatalogItem.update({CatalogItem.image_sha256: image_sha256}).where(CatalogItem.id == item_id).run()
+        await audit.record(principal.ref, "catalog.image", f"item:{item_id}", sha256=image_sha256)
+
+    await in_write_transaction(work)
+    return await get_item(item_id)
+
+
+async def visible_item(principal: Principal, item_id: int) -> ItemOut:
+    """An item of the principal's catalog, or one they manage; to anyone
+    else it does not exist."""
+    try:
+        item = await get_item(item_id)
+    except ItemNotFound:
+        policy.check_item_visible(item_id=item_id, in_catalog=False, manages=False)
+        raise
+    in_catalog = await policy.in_catalog_of(principal, item.organisation_id)
+    manages = in_catalog or await can_manage_organisation(principal, item.organisation_id)
+    policy.check_item_visible(item_id=item_id, in_catalog=in_catalog, manages=manages)
+    return item
 
 
 def _encode_cursor(sort: SortOrder, row: dict[str, Any]) -> str:
@@ -308,3 +372,27 @@ async def list_catalog(
 async def catalog_organisations(home_organisation_id: int) -> list[int]:
     """A member sees the catalogs of their organisation and every one above it."""
     return await ancestor_ids(home_organisation_id)
+
+
+async def member_catalog(
+    principal: Principal,
+    *,
+    now: datetime,
+    category: str | None = None,
+    shop_id: int | None = None,
+    search: str | None = None,
+    sort: SortOrder = "price_asc",
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> CatalogPage:
+    """What the principal can redeem: their own catalog (``policy``), on offer now."""
+    return await list_catalog(
+        organisation_ids=await catalog_organisations(principal.home_organisation_id),
+        now=now,
+        category=category,
+        shop_id=shop_id,
+        search=search,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )

@@ -70,3 +70,20 @@ class PeriodAlreadySettled(MarketplaceError):
 
 class ReturnWindowClosed(MarketplaceError):
     code = "return_window_closed"
+
+
+class StaffNotFound(MarketplaceError):
+    """The member does not work at this shop (or does not exist, or may not
+    be seen: one answer for all three)."""
+
+    code = "staff_not_found"
+
+
+class PickupThrottled(MarketplaceError):
+    """Too many wrong pickup codes at this shop (or for this code) lately."""
+
+    code = "pickup_throttled"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, field: str | None = "code") -> None:
+        super().__init__(message, field=field)
+        self.retry_after_seconds = retry_after_seconds

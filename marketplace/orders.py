@@ -3,12 +3,15 @@
 place   → one transaction: lock the item row, check it is on sale at that
           shop, check stock and the member's limit, insert the order, hold
           the points, take the stock. Nothing is written if any check fails.
-confirm → staff *of that shop* enter the pickup code: the hold is posted to
-          the shop's settlement account; the order is fulfilled once.
+confirm → staff who work at that shop (``marketplace.policy``) enter the
+          pickup code: the hold is posted to the shop's settlement account;
+          the order is fulfilled once.
 cancel / expire → the hold is voided and the stock comes back.
 return  → the redemption entry is reversed; stock comes back if the item
           does.
 
+Each operation a person does takes their ``Principal``, is decided by
+``marketplace.policy`` and writes its audit record in its own transaction.
 Every operation locks in one order — order row, item row, then the ledger's
 account rows — so no two of them can deadlock each other. On SQLite each is
 one BEGIN IMMEDIATE transaction.
@@ -18,17 +21,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from community import audit
+from community.access import Principal
 from community.accounts import wallet_code
+from community.organisations import issuing_organisation_for
 from ledger.amounts import from_minor
 from ledger.errors import HoldNotActive
 from ledger.holds import create_hold, get_hold, post_hold, void_hold
 from ledger.posting import utc_now
 from ledger.reversal import reverse_entry
 from ledger.transactions import in_write_transaction, is_sqlite
+from marketplace import policy
 from marketplace.accounts import settlement_code
 from marketplace.errors import (
     InvalidCatalogData,
@@ -41,10 +48,12 @@ from marketplace.errors import (
     OutOfStock,
     PeriodAlreadySettled,
     PickupCodeNotFound,
+    PickupThrottled,
     ReturnWindowClosed,
 )
 from marketplace.periods import period_bounds
 from marketplace.pickup_codes import is_well_formed, new_pickup_code, normalise_pickup_code
+from marketplace.policy import ShopAction
 from marketplace.tables import CatalogItem, CatalogItemShop, RedemptionOrder, SettlementStatement, Shop
 
 PLACED = "placed"
@@ -144,8 +153,27 @@ async def _lock_item(item_id: int) -> dict[str, Any]:
         query = query.lock_rows()
     rows = await query.run()
     if not rows:
-        raise ItemNotFound(f"item {item_id} does not exist", field="item_id")
+        # Worded like an item of another catalog (policy.check_order_scope).
+        raise ItemNotFound(f"no item {item_id} in your catalog", field="item_id")
     return dict(rows[0])
+
+
+async def _check_pickup_shop(principal: Principal, item_id: int, shop_id: int) -> None:
+    """``policy.check_pickup_shop`` over the facts of this order."""
+    shop_rows = await Shop.select(Shop.organisation, Shop.active).where(Shop.id == shop_id).run()
+    carries = (
+        await CatalogItemShop.exists()
+        .where((CatalogItemShop.item == item_id) & (CatalogItemShop.shop == shop_id))
+        .run()
+    )
+    same_issuer = False
+    if shop_rows and carries:
+        shop_issuer = await issuing_organisation_for(int(shop_rows[0]["organisation"]))
+        member_issuer = await issuing_organisation_for(principal.home_organisation_id)
+        same_issuer = shop_issuer is not None and member_issuer is not None and shop_issuer.id == member_issuer.id
+    policy.check_pickup_shop(
+        carries_item=bool(carries), active=bool(shop_rows and shop_rows[0]["active"]), same_issuer=same_issuer
+    )
 
 
 async def lock_shop(shop_id: int) -> None:
@@ -169,8 +197,8 @@ def _reason(item: dict[str, Any], quantity: int) -> tuple[str, str]:
 
 
 async def place_order(
+    principal: Principal,
     *,
-    member_id: int,
     item_id: int,
     shop_id: int,
     quantity: int = 1,
@@ -178,12 +206,15 @@ async def place_order(
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> OrderOut:
-    """Reserve ``quantity`` of an item for pickup at ``shop_id``.
+    """The principal reserves ``quantity`` of an item for pickup at ``shop_id``.
 
-    Refusals (nothing written): ItemUnavailable, OutOfStock,
-    MemberLimitReached, InsufficientFunds (from the ledger hold).
-    Replaying ``idempotency_key`` returns the original order.
+    Refusals (nothing written): ItemNotFound (also for an item of another
+    catalog: ``policy.check_order_scope``), ItemUnavailable (also for a shop
+    of another points issuer: ``policy.check_pickup_shop``), OutOfStock,
+    MemberLimitReached, InsufficientFunds (from the ledger hold). Replaying
+    ``idempotency_key`` returns the original order.
     """
+    member_id = principal.member_id
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidCatalogData(f"quantity must be 1-{MAX_QUANTITY}", field="quantity")
     if not 1 <= pickup_days <= 90:
@@ -214,20 +245,16 @@ async def place_order(
                     )
                 return _out(row, replayed=True)
 
+        policy.check_order_scope(
+            item_id=item_id, item_in_catalog=await policy.in_catalog_of(principal, int(item["organisation"]))
+        )
         if not item["active"]:
             raise ItemUnavailable("this item is not on offer", field="item_id")
         if item["available_from"] is not None and moment < item["available_from"]:
             raise ItemUnavailable(f"this item is on offer from {item['available_from'].isoformat()}", field="item_id")
         if item["available_until"] is not None and moment >= item["available_until"]:
             raise ItemUnavailable("this item is no longer on offer", field="item_id")
-        at_shop = (
-            await CatalogItemShop.exists()
-            .where((CatalogItemShop.item == item_id) & (CatalogItemShop.shop == shop_id))
-            .run()
-        )
-        shop_active = await Shop.exists().where((Shop.id == shop_id) & (Shop.active == True)).run()  # noqa: E712
-        if not at_shop or not shop_active:
-            raise ItemUnavailable("this shop does not hand out this item", field="shop_id")
+        await _check_pickup_shop(principal, item_id, shop_id)
         if item["stock"] is not None and item["stock"] < quantity:
             raise OutOfStock(f"only {item['stock']} left", field="quantity")
         if item["limit_count"] is not None:
@@ -284,6 +311,9 @@ async def place_order(
             await (
                 CatalogItem.update({CatalogItem.stock: item["stock"] - quantity}).where(CatalogItem.id == item_id).run()
             )
+        await audit.record(
+            principal.ref, "order.place", f"order:{order_id}", item_id=item_id, shop_id=shop_id, quantity=quantity
+        )
         return await get_order(order_id)
 
     # Unique violations: a pickup code collision (draw again) or a concurrent
@@ -307,15 +337,41 @@ async def find_open_order_by_code(shop_id: int, code: str) -> int | None:
     return int(rows[0]["id"]) if rows else None
 
 
-async def confirm_pickup(*, shop_id: int, code: str, staff_member_id: int) -> OrderOut:
-    """Hand over an order at the counter of ``shop_id``: post its hold to the
-    shop's settlement account. A code that is not an open order of this shop
-    gives ``PickupCodeNotFound`` and reveals nothing else."""
-    order_id = await find_open_order_by_code(shop_id, code)
-    if order_id is None:
-        raise PickupCodeNotFound("no open order with this code at this shop", field="code")
+class PickupGuesses(Protocol):
+    """Counts wrong pickup codes (``api/pickup_throttle.py`` keeps them in
+    Redis): ``seconds_locked`` > 0 refuses further tries for that long."""
+
+    async def seconds_locked(self, shop_id: int, code: str) -> int: ...
+
+    async def record_failure(self, shop_id: int, code: str) -> None: ...
+
+
+async def confirm_pickup(
+    principal: Principal, *, shop_id: int, code: str, guesses: PickupGuesses | None = None
+) -> OrderOut:
+    """The principal hands over an order at the counter of ``shop_id``: its
+    hold is posted to the shop's settlement account.
+
+    Only staff who work at that shop (``policy``: linked *and* holding the
+    ``shop_staff`` role over it). A code that is not an open order of this
+    shop gives ``PickupCodeNotFound``, reveals nothing else and counts as a
+    wrong guess; while ``guesses`` says the shop or code is locked,
+    ``PickupThrottled`` answers before any code is looked up."""
+    await policy.authorise_shop(principal, shop_id, ShopAction.COUNTER)
+    if guesses is not None:
+        locked_for = await guesses.seconds_locked(shop_id, code)
+        if locked_for:
+            raise PickupThrottled(
+                f"too many wrong pickup codes; retry in {locked_for} s", retry_after_seconds=locked_for
+            )
 
     async def work() -> OrderOut:
+        # Re-checked inside the transaction that posts: a role revoked since
+        # the check above ends counter work before anything is written.
+        await policy.authorise_shop(principal, shop_id, ShopAction.COUNTER)
+        order_id = await find_open_order_by_code(shop_id, code)
+        if order_id is None:
+            raise PickupCodeNotFound("no open order with this code at this shop", field="code")
         order = await _lock_order(order_id)
         if order["status"] != PLACED or order["shop"] != shop_id:
             raise PickupCodeNotFound("no open order with this code at this shop", field="code")
@@ -329,7 +385,7 @@ async def confirm_pickup(*, shop_id: int, code: str, staff_member_id: int) -> Or
             kind="redemption",
             reason_zh=reason_zh,
             reason_en=reason_en,
-            actor_ref=f"member:{staff_member_id}",
+            actor_ref=principal.ref,
             metadata={"order_id": order_id, "item_id": order["item"], "shop_id": shop_id},
             idempotency_key=f"order:{order_id}:fulfil",
         )
@@ -339,19 +395,30 @@ async def confirm_pickup(*, shop_id: int, code: str, staff_member_id: int) -> Or
                     RedemptionOrder.status: FULFILLED,
                     RedemptionOrder.entry_id: entry.id,
                     RedemptionOrder.fulfilled_at: entry.created_at,
-                    RedemptionOrder.fulfilled_by: staff_member_id,
+                    RedemptionOrder.fulfilled_by: principal.member_id,
                     RedemptionOrder.closed_at: entry.created_at,
                 }
             )
             .where(RedemptionOrder.id == order_id)
             .run()
         )
+        await audit.record(principal.ref, "order.pickup", f"order:{order_id}", shop_id=shop_id)
         return await get_order(order_id)
 
-    return await in_write_transaction(work)
+    try:
+        return await in_write_transaction(work)
+    except PickupCodeNotFound:
+        if guesses is not None:
+            await guesses.record_failure(shop_id, code)
+        raise
 
 
-async def _close_unfulfilled(order_id: int, new_status: str, *, only_if_due: datetime | None) -> OrderOut:
+async def _close_unfulfilled(
+    order_id: int, new_status: str, *, only_if_due: datetime | None, actor_ref: str | None = None
+) -> OrderOut:
+    """Void the hold and restock. ``actor_ref`` (a person, not the expiry
+    job) is audited in the same transaction."""
+
     async def work() -> OrderOut:
         order = await _lock_order(order_id)
         if order["status"] != PLACED:
@@ -379,17 +446,18 @@ async def _close_unfulfilled(order_id: int, new_status: str, *, only_if_due: dat
             .where(RedemptionOrder.id == order_id)
             .run()
         )
+        if actor_ref is not None:
+            await audit.record(actor_ref, f"order.{new_status}", f"order:{order_id}")
         return await get_order(order_id)
 
     return await in_write_transaction(work)
 
 
-async def cancel_order(*, order_id: int, member_id: int) -> OrderOut:
-    """A member cancels their own order before pickup: points and stock return."""
-    order = await get_order(order_id)
-    if order.member_id != member_id:
-        raise OrderNotFound(f"order {order_id} does not exist", field="order_id")
-    return await _close_unfulfilled(order_id, CANCELLED, only_if_due=None)
+async def cancel_order(principal: Principal, *, order_id: int) -> OrderOut:
+    """A member cancels their own order before pickup: points and stock
+    return. Anyone else's order does not exist for them."""
+    await member_order(principal, order_id)
+    return await _close_unfulfilled(order_id, CANCELLED, only_if_due=None, actor_ref=principal.ref)
 
 
 async def expire_orders(*, now: datetime | None = None, batch_size: int = 200) -> int:
@@ -426,9 +494,12 @@ async def _settled_period_covers(shop_id: int, moment: datetime) -> bool:
     )
 
 
-async def return_order(*, order_id: int, actor_member_id: int, restock: bool, reason_zh: str) -> OrderOut:
-    """Take an item back after pickup: reverse the redemption entry (points go
-    back to the wallet); restock if the item itself came back.
+async def return_order(principal: Principal, *, shop_id: int, order_id: int, restock: bool, reason_zh: str) -> OrderOut:
+    """Take an item back at the counter of ``shop_id`` after pickup: reverse
+    the redemption entry (points go back to the wallet); restock if the item
+    itself came back. Staff who work at the shop and managers of its
+    organisation may (``policy``); an order of another shop does not exist
+    here.
 
     Only in the calendar month of the pickup (China time). A month's net
     pickups stay in the shop's settlement account until that month is
@@ -440,7 +511,13 @@ async def return_order(*, order_id: int, actor_member_id: int, restock: bool, re
         raise InvalidCatalogData("a return needs a reason of 1-300 characters", field="reason_zh")
 
     async def work() -> OrderOut:
-        order = await _lock_order(order_id)
+        await policy.authorise_shop(principal, shop_id, ShopAction.READ)
+        try:
+            order: dict[str, Any] | None = await _lock_order(order_id)
+        except OrderNotFound:
+            order = None
+        if order is None or order["shop"] != shop_id:  # one answer: nothing to learn of other shops
+            raise OrderNotFound(f"no order {order_id} at this shop", field="order_id")
         if order["status"] != FULFILLED:
             raise OrderNotOpen(
                 f"only a fulfilled order can be returned; this one is {order['status']}", field="order_id"
@@ -461,7 +538,7 @@ async def return_order(*, order_id: int, actor_member_id: int, restock: bool, re
             order["entry_id"],
             reason_zh=f"退货：{reason_zh.strip()}",
             reason_en="Returned",
-            actor_ref=f"member:{actor_member_id}",
+            actor_ref=principal.ref,
             metadata={"order_id": order_id},
             idempotency_key=f"order:{order_id}:return",
         )
@@ -478,6 +555,9 @@ async def return_order(*, order_id: int, actor_member_id: int, restock: bool, re
             )
             .where(RedemptionOrder.id == order_id)
             .run()
+        )
+        await audit.record(
+            principal.ref, "order.return", f"order:{order_id}", shop_id=shop_id, restock=restock, reason=reason_zh
         )
         return await get_order(order_id)
 
@@ -497,7 +577,8 @@ async def list_orders(
     before_id: int | None = None,
     limit: int = 20,
 ) -> OrderPage:
-    """Newest first. Callers scope it: a member's own, or one shop's."""
+    """Newest first, unscoped: callers go through ``member_orders`` or
+    ``shop_orders``, which apply ``marketplace.policy``."""
     limit = max(1, min(limit, 100))
     query = RedemptionOrder.select(*_ORDER_COLUMNS)
     if member_id is not None:
@@ -514,3 +595,34 @@ async def list_orders(
         orders=[_out(row) for row in page],
         next_cursor=int(page[-1]["id"]) if len(rows) > limit else None,
     )
+
+
+async def member_orders(
+    principal: Principal, *, status: str | None = None, before_id: int | None = None, limit: int = 20
+) -> OrderPage:
+    """The principal's own orders, newest first."""
+    return await list_orders(member_id=principal.member_id, status=status, before_id=before_id, limit=limit)
+
+
+async def member_order(principal: Principal, order_id: int) -> OrderOut:
+    """One of the principal's own orders; anyone else's does not exist."""
+    try:
+        order = await get_order(order_id)
+    except OrderNotFound:
+        policy.check_own_order(principal=principal, order_id=order_id, order_member_id=None)
+        raise
+    policy.check_own_order(principal=principal, order_id=order_id, order_member_id=order.member_id)
+    return order
+
+
+async def shop_orders(
+    principal: Principal,
+    shop_id: int,
+    *,
+    status: str | None = None,
+    before_id: int | None = None,
+    limit: int = 20,
+) -> OrderPage:
+    """A shop's orders, for its staff and the managers of its organisation."""
+    await policy.authorise_shop(principal, shop_id, ShopAction.READ)
+    return await list_orders(shop_id=shop_id, status=status, before_id=before_id, limit=limit)

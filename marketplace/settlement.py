@@ -21,15 +21,20 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from community import audit
+from community.access import Principal
 from community.accounts import issuance_code
 from community.organisations import issuing_organisation_for
+from core.spreadsheet_cells import number_cell, safe_cell
 from ledger.amounts import from_minor, to_minor
 from ledger.posting import transfer, utc_now
 from ledger.transactions import in_write_transaction
+from marketplace import policy
 from marketplace.accounts import settlement_code
 from marketplace.errors import InvalidCatalogData, PeriodAlreadySettled, PeriodNotClosed
 from marketplace.orders import FULFILLED, RETURNED, lock_shop
 from marketplace.periods import LOCAL_ZONE, month_bounds
+from marketplace.policy import ShopAction
 from marketplace.shops import get_shop
 from marketplace.tables import RedemptionOrder, SettlementStatement
 
@@ -144,8 +149,17 @@ async def build_statement(shop_id: int, period: str) -> Statement:
     )
 
 
+async def shop_statement(principal: Principal, shop_id: int, period: str) -> Statement:
+    """``build_statement`` for the shop's staff and the managers of its
+    organisation (``marketplace.policy``)."""
+    await policy.authorise_shop(principal, shop_id, ShopAction.READ)
+    return await build_statement(shop_id, period)
+
+
 def statement_csv(statement: Statement, *, english: bool = False) -> str:
-    """CSV with a BOM, so Excel on a community office PC shows the Chinese."""
+    """CSV with a BOM, so Excel on a community office PC shows the Chinese.
+    Item names are people's text: every cell goes through
+    ``core.spreadsheet_cells``, so a name like ``=HYPERLINK(...)`` stays text."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
@@ -157,23 +171,25 @@ def statement_csv(statement: Statement, *, english: bool = False) -> str:
     for line in statement.lines:
         writer.writerow(
             [
-                line.order_id,
-                line.at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M:%S"),
-                kinds[line.kind][1 if english else 0],
-                line.item_name_zh,
-                line.quantity,
-                str(line.points),
+                number_cell(line.order_id),
+                safe_cell(line.at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M:%S")),
+                safe_cell(kinds[line.kind][1 if english else 0]),
+                safe_cell(line.item_name_zh),
+                number_cell(line.quantity),
+                number_cell(line.points),
             ]
         )
     writer.writerow([])
-    writer.writerow(["net" if english else "合计", "", "", "", "", str(statement.net)])
+    writer.writerow(["net" if english else "合计", "", "", "", "", number_cell(statement.net)])
     return out.getvalue()
 
 
-async def settle_period(*, shop_id: int, period: str, actor_member_id: int, now: datetime | None = None) -> Statement:
+async def settle_period(principal: Principal, *, shop_id: int, period: str, now: datetime | None = None) -> Statement:
     """Retire the month's net points from the shop's settlement account and
-    lock the month. Only a finished month can be settled, and only once."""
+    lock the month. Only a finished month can be settled, only once, and
+    only by a manager of the shop's organisation (``marketplace.policy``)."""
     start, end = _bounds(period)
+    await policy.authorise_shop(principal, shop_id, ShopAction.MANAGE)
     if end > (now or utc_now()):
         raise PeriodNotClosed(f"{period} is not over yet", field="period")
     shop = await get_shop(shop_id)
@@ -182,6 +198,7 @@ async def settle_period(*, shop_id: int, period: str, actor_member_id: int, now:
         raise InvalidCatalogData("no organisation above this shop issues points", field="shop_id")
 
     async def work() -> None:
+        await policy.authorise_shop(principal, shop_id, ShopAction.MANAGE)
         await lock_shop(shop_id)  # one settlement (or return) of this shop at a time
         if (
             await SettlementStatement.exists()
@@ -199,7 +216,7 @@ async def settle_period(*, shop_id: int, period: str, actor_member_id: int, now:
                 kind="settlement",
                 reason_zh=f"{shop.name_zh} {period} 兑换结算",
                 reason_en=f"Settlement {period}",
-                actor_ref=f"member:{actor_member_id}",
+                actor_ref=principal.ref,
                 cause_ref=f"settlement:{shop_id}:{period}",
                 metadata={"shop_id": shop_id, "period": period, "orders": statement.order_count},
                 idempotency_key=f"settlement:{shop_id}:{period}",
@@ -214,9 +231,10 @@ async def settle_period(*, shop_id: int, period: str, actor_member_id: int, now:
                 order_count=statement.order_count,
                 entry_id=entry_id,
                 settled_at=utc_now(),
-                settled_by=actor_member_id,
+                settled_by=principal.member_id,
             )
         ).run()
+        await audit.record(principal.ref, "shop.settle", f"shop:{shop_id}", period=period, net=str(statement.net))
 
     # A unique violation means a twin settled it first: re-run, and the check
     # above reports PeriodAlreadySettled.

@@ -26,7 +26,7 @@ from activities.verification import verify_activity
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import EarningRules, ReportKind
-from community.access import load_principal
+from community.access import Principal, load_principal
 from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
@@ -108,7 +108,7 @@ async def load_demo() -> bool:
     await _load_earning(
         community.id, grid.id, members["volunteer"].id, members["organizer"].id, members["grid_worker"].id
     )
-    await _load_supermarket(community.id, members["shop_staff"].id)
+    await _load_supermarket(community.id, await load_principal(members["organizer"].id), members["shop_staff"].id)
     return True
 
 
@@ -123,16 +123,19 @@ DEMO_CATALOG = (
 )
 
 
-async def _load_supermarket(community_id: int, staff_member_id: int) -> None:
+async def _load_supermarket(community_id: int, organiser: Principal, staff_member_id: int) -> None:
+    """The community's organiser opens the shop, takes on its clerk and stocks it."""
     shop = await create_shop(
+        organiser,
         organisation_id=community_id,
         name_zh="平安风铃积分超市",
         name_en="Fengling Points Shop",
         address="平安社区服务中心一楼",
     )
-    await add_staff(shop.id, staff_member_id)
+    await add_staff(organiser, shop.id, staff_member_id)
     for name_zh, name_en, category, price, stock, per_month in DEMO_CATALOG:
         await create_item(
+            organiser,
             community_id,
             ItemDraft(
                 name_zh=name_zh,

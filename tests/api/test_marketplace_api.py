@@ -3,19 +3,24 @@ who may see or do what."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from community.accounts import issuance_code, wallet_code
 from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level
-from community.tables import Member
-from ledger.tables import LedgerEntry
-from marketplace.shops import add_staff
-from tests.api.conftest import login_headers
+from community.tables import Member, RoleGrant
+from ledger.posting import transfer
+from ledger.tables import LedgerEntry, LedgerHold
+from marketplace.tables import RedemptionOrder
+from tests.api.conftest import credentials, login_headers
 
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -29,6 +34,22 @@ def key() -> dict[str, str]:
 
 async def _member_id(phone: str) -> int:
     return int((await Member.select(Member.id).where(Member.phone == phone).run())[0]["id"])
+
+
+async def _clerk(
+    client: AsyncTestClient[Litestar], organizer: dict[str, str], shop_id: int, *, phone: str
+) -> dict[str, str]:
+    """A new member of the organiser's community, made counter staff of
+    ``shop_id`` by the organiser over HTTP; their login headers."""
+    me = (await client.get("/api/v1/me", headers=organizer)).json()
+    member = await register_member(
+        name="店员", phone=phone, password="clerk-password", home_organisation_id=me["home_organisation_id"]
+    )
+    added = await client.post(f"/api/v1/shops/{shop_id}/staff", json={"member_id": member.id}, headers=organizer)
+    assert added.status_code == 204, added.text
+    login = await client.post("/api/v1/auth/login", json={"phone": phone, "password": "clerk-password"})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 async def _setup(
@@ -184,10 +205,9 @@ async def test_staff_of_one_shop_cannot_act_for_another(client: AsyncTestClient[
     )
     assert wrong_shop.status_code == 404
     # Staff of the second shop cannot redeem the first shop's order with its code.
-    await add_staff(other_shop["id"], await _member_id("13800000004"))
-    admin_as_staff = await login_headers(client, "admin")
+    second_clerk = await _clerk(client, organizer, other_shop["id"], phone="13800000021")
     cross = await client.post(
-        f"/api/v1/shops/{other_shop['id']}/pickups", json={"code": order["pickup_code"]}, headers=admin_as_staff
+        f"/api/v1/shops/{other_shop['id']}/pickups", json={"code": order["pickup_code"]}, headers=second_clerk
     )
     assert cross.status_code == 404 and cross.json()["code"] == "pickup_code_not_found"
     assert (await client.get(f"/api/v1/orders/{order['id']}", headers=volunteer)).json()["status"] == "placed"
@@ -208,7 +228,10 @@ async def test_wrong_codes_throttle_that_shop_only(client: AsyncTestClient[Lites
             "/api/v1/shops", headers=organizer, json={"organisation_id": setup["community_id"], "name_zh": "第二家店"}
         )
     ).json()
-    await add_staff(second["id"], await _member_id("13800000002"))
+    added = await client.post(
+        f"/api/v1/shops/{second['id']}/staff", json={"member_id": await _member_id("13800000002")}, headers=organizer
+    )
+    assert added.status_code == 204, added.text
     staff = await login_headers(client, "shop_staff")
     for attempt in range(10):  # FENGLING_PICKUP_MAX_FAILURES default
         code = f"ZZZZ{attempt:04d}".replace("0", "Z").replace("1", "Y")[:8]
@@ -360,3 +383,202 @@ async def test_demo_supermarket_lists_by_price_with_affordability(
         "/api/v1/catalog/items", params={"cursor": first["next_cursor"], "sort": "newest"}, headers=volunteer
     )
     assert bad_cursor.status_code == 422 and bad_cursor.json()["field"] == "cursor"
+
+
+async def _order(
+    client: AsyncTestClient[Litestar], headers: dict[str, str], setup: dict[str, object]
+) -> dict[str, Any]:
+    placed = await client.post(
+        "/api/v1/orders", json={"item_id": setup["item_id"], "shop_id": setup["shop_id"]}, headers={**headers, **key()}
+    )
+    assert placed.status_code == 201, placed.text
+    return dict(placed.json())
+
+
+async def _ledger_state() -> tuple[int, int, int]:
+    """Entries, holds and orders: what a refused request must leave alone."""
+    return (
+        int(await LedgerEntry.count().run()),
+        int(await LedgerHold.count().run()),
+        int(await RedemptionOrder.count().run()),
+    )
+
+
+async def test_revoked_shop_staff_lose_pickups_returns_orders_and_statements(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    """The organiser revokes the clerk's shop_staff role through the posts API
+    (the ShopStaff link stays): pickups, returns, the shop's orders and its
+    statements answer 404 at once, and nothing changes."""
+    setup = await _setup(client)
+    organizer = setup["organizer"]
+    assert isinstance(organizer, dict)
+    volunteer = await login_headers(client, "volunteer")
+    staff = await login_headers(client, "shop_staff")
+    waiting = await _order(client, volunteer, setup)
+    picked = await _order(client, volunteer, setup)
+    shop = setup["shop_id"]
+    done = await client.post(f"/api/v1/shops/{shop}/pickups", json={"code": picked["pickup_code"]}, headers=staff)
+    assert done.status_code == 200, done.text
+    period = done.json()["fulfilled_at"][:7]
+    assert (await client.get(f"/api/v1/shops/{shop}/orders", headers=staff)).status_code == 200
+
+    staff_id = await _member_id("13800000002")
+    revoked = await client.delete(
+        f"/api/v1/organisations/{setup['community_id']}/posts/{staff_id}/shop_staff", headers=organizer
+    )
+    assert revoked.status_code == 204, revoked.text
+    before = await _ledger_state()
+    for method, path, body in (
+        ("POST", f"/api/v1/shops/{shop}/pickups", {"code": waiting["pickup_code"]}),
+        ("POST", f"/api/v1/shops/{shop}/orders/{picked['id']}/return", {"restock": True, "reason_zh": "退货"}),
+        ("GET", f"/api/v1/shops/{shop}/orders", None),
+        ("GET", f"/api/v1/shops/{shop}/statements/{period}", None),
+    ):
+        response = await client.request(method, path, json=body, headers=staff)
+        assert response.status_code == 404 and response.json()["code"] == "shop_not_found", (path, response.text)
+    assert await _ledger_state() == before
+    mine = {o["id"]: o["status"] for o in (await client.get("/api/v1/orders", headers=volunteer)).json()["orders"]}
+    assert mine == {waiting["id"]: "placed", picked["id"]: "fulfilled"}
+
+
+async def test_adding_staff_refuses_oneself_and_foreign_members_like_missing_ids(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    """POST /shops/{id}/staff: the organiser themself is 403 own_roles; a member
+    of another community and an id that does not exist both answer 404
+    member_not_found with the same words; none of them gets a role."""
+    setup = await _setup(client)
+    organizer = setup["organizer"]
+    assert isinstance(organizer, dict)
+    path = f"/api/v1/shops/{setup['shop_id']}/staff"
+    elsewhere = await create_organisation(name_zh="别的社区", level=Level.COMMUNITY, issues_points=True)
+    foreigner = await register_member(
+        name="外人", phone="13800000012", password="stranger-pass", home_organisation_id=elsewhere.id
+    )
+    grants = int(await RoleGrant.count().run())
+    me = await client.post(path, json={"member_id": await _member_id("13800000003")}, headers=organizer)
+    assert me.status_code == 403 and me.json()["code"] == "own_roles" and me.json()["field"] == "member_id"
+    foreign = await client.post(path, json={"member_id": foreigner.id}, headers=organizer)
+    missing = await client.post(path, json={"member_id": foreigner.id + 1000}, headers=organizer)
+    assert foreign.status_code == missing.status_code == 404
+    unvarying = ("status", "code", "title", "field")
+    assert {k: foreign.json()[k] for k in unvarying} == {k: missing.json()[k] for k in unvarying}
+    assert foreign.json()["detail"].replace(str(foreigner.id), "N") == missing.json()["detail"].replace(
+        str(foreigner.id + 1000), "N"
+    )
+    assert int(await RoleGrant.count().run()) == grants
+
+
+async def test_removed_staff_are_refused_at_the_counter(client: AsyncTestClient[Litestar], demo: None) -> None:
+    """DELETE /shops/{id}/staff/{member_id} unlinks the clerk (listed before,
+    not after); their next pickup is 404 and the order stays open."""
+    setup = await _setup(client)
+    organizer = setup["organizer"]
+    assert isinstance(organizer, dict)
+    volunteer = await login_headers(client, "volunteer")
+    staff = await login_headers(client, "shop_staff")
+    order = await _order(client, volunteer, setup)
+    staff_id = await _member_id("13800000002")
+    listed = (await client.get(f"/api/v1/shops/{setup['shop_id']}/staff", headers=organizer)).json()
+    assert [(s["member_id"], s["holds_role"]) for s in listed] == [(staff_id, True)]
+    assert (await client.get(f"/api/v1/shops/{setup['shop_id']}/staff", headers=staff)).status_code == 403
+    removed = await client.delete(f"/api/v1/shops/{setup['shop_id']}/staff/{staff_id}", headers=organizer)
+    assert removed.status_code == 204, removed.text
+    again = await client.delete(f"/api/v1/shops/{setup['shop_id']}/staff/{staff_id}", headers=organizer)
+    assert again.status_code == 404 and again.json()["code"] == "staff_not_found"
+    assert (await client.get(f"/api/v1/shops/{setup['shop_id']}/staff", headers=organizer)).json() == []
+    refused = await client.post(
+        f"/api/v1/shops/{setup['shop_id']}/pickups", json={"code": order["pickup_code"]}, headers=staff
+    )
+    assert refused.status_code == 404, refused.text
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=volunteer)).json()["status"] == "placed"
+
+
+async def test_an_item_of_another_communitys_catalog_is_refused_like_a_missing_one(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    """A member of another points-issuing community, with points of their own,
+    orders an item of 平安社区's catalog: 404 item_not_found exactly as for an
+    item id that does not exist, and no order, hold or entry is written."""
+    setup = await _setup(client)
+    elsewhere = await create_organisation(name_zh="别的社区", level=Level.COMMUNITY, issues_points=True)
+    stranger = await register_member(
+        name="外人", phone="13800000012", password="stranger-pass", home_organisation_id=elsewhere.id
+    )
+    await transfer(
+        debit_code=issuance_code(elsewhere.id),
+        credit_code=wallet_code(stranger.id),
+        amount="100.00",
+        kind="award",
+        reason_zh="志愿服务奖励",
+    )
+    login = await client.post("/api/v1/auth/login", json={"phone": "13800000012", "password": "stranger-pass"})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}", **key()}
+    before = await _ledger_state()
+    foreign = await client.post(
+        "/api/v1/orders", json={"item_id": setup["item_id"], "shop_id": setup["shop_id"]}, headers=headers
+    )
+    missing = await client.post(
+        "/api/v1/orders",
+        json={"item_id": int(str(setup["item_id"])) + 1000, "shop_id": setup["shop_id"]},
+        headers=headers,
+    )
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json()["code"] == missing.json()["code"] == "item_not_found"
+    assert await _ledger_state() == before
+
+
+async def test_statement_csv_escapes_formulas_in_item_names(client: AsyncTestClient[Litestar], demo: None) -> None:
+    """An item named =HYPERLINK("http://x","y") reaches the statement CSV as
+    text (a leading apostrophe), and the points column stays a number."""
+    setup = await _setup(client)
+    organizer = setup["organizer"]
+    assert isinstance(organizer, dict)
+    formula = '=HYPERLINK("http://x","y")'
+    item = await client.post(
+        "/api/v1/catalog/items",
+        headers=organizer,
+        json={
+            "organisation_id": setup["community_id"],
+            "name_zh": formula,
+            "price": "2.00",
+            "shop_ids": [setup["shop_id"]],
+        },
+    )
+    assert item.status_code == 201, item.text
+    volunteer = await login_headers(client, "volunteer")
+    staff = await login_headers(client, "shop_staff")
+    order = await _order(client, volunteer, {**setup, "item_id": item.json()["id"]})
+    done = await client.post(
+        f"/api/v1/shops/{setup['shop_id']}/pickups", json={"code": order["pickup_code"]}, headers=staff
+    )
+    period = done.json()["fulfilled_at"][:7]
+    path = f"/api/v1/shops/{setup['shop_id']}/statements/{period}"
+    if (await client.get(path, headers=staff)).json()["order_count"] == 0:  # the pickup fell in the next local month
+        period = (await client.get(path, headers=staff)).json()["period_end"][:7]
+        path = f"/api/v1/shops/{setup['shop_id']}/statements/{period}"
+    text = (await client.get(path, params={"format": "csv"}, headers=staff)).text
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    (line,) = [row for row in rows[1:] if row and row[0].isdigit()]
+    assert line[3] == "'" + formula and line[5] == "2.00"
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+async def test_many_pickups_from_one_address_leave_its_logins_alone(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    """A busy counter sends more pickups from one address than the login limit
+    allows a minute (30); logins from that address still work, because pickups
+    count on their own per-address counter (api/rate_limits.PICKUP_LIMIT)."""
+    setup = await _setup(client)
+    staff = await login_headers(client, "shop_staff")
+    for attempt in range(35):
+        response = await client.post(
+            f"/api/v1/shops/{setup['shop_id']}/pickups", json={"code": f"WRONG{attempt}"}, headers=staff
+        )
+        assert response.status_code in (404, 429), response.text
+        assert response.json()["code"] in ("pickup_code_not_found", "pickup_throttled")
+    phone, password = credentials("volunteer")
+    login = await client.post("/api/v1/auth/login", json={"phone": phone, "password": password})
+    assert login.status_code == 200, login.text

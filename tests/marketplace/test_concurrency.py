@@ -36,6 +36,7 @@ from marketplace.settlement import Statement, build_statement, settle_period
 from marketplace.tables import RedemptionOrder, SettlementStatement
 from tests.support.marketplace_helpers import (
     Market,
+    acting,
     active_holds,
     assert_ledger_ok,
     balance,
@@ -94,7 +95,7 @@ async def test_last_unit_under_race(market: Market) -> None:
     item = await market.item(stock=1, price=Decimal("30.00"))
     members = await market.members(50, points="100")
     results = await asyncio.gather(
-        *(orders.place_order(member_id=m, item_id=item.id, shop_id=market.shop_a.id) for m in members),
+        *[orders.place_order(await acting(m), item_id=item.id, shop_id=market.shop_a.id) for m in members],
         return_exceptions=True,
     )
     grouped, unexpected = split(results, OrderOut, OutOfStock)
@@ -119,12 +120,12 @@ async def test_double_confirmation_race(market: Market) -> None:
     settlement account holds exactly the order total."""
     item = await market.item(stock=5, price=Decimal("12.50"))
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=2)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, quantity=2)
     results = await asyncio.gather(
-        *(
-            orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+        *[
+            orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
             for _ in range(10)
-        ),
+        ],
         return_exceptions=True,
     )
     grouped, unexpected = split(results, OrderOut, PickupCodeNotFound, OrderNotOpen)
@@ -149,10 +150,10 @@ async def test_concurrent_replays_of_one_key_make_one_order(market: Market, monk
     # All 10 pass the key check before the first inserts (then: unique violation, retry, replay).
     rendezvous(monkeypatch, orders, "_lock_item", 10)
     results = await asyncio.gather(
-        *(
-            orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-1")
+        *[
+            orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-1")
             for _ in range(10)
-        ),
+        ],
         return_exceptions=True,
     )
     grouped, unexpected = split(results, OrderOut)
@@ -186,10 +187,10 @@ async def test_concurrent_replays_replay_even_when_the_first_took_the_last_unit(
     member = await market.member("10" if scarce == "points" else "100")
     rendezvous(monkeypatch, orders, "_lock_item", 10)
     results = await asyncio.gather(
-        *(
-            orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-2")
+        *[
+            orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-2")
             for _ in range(10)
-        ),
+        ],
         return_exceptions=True,
     )
     grouped, unexpected = split(results, OrderOut, OutOfStock, MemberLimitReached, InsufficientFunds)
@@ -207,12 +208,14 @@ async def test_concurrent_cancel_and_confirm_resolve_one_way(market: Market) -> 
     fulfilled (points at the shop) or cancelled (points and stock back), never both."""
     item = await market.item(stock=10)
     member = await market.member("200")
-    placed = [await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id) for _ in range(10)]
+    placed = [
+        await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id) for _ in range(10)
+    ]
     calls = []
     for order in placed:
-        calls.append(orders.cancel_order(order_id=order.id, member_id=member))
+        calls.append(orders.cancel_order(await acting(member), order_id=order.id))
         calls.append(
-            orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+            orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
         )
     results = await asyncio.gather(*calls, return_exceptions=True)
     grouped, unexpected = split(results, OrderOut, OrderNotOpen, PickupCodeNotFound)
@@ -233,18 +236,18 @@ async def test_concurrent_settlements_of_one_month_settle_once(market: Market, m
     others get PeriodAlreadySettled, exactly one settlement entry moves the net."""
     item = await market.item(stock=10)
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=3)
-    done = await orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, quantity=3)
+    done = await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
     assert done.fulfilled_at is not None
     start, end = period_bounds("month", done.fulfilled_at)
     period = f"{start.year}-{start.month:02d}"
     # All 5 pass the "already settled?" check before the first records its settlement.
     rendezvous(monkeypatch, settlement, "build_statement", 5)
     results = await asyncio.gather(
-        *(
-            settle_period(shop_id=market.shop_a.id, period=period, actor_member_id=market.staff_a, now=end)
+        *[
+            settle_period(await acting(market.organiser), shop_id=market.shop_a.id, period=period, now=end)
             for _ in range(5)
-        ),
+        ],
         return_exceptions=True,
     )
     grouped, unexpected = split(results, Statement, PeriodAlreadySettled)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,7 @@ from marketplace.settlement import settle_period
 from marketplace.tables import RedemptionOrder
 from tests.support.marketplace_helpers import (
     Market,
+    acting,
     active_holds,
     assert_ledger_ok,
     assert_same,
@@ -49,7 +51,7 @@ async def test_place_holds_points_and_takes_stock_confirm_posts_to_the_shop(mark
     'redemption' entry wallet → shop settlement, hold posted, stock unchanged."""
     item = await market.item(stock=5, price=Decimal("7.50"))
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=2)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, quantity=2)
     assert (order.status, order.total, order.unit_price, order.quantity) == (
         "placed",
         Decimal("15.00"),
@@ -63,7 +65,7 @@ async def test_place_holds_points_and_takes_stock_confirm_posts_to_the_shop(mark
     assert await stock(item.id) == 3
     assert (await wallet(member), await wallet_available(member)) == (Decimal("100.00"), Decimal("85.00"))
 
-    done = await orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+    done = await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
     assert done.status == "fulfilled" and done.fulfilled_at is not None
     entry = await load_entry(done.entry_id)
     assert entry.kind == "redemption"
@@ -85,9 +87,9 @@ async def test_confirm_accepts_the_code_as_staff_type_it(market: Market) -> None
     """Lower case, with the display dash, with spaces: the same order."""
     item = await market.item(stock=5)
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
     typed = f"  {display(order.pickup_code).lower()} "
-    done = await orders.confirm_pickup(shop_id=market.shop_a.id, code=typed, staff_member_id=market.staff_a)
+    done = await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=typed)
     assert done.id == order.id and done.status == "fulfilled"
 
 
@@ -95,9 +97,9 @@ async def test_unlimited_stock_stays_unlimited(market: Market) -> None:
     """An item with stock NULL is never counted down or up: orders and cancels leave it unlimited."""
     item = await market.item(stock=None)
     member = await market.member("200")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=20)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, quantity=20)
     assert await stock(item.id) is None
-    await orders.cancel_order(order_id=order.id, member_id=member)
+    await orders.cancel_order(await acting(member), order_id=order.id)
     assert await stock(item.id) is None
 
 
@@ -108,9 +110,9 @@ async def test_cancel_by_the_owner_restores_points_and_stock(market: Market) -> 
     """The owner cancels before pickup: hold voided, available points and stock back, no entry written."""
     item = await market.item(stock=5)
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=3)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, quantity=3)
     assert (await stock(item.id), await wallet_available(member)) == (2, Decimal("70.00"))
-    cancelled = await orders.cancel_order(order_id=order.id, member_id=member)
+    cancelled = await orders.cancel_order(await acting(member), order_id=order.id)
     assert cancelled.status == "cancelled" and cancelled.closed_at is not None
     assert (await get_hold(order.hold_id)).status == "voided"
     assert (await stock(item.id), await wallet_available(member), await wallet(member)) == (
@@ -127,12 +129,12 @@ async def test_cancel_by_another_member_is_order_not_found_and_writes_nothing(ma
     """Another member's order (or an unknown id) does not exist for the caller; nothing changes."""
     item = await market.item(stock=5)
     owner, stranger = await market.member("100"), await market.member("100")
-    order = await orders.place_order(member_id=owner, item_id=item.id, shop_id=market.shop_a.id)
+    order = await orders.place_order(await acting(owner), item_id=item.id, shop_id=market.shop_a.id)
     before = await snapshot_everything()
     with pytest.raises(OrderNotFound):
-        await orders.cancel_order(order_id=order.id, member_id=stranger)
+        await orders.cancel_order(await acting(stranger), order_id=order.id)
     with pytest.raises(OrderNotFound):
-        await orders.cancel_order(order_id=order.id + 1000, member_id=owner)
+        await orders.cancel_order(await acting(owner), order_id=order.id + 1000)
     assert_same(before, await snapshot_everything())
 
 
@@ -140,10 +142,10 @@ async def test_cancel_twice_is_idempotent(market: Market) -> None:
     """The second cancel returns the cancelled order and changes nothing."""
     item = await market.item(stock=5)
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=2)
-    first = await orders.cancel_order(order_id=order.id, member_id=member)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, quantity=2)
+    first = await orders.cancel_order(await acting(member), order_id=order.id)
     before = await snapshot_everything()
-    second = await orders.cancel_order(order_id=order.id, member_id=member)
+    second = await orders.cancel_order(await acting(member), order_id=order.id)
     assert second.status == "cancelled" and second.closed_at == first.closed_at
     assert_same(before, await snapshot_everything())
     assert await stock(item.id) == 5  # restocked once, not twice
@@ -154,11 +156,11 @@ async def test_cancel_after_pickup_is_refused(market: Market) -> None:
     """A fulfilled order cannot be cancelled (OrderNotOpen); nothing changes."""
     item = await market.item(stock=5)
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
-    await orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
+    await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
     before = await snapshot_everything()
     with pytest.raises(OrderNotOpen):
-        await orders.cancel_order(order_id=order.id, member_id=member)
+        await orders.cancel_order(await acting(member), order_id=order.id)
     assert_same(before, await snapshot_everything())
 
 
@@ -166,10 +168,10 @@ async def test_cancelled_code_no_longer_confirms(market: Market) -> None:
     """Once cancelled, the pickup code is no open order any more."""
     item = await market.item(stock=5)
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
-    await orders.cancel_order(order_id=order.id, member_id=member)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
+    await orders.cancel_order(await acting(member), order_id=order.id)
     with pytest.raises(PickupCodeNotFound):
-        await orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+        await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
 
 
 # --- expire ------------------------------------------------------------------------
@@ -184,15 +186,15 @@ async def test_expire_orders_expires_only_due_placed_orders(market: Market) -> N
 
     async def place(days: int, quantity: int = 1) -> orders.OrderOut:
         return await orders.place_order(
-            member_id=member, item_id=item.id, shop_id=shop, pickup_days=days, quantity=quantity
+            await acting(member), item_id=item.id, shop_id=shop, pickup_days=days, quantity=quantity
         )
 
     due_1, due_2 = await place(1, 2), await place(2, 3)
     later = await place(10)
     fulfilled = await place(1)
-    await orders.confirm_pickup(shop_id=shop, code=fulfilled.pickup_code, staff_member_id=market.staff_a)
+    await orders.confirm_pickup(await acting(market.staff_a), shop_id=shop, code=fulfilled.pickup_code)
     cancelled = await place(1)
-    await orders.cancel_order(order_id=cancelled.id, member_id=member)
+    await orders.cancel_order(await acting(member), order_id=cancelled.id)
     assert await stock(item.id) == 20 - 2 - 3 - 1 - 1
 
     assert await orders.expire_orders(now=utc_now() + timedelta(days=3)) == 2
@@ -216,7 +218,7 @@ async def test_expire_orders_works_through_every_batch(market: Market) -> None:
     item = await market.item(stock=20)
     member = await market.member("1000")
     for _ in range(5):
-        await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, pickup_days=1)
+        await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, pickup_days=1)
     assert await orders.expire_orders(now=utc_now() + timedelta(days=2), batch_size=2) == 5
     assert await stock(item.id) == 20
     assert await active_holds() == []
@@ -229,17 +231,21 @@ async def test_confirm_after_the_pickup_deadline_is_order_not_open(market: Marke
     item = await market.item(stock=5)
     member = await market.member("100")
     order = await orders.place_order(
-        member_id=member, item_id=item.id, shop_id=market.shop_a.id, now=utc_now() - timedelta(days=8), pickup_days=7
+        await acting(member),
+        item_id=item.id,
+        shop_id=market.shop_a.id,
+        now=utc_now() - timedelta(days=8),
+        pickup_days=7,
     )
     before = await snapshot_everything()
     with pytest.raises(OrderNotOpen):
-        await orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+        await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
     assert_same(before, await snapshot_everything())
     assert await orders.expire_orders() == 1
     assert (await orders.get_order(order.id)).status == "expired"
     assert (await stock(item.id), await wallet_available(member)) == (5, Decimal("100.00"))
     with pytest.raises(PickupCodeNotFound):
-        await orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+        await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
     await assert_ledger_ok()
 
 
@@ -250,14 +256,14 @@ async def test_confirm_at_another_shop_is_pickup_code_not_found(market: Market) 
     """Staff of shop B entering a code of shop A's order learn nothing and change nothing."""
     item = await market.item(stock=5, shops=[market.shop_a.id, market.shop_b.id])
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
     before = await snapshot_everything()
     with pytest.raises(PickupCodeNotFound):
-        await orders.confirm_pickup(shop_id=market.shop_b.id, code=order.pickup_code, staff_member_id=market.staff_b)
+        await orders.confirm_pickup(await acting(market.staff_b), shop_id=market.shop_b.id, code=order.pickup_code)
     assert_same(before, await snapshot_everything())
     assert (await orders.get_order(order.id)).status == "placed"
     # At its own shop it still works.
-    done = await orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+    done = await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
     assert done.status == "fulfilled"
     assert await balance(market.shop_b.settlement_account) == Decimal("0.00")
 
@@ -266,7 +272,7 @@ async def test_confirm_at_another_shop_is_pickup_code_not_found(market: Market) 
 async def test_malformed_codes_are_pickup_code_not_found(market: Market, code: str) -> None:
     """Codes of the wrong length or with letters outside the alphabet are simply not found."""
     with pytest.raises(PickupCodeNotFound):
-        await orders.confirm_pickup(shop_id=market.shop_a.id, code=code, staff_member_id=market.staff_a)
+        await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=code)
 
 
 # --- return after pickup -----------------------------------------------------------
@@ -275,8 +281,8 @@ async def test_malformed_codes_are_pickup_code_not_found(market: Market, code: s
 async def picked_up(market: Market, *, quantity: int = 2, stock_on_shelf: int = 5) -> tuple[int, int, orders.OrderOut]:
     item = await market.item(stock=stock_on_shelf)
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id, quantity=quantity)
-    done = await orders.confirm_pickup(shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, quantity=quantity)
+    done = await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
     return item.id, member, done
 
 
@@ -287,7 +293,7 @@ async def test_return_reverses_the_redemption_and_restocks_only_if_asked(market:
     item_id, member, done = await picked_up(market)
     assert (await wallet(member), await stock(item_id)) == (Decimal("80.00"), 3)
     returned = await orders.return_order(
-        order_id=done.id, actor_member_id=market.staff_a, restock=restock, reason_zh="质量问题"
+        await acting(market.staff_a), shop_id=market.shop_a.id, order_id=done.id, restock=restock, reason_zh="质量问题"
     )
     assert returned.status == "returned" and returned.return_entry_id is not None
     reversal = await load_entry(returned.return_entry_id)
@@ -303,10 +309,14 @@ async def test_return_reverses_the_redemption_and_restocks_only_if_asked(market:
 async def test_return_twice_is_refused(market: Market) -> None:
     """A returned order is not fulfilled any more: a second return is OrderNotOpen and writes nothing."""
     _, _, done = await picked_up(market)
-    await orders.return_order(order_id=done.id, actor_member_id=market.staff_a, restock=True, reason_zh="退货")
+    await orders.return_order(
+        await acting(market.staff_a), shop_id=market.shop_a.id, order_id=done.id, restock=True, reason_zh="退货"
+    )
     before = await snapshot_everything()
     with pytest.raises(OrderNotOpen):
-        await orders.return_order(order_id=done.id, actor_member_id=market.staff_a, restock=True, reason_zh="退货")
+        await orders.return_order(
+            await acting(market.staff_a), shop_id=market.shop_a.id, order_id=done.id, restock=True, reason_zh="退货"
+        )
     assert_same(before, await snapshot_everything())
 
 
@@ -314,16 +324,26 @@ async def test_only_picked_up_orders_can_be_returned(market: Market) -> None:
     """Placed and cancelled orders cannot be returned (OrderNotOpen), unknown ids are OrderNotFound; nothing changes."""
     item = await market.item(stock=5)
     member = await market.member("100")
-    placed = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
-    cancelled = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
-    await orders.cancel_order(order_id=cancelled.id, member_id=member)
+    placed = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
+    cancelled = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
+    await orders.cancel_order(await acting(member), order_id=cancelled.id)
     before = await snapshot_everything()
     for order in (placed, cancelled):
         with pytest.raises(OrderNotOpen):
-            await orders.return_order(order_id=order.id, actor_member_id=market.staff_a, restock=True, reason_zh="退货")
+            await orders.return_order(
+                await acting(market.staff_a),
+                shop_id=market.shop_a.id,
+                order_id=order.id,
+                restock=True,
+                reason_zh="退货",
+            )
     with pytest.raises(OrderNotFound):
         await orders.return_order(
-            order_id=cancelled.id + 100, actor_member_id=market.staff_a, restock=True, reason_zh="退货"
+            await acting(market.staff_a),
+            shop_id=market.shop_a.id,
+            order_id=cancelled.id + 100,
+            restock=True,
+            reason_zh="退货",
         )
     assert_same(before, await snapshot_everything())
 
@@ -334,7 +354,9 @@ async def test_return_needs_a_reason(market: Market, reason: str) -> None:
     _, _, done = await picked_up(market)
     before = await snapshot_everything()
     with pytest.raises(InvalidCatalogData) as caught:
-        await orders.return_order(order_id=done.id, actor_member_id=market.staff_a, restock=True, reason_zh=reason)
+        await orders.return_order(
+            await acting(market.staff_a), shop_id=market.shop_a.id, order_id=done.id, restock=True, reason_zh=reason
+        )
     assert caught.value.field == "reason_zh"
     assert_same(before, await snapshot_everything())
 
@@ -346,11 +368,13 @@ async def test_return_after_its_month_is_settled_is_refused(market: Market) -> N
     assert done.fulfilled_at is not None
     start, end = period_bounds("month", done.fulfilled_at)
     await settle_period(
-        shop_id=market.shop_a.id, period=f"{start.year}-{start.month:02d}", actor_member_id=market.staff_a, now=end
+        await acting(market.organiser), shop_id=market.shop_a.id, period=f"{start.year}-{start.month:02d}", now=end
     )
     before = await snapshot_everything()
     with pytest.raises(PeriodAlreadySettled):
-        await orders.return_order(order_id=done.id, actor_member_id=market.staff_a, restock=True, reason_zh="退货")
+        await orders.return_order(
+            await acting(market.staff_a), shop_id=market.shop_a.id, order_id=done.id, restock=True, reason_zh="退货"
+        )
     assert_same(before, await snapshot_everything())
     assert (await orders.get_order(done.id)).status == "fulfilled"
     assert await wallet(member) == Decimal("80.00")
@@ -365,18 +389,24 @@ async def test_same_key_returns_the_same_order(market: Market) -> None:
     item = await market.item(stock=5)
     member = await market.member("100")
     shop = market.shop_a.id
-    first = await orders.place_order(member_id=member, item_id=item.id, shop_id=shop, quantity=2, idempotency_key="k-1")
+    first = await orders.place_order(
+        await acting(member), item_id=item.id, shop_id=shop, quantity=2, idempotency_key="k-1"
+    )
     assert not first.replayed
     before = await snapshot_everything()
-    again = await orders.place_order(member_id=member, item_id=item.id, shop_id=shop, quantity=2, idempotency_key="k-1")
+    again = await orders.place_order(
+        await acting(member), item_id=item.id, shop_id=shop, quantity=2, idempotency_key="k-1"
+    )
     assert again.replayed and again.model_dump(exclude={"replayed"}) == first.model_dump(exclude={"replayed"})
     assert_same(before, await snapshot_everything())
     # Whatever happened to the order since, the key still names it (one effect per key).
-    await orders.cancel_order(order_id=first.id, member_id=member)
-    late = await orders.place_order(member_id=member, item_id=item.id, shop_id=shop, quantity=2, idempotency_key="k-1")
+    await orders.cancel_order(await acting(member), order_id=first.id)
+    late = await orders.place_order(
+        await acting(member), item_id=item.id, shop_id=shop, quantity=2, idempotency_key="k-1"
+    )
     assert late.replayed and late.id == first.id and late.status == "cancelled"
     # Without a key, the same request is a new order.
-    fresh = await orders.place_order(member_id=member, item_id=item.id, shop_id=shop, quantity=2)
+    fresh = await orders.place_order(await acting(member), item_id=item.id, shop_id=shop, quantity=2)
     assert fresh.id != first.id
 
 
@@ -386,15 +416,16 @@ async def test_same_key_other_payload_is_a_conflict(market: Market, change: str)
     item = await market.item(stock=5, shops=[market.shop_a.id, market.shop_b.id])
     other_item = await market.item(stock=5, name_zh="香皂")
     member, other_member = await market.member("100"), await market.member("100")
-    request = {"member_id": member, "item_id": item.id, "shop_id": market.shop_a.id, "quantity": 1}
-    await orders.place_order(**request, idempotency_key="k-2")
-    changed = {
+    request: dict[str, Any] = {"item_id": item.id, "shop_id": market.shop_a.id, "quantity": 1}
+    await orders.place_order(await acting(member), **request, idempotency_key="k-2")
+    changed: dict[str, Any] = {
         "quantity": {"quantity": 2},
         "item": {"item_id": other_item.id},
         "shop": {"shop_id": market.shop_b.id},
-        "member": {"member_id": other_member},
+        "member": {},
     }[change]
+    caller = await acting(other_member if change == "member" else member)
     before = await snapshot_everything()
     with pytest.raises(OrderKeyConflict):
-        await orders.place_order(**{**request, **changed}, idempotency_key="k-2")
+        await orders.place_order(caller, **{**request, **changed}, idempotency_key="k-2")
     assert_same(before, await snapshot_everything())

@@ -42,7 +42,7 @@ from marketplace.errors import (
 )
 from marketplace.tables import CatalogItem, RedemptionOrder
 from tests.support.database import on_postgres, truncate_all
-from tests.support.marketplace_helpers import assert_ledger_ok, build_market
+from tests.support.marketplace_helpers import acting, assert_ledger_ok, build_market
 
 # (initial stock, price in hundredths, per-member monthly limit)
 ITEMS = ((5, 1000, None), (4, 750, 2))
@@ -137,7 +137,11 @@ async def scenario(ops: list[Op]) -> None:
             expected = model.expected_place(member, item, quantity)
             order, refused = await attempt(
                 orders.place_order(
-                    member_id=members[member], item_id=item_ids[item], shop_id=shop, quantity=quantity, pickup_days=days
+                    await acting(members[member]),
+                    item_id=item_ids[item],
+                    shop_id=shop,
+                    quantity=quantity,
+                    pickup_days=days,
                 ),
                 OutOfStock,
                 MemberLimitReached,
@@ -172,7 +176,7 @@ async def scenario(ops: list[Op]) -> None:
                 by_owner = op[2]
                 member_id = members[o.member] if by_owner else members[(o.member + 1) % len(members)]
                 result, refused = await attempt(
-                    orders.cancel_order(order_id=o.id, member_id=member_id), OrderNotFound, OrderNotOpen
+                    orders.cancel_order(await acting(member_id), order_id=o.id), OrderNotFound, OrderNotOpen
                 )
                 event(f"cancel: {type(refused).__name__ if refused else 'ok'} ({o.status})")
                 if not by_owner:  # someone else's order does not exist for them
@@ -186,7 +190,7 @@ async def scenario(ops: list[Op]) -> None:
                     model.stock[o.item] += o.quantity
             elif kind == "confirm":
                 result, refused = await attempt(
-                    orders.confirm_pickup(shop_id=shop, code=o.code, staff_member_id=staff), PickupCodeNotFound
+                    orders.confirm_pickup(await acting(staff), shop_id=shop, code=o.code), PickupCodeNotFound
                 )
                 event(f"confirm: {type(refused).__name__ if refused else 'ok'}")
                 if o.status != "placed":
@@ -199,7 +203,9 @@ async def scenario(ops: list[Op]) -> None:
                 restock = op[2]
                 assert isinstance(restock, bool)
                 result, refused = await attempt(
-                    orders.return_order(order_id=o.id, actor_member_id=staff, restock=restock, reason_zh="退货"),
+                    orders.return_order(
+                        await acting(staff), shop_id=market.shop_a.id, order_id=o.id, restock=restock, reason_zh="退货"
+                    ),
                     OrderNotOpen,
                 )
                 event(f"return: {type(refused).__name__ if refused else 'ok'}")

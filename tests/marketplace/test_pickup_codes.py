@@ -24,7 +24,7 @@ from marketplace.pickup_codes import (
 )
 from marketplace.qr import pickup_qr
 from marketplace.tables import RedemptionOrder
-from tests.support.marketplace_helpers import Market
+from tests.support.marketplace_helpers import Market, acting
 
 
 def test_new_codes_are_8_characters_of_the_unambiguous_alphabet() -> None:
@@ -73,7 +73,7 @@ async def test_the_database_refuses_two_open_orders_with_one_code(market: Market
     reuse a code."""
     item = await market.item(stock=10)
     member = await market.member("100")
-    order = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
 
     def twin(status: str) -> RedemptionOrder:
         return RedemptionOrder(
@@ -96,7 +96,7 @@ async def test_the_database_refuses_two_open_orders_with_one_code(market: Market
     await RedemptionOrder.insert(twin("cancelled"), twin("fulfilled")).run()
     assert int(await RedemptionOrder.count().where(RedemptionOrder.pickup_code == order.pickup_code).run()) == 3
     # ...and once the first closes, its code may be drawn again for a new open order.
-    await orders.cancel_order(order_id=order.id, member_id=member)
+    await orders.cancel_order(await acting(member), order_id=order.id)
     await RedemptionOrder.insert(twin("placed")).run()
 
 
@@ -106,8 +106,8 @@ async def test_a_code_collision_draws_again(market: Market, monkeypatch: pytest.
     member = await market.member("100")
     draws = iter(["AAAA2222", "AAAA2222", "BBBB3333"])
     monkeypatch.setattr(orders, "new_pickup_code", lambda: next(draws))
-    first = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
-    second = await orders.place_order(member_id=member, item_id=item.id, shop_id=market.shop_a.id)
+    first = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
+    second = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
     assert (first.pickup_code, second.pickup_code) == ("AAAA2222", "BBBB3333")
     assert int(await RedemptionOrder.count().run()) == 2
 

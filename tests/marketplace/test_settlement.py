@@ -27,6 +27,7 @@ from marketplace.settlement import Statement, build_statement, settle_period, st
 from marketplace.tables import SettlementStatement
 from tests.support.marketplace_helpers import (
     Market,
+    acting,
     assert_ledger_ok,
     assert_same,
     balance,
@@ -61,10 +62,10 @@ async def busy_month(market: Market) -> dict[str, orders.OrderOut]:
     a, b = market.shop_a.id, market.shop_b.id
 
     async def place(member: int, item: int, shop: int, quantity: int, **kw: object) -> orders.OrderOut:
-        return await orders.place_order(member_id=member, item_id=item, shop_id=shop, quantity=quantity, **kw)  # type: ignore[arg-type]
+        return await orders.place_order(await acting(member), item_id=item, shop_id=shop, quantity=quantity, **kw)  # type: ignore[arg-type]
 
     async def pick(order: orders.OrderOut, staff: int) -> orders.OrderOut:
-        return await orders.confirm_pickup(shop_id=order.shop_id, code=order.pickup_code, staff_member_id=staff)
+        return await orders.confirm_pickup(await acting(staff), shop_id=order.shop_id, code=order.pickup_code)
 
     found = {
         "soap x2": await pick(await place(alice, soap.id, a, 2), market.staff_a),
@@ -76,9 +77,13 @@ async def busy_month(market: Market) -> dict[str, orders.OrderOut]:
         "shop b": await pick(await place(bob, rice.id, b, 1), market.staff_b),
     }
     found["returned"] = await orders.return_order(
-        order_id=found["returned"].id, actor_member_id=market.staff_a, restock=True, reason_zh="包装破损"
+        await acting(market.staff_a),
+        shop_id=market.shop_a.id,
+        order_id=found["returned"].id,
+        restock=True,
+        reason_zh="包装破损",
     )
-    await orders.cancel_order(order_id=found["cancelled"].id, member_id=bob)
+    await orders.cancel_order(await acting(bob), order_id=found["cancelled"].id)
     assert await orders.expire_orders(now=utc_now() + timedelta(days=2)) == 1
     return found
 
@@ -126,7 +131,7 @@ async def test_settle_period_refuses_an_unfinished_month(market: Market) -> None
     before = await snapshot_everything()
     for now in (None, end - timedelta(seconds=1)):
         with pytest.raises(PeriodNotClosed):
-            await settle_period(shop_id=market.shop_a.id, period=period, actor_member_id=market.staff_a, now=now)
+            await settle_period(await acting(market.organiser), shop_id=market.shop_a.id, period=period, now=now)
     assert_same(before, await snapshot_everything())
 
 
@@ -138,7 +143,7 @@ async def test_settle_period_moves_exactly_the_net_to_issuance_once(market: Mark
     shop_code, issuance = market.shop_a.settlement_account, issuance_code(market.org_id)
     shop_before, issuance_before = await balance(shop_code), await balance(issuance)
 
-    settled = await settle_period(shop_id=market.shop_a.id, period=period, actor_member_id=market.staff_a, now=end)
+    settled = await settle_period(await acting(market.organiser), shop_id=market.shop_a.id, period=period, now=end)
     assert settled.settled and settled.settled_at is not None and settled.settlement_entry_id is not None
     assert settled.net == Decimal("23.50")
     assert shop_before - await balance(shop_code) == settled.net
@@ -152,7 +157,7 @@ async def test_settle_period_moves_exactly_the_net_to_issuance_once(market: Mark
         market.shop_a.id,
         2350,
         3,
-        market.staff_a,
+        market.organiser,
     )
     assert row["period_start"] == start and row["period_end"] == end
     # The settlement entry itself is not part of the month's statement.
@@ -160,12 +165,12 @@ async def test_settle_period_moves_exactly_the_net_to_issuance_once(market: Mark
 
     before = await snapshot_everything()
     with pytest.raises(PeriodAlreadySettled):
-        await settle_period(shop_id=market.shop_a.id, period=period, actor_member_id=market.staff_a, now=end)
+        await settle_period(await acting(market.organiser), shop_id=market.shop_a.id, period=period, now=end)
     assert_same(before, await snapshot_everything())
     assert int(await LedgerEntry.count().where(LedgerEntry.kind == "settlement").run()) == 1
 
     # Shop B settles its own month independently.
-    other = await settle_period(shop_id=market.shop_b.id, period=period, actor_member_id=market.staff_b, now=end)
+    other = await settle_period(await acting(market.organiser), shop_id=market.shop_b.id, period=period, now=end)
     assert other.net == Decimal("3.50") and await balance(market.shop_b.settlement_account) == Decimal("0.00")
     await assert_ledger_ok()
 
@@ -173,11 +178,11 @@ async def test_settle_period_moves_exactly_the_net_to_issuance_once(market: Mark
 async def test_settling_an_empty_month_locks_it_without_an_entry(market: Market) -> None:
     """A month without pickups settles at 0.00 with no ledger entry, and is then locked."""
     period, _, end = month_of(utc_now() - timedelta(days=40))
-    settled = await settle_period(shop_id=market.shop_a.id, period=period, actor_member_id=market.staff_a)
+    settled = await settle_period(await acting(market.organiser), shop_id=market.shop_a.id, period=period)
     assert settled.settled and settled.net == Decimal("0.00") and settled.settlement_entry_id is None
     assert int(await LedgerEntry.count().run()) == 0
     with pytest.raises(PeriodAlreadySettled):
-        await settle_period(shop_id=market.shop_a.id, period=period, actor_member_id=market.staff_a, now=end)
+        await settle_period(await acting(market.organiser), shop_id=market.shop_a.id, period=period, now=end)
 
 
 @pytest.mark.parametrize("period", ["2026-13", "2026-00", "26-11", "2026-1", "1999-12", "november"])
@@ -186,7 +191,7 @@ async def test_malformed_periods_are_refused(market: Market, period: str) -> Non
     with pytest.raises(InvalidCatalogData):
         await build_statement(market.shop_a.id, period)
     with pytest.raises(InvalidCatalogData):
-        await settle_period(shop_id=market.shop_a.id, period=period, actor_member_id=market.staff_a)
+        await settle_period(await acting(market.organiser), shop_id=market.shop_a.id, period=period)
 
 
 async def test_statement_csv_has_a_bom_the_header_one_row_per_line_and_the_total(market: Market) -> None:
@@ -239,11 +244,11 @@ async def picked_up_last_month(market: Market, monkeypatch: pytest.MonkeyPatch) 
     item = await market.item(stock=5)
     member = await market.member("100")
     order = await orders.place_order(
-        member_id=member, item_id=item.id, shop_id=market.shop_a.id, now=last_month_moment, pickup_days=60
+        await acting(member), item_id=item.id, shop_id=market.shop_a.id, now=last_month_moment, pickup_days=60
     )
     with ledger_clock(monkeypatch, last_month_moment + timedelta(hours=1)):
         done = await orders.confirm_pickup(
-            shop_id=market.shop_a.id, code=order.pickup_code, staff_member_id=market.staff_a
+            await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code
         )
     assert month_of(done.fulfilled_at)[0] == last_month  # type: ignore[arg-type]
     return last_month, this_month, done.id
@@ -259,7 +264,13 @@ async def test_a_return_after_the_month_of_pickup_is_refused_and_writes_nothing(
     last_month, this_month, order_id = await picked_up_last_month(market, monkeypatch)
     before = await snapshot_everything()
     with pytest.raises(ReturnWindowClosed):
-        await orders.return_order(order_id=order_id, actor_member_id=market.staff_a, restock=True, reason_zh="尺码不对")
+        await orders.return_order(
+            await acting(market.staff_a),
+            shop_id=market.shop_a.id,
+            order_id=order_id,
+            restock=True,
+            reason_zh="尺码不对",
+        )
     assert_same(before, await snapshot_everything())
     previous = await build_statement(market.shop_a.id, last_month)
     current = await build_statement(market.shop_a.id, this_month)
@@ -277,8 +288,10 @@ async def test_the_pickup_month_stays_settleable_whatever_happens_next_month(
     leaves the shop's settlement account, and no ledger error leaks."""
     last_month, _, order_id = await picked_up_last_month(market, monkeypatch)
     with pytest.raises(ReturnWindowClosed):
-        await orders.return_order(order_id=order_id, actor_member_id=market.staff_a, restock=False, reason_zh="晚了")
-    settled = await settle_period(shop_id=market.shop_a.id, period=last_month, actor_member_id=market.staff_a)
+        await orders.return_order(
+            await acting(market.staff_a), shop_id=market.shop_a.id, order_id=order_id, restock=False, reason_zh="晚了"
+        )
+    settled = await settle_period(await acting(market.organiser), shop_id=market.shop_a.id, period=last_month)
     assert settled.settled and settled.net == Decimal("10.00")
     assert await balance(market.shop_a.settlement_account) == Decimal("0.00")
     await assert_ledger_ok()

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from community.access import Principal
 from community.accounts import issuance_code, open_wallet, wallet_code
 from community.members import grant_role
 from community.organisations import create_organisation
@@ -26,6 +27,7 @@ from marketplace.accounts import settlement_code
 from marketplace.catalog import ItemDraft, ItemOut, create_item
 from marketplace.shops import ShopOut, add_staff, create_shop
 from marketplace.tables import CatalogItem, RedemptionOrder
+from tests.support.community_helpers import principal
 from tests.support.database import all_tables, on_postgres
 from tests.support.ledger_helpers import check_invariants
 
@@ -93,6 +95,11 @@ async def fund_member(organisation_id: int, member_id: int, amount: str | Decima
     )
 
 
+async def acting(member_id: int) -> Principal:
+    """The member as the API sees them on a request (grants read now)."""
+    return await principal(member_id)
+
+
 @dataclass
 class Market:
     org_id: int
@@ -100,6 +107,7 @@ class Market:
     shop_b: ShopOut
     staff_a: int  # counter staff of shop A
     staff_b: int  # counter staff of shop B
+    organiser: int  # organiser of the community: manages both shops and the catalog
 
     async def member(self, points: str | Decimal = "0") -> int:
         member_id = await fast_member(self.org_id)
@@ -120,22 +128,30 @@ class Market:
         fields.setdefault("name_en", "Laundry liquid")
         fields.setdefault("price", Decimal("10.00"))
         fields.setdefault("category", "household")
-        return await create_item(self.org_id, ItemDraft(shop_ids=shops or [self.shop_a.id], **fields))
+        return await create_item(
+            await acting(self.organiser), self.org_id, ItemDraft(shop_ids=shops or [self.shop_a.id], **fields)
+        )
 
 
 async def build_market() -> Market:
-    """A community that issues points, two partner shops, one staff member each."""
+    """A community that issues points, its organiser, two partner shops the
+    organiser opened, one staff member each (added by the organiser)."""
     city = await create_organisation(name_zh="杭州市", level=Level.CITY)
     community = await create_organisation(
         name_zh="凤岭社区", level=Level.COMMUNITY, parent_id=city.id, issues_points=True
     )
-    shop_a = await create_shop(organisation_id=community.id, name_zh="凤岭便民超市", address="凤岭路 1 号")
-    shop_b = await create_shop(organisation_id=community.id, name_zh="东门小卖部", address="东门 3 号")
+    organiser = await fast_member(community.id, "陈书记")
+    await grant_role(organiser, community.id, Role.ORGANIZER)
+    manager = await acting(organiser)
+    shop_a = await create_shop(manager, organisation_id=community.id, name_zh="凤岭便民超市", address="凤岭路 1 号")
+    shop_b = await create_shop(manager, organisation_id=community.id, name_zh="东门小卖部", address="东门 3 号")
     staff_a = await fast_member(community.id, "店员甲")
     staff_b = await fast_member(community.id, "店员乙")
-    await add_staff(shop_a.id, staff_a)
-    await add_staff(shop_b.id, staff_b)
-    return Market(org_id=community.id, shop_a=shop_a, shop_b=shop_b, staff_a=staff_a, staff_b=staff_b)
+    await add_staff(manager, shop_a.id, staff_a)
+    await add_staff(manager, shop_b.id, staff_b)
+    return Market(
+        org_id=community.id, shop_a=shop_a, shop_b=shop_b, staff_a=staff_a, staff_b=staff_b, organiser=organiser
+    )
 
 
 # --- reading back --------------------------------------------------------------
