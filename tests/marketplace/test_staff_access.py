@@ -74,7 +74,7 @@ async def test_revoked_shop_staff_lose_pickups_returns_orders_and_statements(mar
     waiting, done = await open_and_fulfilled(market)
     clerk = await acting(market.staff_a)
     assert (await shop_orders(clerk, market.shop_a.id)).orders  # works before
-    await revoke_post(market.org_id, market.staff_a, Role.SHOP_STAFF, actor_ref=f"member:{market.organiser}")
+    await revoke_post(await acting(market.organiser), market.org_id, market.staff_a, Role.SHOP_STAFF)
     assert await ShopStaff.exists().where(ShopStaff.member == market.staff_a).run()  # only the role went
 
     for principal in (clerk, await acting(market.staff_a)):
