@@ -238,6 +238,14 @@ def ledger_expire_holds() -> None:
     console.print(f"expired {asyncio.run(expire_holds())} holds")
 
 
+@ledger_app.command("expire-adjustments")
+def ledger_expire_adjustments() -> None:
+    """Void four-eyes adjustment requests past their deadline; their held points return."""
+    from community.manual_points import expire_adjustments
+
+    console.print(f"expired {asyncio.run(expire_adjustments())} adjustment requests")
+
+
 @market_app.command("expire-orders")
 def marketplace_expire_orders() -> None:
     """Close orders not picked up in time: points and stock come back."""

@@ -3,6 +3,7 @@ Who may see and change which item is ``marketplace.policy``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post, put
@@ -13,7 +14,8 @@ from api.guards import principal_of, requires_manager, requires_member
 from api.marketplace_schemas import CatalogPageOut, ItemIn, ItemOutModel, item_out
 from api.params import Id
 from api.uploads import ImageUpload, Sha256, read_image, store_image
-from community.accounts import open_wallet, wallet_code
+from api.wallet import own_wallet
+from community.accounts import wallet_code
 from ledger.accounts import find_balance
 from ledger.posting import utc_now
 from marketplace.catalog import (
@@ -62,13 +64,13 @@ class CatalogController(Controller):
             cursor=cursor,
             limit=limit,
         )
-        wallet = await find_balance(wallet_code(principal.member_id)) or await open_wallet(
-            principal.member_id, principal.home_organisation_id
-        )
+        # Members who cannot earn have no wallet and get none here.
+        wallet = await own_wallet(principal)
+        available = wallet.available if wallet is not None else Decimal("0.00")
         return CatalogPageOut(
-            items=[item_out(item, available=wallet.available) for item in page.items],
+            items=[item_out(item, available=available) for item in page.items],
             next_cursor=page.next_cursor,
-            available=wallet.available,
+            available=available,
         )
 
     @get("/items/{item_id:int}", guards=[requires_member], operation_id="getCatalogItem", summary="One item")

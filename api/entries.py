@@ -1,40 +1,54 @@
-"""Manual adjustments and reversals by organisers and admins.
+"""Manual adjustments, their four-eyes approval, and reversals by
+organisers and admins.
 
-Both need an ``Idempotency-Key`` header: a retried request (flaky phone
-network, double tap) has exactly one effect and gets the original answer
-back with ``Idempotent-Replayed: true``. Keys are namespaced per member, so
-two organisers can never collide. Every action is audited.
+Creating an adjustment or a reversal needs an ``Idempotency-Key`` header: a
+retried request (flaky phone network, double tap) has exactly one effect
+and gets the original answer back with ``Idempotent-Replayed: true``. Who
+may do what, and the audit record, live in ``community.manual_points``;
+these handlers only parse, call and shape the reply.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, QueryParameter
 
-from api.errors import ProblemException
 from api.guards import principal_of, requires_manager
-from api.params import BigId, IdempotencyKey
-from api.schemas import AdjustmentIn, EntryOut, ReversalIn, entry_out
-from community import audit
-from community.access import Principal, can_manage_account
-from ledger.accounts import find_balance
-from ledger.errors import EntryNotFound, InvalidEntry
+from api.params import MAX_ID, BigId, Id, IdempotencyKey
+from api.schemas import (
+    AdjustmentIn,
+    AdjustmentPageOut,
+    AdjustmentRejectIn,
+    AdjustmentRequestOut,
+    EntryOut,
+    ReversalIn,
+    adjustment_page_out,
+    adjustment_request_out,
+    entry_out,
+)
+from community.manual_points import (
+    MAX_PAGE_SIZE,
+    AdjustmentDraft,
+    AdjustmentStatus,
+    adjust,
+    approve_adjustment,
+    list_adjustments,
+    reject_adjustment,
+    reverse_manual_entry,
+    visible_entry,
+)
 from ledger.models import EntryRecord
-from ledger.posting import load_entry, transfer
-from ledger.reversal import reverse_entry
 
-
-async def _require_managed(principal: Principal, code: str, field: str) -> None:
-    account = await find_balance(code)
-    if account is None or not await can_manage_account(principal, account):
-        raise ProblemException(404, "account_not_found", f"no account {code!r} that you manage", field=field)
+REPLAYED = {"Idempotent-Replayed": "true"}
 
 
 def _entry_response(entry: EntryRecord) -> Response[EntryOut]:
-    headers = {"Idempotent-Replayed": "true"} if entry.replayed else {}
-    return Response(entry_out(entry), status_code=200 if entry.replayed else 201, headers=headers)
+    return Response(
+        entry_out(entry), status_code=200 if entry.replayed else 201, headers=REPLAYED if entry.replayed else {}
+    )
 
 
 class LedgerController(Controller):
@@ -42,52 +56,96 @@ class LedgerController(Controller):
     tags = ["ledger"]
     guards = [requires_manager]
 
-    @post("/adjustments", operation_id="postAdjustment", summary="Move points between two managed accounts")
+    @post(
+        "/adjustments",
+        operation_id="postAdjustment",
+        summary="Move points between two managed accounts",
+        description=(
+            "At or below FENGLING_ADJUSTMENT_APPROVAL_ABOVE the entry posts at once (201, the entry). "
+            "Above it the points are held on the debit account and the answer is 202 with the pending "
+            "request, which a second organiser or admin over both accounts approves or rejects. "
+            "Never credits the caller's own wallet (403 self_credit). A replay answers 200 (entry) "
+            "or 202 (request) with Idempotent-Replayed: true."
+        ),
+        responses={
+            202: ResponseSpec(
+                data_container=AdjustmentRequestOut,
+                description="Above the four-eyes threshold: pending, its points held until decided",
+            )
+        },
+    )
     async def post_adjustment(
         self, request: Request[Any, Any, Any], data: JSONBody[AdjustmentIn], idempotency_key: IdempotencyKey
     ) -> Response[EntryOut]:
-        principal = principal_of(request)
-        if data.amount <= 0:
-            raise InvalidEntry("amount must be positive; swap the accounts to move points back", field="amount")
-        if data.debit_account.startswith("shop:"):
-            # Its balance is owed to unsettled months; only pickups, returns in
-            # the month of pickup and settlement move it.
-            raise ProblemException(
-                409,
-                "settlement_account_protected",
-                "a shop settlement account cannot be debited by hand",
-                field="debit_account",
-            )
-        await _require_managed(principal, data.debit_account, "debit_account")
-        await _require_managed(principal, data.credit_account, "credit_account")
-        entry = await transfer(
-            debit_code=data.debit_account,
-            credit_code=data.credit_account,
-            amount=data.amount,
-            kind="adjustment",
-            reason_zh=data.reason_zh,
-            reason_en=data.reason_en,
-            memo=data.memo,
-            actor_ref=principal.ref,
-            idempotency_key=f"api:{principal.member_id}:{idempotency_key}",
+        done = await adjust(
+            principal_of(request),
+            AdjustmentDraft(
+                debit_account=data.debit_account,
+                credit_account=data.credit_account,
+                amount=data.amount,
+                reason_zh=data.reason_zh,
+                reason_en=data.reason_en,
+                memo=data.memo,
+            ),
+            idempotency_key=idempotency_key,
         )
-        if not entry.replayed:
-            await audit.record(
-                principal.ref,
-                "ledger.adjustment",
-                f"entry:{entry.id}",
-                amount=str(data.amount),
-                debit=data.debit_account,
-                credit=data.credit_account,
-            )
-        return _entry_response(entry)
+        if isinstance(done, EntryRecord):
+            return _entry_response(done)
+        pending: Response[Any] = Response(
+            adjustment_request_out(done), status_code=202, headers=REPLAYED if done.replayed else {}
+        )
+        return pending
+
+    @get("/adjustments", operation_id="listAdjustments", summary="Four-eyes adjustment requests you may decide")
+    async def list_requests(
+        self,
+        request: Request[Any, Any, Any],
+        status: Annotated[AdjustmentStatus | None, QueryParameter()] = "pending",
+        cursor: Annotated[
+            int | None, QueryParameter(ge=1, le=MAX_ID, description="next_cursor of the previous page")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    ) -> AdjustmentPageOut:
+        page = await list_adjustments(principal_of(request), status=status, after_id=cursor, limit=limit)
+        return adjustment_page_out(page)
+
+    @post(
+        "/adjustments/{adjustment_id:int}/approve",
+        operation_id="approveAdjustment",
+        summary="Approve a pending adjustment: post its held points (not your own request)",
+        status_code=200,
+    )
+    async def approve(self, request: Request[Any, Any, Any], adjustment_id: Id) -> AdjustmentRequestOut:
+        return adjustment_request_out(await approve_adjustment(principal_of(request), adjustment_id))
+
+    @post(
+        "/adjustments/{adjustment_id:int}/reject",
+        operation_id="rejectAdjustment",
+        summary="Reject a pending adjustment: release its held points",
+        status_code=200,
+    )
+    async def reject(
+        self, request: Request[Any, Any, Any], adjustment_id: Id, data: JSONBody[AdjustmentRejectIn]
+    ) -> AdjustmentRequestOut:
+        decided = await reject_adjustment(
+            principal_of(request), adjustment_id, reason_zh=data.reason_zh, reason_en=data.reason_en
+        )
+        return adjustment_request_out(decided)
 
     @get("/entries/{entry_id:int}", operation_id="getEntry", summary="One entry with its postings")
     async def get_entry(self, request: Request[Any, Any, Any], entry_id: BigId) -> EntryOut:
-        entry = await self._managed_entry(principal_of(request), entry_id)
-        return entry_out(entry)
+        return entry_out(await visible_entry(principal_of(request), entry_id))
 
-    @post("/entries/{entry_id:int}/reversal", operation_id="reverseEntry", summary="Reverse an entry (once)")
+    @post(
+        "/entries/{entry_id:int}/reversal",
+        operation_id="reverseEntry",
+        summary="Reverse a manual entry (once)",
+        description=(
+            "Only manual adjustments and entries no flow owns. An entry of a redemption order, an activity "
+            "award, a campaign funding or close, or a shop settlement is refused (409 reversal_owned_by_order, "
+            "_activity, _campaign, _settlement): undo it through its own flow."
+        ),
+    )
     async def reverse(
         self,
         request: Request[Any, Any, Any],
@@ -95,31 +153,11 @@ class LedgerController(Controller):
         data: JSONBody[ReversalIn],
         idempotency_key: IdempotencyKey,
     ) -> Response[EntryOut]:
-        principal = principal_of(request)
-        await self._managed_entry(principal, entry_id)
-        entry = await reverse_entry(
+        entry = await reverse_manual_entry(
+            principal_of(request),
             entry_id,
             reason_zh=data.reason_zh,
             reason_en=data.reason_en,
-            actor_ref=principal.ref,
-            idempotency_key=f"api:{principal.member_id}:{idempotency_key}",
+            idempotency_key=idempotency_key,
         )
-        if not entry.replayed:
-            await audit.record(principal.ref, "ledger.reversal", f"entry:{entry_id}", reversal_entry_id=entry.id)
         return _entry_response(entry)
-
-    @staticmethod
-    async def _managed_entry(principal: Principal, entry_id: BigId) -> EntryRecord:
-        try:
-            entry = await load_entry(entry_id)
-        except EntryNotFound:
-            entry = None
-        if entry is not None:
-            for posting in entry.postings:
-                account = await find_balance(posting.account_code)
-                if account is None or not await can_manage_account(principal, account):
-                    entry = None
-                    break
-        if entry is None:
-            raise ProblemException(404, "entry_not_found", f"no entry {entry_id} that you manage", field="entry_id")
-        return entry

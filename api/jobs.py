@@ -5,9 +5,12 @@
 - The hold expiry job releases holds past their deadline (idempotent).
 - The order expiry job closes orders not picked up in time (points and
   stock come back; idempotent).
+- The adjustment expiry job voids four-eyes adjustment requests nobody
+  decided in time and releases their held points (idempotent).
 - The deadline job escalates activities past their response deadline one
   level up the organisation tree (idempotent, safe with several workers).
-Each is also a CLI command (``fengling ledger seal`` / ``expire-holds``,
+Each is also a CLI command (``fengling ledger seal`` / ``expire-holds`` /
+``expire-adjustments``,
 ``fengling marketplace expire-orders``, ``fengling activities escalate``)
 for deployments that prefer cron.
 """
@@ -20,6 +23,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from activities.deadlines import escalate_overdue
+from community.manual_points import expire_adjustments
 from ledger.chain import seal_pending
 from ledger.holds import expire_holds
 from marketplace.orders import expire_orders
@@ -51,6 +55,7 @@ async def background_jobs() -> AsyncIterator[None]:
         asyncio.create_task(_every(SEAL_EVERY_SECONDS, seal_pending, "sealed entries")),
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_holds, "expired holds")),
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_orders, "expired orders")),
+        asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_adjustments, "expired adjustment requests")),
         asyncio.create_task(_every(ESCALATE_EVERY_SECONDS, escalate_overdue, "escalated overdue activities")),
     ]
     try:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from api.points import Points
+from community.manual_points import AdjustmentPage, AdjustmentRequestRecord, AdjustmentStatus
 from community.members import MemberOut
 from ledger.models import AccountBalance, EntryRecord, HoldRecord, StatementPage
 
@@ -83,6 +84,11 @@ def balance_out(account: AccountBalance) -> BalanceOut:
 
 
 class WalletOut(BalanceOut):
+    """The caller's wallet. Only members who can earn (volunteers and the
+    grid's posts) have one; anyone else gets zeros and ``has_wallet: false``,
+    and no account is opened for them."""
+
+    has_wallet: bool = Field(description="false: the caller cannot earn points and has no wallet")
     active_holds: list[HoldOut]
 
 
@@ -167,6 +173,49 @@ class AdjustmentIn(BaseModel):
     reason_zh: str = Field(min_length=1, max_length=300, examples=["补录三月巡逻积分"])
     reason_en: str = Field(default="", max_length=300)
     memo: str = Field(default="", max_length=1000)
+
+
+class AdjustmentRequestOut(BaseModel):
+    """An adjustment above the four-eyes threshold. While ``pending`` its
+    points are held on the debit account (``hold_id``); ``approved`` names the
+    posted entry (``entry_id``); ``rejected`` and ``expired`` released them."""
+
+    id: int
+    status: AdjustmentStatus
+    requested_by: int
+    debit_account: str
+    credit_account: str
+    amount: Points
+    reason_zh: str
+    reason_en: str
+    memo: str
+    hold_id: int | None
+    entry_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    decided_by: int | None
+    decided_at: datetime | None
+    decision_reason: str
+
+
+def adjustment_request_out(request: AdjustmentRequestRecord) -> AdjustmentRequestOut:
+    return AdjustmentRequestOut(**request.model_dump(exclude={"replayed"}))
+
+
+class AdjustmentPageOut(BaseModel):
+    requests: list[AdjustmentRequestOut]
+    next_cursor: int | None = Field(description="pass as cursor for the next page; null on the last")
+
+
+def adjustment_page_out(page: AdjustmentPage) -> AdjustmentPageOut:
+    return AdjustmentPageOut(
+        requests=[adjustment_request_out(request) for request in page.requests], next_cursor=page.next_cursor
+    )
+
+
+class AdjustmentRejectIn(BaseModel):
+    reason_zh: str = Field(min_length=1, max_length=300, examples=["依据不足，请补充材料"])
+    reason_en: str = Field(default="", max_length=300)
 
 
 class ReversalIn(BaseModel):

@@ -6,8 +6,17 @@ or an organisation is tied to its accounts.
 
 from __future__ import annotations
 
-from ledger.accounts import open_account
+from collections.abc import Iterable
+
+from community.roles import POST_ROLES, Role
+from ledger.accounts import find_balance, open_account
 from ledger.models import AccountBalance
+
+# Who can earn points, and so gets a wallet: volunteers and the grid's posts
+# (area/building/lane heads, grid workers), who also serve. Organisers,
+# admins and shop staff move or take points in others' accounts; a wallet of
+# their own would only be a place to credit themselves.
+EARNING_ROLES = frozenset({Role.VOLUNTEER}) | POST_ROLES
 
 
 def wallet_code(member_id: int) -> str:
@@ -30,8 +39,25 @@ def organisation_ref(organisation_id: int) -> str:
     return f"org:{organisation_id}"
 
 
+def can_earn(roles: Iterable[Role]) -> bool:
+    return any(role in EARNING_ROLES for role in roles)
+
+
+async def wallet_if_earner(member_id: int, home_organisation_id: int, roles: Iterable[Role]) -> AccountBalance | None:
+    """The member's wallet, opened on first need if they can earn.
+
+    A member who cannot earn gets ``None`` and nothing is written; a wallet
+    opened earlier (a former volunteer's) is still theirs and is returned.
+    """
+    wallet = await find_balance(wallet_code(member_id))
+    if wallet is not None or not can_earn(roles):
+        return wallet
+    return await open_wallet(member_id, home_organisation_id)
+
+
 async def open_wallet(member_id: int, home_organisation_id: int) -> AccountBalance:
-    """A member's wallet: no-negative, scoped to their home organisation."""
+    """A member's wallet: no-negative, scoped to their home organisation.
+    Idempotent: opening an open wallet returns it."""
     return await open_account(
         wallet_code(member_id),
         account_type="liability",

@@ -97,3 +97,46 @@ class AccessRefused(CommunityError):
         super().__init__(message, field=field)
         if code is not None:
             self.code = code
+
+
+# --- Manual points: adjustments, four-eyes, reversals (community/manual_points.py)
+
+
+class ManagedAccountNotFound(CommunityError):
+    """No such account, or not one the principal manages: the same answer,
+    so account codes cannot be probed (HTTP 404)."""
+
+    code = "account_not_found"
+
+
+class SettlementAccountProtected(CommunityError):
+    """A shop's settlement balance is owed to its unsettled months: only
+    pickups, same-month returns and settlement move it (HTTP 409)."""
+
+    code = "settlement_account_protected"
+
+
+class AdjustmentNotFound(CommunityError):
+    """No such request, or one the principal may not see (HTTP 404)."""
+
+    code = "adjustment_not_found"
+
+
+class AdjustmentNotPending(CommunityError):
+    """The request was already approved, rejected or has expired (HTTP 409)."""
+
+    code = "adjustment_not_pending"
+
+
+class ReversalOwnedByFlow(CommunityError):
+    """The entry belongs to a flow (an order, an activity, a campaign, a
+    settlement) that keeps its own state in step with the ledger; only that
+    flow may undo it. ``code`` names the flow: ``reversal_owned_by_order``…
+    (HTTP 409)."""
+
+    code = "reversal_owned_by_flow"
+
+    def __init__(self, message: str, *, flow: str, field: str | None = "entry_id") -> None:
+        super().__init__(message, field=field)
+        self.flow = flow
+        self.code = f"reversal_owned_by_{flow}"

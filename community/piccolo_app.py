@@ -2,14 +2,23 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from community.tables import AuditEvent, Invitation, Member, Organisation, RoleGrant, Team, TeamMember
+from community.tables import (
+    AdjustmentRequest,
+    AuditEvent,
+    Invitation,
+    Member,
+    Organisation,
+    RoleGrant,
+    Team,
+    TeamMember,
+)
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
 APP_CONFIG = AppConfig(
     app_name="community",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[Organisation, Member, RoleGrant, AuditEvent, Team, TeamMember, Invitation],
+    table_classes=[Organisation, Member, RoleGrant, AuditEvent, Team, TeamMember, Invitation, AdjustmentRequest],
     migration_dependencies=["ledger.piccolo_app"],
     commands=[],
 )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     JSON,
+    BigInt,
     Boolean,
     ForeignKey,
     OnDelete,
@@ -98,3 +99,37 @@ class AuditEvent(Table, tablename="community_audit_event"):
     target_ref = Varchar(length=120, default="")
     detail = JSON(default="{}")
     at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class AdjustmentRequest(Table, tablename="community_adjustment_request"):
+    """A manual adjustment above ``FENGLING_ADJUSTMENT_APPROVAL_ABOVE``,
+    waiting for a second organiser or admin (four-eyes).
+
+    Its points are reserved meanwhile as a ledger hold on the debit account
+    (``hold_id``); approval posts that hold to the credit account
+    (``entry_id``), rejection and expiry void it. The ledger knows nothing
+    of requests: ids are plain numbers, as in the marketplace's orders.
+    ``status`` leaves ``pending`` exactly once, under the row lock.
+    """
+
+    id = Serial(primary_key=True)
+    requested_by = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    debit_account = Varchar(length=120)
+    credit_account = Varchar(length=120)
+    # The accounts' scopes, so a page of requests one may decide is one query.
+    debit_organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    credit_organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    amount_minor = BigInt()
+    reason_zh = Varchar(length=300)
+    reason_en = Varchar(length=300, default="")
+    memo = Varchar(length=1000, default="")
+    status = Varchar(length=16, default="pending", index=True)
+    hold_id = BigInt(null=True, default=None)
+    entry_id = BigInt(null=True, default=None)
+    idempotency_key = Varchar(length=200, unique=True)
+    request_fingerprint = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+    decided_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
+    decided_at = Timestamptz(null=True, default=None)
+    decision_reason = Varchar(length=300, default="")

@@ -1,0 +1,635 @@
+"""Manual points: adjustments by organisers and admins, their four-eyes
+approval, and the generic reversal.
+
+The ledger moves points between codes and knows nothing of people; this
+module is where a manual move is tied to who asked for it and who may.
+Every face (API, CLI, jobs, admin forms) calls these functions and gets the
+same answers:
+
+- Both accounts must be managed by the acting principal (the account's
+  organisation is in the subtree of one of their organiser/admin grants);
+  any other account is ``account_not_found`` (404), exactly like a missing
+  one, so codes cannot be probed. A shop's settlement account is never
+  debited by hand (its balance is owed to unsettled months).
+- No adjustment credits the actor's own wallet (``self_credit``, 403), and
+  no reversal does either.
+- Above ``FENGLING_ADJUSTMENT_APPROVAL_ABOVE`` an adjustment is *pending*:
+  its points are held on the debit account and an ``AdjustmentRequest``
+  records it. It posts only when a second organiser or admin over both
+  accounts approves: never the requester, never the owner of the credited
+  wallet. Rejection and expiry (``FENGLING_ADJUSTMENT_APPROVAL_HOURS``) void
+  the hold. A request leaves ``pending`` exactly once, under its row lock.
+- The generic reversal undoes manual adjustments and entries that no flow
+  owns. An entry of a redemption order, an activity award, a campaign
+  funding or close, or a shop settlement is refused with a code naming its
+  flow: only that flow keeps its own state in step with the ledger.
+
+Each change and its audit record are written in one transaction: both
+commit or neither does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from community import audit
+from community.access import Principal, can_manage_account, managed_organisations
+from community.accounts import member_ref
+from community.errors import (
+    AccessRefused,
+    AdjustmentNotFound,
+    AdjustmentNotPending,
+    ManagedAccountNotFound,
+    ReversalOwnedByFlow,
+    SettlementAccountProtected,
+)
+from community.tables import AdjustmentRequest
+from fengling_settings import get_settings
+from ledger.accounts import find_balance
+from ledger.amounts import from_minor, parse_amount, to_minor
+from ledger.errors import EntryNotFound, HoldNotActive, IdempotencyConflict, InvalidEntry
+from ledger.holds import ACTIVE, create_hold, get_hold, post_hold, void_hold
+from ledger.models import MAX_REASON_CHARS, AccountBalance, EntryRecord
+from ledger.posting import find_entry_by_key, fingerprint, load_entry, lock_accounts, transfer, utc_now
+from ledger.reversal import reverse_entry
+from ledger.transactions import in_write_transaction, is_sqlite
+
+AdjustmentStatus = Literal["pending", "approved", "rejected", "expired"]
+PENDING: AdjustmentStatus = "pending"
+APPROVED: AdjustmentStatus = "approved"
+REJECTED: AdjustmentStatus = "rejected"
+EXPIRED: AdjustmentStatus = "expired"
+
+ADJUSTMENT_KIND = "adjustment"
+
+# The hold outlives the request by a day, so the request's own expiry (the
+# job below) voids it; the ledger's hold expiry is only the backstop.
+HOLD_MARGIN = timedelta(days=1)
+
+# A page of requests; a queue longer than this is read page by page.
+MAX_PAGE_SIZE = 100
+
+# Entry kinds and cause prefixes of the flows that own their entries. A
+# manual adjustment can set neither (only reasons and memo), so an entry
+# cannot be made to look manual, nor a manual one to look owned.
+_FLOW_BY_KIND = {
+    "redemption": "order",
+    "award": "activity",
+    "award_bonus": "activity",
+    "campaign_fund": "campaign",
+    "campaign_return": "campaign",
+    "settlement": "settlement",
+}
+_FLOW_BY_METADATA = (
+    ("order_id", "order"),
+    ("activity_id", "activity"),
+    ("campaign_id", "campaign"),
+    ("period", "settlement"),
+)
+_MANUAL_CAUSE = "adjustment"
+_FLOW_NAME = re.compile(r"^[a-z][a-z_]{0,29}$")
+
+
+class AdjustmentRequestRecord(BaseModel):
+    """A pending (or decided) four-eyes adjustment, as the services return it."""
+
+    id: int
+    requested_by: int
+    debit_account: str
+    credit_account: str
+    amount: Decimal
+    reason_zh: str
+    reason_en: str
+    memo: str
+    status: AdjustmentStatus
+    hold_id: int | None
+    entry_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    decided_by: int | None
+    decided_at: datetime | None
+    decision_reason: str
+    replayed: bool = False
+
+
+class AdjustmentPage(BaseModel):
+    requests: list[AdjustmentRequestRecord]
+    next_cursor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentDraft:
+    """What an organiser asks for: move ``amount`` from one account to another."""
+
+    debit_account: str
+    credit_account: str
+    amount: Decimal
+    reason_zh: str
+    reason_en: str = ""
+    memo: str = ""
+
+
+def needs_approval(amount: Decimal) -> bool:
+    return amount > get_settings().adjustment_approval_above
+
+
+def member_key(principal: Principal, idempotency_key: str) -> str:
+    """Keys are per member, so two organisers can never collide."""
+    return f"api:{principal.member_id}:{idempotency_key}"
+
+
+def owning_flow(entry: EntryRecord) -> str | None:
+    """The flow that owns ``entry`` (``order``, ``activity``, ``campaign``,
+    ``settlement``…), or ``None`` for a manual adjustment and an entry no
+    flow claims. Read from what every flow records: the cause reference
+    first, then the kind, then the metadata keys."""
+    prefix = entry.cause_ref.partition(":")[0]
+    if prefix and prefix != _MANUAL_CAUSE:
+        return prefix if _FLOW_NAME.match(prefix) else "flow"
+    if entry.kind in _FLOW_BY_KIND:
+        return _FLOW_BY_KIND[entry.kind]
+    if entry.kind == ADJUSTMENT_KIND:
+        return None
+    for key, flow in _FLOW_BY_METADATA:
+        if key in entry.metadata:
+            return flow
+    return None
+
+
+def _is_own(principal: Principal, account: AccountBalance) -> bool:
+    return account.owner_ref == principal.ref
+
+
+def _check_reason(reason_zh: str, reason_en: str, *, field: str = "reason_zh") -> None:
+    if not 1 <= len(reason_zh.strip()) <= MAX_REASON_CHARS:
+        raise InvalidEntry(f"a reason of 1-{MAX_REASON_CHARS} characters is needed", field=field)
+    if len(reason_en) > MAX_REASON_CHARS:
+        raise InvalidEntry(f"at most {MAX_REASON_CHARS} characters", field="reason_en")
+
+
+async def _managed_account(principal: Principal, code: str, field: str) -> AccountBalance:
+    account = await find_balance(code)
+    if account is None or not await can_manage_account(principal, account):
+        raise ManagedAccountNotFound(f"no account {code!r} that you manage", field=field)
+    return account
+
+
+def _scope_organisation(account: AccountBalance) -> int:
+    """A managed account is always scoped to an organisation (``org:<id>``)."""
+    return int(account.scope_ref.partition(":")[2])
+
+
+def _record(row: dict[str, Any], *, replayed: bool = False) -> AdjustmentRequestRecord:
+    return AdjustmentRequestRecord(
+        id=row["id"],
+        requested_by=row["requested_by"],
+        debit_account=row["debit_account"],
+        credit_account=row["credit_account"],
+        amount=from_minor(row["amount_minor"]),
+        reason_zh=row["reason_zh"],
+        reason_en=row["reason_en"],
+        memo=row["memo"],
+        status=row["status"],
+        hold_id=row["hold_id"],
+        entry_id=row["entry_id"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        decision_reason=row["decision_reason"],
+        replayed=replayed,
+    )
+
+
+async def _request_row(request_id: int, *, lock: bool) -> dict[str, Any]:
+    query = AdjustmentRequest.select().where(AdjustmentRequest.id == request_id)
+    if lock and not is_sqlite():
+        query = query.lock_rows()
+    rows = await query.run()
+    if not rows:
+        raise AdjustmentNotFound(f"no adjustment request {request_id} that you may decide", field="adjustment_id")
+    return dict(rows[0])
+
+
+async def _request_by_key(key: str) -> dict[str, Any] | None:
+    rows = await AdjustmentRequest.select().where(AdjustmentRequest.idempotency_key == key).run()
+    return dict(rows[0]) if rows else None
+
+
+async def _require_visible(principal: Principal, row: dict[str, Any]) -> None:
+    """Managers over both accounts see a request; to anyone else it does not exist."""
+    managed = await managed_organisations(principal)
+    if row["debit_organisation"] not in managed or row["credit_organisation"] not in managed:
+        raise AdjustmentNotFound(f"no adjustment request {row['id']} that you may decide", field="adjustment_id")
+
+
+def _require_pending(row: dict[str, Any], moment: datetime) -> None:
+    if row["status"] != PENDING:
+        raise AdjustmentNotPending(f"adjustment request {row['id']} is already {row['status']}", field="adjustment_id")
+    if row["expires_at"] <= moment:
+        raise AdjustmentNotPending(
+            f"adjustment request {row['id']} expired at {row['expires_at'].isoformat()}", field="adjustment_id"
+        )
+
+
+# --- Adjustments -------------------------------------------------------------------
+
+
+async def adjust(
+    principal: Principal, draft: AdjustmentDraft, *, idempotency_key: str
+) -> EntryRecord | AdjustmentRequestRecord:
+    """Move points by hand between two accounts the principal manages.
+
+    At or below the approval threshold the entry posts at once (the entry is
+    returned); above it, the points are held and the pending request that
+    waits for a second person is returned.
+    Retrying with the same key returns the original outcome (``replayed``);
+    the same key with another payload is ``IdempotencyConflict``.
+    """
+    amount = parse_amount(draft.amount)
+    if amount <= 0:
+        raise InvalidEntry("amount must be positive; swap the accounts to move points back", field="amount")
+    _check_reason(draft.reason_zh, draft.reason_en)
+    if draft.debit_account.startswith("shop:"):
+        raise SettlementAccountProtected("a shop settlement account cannot be debited by hand", field="debit_account")
+    debit = await _managed_account(principal, draft.debit_account, "debit_account")
+    credit = await _managed_account(principal, draft.credit_account, "credit_account")
+    if debit.code == credit.code:
+        raise InvalidEntry("debit and credit must be two different accounts", field="credit_account")
+    if _is_own(principal, credit):
+        raise AccessRefused(
+            "nobody credits their own wallet by hand; ask another organiser", field="credit_account", code="self_credit"
+        )
+    key = member_key(principal, idempotency_key)
+    if needs_approval(amount):
+        return await _request_adjustment(principal, debit, credit, amount, draft, key)
+    return await _post_adjustment(principal, debit, credit, amount, draft, key)
+
+
+async def _post_adjustment(
+    principal: Principal,
+    debit: AccountBalance,
+    credit: AccountBalance,
+    amount: Decimal,
+    draft: AdjustmentDraft,
+    key: str,
+) -> EntryRecord:
+    async def work() -> EntryRecord:
+        # Both accounts locked first (ascending ids), as a pending request
+        # with this key would lock its debit account: the two paths queue.
+        await lock_accounts([debit.code, credit.code])
+        if await _request_by_key(key) is not None:
+            raise IdempotencyConflict(key)
+        entry = await transfer(
+            debit_code=debit.code,
+            credit_code=credit.code,
+            amount=amount,
+            kind=ADJUSTMENT_KIND,
+            reason_zh=draft.reason_zh,
+            reason_en=draft.reason_en,
+            memo=draft.memo,
+            actor_ref=principal.ref,
+            idempotency_key=key,
+        )
+        if not entry.replayed:
+            await audit.record(
+                principal.ref,
+                "ledger.adjustment",
+                f"entry:{entry.id}",
+                amount=str(amount),
+                debit=debit.code,
+                credit=credit.code,
+            )
+        return entry
+
+    return await in_write_transaction(work, retry_unique=True)
+
+
+async def _request_adjustment(
+    principal: Principal,
+    debit: AccountBalance,
+    credit: AccountBalance,
+    amount: Decimal,
+    draft: AdjustmentDraft,
+    key: str,
+) -> AdjustmentRequestRecord:
+    request_fingerprint = fingerprint(
+        {
+            "op": "adjustment_request",
+            "debit": debit.code,
+            "credit": credit.code,
+            "amount": str(amount),
+            "reason_zh": draft.reason_zh,
+            "reason_en": draft.reason_en,
+            "memo": draft.memo,
+        }
+    )
+
+    async def work() -> AdjustmentRequestRecord:
+        await lock_accounts([debit.code])
+        existing = await _request_by_key(key)
+        if existing is not None:
+            if existing["request_fingerprint"] != request_fingerprint:
+                raise IdempotencyConflict(key)
+            return _record(existing, replayed=True)
+        if await find_entry_by_key(key) is not None:
+            raise IdempotencyConflict(key)
+        now = utc_now()
+        expires_at = now + timedelta(hours=get_settings().adjustment_approval_hours)
+        inserted = await AdjustmentRequest.insert(
+            AdjustmentRequest(
+                requested_by=principal.member_id,
+                debit_account=debit.code,
+                credit_account=credit.code,
+                debit_organisation=_scope_organisation(debit),
+                credit_organisation=_scope_organisation(credit),
+                amount_minor=to_minor(amount),
+                reason_zh=draft.reason_zh,
+                reason_en=draft.reason_en,
+                memo=draft.memo,
+                status=PENDING,
+                idempotency_key=key,
+                request_fingerprint=request_fingerprint,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        ).run()
+        request_id = int(inserted[0]["id"])
+        hold = await create_hold(
+            account_code=debit.code,
+            amount=amount,
+            reason_zh=f"待审批调整：{draft.reason_zh}"[:MAX_REASON_CHARS],
+            reason_en=f"Adjustment awaiting approval: {draft.reason_en or draft.reason_zh}"[:MAX_REASON_CHARS],
+            expires_at=expires_at + HOLD_MARGIN,
+            actor_ref=principal.ref,
+            cause_ref=f"{_MANUAL_CAUSE}:{request_id}",
+            metadata={"adjustment_id": request_id, "credit_account": credit.code},
+            idempotency_key=f"{_MANUAL_CAUSE}:{request_id}:hold",
+        )
+        await (
+            AdjustmentRequest.update({AdjustmentRequest.hold_id: hold.id})
+            .where(AdjustmentRequest.id == request_id)
+            .run()
+        )
+        await audit.record(
+            principal.ref,
+            "ledger.adjustment.request",
+            f"adjustment:{request_id}",
+            amount=str(amount),
+            debit=debit.code,
+            credit=credit.code,
+            hold_id=hold.id,
+        )
+        return _record(await _request_row(request_id, lock=False))
+
+    return await in_write_transaction(work, retry_unique=True)
+
+
+async def approve_adjustment(
+    principal: Principal, request_id: int, *, now: datetime | None = None
+) -> AdjustmentRequestRecord:
+    """The second person: post the held points to the credit account."""
+
+    async def work() -> AdjustmentRequestRecord:
+        row = await _request_row(request_id, lock=True)
+        await _require_visible(principal, row)
+        if row["requested_by"] == principal.member_id:
+            raise AccessRefused(
+                "a second organiser or admin must approve what you requested",
+                field="adjustment_id",
+                code="own_adjustment",
+            )
+        credit = await find_balance(row["credit_account"])
+        if credit is not None and _is_own(principal, credit):
+            raise AccessRefused(
+                "nobody approves points for their own wallet", field="adjustment_id", code="self_credit"
+            )
+        moment = now or utc_now()
+        _require_pending(row, moment)
+        metadata: dict[str, Any] = {
+            "adjustment_id": request_id,
+            "requested_by": member_ref(row["requested_by"]),
+            "approved_by": principal.ref,
+        }
+        if row["memo"]:
+            metadata["memo"] = row["memo"]
+        _, entry = await post_hold(
+            row["hold_id"],
+            destination_code=row["credit_account"],
+            kind=ADJUSTMENT_KIND,
+            reason_zh=row["reason_zh"],
+            reason_en=row["reason_en"],
+            actor_ref=principal.ref,
+            metadata=metadata,
+            idempotency_key=f"{_MANUAL_CAUSE}:{request_id}:approve",
+        )
+        await (
+            AdjustmentRequest.update(
+                {
+                    AdjustmentRequest.status: APPROVED,
+                    AdjustmentRequest.entry_id: entry.id,
+                    AdjustmentRequest.decided_by: principal.member_id,
+                    AdjustmentRequest.decided_at: moment,
+                }
+            )
+            .where(AdjustmentRequest.id == request_id)
+            .run()
+        )
+        await audit.record(
+            principal.ref,
+            "ledger.adjustment.approve",
+            f"adjustment:{request_id}",
+            entry_id=entry.id,
+            amount=str(from_minor(row["amount_minor"])),
+            requested_by=member_ref(row["requested_by"]),
+        )
+        return _record(await _request_row(request_id, lock=False))
+
+    return await in_write_transaction(work, retry_unique=True)
+
+
+async def reject_adjustment(
+    principal: Principal, request_id: int, *, reason_zh: str, reason_en: str = "", now: datetime | None = None
+) -> AdjustmentRequestRecord:
+    """Refuse a pending request and release its held points. Any manager
+    over both accounts may, the requester too (withdrawing it)."""
+    _check_reason(reason_zh, reason_en)
+
+    async def work() -> AdjustmentRequestRecord:
+        row = await _request_row(request_id, lock=True)
+        await _require_visible(principal, row)
+        moment = now or utc_now()
+        _require_pending(row, moment)
+        await void_hold(row["hold_id"])
+        await (
+            AdjustmentRequest.update(
+                {
+                    AdjustmentRequest.status: REJECTED,
+                    AdjustmentRequest.decided_by: principal.member_id,
+                    AdjustmentRequest.decided_at: moment,
+                    AdjustmentRequest.decision_reason: reason_zh.strip(),
+                }
+            )
+            .where(AdjustmentRequest.id == request_id)
+            .run()
+        )
+        await audit.record(
+            principal.ref,
+            "ledger.adjustment.reject",
+            f"adjustment:{request_id}",
+            reason=reason_zh.strip(),
+            amount=str(from_minor(row["amount_minor"])),
+        )
+        return _record(await _request_row(request_id, lock=False))
+
+    return await in_write_transaction(work)
+
+
+async def list_adjustments(
+    principal: Principal,
+    *,
+    status: AdjustmentStatus | None = PENDING,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> AdjustmentPage:
+    """Requests over accounts the principal manages, oldest first (keyset:
+    ``after_id`` is the previous page's ``next_cursor``)."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    managed = sorted(await managed_organisations(principal))
+    if not managed:
+        return AdjustmentPage(requests=[], next_cursor=None)
+    query = AdjustmentRequest.select().where(
+        AdjustmentRequest.debit_organisation.is_in(managed) & AdjustmentRequest.credit_organisation.is_in(managed)
+    )
+    if status is not None:
+        query = query.where(AdjustmentRequest.status == status)
+    if after_id is not None:
+        query = query.where(AdjustmentRequest.id > after_id)
+    rows = await query.order_by(AdjustmentRequest.id).limit(limit + 1).run()
+    page = rows[:limit]
+    return AdjustmentPage(
+        requests=[_record(dict(row)) for row in page],
+        next_cursor=int(page[-1]["id"]) if len(rows) > limit else None,
+    )
+
+
+async def expire_adjustments(*, now: datetime | None = None, batch_size: int = 100) -> int:
+    """Void every pending request past its deadline and release its points.
+    Returns how many expired. Each request in its own short transaction; one
+    decided meanwhile is skipped. Safe to run from several workers."""
+    cutoff = now or utc_now()
+    expired = 0
+    after_id = 0
+    while True:
+        rows = (
+            await AdjustmentRequest.select(AdjustmentRequest.id)
+            .where(
+                (AdjustmentRequest.status == PENDING)
+                & (AdjustmentRequest.expires_at <= cutoff)
+                & (AdjustmentRequest.id > after_id)
+            )
+            .order_by(AdjustmentRequest.id)
+            .limit(batch_size)
+            .run()
+        )
+        for row in rows:
+            if await _expire_one(int(row["id"]), cutoff):
+                expired += 1
+        if len(rows) < batch_size:
+            return expired
+        after_id = int(rows[-1]["id"])
+
+
+async def _expire_one(request_id: int, cutoff: datetime) -> bool:
+    async def work() -> bool:
+        row = await _request_row(request_id, lock=True)
+        if row["status"] != PENDING or row["expires_at"] > cutoff:
+            return False
+        if row["hold_id"] is not None and (await get_hold(row["hold_id"])).status == ACTIVE:
+            # Released by the ledger's own hold expiry meanwhile: nothing to void.
+            with contextlib.suppress(HoldNotActive):
+                await void_hold(row["hold_id"])
+        await (
+            AdjustmentRequest.update({AdjustmentRequest.status: EXPIRED, AdjustmentRequest.decided_at: cutoff})
+            .where(AdjustmentRequest.id == request_id)
+            .run()
+        )
+        await audit.record(
+            "system",
+            "ledger.adjustment.expire",
+            f"adjustment:{request_id}",
+            amount=str(from_minor(row["amount_minor"])),
+            requested_by=member_ref(row["requested_by"]),
+        )
+        return True
+
+    return await in_write_transaction(work)
+
+
+# --- Entries and reversals ------------------------------------------------------------
+
+
+async def visible_entry(principal: Principal, entry_id: int) -> EntryRecord:
+    """An entry whose every account the principal manages; any other is
+    ``entry_not_found``, like a missing one."""
+    try:
+        entry = await load_entry(entry_id)
+    except EntryNotFound:
+        entry = None
+    if entry is not None:
+        for posting in entry.postings:
+            account = await find_balance(posting.account_code)
+            if account is None or not await can_manage_account(principal, account):
+                entry = None
+                break
+    if entry is None:
+        raise EntryNotFound(f"no entry {entry_id} that you manage", field="entry_id")
+    return entry
+
+
+async def reverse_manual_entry(
+    principal: Principal, entry_id: int, *, reason_zh: str, reason_en: str = "", idempotency_key: str
+) -> EntryRecord:
+    """Mirror a manual entry once. Refused, with nothing changed, for an
+    entry a flow owns (``reversal_owned_by_<flow>``) and for a reversal that
+    would credit the actor's own wallet."""
+    _check_reason(reason_zh, reason_en)
+    entry = await visible_entry(principal, entry_id)
+    flow = owning_flow(entry)
+    if flow is not None:
+        raise ReversalOwnedByFlow(
+            f"entry {entry_id} belongs to a {flow}; undo it there (cancel, return, reject or close), "
+            "so its state stays in step with the ledger",
+            flow=flow,
+        )
+    for posting in entry.postings:
+        if posting.amount >= 0:
+            continue  # the reversal debits this account
+        account = await find_balance(posting.account_code)
+        if account is not None and _is_own(principal, account):
+            raise AccessRefused(
+                "this reversal would credit your own wallet; ask another organiser",
+                field="entry_id",
+                code="self_credit",
+            )
+
+    async def work() -> EntryRecord:
+        reversal = await reverse_entry(
+            entry_id,
+            reason_zh=reason_zh,
+            reason_en=reason_en,
+            actor_ref=principal.ref,
+            idempotency_key=member_key(principal, idempotency_key),
+        )
+        if not reversal.replayed:
+            await audit.record(principal.ref, "ledger.reversal", f"entry:{entry_id}", reversal_entry_id=reversal.id)
+        return reversal
+
+    return await in_write_transaction(work, retry_unique=True)
