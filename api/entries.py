@@ -68,10 +68,11 @@ class LedgerController(Controller):
             "or 202 (request) with Idempotent-Replayed: true."
         ),
         responses={
+            200: ResponseSpec(data_container=EntryOut, description="A replay of a posted adjustment"),
             202: ResponseSpec(
                 data_container=AdjustmentRequestOut,
                 description="Above the four-eyes threshold: pending, its points held until decided",
-            )
+            ),
         },
     )
     async def post_adjustment(
@@ -100,7 +101,7 @@ class LedgerController(Controller):
     async def list_requests(
         self,
         request: Request[Any, Any, Any],
-        status: Annotated[AdjustmentStatus | None, QueryParameter()] = "pending",
+        status: Annotated[AdjustmentStatus, QueryParameter()] = "pending",
         cursor: Annotated[
             int | None, QueryParameter(ge=1, le=MAX_ID, description="next_cursor of the previous page")
         ] = None,
@@ -145,6 +146,7 @@ class LedgerController(Controller):
             "award, a campaign funding or close, or a shop settlement is refused (409 reversal_owned_by_order, "
             "_activity, _campaign, _settlement): undo it through its own flow."
         ),
+        responses={200: ResponseSpec(data_container=EntryOut, description="A replay of a reversal")},
     )
     async def reverse(
         self,

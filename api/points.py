@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 from typing import Annotated
 
+from litestar.params import KwargDefinition
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from ledger.amounts import format_amount, parse_amount
@@ -44,4 +45,7 @@ Points = Annotated[
     BeforeValidator(_from_json),
     PlainSerializer(format_amount, return_type=str, when_used="always"),
     WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["12.50"]}),
+    # Litestar builds the served OpenAPI from the field, not from pydantic's
+    # JSON schema: the pattern reaches /schema through this (pydantic ignores it).
+    KwargDefinition(pattern=AMOUNT_PATTERN),
 ]

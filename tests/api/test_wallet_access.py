@@ -11,6 +11,8 @@ from community.accounts import wallet_code
 from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
+from ledger.accounts import find_balance
+from ledger.tables import LedgerAccount
 from tests.api.conftest import login_headers
 
 
@@ -74,3 +76,39 @@ async def test_balance_as_of_a_past_moment(client: AsyncTestClient[Litestar], de
     )
     assert response.status_code == 200
     assert response.json()["balance_as_of"] == oldest["balance_after"] == "20.00"
+
+
+async def test_members_who_cannot_earn_get_no_wallet_opened(client: AsyncTestClient[Litestar], demo: None) -> None:
+    """Organisers, admins and shop staff reading their wallet, statement or
+    the catalog get a well-formed empty answer and no account is opened for
+    them. Before the fix each of these calls opened a wallet (the first step
+    of crediting oneself)."""
+    for role in ("organizer", "admin", "shop_staff"):
+        headers = await login_headers(client, role)
+        me = (await client.get("/api/v1/me", headers=headers)).json()
+        accounts_before = await LedgerAccount.count().run()
+        wallet = await client.get("/api/v1/me/wallet", headers=headers)
+        assert wallet.status_code == 200, (role, wallet.text)
+        body = wallet.json()
+        assert body["has_wallet"] is False and body["active_holds"] == [], role
+        assert (body["balance"], body["held"], body["available"]) == ("0.00", "0.00", "0.00")
+        statement = (await client.get("/api/v1/me/wallet/statement", headers=headers)).json()
+        assert statement["lines"] == [] and statement["next_cursor"] is None
+        catalog = (await client.get("/api/v1/catalog/items", headers=headers)).json()
+        assert catalog["available"] == "0.00"
+        assert all(item["affordable"] is False for item in catalog["items"])
+        assert await LedgerAccount.count().run() == accounts_before, role
+        assert await find_balance(wallet_code(me["id"])) is None, role
+
+
+async def test_volunteers_and_post_holders_have_wallets(client: AsyncTestClient[Litestar], demo: None) -> None:
+    """A volunteer's wallet exists from registration; a grid worker (a post)
+    can earn too, so theirs opens on first need."""
+    volunteer = (await client.get("/api/v1/me/wallet", headers=await login_headers(client, "volunteer"))).json()
+    assert volunteer["has_wallet"] is True and volunteer["balance"] == "47.50"
+    headers = await login_headers(client, "grid_worker")
+    me = (await client.get("/api/v1/me", headers=headers)).json()
+    grid_worker = (await client.get("/api/v1/me/wallet", headers=headers)).json()
+    assert grid_worker["has_wallet"] is True and grid_worker["balance"] == "0.00"
+    assert grid_worker["account_code"] == wallet_code(me["id"])
+    assert await find_balance(wallet_code(me["id"])) is not None
