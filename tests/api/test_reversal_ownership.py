@@ -17,6 +17,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from community.access import load_principal
 from community.accounts import issuance_code, wallet_code
 from community.manual_points import owning_flow
 from ledger.models import EntryRecord, PostingRecord
@@ -55,9 +56,9 @@ async def _redeem_and_settle(client: AsyncTestClient[Litestar]) -> None:
     organiser = (await client.get("/api/v1/me", headers=await login_headers(client, "organizer"))).json()
     start, end = period_bounds("month", utc_now())
     await settle_period(
+        await load_principal(organiser["id"]),
         shop_id=shop_id,
         period=f"{start.year}-{start.month:02d}",
-        actor_member_id=organiser["id"],
         now=end + timedelta(seconds=1),
     )
 
