@@ -32,8 +32,10 @@ from campaigns.campaigns import CLOSED, OPEN, lock_campaign, parse_rules
 from campaigns.errors import BudgetExhausted, CampaignClosed
 from campaigns.funding import return_to_issuance
 from campaigns.rules import EarningRules, apply_caps, service_points
-from community.accounts import member_ref, wallet_code
+from community.accounts import member_ref, open_wallet, wallet_code
+from community.members import home_organisation_of
 from community.teams import team_kind_of
+from ledger.accounts import find_balance
 from ledger.amounts import from_minor, to_minor
 from ledger.errors import InsufficientFunds
 from ledger.posting import lock_accounts, transfer
@@ -113,6 +115,10 @@ async def _pay(
     campaign_id = row["campaign"]
     budget = budget_code(campaign_id)
     wallet = wallet_code(row["member"])
+    # Whoever has a verified activity has earned: a member who holds no
+    # earning role (an organiser logging service) gets their wallet now.
+    if await find_balance(wallet) is None:
+        await open_wallet(row["member"], await home_organisation_of(row["member"]))
     accounts = await lock_accounts([budget, wallet])
     left = accounts[budget].available_minor
     if left < to_minor(amount):

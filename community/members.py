@@ -13,7 +13,7 @@ from typing import Any
 from piccolo.columns.combination import Or, Where
 from pydantic import BaseModel
 
-from community.accounts import open_wallet
+from community.accounts import can_earn, open_wallet
 from community.errors import InvalidMemberData, InvalidRole, MemberNotFound, PhoneTaken
 from community.organisations import get_organisation
 from community.passwords import (
@@ -117,6 +117,14 @@ async def get_member(member_id: int) -> MemberOut:
     return _out(rows[0], await _grants(member_id))
 
 
+async def home_organisation_of(member_id: int) -> int:
+    """Where the member lives (the scope of their wallet)."""
+    rows = await Member.select(Member.home_organisation).where(Member.id == member_id).run()
+    if not rows:
+        raise MemberNotFound(f"member {member_id} does not exist", field="member_id")
+    return int(rows[0]["home_organisation"])
+
+
 async def find_member_by_phone(phone: str) -> MemberOut | None:
     """The member with this (normalised) phone number, if any."""
     rows = await Member.select().where(Member.phone == normalise_phone(phone)).run()
@@ -197,7 +205,7 @@ async def create_member(
         member_id = int(inserted[0]["id"])
         for role in roles:
             await grant_role(member_id, home_organisation_id, role)
-        if Role.VOLUNTEER in roles:
+        if can_earn(roles):
             await open_wallet(member_id, home_organisation_id)
         return member_id
 

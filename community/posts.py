@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from community import audit
 from community.access import Principal, managed_organisations, verifying_organisations
-from community.accounts import member_ref, open_wallet
+from community.accounts import can_earn, member_ref, open_wallet
 from community.errors import GrantNotFound, InvalidRole, OrganisationNotFound
 from community.members import grant_role, revoke_role
 from community.organisations import get_organisation
@@ -47,7 +47,7 @@ def check_role(value: Role | str) -> Role:
 async def grant_post(principal: Principal, organisation_id: int, member_id: int, role: Role | str) -> bool:
     """Give ``member_id`` the role at the node, if ``principal`` may
     (``community.policy.check_post_change``). False if they held it already
-    (nothing changes, nothing is audited). A volunteer role opens the wallet."""
+    (nothing changes, nothing is audited). A role that earns (volunteer or a post) opens the wallet."""
     checked = check_role(role)
 
     async def work() -> bool:
@@ -55,7 +55,7 @@ async def grant_post(principal: Principal, organisation_id: int, member_id: int,
         if any(g.organisation_id == organisation_id and g.role == checked for g in member.grants):
             return False
         await grant_role(member_id, organisation_id, checked)
-        if checked == Role.VOLUNTEER:
+        if can_earn([checked]):
             await open_wallet(member_id, member.home_organisation_id)
         await audit.record(
             principal.ref, "post.grant", member_ref(member_id), organisation_id=organisation_id, role=checked.value

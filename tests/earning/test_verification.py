@@ -22,6 +22,10 @@ from campaigns.errors import BudgetExhausted, CampaignClosed
 from campaigns.funding import close_campaign
 from community.access import load_principal
 from community.accounts import issuance_code, wallet_code
+from community.members import register_member
+from community.posts import grant_post
+from community.roles import Role
+from ledger.accounts import find_balance
 from ledger.posting import load_entry, transfer
 from tests.support.database import on_postgres
 from tests.support.earning_helpers import World, default_rules, service
@@ -258,3 +262,39 @@ async def test_two_overlapping_logs_sent_at_once_leave_one(world: World) -> None
     )
     assert sum(isinstance(r, ActivityOverlap) for r in results) == 1
     assert sum(not isinstance(r, BaseException) for r in results) == 1
+
+
+async def test_a_member_without_a_wallet_gets_one_when_their_activity_is_verified(world: World) -> None:
+    """Wallets open only for members who can earn; a verified activity is
+    earning, so a member holding no earning role (no wallet yet) is paid
+    into a wallet opened in the award's transaction, not refused."""
+    await world.campaign()
+    outsider = await register_member(
+        name="居民甲", phone="13912345670", password="long-enough-1", home_organisation_id=world.grid, roles=()
+    )
+    assert await find_balance(wallet_code(outsider.id)) is None
+    log = await service(outsider.id, minutes=60)
+
+    verified = await verify_activity(await load_principal(world.grid_worker), log.id)
+
+    assert verified.points_awarded == Decimal("2.00")
+    assert await wallet(outsider.id) == Decimal("2.00")
+    await assert_ledger_ok()
+
+
+async def test_granting_a_post_opens_the_wallet_its_holder_earns_into(world: World) -> None:
+    """Post holders (grid workers, the three heads) earn like volunteers, so
+    granting a post opens their wallet; granting organiser does not."""
+    newcomer = await register_member(
+        name="新网格员", phone="13912345678", password="long-enough-1", home_organisation_id=world.grid, roles=()
+    )
+    other = await register_member(
+        name="新组织者", phone="13912345679", password="long-enough-1", home_organisation_id=world.grid, roles=()
+    )
+    organiser = await load_principal(world.organizer)
+
+    await grant_post(organiser, world.grid, newcomer.id, Role.GRID_WORKER)
+    await grant_post(organiser, world.grid, other.id, Role.ORGANIZER)
+
+    assert await find_balance(wallet_code(newcomer.id)) is not None
+    assert await find_balance(wallet_code(other.id)) is None
