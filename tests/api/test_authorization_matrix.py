@@ -159,6 +159,16 @@ def each_side(build: Callable[[Side, World, str], Call]) -> dict[str, Fill]:
     return {"same": on(World.side_of), "foreign": on(World.other_side)}
 
 
+def decide_pending(verb: str) -> Callable[[Side, World, str], Call]:
+    """Approve or reject the side's pending adjustment (a rejection gives its reason)."""
+
+    def build(side: Side, world: World, role: str) -> Call:
+        body = {"reason_zh": "依据不足"} if verb == "reject" else None
+        return Call(path={"adjustment_id": world.pending.get(side.number, 0)}, json=body)
+
+    return build
+
+
 def own(kind: str, build: Callable[[Any, World, str], Call]) -> Fill:
     """The caller's own object of ``kind`` (``world.own``), or the member themself."""
 
@@ -419,10 +429,11 @@ ROWS: dict[str, Row] = {
             ),
         },
         {
-            # Counter work is for that shop's staff only, not its managers.
-            "same": roles(HIDDEN, ({SHOP_STAFF}, ok(200))),
-            "foreign": roles(HIDDEN),
-            "code_of_other_shop": roles(HIDDEN),
+            # Counter work is for that shop's staff only. Its managers see
+            # the shop (403 not_shop_staff); everyone else does not (404).
+            "same": roles(HIDDEN, ({SHOP_STAFF}, ok(200)), (MANAGERS, FORBIDDEN)),
+            "foreign": roles(HIDDEN, ({ADMIN}, FORBIDDEN)),
+            "code_of_other_shop": roles(HIDDEN, (MANAGERS, FORBIDDEN)),
         },
     ),
     "listShopOrders": Row(
@@ -844,7 +855,7 @@ FUTURE_ROWS: dict[str, Row] = {
     ),
     **{
         op: Row(
-            each_side(lambda s, w, r: Call(path={"adjustment_id": w.pending.get(s.number, 0)})),
+            each_side(decide_pending(verb)),
             {
                 # Created by the community's peer organiser: a second organiser
                 # or admin over that node decides; nobody else sees it.

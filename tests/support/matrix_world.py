@@ -46,6 +46,7 @@ from api.uploads import upload_folder
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import ReportKind
+from community.access import load_principal
 from community.accounts import issuance_code, open_wallet, wallet_code
 from community.members import create_member, grant_role
 from community.organisations import create_organisation
@@ -220,34 +221,36 @@ async def _side(number: int, street: int, district: int) -> Side:
     organiser_ref = f"member:{peer_organiser.id}"
 
     shop_name = f"{label}积分超市{number}号店"
-    shop = await create_shop(organisation_id=community.id, name_zh=shop_name, address=f"{label}路 {number} 号")
+    organiser = await load_principal(peer_organiser.id)
+    shop = await create_shop(
+        organiser, organisation_id=community.id, name_zh=shop_name, address=f"{label}路 {number} 号"
+    )
     item_name = f"{label}牌洗衣液{number}"
     item = await create_item(
+        organiser,
         community.id,
         ItemDraft(name_zh=item_name, category="household", price=Decimal("10.00"), stock=50, shop_ids=[shop.id]),
     )
     image_sha256 = _store("catalog", png_bytes(number))
-    await set_image(item.id, image_sha256)
+    await set_image(organiser, item.id, image_sha256)
 
     campaign_title = f"{label}守望行动{number}"
     campaign = await create_campaign(
+        organiser,
         organisation_id=community.id,
         title_zh=campaign_title,
         starts_at=utc_now() - timedelta(days=30),
         is_default=True,
         rules=default_rules(),
-        created_by=peer_organiser.id,
     )
-    await fund_campaign(
-        campaign.id, amount="500.00", actor_member_id=peer_organiser.id, idempotency_key=f"matrix-fund-{number}"
-    )
+    await fund_campaign(organiser, campaign.id, amount="500.00", idempotency_key=f"matrix-fund-{number}")
     team_name = f"{label}巡逻队{number}"
     team = await create_team(
         organisation_id=community.id, name_zh=team_name, kind=TeamKind.PATROL, actor_ref=organiser_ref
     )
     await add_team_member(team.id, peer.id, actor_ref=organiser_ref)
     patrol_task_title = f"{label}夜巡任务{number}"
-    task = await create_patrol_task(organisation_id=grid.id, title_zh=patrol_task_title, created_by=peer_organiser.id)
+    task = await create_patrol_task(organiser, organisation_id=grid.id, title_zh=patrol_task_title)
 
     await posting.transfer(
         debit_code=issuance_code(community.id),
@@ -265,20 +268,18 @@ async def _side(number: int, street: int, district: int) -> Side:
         actor_ref=organiser_ref,
     )
 
-    placed = await place_order(
-        member_id=peer.id, item_id=item.id, shop_id=shop.id, idempotency_key=f"matrix-placed-{number}"
-    )
-    picked = await place_order(
-        member_id=peer.id, item_id=item.id, shop_id=shop.id, idempotency_key=f"matrix-picked-{number}"
-    )
+    peer_acting = await load_principal(peer.id)
+    verifier = await load_principal(grid_worker.id)
+    placed = await place_order(peer_acting, item_id=item.id, shop_id=shop.id, idempotency_key=f"matrix-placed-{number}")
+    picked = await place_order(peer_acting, item_id=item.id, shop_id=shop.id, idempotency_key=f"matrix-picked-{number}")
     staff = await person(f"{label}店员{number}", community.id, (Role.SHOP_STAFF, community.id))
-    await add_staff(shop.id, staff.id)
-    await confirm_pickup(shop_id=shop.id, code=picked.pickup_code, staff_member_id=staff.id)
+    await add_staff(organiser, shop.id, staff.id)
+    await confirm_pickup(await load_principal(staff.id), shop_id=shop.id, code=picked.pickup_code)
 
     now = utc_now()
     service_title = f"{label}陪老人就医{number}"
     service = await log_service(
-        peer.id,
+        peer_acting,
         ServiceLogIn(title=service_title, started_at=now - timedelta(hours=6), ended_at=now - timedelta(hours=5)),
     )
     photo = png_bytes(10 + number)
@@ -286,16 +287,16 @@ async def _side(number: int, street: int, district: int) -> Side:
     await register_photo(sha256=report_photo, content_type="image/png", size_bytes=len(photo), member_id=peer.id)
     verified_title = f"{label}消防通道堵塞{number}"
     verified_report = await submit_report(
-        peer.id,
+        peer_acting,
         ReportIn(report_kind=ReportKind.HAZARD, title=verified_title, position=HERE, photos=[report_photo]),
     )
-    await verify_activity(verified_report.id, verifier_id=grid_worker.id)
+    await verify_activity(verifier, verified_report.id)
     handled_report = await submit_report(
-        peer.id, ReportIn(report_kind=ReportKind.SNAP, title=f"{label}路灯损坏{number}", position=HERE)
+        peer_acting, ReportIn(report_kind=ReportKind.SNAP, title=f"{label}路灯损坏{number}", position=HERE)
     )
-    award = await verify_activity(handled_report.id, verifier_id=grid_worker.id)
-    await handle_report(handled_report.id, handler_id=grid_worker.id, data=HandleIn(useful=False, feedback="已修复"))
-    patrol = await check_in_patrol(peer.id, PatrolCheckIn(position=HERE), now=now - timedelta(minutes=20))
+    award = await verify_activity(verifier, handled_report.id)
+    await handle_report(verifier, handled_report.id, data=HandleIn(useful=False, feedback="已修复"))
+    patrol = await check_in_patrol(peer_acting, PatrolCheckIn(position=HERE), now=now - timedelta(minutes=20))
     assert award.award_entry_id is not None
 
     return Side(
@@ -353,7 +354,7 @@ async def build_world() -> World:
         "organiser_2": await person("林书记", two.community, (Role.ORGANIZER, two.community)),
         "admin": await person("系统管理员", city.id, (Role.ADMIN, city.id)),
     }
-    await add_staff(one.shop, people["shop_staff_a"].id)
+    await add_staff(await load_principal(one.peer_organiser.id), one.shop, people["shop_staff_a"].id)
     world = World(city=city.id, district=district.id, street=street.id, sides=(one, two), people=people)
     for role, holder in people.items():
         side = world.side_of(role)
@@ -366,20 +367,22 @@ async def build_world() -> World:
     # handled report (to rate), an open patrol, a photo; and a hand adjustment.
     volunteer = people["volunteer"].id
     now = utc_now()
-    order = await place_order(member_id=volunteer, item_id=one.item, shop_id=one.shop, idempotency_key="matrix-own")
+    acting = await load_principal(volunteer)
+    order = await place_order(acting, item_id=one.item, shop_id=one.shop, idempotency_key="matrix-own")
     service = await log_service(
-        volunteer,
+        acting,
         ServiceLogIn(title="我的服务记录", started_at=now - timedelta(hours=8), ended_at=now - timedelta(hours=7)),
     )
     photo = png_bytes(99)
     own_photo = _store("reports", photo)
     await register_photo(sha256=own_photo, content_type="image/png", size_bytes=len(photo), member_id=volunteer)
     report = await submit_report(
-        volunteer, ReportIn(report_kind=ReportKind.TIP, title="我的线索", position=HERE, photos=[own_photo])
+        acting, ReportIn(report_kind=ReportKind.TIP, title="我的线索", position=HERE, photos=[own_photo])
     )
-    await verify_activity(report.id, verifier_id=one.grid_worker.id)
-    await handle_report(report.id, handler_id=one.grid_worker.id, data=HandleIn(useful=False, feedback="已处理"))
-    patrol = await check_in_patrol(volunteer, PatrolCheckIn(position=HERE), now=now - timedelta(minutes=15))
+    one_verifier = await load_principal(one.grid_worker.id)
+    await verify_activity(one_verifier, report.id)
+    await handle_report(one_verifier, report.id, data=HandleIn(useful=False, feedback="已处理"))
+    patrol = await check_in_patrol(acting, PatrolCheckIn(position=HERE), now=now - timedelta(minutes=15))
     adjustment = await posting.transfer(
         debit_code=one.issuance, credit_code=wallet_code(volunteer), amount="3.00", kind="adjustment", reason_zh="调整"
     )
