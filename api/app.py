@@ -13,7 +13,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from api.accounts import AccountsController
 from api.activities import ActivitiesController, PatrolTasksController
-from api.auth import AuthController, LoginThrottle, build_jwt_auth
+from api.auth import AuthController, build_jwt_auth
 from api.campaigns import CampaignsController
 from api.catalog import CatalogController
 from api.entries import LedgerController
@@ -26,6 +26,7 @@ from api.organisations import OrganisationsController
 from api.overdue import OverdueController
 from api.pickup_throttle import PickupThrottle
 from api.redis_client import build_redis
+from api.sessions import SessionsController
 from api.shops import ShopsController
 from api.teams import TeamsController
 from api.wallet import MeController
@@ -66,6 +67,7 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
         route_handlers=[
             HealthController,
             AuthController,
+            SessionsController,
             MeController,
             AccountsController,
             LedgerController,
@@ -108,9 +110,6 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
     )
     app.state.redis = redis
     app.state.jwt_auth = jwt_auth
-    app.state.login_throttle = LoginThrottle(
-        redis, max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes
-    )
     app.state.pickup_throttle = PickupThrottle(
         redis, max_failures=settings.pickup_max_failures, window_minutes=settings.pickup_lock_minutes
     )

@@ -1,14 +1,21 @@
-"""Login with phone + password, JWT bearer tokens, and login throttling.
+"""Login with phone + password, JWT bearer tokens, and login lockouts.
 
-Two layers against guessing: Litestar's rate-limit middleware caps login
-attempts per client address (approximate across workers, ARCHITECTURE.md
-§9), and a per-phone failure counter in Redis locks that login for
-``FENGLING_LOGIN_LOCK_MINUTES`` after ``FENGLING_LOGIN_MAX_FAILURES`` wrong
-passwords, whichever address they come from.
+Two layers against guessing: a per-address rate limit (``api/rate_limits.py``;
+the address is the socket peer unless it is a trusted proxy, see
+``admin/cli.py``), and a per-phone failure counter in Redis
+(``PhoneLockout``) that allows ``FENGLING_LOGIN_MAX_FAILURES`` attempts per
+``FENGLING_LOGIN_LOCK_MINUTES``, whichever address they come from.
+
+Tokens carry the member's ``session_version`` (claim ``sv``). A token whose
+version is not the member's current one answers 401: a password change, a
+reset, a removed role, a deactivation and a logout end every older session
+(``community/sessions.py``).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,23 +28,43 @@ from redis.asyncio import Redis
 
 from api.errors import ProblemException
 from api.guards import public
+from api.params import MAX_ID
 from api.rate_limits import LOGIN_LIMIT
 from api.schemas import MeOut, me_out
 from community.access import Principal
-from community.errors import MemberNotFound
-from community.members import authenticate, get_member
+from community.errors import InvalidMemberData, MemberNotFound
+from community.members import MemberOut, authenticate, get_member, normalise_phone
 from community.roles import Role
 from fengling_settings import Settings, get_settings
 
+SESSION_VERSION_CLAIM = "sv"
+# A token's subject is a member id: ASCII digits, no sign, no leading zero,
+# and within the id column's range (anything else cannot be a member and
+# must not reach the database driver).
+_MEMBER_ID = re.compile(r"^[1-9][0-9]{0,9}$")
+
+
+def member_id_of(token: Token) -> int | None:
+    """The member id in ``sub``, or None when it cannot be one."""
+    if not isinstance(token.sub, str) or not _MEMBER_ID.match(token.sub):
+        return None
+    member_id = int(token.sub)
+    return member_id if member_id <= MAX_ID else None
+
 
 async def principal_for_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    """Re-read the member on every request: a deactivated member or a revoked
-    role takes effect at once, not when the token expires."""
-    try:
-        member = await get_member(int(token.sub))
-    except (MemberNotFound, ValueError):
+    """Re-read the member on every request: a deactivated member, a revoked
+    role or a newer session version take effect at once, not when the token
+    expires. None (401) for anything that is not a current session."""
+    member_id = member_id_of(token)
+    if member_id is None:
         return None
-    if not member.active:
+    try:
+        member = await get_member(member_id)
+    except MemberNotFound:
+        return None
+    version = token.extras.get(SESSION_VERSION_CLAIM)
+    if not member.active or type(version) is not int or version != member.session_version:
         return None
     return Principal(
         member_id=member.id,
@@ -56,34 +83,73 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
     )
 
 
-class LoginThrottle:
-    """Counts wrong passwords per phone number in Redis."""
+@dataclass(frozen=True, slots=True)
+class PhoneLockout:
+    """Attempts per normalised phone number for one purpose (login,
+    invitation), counted in Redis.
 
-    def __init__(self, redis: Redis, *, max_failures: int, lock_minutes: int) -> None:
-        self.redis = redis
-        self.max_failures = max_failures
-        self.lock_seconds = lock_minutes * 60
+    An attempt is *reserved* before it is evaluated: one atomic
+    ``INCR`` + ``EXPIRE … NX``. The first ``max_failures`` reservations in a
+    window are evaluated; every later one is refused unevaluated with the
+    seconds left, however many arrive at once (no check-then-record race).
+    A success resets the counter. The window starts at the first attempt and
+    is not extended by refused ones, so hammering a locked phone does not
+    keep its owner locked out for longer. Keys use the normalised number,
+    so ``+86 138-0000-0002`` and ``13800000002`` share one counter.
+    """
 
-    @staticmethod
-    def _key(phone: str) -> str:
-        return f"fengling:login-failures:{phone.strip()}"
+    redis: Redis
+    purpose: str
+    max_failures: int
+    lock_seconds: int
 
-    async def seconds_locked(self, phone: str) -> int:
-        key = self._key(phone)
-        failures = await self.redis.get(key)
-        if failures is None or int(failures) < self.max_failures:
-            return 0
-        return max(1, int(await self.redis.ttl(key)))
+    @classmethod
+    def for_purpose(cls, redis: Redis, purpose: str, settings: Settings) -> PhoneLockout:
+        return cls(
+            redis,
+            purpose,
+            max_failures=settings.login_max_failures,
+            lock_seconds=settings.login_lock_minutes * 60,
+        )
 
-    async def record_failure(self, phone: str) -> None:
-        key = self._key(phone)
+    def key(self, phone: str) -> str:
+        """The counter's key; ``phone`` must already be normalised."""
+        return f"fengling:{self.purpose}-failures:{phone}"
+
+    async def reserve(self, phone: str) -> int:
+        """Count one attempt. 0: evaluate it; otherwise the seconds until
+        the phone may try again (evaluate nothing)."""
+        key = self.key(phone)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
-            pipe.expire(key, self.lock_seconds)
-            await pipe.execute()
+            pipe.expire(key, self.lock_seconds, nx=True)
+            pipe.ttl(key)
+            attempts, _, ttl = await pipe.execute()
+        if int(attempts) <= self.max_failures:
+            return 0
+        return max(1, int(ttl))
 
     async def reset(self, phone: str) -> None:
-        await self.redis.delete(self._key(phone))
+        await self.redis.delete(self.key(phone))
+
+
+LOGIN_PURPOSE = "login"
+INVITATION_PURPOSE = "invitation"
+LOCKOUT_PURPOSES = (LOGIN_PURPOSE, INVITATION_PURPOSE)
+
+
+def login_lockout(request: Request[Any, Any, Any]) -> PhoneLockout:
+    return PhoneLockout.for_purpose(request.app.state.redis, LOGIN_PURPOSE, get_settings())
+
+
+def locked_problem(code: str, field: str, seconds: int) -> ProblemException:
+    return ProblemException(
+        429,
+        code,
+        f"too many failed attempts for this phone; retry in {seconds} s",
+        field=field,
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 class LoginIn(BaseModel):
@@ -96,6 +162,18 @@ class LoginOut(BaseModel):
     token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_at: datetime
     member: MeOut
+
+
+def issue_token(request: Request[Any, Any, Any], member: MemberOut) -> LoginOut:
+    """A token for the member's current session version."""
+    jwt_auth: JWTAuth[Principal, Token] = request.app.state.jwt_auth
+    ttl = timedelta(minutes=get_settings().token_ttl_minutes)
+    token = jwt_auth.create_token(
+        identifier=str(member.id),
+        token_expiration=ttl,
+        token_extras={SESSION_VERSION_CLAIM: member.session_version},
+    )
+    return LoginOut(access_token=token, expires_at=datetime.now(UTC) + ttl, member=me_out(member))
 
 
 class AuthController(Controller):
@@ -112,23 +190,17 @@ class AuthController(Controller):
         exclude_from_auth=True,
     )
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> LoginOut:
-        settings = get_settings()
-        throttle: LoginThrottle = request.app.state.login_throttle
-        locked_for = await throttle.seconds_locked(data.phone)
-        if locked_for:
-            raise ProblemException(
-                429,
-                "login_locked",
-                f"too many failed logins for this phone; retry in {locked_for} s",
-                field="phone",
-                headers={"Retry-After": str(locked_for)},
-            )
+        try:
+            phone = normalise_phone(data.phone)
+        except InvalidMemberData:
+            phone = None  # nobody's number: nothing to lock, same answer and cost
+        lockout = login_lockout(request)
+        if phone is not None:
+            locked_for = await lockout.reserve(phone)
+            if locked_for:
+                raise locked_problem("login_locked", "phone", locked_for)
         member = await authenticate(data.phone, data.password)
         if member is None:
-            await throttle.record_failure(data.phone)
             raise ProblemException(401, "bad_credentials", "wrong phone number or password", field="password")
-        await throttle.reset(data.phone)
-        jwt_auth: JWTAuth[Principal, Token] = request.app.state.jwt_auth
-        ttl = timedelta(minutes=settings.token_ttl_minutes)
-        token = jwt_auth.create_token(identifier=str(member.id), token_expiration=ttl)
-        return LoginOut(access_token=token, expires_at=datetime.now(UTC) + ttl, member=me_out(member))
+        await lockout.reset(member.phone)
+        return issue_token(request, member)

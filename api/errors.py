@@ -62,6 +62,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     community_errors.AdjustmentNotFound: 404,
     community_errors.AdjustmentNotPending: 409,
     community_errors.ReversalOwnedByFlow: 409,
+    community_errors.WrongPassword: 422,
     marketplace_errors.InvalidCatalogData: 422,
     marketplace_errors.ShopNotFound: 404,
     marketplace_errors.ItemNotFound: 404,

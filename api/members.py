@@ -6,6 +6,11 @@ managers of their home organisation and to post holders over it; to anyone
 else they answer 404, exactly like a member who does not exist. Phone
 numbers are whole only for the member and their managers; everyone else
 sees 138****0001, and only managers may search by phone digits.
+
+Reissuing an invitation (a password reset) and deactivating a member are
+decided in the domain (``community/policy.py``): 404 unless the caller
+manages the member's home, 403 ``outranks_you`` when the member holds a role
+the caller could not grant, 403 ``own_account`` for oneself.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
 
-from api.auth import LoginThrottle
+from api.auth import INVITATION_PURPOSE, PhoneLockout, locked_problem
 from api.community_schemas import (
     InvitationAcceptIn,
     InvitationCodeOut,
@@ -28,7 +33,7 @@ from api.community_schemas import (
 )
 from api.errors import ProblemException
 from api.guards import principal_of, public, requires_manager, requires_member
-from api.organisations import managed_member, managed_organisation
+from api.organisations import managed_organisation
 from api.params import MAX_ID, Id
 from api.rate_limits import INVITATION_LIMIT
 from api.schemas import MeOut, me_out
@@ -40,22 +45,21 @@ from community.access import (
     sees_full_phone,
     verifying_organisations,
 )
-from community.errors import InvitationInvalid, MemberNotFound
+from community.errors import InvalidMemberData, InvitationInvalid, MemberNotFound
 from community.invitations import accept_invitation, invite_member, issue_invitation
-from community.members import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MemberOut, get_member, list_members
+from community.members import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    MemberOut,
+    check_password,
+    get_member,
+    list_members,
+    normalise_phone,
+)
 from community.organisations import subtree_ids
 from community.roles import Role
+from community.sessions import deactivate_member
 from fengling_settings import get_settings
-
-
-class InvitationThrottle(LoginThrottle):
-    """Wrong invitation codes per phone number, counted apart from wrong
-    passwords (same limits: ``FENGLING_LOGIN_MAX_FAILURES`` /
-    ``FENGLING_LOGIN_LOCK_MINUTES``)."""
-
-    @staticmethod
-    def _key(phone: str) -> str:
-        return f"fengling:invitation-failures:{phone.strip()}"
 
 
 async def visible_member(principal: Principal, member_id: int) -> MemberOut:
@@ -143,10 +147,18 @@ class MembersController(Controller):
         summary="重新发送邀请码 · A new invitation code (older ones stop working)",
     )
     async def reinvite(self, request: Request[Any, Any, Any], member_id: Id) -> InvitationCodeOut:
-        principal = principal_of(request)
-        member = await managed_member(principal, member_id)
-        invitation = await issue_invitation(member.id, created_by=principal.member_id, actor_ref=principal.ref)
-        return invitation_out(invitation)
+        """A password reset: the member's tokens stop working at once."""
+        return invitation_out(await issue_invitation(principal_of(request), member_id))
+
+    @post(
+        "/{member_id:int}/deactivate",
+        guards=[requires_manager],
+        operation_id="deactivateMember",
+        summary="停用成员 · Deactivate a member (signs them out everywhere)",
+        status_code=200,
+    )
+    async def deactivate(self, request: Request[Any, Any, Any], member_id: Id) -> MemberViewOut:
+        return member_view(await deactivate_member(principal_of(request), member_id), full_phone=True)
 
 
 class InvitationsController(Controller):
@@ -163,23 +175,19 @@ class InvitationsController(Controller):
         exclude_from_auth=True,
     )
     async def accept(self, request: Request[Any, Any, Any], data: JSONBody[InvitationAcceptIn]) -> MeOut:
-        settings = get_settings()
-        throttle = InvitationThrottle(
-            request.app.state.redis, max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes
-        )
-        locked_for = await throttle.seconds_locked(data.phone)
-        if locked_for:
-            raise ProblemException(
-                429,
-                "invitation_locked",
-                f"too many wrong invitation codes for this phone; retry in {locked_for} s",
-                field="code",
-                headers={"Retry-After": str(locked_for)},
-            )
+        """Wrong codes are counted per normalised phone, apart from wrong
+        passwords, with the same limits (``FENGLING_LOGIN_MAX_FAILURES`` per
+        ``FENGLING_LOGIN_LOCK_MINUTES``); the attempt is counted before the
+        code is looked at."""
+        check_password(data.password)  # a too-short password does not use up an attempt
         try:
-            member = await accept_invitation(phone=data.phone, code=data.code, password=data.password)
-        except InvitationInvalid:
-            await throttle.record_failure(data.phone)
-            raise
-        await throttle.reset(data.phone)
+            phone = normalise_phone(data.phone)
+        except InvalidMemberData as error:
+            raise InvitationInvalid("this invitation code is not valid for this phone number", field="code") from error
+        lockout = PhoneLockout.for_purpose(request.app.state.redis, INVITATION_PURPOSE, get_settings())
+        locked_for = await lockout.reserve(phone)
+        if locked_for:
+            raise locked_problem("invitation_locked", "code", locked_for)
+        member = await accept_invitation(phone=phone, code=data.code, password=data.password)
+        await lockout.reset(phone)
         return me_out(member)

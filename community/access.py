@@ -8,6 +8,7 @@ answers the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from community.accounts import member_ref
@@ -161,3 +162,14 @@ async def can_grant_role(principal: Principal, organisation_id: int, role: Role)
             return True
         return any(granted_at in chain[1:] for granted_at in principal.organisations_with(Role.ORGANIZER))
     return await can_manage_organisation(principal, organisation_id)
+
+
+async def can_grant_every_role(principal: Principal, grants: Iterable[tuple[int, Role]]) -> bool:
+    """Could the principal grant each of these (organisation, role) pairs?
+    The bar for taking over someone's account (a password reset, a
+    deactivation): whoever may do it could have made that person what they
+    are anyway, so it never lifts anyone above their own reach."""
+    for organisation_id, role in grants:
+        if not await can_grant_role(principal, organisation_id, role):
+            return False
+    return True

@@ -140,3 +140,11 @@ class ReversalOwnedByFlow(CommunityError):
         super().__init__(message, field=field)
         self.flow = flow
         self.code = f"reversal_owned_by_{flow}"
+
+
+class WrongPassword(CommunityError):
+    """The current password given to change it is not the member's (HTTP
+    422 naming ``current_password``; not 401, which would tell the client
+    its token is no longer good)."""
+
+    code = "wrong_password"

@@ -16,7 +16,11 @@ number and a new password. Guarantees:
   per-address rate limit, ``api/members.py``).
 - Re-inviting a member who already has a password is an organiser-assisted
   password reset: the old password keeps working until the new code is
-  accepted.
+  accepted, but every login token of the member stops working at once
+  (their ``session_version`` is bumped), and again when the code is
+  accepted. Who may do it is ``community/policy.py``: only someone who
+  could grant every role the member holds, never for themself; the check,
+  the new code and the audit row are one transaction's work.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from community import audit
+from community.access import Principal
 from community.accounts import member_ref
 from community.errors import InvalidMemberData, InvitationInvalid
 from community.members import (
     MemberOut,
+    bump_session_version,
     check_password,
     check_registration_roles,
     create_member,
@@ -40,6 +46,7 @@ from community.members import (
     normalise_phone,
 )
 from community.passwords import hash_password
+from community.policy import member_to_take_over
 from community.roles import Role
 from community.tables import Invitation, Member
 from community.teams import add_team_member
@@ -87,23 +94,35 @@ def invitation_row(member_id: int, code: str, *, created_by: int | None, now: da
     )
 
 
-async def issue_invitation(member_id: int, *, created_by: int | None, actor_ref: str) -> InvitationOut:
-    """A fresh code for ``member_id``; older open codes stop working."""
-    await get_member(member_id)
-    now = utc_now()
+async def _new_code(member_id: int, *, created_by: int | None, actor_ref: str, now: datetime) -> InvitationOut:
+    """Void the member's open codes, store a new one and audit it, in the
+    caller's transaction."""
     code = new_invitation_code()
-
-    async def work() -> None:
-        await (
-            Invitation.update({Invitation.expires_at: now})
-            .where((Invitation.member == member_id) & Invitation.accepted_at.is_null() & (Invitation.expires_at > now))
-            .run()
-        )
-        await Invitation.insert(invitation_row(member_id, code, created_by=created_by, now=now)).run()
-        await audit.record(actor_ref, "member.invite", member_ref(member_id))
-
-    await in_write_transaction(work)
+    await (
+        Invitation.update({Invitation.expires_at: now})
+        .where((Invitation.member == member_id) & Invitation.accepted_at.is_null() & (Invitation.expires_at > now))
+        .run()
+    )
+    await Invitation.insert(invitation_row(member_id, code, created_by=created_by, now=now)).run()
+    await audit.record(actor_ref, "member.invite", member_ref(member_id))
     return InvitationOut(member_id=member_id, code=code, expires_at=now + timedelta(days=INVITATION_VALID_DAYS))
+
+
+async def issue_invitation(principal: Principal, member_id: int) -> InvitationOut:
+    """A fresh code for ``member_id``, issued by ``principal``: older open
+    codes stop working and so do the member's login tokens. Refused unless
+    ``principal`` may take over this account (``community/policy.py``):
+    ``MemberNotFound`` (404) or ``AccessRefused`` (403), changing nothing."""
+    now = utc_now()
+
+    async def work() -> InvitationOut:
+        # Checked inside the transaction: a role granted meanwhile counts.
+        await member_to_take_over(principal, member_id, action="reset")
+        invitation = await _new_code(member_id, created_by=principal.member_id, actor_ref=principal.ref, now=now)
+        await bump_session_version(member_id)
+        return invitation
+
+    return await in_write_transaction(work)
 
 
 async def invite_member(
@@ -139,7 +158,7 @@ async def invite_member(
         )
         if team_id is not None:
             await add_team_member(team_id, member_id, actor_ref=actor_ref)
-        return member_id, await issue_invitation(member_id, created_by=created_by, actor_ref=actor_ref)
+        return member_id, await _new_code(member_id, created_by=created_by, actor_ref=actor_ref, now=utc_now())
 
     member_id, invitation = await in_write_transaction(work)
     return InvitedMember(member=await get_member(member_id), invitation=invitation)
@@ -187,6 +206,7 @@ async def accept_invitation(*, phone: str, code: str, password: str) -> MemberOu
         if not used:  # accepted (or voided) by a concurrent request meanwhile
             raise refused
         await Member.update({Member.password_hash: password_hash}).where(Member.id == member_id).run()
+        await bump_session_version(member_id)
         await audit.record(member_ref(member_id), "invitation.accept", member_ref(member_id))
 
     await in_write_transaction(work)

@@ -44,6 +44,7 @@ from community.accounts import open_wallet, organisation_ref
 from community.errors import ImportConflict, ImportFileInvalid, ImportFileTooLarge, InvalidMemberData
 from community.invitations import INVITATION_VALID_DAYS, code_digest, new_invitation_code
 from community.members import MAX_NAME_CHARS, REGISTRATION_ROLES, normalise_phone, registered_phones
+from community.names import name_problem
 from community.organisations import get_organisation, subtree_ids
 from community.roles import ROLE_NAMES, Role
 from community.tables import Invitation, Member, Organisation, RoleGrant, Team, TeamMember
@@ -435,6 +436,8 @@ async def validate_rows(
             row_errors.append(
                 _error(row.line, "name", f"name is longer than {MAX_NAME_CHARS}", f"姓名超过 {MAX_NAME_CHARS} 字")
             )
+        elif (problem := name_problem(name)) is not None:
+            row_errors.append(_error(row.line, "name", problem, "姓名含有控制字符或不可见字符"))
         phone = ""
         raw_phone = row.cells.get("phone", "")
         try:

@@ -7,14 +7,15 @@ such a member cannot log in, whatever they type.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from piccolo.columns.combination import Or, Where
 from pydantic import BaseModel
 
-from community.accounts import can_earn, open_wallet
+from community import audit
+from community.accounts import can_earn, member_ref, open_wallet
 from community.errors import InvalidMemberData, InvalidRole, MemberNotFound, PhoneTaken
+from community.names import name_problem
 from community.organisations import get_organisation
 from community.passwords import (
     MAX_PASSWORD_CHARS,
@@ -23,12 +24,12 @@ from community.passwords import (
     needs_rehash,
     verify_password,
 )
+from community.phones import mask_phone, normalise_phone, phone_search_digits
 from community.roles import POST_ROLES, Role
 from community.tables import Member, RoleGrant
 from ledger.transactions import in_write_transaction, is_sqlite, is_unique_violation
 
-# Mainland China mobile numbers: 11 digits starting 13x-19x.
-_MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+__all__ = ["mask_phone", "normalise_phone"]  # re-exported: callers import them from here
 
 # What an organiser may give a member when registering or importing them;
 # organiser and admin are granted through the posts API, which has its own rule.
@@ -54,27 +55,13 @@ class MemberOut(BaseModel):
     # False until the member accepts an invitation and sets a password.
     has_password: bool = True
     grants: list[Grant]
+    # Tokens issued under another version answer 401 (``api/auth.py``).
+    session_version: int = 0
 
 
 class MemberPage(BaseModel):
     members: list[MemberOut]
     next_cursor: int | None
-
-
-def normalise_phone(phone: str) -> str:
-    """Strip spaces, dashes and a +86 / 0086 prefix; require a mainland mobile."""
-    digits = re.sub(r"[\s-]", "", phone or "")
-    for prefix in ("+86", "0086"):
-        if digits.startswith(prefix):
-            digits = digits[len(prefix) :]
-    if not _MAINLAND_MOBILE.match(digits):
-        raise InvalidMemberData("phone must be a mainland mobile number (11 digits, 13x-19x)", field="phone")
-    return digits
-
-
-def mask_phone(phone: str) -> str:
-    """138****0001: what people who are not this member's organisers see."""
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
 async def _grants(member_id: int) -> list[Grant]:
@@ -107,6 +94,7 @@ def _out(row: dict[str, Any], grants: list[Grant]) -> MemberOut:
         active=bool(row["active"]),
         has_password=bool(row["password_hash"]),
         grants=grants,
+        session_version=int(row["session_version"]),
     )
 
 
@@ -142,10 +130,15 @@ async def registered_phones(phones: list[str]) -> set[str]:
     return found
 
 
-def check_name(name: str) -> str:
+def check_name(name: str, *, field: str = "name") -> str:
+    """A member's name, stripped: 1-100 characters, none of them hidden
+    (bidi controls, control characters: ``community/names.py``)."""
     name = (name or "").strip()
     if not 1 <= len(name) <= MAX_NAME_CHARS:
-        raise InvalidMemberData(f"name must be 1-{MAX_NAME_CHARS} characters", field="name")
+        raise InvalidMemberData(f"name must be 1-{MAX_NAME_CHARS} characters", field=field)
+    problem = name_problem(name)
+    if problem is not None:
+        raise InvalidMemberData(problem, field=field)
     return name
 
 
@@ -217,11 +210,6 @@ async def create_member(
         raise
 
 
-async def set_password(member_id: int, password: str) -> None:
-    check_password(password)
-    await Member.update({Member.password_hash: hash_password(password)}).where(Member.id == member_id).run()
-
-
 def check_password(password: str) -> None:
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
         raise InvalidMemberData(
@@ -258,8 +246,9 @@ async def list_members(
         pattern = _like_pattern(search)
         # SQLite's LIKE already ignores ASCII case; it has no ILIKE.
         matches: Where | Or = Member.name.like(pattern) if is_sqlite() else Member.name.ilike(pattern)
-        if search_phone and search.strip().isdigit():
-            matches = matches | Member.phone.like(pattern)
+        digits = phone_search_digits(search) if search_phone else None
+        if digits:
+            matches = matches | Member.phone.like(_like_pattern(digits))
         query = query.where(matches)
     if after_id is not None:
         query = query.where(Member.id > after_id)
@@ -348,3 +337,45 @@ async def authenticate(phone: str, password: str) -> MemberOut | None:
     if stored is not None and needs_rehash(stored):
         await Member.update({Member.password_hash: hash_password(password)}).where(Member.id == rows[0]["id"]).run()
     return await get_member(int(rows[0]["id"]))
+
+
+async def bump_session_version(member_id: int) -> None:
+    """Sign the member out everywhere: every token issued before now carries
+    an older version and answers 401. Joins the caller's transaction, so the
+    change that calls for it and the sign-out commit together."""
+    await Member.update({Member.session_version: Member.session_version + 1}).where(Member.id == member_id).run()
+
+
+async def create_admin(
+    *, name: str, phone: str, organisation_id: int, password: str, actor_ref: str, preferred_language: str = "zh"
+) -> MemberOut:
+    """Bootstrap an admin over ``organisation_id`` with a password (the
+    ``fengling members create-admin`` command: there is nobody yet to grant
+    the role). Member, grant and audit row commit together or not at all."""
+    check_name(name)
+    normalise_phone(phone)
+    check_password(password)
+    check_language(preferred_language)
+    await get_organisation(organisation_id)
+    password_hash = hash_password(password)  # slow: outside the write lock
+
+    async def work() -> int:
+        member_id = await create_member(
+            name=name,
+            phone=phone,
+            home_organisation_id=organisation_id,
+            roles=(),
+            preferred_language=preferred_language,
+            password_hash=password_hash,
+        )
+        await grant_role(member_id, organisation_id, Role.ADMIN)
+        await audit.record(actor_ref, "member.create_admin", member_ref(member_id), organisation_id=organisation_id)
+        return member_id
+
+    try:
+        member_id = await in_write_transaction(work)
+    except Exception as error:  # registered concurrently between the check and the insert
+        if is_unique_violation(error):
+            raise PhoneTaken("a member with this phone number already exists", field="phone") from error
+        raise
+    return await get_member(member_id)

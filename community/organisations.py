@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from community.accounts import open_issuer_accounts
 from community.errors import InvalidOrganisationData, OrganisationNotFound
+from community.names import name_problem
 from community.roles import LEVEL_RANK, Level
 from community.tables import Organisation
 from ledger.transactions import in_write_transaction
@@ -66,6 +67,9 @@ async def create_organisation(
     ``community.structure.create_organisation``, which checks who they are."""
     if not 1 <= len(name_zh.strip()) <= 200 or len(name_en.strip()) > 200:
         raise InvalidOrganisationData("an organisation needs a Chinese name of 1-200 characters", field="name_zh")
+    for field, text in (("name_zh", name_zh), ("name_en", name_en)):
+        if (problem := name_problem(text)) is not None:
+            raise InvalidOrganisationData(problem, field=field)
     if parent_id is not None:
         parent = await get_organisation(parent_id)
         if LEVEL_RANK[Level(parent.level)] >= LEVEL_RANK[level]:

@@ -24,14 +24,31 @@ without a database):
 - granting or revoking a role: ``community.access.can_grant_role`` at the
   node, a member the principal manages, and never the principal's own roles;
 - a team: visible where its organisation is; changed by managers of its
-  organisation; only members the principal manages are put in it.
+  organisation; only members the principal manages are put in it;
+- taking over a member's account (reissuing an invitation code, which is a
+  password reset, or deactivating them): never one's own account (403
+  ``own_account``: one changes one's own password with ``POST
+  /me/password``, and nobody locks themself out); a member the principal
+  manages (else 404, as for a missing one); and only if the principal could
+  grant *every* role the member holds anywhere in the tree
+  (``community.access.can_grant_every_role``), else 403 ``outranks_you``.
+  The member is visible to the principal at that point (they are in the
+  principal's member list), so 404 would hide nothing. An organiser
+  therefore cannot reset an admin above them or a peer organiser at their
+  own level, and an admin cannot reset an admin above them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from community.access import Principal, can_grant_role, can_manage_organisation, can_see_organisation
+from community.access import (
+    Principal,
+    can_grant_every_role,
+    can_grant_role,
+    can_manage_organisation,
+    can_see_organisation,
+)
 from community.errors import AccessRefused, MemberNotFound, OrganisationNotFound, TeamNotFound
 from community.members import MemberOut, get_member
 from community.organisations import OrganisationOut, ancestor_ids, get_organisation
@@ -107,6 +124,21 @@ async def check_post_change(principal: Principal, organisation_id: int, member_i
     member = await managed_member(principal, member_id)
     if changes_own_roles(principal, member_id):
         raise AccessRefused("nobody changes their own roles", field="member_id")
+    return member
+
+
+async def member_to_take_over(principal: Principal, member_id: int, *, action: str) -> MemberOut:
+    """The member ``principal`` may reset or deactivate (``action`` names it
+    in the message: "reset", "deactivate"); refused as described above."""
+    if member_id == principal.member_id:
+        raise AccessRefused(f"you may not {action} your own account here", field="member_id", code="own_account")
+    member = await managed_member(principal, member_id)
+    if not await can_grant_every_role(principal, [(grant.organisation_id, grant.role) for grant in member.grants]):
+        raise AccessRefused(
+            f"member {member_id} holds a role you could not grant; you may not {action} their account",
+            field="member_id",
+            code="outranks_you",
+        )
     return member
 
 

@@ -16,7 +16,7 @@ from community import audit
 from community.access import Principal, managed_organisations, verifying_organisations
 from community.accounts import can_earn, member_ref, open_wallet
 from community.errors import GrantNotFound, InvalidRole, OrganisationNotFound
-from community.members import grant_role, revoke_role
+from community.members import bump_session_version, grant_role, revoke_role
 from community.organisations import get_organisation
 from community.policy import check_post_change
 from community.roles import Role
@@ -74,6 +74,8 @@ async def revoke_post(principal: Principal, organisation_id: int, member_id: int
         await check_post_change(principal, organisation_id, member_id, checked)
         if not await revoke_role(member_id, organisation_id, checked):
             raise GrantNotFound(f"member {member_id} holds no {checked} role at this organisation", field="role")
+        # Tokens issued while the member held the role stop working.
+        await bump_session_version(member_id)
         await audit.record(
             principal.ref, "post.revoke", member_ref(member_id), organisation_id=organisation_id, role=checked.value
         )

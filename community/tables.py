@@ -5,6 +5,7 @@ from piccolo.columns import (
     BigInt,
     Boolean,
     ForeignKey,
+    Integer,
     OnDelete,
     Serial,
     Timestamptz,
@@ -38,6 +39,10 @@ class Member(Table, tablename="community_member"):
     home_organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
     preferred_language = Varchar(length=8, default="zh")
     active = Boolean(default=True)
+    # Every login token carries the version it was issued under; a password
+    # change, a reset, a role removal, a deactivation or a logout bumps it,
+    # and older tokens then answer 401 (``api/auth.py``).
+    session_version = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

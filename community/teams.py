@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from community import audit, policy
 from community.access import Principal, managed_organisations, verifying_organisations
 from community.errors import InvalidTeamData, MemberNotFound, TeamMembershipRefused, TeamNotFound
+from community.names import name_problem
 from community.organisations import ancestor_ids, get_organisation, subtree_ids
 from community.tables import Member, Team, TeamMember
 from ledger.transactions import in_write_transaction, is_unique_violation
@@ -253,6 +254,9 @@ async def create_team(
     name_zh, name_en = name_zh.strip(), name_en.strip()
     if not 1 <= len(name_zh) <= MAX_NAME_CHARS or len(name_en) > MAX_NAME_CHARS:
         raise InvalidTeamData(f"a team needs a Chinese name of 1-{MAX_NAME_CHARS} characters", field="name_zh")
+    for field, text in (("name_zh", name_zh), ("name_en", name_en)):
+        if (problem := name_problem(text)) is not None:
+            raise InvalidTeamData(problem, field=field)
     checked_kind = team_kind(kind)
     await get_organisation(organisation_id)
     same_name = await Team.exists().where((Team.organisation == organisation_id) & (Team.name_zh == name_zh)).run()

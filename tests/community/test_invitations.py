@@ -23,7 +23,7 @@ from community.roles import Role
 from community.tables import AuditEvent, Invitation
 from ledger.accounts import find_balance
 from ledger.posting import utc_now
-from tests.support.community_helpers import PASSWORD, Tree
+from tests.support.community_helpers import PASSWORD, Tree, principal
 
 NEW_PHONE = "13712345678"
 
@@ -114,7 +114,7 @@ async def test_a_too_short_password_is_named_and_does_not_use_the_code(tree: Tre
 
 async def test_a_new_invitation_voids_the_older_codes(tree: Tree) -> None:
     member_id, first = await _invite(tree)
-    second = await issue_invitation(member_id, created_by=tree.organiser, actor_ref="member:1")
+    second = await issue_invitation(await principal(tree.organiser), member_id)
     with pytest.raises(InvitationInvalid):
         await accept_invitation(phone=NEW_PHONE, code=first, password=PASSWORD)
     await accept_invitation(phone=NEW_PHONE, code=second.code, password=PASSWORD)
@@ -122,7 +122,7 @@ async def test_a_new_invitation_voids_the_older_codes(tree: Tree) -> None:
 
 
 async def test_re_inviting_a_member_with_a_password_resets_it_only_on_acceptance(tree: Tree) -> None:
-    invitation = await issue_invitation(tree.volunteer, created_by=tree.organiser, actor_ref="member:1")
+    invitation = await issue_invitation(await principal(tree.organiser), tree.volunteer)
     assert await authenticate("13900000004", PASSWORD) is not None  # the old password still works
     await accept_invitation(phone="13900000004", code=invitation.code, password="brand-new-password")
     assert await authenticate("13900000004", PASSWORD) is None
