@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,9 +20,11 @@ from rich.table import Table
 
 from admin.logging_config import log_config
 from core.spreadsheet_cells import safe_cell
-from fengling_settings import get_settings
+from fengling_settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from community.member_import import ImportedMember
 
 app = typer.Typer(help="风铃 Fengling: volunteer points ledger and points supermarket.", no_args_is_help=True)
@@ -29,7 +32,9 @@ ledger_app = typer.Typer(help="Ledger tools: verify, balances, statements, jobs.
 app.add_typer(ledger_app, name="ledger")
 market_app = typer.Typer(help="Points supermarket: order expiry, shop statements.", no_args_is_help=True)
 app.add_typer(market_app, name="marketplace")
-members_app = typer.Typer(help="Members: bulk import from a CSV file.", no_args_is_help=True)
+members_app = typer.Typer(
+    help="Members: bulk import from a CSV file, unlock a phone, create an admin.", no_args_is_help=True
+)
 app.add_typer(members_app, name="members")
 activities_app = typer.Typer(help="Activities: response deadlines and escalation.", no_args_is_help=True)
 app.add_typer(activities_app, name="activities")
@@ -59,6 +64,27 @@ def _load_demo() -> bool:
     return asyncio.run(load_demo())
 
 
+def uvicorn_options(settings: Settings, *, host: str, port: int, workers: int) -> dict[str, Any]:
+    """What ``serve`` hands uvicorn besides the app.
+
+    ``X-Forwarded-For`` is believed only from ``FENGLING_TRUSTED_PROXIES``.
+    uvicorn's own default believes it from 127.0.0.1 (or
+    ``$FORWARDED_ALLOW_IPS``), so anyone reaching the port from loopback
+    could choose their address and get fresh per-address tries with every
+    request. With no trusted proxies the header is not read at all and the
+    client address is the socket peer."""
+    trusted = list(settings.trusted_proxies)
+    return {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_config": log_config(settings.data_dir),
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+    }
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -85,14 +111,9 @@ def serve(
     console.print(f"数据目录 data dir: {settings.data_dir}")
     console.print(f"API docs: http://{host}:{port}/schema")
     console.print(f"日志 logs: {settings.data_dir / 'logs' / 'fengling.log'}")
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=log_config(settings.data_dir),
-    )
+    if settings.trusted_proxies:
+        console.print(f"trusted proxies (X-Forwarded-For believed): {', '.join(settings.trusted_proxies)}")
+    uvicorn.run("api.app:create_app", **uvicorn_options(settings, host=host, port=port, workers=workers))
 
 
 @app.command()
@@ -396,6 +417,90 @@ def members_import(
         raise typer.Exit(1)
     if result.written:
         console.print(f"[green]imported {len(result.created)} members into organisation {organisation}[/green]")
+
+
+def _lockout_redis(settings: Settings) -> Redis:
+    """The Redis the API keeps its lockout counters in. The in-process
+    stand-in lives inside each API process, out of the command line's reach."""
+    if settings.uses_embedded_redis:
+        console.print(
+            "[red]FENGLING_REDIS_URL is the in-process stand-in: its counters live in the API process; "
+            "restarting the API clears them.[/red]"
+        )
+        raise typer.Exit(2)
+    from redis.asyncio import Redis
+
+    return Redis.from_url(settings.redis_url)
+
+
+@members_app.command("unlock")
+def members_unlock(
+    phone: Annotated[str, typer.Argument(help="The member's phone number, written any way (138-0000-0001, +86…).")],
+) -> None:
+    """Clear the failed-login and failed-invitation counters of a phone number."""
+    from api.auth import LOCKOUT_PURPOSES, PhoneLockout
+    from community.errors import InvalidMemberData
+    from community.members import normalise_phone
+
+    settings = get_settings()
+    try:
+        normalised = normalise_phone(phone)
+    except InvalidMemberData as error:
+        console.print(f"[red]{escape(error.message)}[/red]")
+        raise typer.Exit(2) from error
+
+    async def run() -> int:
+        redis = _lockout_redis(settings)
+        try:
+            keys = [PhoneLockout.for_purpose(redis, purpose, settings).key(normalised) for purpose in LOCKOUT_PURPOSES]
+            return int(await redis.delete(*keys))
+        finally:
+            await redis.aclose()
+
+    cleared = asyncio.run(run())
+    console.print(f"已解锁 unlocked {normalised} ({cleared} counter(s) cleared)")
+
+
+def _read_new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = typer.prompt("新密码 New password", hide_input=True)
+    again = typer.prompt("再输一次 Repeat it", hide_input=True)
+    if password != again:
+        console.print("[red]the two passwords differ; nothing was created[/red]")
+        raise typer.Exit(1)
+    return str(password)
+
+
+@members_app.command("create-admin")
+def members_create_admin(
+    name: Annotated[str, typer.Option("--name", help="The admin's name.")],
+    phone: Annotated[str, typer.Option("--phone", help="Mainland mobile number; the login.")],
+    organisation: Annotated[int, typer.Option("--organisation", help="Id of the node the admin manages.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
+    ] = False,
+) -> None:
+    """Create an admin with a password (asked twice, not echoed), audited as
+    ``cli:create-admin``. For the first admin of an installation, or to
+    recover when no admin can log in."""
+    from community.errors import CommunityError
+    from community.members import create_admin
+
+    password = _read_new_password(password_stdin)
+    try:
+        member = asyncio.run(
+            create_admin(
+                name=name, phone=phone, organisation_id=organisation, password=password, actor_ref="cli:create-admin"
+            )
+        )
+    except CommunityError as error:
+        console.print(f"[red]{escape(error.message)}[/red]")
+        raise typer.Exit(1) from error
+    console.print(
+        f"[green]admin {member.id} {escape(member.name)} ({member.phone}) "
+        f"created over organisation {organisation}[/green]"
+    )
 
 
 def _write_invites(path: Path, created: Sequence[ImportedMember]) -> None:
