@@ -1,0 +1,91 @@
+"""``fengling serve`` believes ``X-Forwarded-For`` only from
+``FENGLING_TRUSTED_PROXIES``. uvicorn's own default believes it from
+127.0.0.1, so a client on loopback (or behind a proxy that passes the header
+through) could name a new address with every request and get fresh
+per-address login tries. The app is wrapped exactly as uvicorn wraps it with
+the options ``serve`` passes (``admin.cli.uvicorn_options``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from litestar import Litestar
+from redis.asyncio import Redis
+
+import community.members
+from admin.cli import uvicorn_options
+from api.app import create_app
+from fengling_settings import Settings, get_settings
+
+LOGINS_PER_MINUTE = 30  # api/rate_limits.py LOGIN_LIMIT
+
+
+def _served(app: Litestar, settings: Settings) -> Any:
+    """The ASGI app as uvicorn runs it under these settings."""
+    options = uvicorn_options(settings, host="127.0.0.1", port=8000, workers=1)
+    config = uvicorn.Config(app, **{**options, "factory": False, "log_config": None})
+    config.load()
+    return config.loaded_app
+
+
+async def _rotating_logins(asgi_app: Any, peer: str, count: int) -> list[int]:
+    """``count`` logins from socket peer ``peer``, each claiming another address."""
+    transport = httpx.ASGITransport(app=asgi_app, client=(peer, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        statuses = []
+        for n in range(count):
+            response = await http.post(
+                "/api/v1/auth/login",
+                json={"phone": "not a phone", "password": "whatever-1"},
+                headers={"X-Forwarded-For": f"203.0.113.{n % 250 + 1}"},
+            )
+            statuses.append(response.status_code)
+        return statuses
+
+
+@pytest.fixture
+async def app() -> AsyncIterator[Litestar]:
+    """An app driven from this test's event loop only (the shared ``client``
+    fixture runs the app on a loop of its own, and Redis connections must
+    not cross loops), with the rate-limit counters emptied first."""
+    get_settings.cache_clear()
+    if not get_settings().uses_embedded_redis:
+        flusher = Redis.from_url(get_settings().redis_url)
+        await flusher.flushdb()
+        await flusher.aclose()
+    served = create_app(run_background_jobs=False, connection_pool=False)
+    yield served
+    await served.state.redis.aclose()
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count requests, not passwords: skip argon2's 0.1 s."""
+    monkeypatch.setattr(community.members, "verify_password", lambda stored, password: False)
+
+
+def test_by_default_no_proxy_is_trusted_not_even_loopback() -> None:
+    options = uvicorn_options(get_settings(), host="127.0.0.1", port=8000, workers=1)
+    assert options["proxy_headers"] is False
+    assert options["forwarded_allow_ips"] == []  # not None: uvicorn would fall back to 127.0.0.1
+
+
+async def test_without_trusted_proxies_a_rotating_forwarded_for_gets_no_fresh_tries(app: Litestar) -> None:
+    settings = dataclasses.replace(get_settings(), trusted_proxies=())
+    statuses = await _rotating_logins(_served(app, settings), "127.0.0.1", LOGINS_PER_MINUTE + 1)
+    assert statuses == [401] * LOGINS_PER_MINUTE + [429]
+
+
+async def test_a_listed_proxy_is_believed_and_an_unlisted_peer_is_not(app: Litestar) -> None:
+    settings = dataclasses.replace(get_settings(), trusted_proxies=("127.0.0.1/32", "10.0.0.0/8"))
+    served = _served(app, settings)
+    # Behind the proxy, each forwarded address is a client of its own.
+    assert await _rotating_logins(served, "10.1.2.3", LOGINS_PER_MINUTE + 1) == [401] * (LOGINS_PER_MINUTE + 1)
+    # A peer that is not a listed proxy is its own address, whatever it claims.
+    statuses = await _rotating_logins(served, "192.0.2.7", LOGINS_PER_MINUTE + 1)
+    assert statuses == [401] * LOGINS_PER_MINUTE + [429]
