@@ -130,15 +130,15 @@ async def registered_phones(phones: list[str]) -> set[str]:
     return found
 
 
-def check_name(name: str, *, field: str = "name") -> str:
+def check_name(name: str) -> str:
     """A member's name, stripped: 1-100 characters, none of them hidden
     (bidi controls, control characters: ``community/names.py``)."""
     name = (name or "").strip()
     if not 1 <= len(name) <= MAX_NAME_CHARS:
-        raise InvalidMemberData(f"name must be 1-{MAX_NAME_CHARS} characters", field=field)
+        raise InvalidMemberData(f"name must be 1-{MAX_NAME_CHARS} characters", field="name")
     problem = name_problem(name)
     if problem is not None:
-        raise InvalidMemberData(problem, field=field)
+        raise InvalidMemberData(problem, field="name")
     return name
 
 

@@ -83,6 +83,18 @@ async def test_a_full_width_number_is_the_same_person_never_a_second_identity(cl
     assert await Member.count().run() == members_before
 
 
+async def test_an_organiser_searches_by_full_width_or_dashed_digits(client: Client, tree: Tree) -> None:
+    login = await _login(client, ORGANISER_PHONE, PASSWORD)
+    organiser = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    full_width = "".join(chr(ord(digit) + 0xFEE0) for digit in VOLUNTEER_PHONE)
+    for query in (full_width, "139-0000-0004", "0000 0004"):
+        page = await client.get(
+            "/api/v1/members", params={"organisation_id": tree.community, "q": query}, headers=organiser
+        )
+        assert page.status_code == 200, page.text
+        assert [m["id"] for m in page.json()["members"]] == [tree.volunteer], query
+
+
 async def test_a_success_resets_the_counter(client: Client, tree: Tree) -> None:
     for _ in range(2):
         for _ in range(MAX_FAILURES - 1):
