@@ -428,6 +428,9 @@ async def test_revoked_shop_staff_lose_pickups_returns_orders_and_statements(
         f"/api/v1/organisations/{setup['community_id']}/posts/{staff_id}/shop_staff", headers=organizer
     )
     assert revoked.status_code == 204, revoked.text
+    # Removing a role ends the member's sessions; a fresh login has no shop powers either.
+    assert (await client.get("/api/v1/me", headers=staff)).status_code == 401
+    staff = await login_headers(client, "shop_staff")
     before = await _ledger_state()
     for method, path, body in (
         ("POST", f"/api/v1/shops/{shop}/pickups", {"code": waiting["pickup_code"]}),
