@@ -27,8 +27,9 @@ without a database):
   organisation; only members the principal manages are put in it;
 - taking over a member's account (reissuing an invitation code, which is a
   password reset, or deactivating them): never one's own account (403
-  ``own_account``: one changes one's own password with ``POST
-  /me/password``, and nobody locks themself out); a member the principal
+  ``own_account``: a stolen token must not become a new password without
+  the current one, which ``POST /me/password`` asks for; and nobody locks
+  themself out); a member the principal
   manages (else 404, as for a missing one); and only if the principal could
   grant *every* role the member holds anywhere in the tree
   (``community.access.can_grant_every_role``), else 403 ``outranks_you``.

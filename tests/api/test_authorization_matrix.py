@@ -576,8 +576,9 @@ ROWS: dict[str, Row] = {
             "admin_living_below": lambda w, r: Call(path={"member_id": w.side_of(r).hidden_admin.id}),
         },
         {
-            # Organisers cannot grant "organizer" at their own level; the admin can grant "admin" at the city.
-            "own": managers_only(FORBIDDEN, ({ADMIN}, ok(201))),
+            # Never one's own account (403 own_account): a stolen token must not
+            # turn into a new password without the current one (POST /me/password).
+            "own": managers_only(FORBIDDEN),
             "same": managers_only(ok(201)),
             "foreign": managers_only(HIDDEN, ({ADMIN}, ok(201))),
             "peer_organiser": managers_only(FORBIDDEN, ({ADMIN}, ok(201))),
