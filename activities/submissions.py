@@ -36,6 +36,7 @@ from community.organisations import issuing_organisation_for, subtree_ids
 from community.policy import visible_organisation
 from community.tables import Member
 from community.teams import is_team_member
+from core.ids import RowId
 from ledger.posting import utc_now
 from ledger.transactions import in_write_transaction, is_sqlite
 
@@ -56,9 +57,9 @@ class ServiceLogIn(BaseModel):
     description: str = Field(default="", max_length=2000)
     started_at: datetime
     ended_at: datetime
-    team_id: int | None = None
-    organisation_id: int | None = None
-    campaign_id: int | None = None
+    team_id: RowId | None = None
+    organisation_id: RowId | None = None
+    campaign_id: RowId | None = None
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
 
 
@@ -69,17 +70,17 @@ class ReportIn(BaseModel):
     position: Position
     occurred_at: datetime | None = None
     photos: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
-    organisation_id: int | None = None
-    campaign_id: int | None = None
+    organisation_id: RowId | None = None
+    campaign_id: RowId | None = None
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class PatrolCheckIn(BaseModel):
     position: Position
-    patrol_task_id: int | None = None
-    team_id: int | None = None
-    organisation_id: int | None = None
-    campaign_id: int | None = None
+    patrol_task_id: RowId | None = None
+    team_id: RowId | None = None
+    organisation_id: RowId | None = None
+    campaign_id: RowId | None = None
     title: str = Field(default="", max_length=200)
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
 
