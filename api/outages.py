@@ -48,8 +48,20 @@ def unavailable_dependency(error: BaseException) -> Dependency | None:
     if isinstance(error, sqlite3.OperationalError):
         text = str(error).lower()
         return "database" if any(message in text for message in _SQLITE_OUTAGES) else None
-    if isinstance(error, _NETWORK_ERRORS):
+    if isinstance(error, _NETWORK_ERRORS) or (isinstance(error, OSError) and _raised_by_database_driver(error)):
         return "database"
     if isinstance(error, OSError):
         return "storage"  # disk full, read-only or missing upload folder
     return None
+
+
+def _raised_by_database_driver(error: BaseException) -> bool:
+    """asyncpg reports a failed connect to several addresses as one plain
+    OSError; tell it from a disk error by where it was raised."""
+    frame = error.__traceback__
+    while frame is not None:
+        module = frame.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(("asyncpg", "piccolo.engine", "aiosqlite")):
+            return True
+        frame = frame.tb_next
+    return False
