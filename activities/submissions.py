@@ -374,22 +374,6 @@ async def check_out_patrol(
     return await get_activity(activity_id)
 
 
-async def register_photo(*, sha256: str, content_type: str, size_bytes: int, member_id: int) -> str:
-    """Record an uploaded photo (its bytes are already on disk under
-    ``sha256``). Uploading the same bytes twice is one photo."""
-    if await Photo.exists().where(Photo.sha256 == sha256).run():
-        return sha256
-
-    async def work() -> None:
-        if not await Photo.exists().where(Photo.sha256 == sha256).run():
-            await Photo.insert(
-                Photo(sha256=sha256, content_type=content_type, size_bytes=size_bytes, uploaded_by=member_id)
-            ).run()
-
-    await in_write_transaction(work, retry_unique=True)
-    return sha256
-
-
 async def _attach_photos(activity_id: int, member_id: int, hashes: Sequence[str]) -> None:
     if len(set(hashes)) != len(hashes):
         raise InvalidActivity("the same photo is listed twice", field="photos")

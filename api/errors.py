@@ -100,6 +100,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     activity_errors.NotResponsible: 403,
     activity_errors.PhotoNotFound: 422,
     activity_errors.PhotoUnavailable: 404,
+    activity_errors.UploadQuotaExceeded: 429,
     InvalidOverdueQuery: 422,
 }
 
@@ -142,6 +143,7 @@ def _domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[d
     status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
     field = getattr(exc, "field", None)
     message = getattr(exc, "message", str(exc))
+    retry_after = getattr(exc, "retry_after_seconds", None)
     return problem(
         request,
         status=status,
@@ -149,6 +151,7 @@ def _domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[d
         detail=message,
         field=field,
         errors=[{"field": field, "message": message}] if field else None,
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
     )
 
 
