@@ -126,7 +126,7 @@ def _describe_operation(operation: dict[str, Any], handler: HTTPRouteHandler | N
     responses: dict[str, Any] = operation.setdefault("responses", {})
     operation_id = operation.get("operationId", "")
     has_body = "requestBody" in operation
-    is_public = handler is not None and public in handler.resolve_guards()
+    is_public = handler is not None and public in (handler.guards or [])
     for media_types in [_BINARY_SUCCESS.get(operation_id)]:
         if media_types is None:
             continue
