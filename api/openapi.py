@@ -127,14 +127,12 @@ def _describe_operation(operation: dict[str, Any], handler: HTTPRouteHandler | N
     operation_id = operation.get("operationId", "")
     has_body = "requestBody" in operation
     is_public = handler is not None and public in (handler.guards or [])
-    for media_types in [_BINARY_SUCCESS.get(operation_id)]:
-        if media_types is None:
-            continue
-        for code, response in responses.items():
-            if code.startswith("2"):
-                response["content"] = {
-                    media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in media_types
-                }
+    media_types = _BINARY_SUCCESS.get(operation_id, [])
+    for code, response in responses.items():
+        if media_types and code.startswith("2"):
+            response["content"] = {
+                media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in media_types
+            }
     _array_lengths_to_items(operation.get("requestBody"))
     responses.pop("400", None)  # Litestar's own application/json validation body
     if has_body:
@@ -150,7 +148,14 @@ def _describe_operation(operation: dict[str, Any], handler: HTTPRouteHandler | N
         responses["422"] = _problem_response("Invalid input; `field` and `errors` name what is wrong")
     if handler is not None and _rate_limited(handler):
         responses["429"] = _problem_response("Too many attempts; retry after Retry-After", retry_after=True)
-    if operation_id not in _OWN_503:
+    if operation_id in _OWN_503:
+        healthy = responses.get("200", {})
+        responses["503"] = {
+            "description": "A dependency is unavailable: its field says which",
+            "content": healthy.get("content", {}),
+            "headers": {"Retry-After": _RETRY_AFTER},
+        }
+    else:
         responses["503"] = _problem_response(
             "The database, Redis or storage is unavailable; nothing was changed", retry_after=True
         )
