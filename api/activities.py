@@ -17,9 +17,9 @@ from litestar.params import Body, JSONBody, QueryParameter
 
 from activities.listing import ActivityFilter, list_activities_for
 from activities.patrol_tasks import PatrolTaskOut, create_patrol_task, patrol_tasks_near
+from activities.photos import register_photo
 from activities.policy import visible_activity
 from activities.records import Kind, Position, Status
-from activities.photos import register_photo
 from activities.submissions import (
     PatrolCheckIn,
     ReportIn,

@@ -136,3 +136,16 @@ async def test_broken_json_at_login_is_a_400_problem(client: AsyncTestClient[Lit
     response = await client.post("/api/v1/auth/login", content=b"{", headers={"content-type": "application/json"})
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_shop_with_the_longest_name_allowed_is_created(client: AsyncTestClient[Litestar], demo: None) -> None:
+    """Found by the schemathesis run as admin on PostgreSQL: a 200-character
+    shop name overflowed its settlement account's name (500)."""
+    admin = await login_headers(client, "admin")
+    organisations = (await client.get("/api/v1/me", headers=admin)).json()["roles"]
+    response = await client.post(
+        "/api/v1/shops",
+        json={"organisation_id": organisations[0]["organisation_id"], "name_zh": "店" * 200},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
