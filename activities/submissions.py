@@ -26,6 +26,10 @@ from activities.errors import (
     PhotoUnavailable,
 )
 from activities.periods import award_day, award_week
+
+# Recording a photo (with its daily quota) lives in activities/photos.py;
+# re-exported for callers that submit and upload together.
+from activities.photos import register_photo as register_photo
 from activities.policy import applicable_campaign_for, check_own_patrol, may_see_photo
 from activities.records import ActivityOut, Kind, Position, Status, get_activity, lock_activity
 from activities.tables import Activity, ActivityPhoto, PatrolPoint, PatrolTask, Photo

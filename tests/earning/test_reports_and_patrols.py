@@ -16,7 +16,6 @@ from activities.errors import (
     PhotoNotFound,
     SelfVerificationRefused,
 )
-from activities.photos import register_photo
 from activities.records import Position, Status
 from activities.submissions import (
     PatrolCheckIn,
@@ -27,6 +26,7 @@ from activities.submissions import (
     check_in_patrol,
     check_out_patrol,
     log_service,
+    register_photo,
     submit_report,
 )
 from activities.verification import (
