@@ -52,3 +52,13 @@ class PhotoUnavailable(ActivityError):
     """A photo the caller may not look at, answered exactly as a missing one."""
 
     code = "not_found"
+
+
+class UploadQuotaExceeded(ActivityError):
+    """A member uploaded their daily number of photos (China-time day)."""
+
+    code = "upload_quota_exceeded"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, field: str | None = "data") -> None:
+        super().__init__(message, field=field)
+        self.retry_after_seconds = retry_after_seconds

@@ -26,6 +26,10 @@ from activities.errors import (
     PhotoUnavailable,
 )
 from activities.periods import award_day, award_week
+
+# Recording a photo (with its daily quota) lives in activities/photos.py;
+# re-exported for callers that submit and upload together.
+from activities.photos import register_photo as register_photo
 from activities.policy import applicable_campaign_for, check_own_patrol, may_see_photo
 from activities.records import ActivityOut, Kind, Position, Status, get_activity, lock_activity
 from activities.tables import Activity, ActivityPhoto, PatrolPoint, PatrolTask, Photo
@@ -36,6 +40,7 @@ from community.organisations import issuing_organisation_for, subtree_ids
 from community.policy import visible_organisation
 from community.tables import Member
 from community.teams import is_team_member
+from core.ids import RowId
 from ledger.posting import utc_now
 from ledger.transactions import in_write_transaction, is_sqlite
 
@@ -56,9 +61,9 @@ class ServiceLogIn(BaseModel):
     description: str = Field(default="", max_length=2000)
     started_at: datetime
     ended_at: datetime
-    team_id: int | None = None
-    organisation_id: int | None = None
-    campaign_id: int | None = None
+    team_id: RowId | None = None
+    organisation_id: RowId | None = None
+    campaign_id: RowId | None = None
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
 
 
@@ -69,17 +74,17 @@ class ReportIn(BaseModel):
     position: Position
     occurred_at: datetime | None = None
     photos: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
-    organisation_id: int | None = None
-    campaign_id: int | None = None
+    organisation_id: RowId | None = None
+    campaign_id: RowId | None = None
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class PatrolCheckIn(BaseModel):
     position: Position
-    patrol_task_id: int | None = None
-    team_id: int | None = None
-    organisation_id: int | None = None
-    campaign_id: int | None = None
+    patrol_task_id: RowId | None = None
+    team_id: RowId | None = None
+    organisation_id: RowId | None = None
+    campaign_id: RowId | None = None
     title: str = Field(default="", max_length=200)
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
 
@@ -371,22 +376,6 @@ async def check_out_patrol(
 
     await in_write_transaction(work)
     return await get_activity(activity_id)
-
-
-async def register_photo(*, sha256: str, content_type: str, size_bytes: int, member_id: int) -> str:
-    """Record an uploaded photo (its bytes are already on disk under
-    ``sha256``). Uploading the same bytes twice is one photo."""
-    if await Photo.exists().where(Photo.sha256 == sha256).run():
-        return sha256
-
-    async def work() -> None:
-        if not await Photo.exists().where(Photo.sha256 == sha256).run():
-            await Photo.insert(
-                Photo(sha256=sha256, content_type=content_type, size_bytes=size_bytes, uploaded_by=member_id)
-            ).run()
-
-    await in_write_transaction(work, retry_unique=True)
-    return sha256
 
 
 async def _attach_photos(activity_id: int, member_id: int, hashes: Sequence[str]) -> None:

@@ -32,6 +32,7 @@ from activities.records import AWARDED_STATUSES, ActivityOut, Kind, Status, get_
 from activities.tables import Activity
 from community import audit
 from community.access import Principal
+from core.ids import RowId
 from ledger.amounts import from_minor, to_minor
 from ledger.posting import utc_now
 from ledger.transactions import in_write_transaction
@@ -39,7 +40,7 @@ from ledger.transactions import in_write_transaction
 
 class VerifyIn(BaseModel):
     # Earn from this campaign instead of the one chosen at submission.
-    campaign_id: int | None = None
+    campaign_id: RowId | None = None
     # A complex report gets the longer handling deadline.
     complex: bool = False
 

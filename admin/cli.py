@@ -334,6 +334,14 @@ def activities_escalate(
     console.print(f"升级超期事项 escalated {asyncio.run(escalate_overdue(now=moment))} overdue items")
 
 
+@activities_app.command("remove-unattached-photos")
+def activities_remove_unattached_photos() -> None:
+    """Delete report photos attached to nothing a day after upload (rows and files)."""
+    from activities.photos import remove_unattached_photos
+
+    console.print(f"删除未使用照片 removed {asyncio.run(remove_unattached_photos())} unattached photos")
+
+
 @members_app.command("import")
 def members_import(
     file: Annotated[Path, typer.Argument(help="CSV from Excel (UTF-8 or GBK): 姓名,手机号[,网格,角色,队伍,语言]")],

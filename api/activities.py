@@ -17,6 +17,7 @@ from litestar.params import Body, JSONBody, QueryParameter
 
 from activities.listing import ActivityFilter, list_activities_for
 from activities.patrol_tasks import PatrolTaskOut, create_patrol_task, patrol_tasks_near
+from activities.photos import register_photo
 from activities.policy import visible_activity
 from activities.records import Kind, Position, Status
 from activities.submissions import (
@@ -28,7 +29,6 @@ from activities.submissions import (
     check_in_patrol,
     check_out_patrol,
     log_service,
-    register_photo,
     submit_report,
     visible_photo,
 )
@@ -54,7 +54,7 @@ from api.earning_schemas import (
 )
 from api.guards import principal_of, requires_manager, requires_member
 from api.params import Id
-from api.uploads import ImageUpload, Sha256, read_image, store_image
+from api.uploads import ImageUpload, Sha256, prepare_image, read_image, save_image
 from campaigns.rules import ReportKind
 from community.organisations import subtree_ids
 
@@ -116,15 +116,16 @@ class ActivitiesController(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> PhotoOut:
-        stored = await store_image(
-            data.data, kind="reports", max_bytes=MAX_PHOTO_BYTES, problem_code="invalid_activity"
-        )
+        # Recorded (duplicate and quota checks) before it is written: a refused
+        # upload leaves no file, and a retry after a failed write heals it.
+        image = await prepare_image(data.data, max_bytes=MAX_PHOTO_BYTES, problem_code="invalid_activity")
         await register_photo(
-            sha256=stored.sha256,
-            content_type=stored.content_type,
-            size_bytes=stored.size_bytes,
+            sha256=image.sha256,
+            content_type=image.content_type,
+            size_bytes=image.size_bytes,
             member_id=principal_of(request).member_id,
         )
+        stored = await save_image("reports", image)
         return PhotoOut(sha256=stored.sha256, content_type=stored.content_type, size_bytes=stored.size_bytes)
 
     @get("/photos/{sha256:str}", operation_id="getReportPhoto", summary="A report photo")

@@ -21,11 +21,13 @@ from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.jobs import background_jobs
 from api.members import InvitationsController, MembersController
+from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
 from api.orders import OrdersController
 from api.organisations import OrganisationsController
 from api.overdue import OverdueController
 from api.pickup_throttle import PickupThrottle
 from api.redis_client import build_redis
+from api.security_headers import security_headers_hook
 from api.sessions import SessionsController
 from api.shops import ShopsController
 from api.teams import TeamsController
@@ -82,16 +84,19 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
             CampaignsController,
             ActivitiesController,
             PatrolTasksController,
+            *ui_route_handlers(),
         ],
         lifespan=[lifespan],
         on_app_init=[jwt_auth.on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[security_headers_hook(hsts=settings.hsts)],
         stores={"rate_limit": RedisStore(redis, namespace="fengling:rate-limit")},
         openapi_config=OpenAPIConfig(
             title="Fengling 风铃 API",
             version="0.1.0",
             description="志愿服务积分账本与积分超市 · Volunteer points ledger and points supermarket",
-            path="/schema",
+            path=SCHEMA_PATH,
+            render_plugins=render_plugins(),
             tags=[
                 Tag(name="auth", description="登录 · Login"),
                 Tag(name="me", description="我的积分 · My wallet"),

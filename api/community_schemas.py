@@ -8,14 +8,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.params import MAX_ID
 from community.invitations import InvitationOut
 from community.member_import import ImportResult
 from community.members import MemberOut, mask_phone
 from community.organisations import OrganisationOut
+from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from community.posts import PostHolder
 from community.roles import ROLE_NAMES, Level, Role
 from community.teams import TEAM_KIND_NAMES, TeamDetail, TeamKind, TeamMemberOut, TeamOut
+from core.ids import MAX_ID
 
 
 class OrganisationIn(BaseModel):
@@ -144,7 +145,7 @@ class MemberCreatedOut(BaseModel):
 class InvitationAcceptIn(BaseModel):
     phone: str = Field(min_length=1, max_length=20, examples=["13800000001"])
     code: str = Field(min_length=1, max_length=20, examples=["K7QM-3XPA"])
-    password: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
 
 
 class TeamIn(BaseModel):

@@ -15,8 +15,7 @@ from activities.records import ActivityOut
 from api.points import Points
 from campaigns.campaigns import CampaignOut
 from campaigns.rules import EarningRules, ReportKind
-
-MAX_ID = 2**31 - 1
+from core.ids import MAX_ID
 
 
 class RulesModel(BaseModel):

@@ -3,8 +3,10 @@
 One table maps domain errors to HTTP statuses. Bodies carry ``code`` (stable,
 for programs), ``title`` (Chinese first, English with ``Accept-Language:
 en``), ``detail``, the offending ``field`` and, for validation, ``errors``:
-one ``{field, message}`` per problem. Unexpected exceptions are logged and
-become a 500 without internals.
+one ``{field, message}`` per problem. A dependency that is down (database,
+Redis, storage: ``api/outages.py``) is a 503 with ``Retry-After``; JSON too
+deep to decode is a 400. Any other unexpected exception is logged and
+becomes a 500 without internals.
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 from activities import errors as activity_errors
 from activities.deadlines import InvalidOverdueQuery
 from api.i18n import title
+from api.outages import RETRY_AFTER_SECONDS, unavailable_dependency
 from campaigns import errors as campaign_errors
 from community import errors as community_errors
 from ledger import errors as ledger_errors
@@ -93,6 +101,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     activity_errors.NotResponsible: 403,
     activity_errors.PhotoNotFound: 422,
     activity_errors.PhotoUnavailable: 404,
+    activity_errors.UploadQuotaExceeded: 429,
     InvalidOverdueQuery: 422,
 }
 
@@ -135,6 +144,7 @@ def _domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[d
     status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
     field = getattr(exc, "field", None)
     message = getattr(exc, "message", str(exc))
+    retry_after = getattr(exc, "retry_after_seconds", None)
     return problem(
         request,
         status=status,
@@ -142,6 +152,7 @@ def _domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[d
         detail=message,
         field=field,
         errors=[{"field": field, "message": message}] if field else None,
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
     )
 
 
@@ -187,7 +198,32 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     )
 
 
+def _too_deep(exc: Exception) -> bool:
+    """msgspec refuses JSON nested past its depth limit with a RecursionError
+    (not a DecodeError, so Litestar does not turn it into a 400)."""
+    return isinstance(exc, RecursionError) and "deserializing" in str(exc)
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    dependency = unavailable_dependency(exc)
+    if dependency is not None:
+        # An outage, not a bug: one line, no traceback per request.
+        logger.warning("%s unavailable on %s %s: %s", dependency, request.method, request.url.path, exc)
+        return problem(
+            request,
+            status=HTTP_503_SERVICE_UNAVAILABLE,
+            code=f"{dependency}_unavailable",
+            detail=f"The {dependency} is unavailable; nothing was changed. Retry in {RETRY_AFTER_SECONDS} s.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if _too_deep(exc):
+        return problem(
+            request,
+            status=HTTP_400_BAD_REQUEST,
+            code="malformed_json",
+            detail="the JSON body is nested too deeply",
+            field="body",
+        )
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
         request,

@@ -1,12 +1,36 @@
+"""``GET /health``: is each dependency reachable?
+
+Each dependency is ``"ok"`` or ``"unavailable"``; the cause goes to the log,
+never to the (unauthenticated) caller. Each probe is bounded in time so a
+hung dependency cannot hang the probe.
+"""
+
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 
 from api.guards import public
+from api.outages import RETRY_AFTER_SECONDS
 from api.schemas import HealthOut
 from ledger.tables import LedgerAccount
+
+logger = logging.getLogger("fengling.health")
+
+PROBE_TIMEOUT_SECONDS = 3.0
+
+
+async def _probe(name: str, check: Awaitable[Any]) -> str:
+    try:
+        await asyncio.wait_for(check, PROBE_TIMEOUT_SECONDS)
+    except Exception as error:  # report, don't raise: this is the probe
+        logger.warning("health: %s unavailable: %r", name, error)
+        return "unavailable"
+    return "ok"
 
 
 class HealthController(Controller):
@@ -15,17 +39,11 @@ class HealthController(Controller):
 
     @get("", guards=[public], operation_id="health", exclude_from_auth=True, summary="Database and Redis reachable?")
     async def health(self, request: Request[Any, Any, Any]) -> Response[HealthOut]:
-        database = redis = "ok"
-        try:
-            await LedgerAccount.raw("SELECT 1").run()
-        except Exception as error:  # report, don't raise: this is the probe
-            database = f"error: {type(error).__name__}"
-        try:
-            await request.app.state.redis.ping()
-        except Exception as error:
-            redis = f"error: {type(error).__name__}"
+        database = await _probe("database", LedgerAccount.raw("SELECT 1").run())
+        redis = await _probe("redis", request.app.state.redis.ping())
         healthy = database == "ok" and redis == "ok"
         return Response(
             HealthOut(status="ok" if healthy else "degraded", database=database, redis=redis),
             status_code=200 if healthy else 503,
+            headers=None if healthy else {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )

@@ -82,6 +82,13 @@ TITLES: dict[str, tuple[str, str]] = {
     "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
     "idempotency_key_required": ("缺少幂等键", "Idempotency-Key header required"),
     "server_error": ("服务器内部错误", "Internal server error"),
+    "database_unavailable": ("数据库暂时不可用，请稍后再试", "The database is unavailable, try again shortly"),
+    "redis_unavailable": ("缓存服务暂时不可用，请稍后再试", "Redis is unavailable, try again shortly"),
+    "storage_unavailable": ("存储暂时不可用，请稍后再试", "Storage is unavailable, try again shortly"),
+    "malformed_json": ("请求内容不是有效的 JSON", "The body is not valid JSON"),
+    "image_invalid": ("图片无法识别，请上传 PNG、JPEG 或 WebP", "The image cannot be read; upload PNG, JPEG or WebP"),
+    "image_too_large": ("图片过大", "The image is too large"),
+    "upload_quota_exceeded": ("今日上传照片已达上限", "Daily photo upload limit reached"),
     "http_error": ("请求无法处理", "Request could not be processed"),
 }
 

@@ -9,10 +9,12 @@
   decided in time and releases their held points (idempotent).
 - The deadline job escalates activities past their response deadline one
   level up the organisation tree (idempotent, safe with several workers).
+- The photo job removes report photos attached to nothing a day after
+  upload, and stray upload files (idempotent, safe with several workers).
 Each is also a CLI command (``fengling ledger seal`` / ``expire-holds`` /
-``expire-adjustments``,
-``fengling marketplace expire-orders``, ``fengling activities escalate``)
-for deployments that prefer cron.
+``expire-adjustments``, ``fengling marketplace expire-orders``,
+``fengling activities escalate`` / ``remove-unattached-photos``) for
+deployments that prefer cron.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from activities.deadlines import escalate_overdue
+from activities.photos import remove_unattached_photos
 from community.manual_points import expire_adjustments
 from ledger.chain import seal_pending
 from ledger.holds import expire_holds
@@ -34,6 +37,8 @@ SEAL_EVERY_SECONDS = 2.0
 EXPIRE_EVERY_SECONDS = 60.0
 # Deadlines are whole working days; a minute late is on time for people.
 ESCALATE_EVERY_SECONDS = 60.0
+# Unattached photos may wait a day; hourly keeps the disk tidy at no cost.
+PHOTO_CLEANUP_EVERY_SECONDS = 3600.0
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[int]], name: str) -> None:
@@ -57,6 +62,7 @@ async def background_jobs() -> AsyncIterator[None]:
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_orders, "expired orders")),
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_adjustments, "expired adjustment requests")),
         asyncio.create_task(_every(ESCALATE_EVERY_SECONDS, escalate_overdue, "escalated overdue activities")),
+        asyncio.create_task(_every(PHOTO_CLEANUP_EVERY_SECONDS, remove_unattached_photos, "removed unattached photos")),
     ]
     try:
         yield

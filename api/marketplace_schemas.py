@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, Field
 
 from api.points import Points
+from core.ids import MAX_ID, RowId
 from marketplace.catalog import ItemOut
 from marketplace.orders import OrderOut
 from marketplace.pickup_codes import display
@@ -15,14 +18,14 @@ from marketplace.shops import ShopOut, StaffOut
 
 
 class ShopIn(BaseModel):
-    organisation_id: int = Field(ge=1, le=2**31 - 1)
+    organisation_id: int = Field(ge=1, le=MAX_ID)
     name_zh: str = Field(min_length=1, max_length=200, examples=["平安便利店"])
     name_en: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=300)
 
 
 class ShopStaffIn(BaseModel):
-    member_id: int = Field(ge=1, le=2**31 - 1)
+    member_id: int = Field(ge=1, le=MAX_ID)
 
 
 class StaffOutModel(BaseModel):
@@ -58,20 +61,22 @@ class ItemShopOut(BaseModel):
 
 
 class ItemIn(BaseModel):
-    organisation_id: int = Field(ge=1, le=2**31 - 1)
+    organisation_id: int = Field(ge=1, le=MAX_ID)
     name_zh: str = Field(min_length=1, max_length=200, examples=["大米 5kg"])
     name_en: str = Field(default="", max_length=200)
     description_zh: str = Field(default="", max_length=2000)
     description_en: str = Field(default="", max_length=2000)
     category: str = Field(default="other", max_length=40)
     price: Points
-    stock: int | None = Field(default=None, ge=0, le=1_000_000)
+    # annotated_types, not Field(ge=0): Litestar drops a zero bound of a
+    # nullable field from the OpenAPI document.
+    stock: Annotated[int, Ge(0), Le(1_000_000)] | None = None
     limit_count: int | None = Field(default=None, ge=1, le=1000)
     limit_period: str | None = Field(default=None, max_length=8)
     available_from: datetime | None = None
     available_until: datetime | None = None
     active: bool = True
-    shop_ids: list[int] = Field(min_length=1, max_length=50)
+    shop_ids: list[RowId] = Field(min_length=1, max_length=50)
 
 
 class ItemOutModel(BaseModel):
@@ -125,8 +130,8 @@ class CatalogPageOut(BaseModel):
 
 
 class OrderIn(BaseModel):
-    item_id: int = Field(ge=1, le=2**31 - 1)
-    shop_id: int = Field(ge=1, le=2**31 - 1)
+    item_id: int = Field(ge=1, le=MAX_ID)
+    shop_id: int = Field(ge=1, le=MAX_ID)
     quantity: int = Field(default=1, ge=1, le=20)
 
 

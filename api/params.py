@@ -6,11 +6,11 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter, PathParameter
 
-# An id out of its column's range cannot exist and must not reach the driver
-# (PostgreSQL raises instead of finding nothing). Community and marketplace
-# tables use SERIAL (int4); ledger entries use BIGSERIAL.
-MAX_ID = 2**31 - 1
-MAX_BIG_ID = 2**63 - 1
+from core.ids import MAX_BIG_ID, MAX_ID
+
+# The same bounds as body ids (core/ids.py): an id out of its column's range
+# cannot exist and must not reach the driver. Routes import them from here.
+__all__ = ["MAX_BIG_ID", "MAX_ID", "BigId", "Id", "IdempotencyKey"]
 
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 BigId = Annotated[int, PathParameter(ge=1, le=MAX_BIG_ID)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -224,6 +225,6 @@ class ReversalIn(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str
-    database: str
-    redis: str
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+    redis: Literal["ok", "unavailable"]

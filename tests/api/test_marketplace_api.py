@@ -22,9 +22,10 @@ from ledger.tables import LedgerEntry, LedgerHold
 from marketplace.tables import RedemptionOrder
 from tests.api.conftest import credentials, login_headers
 
+# A valid 1×1 transparent PNG (uploads are decoded, so the checksums must hold).
 PNG_1X1 = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
 )
 
 

@@ -1,0 +1,150 @@
+"""Report photos: recording an upload under the daily quota, and removing
+photos nobody attached.
+
+The bytes live on disk under their SHA-256 (``api/uploads.py`` writes
+them); a ``Photo`` row records who uploaded them and when, and an
+``ActivityPhoto`` row attaches one to a report. A member may upload
+``FENGLING_UPLOAD_DAILY_QUOTA`` new photos per China-time day: counted in
+the database, with the member's row locked (PostgreSQL) or the database
+write-locked (SQLite) while counting, so parallel uploads cannot overrun it.
+A photo still unattached a day after upload was abandoned (or uploaded to
+fill the disk): ``remove_unattached_photos`` deletes its row and file, and
+any file no row names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from activities.errors import UploadQuotaExceeded
+from activities.periods import CHINA
+from activities.tables import ActivityPhoto, Photo
+from community.tables import Member
+from fengling_settings import get_settings
+from ledger.posting import utc_now
+from ledger.transactions import in_write_transaction, is_sqlite
+
+# A photo is uploaded first and attached when the report is sent; a day is
+# ample for a phone that was offline in between.
+UNATTACHED_GRACE = timedelta(hours=24)
+# Photos removed per run: bounds one run's transaction and disk work.
+CLEANUP_BATCH = 500
+
+
+def china_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """Start and end (UTC) of the China-time day containing ``moment``."""
+    local = moment.astimezone(CHINA)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    return start, start + timedelta(days=1)
+
+
+async def photos_uploaded_on_day(member_id: int, moment: datetime) -> int:
+    start, end = china_day_bounds(moment)
+    return int(
+        await Photo.count()
+        .where((Photo.uploaded_by == member_id) & (Photo.uploaded_at >= start) & (Photo.uploaded_at < end))
+        .run()
+    )
+
+
+async def check_photo_quota(member_id: int, *, now: datetime | None = None) -> None:
+    """Refuse when the member's quota for the day of ``now`` is used up."""
+    now = now or utc_now()
+    quota = get_settings().upload_daily_quota
+    if await photos_uploaded_on_day(member_id, now) >= quota:
+        _, end = china_day_bounds(now)
+        raise UploadQuotaExceeded(
+            f"at most {quota} photos a day; more tomorrow (China time)",
+            retry_after_seconds=max(1, int((end - now).total_seconds())),
+        )
+
+
+async def register_photo(
+    *, sha256: str, content_type: str, size_bytes: int, member_id: int, now: datetime | None = None
+) -> str:
+    """Record an uploaded photo before its bytes are written under
+    ``sha256``. Uploading the same photo twice is one photo and does not
+    count against the quota again (a phone's retry after a lost answer
+    succeeds)."""
+    if await Photo.exists().where(Photo.sha256 == sha256).run():
+        return sha256
+    moment = now or utc_now()
+
+    async def work() -> None:
+        if await Photo.exists().where(Photo.sha256 == sha256).run():
+            return
+        query = Member.select(Member.id).where(Member.id == member_id)
+        await (query if is_sqlite() else query.lock_rows()).run()
+        await check_photo_quota(member_id, now=moment)
+        await Photo.insert(
+            Photo(
+                sha256=sha256,
+                content_type=content_type,
+                size_bytes=size_bytes,
+                uploaded_by=member_id,
+                uploaded_at=moment,
+            )
+        ).run()
+
+    await in_write_transaction(work, retry_unique=True)
+    return sha256
+
+
+async def remove_unattached_photos(
+    *, folder: Path | None = None, now: datetime | None = None, batch: int = CLEANUP_BATCH
+) -> int:
+    """Delete photos uploaded more than ``UNATTACHED_GRACE`` ago and attached
+    to no activity, rows and files, and files older than that which no row
+    names (an upload refused after it was written). Idempotent; returns how
+    many photos (rows or stray files) were removed."""
+    now = now or utc_now()
+    cutoff = now - UNATTACHED_GRACE
+    folder = folder if folder is not None else get_settings().data_dir / "uploads" / "reports"
+    attached = ActivityPhoto.select(ActivityPhoto.photo)
+    rows = (
+        await Photo.select(Photo.id, Photo.sha256)
+        .where((Photo.uploaded_at < cutoff) & Photo.id.not_in(attached))
+        .limit(batch)
+        .run()
+    )
+    removed: list[str] = []
+
+    async def work() -> None:
+        for row in rows:
+            # Re-checked inside the transaction: a report may have attached it since.
+            if not await ActivityPhoto.exists().where(ActivityPhoto.photo == row["id"]).run():
+                await Photo.delete().where(Photo.id == row["id"]).run()
+                removed.append(row["sha256"])
+
+    if rows:
+        await in_write_transaction(work)
+    await asyncio.to_thread(_unlink_all, [folder / sha256 for sha256 in removed])
+    return len(removed) + await _remove_stray_files(folder, cutoff)
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _files_older_than(folder: Path, cutoff: datetime) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    oldest_kept = cutoff.timestamp()
+    old = [path for path in folder.iterdir() if path.is_file() and path.stat().st_mtime < oldest_kept]
+    return old[:CLEANUP_BATCH]
+
+
+async def _remove_stray_files(folder: Path, cutoff: datetime) -> int:
+    candidates = await asyncio.to_thread(_files_older_than, folder, cutoff)
+    if not candidates:
+        return 0
+    names = [path.name for path in candidates]
+    known = {row["sha256"] for row in await Photo.select(Photo.sha256).where(Photo.sha256.is_in(names)).run()}
+    stray = [path for path in candidates if path.name not in known]
+    await asyncio.to_thread(_unlink_all, stray)
+    return len(stray)

@@ -1,0 +1,68 @@
+"""Security headers on every response the app sends, errors and 404s included.
+
+- ``X-Content-Type-Options: nosniff``: a browser never runs an upload or a
+  JSON body as script or HTML because its bytes look like one.
+- ``X-Frame-Options: DENY`` and CSP ``frame-ancestors 'none'``: no page of
+  ours can be framed (clickjacking).
+- ``Referrer-Policy: no-referrer``: ids in our URLs never leak to other sites.
+- A CSP ready for the server-rendered pages to come, which load only
+  vendored scripts from this origin: no inline script, no plugins, no
+  ``<base>``, forms post only here, images from here or ``data:``/``blob:``
+  (camera previews). The Swagger UI at ``/schema`` needs inline styles
+  (it sets them as it renders) and nothing else beyond that.
+- ``Strict-Transport-Security`` when ``FENGLING_HSTS=1`` (only behind HTTPS).
+- ``Cache-Control: no-store`` on everything under ``/api/v1``: the answers
+  are a member's own data (wallet, orders, reports) and must not stay in a
+  shared or browser cache. Catalog images are the one exception: the same
+  item photo for everyone, cached as their handler says.
+
+Implemented as a ``before_send`` hook, which Litestar runs for every
+``http.response.start`` it sends, whichever route, handler or error made it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# Swagger UI styles elements as it renders them.
+SCHEMA_UI_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+HSTS = "max-age=31536000; includeSubDomains"
+PERSONAL_DATA_PREFIX = "/api/v1/"
+SHARED_CACHEABLE_PREFIXES = ("/api/v1/catalog/images/",)
+
+
+def security_headers_hook(*, hsts: bool) -> Any:
+    """The ``before_send`` hook for the app; ``hsts`` from the settings."""
+
+    async def add_security_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        path = str(scope.get("path", ""))
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Content-Security-Policy"] = SCHEMA_UI_CSP if path.startswith("/schema") else CSP
+        if hsts:
+            headers["Strict-Transport-Security"] = HSTS
+        if path.startswith(PERSONAL_DATA_PREFIX) and not path.startswith(SHARED_CACHEABLE_PREFIXES):
+            headers["Cache-Control"] = "no-store"
+
+    return add_security_headers
