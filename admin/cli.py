@@ -20,7 +20,7 @@ from rich.table import Table
 
 from admin.logging_config import log_config
 from core.spreadsheet_cells import safe_cell
-from fengling_settings import Settings, get_settings
+from fengling_settings import Settings, get_settings, write_private_file
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -361,6 +361,11 @@ def members_import(
     from community.errors import CommunityError
     from community.member_import import MAX_IMPORT_BYTES, import_members
 
+    if invites_out is not None and invites_out.exists():
+        # Checked before anything is written: the codes are shown once, so
+        # they must never be lost to a file that cannot be created.
+        console.print(f"[red]{escape(str(invites_out))} already exists; name a new file for the codes[/red]")
+        raise typer.Exit(1)
     try:
         with file.open("rb") as handle:
             content = handle.read(MAX_IMPORT_BYTES + 1)
@@ -519,8 +524,10 @@ def _write_invites(path: Path, created: Sequence[ImportedMember]) -> None:
     for member in created:
         row = [member.line, member.id, member.name, member.phone, member.invitation_code, member.expires_at.isoformat()]
         writer.writerow([safe_cell(cell) for cell in row])
-    path.write_text(buffer.getvalue(), encoding="utf-8-sig")
-    path.chmod(0o600)
+    # 0600 from the first byte (never readable by others, not even briefly),
+    # and never over an existing file.
+    if not write_private_file(path, "\ufeff" + buffer.getvalue()):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def test_skip_bad_rows_writes_the_rest_and_saves_the_codes(tmp_path: Path) -> No
     assert "imported 2 members" in result.output
     with invites.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
+    assert invites.stat().st_mode & 0o777 == 0o600  # the codes are for the operator's eyes only
     assert rows[0][0] == "行号 line" and [row[0] for row in rows[1:]] == ["2", "4"]
     assert [row[2] for row in rows[1:]] == ["甲", "丙"]
     member = asyncio.run(accept_invitation(phone=rows[1][3], code=rows[1][4], password=PASSWORD))
@@ -81,3 +82,20 @@ def test_an_unreadable_file_or_unknown_organisation_exits_1(tmp_path: Path) -> N
     good = _file(tmp_path, [["甲", "13700000001"]])
     assert runner.invoke(app, ["members", "import", str(good), "--organisation", "999999"]).exit_code == 1
     assert runner.invoke(app, ["members", "import", str(tmp_path / "none.csv"), "--organisation", "1"]).exit_code == 1
+
+
+def test_an_existing_invites_file_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """Codes are shown once: an --invites-out file that cannot be created
+    (it exists) stops the import before it writes, so no code is lost and no
+    file is overwritten."""
+    tree = _tree()
+    path = _file(tmp_path, [["甲", "13700000001"]])
+    invites = tmp_path / "invites.csv"
+    invites.write_text("keep me", encoding="utf-8")
+    before = asyncio.run(counts())
+    result = runner.invoke(
+        app, ["members", "import", str(path), "--organisation", str(tree.community), "--invites-out", str(invites)]
+    )
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert invites.read_text(encoding="utf-8") == "keep me"
+    assert asyncio.run(counts()) == before
