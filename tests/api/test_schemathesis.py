@@ -11,7 +11,6 @@ operation (``status_code_conformance``) with the media type sent
 from __future__ import annotations
 
 import asyncio
-import functools
 
 import pytest
 import schemathesis
@@ -20,6 +19,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
 from api.app import create_app
+from api.auth import SESSION_VERSION_CLAIM
 from community.tables import Member
 from seeds.demo import DEMO_LOGINS, load_demo
 from tests.support.database import truncate_all
@@ -39,7 +39,6 @@ def demo_database() -> None:
         await load_demo()
 
     asyncio.run(fresh_demo())
-    _token.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -47,13 +46,23 @@ def clean_database() -> None:
     """Overrides the per-test emptying of the root conftest: see demo_database."""
 
 
-@functools.cache
 def _token(role: str) -> str:
+    """A token for the demo member holding ``role``, minted for their current
+    session version. Minted afresh for every call: the fuzzer itself logs
+    out, resets and deactivates members, which ends older tokens (and a
+    deactivated fuzzing identity is switched back on, so the run stays
+    authenticated to the end)."""
     phone = next(login.phone for login in DEMO_LOGINS if login.role == role)
 
     async def token() -> str:
-        rows = await Member.select(Member.id).where(Member.phone == phone).run()
-        return str(app.state.jwt_auth.create_token(identifier=str(rows[0]["id"])))
+        await Member.update({Member.active: True}).where(Member.phone == phone).run()
+        rows = await Member.select(Member.id, Member.session_version).where(Member.phone == phone).run()
+        return str(
+            app.state.jwt_auth.create_token(
+                identifier=str(rows[0]["id"]),
+                token_extras={SESSION_VERSION_CLAIM: int(rows[0]["session_version"])},
+            )
+        )
 
     return asyncio.run(token())
 
@@ -75,3 +84,21 @@ def test_no_server_error_anywhere(case: schemathesis.Case) -> None:
                 role,
                 response.headers,
             )
+
+
+def test_the_fuzzing_identities_are_really_logged_in() -> None:
+    """The authenticated passes mean something only if the tokens work: a
+    token the server refused would turn the whole run into 401s."""
+    import httpx
+
+    tokens = {role: _token(role) for role in ("admin", "volunteer")}
+
+    async def who_am_i() -> dict[str, int]:
+        # No lifespan: the app stays as the fuzzer uses it (its Redis client open).
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://fengling.test") as client:
+            return {
+                role: (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).status_code
+                for role, token in tokens.items()
+            }
+
+    assert asyncio.run(who_am_i()) == {"admin": 200, "volunteer": 200}
