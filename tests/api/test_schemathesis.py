@@ -73,7 +73,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
 @schema.parametrize()
 # derandomize: CI replays the same cases every run, so a red run is reproducible
 # and a green one is not luck. Widen max_examples locally to explore further.
-@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+# 10 examples × 3 identities: as many calls per operation as the 15 × 2 of
+# the unauthenticated-plus-admin run before, so CI stays inside its budget.
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_server_error_anywhere(case: schemathesis.Case) -> None:
     for role in ("admin", "volunteer", None):
         headers = {"Authorization": f"Bearer {_token(role)}"} if role else {}
