@@ -12,11 +12,10 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import PathParameter, QueryParameter
 
-from api.errors import ProblemException
 from api.guards import principal_of, requires_member
 from api.schemas import BalanceOut, HoldOut, StatementOut, balance_out, hold_out, statement_out
-from community.access import can_read_account
-from ledger.accounts import balance_as_of, find_balance
+from community import policy
+from ledger.accounts import balance_as_of
 from ledger.holds import list_holds
 from ledger.models import AccountBalance
 from ledger.statements import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, statement
@@ -27,10 +26,7 @@ CodeParam = Annotated[
 
 
 async def readable_account(request: Request[Any, Any, Any], code: str) -> AccountBalance:
-    account = await find_balance(code)
-    if account is None or not await can_read_account(principal_of(request), account):
-        raise ProblemException(404, "account_not_found", f"no account {code!r} visible to you", field="code")
-    return account
+    return await policy.readable_account(principal_of(request), code)
 
 
 class AccountsController(Controller):

@@ -31,45 +31,28 @@ from api.community_schemas import (
     invitation_out,
     member_view,
 )
-from api.errors import ProblemException
 from api.guards import principal_of, public, requires_manager, requires_member
-from api.organisations import managed_organisation
 from api.params import MAX_ID, Id
 from api.rate_limits import INVITATION_LIMIT
 from api.schemas import MeOut, me_out
-from api.teams import managed_team
 from community.access import (
-    Principal,
-    can_see_member,
     managed_organisations,
     sees_full_phone,
-    verifying_organisations,
 )
-from community.errors import InvalidMemberData, InvitationInvalid, MemberNotFound
+from community.errors import InvalidMemberData, InvitationInvalid
 from community.invitations import accept_invitation, invite_member, issue_invitation
 from community.members import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
-    MemberOut,
     check_password,
-    get_member,
     list_members,
     normalise_phone,
 )
 from community.organisations import subtree_ids
+from community.policy import listable_organisation, visible_member
 from community.roles import Role
 from community.sessions import deactivate_member
 from fengling_settings import get_settings
-
-
-async def visible_member(principal: Principal, member_id: int) -> MemberOut:
-    try:
-        member = await get_member(member_id)
-    except MemberNotFound:
-        member = None
-    if member is None or not await can_see_member(principal, member.id, member.home_organisation_id):
-        raise ProblemException(404, "member_not_found", f"no member {member_id} visible to you", field="member_id")
-    return member
 
 
 class MembersController(Controller):
@@ -80,19 +63,14 @@ class MembersController(Controller):
     async def register(self, request: Request[Any, Any, Any], data: JSONBody[MemberIn]) -> MemberCreatedOut:
         """The member has no password: the answer carries their one-time
         invitation code, shown this once."""
-        principal = principal_of(request)
-        await managed_organisation(principal, data.organisation_id)
-        if data.team_id is not None:
-            await managed_team(principal, data.team_id)
         invited = await invite_member(
+            principal_of(request),
             name=data.name,
             phone=data.phone,
             home_organisation_id=data.organisation_id,
             roles=tuple(data.roles),
             preferred_language=data.preferred_language,
             team_id=data.team_id,
-            created_by=principal.member_id,
-            actor_ref=principal.ref,
         )
         return MemberCreatedOut(
             member=member_view(invited.member, full_phone=True), invitation=invitation_out(invited.invitation)
@@ -109,13 +87,7 @@ class MembersController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> MemberPageOut:
         principal = principal_of(request)
-        if organisation_id not in await verifying_organisations(principal):
-            raise ProblemException(
-                404,
-                "organisation_not_found",
-                f"no organisation {organisation_id} whose members you may list",
-                field="organisation_id",
-            )
+        await listable_organisation(principal, organisation_id)
         managed = await managed_organisations(principal)
         page = await list_members(
             organisation_ids=await subtree_ids(organisation_id),

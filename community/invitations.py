@@ -46,10 +46,10 @@ from community.members import (
     normalise_phone,
 )
 from community.passwords import hash_password
-from community.policy import member_to_take_over
+from community.policy import check_team_managed, managed_organisation, member_to_take_over
 from community.roles import Role
 from community.tables import Invitation, Member
-from community.teams import add_team_member
+from community.teams import add_team_member, find_team
 from ledger.posting import utc_now
 from ledger.transactions import in_write_transaction
 
@@ -126,6 +126,7 @@ async def issue_invitation(principal: Principal, member_id: int) -> InvitationOu
 
 
 async def invite_member(
+    principal: Principal,
     *,
     name: str,
     phone: str,
@@ -133,15 +134,18 @@ async def invite_member(
     roles: tuple[Role | str, ...] = (Role.VOLUNTEER,),
     preferred_language: str = "zh",
     team_id: int | None = None,
-    created_by: int | None,
-    actor_ref: str,
 ) -> InvitedMember:
     """Register a member without a password and issue their first code, in
-    one transaction: either the member, their roles, wallet, team place and
-    invitation all exist, or none does."""
+    one transaction: either the member, their roles, wallet, team place,
+    invitation and audit record all exist, or none does. Only a manager of
+    the home organisation registers there (``OrganisationNotFound`` /
+    ``AccessRefused`` otherwise), into a team they manage (``TeamNotFound``)."""
     checked_roles = check_registration_roles(roles)
 
     async def work() -> tuple[int, InvitationOut]:
+        await managed_organisation(principal, home_organisation_id)
+        if team_id is not None:
+            await check_team_managed(principal, team_id, await find_team(team_id))
         member_id = await create_member(
             name=name,
             phone=phone,
@@ -150,15 +154,16 @@ async def invite_member(
             preferred_language=preferred_language,
         )
         await audit.record(
-            actor_ref,
+            principal.ref,
             "member.register",
             member_ref(member_id),
             organisation_id=home_organisation_id,
             roles=[role.value for role in checked_roles],
         )
         if team_id is not None:
-            await add_team_member(team_id, member_id, actor_ref=actor_ref)
-        return member_id, await _new_code(member_id, created_by=created_by, actor_ref=actor_ref, now=utc_now())
+            await add_team_member(team_id, member_id, actor_ref=principal.ref)
+        invitation = await _new_code(member_id, created_by=principal.member_id, actor_ref=principal.ref, now=utc_now())
+        return member_id, invitation
 
     member_id, invitation = await in_write_transaction(work)
     return InvitedMember(member=await get_member(member_id), invitation=invitation)

@@ -48,12 +48,18 @@ from community.access import (
     can_grant_every_role,
     can_grant_role,
     can_manage_organisation,
+    can_read_account,
+    can_see_member,
     can_see_organisation,
+    verifying_organisations,
 )
 from community.errors import AccessRefused, MemberNotFound, OrganisationNotFound, TeamNotFound
 from community.members import MemberOut, get_member
 from community.organisations import OrganisationOut, ancestor_ids, get_organisation
 from community.roles import Role
+from ledger.accounts import find_balance
+from ledger.errors import AccountNotFound
+from ledger.models import AccountBalance
 
 if TYPE_CHECKING:
     from community.teams import TeamOut
@@ -113,6 +119,40 @@ async def managed_member(principal: Principal, member_id: int) -> MemberOut:
     if member is None or not await can_manage_organisation(principal, member.home_organisation_id):
         raise MemberNotFound(f"no member {member_id} that you manage", field="member_id")
     return member
+
+
+async def visible_member(principal: Principal, member_id: int) -> MemberOut:
+    """The member if the principal may see them (themself, managers of their
+    home, post holders over it); ``MemberNotFound`` otherwise, worded as for
+    a member who does not exist."""
+    try:
+        member: MemberOut | None = await get_member(member_id)
+    except MemberNotFound:
+        member = None
+    if member is None or not await can_see_member(principal, member.id, member.home_organisation_id):
+        raise MemberNotFound(f"no member {member_id} visible to you", field="member_id")
+    return member
+
+
+async def listable_organisation(principal: Principal, organisation_id: int) -> None:
+    """Members of a node are listed to post holders and managers over it;
+    to anyone else the node answers as a missing one."""
+    if organisation_id not in await verifying_organisations(principal):
+        raise OrganisationNotFound(
+            f"no organisation {organisation_id} whose members you may list", field="organisation_id"
+        )
+
+
+async def readable_account(principal: Principal, code: str) -> AccountBalance:
+    """An account its owner or a manager of its organisation may read;
+    ``AccountNotFound`` otherwise, exactly as for an account that does not
+    exist, so account codes cannot be probed."""
+    account = await find_balance(code)
+    if account is None or not await can_read_account(principal, account):
+        refused = AccountNotFound(code)
+        refused.field = "code"
+        raise refused
+    return account
 
 
 async def check_post_change(principal: Principal, organisation_id: int, member_id: int, role: Role) -> MemberOut:

@@ -22,7 +22,7 @@ import api.members
 import community.members
 from community.invitations import invite_member
 from community.tables import Member
-from tests.support.community_helpers import PASSWORD, Tree, build_tree
+from tests.support.community_helpers import PASSWORD, Tree, build_tree, principal
 
 Client = AsyncTestClient[Litestar]
 VOLUNTEER_PHONE = "13900000004"
@@ -120,7 +120,7 @@ async def test_25_concurrent_wrong_invitation_codes_evaluate_exactly_5(
     client: Client, tree: Tree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     invited = await invite_member(
-        name="刘桂兰", phone="13712345678", home_organisation_id=tree.grid1, created_by=None, actor_ref="test"
+        await principal(tree.organiser), name="刘桂兰", phone="13712345678", home_organisation_id=tree.grid1
     )
     evaluated: list[str] = []
     real = api.members.accept_invitation

@@ -12,7 +12,7 @@ from community.member_import import import_members
 from community.organisations import create_organisation
 from community.roles import Level
 from community.teams import create_team
-from tests.support.community_helpers import Tree, counts, member_csv
+from tests.support.community_helpers import Tree, counts, member_csv, principal
 from tests.support.marketplace_helpers import assert_same, snapshot_everything
 
 OVERRIDE = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "张\u202e1000" reads as "张0001"
@@ -22,11 +22,10 @@ async def test_registration_refuses_a_bidi_override_in_the_name(tree: Tree) -> N
     before = await snapshot_everything()
     with pytest.raises(InvalidMemberData) as refused:
         await invite_member(
+            await principal(tree.organiser),
             name=f"张{OVERRIDE}秀英",
             phone="13712345678",
             home_organisation_id=tree.grid1,
-            created_by=None,
-            actor_ref="t",
         )
     assert refused.value.field == "name" and "U+202E" in refused.value.message
     assert_same(before, await snapshot_everything())

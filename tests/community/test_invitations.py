@@ -30,11 +30,7 @@ NEW_PHONE = "13712345678"
 
 async def _invite(tree: Tree) -> tuple[int, str]:
     invited = await invite_member(
-        name="刘桂兰",
-        phone=NEW_PHONE,
-        home_organisation_id=tree.grid1,
-        created_by=tree.organiser,
-        actor_ref=f"member:{tree.organiser}",
+        await principal(tree.organiser), name="刘桂兰", phone=NEW_PHONE, home_organisation_id=tree.grid1
     )
     return invited.member.id, invited.invitation.code
 
@@ -132,14 +128,33 @@ async def test_re_inviting_a_member_with_a_password_resets_it_only_on_acceptance
 async def test_registration_refuses_a_taken_phone_and_manager_roles(tree: Tree) -> None:
     with pytest.raises(PhoneTaken):
         await invite_member(
-            name="重复", phone="13900000004", home_organisation_id=tree.grid1, created_by=None, actor_ref="x"
+            await principal(tree.organiser), name="重复", phone="13900000004", home_organisation_id=tree.grid1
         )
     with pytest.raises(InvalidRole):
         await invite_member(
+            await principal(tree.organiser),
             name="想当组织者",
             phone=NEW_PHONE,
             home_organisation_id=tree.grid1,
             roles=(Role.ORGANIZER,),
-            created_by=None,
-            actor_ref="x",
         )
+
+
+async def test_registration_is_refused_outside_the_callers_organisations_with_nothing_written(tree: Tree) -> None:
+    """The domain service itself checks who registers where (not the HTTP
+    handler): a grid worker may not register anyone, an organiser may not
+    register into another community (it answers as a missing node), and the
+    refusals write nothing, not even an audit row."""
+    from community.errors import AccessRefused, OrganisationNotFound
+    from tests.support.marketplace_helpers import assert_same, snapshot_everything
+
+    before = await snapshot_everything()
+    with pytest.raises(AccessRefused):
+        await invite_member(
+            await principal(tree.grid_worker), name="甲", phone=NEW_PHONE, home_organisation_id=tree.grid1
+        )
+    with pytest.raises(OrganisationNotFound):
+        await invite_member(
+            await principal(tree.organiser), name="乙", phone=NEW_PHONE, home_organisation_id=tree.other_grid
+        )
+    assert_same(before, await snapshot_everything())
