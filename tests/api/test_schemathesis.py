@@ -39,6 +39,7 @@ def demo_database() -> None:
         await load_demo()
 
     asyncio.run(fresh_demo())
+    _tokens.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -46,25 +47,36 @@ def clean_database() -> None:
     """Overrides the per-test emptying of the root conftest: see demo_database."""
 
 
+# Operations after whose success a fuzzing identity's token may be stale:
+# they end sessions (logout, a password change, a reset, an accepted
+# invitation, a removed role) or switch a member off.
+SESSION_ENDING = frozenset(
+    {"logout", "changeMyPassword", "reinviteMember", "deactivateMember", "acceptInvitation", "revokePost"}
+)
+_tokens: dict[str, str] = {}
+
+
 def _token(role: str) -> str:
     """A token for the demo member holding ``role``, minted for their current
-    session version. Minted afresh for every call: the fuzzer itself logs
-    out, resets and deactivates members, which ends older tokens (and a
-    deactivated fuzzing identity is switched back on, so the run stays
-    authenticated to the end)."""
-    phone = next(login.phone for login in DEMO_LOGINS if login.role == role)
+    session version, and minted again after any operation that may have
+    ended it (a fuzzer-deactivated identity is switched back on first), so
+    the run stays authenticated to the end. Kept between calls otherwise:
+    each minting is a database round trip of its own."""
+    if role not in _tokens:
+        phone = next(login.phone for login in DEMO_LOGINS if login.role == role)
 
-    async def token() -> str:
-        await Member.update({Member.active: True}).where(Member.phone == phone).run()
-        rows = await Member.select(Member.id, Member.session_version).where(Member.phone == phone).run()
-        return str(
-            app.state.jwt_auth.create_token(
-                identifier=str(rows[0]["id"]),
-                token_extras={SESSION_VERSION_CLAIM: int(rows[0]["session_version"])},
+        async def token() -> str:
+            await Member.update({Member.active: True}).where(Member.phone == phone).run()
+            rows = await Member.select(Member.id, Member.session_version).where(Member.phone == phone).run()
+            return str(
+                app.state.jwt_auth.create_token(
+                    identifier=str(rows[0]["id"]),
+                    token_extras={SESSION_VERSION_CLAIM: int(rows[0]["session_version"])},
+                )
             )
-        )
 
-    return asyncio.run(token())
+        _tokens[role] = asyncio.run(token())
+    return _tokens[role]
 
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
@@ -80,6 +92,8 @@ def test_no_server_error_anywhere(case: schemathesis.Case) -> None:
     for role in ("admin", "volunteer", None):
         headers = {"Authorization": f"Bearer {_token(role)}"} if role else {}
         response = case.call(headers=headers)
+        if response.status_code < 400 and case.operation.definition.raw.get("operationId") in SESSION_ENDING:
+            _tokens.clear()
         case.validate_response(response, checks=CHECKS, headers=headers)
         if response.status_code >= 400:
             assert response.headers["content-type"][0].startswith("application/problem+json"), (
