@@ -33,12 +33,10 @@ from api.errors import ProblemException, problem
 from api.guards import principal_of, requires_manager, requires_member
 from api.params import MAX_ID, Id
 from community import policy, structure
-from community.access import Principal
 from community.member_import import MAX_IMPORT_BYTES
-from community.members import MemberOut, get_member
+from community.members import get_member
 from community.organisations import (
     MAX_PAGE_SIZE,
-    OrganisationOut,
     OrganisationPage,
     child_ids,
     list_organisations,
@@ -58,21 +56,6 @@ class MemberCsvUpload:
     ``UploadFile``: see ``api/catalog.py``)."""
 
     file: UploadFile
-
-
-async def visible_organisation(principal: Principal, organisation_id: int) -> OrganisationOut:
-    """``community.policy.visible_organisation``, importable here for older callers."""
-    return await policy.visible_organisation(principal, organisation_id)
-
-
-async def managed_organisation(principal: Principal, organisation_id: int) -> OrganisationOut:
-    """``community.policy.managed_organisation``, importable here for older callers."""
-    return await policy.managed_organisation(principal, organisation_id)
-
-
-async def managed_member(principal: Principal, member_id: int) -> MemberOut:
-    """``community.policy.managed_member``, importable here for older callers."""
-    return await policy.managed_member(principal, member_id)
 
 
 def _page_out(page: OrganisationPage) -> OrganisationPageOut:
@@ -99,7 +82,7 @@ class OrganisationsController(Controller):
 
     @get("/{organisation_id:int}", guards=[requires_member], operation_id="getOrganisation", summary="One node")
     async def get_one(self, request: Request[Any, Any, Any], organisation_id: Id) -> OrganisationOutModel:
-        return organisation_out(await visible_organisation(principal_of(request), organisation_id))
+        return organisation_out(await policy.visible_organisation(principal_of(request), organisation_id))
 
     @get(
         "/{organisation_id:int}/children",
@@ -110,7 +93,7 @@ class OrganisationsController(Controller):
     async def children(
         self, request: Request[Any, Any, Any], organisation_id: Id, cursor: Cursor = None, limit: Limit = 100
     ) -> OrganisationPageOut:
-        await visible_organisation(principal_of(request), organisation_id)
+        await policy.visible_organisation(principal_of(request), organisation_id)
         return _page_out(await list_organisations(await child_ids(organisation_id), after_id=cursor, limit=limit))
 
     @get(
@@ -122,7 +105,7 @@ class OrganisationsController(Controller):
     async def subtree(
         self, request: Request[Any, Any, Any], organisation_id: Id, cursor: Cursor = None, limit: Limit = 100
     ) -> OrganisationPageOut:
-        await visible_organisation(principal_of(request), organisation_id)
+        await policy.visible_organisation(principal_of(request), organisation_id)
         return _page_out(await list_organisations(await subtree_ids(organisation_id), after_id=cursor, limit=limit))
 
     @get(

@@ -26,12 +26,7 @@ from api.guards import principal_of, requires_manager, requires_member
 from api.params import MAX_ID, Id
 from community import structure
 from community.access import Principal
-from community.teams import TeamKind, TeamOut, team_detail_for, teams_of_organisation
-
-
-async def managed_team(principal: Principal, team_id: int) -> TeamOut:
-    """``community.structure.managed_team``, importable here for older callers."""
-    return await structure.managed_team(principal, team_id)
+from community.teams import TeamKind, team_detail_for, teams_of_organisation
 
 
 async def _detail(principal: Principal, team_id: int) -> TeamDetailOut:
