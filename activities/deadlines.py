@@ -43,9 +43,9 @@ from activities.tables import Activity, Escalation
 from community.access import Principal
 from community.organisations import subtree_ids
 from community.tables import Organisation
+from core.clock import utc_now
+from core.database import in_write_transaction, is_sqlite
 from fengling_settings import get_settings
-from ledger.posting import utc_now
-from ledger.transactions import in_write_transaction, is_sqlite
 
 ACCEPT = "accept"
 FINISH = "finish"

@@ -13,7 +13,7 @@ from activities.tables import PatrolTask
 from community import audit
 from community.access import Principal
 from community.organisations import get_organisation
-from ledger.transactions import in_write_transaction
+from core.database import in_write_transaction
 
 MAX_TASKS_LISTED = 500
 

@@ -1,7 +1,7 @@
 """Report photos: recording an upload under the daily quota, and removing
 photos nobody attached.
 
-The bytes live on disk under their SHA-256 (``api/uploads.py`` writes
+The bytes live on disk under their SHA-256 (``api/activities/uploads.py`` writes
 them); a ``Photo`` row records who uploaded them and when, and an
 ``ActivityPhoto`` row attaches one to a report. A member may upload
 ``FENGLING_UPLOAD_DAILY_QUOTA`` new photos per China-time day: counted in
@@ -23,9 +23,9 @@ from activities.errors import UploadQuotaExceeded
 from activities.periods import CHINA
 from activities.tables import ActivityPhoto, Photo
 from community.tables import Member
+from core.clock import utc_now
+from core.database import in_write_transaction, is_sqlite
 from fengling_settings import get_settings
-from ledger.posting import utc_now
-from ledger.transactions import in_write_transaction, is_sqlite
 
 # A photo is uploaded first and attached when the report is sent; a day is
 # ample for a phone that was offline in between.

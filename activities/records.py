@@ -20,8 +20,8 @@ from pydantic import BaseModel
 
 from activities.errors import ActivityNotFound
 from activities.tables import Activity, ActivityPhoto, PatrolPoint
+from core.database import is_sqlite
 from ledger.amounts import from_minor
-from ledger.transactions import is_sqlite
 
 
 class Kind(StrEnum):

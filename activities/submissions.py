@@ -40,9 +40,9 @@ from community.organisations import issuing_organisation_for, subtree_ids
 from community.policy import visible_organisation
 from community.tables import Member
 from community.teams import is_team_member
+from core.clock import utc_now
+from core.database import in_write_transaction, is_sqlite
 from core.ids import RowId
-from ledger.posting import utc_now
-from ledger.transactions import in_write_transaction, is_sqlite
 
 MAX_SERVICE_MINUTES = 12 * 60
 MAX_PATROL_MINUTES = 12 * 60

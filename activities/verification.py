@@ -32,10 +32,10 @@ from activities.records import AWARDED_STATUSES, ActivityOut, Kind, Status, get_
 from activities.tables import Activity
 from community import audit
 from community.access import Principal
+from core.clock import utc_now
+from core.database import in_write_transaction
 from core.ids import RowId
 from ledger.amounts import from_minor, to_minor
-from ledger.posting import utc_now
-from ledger.transactions import in_write_transaction
 
 
 class VerifyIn(BaseModel):

@@ -451,7 +451,7 @@ def members_unlock(
     phone: Annotated[str, typer.Argument(help="The member's phone number, written any way (138-0000-0001, +86…).")],
 ) -> None:
     """Clear the failed-login and failed-invitation counters of a phone number."""
-    from api.auth import LOCKOUT_PURPOSES, PhoneLockout
+    from api.community.auth import LOCKOUT_PURPOSES, PhoneLockout
     from community.errors import InvalidMemberData
     from community.members import normalise_phone
 

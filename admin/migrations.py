@@ -7,7 +7,7 @@ import io
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
-from ledger.tables import LedgerAccount
+from core import database
 
 
 class MigrationFailed(RuntimeError):
@@ -20,7 +20,7 @@ async def migrate(*, verbose: bool = False) -> None:
     On SQLite also switches the file to WAL journaling, so readers never
     wait for the single writer.
     """
-    db = LedgerAccount._meta.db
+    db = database.engine()
     if db.engine_type == "sqlite":
         await db.run_ddl("PRAGMA journal_mode=WAL")
     captured = io.StringIO()

@@ -11,29 +11,29 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.stores.redis import RedisStore
 from piccolo.engine.postgres import PostgresEngine
 
-from api.accounts import AccountsController
-from api.activities import ActivitiesController, PatrolTasksController
-from api.auth import AuthController, build_jwt_auth
-from api.campaigns import CampaignsController
-from api.catalog import CatalogController
-from api.entries import LedgerController
+from api.activities.activities import ActivitiesController, PatrolTasksController
+from api.activities.overdue import OverdueController
+from api.campaigns.campaigns import CampaignsController
+from api.community.auth import AuthController, build_jwt_auth
+from api.community.members import InvitationsController, MembersController
+from api.community.organisations import OrganisationsController
+from api.community.sessions import SessionsController
+from api.community.teams import TeamsController
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
-from api.jobs import background_jobs
-from api.members import InvitationsController, MembersController
+from api.ledger.accounts import AccountsController
+from api.ledger.entries import LedgerController
+from api.ledger.wallet import MeController
+from api.marketplace.catalog import CatalogController
+from api.marketplace.orders import OrdersController
+from api.marketplace.pickup_throttle import PickupThrottle
+from api.marketplace.shops import ShopsController
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
-from api.orders import OrdersController
-from api.organisations import OrganisationsController
-from api.overdue import OverdueController
-from api.pickup_throttle import PickupThrottle
 from api.redis_client import build_redis
 from api.security_headers import security_headers_hook
-from api.sessions import SessionsController
-from api.shops import ShopsController
-from api.teams import TeamsController
-from api.wallet import MeController
+from core import database
 from fengling_settings import get_settings
-from ledger.tables import LedgerAccount
+from jobs.background import background_jobs
 
 # Connections per API process; PostgreSQL's default allows 100 in all.
 POOL_MAX_SIZE = 10
@@ -50,7 +50,7 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = LedgerAccount._meta.db
+        db = database.engine()
         pooled = connection_pool and isinstance(db, PostgresEngine)
         if isinstance(db, PostgresEngine) and pooled:
             await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE)

@@ -30,6 +30,7 @@ from api.i18n import title
 from api.outages import RETRY_AFTER_SECONDS, unavailable_dependency
 from campaigns import errors as campaign_errors
 from community import errors as community_errors
+from core import errors as core_errors
 from ledger import errors as ledger_errors
 from marketplace import errors as marketplace_errors
 
@@ -38,6 +39,8 @@ logger = logging.getLogger("fengling.api")
 PROBLEM_JSON = "application/problem+json"
 
 DOMAIN_STATUS: dict[type[Exception], int] = {
+    core_errors.DatabaseBusy: 503,
+    core_errors.InvalidCursor: 422,
     ledger_errors.InvalidAmount: 422,
     ledger_errors.UnbalancedEntry: 422,
     ledger_errors.InvalidEntry: 422,
@@ -50,7 +53,6 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     ledger_errors.ReversalRefused: 409,
     ledger_errors.HoldNotFound: 404,
     ledger_errors.HoldNotActive: 409,
-    ledger_errors.LedgerBusy: 503,
     community_errors.InvalidMemberData: 422,
     community_errors.PhoneTaken: 409,
     community_errors.OrganisationNotFound: 404,
@@ -236,6 +238,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ValidationException: _validation_error,
     HTTPException: _http_error,
+    core_errors.CoreError: _domain_error,
     ledger_errors.LedgerError: _domain_error,
     community_errors.CommunityError: _domain_error,
     marketplace_errors.MarketplaceError: _domain_error,

@@ -1,5 +1,5 @@
 """Route guards. Every handler names one explicitly, public ones included,
-and ``tests/api/test_guards.py`` fails if a route has none."""
+and ``tests/integration/api/test_guards.py`` fails if a route has none."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from litestar import Controller, Request, Response, get
 
 from api.guards import public
 from api.outages import RETRY_AFTER_SECONDS
-from api.schemas import HealthOut
+from api.schemas.ledger import HealthOut
 from ledger.tables import LedgerAccount
 
 logger = logging.getLogger("fengling.health")

@@ -47,5 +47,5 @@ LOGIN_LIMIT = per_address_limit("login", per="minute", requests=30)
 # Invitation codes tried from one address.
 INVITATION_LIMIT = per_address_limit("invitation", per="minute", requests=30)
 # Pickup codes typed at one counter address (the per-shop counter in
-# ``api/pickup_throttle.py`` is what stops brute force).
+# ``api/marketplace/pickup_throttle.py`` is what stops brute force).
 PICKUP_LIMIT = per_address_limit("pickup", per="minute", requests=60)

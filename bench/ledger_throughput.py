@@ -233,8 +233,8 @@ class Worker:
 
     async def setup(self) -> None:
         from admin.migrations import migrate
+        from core.database import engine
         from ledger.accounts import open_account
-        from ledger.transactions import engine
 
         self.db: Any = cast(Any, engine())  # PostgresEngine or SQLiteEngine; pool methods differ
         t0 = time.perf_counter()

@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from core import database
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432"
 RESULT_TAG = "RESULT "
@@ -48,13 +50,12 @@ async def worker(orders: int, items: int) -> dict[str, object]:
     from community.roles import Level, Role
     from community.tables import Member, RoleGrant
     from ledger.posting import transfer
-    from ledger.tables import LedgerAccount
     from marketplace.catalog import ItemDraft, create_item, list_catalog
     from marketplace.orders import confirm_pickup, place_order
     from marketplace.shops import add_staff, create_shop
     from marketplace.tables import CatalogItem, CatalogItemShop
 
-    db = LedgerAccount._meta.db
+    db = database.engine()
     await migrate()
     if db.engine_type == "postgres":
         await db.start_connection_pool(min_size=2, max_size=CLIENTS + 2)

@@ -32,8 +32,8 @@ from campaigns.tables import Campaign
 from community import audit
 from community.access import Principal
 from community.organisations import ancestor_ids, get_organisation, issuing_organisation_for
+from core.database import in_write_transaction, is_sqlite, is_unique_violation
 from ledger.accounts import get_balance
-from ledger.transactions import in_write_transaction, is_sqlite, is_unique_violation
 
 OPEN = "open"
 CLOSED = "closed"

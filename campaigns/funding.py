@@ -21,11 +21,12 @@ from community import audit
 from community.access import Principal
 from community.accounts import issuance_code
 from community.organisations import issuing_organisation_for
+from core.clock import utc_now
+from core.database import in_write_transaction
 from ledger.accounts import get_balance
 from ledger.amounts import from_minor, parse_amount
 from ledger.models import EntryRecord
-from ledger.posting import lock_accounts, transfer, utc_now
-from ledger.transactions import in_write_transaction
+from ledger.posting import lock_accounts, transfer
 
 MAX_FUNDING = Decimal("10000000")
 

@@ -13,7 +13,7 @@ number and a new password. Guarantees:
 - Every refusal (unknown phone, wrong, expired, used or voided code) is the
   same ``InvitationInvalid``, so answers reveal nothing about which it was.
   Guessing is further limited at the edge (per-phone failure counter and a
-  per-address rate limit, ``api/members.py``).
+  per-address rate limit, ``api/community/members.py``).
 - Re-inviting a member who already has a password is an organiser-assisted
   password reset: the old password keeps working until the new code is
   accepted, but every login token of the member stops working at once
@@ -50,8 +50,8 @@ from community.policy import check_team_managed, managed_organisation, member_to
 from community.roles import Role
 from community.tables import Invitation, Member
 from community.teams import add_team_member, find_team
-from ledger.posting import utc_now
-from ledger.transactions import in_write_transaction
+from core.clock import utc_now
+from core.database import in_write_transaction
 
 INVITATION_VALID_DAYS = 14
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

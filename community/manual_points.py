@@ -51,15 +51,16 @@ from community.errors import (
     SettlementAccountProtected,
 )
 from community.tables import AdjustmentRequest
+from core.clock import utc_now
+from core.database import in_write_transaction, is_sqlite
 from fengling_settings import get_settings
 from ledger.accounts import find_balance
 from ledger.amounts import from_minor, parse_amount, to_minor
 from ledger.errors import EntryNotFound, HoldNotActive, IdempotencyConflict, InvalidEntry
 from ledger.holds import ACTIVE, create_hold, get_hold, post_hold, void_hold
 from ledger.models import MAX_REASON_CHARS, AccountBalance, EntryRecord
-from ledger.posting import find_entry_by_key, fingerprint, load_entry, lock_accounts, transfer, utc_now
+from ledger.posting import find_entry_by_key, fingerprint, load_entry, lock_accounts, transfer
 from ledger.reversal import reverse_entry
-from ledger.transactions import in_write_transaction, is_sqlite
 
 AdjustmentStatus = Literal["pending", "approved", "rejected", "expired"]
 PENDING: AdjustmentStatus = "pending"

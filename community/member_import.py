@@ -49,8 +49,8 @@ from community.organisations import get_organisation, subtree_ids
 from community.roles import ROLE_NAMES, Role
 from community.tables import Invitation, Member, Organisation, RoleGrant, Team, TeamMember
 from community.teams import may_join
-from ledger.posting import utc_now
-from ledger.transactions import in_write_transaction, is_unique_violation
+from core.clock import utc_now
+from core.database import in_write_transaction, is_unique_violation
 
 # A sheet of 5,000 people is a whole street; larger lists are split by grid.
 # 2 MB holds 5,000 rows with room to spare (a row is ~60 bytes).

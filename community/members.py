@@ -27,7 +27,7 @@ from community.passwords import (
 from community.phones import mask_phone, normalise_phone, phone_search_digits
 from community.roles import POST_ROLES, Role
 from community.tables import Member, RoleGrant
-from ledger.transactions import in_write_transaction, is_sqlite, is_unique_violation
+from core.database import in_write_transaction, is_sqlite, is_unique_violation
 
 __all__ = ["mask_phone", "normalise_phone"]  # re-exported: callers import them from here
 
@@ -55,7 +55,7 @@ class MemberOut(BaseModel):
     # False until the member accepts an invitation and sets a password.
     has_password: bool = True
     grants: list[Grant]
-    # Tokens issued under another version answer 401 (``api/auth.py``).
+    # Tokens issued under another version answer 401 (``api/community/auth.py``).
     session_version: int = 0
 
 

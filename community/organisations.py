@@ -10,7 +10,7 @@ from community.errors import InvalidOrganisationData, OrganisationNotFound
 from community.names import name_problem
 from community.roles import LEVEL_RANK, Level
 from community.tables import Organisation
-from ledger.transactions import in_write_transaction
+from core.database import in_write_transaction
 
 # Bounds the tree walk: deeper than this is a cycle or a data error.
 MAX_DEPTH = 12

@@ -21,7 +21,7 @@ from community.organisations import get_organisation
 from community.policy import check_post_change
 from community.roles import Role
 from community.tables import RoleGrant
-from ledger.transactions import in_write_transaction
+from core.database import in_write_transaction
 
 # Holders listed for one node; a grid has a handful of posts, a community
 # at most a few hundred volunteers granted there.

@@ -2,7 +2,7 @@
 out everywhere, deactivation.
 
 Every login token carries the member's ``session_version``
-(``community/tables.py``); ``api/auth.py`` refuses a token whose version is
+(``community/tables.py``); ``api/community/auth.py`` refuses a token whose version is
 not the member's current one. So each change here that should end the
 member's sessions bumps the version *in the same transaction* as the
 change itself: a password change, a deactivation, a logout. (A reissued
@@ -20,7 +20,7 @@ from community.members import MemberOut, bump_session_version, check_password, g
 from community.passwords import hash_password, verify_password
 from community.policy import member_to_take_over
 from community.tables import Member
-from ledger.transactions import in_write_transaction
+from core.database import in_write_transaction
 
 
 async def end_all_sessions(principal: Principal) -> None:
@@ -30,7 +30,7 @@ async def end_all_sessions(principal: Principal) -> None:
 
 async def change_password(principal: Principal, *, current_password: str, new_password: str) -> MemberOut:
     """Set a new password after checking the current one. Every older token
-    stops working; the caller hands the member a fresh one (``api/sessions.py``).
+    stops working; the caller hands the member a fresh one (``api/community/sessions.py``).
     Costs two argon2 operations, both outside the write transaction."""
     check_password(new_password)
     rows = await Member.select(Member.password_hash).where(Member.id == principal.member_id).run()

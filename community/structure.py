@@ -18,7 +18,7 @@ from community.member_import import ImportResult, ProgressCallback
 from community.organisations import OrganisationOut
 from community.roles import Level
 from community.teams import TeamDetail, TeamKind, TeamOut
-from ledger.transactions import in_write_transaction, is_unique_violation
+from core.database import in_write_transaction, is_unique_violation
 
 
 async def create_organisation(

@@ -41,7 +41,7 @@ class Member(Table, tablename="community_member"):
     active = Boolean(default=True)
     # Every login token carries the version it was issued under; a password
     # change, a reset, a role removal, a deactivation or a logout bumps it,
-    # and older tokens then answer 401 (``api/auth.py``).
+    # and older tokens then answer 401 (``api/community/auth.py``).
     session_version = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
 

@@ -29,7 +29,7 @@ from community.errors import InvalidTeamData, MemberNotFound, TeamMembershipRefu
 from community.names import name_problem
 from community.organisations import ancestor_ids, get_organisation, subtree_ids
 from community.tables import Member, Team, TeamMember
-from ledger.transactions import in_write_transaction, is_unique_violation
+from core.database import in_write_transaction, is_unique_violation
 
 
 class TeamKind(StrEnum):

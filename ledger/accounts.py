@@ -11,11 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from core.database import in_write_transaction, is_unique_violation
 from ledger.amounts import from_minor
 from ledger.errors import AccountConflict, AccountNotFound, InvalidEntry
 from ledger.models import AccountBalance
 from ledger.tables import LedgerAccount, LedgerPosting
-from ledger.transactions import in_write_transaction, is_unique_violation
 
 ACCOUNT_TYPES = frozenset({"asset", "liability", "equity"})
 

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from core.database import in_write_transaction, is_sqlite
 from ledger.tables import LedgerChainCheckpoint, LedgerEntry, LedgerPosting
-from ledger.transactions import in_write_transaction, is_sqlite
 
 GENESIS = "0" * 64
 # Arbitrary constant naming the sealer's advisory lock on PostgreSQL.

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from core.errors import DatabaseBusy
+
 
 class LedgerError(Exception):
     """Base class: a request the ledger refused, with nothing written."""
@@ -92,7 +94,6 @@ class HoldNotActive(LedgerError):
     code = "hold_not_active"
 
 
-class LedgerBusy(LedgerError):
-    """Retries on deadlock/serialization/busy were exhausted."""
-
-    code = "ledger_busy"
+# The retrying transaction runner lives in ``core.database`` and raises this;
+# the old name stays for callers that catch it.
+LedgerBusy = DatabaseBusy

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from core.clock import utc_now
+from core.database import in_write_transaction, is_sqlite
 from ledger.amounts import from_minor, parse_amount, to_minor
 from ledger.errors import HoldNotActive, HoldNotFound, IdempotencyConflict, InsufficientFunds, InvalidEntry
 from ledger.models import EntryRecord, EntryRequest, HoldRecord, Leg
@@ -25,11 +27,9 @@ from ledger.posting import (
     lock_accounts,
     replay_or_conflict,
     store_balances,
-    utc_now,
     write_entry,
 )
 from ledger.tables import LedgerAccount, LedgerHold
-from ledger.transactions import in_write_transaction, is_sqlite
 
 ACTIVE = "active"
 POSTED = "posted"

@@ -18,10 +18,11 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from core.clock import utc_now
+from core.database import in_write_transaction, is_sqlite
 from ledger.amounts import from_minor, parse_amount, to_minor
 from ledger.errors import (
     AccountNotFound,
@@ -33,7 +34,6 @@ from ledger.errors import (
 )
 from ledger.models import EntryRecord, EntryRequest, Leg, PostingRecord
 from ledger.tables import LedgerAccount, LedgerEntry, LedgerPosting
-from ledger.transactions import in_write_transaction, is_sqlite
 
 
 @dataclass(slots=True)
@@ -54,10 +54,6 @@ class LockedAccount:
 
 
 _LOCK_COLUMNS = "SELECT id, code, allow_negative, balance_minor, held_minor FROM ledger_account"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def fingerprint(payload: Mapping[str, Any]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.database import in_write_transaction
 from ledger.errors import ReversalRefused
 from ledger.models import EntryRecord, EntryRequest, Leg
 from ledger.posting import (
@@ -21,7 +22,6 @@ from ledger.posting import (
     write_entry,
 )
 from ledger.tables import LedgerEntry
-from ledger.transactions import in_write_transaction
 
 
 async def reverse_entry(

@@ -22,9 +22,9 @@ from pydantic import BaseModel
 from community import audit
 from community.access import Principal, can_manage_organisation
 from community.organisations import ancestor_ids
+from core.database import in_write_transaction, is_sqlite
 from ledger.amounts import from_minor, parse_amount, to_minor
 from ledger.errors import InvalidAmount
-from ledger.transactions import in_write_transaction, is_sqlite
 from marketplace import policy
 from marketplace.errors import InvalidCatalogData, ItemNotFound
 from marketplace.periods import LIMIT_PERIODS

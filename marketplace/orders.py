@@ -29,12 +29,12 @@ from community import audit
 from community.access import Principal
 from community.accounts import wallet_code
 from community.organisations import issuing_organisation_for
+from core.clock import utc_now
+from core.database import in_write_transaction, is_sqlite
 from ledger.amounts import from_minor
 from ledger.errors import HoldNotActive
 from ledger.holds import create_hold, get_hold, post_hold, void_hold
-from ledger.posting import utc_now
 from ledger.reversal import reverse_entry
-from ledger.transactions import in_write_transaction, is_sqlite
 from marketplace import policy
 from marketplace.accounts import settlement_code
 from marketplace.errors import (
@@ -338,7 +338,7 @@ async def find_open_order_by_code(shop_id: int, code: str) -> int | None:
 
 
 class PickupGuesses(Protocol):
-    """Counts wrong pickup codes (``api/pickup_throttle.py`` keeps them in
+    """Counts wrong pickup codes (``api/marketplace/pickup_throttle.py`` keeps them in
     Redis): ``seconds_locked`` > 0 refuses further tries for that long."""
 
     async def seconds_locked(self, shop_id: int, code: str) -> int: ...

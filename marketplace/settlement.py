@@ -25,10 +25,11 @@ from community import audit
 from community.access import Principal
 from community.accounts import issuance_code
 from community.organisations import issuing_organisation_for
+from core.clock import utc_now
+from core.database import in_write_transaction
 from core.spreadsheet_cells import number_cell, safe_cell
 from ledger.amounts import from_minor, to_minor
-from ledger.posting import transfer, utc_now
-from ledger.transactions import in_write_transaction
+from ledger.posting import transfer
 from marketplace import policy
 from marketplace.accounts import settlement_code
 from marketplace.errors import InvalidCatalogData, PeriodAlreadySettled, PeriodNotClosed

@@ -18,7 +18,7 @@ from community.members import grant_role, revoke_role
 from community.organisations import ancestor_ids, subtree_ids
 from community.roles import Role
 from community.tables import Member, RoleGrant
-from ledger.transactions import in_write_transaction
+from core.database import in_write_transaction
 from marketplace import policy
 from marketplace.accounts import open_settlement_account, settlement_code
 from marketplace.errors import InvalidCatalogData, ShopNotFound

@@ -32,7 +32,7 @@ from community.organisations import create_organisation
 from community.roles import Level, Role
 from community.tables import Organisation
 from community.teams import TeamKind, add_team_member, create_team
-from ledger.posting import utc_now
+from core.clock import utc_now
 from marketplace.catalog import ItemDraft, create_item
 from marketplace.shops import add_staff, create_shop
 

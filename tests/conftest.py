@@ -11,7 +11,6 @@ selects a real Redis (default: the in-process stand-in).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 
@@ -23,8 +22,6 @@ os.environ["FENGLING_SECRET_KEY"] = "test-secret-key-not-for-production-01234567
 
 import pytest  # noqa: E402
 
-from tests.support import database  # noqa: E402
-
 
 def pytest_report_header() -> list[str]:
     url = os.environ["FENGLING_DATABASE_URL"]
@@ -35,12 +32,12 @@ def pytest_report_header() -> list[str]:
     return [f"fengling: database={engine} ({url}), redis={redis}"]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def migrated_database() -> None:
-    asyncio.run(database.migrate_once())
-
-
-@pytest.fixture(autouse=True)
-async def clean_database() -> None:
-    """Every test starts from empty tables (schema kept)."""
-    await database.truncate_all()
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by its layer, so ``-m unit`` or ``-m integration``
+    picks one; the default run takes both."""
+    for item in items:
+        parts = item.path.parts
+        if "unit" in parts:
+            item.add_marker(pytest.mark.unit)
+        elif "integration" in parts:
+            item.add_marker(pytest.mark.integration)

@@ -96,7 +96,7 @@ async def build_tree() -> Tree:
 
 
 async def principal(member_id: int) -> Principal:
-    """The caller as ``api/auth.py`` builds it from a token."""
+    """The caller as ``api/community/auth.py`` builds it from a token."""
     member = await get_member(member_id)
     return Principal(
         member_id=member.id,

@@ -11,11 +11,11 @@ from piccolo.conf.apps import Finder
 from piccolo.table import Table
 
 from admin.migrations import migrate
-from ledger.tables import LedgerAccount
+from core import database
 
 
 def engine_type() -> str:
-    return str(LedgerAccount._meta.db.engine_type)
+    return str(database.engine().engine_type)
 
 
 def on_postgres() -> bool:
@@ -32,7 +32,7 @@ async def migrate_once() -> None:
 
 
 async def truncate_all() -> None:
-    db = LedgerAccount._meta.db
+    db = database.engine()
     names = [table._meta.tablename for table in all_tables()]
     if db.engine_type == "postgres":
         await db.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
@@ -59,7 +59,7 @@ async def connection_pool_for(request: pytest.FixtureRequest, *, max_size: int) 
     if not on_postgres() or not inspect.iscoroutinefunction(request.function):
         yield
         return
-    db = LedgerAccount._meta.db
+    db = database.engine()
     await db.start_connection_pool(min_size=1, max_size=max_size)
     try:
         yield

@@ -16,7 +16,7 @@ from community.access import load_principal
 from community.members import grant_role
 from community.organisations import create_organisation
 from community.roles import Level, Role
-from ledger.posting import utc_now
+from core.clock import utc_now
 from tests.support.marketplace_helpers import fast_member
 
 _key_counter = iter(range(10_000_000))

@@ -42,7 +42,7 @@ from activities.submissions import (
     submit_report,
 )
 from activities.verification import HandleIn, handle_report, verify_activity
-from api.uploads import upload_folder
+from api.activities.uploads import upload_folder
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import ReportKind
@@ -52,8 +52,9 @@ from community.members import create_member, grant_role
 from community.organisations import create_organisation
 from community.roles import Level, Role
 from community.teams import TeamKind, add_team_member, create_team
+from core import database
+from core.clock import utc_now
 from ledger import posting
-from ledger.posting import utc_now
 from marketplace.catalog import ItemDraft, create_item, set_image
 from marketplace.orders import confirm_pickup, place_order
 from marketplace.shops import add_staff, create_shop
@@ -482,7 +483,7 @@ async def restore(pristine: Snapshot, changed: set[str]) -> None:
     world, consistent by construction."""
     from ledger.tables import LedgerAccount
 
-    db = LedgerAccount._meta.db
+    db = database.engine()
     tables = {table._meta.tablename: table for table in all_tables()}
     async with db.transaction():
         if on_postgres():

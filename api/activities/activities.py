@@ -1,0 +1,226 @@
+"""Activities from the phone, and the verification loop.
+
+A volunteer sees their own activities; a reviewer (a post holder or
+manager over the grid) sees and acts on those in their area. Anything else
+answers 404, as if it did not exist. The rules are ``activities/policy.py``,
+applied by the services; handlers parse, call and shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody, QueryParameter
+
+from activities.listing import ActivityFilter, list_activities_for
+from activities.patrol_tasks import PatrolTaskOut, create_patrol_task, patrol_tasks_near
+from activities.photos import register_photo
+from activities.policy import visible_activity
+from activities.records import Kind, Position, Status
+from activities.submissions import (
+    PatrolCheckIn,
+    ReportIn,
+    RoutePointIn,
+    ServiceLogIn,
+    add_route_points,
+    check_in_patrol,
+    check_out_patrol,
+    log_service,
+    submit_report,
+    visible_photo,
+)
+from activities.verification import (
+    HandleIn,
+    RateIn,
+    RejectIn,
+    VerifyIn,
+    assign_report,
+    handle_report,
+    rate_report,
+    reject_activity,
+    verify_activity,
+)
+from api.activities.uploads import ImageUpload, Sha256, prepare_image, read_image, save_image
+from api.guards import principal_of, requires_manager, requires_member
+from api.params import Id
+from api.schemas.activities import (
+    ActivityOutModel,
+    ActivityPageOut,
+    ActivityScope,
+    AssignIn,
+    PatrolTaskIn,
+    PhotoOut,
+    activity_out,
+)
+from campaigns.rules import ReportKind
+from community.organisations import subtree_ids
+
+# A phone photo, re-encoded by the app, fits well within this.
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MAX_ROUTE_POINTS_PER_CALL = 100
+
+
+class ActivitiesController(Controller):
+    path = "/api/v1/activities"
+    tags = ["activities"]
+    guards = [requires_member]
+
+    @post("/service", operation_id="logService", summary="记录志愿服务时长 · Log service hours", status_code=201)
+    async def service(self, request: Request[Any, Any, Any], data: JSONBody[ServiceLogIn]) -> ActivityOutModel:
+        return activity_out(await log_service(principal_of(request), data))
+
+    @post("/patrols", operation_id="checkInPatrol", summary="巡逻签到 · Check in for a patrol", status_code=201)
+    async def check_in(self, request: Request[Any, Any, Any], data: JSONBody[PatrolCheckIn]) -> ActivityOutModel:
+        return activity_out(await check_in_patrol(principal_of(request), data))
+
+    @post(
+        "/patrols/{activity_id:int}/route",
+        operation_id="addPatrolRoute",
+        summary="巡逻轨迹点 · Add route points",
+        status_code=200,
+    )
+    async def route(
+        self,
+        request: Request[Any, Any, Any],
+        activity_id: Id,
+        data: Annotated[list[RoutePointIn], Body(max_length=MAX_ROUTE_POINTS_PER_CALL)],
+    ) -> ActivityOutModel:
+        return activity_out(await add_route_points(principal_of(request), activity_id, data))
+
+    @post(
+        "/patrols/{activity_id:int}/check-out",
+        operation_id="checkOutPatrol",
+        summary="巡逻签退 · Check out; the patrol goes to verification",
+        status_code=200,
+    )
+    async def check_out(
+        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[Position]
+    ) -> ActivityOutModel:
+        return activity_out(await check_out_patrol(principal_of(request), activity_id, data))
+
+    @post("/reports", operation_id="submitReport", summary="上报隐患、线索、纠纷、随手拍 · Report", status_code=201)
+    async def report(self, request: Request[Any, Any, Any], data: JSONBody[ReportIn]) -> ActivityOutModel:
+        return activity_out(await submit_report(principal_of(request), data))
+
+    @post(
+        "/photos",
+        operation_id="uploadReportPhoto",
+        summary="上传照片 · Upload a photo (PNG, JPEG or WebP, ≤ 5 MB)",
+        status_code=201,
+    )
+    async def upload_photo(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> PhotoOut:
+        # Recorded (duplicate and quota checks) before it is written: a refused
+        # upload leaves no file, and a retry after a failed write heals it.
+        image = await prepare_image(data.data, max_bytes=MAX_PHOTO_BYTES, problem_code="invalid_activity")
+        await register_photo(
+            sha256=image.sha256,
+            content_type=image.content_type,
+            size_bytes=image.size_bytes,
+            member_id=principal_of(request).member_id,
+        )
+        stored = await save_image("reports", image)
+        return PhotoOut(sha256=stored.sha256, content_type=stored.content_type, size_bytes=stored.size_bytes)
+
+    @get("/photos/{sha256:str}", operation_id="getReportPhoto", summary="A report photo")
+    async def photo(self, request: Request[Any, Any, Any], sha256: Sha256) -> Response[bytes]:
+        await visible_photo(principal_of(request), sha256)
+        content, media_type = read_image("reports", sha256)
+        return Response(content, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
+
+    @get("", operation_id="listActivities", summary="我的记录 / 待我审核 · My activities, or those I review")
+    async def list_all(
+        self,
+        request: Request[Any, Any, Any],
+        view: Annotated[
+            ActivityScope, QueryParameter(name="scope", description="mine: my own; review: those I may verify")
+        ] = "mine",
+        status: Annotated[Status | None, QueryParameter()] = None,
+        kind: Annotated[Kind | None, QueryParameter()] = None,
+        report_kind: Annotated[ReportKind | None, QueryParameter()] = None,
+        organisation_id: Annotated[
+            int | None, QueryParameter(ge=1, le=2**31 - 1, description="a grid (or any node): it and below")
+        ] = None,
+        campaign_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        started_from: Annotated[datetime | None, QueryParameter(name="from", description="started at or after")] = None,
+        started_before: Annotated[datetime | None, QueryParameter(name="to", description="started before")] = None,
+        overdue: Annotated[bool | None, QueryParameter()] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> ActivityPageOut:
+        where = ActivityFilter(
+            status=status,
+            kind=kind,
+            report_kind=report_kind.value if report_kind is not None else None,
+            campaign_id=campaign_id,
+            organisation_ids=frozenset(await subtree_ids(organisation_id)) if organisation_id is not None else None,
+            started_from=started_from,
+            started_before=started_before,
+            overdue=overdue,
+        )
+        page = await list_activities_for(principal_of(request), view=view, where=where, cursor=cursor, limit=limit)
+        return ActivityPageOut(items=[activity_out(a) for a in page.items], next_cursor=page.next_cursor)
+
+    @get("/{activity_id:int}", operation_id="getActivity", summary="记录详情 · One activity")
+    async def detail(self, request: Request[Any, Any, Any], activity_id: Id) -> ActivityOutModel:
+        return activity_out(await visible_activity(principal_of(request), activity_id))
+
+    @post("/{activity_id:int}/verify", operation_id="verifyActivity", summary="审核通过并发放积分", status_code=200)
+    async def verify(
+        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[VerifyIn | None] = None
+    ) -> ActivityOutModel:
+        return activity_out(await verify_activity(principal_of(request), activity_id, data=data))
+
+    @post("/{activity_id:int}/reject", operation_id="rejectActivity", summary="驳回（已发积分则冲正）", status_code=200)
+    async def reject(
+        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[RejectIn]
+    ) -> ActivityOutModel:
+        return activity_out(await reject_activity(principal_of(request), activity_id, reason=data.reason))
+
+    @post("/{activity_id:int}/assign", operation_id="assignReport", summary="交办 · Assign a report", status_code=200)
+    async def assign(
+        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[AssignIn]
+    ) -> ActivityOutModel:
+        return activity_out(await assign_report(principal_of(request), activity_id, handler_id=data.handler_id))
+
+    @post(
+        "/{activity_id:int}/handle",
+        operation_id="handleReport",
+        summary="办结并反馈 · Handled, with feedback",
+        status_code=200,
+    )
+    async def handle(
+        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[HandleIn]
+    ) -> ActivityOutModel:
+        return activity_out(await handle_report(principal_of(request), activity_id, data=data))
+
+    @post(
+        "/{activity_id:int}/rate", operation_id="rateReport", summary="评价办理结果 · Rate the outcome", status_code=200
+    )
+    async def rate(self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[RateIn]) -> ActivityOutModel:
+        return activity_out(await rate_report(principal_of(request), activity_id, data=data))
+
+
+class PatrolTasksController(Controller):
+    path = "/api/v1/patrol-tasks"
+    tags = ["activities"]
+
+    @post("", guards=[requires_manager], operation_id="createPatrolTask", summary="发布巡逻任务", status_code=201)
+    async def create(self, request: Request[Any, Any, Any], data: JSONBody[PatrolTaskIn]) -> PatrolTaskOut:
+        return await create_patrol_task(
+            principal_of(request),
+            organisation_id=data.organisation_id,
+            title_zh=data.title_zh,
+            title_en=data.title_en,
+            description=data.description,
+        )
+
+    @get("", guards=[requires_member], operation_id="listPatrolTasks", summary="巡逻任务 · Patrol tasks near me")
+    async def list_all(self, request: Request[Any, Any, Any]) -> list[PatrolTaskOut]:
+        return await patrol_tasks_near(principal_of(request))

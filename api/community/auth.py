@@ -1,0 +1,206 @@
+"""Login with phone + password, JWT bearer tokens, and login lockouts.
+
+Two layers against guessing: a per-address rate limit (``api/rate_limits.py``;
+the address is the socket peer unless it is a trusted proxy, see
+``admin/cli.py``), and a per-phone failure counter in Redis
+(``PhoneLockout``) that allows ``FENGLING_LOGIN_MAX_FAILURES`` attempts per
+``FENGLING_LOGIN_LOCK_MINUTES``, whichever address they come from.
+
+Tokens carry the member's ``session_version`` (claim ``sv``). A token whose
+version is not the member's current one answers 401: a password change, a
+reset, a removed role, a deactivation and a logout end every older session
+(``community/sessions.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.connection import ASGIConnection
+from litestar.params import JSONBody
+from litestar.security.jwt import JWTAuth, Token
+from pydantic import BaseModel, Field
+from redis.asyncio import Redis
+
+from api.errors import ProblemException
+from api.guards import public
+from api.params import MAX_ID
+from api.rate_limits import LOGIN_LIMIT
+from api.schemas.ledger import MeOut, me_out
+from community.access import Principal
+from community.errors import InvalidMemberData, MemberNotFound
+from community.members import MemberOut, authenticate, get_member, normalise_phone
+from community.roles import Role
+from fengling_settings import Settings, get_settings
+
+SESSION_VERSION_CLAIM = "sv"
+# A token's subject is a member id: ASCII digits, no sign, no leading zero,
+# and within the id column's range (anything else cannot be a member and
+# must not reach the database driver).
+_MEMBER_ID = re.compile(r"^[1-9][0-9]{0,9}$")
+
+
+def member_id_of(token: Token) -> int | None:
+    """The member id in ``sub``, or None when it cannot be one."""
+    if not isinstance(token.sub, str) or not _MEMBER_ID.match(token.sub):
+        return None
+    member_id = int(token.sub)
+    return member_id if member_id <= MAX_ID else None
+
+
+async def principal_for_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """Re-read the member on every request: a deactivated member, a revoked
+    role or a newer session version take effect at once, not when the token
+    expires. None (401) for anything that is not a current session."""
+    member_id = member_id_of(token)
+    if member_id is None:
+        return None
+    try:
+        member = await get_member(member_id)
+    except MemberNotFound:
+        return None
+    version = token.extras.get(SESSION_VERSION_CLAIM)
+    if not member.active or type(version) is not int or version != member.session_version:
+        return None
+    return Principal(
+        member_id=member.id,
+        name=member.name,
+        home_organisation_id=member.home_organisation_id,
+        grants=tuple((grant.organisation_id, Role(grant.role)) for grant in member.grants),
+    )
+
+
+def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
+    return JWTAuth[Principal, Token](
+        retrieve_user_handler=principal_for_token,
+        token_secret=settings.secret_key,
+        default_token_expiration=timedelta(minutes=settings.token_ttl_minutes),
+        exclude=["^/health$", "^/schema", "^/api/v1/auth/login$"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneLockout:
+    """Attempts per normalised phone number for one purpose (login,
+    invitation), counted in Redis.
+
+    An attempt is *reserved* before it is evaluated: one atomic
+    ``INCR`` + ``EXPIRE … NX``. The first ``max_failures`` reservations in a
+    window are evaluated; every later one is refused unevaluated with the
+    seconds left, however many arrive at once (no check-then-record race).
+    A success resets the counter. The window starts at the first attempt and
+    is not extended by refused ones, so hammering a locked phone does not
+    keep its owner locked out for longer. Keys use the normalised number,
+    so ``+86 138-0000-0002`` and ``13800000002`` share one counter.
+    """
+
+    redis: Redis
+    purpose: str
+    max_failures: int
+    lock_seconds: int
+
+    @classmethod
+    def for_purpose(cls, redis: Redis, purpose: str, settings: Settings) -> PhoneLockout:
+        return cls(
+            redis,
+            purpose,
+            max_failures=settings.login_max_failures,
+            lock_seconds=settings.login_lock_minutes * 60,
+        )
+
+    def key(self, phone: str) -> str:
+        """The counter's key; ``phone`` must already be normalised."""
+        return f"fengling:{self.purpose}-failures:{phone}"
+
+    async def reserve(self, phone: str) -> int:
+        """Count one attempt. 0: evaluate it; otherwise the seconds until
+        the phone may try again (evaluate nothing)."""
+        key = self.key(phone)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, self.lock_seconds, nx=True)
+            pipe.ttl(key)
+            attempts, _, ttl = await pipe.execute()
+        if int(attempts) <= self.max_failures:
+            return 0
+        return max(1, int(ttl))
+
+    async def reset(self, phone: str) -> None:
+        await self.redis.delete(self.key(phone))
+
+
+LOGIN_PURPOSE = "login"
+INVITATION_PURPOSE = "invitation"
+LOCKOUT_PURPOSES = (LOGIN_PURPOSE, INVITATION_PURPOSE)
+
+
+def login_lockout(request: Request[Any, Any, Any]) -> PhoneLockout:
+    return PhoneLockout.for_purpose(request.app.state.redis, LOGIN_PURPOSE, get_settings())
+
+
+def locked_problem(code: str, field: str, seconds: int) -> ProblemException:
+    return ProblemException(
+        429,
+        code,
+        f"too many failed attempts for this phone; retry in {seconds} s",
+        field=field,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+class LoginIn(BaseModel):
+    phone: str = Field(min_length=1, max_length=20, examples=["13800000001"])
+    password: str = Field(min_length=1, max_length=128)
+
+
+class LoginOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
+    expires_at: datetime
+    member: MeOut
+
+
+def issue_token(request: Request[Any, Any, Any], member: MemberOut) -> LoginOut:
+    """A token for the member's current session version."""
+    jwt_auth: JWTAuth[Principal, Token] = request.app.state.jwt_auth
+    ttl = timedelta(minutes=get_settings().token_ttl_minutes)
+    token = jwt_auth.create_token(
+        identifier=str(member.id),
+        token_expiration=ttl,
+        token_extras={SESSION_VERSION_CLAIM: member.session_version},
+    )
+    return LoginOut(access_token=token, expires_at=datetime.now(UTC) + ttl, member=me_out(member))
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post(
+        "/login",
+        guards=[public],
+        operation_id="login",
+        summary="Log in with phone number and password",
+        middleware=[LOGIN_LIMIT.middleware],
+        status_code=200,
+        exclude_from_auth=True,
+    )
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> LoginOut:
+        try:
+            phone = normalise_phone(data.phone)
+        except InvalidMemberData:
+            phone = None  # nobody's number: nothing to lock, same answer and cost
+        lockout = login_lockout(request)
+        if phone is not None:
+            locked_for = await lockout.reserve(phone)
+            if locked_for:
+                raise locked_problem("login_locked", "phone", locked_for)
+        member = await authenticate(data.phone, data.password)
+        if member is None:
+            raise ProblemException(401, "bad_credentials", "wrong phone number or password", field="password")
+        await lockout.reset(member.phone)
+        return issue_token(request, member)

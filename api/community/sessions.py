@@ -1,0 +1,63 @@
+"""A member's own sessions: log out everywhere, change the password.
+
+Both bump the member's session version (``community/sessions.py``), so every
+token issued before answers 401 from then on, on every device. Logging out
+therefore signs the member out on all their devices at once: tokens are not
+tracked one by one. A password change hands back a fresh token, so the
+device that changed it stays signed in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.params import JSONBody
+from pydantic import BaseModel, Field
+
+from api.community.auth import LoginOut, issue_token, locked_problem, login_lockout
+from api.guards import principal_of, requires_member
+from community.members import get_member
+from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from community.sessions import change_password, end_all_sessions
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    new_password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
+
+
+class SessionsController(Controller):
+    path = "/api/v1"
+    tags = ["auth"]
+    guards = [requires_member]
+
+    @post(
+        "/auth/logout",
+        operation_id="logout",
+        summary="退出登录（所有设备）· Log out on every device",
+        status_code=204,
+    )
+    async def logout(self, request: Request[Any, Any, Any]) -> None:
+        await end_all_sessions(principal_of(request))
+
+    @post(
+        "/me/password",
+        operation_id="changeMyPassword",
+        summary="修改密码 · Change my password (other devices are signed out)",
+        status_code=200,
+    )
+    async def change_password(self, request: Request[Any, Any, Any], data: JSONBody[PasswordChangeIn]) -> LoginOut:
+        """Wrong current passwords count against the login lockout of the
+        member's phone, so a stolen token cannot be used to guess it."""
+        principal = principal_of(request)
+        lockout = login_lockout(request)
+        phone = (await get_member(principal.member_id)).phone
+        locked_for = await lockout.reserve(phone)
+        if locked_for:
+            raise locked_problem("login_locked", "current_password", locked_for)
+        member = await change_password(
+            principal, current_password=data.current_password, new_password=data.new_password
+        )
+        await lockout.reset(phone)
+        return issue_token(request, member)

@@ -1,0 +1,165 @@
+"""Manual adjustments, their four-eyes approval, and reversals by
+organisers and admins.
+
+Creating an adjustment or a reversal needs an ``Idempotency-Key`` header: a
+retried request (flaky phone network, double tap) has exactly one effect
+and gets the original answer back with ``Idempotent-Replayed: true``. Who
+may do what, and the audit record, live in ``community.manual_points``;
+these handlers only parse, call and shape the reply.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, QueryParameter
+
+from api.guards import principal_of, requires_manager
+from api.params import MAX_ID, BigId, Id, IdempotencyKey
+from api.schemas.ledger import (
+    AdjustmentIn,
+    AdjustmentPageOut,
+    AdjustmentRejectIn,
+    AdjustmentRequestOut,
+    EntryOut,
+    ReversalIn,
+    adjustment_page_out,
+    adjustment_request_out,
+    entry_out,
+)
+from community.manual_points import (
+    MAX_PAGE_SIZE,
+    AdjustmentDraft,
+    AdjustmentStatus,
+    adjust,
+    approve_adjustment,
+    list_adjustments,
+    reject_adjustment,
+    reverse_manual_entry,
+    visible_entry,
+)
+from ledger.models import EntryRecord
+
+REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+def _entry_response(entry: EntryRecord) -> Response[EntryOut]:
+    return Response(
+        entry_out(entry), status_code=200 if entry.replayed else 201, headers=REPLAYED if entry.replayed else {}
+    )
+
+
+class LedgerController(Controller):
+    path = "/api/v1/ledger"
+    tags = ["ledger"]
+    guards = [requires_manager]
+
+    @post(
+        "/adjustments",
+        operation_id="postAdjustment",
+        summary="Move points between two managed accounts",
+        description=(
+            "At or below FENGLING_ADJUSTMENT_APPROVAL_ABOVE the entry posts at once (201, the entry). "
+            "Above it the points are held on the debit account and the answer is 202 with the pending "
+            "request, which a second organiser or admin over both accounts approves or rejects. "
+            "Never credits the caller's own wallet (403 self_credit). A replay answers 200 (entry) "
+            "or 202 (request) with Idempotent-Replayed: true."
+        ),
+        responses={
+            200: ResponseSpec(data_container=EntryOut, description="A replay of a posted adjustment"),
+            202: ResponseSpec(
+                data_container=AdjustmentRequestOut,
+                description="Above the four-eyes threshold: pending, its points held until decided",
+            ),
+        },
+    )
+    async def post_adjustment(
+        self, request: Request[Any, Any, Any], data: JSONBody[AdjustmentIn], idempotency_key: IdempotencyKey
+    ) -> Response[EntryOut]:
+        done = await adjust(
+            principal_of(request),
+            AdjustmentDraft(
+                debit_account=data.debit_account,
+                credit_account=data.credit_account,
+                amount=data.amount,
+                reason_zh=data.reason_zh,
+                reason_en=data.reason_en,
+                memo=data.memo,
+            ),
+            idempotency_key=idempotency_key,
+        )
+        if isinstance(done, EntryRecord):
+            return _entry_response(done)
+        pending: Response[Any] = Response(
+            adjustment_request_out(done), status_code=202, headers=REPLAYED if done.replayed else {}
+        )
+        return pending
+
+    @get("/adjustments", operation_id="listAdjustments", summary="Four-eyes adjustment requests you may decide")
+    async def list_requests(
+        self,
+        request: Request[Any, Any, Any],
+        status: Annotated[AdjustmentStatus, QueryParameter()] = "pending",
+        cursor: Annotated[
+            int | None, QueryParameter(ge=1, le=MAX_ID, description="next_cursor of the previous page")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    ) -> AdjustmentPageOut:
+        page = await list_adjustments(principal_of(request), status=status, after_id=cursor, limit=limit)
+        return adjustment_page_out(page)
+
+    @post(
+        "/adjustments/{adjustment_id:int}/approve",
+        operation_id="approveAdjustment",
+        summary="Approve a pending adjustment: post its held points (not your own request)",
+        status_code=200,
+    )
+    async def approve(self, request: Request[Any, Any, Any], adjustment_id: Id) -> AdjustmentRequestOut:
+        return adjustment_request_out(await approve_adjustment(principal_of(request), adjustment_id))
+
+    @post(
+        "/adjustments/{adjustment_id:int}/reject",
+        operation_id="rejectAdjustment",
+        summary="Reject a pending adjustment: release its held points",
+        status_code=200,
+    )
+    async def reject(
+        self, request: Request[Any, Any, Any], adjustment_id: Id, data: JSONBody[AdjustmentRejectIn]
+    ) -> AdjustmentRequestOut:
+        decided = await reject_adjustment(
+            principal_of(request), adjustment_id, reason_zh=data.reason_zh, reason_en=data.reason_en
+        )
+        return adjustment_request_out(decided)
+
+    @get("/entries/{entry_id:int}", operation_id="getEntry", summary="One entry with its postings")
+    async def get_entry(self, request: Request[Any, Any, Any], entry_id: BigId) -> EntryOut:
+        return entry_out(await visible_entry(principal_of(request), entry_id))
+
+    @post(
+        "/entries/{entry_id:int}/reversal",
+        operation_id="reverseEntry",
+        summary="Reverse a manual entry (once)",
+        description=(
+            "Only manual adjustments and entries no flow owns. An entry of a redemption order, an activity "
+            "award, a campaign funding or close, or a shop settlement is refused (409 reversal_owned_by_order, "
+            "_activity, _campaign, _settlement): undo it through its own flow."
+        ),
+        responses={200: ResponseSpec(data_container=EntryOut, description="A replay of a reversal")},
+    )
+    async def reverse(
+        self,
+        request: Request[Any, Any, Any],
+        entry_id: BigId,
+        data: JSONBody[ReversalIn],
+        idempotency_key: IdempotencyKey,
+    ) -> Response[EntryOut]:
+        entry = await reverse_manual_entry(
+            principal_of(request),
+            entry_id,
+            reason_zh=data.reason_zh,
+            reason_en=data.reason_en,
+            idempotency_key=idempotency_key,
+        )
+        return _entry_response(entry)

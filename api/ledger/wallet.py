@@ -1,0 +1,77 @@
+"""A member's own profile, wallet and statement. Nobody else's: there is no
+member id in these paths to tamper with.
+
+Only members who can earn (volunteers and the grid's posts) have a wallet,
+opened on first need. Anyone else (organisers, admins, shop staff) gets a
+well-formed empty answer and no account is opened: a wallet of their own
+would only be a place to credit themselves.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import QueryParameter
+
+from api.guards import principal_of, requires_member
+from api.schemas.ledger import MeOut, StatementOut, WalletOut, balance_out, hold_out, me_out, statement_out
+from community.access import Principal
+from community.accounts import wallet_code, wallet_if_earner
+from community.members import get_member
+from ledger.holds import list_holds
+from ledger.models import AccountBalance
+from ledger.statements import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, statement
+
+ZERO = Decimal("0.00")
+
+
+async def own_wallet(principal: Principal) -> AccountBalance | None:
+    return await wallet_if_earner(
+        principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
+    )
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["me"]
+    guards = [requires_member]
+
+    @get("", operation_id="me", summary="Who am I")
+    async def me(self, request: Request[Any, Any, Any]) -> MeOut:
+        return me_out(await get_member(principal_of(request).member_id))
+
+    @get("/wallet", operation_id="myWallet", summary="My points: balance, held, available")
+    async def wallet(self, request: Request[Any, Any, Any]) -> WalletOut:
+        principal = principal_of(request)
+        account = await own_wallet(principal)
+        if account is None:
+            return WalletOut(
+                account_code=wallet_code(principal.member_id),
+                name_zh="志愿者积分账户",
+                name_en="Volunteer wallet",
+                account_type="liability",
+                balance=ZERO,
+                held=ZERO,
+                available=ZERO,
+                has_wallet=False,
+                active_holds=[],
+            )
+        holds = await list_holds(account.code)
+        return WalletOut(
+            **balance_out(account).model_dump(), has_wallet=True, active_holds=[hold_out(h) for h in holds]
+        )
+
+    @get("/wallet/statement", operation_id="myStatement", summary="My points history, newest first")
+    async def my_statement(
+        self,
+        request: Request[Any, Any, Any],
+        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    ) -> StatementOut:
+        principal = principal_of(request)
+        account = await own_wallet(principal)
+        if account is None:
+            return StatementOut(account_code=wallet_code(principal.member_id), lines=[], next_cursor=None)
+        return statement_out(await statement(account.code, cursor=cursor, limit=limit))

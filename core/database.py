@@ -1,0 +1,127 @@
+"""Database plumbing shared by every app: the engine, writing transactions
+with the locking discipline of ARCHITECTURE.md §3, row locks, and the
+constraint-violation tests.
+
+PostgreSQL (READ COMMITTED): callers lock the rows they change with
+``SELECT … FOR UPDATE`` (``lock_row`` / ``lock_rows``), balance rows in
+ascending id order, so two writers over the same rows queue instead of
+deadlocking. SQLite: every writing transaction is ``BEGIN IMMEDIATE``, which
+takes the database's write lock up front (the busy timeout in
+``piccolo_conf`` makes others wait for it), so a row lock would add nothing
+and SQLite has no syntax for it.
+
+Deadlocks, serialization failures and SQLite "database is locked" are
+retried a bounded number of times and never reach the caller as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.sqlite import TransactionType
+from piccolo.query import Select
+from piccolo.table import Table
+
+from core.errors import DatabaseBusy
+
+T = TypeVar("T")
+TableT = TypeVar("TableT", bound=Table)
+
+# Enough to ride out a burst of contention; small enough that a caller gets
+# an answer within about a second even when the database is saturated.
+MAX_ATTEMPTS = 12
+
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+_UNIQUE_VIOLATION = "23505"
+_CHECK_VIOLATION = "23514"
+
+
+@functools.cache
+def engine() -> Engine:  # type: ignore[type-arg]
+    """The engine ``piccolo_conf`` configures (every table shares it;
+    resolved once, as piccolo_conf is read once per process)."""
+    found = engine_finder()
+    if found is None:
+        raise RuntimeError("piccolo_conf defines no DB engine")
+    return found
+
+
+def is_sqlite() -> bool:
+    return bool(engine().engine_type == "sqlite")
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    if getattr(error, "sqlstate", None) == _UNIQUE_VIOLATION:
+        return True
+    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+def is_check_violation(error: BaseException) -> bool:
+    if getattr(error, "sqlstate", None) == _CHECK_VIOLATION:
+        return True
+    return "CHECK constraint failed" in str(error)
+
+
+def for_update(query: Select[TableT]) -> Select[TableT]:
+    """``query`` taking row locks where the engine has them (see module doc)."""
+    return query if is_sqlite() else query.lock_rows()
+
+
+async def lock_rows(query: Select[TableT]) -> list[dict[str, Any]]:
+    """Run a select, locking the rows it returns until the transaction ends.
+    Call inside ``in_write_transaction``."""
+    return list(await for_update(query).run())
+
+
+async def lock_row(table: type[Table], row_id: int, *columns: Any) -> dict[str, Any] | None:
+    """The row of ``table`` with id ``row_id`` (all columns, or ``columns``),
+    locked until the transaction ends; ``None`` if there is no such row.
+    Call inside ``in_write_transaction``."""
+    query = table.select(*columns).where(table._meta.primary_key == row_id)
+    rows = await lock_rows(query)
+    return rows[0] if rows else None
+
+
+def _is_retryable(error: BaseException, *, retry_unique: bool) -> bool:
+    if getattr(error, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+        return True
+    return retry_unique and is_unique_violation(error)
+
+
+async def in_write_transaction(work: Callable[[], Awaitable[T]], *, retry_unique: bool = False) -> T:
+    """Run ``work`` in one writing transaction, retrying transient failures.
+
+    If a transaction is already open (a caller composing several operations
+    with its own writes), ``work`` joins it and the caller owns commit and
+    retries. ``retry_unique`` re-runs ``work`` after a unique violation, for
+    operations whose preconditions re-check what the violation was about
+    (idempotency keys, one reversal per entry).
+    """
+    db = engine()
+    if db.transaction_exists():
+        return await work()
+    last_error: BaseException | None = None
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            if db.engine_type == "sqlite":
+                async with db.transaction(transaction_type=TransactionType.immediate):
+                    return await work()
+            else:
+                async with db.transaction():
+                    return await work()
+        except Exception as error:
+            if not _is_retryable(error, retry_unique=retry_unique):
+                raise
+            last_error = error
+            # Jittered exponential backoff, capped at 100 ms per wait.
+            await asyncio.sleep(min(0.1, 0.002 * 2**attempt) * random.random())
+    raise DatabaseBusy(f"the database is busy; gave up after {MAX_ATTEMPTS} attempts ({last_error})")
