@@ -19,6 +19,7 @@ from api.community.members import InvitationsController, MembersController
 from api.community.organisations import OrganisationsController
 from api.community.sessions import SessionsController
 from api.community.teams import TeamsController
+from api.dependencies import APP_DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
 from api.ledger.accounts import AccountsController
@@ -87,6 +88,7 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
             *ui_route_handlers(),
         ],
         lifespan=[lifespan],
+        dependencies=APP_DEPENDENCIES,
         on_app_init=[jwt_auth.on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[security_headers_hook(hsts=settings.hsts)],

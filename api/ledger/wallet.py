@@ -10,12 +10,12 @@ would only be a place to credit themselves.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.params import QueryParameter
 
-from api.guards import principal_of, requires_member
+from api.guards import requires_member
 from api.schemas.ledger import MeOut, StatementOut, WalletOut, balance_out, hold_out, me_out, statement_out
 from community.access import Principal
 from community.accounts import wallet_code, wallet_if_earner
@@ -39,12 +39,11 @@ class MeController(Controller):
     guards = [requires_member]
 
     @get("", operation_id="me", summary="Who am I")
-    async def me(self, request: Request[Any, Any, Any]) -> MeOut:
-        return me_out(await get_member(principal_of(request).member_id))
+    async def me(self, principal: Principal) -> MeOut:
+        return me_out(await get_member(principal.member_id))
 
     @get("/wallet", operation_id="myWallet", summary="My points: balance, held, available")
-    async def wallet(self, request: Request[Any, Any, Any]) -> WalletOut:
-        principal = principal_of(request)
+    async def wallet(self, principal: Principal) -> WalletOut:
         account = await own_wallet(principal)
         if account is None:
             return WalletOut(
@@ -66,11 +65,10 @@ class MeController(Controller):
     @get("/wallet/statement", operation_id="myStatement", summary="My points history, newest first")
     async def my_statement(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> StatementOut:
-        principal = principal_of(request)
         account = await own_wallet(principal)
         if account is None:
             return StatementOut(account_code=wallet_code(principal.member_id), lines=[], next_cursor=None)
