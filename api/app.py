@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
@@ -113,6 +114,11 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
         ),
+        # Safety net for rule 1: Litestar's default turns a Decimal into a
+        # JSON number. Amounts leave through api.points.Points (strings with
+        # two places); any Decimal that slips past a wire model leaves as a
+        # string too, never as a float.
+        type_encoders={Decimal: str},
         debug=False,
     )
     app.state.redis = redis
