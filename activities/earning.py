@@ -1,240 +1,99 @@
-"""Turning a verified activity into points: one ledger entry, from the
-campaign's budget to the volunteer's wallet.
+"""What a verified activity is owed: a pure computation, no database.
 
-Guarantees:
-- exactly one award entry per activity (idempotency key
-  ``activity:<id>:award``; a useful report's bonus is ``activity:<id>:bonus``),
-  carrying the activity, campaign and approver in its metadata (invariant 5);
-- an award never exceeds the budget left: checked with the budget row locked,
-  and the ledger's no-negative rule backs it up;
-- an award never takes a person over the campaign's daily or weekly cap
-  (counted over the China-time day / ISO week of the activity, bonuses
-  included): it is cut down to what is left, and ``capped`` records that;
-- rounding: see ``campaigns.rules`` (half to even, two places, once).
+``owed(work, rules, earned)`` turns the campaign's earning rules and what
+the activity did into the points it earns:
 
-Everything here runs inside the caller's transaction, after the activity
-row is locked. Lock order: activity → campaign → ledger accounts (ascending
-id), the same in every path, so awards, rejections and closings cannot
-deadlock one another.
+1. **computed**, what the rules give before caps (``computed_points``):
+   - service: ``minutes × rate ÷ 60`` at the rate of the team's kind (or the
+     default rate), rounded once, half to even, to 2 places
+     (``campaigns.rules.service_points``);
+   - patrol: the fixed patrol points if it lasted at least the rule's
+     minimum, else nothing (it is still verified);
+   - report: the fixed points of its kind;
+   - the useful-report bonus: the rule's fixed bonus.
+2. **awarded**, the part of it that fits under the campaign's daily and
+   weekly caps for this person, counted over the China-time day and ISO
+   week of the activity, bonuses included (``campaigns.rules.apply_caps``);
+   ``capped`` records that it was cut.
+
+Paying it is the campaign budget's job (``campaigns.budget.pay``, which
+also enforces the budget rule); loading what the caps count is
+``activities.verification``. Unit-tested in ``tests/unit/test_earning.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from activities.errors import ActivityNotOpen
-from activities.records import Kind, Status
-from activities.tables import Activity
-from campaigns.accounts import budget_code
-from campaigns.campaigns import CLOSED, OPEN, lock_campaign, parse_rules
-from campaigns.errors import BudgetExhausted, CampaignClosed
-from campaigns.funding import return_to_issuance
-from campaigns.rules import EarningRules, apply_caps, service_points
-from community.accounts import member_ref, open_wallet, wallet_code
-from community.members import home_organisation_of
-from community.teams import team_kind_of
-from ledger.accounts import find_balance
-from ledger.amounts import from_minor, to_minor
-from ledger.errors import InsufficientFunds
-from ledger.posting import lock_accounts, transfer
-from ledger.reversal import reverse_entry
+from activities.records import Kind
+from campaigns.rules import EarningRules, ReportKind, apply_caps, service_points
 
 ZERO = Decimal("0.00")
 
+Purpose = Literal["award", "bonus"]
+
 
 @dataclass(frozen=True, slots=True)
-class Award:
+class Work:
+    """What an activity did, as the earning rules see it."""
+
+    kind: Kind
+    minutes: int
+    # A report's kind; None for service and patrols.
+    report_kind: ReportKind | None = None
+    # The kind of the team service was logged with; None without a team.
+    team_kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Earned:
+    """What the person already has from the campaign in the activity's cap
+    periods (rejected, i.e. reversed, activities excluded)."""
+
+    today: Decimal = ZERO
+    this_week: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
     computed: Decimal
     awarded: Decimal
-    capped: bool
-    entry_id: int | None
+
+    @property
+    def capped(self) -> bool:
+        return self.awarded < self.computed
 
 
-def activity_ref(activity_id: int) -> str:
-    return f"activity:{activity_id}"
+NOTHING = Owed(computed=ZERO, awarded=ZERO)
 
 
-async def computed_points(row: dict[str, Any], rules: EarningRules) -> Decimal:
-    """What the rules give this activity before caps."""
-    kind = Kind(row["kind"])
-    if kind is Kind.SERVICE:
-        team_kind = await team_kind_of(row["team"]) if row["team"] is not None else None
-        return service_points(int(row["minutes"] or 0), rules.service_rate(team_kind))
-    if kind is Kind.PATROL:
-        return rules.patrol_points if int(row["minutes"] or 0) >= rules.patrol_min_minutes else ZERO
-    return rules.report_points.get(row["report_kind"], ZERO)
+def computed_points(work: Work, rules: EarningRules, purpose: Purpose = "award") -> Decimal:
+    """What the rules give before caps."""
+    if purpose == "bonus":
+        return rules.report_useful_bonus
+    if work.kind is Kind.SERVICE:
+        return service_points(work.minutes, rules.service_rate(work.team_kind))
+    if work.kind is Kind.PATROL:
+        return rules.patrol_points if work.minutes >= rules.patrol_min_minutes else ZERO
+    return rules.report_points.get(work.report_kind, ZERO) if work.report_kind is not None else ZERO
 
 
-_EARNED_SELECT = "SELECT COALESCE(SUM(points_awarded_minor + bonus_minor), 0) AS total FROM activities_activity "
-_EARNED_SQL = {
-    "day": _EARNED_SELECT + "WHERE member = {} AND campaign = {} AND award_day = {} AND status != {}",
-    "week": _EARNED_SELECT + "WHERE member = {} AND campaign = {} AND award_week = {} AND status != {}",
-}
+def owed(work: Work, rules: EarningRules, earned: Earned, purpose: Purpose = "award") -> Owed:
+    """The award (or bonus) for ``work``: computed, then cut to the caps."""
+    computed = computed_points(work, rules, purpose)
+    awarded = apply_caps(computed, earned_today=earned.today, earned_this_week=earned.this_week, rules=rules)
+    return Owed(computed=computed, awarded=awarded)
 
 
-async def _earned(member_id: int, campaign_id: int, column: Literal["day", "week"], period: str) -> Decimal:
-    """Points this member has from the campaign in one cap period, bonuses
-    included, rejected (reversed) activities excluded."""
-    rows = await Activity.raw(
-        _EARNED_SQL[column],
-        member_id,
-        campaign_id,
-        period,
-        Status.REJECTED.value,
-    ).run()
-    return from_minor(int(rows[0]["total"]))
+def counts_caps(rules: EarningRules) -> bool:
+    """Do the rules have a cap, i.e. is ``Earned`` worth loading?"""
+    return rules.daily_cap is not None or rules.weekly_cap is not None
 
 
-async def _capped(row: dict[str, Any], rules: EarningRules, computed: Decimal) -> Decimal:
-    earned_today = (
-        await _earned(row["member"], row["campaign"], "day", row["award_day"]) if rules.daily_cap is not None else ZERO
-    )
-    earned_this_week = (
-        await _earned(row["member"], row["campaign"], "week", row["award_week"])
-        if rules.weekly_cap is not None
-        else ZERO
-    )
-    return apply_caps(computed, earned_today=earned_today, earned_this_week=earned_this_week, rules=rules)
-
-
-async def _pay(
-    row: dict[str, Any],
-    *,
-    amount: Decimal,
-    kind: str,
-    purpose: str,
-    approver_id: int,
-    metadata: dict[str, Any],
-    reason_zh: str,
-    reason_en: str,
-) -> int:
-    """Budget → wallet, with the budget checked first so the refusal names
-    the campaign, not an account."""
-    campaign_id = row["campaign"]
-    budget = budget_code(campaign_id)
-    wallet = wallet_code(row["member"])
-    # Whoever has a verified activity has earned: a member who holds no
-    # earning role (an organiser logging service) gets their wallet now.
-    if await find_balance(wallet) is None:
-        await open_wallet(row["member"], await home_organisation_of(row["member"]))
-    accounts = await lock_accounts([budget, wallet])
-    left = accounts[budget].available_minor
-    if left < to_minor(amount):
-        raise BudgetExhausted(
-            f"campaign {campaign_id} has {from_minor(left)} points left; this award needs {amount}. "
-            "Fund the campaign first; nothing was changed.",
-            field="campaign_id",
-        )
-    entry = await transfer(
-        debit_code=budget,
-        credit_code=wallet,
-        amount=amount,
-        kind=kind,
-        reason_zh=reason_zh,
-        reason_en=reason_en,
-        metadata={
-            "activity_id": row["id"],
-            "activity_kind": row["kind"],
-            "campaign_id": campaign_id,
-            "approver_member_id": approver_id,
-            "organisation_id": row["organisation"],
-            **metadata,
-        },
-        actor_ref=member_ref(approver_id),
-        cause_ref=activity_ref(row["id"]),
-        idempotency_key=f"{activity_ref(row['id'])}:{purpose}",
-    )
-    return entry.id
-
-
-async def _open_rules(campaign_id: int) -> EarningRules:
-    campaign = await lock_campaign(campaign_id)
-    if campaign["status"] != OPEN:
-        raise CampaignClosed(
-            f"campaign {campaign_id} is closed; verify under another campaign (campaign_id)", field="campaign_id"
-        )
-    return parse_rules(campaign["rules"])
-
-
-# purpose → (kind of entry, reason zh, reason en); the title follows the reason.
-_PURPOSES: dict[Literal["award", "bonus"], tuple[str, str, str]] = {
+# purpose → (kind of entry, reason zh, reason en); the activity's title follows the reason.
+ENTRY_WORDING: dict[Purpose, tuple[str, str, str]] = {
     "award": ("award", "志愿服务积分：", "Volunteer points: "),
     "bonus": ("award_bonus", "有效线索奖励：", "Useful report bonus: "),
 }
-
-
-async def _grant(row: dict[str, Any], *, approver_id: int, purpose: Literal["award", "bonus"]) -> Award:
-    """Compute, cap and pay one award or bonus for ``row``."""
-    if row["campaign"] is None:
-        return Award(computed=ZERO, awarded=ZERO, capped=False, entry_id=None)
-    rules = await _open_rules(row["campaign"])
-    computed = await computed_points(row, rules) if purpose == "award" else rules.report_useful_bonus
-    awarded = await _capped(row, rules, computed)
-    entry_id = None
-    if awarded > 0:
-        kind, reason_zh, reason_en = _PURPOSES[purpose]
-        entry_id = await _pay(
-            row,
-            amount=awarded,
-            kind=kind,
-            purpose=purpose,
-            approver_id=approver_id,
-            metadata={"minutes": row["minutes"], "computed": str(computed), "capped": awarded < computed},
-            reason_zh=reason_zh + row["title"],
-            reason_en=reason_en + row["title"],
-        )
-    return Award(computed=computed, awarded=awarded, capped=awarded < computed, entry_id=entry_id)
-
-
-async def award(row: dict[str, Any], *, approver_id: int) -> Award:
-    """The award for verifying ``row`` (its ``campaign`` already resolved)."""
-    return await _grant(row, approver_id=approver_id, purpose="award")
-
-
-async def useful_bonus(row: dict[str, Any], *, approver_id: int) -> Award:
-    """The bonus for a report handled as useful (within the caps)."""
-    return await _grant(row, approver_id=approver_id, purpose="bonus")
-
-
-def _brief(text: str, limit: int = 100) -> str:
-    """Ledger reasons are short; the full text stays in the metadata."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-async def reverse_awards(row: dict[str, Any], *, actor_id: int, reason: str) -> tuple[int | None, int | None]:
-    """Reverse the award and bonus of ``row`` (in that order). If the
-    campaign has closed since, the returned points go on to issuance, as
-    closing would have sent them. Refused, with nothing changed, if the
-    volunteer has already spent them."""
-    reversals: list[int | None] = []
-    campaign = await lock_campaign(row["campaign"]) if row["campaign"] is not None else None
-    returned = 0
-    for purpose, column in (("award", "award_entry_id"), ("bonus", "bonus_entry_id")):
-        entry_id = row[column]
-        if entry_id is None:
-            reversals.append(None)
-            continue
-        try:
-            reversal = await reverse_entry(
-                entry_id,
-                reason_zh=f"撤销积分：{_brief(reason)}",
-                reason_en=f"Points withdrawn: {_brief(reason)}",
-                actor_ref=member_ref(actor_id),
-                metadata={"activity_id": row["id"], "rejected_by_member_id": actor_id, "reason": reason},
-                idempotency_key=f"{activity_ref(row['id'])}:{purpose}:reversal",
-            )
-        except InsufficientFunds as error:
-            raise ActivityNotOpen(
-                "the volunteer has already spent these points, so the award cannot be withdrawn; "
-                "an organiser can correct the wallet with an adjustment",
-                field="activity_id",
-            ) from error
-        reversals.append(reversal.id)
-        returned += row["points_awarded_minor"] if purpose == "award" else row["bonus_minor"]
-    if campaign is not None and campaign["status"] == CLOSED and returned:
-        await return_to_issuance(
-            row["campaign"], campaign["organisation"], from_minor(returned), actor_ref=member_ref(actor_id)
-        )
-    return reversals[0], reversals[1]

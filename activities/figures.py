@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from activities.records import Status
 from activities.tables import Activity
-from campaigns.campaigns import CampaignOut, visible_campaign
+from campaigns.campaigns import visible_campaign
+from campaigns.models import CampaignWithBudget
 from community.access import Principal
 from ledger.amounts import from_minor
 
@@ -35,7 +36,9 @@ async def campaign_figures(campaign_id: int) -> CampaignFigures:
     )
 
 
-async def visible_campaign_figures(principal: Principal, campaign_id: int) -> tuple[CampaignOut, CampaignFigures]:
+async def visible_campaign_figures(
+    principal: Principal, campaign_id: int
+) -> tuple[CampaignWithBudget, CampaignFigures]:
     """A campaign and its figures, for a principal who may see it
     (``campaigns/policy.py``); ``CampaignNotFound`` for anyone else."""
     campaign = await visible_campaign(principal, campaign_id)

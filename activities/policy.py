@@ -33,6 +33,7 @@ from activities.errors import ActivityNotFound
 from activities.records import ActivityOut, get_activity
 from campaigns.campaigns import applicable_campaign, visible_campaign
 from campaigns.errors import CampaignClosed, CampaignNotApplicable, CampaignNotFound
+from campaigns.models import CampaignRecord
 from community.access import (
     Principal,
     can_manage_organisation,
@@ -119,14 +120,14 @@ async def check_deadline_watcher(principal: Principal, organisation_id: int) -> 
 
 
 async def applicable_campaign_for(
-    principal: Principal, campaign_id: int | None, *, organisation_id: int, moment: datetime
-) -> int | None:
+    principal: Principal, campaign_id: int | None, *, organisation_id: int, moment: datetime, lock: bool = False
+) -> CampaignRecord | None:
     """``campaigns.campaigns.applicable_campaign``, except that a named
     campaign which does not apply here and which the principal may not see
     (``campaigns/policy.py``) answers exactly as a missing one: its status
     and where it runs are not theirs to learn."""
     try:
-        return await applicable_campaign(campaign_id, organisation_id=organisation_id, moment=moment)
+        return await applicable_campaign(campaign_id, organisation_id=organisation_id, moment=moment, lock=lock)
     except (CampaignNotFound, CampaignNotApplicable, CampaignClosed):
         if campaign_id is not None:
             await visible_campaign(principal, campaign_id)

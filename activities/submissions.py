@@ -215,7 +215,8 @@ async def log_service(principal: Principal, data: ServiceLogIn, *, now: datetime
         raise InvalidActivity(f"logs older than {MAX_BACKDATE.days} days are not accepted", field="started_at")
     place = await _place(principal, data.organisation_id)
     await _check_team(data.team_id, member_id)
-    campaign_id = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=started)
+    campaign = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=started)
+    campaign_id = campaign.id if campaign is not None else None
 
     async def work() -> int:
         await _check_no_overlap(member_id, started, ended)
@@ -262,7 +263,8 @@ async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: dat
         ):
             raise no_task
         title = title or tasks[0]["title_zh"]
-    campaign_id = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=now)
+    campaign = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=now)
+    campaign_id = campaign.id if campaign is not None else None
 
     async def work() -> int:
         await _check_no_overlap(member_id, now, None)
@@ -408,7 +410,8 @@ async def submit_report(principal: Principal, data: ReportIn, *, now: datetime |
     if occurred < now - MAX_BACKDATE:
         raise InvalidActivity(f"reports older than {MAX_BACKDATE.days} days are not accepted", field="occurred_at")
     place = await _place(principal, data.organisation_id)
-    campaign_id = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=occurred)
+    campaign = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=occurred)
+    campaign_id = campaign.id if campaign is not None else None
 
     async def work() -> int:
         activity_id = await _insert(

@@ -9,17 +9,45 @@ Rules every step enforces, whatever face calls it:
 - each step starts by locking the activity row, so concurrent calls take
   turns; a step that has already happened is answered with the current
   state (``replayed``) and changes nothing: verifying twice awards once.
+
+The verify path, step by step; each row is read once and locked once, and
+what was loaded is passed down, never read again:
+
+1. lock the activity row (``records.lock_activity``) and check that the
+   principal may see it (``policy.check_activity_visible``): its member or
+   a reviewer over its organisation, one walk up the tree. So an actor who
+   is not the member is a reviewer, and the self-verification check is all
+   that is left to decide;
+2. a verified activity is a replay; only a submitted one can be verified;
+3. the campaign it earns from, locked: the one chosen at submission
+   (``campaigns.campaigns.locked_campaign``), or, when the verifier names
+   one or none was chosen, the applicable one, resolved and locked in the
+   same read (``policy.applicable_campaign_for(lock=True)``, one more walk
+   up the tree for the campaign's reach);
+4. what the caps count (one query, only if the campaign has caps) and the
+   team's kind (only for service logged with a team), then what is owed
+   (``activities.earning.owed``, pure);
+5. ``campaigns.budget.pay``: one ledger entry from the budget to the
+   wallet; the posting locks the two accounts once and applies the budget
+   rule;
+6. the activity row's update and the audit record, then commit;
+7. the reply, read after commit (``records.get_activity``).
+
+Lock order, the same on every path: activity → campaign → ledger accounts.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from activities.deadlines import finish_due
-from activities.earning import award, reverse_awards, useful_bonus
+from activities.earning import ENTRY_WORDING, NOTHING, Earned, Owed, Purpose, Work, counts_caps, owed
 from activities.errors import (
     ActivityNotFound,
     ActivityNotOpen,
@@ -30,12 +58,20 @@ from activities.errors import (
 from activities.policy import applicable_campaign_for, check_activity_visible, may_review
 from activities.records import AWARDED_STATUSES, ActivityOut, Kind, Status, get_activity, lock_activity
 from activities.tables import Activity
+from campaigns.budget import Payment, Refund, pay, take_back
+from campaigns.campaigns import locked_campaign
+from campaigns.errors import CampaignClosed
+from campaigns.models import CampaignRecord
+from campaigns.rules import ReportKind
 from community import audit
 from community.access import Principal
+from community.accounts import member_ref
+from community.teams import team_kind_of
 from core.clock import utc_now
 from core.database import in_write_transaction
 from core.ids import RowId
 from ledger.amounts import from_minor, to_minor
+from ledger.errors import InsufficientFunds
 
 
 class VerifyIn(BaseModel):
@@ -59,28 +95,197 @@ class RateIn(BaseModel):
     comment: str = Field(default="", max_length=1000)
 
 
+@dataclass(frozen=True, slots=True)
+class LockedActivity:
+    """The columns of a locked activity row that the loop's steps decide on."""
+
+    id: int
+    kind: Kind
+    status: Status
+    member_id: int
+    organisation_id: int
+    campaign_id: int | None
+    team_id: int | None
+    report_kind: ReportKind | None
+    title: str
+    started_at: datetime
+    minutes: int | None
+    award_day: str
+    award_week: str
+    handler_id: int | None
+    capped: bool
+    award_entry_id: int | None
+    bonus_entry_id: int | None
+    points_awarded_minor: int
+    bonus_minor: int
+
+    @staticmethod
+    def from_row(row: Mapping[str, Any]) -> LockedActivity:
+        return LockedActivity(
+            id=int(row["id"]),
+            kind=Kind(row["kind"]),
+            status=Status(row["status"]),
+            member_id=int(row["member"]),
+            organisation_id=int(row["organisation"]),
+            campaign_id=row["campaign"],
+            team_id=row["team"],
+            report_kind=ReportKind(row["report_kind"]) if row["report_kind"] else None,
+            title=row["title"],
+            started_at=row["started_at"],
+            minutes=row["minutes"],
+            award_day=row["award_day"],
+            award_week=row["award_week"],
+            handler_id=row["handler"],
+            capped=bool(row["capped"]),
+            award_entry_id=row["award_entry_id"],
+            bonus_entry_id=row["bonus_entry_id"],
+            points_awarded_minor=int(row["points_awarded_minor"]),
+            bonus_minor=int(row["bonus_minor"]),
+        )
+
+    def work(self, team_kind: str | None) -> Work:
+        return Work(kind=self.kind, minutes=self.minutes or 0, report_kind=self.report_kind, team_kind=team_kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Award:
+    owed: Owed
+    entry_id: int | None
+
+
 def _ref(activity_id: int) -> str:
     return f"activity:{activity_id}"
 
 
-async def _lock_visible(principal: Principal, activity_id: int) -> dict[str, Any]:
+async def _lock_visible(principal: Principal, activity_id: int) -> LockedActivity:
     """Lock the activity row, if the principal may see it (``policy``):
     otherwise the same not-found as for a missing one."""
     try:
         row: dict[str, Any] | None = await lock_activity(activity_id)
     except ActivityNotFound:
         row = None
-    return await check_activity_visible(principal, activity_id, row)
+    return LockedActivity.from_row(await check_activity_visible(principal, activity_id, row))
 
 
-async def _check_actor(row: dict[str, object], actor_id: int, action: str) -> None:
-    if row["member"] == actor_id:
+def _check_actor(activity: LockedActivity, actor_id: int, action: str) -> None:
+    """Invariant 7. The actor has passed ``_lock_visible``, so unless they
+    are the member they are a reviewer over the activity's organisation."""
+    if activity.member_id == actor_id:
         raise SelfVerificationRefused(
             f"you cannot {action} your own submission; someone else with a post over this grid must",
             field="activity_id",
         )
-    if not await may_review(actor_id, int(str(row["organisation"]))):
-        raise NotResponsible(f"you hold no post over the organisation of activity {row['id']}", field="activity_id")
+
+
+_EARNED_SQL = (
+    "SELECT COALESCE(SUM(CASE WHEN award_day = {} THEN points_awarded_minor + bonus_minor ELSE 0 END), 0) AS today, "
+    "COALESCE(SUM(points_awarded_minor + bonus_minor), 0) AS this_week FROM activities_activity "
+    "WHERE member = {} AND campaign = {} AND award_week = {} AND status != {}"
+)
+
+
+async def _earned(activity: LockedActivity, campaign_id: int) -> Earned:
+    """What the caps count, in one query: the member's points from the
+    campaign in the activity's China-time day and ISO week (a day lies in
+    one week), bonuses included, rejected (reversed) activities excluded."""
+    rows = await Activity.raw(
+        _EARNED_SQL, activity.award_day, activity.member_id, campaign_id, activity.award_week, Status.REJECTED.value
+    ).run()
+    return Earned(today=from_minor(int(rows[0]["today"])), this_week=from_minor(int(rows[0]["this_week"])))
+
+
+async def _grant(
+    activity: LockedActivity, campaign: CampaignRecord | None, *, purpose: Purpose, approver_id: int
+) -> Award:
+    """Load what the rules need, decide what is owed, and have the budget pay it."""
+    if campaign is None:
+        return Award(owed=NOTHING, entry_id=None)
+    if not campaign.is_open:
+        raise CampaignClosed(
+            f"campaign {campaign.id} is closed; verify under another campaign (campaign_id)", field="campaign_id"
+        )
+    with_team = purpose == "award" and activity.kind is Kind.SERVICE and activity.team_id is not None
+    team_kind = await team_kind_of(activity.team_id) if with_team and activity.team_id is not None else None
+    earned = await _earned(activity, campaign.id) if counts_caps(campaign.rules) else Earned()
+    decided = owed(activity.work(team_kind), campaign.rules, earned, purpose)
+    if decided.awarded <= 0:
+        return Award(owed=decided, entry_id=None)
+    kind, reason_zh, reason_en = ENTRY_WORDING[purpose]
+    payment = Payment(
+        member_id=activity.member_id,
+        amount=decided.awarded,
+        kind=kind,
+        reason_zh=reason_zh + activity.title,
+        reason_en=reason_en + activity.title,
+        actor_ref=member_ref(approver_id),
+        cause_ref=_ref(activity.id),
+        idempotency_key=f"{_ref(activity.id)}:{purpose}",
+        metadata={
+            "activity_id": activity.id,
+            "activity_kind": activity.kind.value,
+            "approver_member_id": approver_id,
+            "organisation_id": activity.organisation_id,
+            "minutes": activity.minutes,
+            "computed": str(decided.computed),
+            "capped": decided.capped,
+        },
+    )
+    return Award(owed=decided, entry_id=await pay(campaign, payment))
+
+
+async def _campaign_to_pay(principal: Principal, activity: LockedActivity, named: int | None) -> CampaignRecord | None:
+    """The campaign the award comes from, locked (step 3 above)."""
+    if named is None and activity.campaign_id is not None:
+        return await locked_campaign(activity.campaign_id)
+    return await applicable_campaign_for(
+        principal, named, organisation_id=activity.organisation_id, moment=activity.started_at, lock=True
+    )
+
+
+async def _verify(principal: Principal, activity_id: int, data: VerifyIn, now: datetime) -> bool:
+    activity = await _lock_visible(principal, activity_id)
+    _check_actor(activity, principal.member_id, "verify")
+    if activity.status in AWARDED_STATUSES:
+        return True
+    if activity.status is not Status.SUBMITTED:
+        raise ActivityNotOpen(
+            f"activity {activity_id} is {activity.status}; only submitted activities can be verified",
+            field="activity_id",
+        )
+    campaign = await _campaign_to_pay(principal, activity, data.campaign_id)
+    award = await _grant(activity, campaign, purpose="award", approver_id=principal.member_id)
+    campaign_id = campaign.id if campaign is not None else None
+    is_report = activity.kind is Kind.REPORT
+    complex_ = bool(data.complex and is_report)
+    await (
+        Activity.update(
+            {
+                Activity.status: Status.VERIFIED.value,
+                Activity.campaign: campaign_id,
+                Activity.verifier: principal.member_id,
+                Activity.verified_at: now,
+                Activity.points_computed_minor: to_minor(award.owed.computed),
+                Activity.points_awarded_minor: to_minor(award.owed.awarded),
+                Activity.capped: award.owed.capped,
+                Activity.award_entry_id: award.entry_id,
+                Activity.complex: complex_,
+                Activity.due_at: finish_due(now, complex=complex_) if is_report else None,
+                Activity.overdue: False,
+                Activity.responsible_organisation: activity.organisation_id,
+                Activity.updated_at: now,
+            }
+        )
+        .where(Activity.id == activity_id)
+        .run()
+    )
+    await audit.record(
+        principal.ref,
+        "activity.verify",
+        _ref(activity_id),
+        campaign_id=campaign_id,
+        points_awarded=str(award.owed.awarded),
+    )
+    return False
 
 
 async def verify_activity(
@@ -90,113 +295,131 @@ async def verify_activity(
     Refusals change nothing: not visible (not found), self-verification, no
     post over the grid, not yet submitted, already rejected, campaign closed
     or out of scope, budget exhausted."""
-    data = data or VerifyIn()
-    now = now or utc_now()
-    verifier_id = principal.member_id
-
-    async def work() -> bool:
-        row = await _lock_visible(principal, activity_id)
-        await _check_actor(row, verifier_id, "verify")
-        if row["status"] in AWARDED_STATUSES:
-            return True
-        if row["status"] != Status.SUBMITTED:
-            raise ActivityNotOpen(
-                f"activity {activity_id} is {row['status']}; only submitted activities can be verified",
-                field="activity_id",
-            )
-        campaign_id = data.campaign_id if data.campaign_id is not None else row["campaign"]
-        if campaign_id is None or data.campaign_id is not None:
-            campaign_id = await applicable_campaign_for(
-                principal, campaign_id, organisation_id=row["organisation"], moment=row["started_at"]
-            )
-        row["campaign"] = campaign_id
-        given = await award(row, approver_id=verifier_id)
-        is_report = row["kind"] == Kind.REPORT
-        complex_ = bool(data.complex and is_report)
-        await (
-            Activity.update(
-                {
-                    Activity.status: Status.VERIFIED.value,
-                    Activity.campaign: campaign_id,
-                    Activity.verifier: verifier_id,
-                    Activity.verified_at: now,
-                    Activity.points_computed_minor: to_minor(given.computed),
-                    Activity.points_awarded_minor: to_minor(given.awarded),
-                    Activity.capped: given.capped,
-                    Activity.award_entry_id: given.entry_id,
-                    Activity.complex: complex_,
-                    Activity.due_at: finish_due(now, complex=complex_) if is_report else None,
-                    Activity.overdue: False,
-                    Activity.responsible_organisation: row["organisation"],
-                    Activity.updated_at: now,
-                }
-            )
-            .where(Activity.id == activity_id)
-            .run()
-        )
-        await audit.record(
-            principal.ref,
-            "activity.verify",
-            _ref(activity_id),
-            campaign_id=campaign_id,
-            points_awarded=str(given.awarded),
-        )
-        return False
-
+    work = functools.partial(_verify, principal, activity_id, data or VerifyIn(), now or utc_now())
     replayed = await in_write_transaction(work)
     return await get_activity(activity_id, replayed=replayed)
+
+
+def _brief(text: str, limit: int = 100) -> str:
+    """Ledger reasons are short; the full text stays in the metadata."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def _take_back_points(activity: LockedActivity, *, actor_id: int, reason: str) -> tuple[int | None, int | None]:
+    """Reverse the award and bonus of ``activity`` (in that order) through
+    the campaign's budget; the reversals' entry ids. Refused, with nothing
+    changed, if the volunteer has already spent them."""
+    paid = [
+        (purpose, entry_id, minor)
+        for purpose, entry_id, minor in (
+            ("award", activity.award_entry_id, activity.points_awarded_minor),
+            ("bonus", activity.bonus_entry_id, activity.bonus_minor),
+        )
+        if entry_id is not None
+    ]
+    if not paid:
+        return None, None
+    if activity.campaign_id is None:  # an award is only ever paid from a campaign
+        raise ActivityNotOpen(f"activity {activity.id} has points but no campaign", field="activity_id")
+    refunds = [
+        Refund(
+            entry_id=entry_id,
+            amount=from_minor(minor),
+            reason_zh=f"撤销积分：{_brief(reason)}",
+            reason_en=f"Points withdrawn: {_brief(reason)}",
+            idempotency_key=f"{_ref(activity.id)}:{purpose}:reversal",
+            metadata={"activity_id": activity.id, "rejected_by_member_id": actor_id, "reason": reason},
+        )
+        for purpose, entry_id, minor in paid
+    ]
+    campaign = await locked_campaign(activity.campaign_id)
+    try:
+        reversal_ids = await take_back(campaign, refunds, actor_ref=member_ref(actor_id))
+    except InsufficientFunds as error:
+        raise ActivityNotOpen(
+            "the volunteer has already spent these points, so the award cannot be withdrawn; "
+            "an organiser can correct the wallet with an adjustment",
+            field="activity_id",
+        ) from error
+    by_purpose = {purpose: reversal_id for (purpose, _, _), reversal_id in zip(paid, reversal_ids, strict=True)}
+    return by_purpose.get("award"), by_purpose.get("bonus")
+
+
+async def _reject(principal: Principal, activity_id: int, reason: str, now: datetime) -> bool:
+    activity = await _lock_visible(principal, activity_id)
+    _check_actor(activity, principal.member_id, "reject")
+    if activity.status is Status.REJECTED:
+        return True
+    if activity.status not in {Status.SUBMITTED, *AWARDED_STATUSES}:
+        raise ActivityNotOpen(
+            f"activity {activity_id} is {activity.status}; it can be rejected once submitted", field="activity_id"
+        )
+    award_reversal, bonus_reversal = await _take_back_points(activity, actor_id=principal.member_id, reason=reason)
+    await (
+        Activity.update(
+            {
+                Activity.status: Status.REJECTED.value,
+                Activity.rejected_by: principal.member_id,
+                Activity.rejected_at: now,
+                Activity.rejection_reason: reason,
+                Activity.award_reversal_entry_id: award_reversal,
+                Activity.bonus_reversal_entry_id: bonus_reversal,
+                Activity.due_at: None,
+                Activity.overdue: False,
+                Activity.updated_at: now,
+            }
+        )
+        .where(Activity.id == activity_id)
+        .run()
+    )
+    await audit.record(principal.ref, "activity.reject", _ref(activity_id), reason=reason)
+    return False
 
 
 async def reject_activity(
     principal: Principal, activity_id: int, *, reason: str, now: datetime | None = None
 ) -> ActivityOut:
     """submitted → rejected; verified (awarded) → rejected with its award
-    and bonus reversed and its audit record, in the same transaction."""
-    now = now or utc_now()
-    rejecter_id = principal.member_id
+    and bonus reversed and its audit record, in the same transaction. If
+    the campaign has closed since, the returned points go on to issuance,
+    as closing would have sent them (``campaigns.budget.take_back``)."""
     reason = reason.strip()
     if not 1 <= len(reason) <= 500:
         raise InvalidActivity("a rejection needs a reason of 1-500 characters", field="reason")
-
-    async def work() -> bool:
-        row = await _lock_visible(principal, activity_id)
-        await _check_actor(row, rejecter_id, "reject")
-        if row["status"] == Status.REJECTED:
-            return True
-        if row["status"] not in {Status.SUBMITTED, *AWARDED_STATUSES}:
-            raise ActivityNotOpen(
-                f"activity {activity_id} is {row['status']}; it can be rejected once submitted", field="activity_id"
-            )
-        award_reversal, bonus_reversal = await reverse_awards(row, actor_id=rejecter_id, reason=reason)
-        await (
-            Activity.update(
-                {
-                    Activity.status: Status.REJECTED.value,
-                    Activity.rejected_by: rejecter_id,
-                    Activity.rejected_at: now,
-                    Activity.rejection_reason: reason,
-                    Activity.award_reversal_entry_id: award_reversal,
-                    Activity.bonus_reversal_entry_id: bonus_reversal,
-                    Activity.due_at: None,
-                    Activity.overdue: False,
-                    Activity.updated_at: now,
-                }
-            )
-            .where(Activity.id == activity_id)
-            .run()
-        )
-        await audit.record(principal.ref, "activity.reject", _ref(activity_id), reason=reason)
-        return False
-
-    replayed = await in_write_transaction(work)
+    replayed = await in_write_transaction(functools.partial(_reject, principal, activity_id, reason, now or utc_now()))
     return await get_activity(activity_id, replayed=replayed)
 
 
-def _require_report(row: dict[str, object], allowed: set[Status], step: str) -> None:
-    if row["kind"] != Kind.REPORT:
+def _require_report(activity: LockedActivity, allowed: set[Status], step: str) -> None:
+    if activity.kind is not Kind.REPORT:
         raise InvalidActivity(f"only reports are {step}", field="activity_id")
-    if row["status"] not in allowed:
-        raise ActivityNotOpen(f"report {row['id']} is {row['status']}; it cannot be {step} now", field="activity_id")
+    if activity.status not in allowed:
+        raise ActivityNotOpen(
+            f"report {activity.id} is {activity.status}; it cannot be {step} now", field="activity_id"
+        )
+
+
+async def _assign(principal: Principal, activity_id: int, handler_id: int, now: datetime) -> None:
+    activity = await _lock_visible(principal, activity_id)
+    _check_actor(activity, principal.member_id, "assign")
+    _require_report(activity, {Status.VERIFIED, Status.ASSIGNED}, "assigned")
+    if handler_id == activity.member_id:
+        raise SelfVerificationRefused("a reporter cannot handle their own report", field="handler_id")
+    if not await may_review(handler_id, activity.organisation_id):
+        raise NotResponsible(f"member {handler_id} holds no post over this grid", field="handler_id")
+    await (
+        Activity.update(
+            {
+                Activity.status: Status.ASSIGNED.value,
+                Activity.handler: handler_id,
+                Activity.assigned_at: now,
+                Activity.updated_at: now,
+            }
+        )
+        .where(Activity.id == activity_id)
+        .run()
+    )
+    await audit.record(principal.ref, "activity.assign", _ref(activity_id), handler_id=handler_id)
 
 
 async def assign_report(
@@ -204,32 +427,47 @@ async def assign_report(
 ) -> ActivityOut:
     """verified → assigned to a handler who also holds a post over the grid
     (and is not the reporter). Reassigning an assigned report is allowed."""
-    now = now or utc_now()
-
-    async def work() -> None:
-        row = await _lock_visible(principal, activity_id)
-        await _check_actor(row, principal.member_id, "assign")
-        _require_report(row, {Status.VERIFIED, Status.ASSIGNED}, "assigned")
-        if handler_id == row["member"]:
-            raise SelfVerificationRefused("a reporter cannot handle their own report", field="handler_id")
-        if not await may_review(handler_id, row["organisation"]):
-            raise NotResponsible(f"member {handler_id} holds no post over this grid", field="handler_id")
-        await (
-            Activity.update(
-                {
-                    Activity.status: Status.ASSIGNED.value,
-                    Activity.handler: handler_id,
-                    Activity.assigned_at: now,
-                    Activity.updated_at: now,
-                }
-            )
-            .where(Activity.id == activity_id)
-            .run()
-        )
-        await audit.record(principal.ref, "activity.assign", _ref(activity_id), handler_id=handler_id)
-
-    await in_write_transaction(work)
+    await in_write_transaction(functools.partial(_assign, principal, activity_id, handler_id, now or utc_now()))
     return await get_activity(activity_id)
+
+
+async def _handle(principal: Principal, activity_id: int, data: HandleIn, feedback: str, now: datetime) -> bool:
+    handler_id = principal.member_id
+    activity = await _lock_visible(principal, activity_id)
+    _check_actor(activity, handler_id, "handle")
+    if activity.kind is Kind.REPORT and activity.status in {Status.HANDLED, Status.CLOSED}:
+        return True
+    _require_report(activity, {Status.VERIFIED, Status.ASSIGNED}, "handled")
+    if activity.handler_id is not None and activity.handler_id != handler_id:
+        raise NotResponsible(f"report {activity_id} is assigned to member {activity.handler_id}", field="activity_id")
+    bonus_minor, bonus_entry, capped = 0, None, activity.capped
+    if data.useful:
+        campaign = await locked_campaign(activity.campaign_id) if activity.campaign_id is not None else None
+        bonus = await _grant(activity, campaign, purpose="bonus", approver_id=handler_id)
+        bonus_minor, bonus_entry, capped = to_minor(bonus.owed.awarded), bonus.entry_id, capped or bonus.owed.capped
+    await (
+        Activity.update(
+            {
+                Activity.status: Status.HANDLED.value,
+                Activity.handler: handler_id,
+                Activity.handled_at: now,
+                Activity.useful: data.useful,
+                Activity.feedback: feedback,
+                Activity.bonus_minor: bonus_minor,
+                Activity.bonus_entry_id: bonus_entry,
+                Activity.capped: capped,
+                Activity.due_at: None,
+                Activity.overdue: False,
+                Activity.updated_at: now,
+            }
+        )
+        .where(Activity.id == activity_id)
+        .run()
+    )
+    await audit.record(
+        principal.ref, "activity.handle", _ref(activity_id), useful=data.useful, bonus=str(from_minor(bonus_minor))
+    )
+    return False
 
 
 async def handle_report(
@@ -238,76 +476,37 @@ async def handle_report(
     """verified/assigned → handled, with feedback for the reporter; a
     useful report earns the campaign's bonus. Only the assigned handler,
     or anyone with a post over the grid if nobody was assigned."""
-    now = now or utc_now()
     feedback = data.feedback.strip()
     if not feedback:
         raise InvalidActivity("feedback for the reporter is required", field="feedback")
-    handler_id = principal.member_id
-
-    async def work() -> bool:
-        row = await _lock_visible(principal, activity_id)
-        await _check_actor(row, handler_id, "handle")
-        if row["kind"] == Kind.REPORT and row["status"] in {Status.HANDLED, Status.CLOSED}:
-            return True
-        _require_report(row, {Status.VERIFIED, Status.ASSIGNED}, "handled")
-        if row["handler"] is not None and row["handler"] != handler_id:
-            raise NotResponsible(f"report {activity_id} is assigned to member {row['handler']}", field="activity_id")
-        bonus_minor, bonus_entry, capped = 0, None, bool(row["capped"])
-        if data.useful:
-            bonus = await useful_bonus(row, approver_id=handler_id)
-            bonus_minor, bonus_entry, capped = to_minor(bonus.awarded), bonus.entry_id, capped or bonus.capped
-        await (
-            Activity.update(
-                {
-                    Activity.status: Status.HANDLED.value,
-                    Activity.handler: handler_id,
-                    Activity.handled_at: now,
-                    Activity.useful: data.useful,
-                    Activity.feedback: feedback,
-                    Activity.bonus_minor: bonus_minor,
-                    Activity.bonus_entry_id: bonus_entry,
-                    Activity.capped: capped,
-                    Activity.due_at: None,
-                    Activity.overdue: False,
-                    Activity.updated_at: now,
-                }
-            )
-            .where(Activity.id == activity_id)
-            .run()
-        )
-        await audit.record(
-            principal.ref, "activity.handle", _ref(activity_id), useful=data.useful, bonus=str(from_minor(bonus_minor))
-        )
-        return False
-
+    work = functools.partial(_handle, principal, activity_id, data, feedback, now or utc_now())
     replayed = await in_write_transaction(work)
     return await get_activity(activity_id, replayed=replayed)
+
+
+async def _rate(principal: Principal, activity_id: int, data: RateIn, now: datetime) -> None:
+    activity = await _lock_visible(principal, activity_id)
+    if activity.member_id != principal.member_id:
+        raise NotResponsible("only the reporter rates how their report was handled", field="activity_id")
+    _require_report(activity, {Status.HANDLED}, "rated")
+    await (
+        Activity.update(
+            {
+                Activity.status: Status.CLOSED.value,
+                Activity.rating: data.rating,
+                Activity.rating_comment: data.comment.strip(),
+                Activity.rated_at: now,
+                Activity.updated_at: now,
+            }
+        )
+        .where(Activity.id == activity_id)
+        .run()
+    )
 
 
 async def rate_report(
     principal: Principal, activity_id: int, *, data: RateIn, now: datetime | None = None
 ) -> ActivityOut:
     """handled → closed: the reporter rates how it was handled (闭环)."""
-    now = now or utc_now()
-
-    async def work() -> None:
-        row = await _lock_visible(principal, activity_id)
-        if row["member"] != principal.member_id:
-            raise NotResponsible("only the reporter rates how their report was handled", field="activity_id")
-        _require_report(row, {Status.HANDLED}, "rated")
-        await (
-            Activity.update(
-                {
-                    Activity.status: Status.CLOSED.value,
-                    Activity.rating: data.rating,
-                    Activity.rating_comment: data.comment.strip(),
-                    Activity.rated_at: now,
-                    Activity.updated_at: now,
-                }
-            )
-            .where(Activity.id == activity_id)
-            .run()
-        )
-
-    await in_write_transaction(work)
+    await in_write_transaction(functools.partial(_rate, principal, activity_id, data, now or utc_now()))
     return await get_activity(activity_id)

@@ -3,45 +3,85 @@
 A campaign belongs to one organisation and covers activities at that node
 and below, between ``starts_at`` and ``ends_at`` (open-ended for a standing
 default campaign). Its points sit in ``campaign:<id>:budget``; funding and
-closing are in ``campaigns.funding``.
+closing are in ``campaigns.funding``, paying awards out and taking them back
+in ``campaigns.budget``. Which campaign an activity earns from is decided in
+``campaigns.applicability``; who may see and run campaigns in
+``campaigns.policy``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import functools
 import json
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
-
-from pydantic import BaseModel, ValidationError
 
 from campaigns import policy
 from campaigns.accounts import budget_code, campaign_ref, open_budget
-from campaigns.errors import (
-    CampaignClosed,
-    CampaignNotApplicable,
-    CampaignNotFound,
-    DefaultCampaignExists,
-    InvalidCampaignData,
-    NoIssuer,
-)
-from campaigns.rules import EarningRules
+from campaigns.applicability import check_applicable, nearest_default
+from campaigns.errors import CampaignNotFound, DefaultCampaignExists, InvalidCampaignData, NoIssuer
+from campaigns.models import CampaignPage, CampaignRecord, CampaignStatus, CampaignWithBudget
+from campaigns.rules import EarningRules, parse_rules
 from campaigns.tables import Campaign
 from community import audit
 from community.access import Principal
 from community.organisations import ancestor_ids, get_organisation, issuing_organisation_for
-from core.database import in_write_transaction, is_sqlite, is_unique_violation
+from core.cursors import decode_cursor, encode_cursor
+from core.database import in_write_transaction, is_unique_violation, lock_row, lock_rows
+from core.ids import MAX_ID
 from ledger.accounts import get_balance
 
-OPEN = "open"
-CLOSED = "closed"
+# A page of campaigns is at most this long: every item costs a budget read.
 MAX_PAGE_SIZE = 100
+_CURSOR_TAG = "campaigns"
 
 
-class CampaignOut(BaseModel):
-    id: int
+async def _with_budget(campaign: CampaignRecord) -> CampaignWithBudget:
+    return CampaignWithBudget.of(campaign, (await get_balance(budget_code(campaign.id))).balance)
+
+
+async def find_campaign(campaign_id: int) -> CampaignWithBudget | None:
+    campaign = await _find_record(campaign_id)
+    return await _with_budget(campaign) if campaign is not None else None
+
+
+async def get_campaign(campaign_id: int) -> CampaignWithBudget:
+    campaign = await find_campaign(campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(f"campaign {campaign_id} does not exist", field="campaign_id")
+    return campaign
+
+
+async def find_locked_campaign(campaign_id: int) -> CampaignRecord | None:
+    """The campaign row, locked until the transaction ends (None: there is
+    none). Closing, funding, awarding and taking back lock it first, so they
+    take turns over one campaign. Call inside ``in_write_transaction``."""
+    row = await lock_row(Campaign, campaign_id)
+    return CampaignRecord.from_row(row) if row is not None else None
+
+
+async def locked_campaign(campaign_id: int) -> CampaignRecord:
+    """``find_locked_campaign``, or ``CampaignNotFound``."""
+    campaign = await find_locked_campaign(campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(f"campaign {campaign_id} does not exist", field="campaign_id")
+    return campaign
+
+
+async def visible_campaign(principal: Principal, campaign_id: int) -> CampaignWithBudget:
+    """The campaign if the principal may see it (``campaigns/policy.py``);
+    ``CampaignNotFound`` otherwise."""
+    return await policy.check_campaign_visible(principal, campaign_id, await find_campaign(campaign_id))
+
+
+async def managed_campaign(principal: Principal, campaign_id: int) -> CampaignWithBudget:
+    """The campaign if the principal manages its organisation; ``CampaignNotFound`` otherwise."""
+    return await policy.check_campaign_managed(principal, campaign_id, await find_campaign(campaign_id))
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
     organisation_id: int
     title_zh: str
     title_en: str
@@ -49,88 +89,55 @@ class CampaignOut(BaseModel):
     starts_at: datetime
     ends_at: datetime | None
     is_default: bool
-    status: str
     rules: EarningRules
-    budget_account: str
-    budget: Decimal
-    created_by: int | None
-    created_at: datetime
-    closed_at: datetime | None
-    closed_by: int | None
 
 
-class CampaignPage(BaseModel):
-    items: list[CampaignOut]
-    next_cursor: str | None
+def _check_draft(draft: _Draft) -> None:
+    if not 1 <= len(draft.title_zh) <= 200:
+        raise InvalidCampaignData("a campaign needs a Chinese title of 1-200 characters", field="title_zh")
+    if draft.starts_at.tzinfo is None or (draft.ends_at is not None and draft.ends_at.tzinfo is None):
+        raise InvalidCampaignData("times need a time zone", field="starts_at")
+    if draft.ends_at is not None and draft.ends_at <= draft.starts_at:
+        raise InvalidCampaignData("a campaign must end after it starts", field="ends_at")
 
 
-def parse_rules(raw: Any) -> EarningRules:
-    """Rules from the database (JSON text or dict) or from a caller."""
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    try:
-        return EarningRules.model_validate(data or {})
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InvalidCampaignData(f"rules.{where}: {first['msg']}", field="rules") from error
-
-
-async def _out(row: dict[str, Any]) -> CampaignOut:
-    budget = await get_balance(budget_code(row["id"]))
-    return CampaignOut(
-        id=row["id"],
-        organisation_id=row["organisation"],
-        title_zh=row["title_zh"],
-        title_en=row["title_en"],
-        description_zh=row["description_zh"],
-        starts_at=row["starts_at"],
-        ends_at=row["ends_at"],
-        is_default=bool(row["is_default"]),
-        status=row["status"],
-        rules=parse_rules(row["rules"]),
-        budget_account=budget.code,
-        budget=budget.balance,
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        closed_at=row["closed_at"],
-        closed_by=row["closed_by"],
+def _default_exists() -> DefaultCampaignExists:
+    return DefaultCampaignExists(
+        "this organisation already has an open default campaign; close it first", field="is_default"
     )
 
 
-async def get_campaign(campaign_id: int) -> CampaignOut:
-    rows = await Campaign.select().where(Campaign.id == campaign_id).run()
-    if not rows:
-        raise CampaignNotFound(f"campaign {campaign_id} does not exist", field="campaign_id")
-    return await _out(rows[0])
-
-
-async def lock_campaign(campaign_id: int) -> dict[str, Any]:
-    """The campaign row, locked on PostgreSQL: closing and awarding take turns."""
-    query = Campaign.select().where(Campaign.id == campaign_id)
-    if not is_sqlite():
-        query = query.lock_rows()
-    rows = await query.run()
-    if not rows:
-        raise CampaignNotFound(f"campaign {campaign_id} does not exist", field="campaign_id")
-    return dict(rows[0])
-
-
-async def find_campaign(campaign_id: int) -> CampaignOut | None:
-    try:
-        return await get_campaign(campaign_id)
-    except CampaignNotFound:
-        return None
-
-
-async def visible_campaign(principal: Principal, campaign_id: int) -> CampaignOut:
-    """The campaign if the principal may see it (``campaigns/policy.py``);
-    ``CampaignNotFound`` otherwise."""
-    return await policy.check_campaign_visible(principal, campaign_id, await find_campaign(campaign_id))
-
-
-async def managed_campaign(principal: Principal, campaign_id: int) -> CampaignOut:
-    """The campaign if the principal manages its organisation; ``CampaignNotFound`` otherwise."""
-    return await policy.check_campaign_managed(principal, campaign_id, await find_campaign(campaign_id))
+async def _insert_campaign(principal: Principal, draft: _Draft) -> int:
+    await policy.check_campaign_create(principal, draft.organisation_id)
+    if (
+        draft.is_default
+        and await Campaign.exists()
+        .where(
+            (Campaign.organisation == draft.organisation_id)
+            & (Campaign.is_default == True)  # noqa: E712
+            & (Campaign.status == CampaignStatus.OPEN.value)
+        )
+        .run()
+    ):
+        raise _default_exists()
+    inserted = await Campaign.insert(
+        Campaign(
+            organisation=draft.organisation_id,
+            title_zh=draft.title_zh,
+            title_en=draft.title_en,
+            description_zh=draft.description_zh,
+            starts_at=draft.starts_at,
+            ends_at=draft.ends_at,
+            is_default=draft.is_default,
+            status=CampaignStatus.OPEN.value,
+            rules=json.dumps(draft.rules.to_json(), sort_keys=True),
+            created_by=principal.member_id,
+        )
+    ).run()
+    campaign_id = int(inserted[0]["id"])
+    await open_budget(campaign_id, draft.organisation_id)
+    await audit.record(principal.ref, "campaign.create", campaign_ref(campaign_id), title=draft.title_zh)
+    return campaign_id
 
 
 async def create_campaign(
@@ -144,7 +151,7 @@ async def create_campaign(
     description_zh: str = "",
     ends_at: datetime | None = None,
     is_default: bool = False,
-) -> CampaignOut:
+) -> CampaignWithBudget:
     """Create an open campaign with an empty budget (fund it next), with its
     audit record in the same transaction.
 
@@ -156,80 +163,34 @@ async def create_campaign(
     principal is.
     """
     await policy.check_campaign_create(principal, organisation_id)
-    checked_rules = rules if isinstance(rules, EarningRules) else parse_rules(rules)
-    title_zh = title_zh.strip()
-    if not 1 <= len(title_zh) <= 200:
-        raise InvalidCampaignData("a campaign needs a Chinese title of 1-200 characters", field="title_zh")
-    if starts_at.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
-        raise InvalidCampaignData("times need a time zone", field="starts_at")
-    if ends_at is not None and ends_at <= starts_at:
-        raise InvalidCampaignData("a campaign must end after it starts", field="ends_at")
+    draft = _Draft(
+        organisation_id=organisation_id,
+        title_zh=title_zh.strip(),
+        title_en=title_en.strip(),
+        description_zh=description_zh.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        is_default=is_default,
+        rules=rules if isinstance(rules, EarningRules) else parse_rules(rules),
+    )
+    _check_draft(draft)
     await get_organisation(organisation_id)
     if await issuing_organisation_for(organisation_id) is None:
         raise NoIssuer("no organisation at or above this one issues points", field="organisation_id")
-
-    async def work() -> int:
-        await policy.check_campaign_create(principal, organisation_id)
-        if (
-            is_default
-            and await Campaign.exists()
-            .where(
-                (Campaign.organisation == organisation_id) & (Campaign.is_default == True) & (Campaign.status == OPEN)  # noqa: E712
-            )
-            .run()
-        ):
-            raise DefaultCampaignExists(
-                "this organisation already has an open default campaign; close it first", field="is_default"
-            )
-        inserted = await Campaign.insert(
-            Campaign(
-                organisation=organisation_id,
-                title_zh=title_zh,
-                title_en=title_en.strip(),
-                description_zh=description_zh.strip(),
-                starts_at=starts_at,
-                ends_at=ends_at,
-                is_default=is_default,
-                status=OPEN,
-                rules=json.dumps(checked_rules.to_json(), sort_keys=True),
-                created_by=principal.member_id,
-            )
-        ).run()
-        campaign_id = int(inserted[0]["id"])
-        await open_budget(campaign_id, organisation_id)
-        await audit.record(principal.ref, "campaign.create", campaign_ref(campaign_id), title=title_zh)
-        return campaign_id
-
     try:
-        campaign_id = await in_write_transaction(work)
+        campaign_id = await in_write_transaction(functools.partial(_insert_campaign, principal, draft))
     except Exception as error:
         if is_unique_violation(error):  # a concurrent default won the race
-            raise DefaultCampaignExists(
-                "this organisation already has an open default campaign; close it first", field="is_default"
-            ) from error
+            raise _default_exists() from error
         raise
     return await get_campaign(campaign_id)
-
-
-def _encode_cursor(campaign_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps(["c", campaign_id]).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        tag, last_id = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        if tag != "c" or not isinstance(last_id, int) or not 0 < last_id < 2**31:
-            raise ValueError(cursor)
-        return last_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidCampaignData("cursor is not one this listing returned", field="cursor") from error
 
 
 async def list_visible_campaigns(
     principal: Principal,
     *,
     organisation_id: int | None = None,
-    status: str | None = None,
+    status: CampaignStatus | None = None,
     cursor: str | None = None,
     limit: int = 20,
 ) -> CampaignPage:
@@ -243,59 +204,58 @@ async def list_visible_campaigns(
 async def list_campaigns(
     *,
     organisation_ids: set[int],
-    status: str | None = None,
+    status: CampaignStatus | None = None,
     cursor: str | None = None,
     limit: int = 20,
 ) -> CampaignPage:
-    """Campaigns of ``organisation_ids``, newest first, by keyset cursor."""
+    """Campaigns of ``organisation_ids``, newest first, by keyset cursor
+    (``core.cursors``; ``InvalidCursor`` for one this list did not hand out)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
+    after_id = decode_cursor(_CURSOR_TAG, cursor, key_min=1, key_max=MAX_ID)[0] if cursor is not None else None
     if not organisation_ids:
         return CampaignPage(items=[], next_cursor=None)
     query = Campaign.select().where(Campaign.organisation.is_in(sorted(organisation_ids)))
     if status is not None:
-        query = query.where(Campaign.status == status)
-    if cursor is not None:
-        query = query.where(Campaign.id < _decode_cursor(cursor))
+        query = query.where(Campaign.status == status.value)
+    if after_id is not None:
+        query = query.where(Campaign.id < after_id)
     rows = await query.order_by(Campaign.id, ascending=False).limit(limit + 1).run()
-    items = [await _out(row) for row in rows[:limit]]
-    next_cursor = _encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
+    items = [await _with_budget(CampaignRecord.from_row(row)) for row in rows[:limit]]
+    next_cursor = encode_cursor(_CURSOR_TAG, items[-1].id) if len(rows) > limit else None
     return CampaignPage(items=items, next_cursor=next_cursor)
 
 
-def _covers(row: dict[str, Any], moment: datetime) -> bool:
-    return bool(row["starts_at"] <= moment and (row["ends_at"] is None or moment < row["ends_at"]))
+async def applicable_campaign(
+    campaign_id: int | None, *, organisation_id: int, moment: datetime, lock: bool = False
+) -> CampaignRecord | None:
+    """The campaign an activity at ``organisation_id`` and ``moment`` earns
+    from (the rules are ``campaigns.applicability``): the named one if it
+    applies, else the nearest open default one, else None.
 
-
-async def applicable_campaign(campaign_id: int | None, *, organisation_id: int, moment: datetime) -> int | None:
-    """The campaign an activity at ``organisation_id`` and ``moment`` earns from.
-
-    A named campaign must be open, belong to this organisation or one above
-    it, and cover the moment. Without a name: the open default campaign of
-    the nearest organisation at or above, if one covers the moment; None if
-    there is none (the activity can still be verified, it earns nothing).
+    ``lock``: inside a writing transaction, the campaign rows are read locked
+    (the named one, or the open defaults up the tree), so the caller can pay
+    from the returned campaign without reading it again.
     """
     chain = await ancestor_ids(organisation_id)
     if campaign_id is not None:
-        rows = await Campaign.select().where(Campaign.id == campaign_id).run()
-        if not rows:
+        campaign = await find_locked_campaign(campaign_id) if lock else await _find_record(campaign_id)
+        if campaign is None:
             raise CampaignNotFound(f"campaign {campaign_id} does not exist", field="campaign_id")
-        row = rows[0]
-        if row["status"] != OPEN:
-            raise CampaignClosed(f"campaign {campaign_id} is closed", field="campaign_id")
-        if row["organisation"] not in chain:
-            raise CampaignNotApplicable(f"campaign {campaign_id} does not cover this organisation", field="campaign_id")
-        if not _covers(row, moment):
-            raise CampaignNotApplicable(
-                f"campaign {campaign_id} does not run at {moment.isoformat()}", field="campaign_id"
-            )
-        return campaign_id
-    defaults = (
-        await Campaign.select()
-        .where(Campaign.organisation.is_in(chain) & (Campaign.is_default == True) & (Campaign.status == OPEN))  # noqa: E712
-        .run()
+        check_applicable(campaign, chain, moment)
+        return campaign
+    query = (
+        Campaign.select()
+        .where(
+            Campaign.organisation.is_in(chain)
+            & (Campaign.is_default == True)  # noqa: E712
+            & (Campaign.status == CampaignStatus.OPEN.value)
+        )
+        .order_by(Campaign.id)
     )
-    by_organisation = {row["organisation"]: row for row in defaults if _covers(row, moment)}
-    for candidate in chain:
-        if candidate in by_organisation:
-            return int(by_organisation[candidate]["id"])
-    return None
+    rows = await lock_rows(query) if lock else await query.run()
+    return nearest_default((CampaignRecord.from_row(row) for row in rows), chain, moment)
+
+
+async def _find_record(campaign_id: int) -> CampaignRecord | None:
+    rows = await Campaign.select().where(Campaign.id == campaign_id).run()
+    return CampaignRecord.from_row(rows[0]) if rows else None

@@ -1,5 +1,6 @@
 """Who may see and run campaigns. The services in ``campaigns/campaigns.py``
-and ``campaigns/funding.py`` apply these checks inside their transactions,
+and ``campaigns/funding.py`` apply these checks inside their transactions
+(on the campaign record they have loaded, locked where they change it),
 and every read of a campaign (its figures included) goes through
 ``check_campaign_visible``, so every face answers alike.
 
@@ -14,15 +15,16 @@ and every read of a campaign (its figures included) goes through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from campaigns.errors import CampaignNotFound
+from campaigns.models import CampaignRecord
 from community.access import Principal, can_manage_organisation, managed_organisations
 from community.errors import AccessRefused
 from community.organisations import ancestor_ids
 
-if TYPE_CHECKING:
-    from campaigns.campaigns import CampaignOut
+# The record checked is the record returned (a row, or a row with its budget).
+CampaignT = TypeVar("CampaignT", bound=CampaignRecord)
 
 
 def may_see_campaign(campaign_organisation_id: int, home_chain: list[int], managed: set[int]) -> bool:
@@ -35,7 +37,7 @@ async def visible_campaign_organisations(principal: Principal) -> set[int]:
     return set(await ancestor_ids(principal.home_organisation_id)) | await managed_organisations(principal)
 
 
-async def check_campaign_visible(principal: Principal, campaign_id: int, campaign: CampaignOut | None) -> CampaignOut:
+async def check_campaign_visible(principal: Principal, campaign_id: int, campaign: CampaignT | None) -> CampaignT:
     """The campaign (None: there is none) if the principal may see it;
     ``CampaignNotFound`` otherwise, worded alike either way."""
     if campaign is not None and may_see_campaign(
@@ -47,7 +49,7 @@ async def check_campaign_visible(principal: Principal, campaign_id: int, campaig
     raise CampaignNotFound(f"no campaign {campaign_id} for you", field="campaign_id")
 
 
-async def check_campaign_managed(principal: Principal, campaign_id: int, campaign: CampaignOut | None) -> CampaignOut:
+async def check_campaign_managed(principal: Principal, campaign_id: int, campaign: CampaignT | None) -> CampaignT:
     """The campaign if the principal manages its organisation;
     ``CampaignNotFound`` otherwise."""
     if campaign is not None and await can_manage_organisation(principal, campaign.organisation_id):

@@ -12,16 +12,34 @@ places. So 1 minute at 0.30/h is 0.005 → 0.00, 3 minutes at 0.30/h is
 Patrol, report and bonus points are fixed amounts and need no rounding.
 Caps cut an award down to what is left of the day's and the week's
 allowance; they never round.
+
+The budget rule is here too: an award never exceeds what is left in the
+campaign's budget (``check_budget``; ``campaigns.budget`` applies it, and
+the ledger's no-negative budget account backs it up).
+
+Everything in this module is pure: no database, unit-tested in
+``tests/unit/test_campaign_rules.py``.
 """
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from campaigns.errors import BudgetExhausted, InvalidCampaignData
 from community.teams import TeamKind
 from ledger.amounts import MINOR_PER_POINT, from_minor, parse_amount
 
@@ -122,3 +140,27 @@ def apply_caps(computed: Decimal, *, earned_today: Decimal, earned_this_week: De
     if rules.weekly_cap is not None:
         allowed = min(allowed, max(Decimal("0.00"), rules.weekly_cap - earned_this_week))
     return allowed
+
+
+def parse_rules(raw: Any) -> EarningRules:
+    """Rules from the database (JSON text or dict) or from a caller;
+    ``InvalidCampaignData`` naming the first bad field."""
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    try:
+        return EarningRules.model_validate(data or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidCampaignData(f"rules.{where}: {first['msg']}", field="rules") from error
+
+
+def check_budget(campaign_id: int, *, available: Decimal, amount: Decimal) -> None:
+    """The budget rule: an award of ``amount`` fits in what is ``available``
+    in the campaign's budget, or it is refused whole (never cut down to fit:
+    a volunteer is paid what the rules give, or the organiser funds first)."""
+    if available < amount:
+        raise BudgetExhausted(
+            f"campaign {campaign_id} has {available} points left; this award needs {amount}. "
+            "Fund the campaign first; nothing was changed.",
+            field="campaign_id",
+        )

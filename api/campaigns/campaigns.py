@@ -1,31 +1,23 @@
 """Campaigns: organisers create, fund and close them; members see the ones
 that cover where they live. Who may do which is ``campaigns/policy.py``,
-applied by the services."""
+applied by the services (fund and close check it on the locked campaign row,
+so these handlers pass ids, not resolved campaigns)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from activities.figures import visible_campaign_figures
-from api.guards import principal_of, requires_manager, requires_member
-from api.params import Id, IdempotencyKey
-from api.schemas.activities import (
-    CampaignDetailOut,
-    CampaignIn,
-    CampaignOutModel,
-    CampaignPageOut,
-    FundIn,
-    FundOut,
-    campaign_detail_out,
-    campaign_out,
-)
-from campaigns.campaigns import create_campaign, list_visible_campaigns
+from api.guards import requires_manager, requires_member
+from api.params import MAX_ID, Id, IdempotencyKey
+from api.schemas.campaigns import CampaignDetailOut, CampaignIn, CampaignOut, CampaignPageOut, FundIn, FundOut
+from campaigns.campaigns import MAX_PAGE_SIZE, create_campaign, list_visible_campaigns
 from campaigns.funding import close_campaign, fund_campaign
-
-CampaignStatus = Literal["open", "closed"]
+from campaigns.models import CampaignStatus
+from community.access import Principal
 
 
 class CampaignsController(Controller):
@@ -33,9 +25,9 @@ class CampaignsController(Controller):
     tags = ["campaigns"]
 
     @post("", guards=[requires_manager], operation_id="createCampaign", summary="发起活动 · Create a campaign")
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[CampaignIn]) -> CampaignOutModel:
+    async def create(self, principal: Principal, data: JSONBody[CampaignIn]) -> CampaignOut:
         campaign = await create_campaign(
-            principal_of(request),
+            principal,
             organisation_id=data.organisation_id,
             title_zh=data.title_zh,
             title_en=data.title_en,
@@ -45,26 +37,26 @@ class CampaignsController(Controller):
             is_default=data.is_default,
             rules=data.rules.model_dump(),
         )
-        return campaign_out(campaign)
+        return CampaignOut.of(campaign)
 
     @get("", guards=[requires_member], operation_id="listCampaigns", summary="活动列表 · Campaigns I can see")
     async def list_all(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         status: Annotated[CampaignStatus | None, QueryParameter()] = None,
-        organisation_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        organisation_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 20,
     ) -> CampaignPageOut:
         page = await list_visible_campaigns(
-            principal_of(request), organisation_id=organisation_id, status=status, cursor=cursor, limit=limit
+            principal, organisation_id=organisation_id, status=status, cursor=cursor, limit=limit
         )
-        return CampaignPageOut(items=[campaign_out(c) for c in page.items], next_cursor=page.next_cursor)
+        return CampaignPageOut(items=[CampaignOut.of(c) for c in page.items], next_cursor=page.next_cursor)
 
     @get("/{campaign_id:int}", guards=[requires_member], operation_id="getCampaign", summary="活动详情与统计")
-    async def detail(self, request: Request[Any, Any, Any], campaign_id: Id) -> CampaignDetailOut:
-        campaign, figures = await visible_campaign_figures(principal_of(request), campaign_id)
-        return campaign_detail_out(campaign, figures)
+    async def detail(self, principal: Principal, campaign_id: Id) -> CampaignDetailOut:
+        campaign, figures = await visible_campaign_figures(principal, campaign_id)
+        return CampaignDetailOut.of_figures(campaign, figures)
 
     @post(
         "/{campaign_id:int}/fundings",
@@ -74,11 +66,9 @@ class CampaignsController(Controller):
         status_code=201,
     )
     async def fund(
-        self, request: Request[Any, Any, Any], campaign_id: Id, data: JSONBody[FundIn], idempotency_key: IdempotencyKey
+        self, principal: Principal, campaign_id: Id, data: JSONBody[FundIn], idempotency_key: IdempotencyKey
     ) -> FundOut:
-        funding = await fund_campaign(
-            principal_of(request), campaign_id, amount=data.amount, idempotency_key=idempotency_key
-        )
+        funding = await fund_campaign(principal, campaign_id, amount=data.amount, idempotency_key=idempotency_key)
         entry = funding.entry
         return FundOut(entry_id=entry.id, amount=data.amount, budget=funding.budget, replayed=entry.replayed)
 
@@ -89,5 +79,5 @@ class CampaignsController(Controller):
         summary="结束活动，退回剩余预算 · Close and return the unspent budget",
         status_code=200,
     )
-    async def close(self, request: Request[Any, Any, Any], campaign_id: Id) -> CampaignOutModel:
-        return campaign_out(await close_campaign(principal_of(request), campaign_id))
+    async def close(self, principal: Principal, campaign_id: Id) -> CampaignOut:
+        return CampaignOut.of(await close_campaign(principal, campaign_id))

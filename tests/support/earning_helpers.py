@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from activities.records import ActivityOut
 from activities.submissions import ServiceLogIn, log_service
-from campaigns.campaigns import CampaignOut, create_campaign
+from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
+from campaigns.models import CampaignWithBudget
 from campaigns.rules import EarningRules
 from community.access import load_principal
 from community.members import grant_role
@@ -43,7 +44,7 @@ class World:
         starts_at: datetime | None = None,
         ends_at: datetime | None = None,
         is_default: bool = True,
-    ) -> CampaignOut:
+    ) -> CampaignWithBudget:
         organizer = await load_principal(self.organizer)
         campaign = await create_campaign(
             organizer,
