@@ -41,6 +41,11 @@ async def _with_budget(campaign: CampaignRecord) -> CampaignWithBudget:
     return CampaignWithBudget.of(campaign, (await get_balance(budget_code(campaign.id))).balance)
 
 
+async def _find_record(campaign_id: int) -> CampaignRecord | None:
+    rows = await Campaign.select().where(Campaign.id == campaign_id).run()
+    return CampaignRecord.from_row(rows[0]) if rows else None
+
+
 async def find_campaign(campaign_id: int) -> CampaignWithBudget | None:
     campaign = await _find_record(campaign_id)
     return await _with_budget(campaign) if campaign is not None else None
@@ -254,8 +259,3 @@ async def applicable_campaign(
     )
     rows = await lock_rows(query) if lock else await query.run()
     return nearest_default((CampaignRecord.from_row(row) for row in rows), chain, moment)
-
-
-async def _find_record(campaign_id: int) -> CampaignRecord | None:
-    rows = await Campaign.select().where(Campaign.id == campaign_id).run()
-    return CampaignRecord.from_row(rows[0]) if rows else None
