@@ -42,6 +42,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -97,7 +98,8 @@ class RateIn(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class LockedActivity:
-    """The columns of a locked activity row that the loop's steps decide on."""
+    """The columns of a locked activity row that the loop's steps decide on
+    (named as ``activities.models.ActivityRecord`` names them)."""
 
     id: int
     kind: Kind
@@ -116,8 +118,8 @@ class LockedActivity:
     capped: bool
     award_entry_id: int | None
     bonus_entry_id: int | None
-    points_awarded_minor: int
-    bonus_minor: int
+    points_awarded: Decimal
+    bonus: Decimal
 
     @staticmethod
     def from_row(row: Mapping[str, Any]) -> LockedActivity:
@@ -139,12 +141,15 @@ class LockedActivity:
             capped=bool(row["capped"]),
             award_entry_id=row["award_entry_id"],
             bonus_entry_id=row["bonus_entry_id"],
-            points_awarded_minor=int(row["points_awarded_minor"]),
-            bonus_minor=int(row["bonus_minor"]),
+            points_awarded=from_minor(row["points_awarded_minor"]),
+            bonus=from_minor(row["bonus_minor"]),
         )
 
-    def work(self, team_kind: str | None) -> Work:
-        return Work(kind=self.kind, minutes=self.minutes or 0, report_kind=self.report_kind, team_kind=team_kind)
+
+def _work(activity: LockedActivity, team_kind: str | None) -> Work:
+    """What the earning rules look at."""
+    minutes = activity.minutes or 0
+    return Work(kind=activity.kind, minutes=minutes, report_kind=activity.report_kind, team_kind=team_kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +212,7 @@ async def _grant(
     with_team = purpose == "award" and activity.kind is Kind.SERVICE and activity.team_id is not None
     team_kind = await team_kind_of(activity.team_id) if with_team and activity.team_id is not None else None
     earned = await _earned(activity, campaign.id) if counts_caps(campaign.rules) else Earned()
-    decided = owed(activity.work(team_kind), campaign.rules, earned, purpose)
+    decided = owed(_work(activity, team_kind), campaign.rules, earned, purpose)
     if decided.awarded <= 0:
         return Award(owed=decided, entry_id=None)
     kind, reason_zh, reason_en = ENTRY_WORDING[purpose]
@@ -310,10 +315,10 @@ async def _take_back_points(activity: LockedActivity, *, actor_id: int, reason: 
     the campaign's budget; the reversals' entry ids. Refused, with nothing
     changed, if the volunteer has already spent them."""
     paid = [
-        (purpose, entry_id, minor)
-        for purpose, entry_id, minor in (
-            ("award", activity.award_entry_id, activity.points_awarded_minor),
-            ("bonus", activity.bonus_entry_id, activity.bonus_minor),
+        (purpose, entry_id, amount)
+        for purpose, entry_id, amount in (
+            ("award", activity.award_entry_id, activity.points_awarded),
+            ("bonus", activity.bonus_entry_id, activity.bonus),
         )
         if entry_id is not None
     ]
@@ -324,13 +329,13 @@ async def _take_back_points(activity: LockedActivity, *, actor_id: int, reason: 
     refunds = [
         Refund(
             entry_id=entry_id,
-            amount=from_minor(minor),
+            amount=amount,
             reason_zh=f"撤销积分：{_brief(reason)}",
             reason_en=f"Points withdrawn: {_brief(reason)}",
             idempotency_key=f"{_ref(activity.id)}:{purpose}:reversal",
             metadata={"activity_id": activity.id, "rejected_by_member_id": actor_id, "reason": reason},
         )
-        for purpose, entry_id, minor in paid
+        for purpose, entry_id, amount in paid
     ]
     campaign = await locked_campaign(activity.campaign_id)
     try:
