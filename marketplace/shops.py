@@ -27,10 +27,11 @@ MAX_STAFF_LISTED = 200
 
 
 async def get_shop(shop_id: int) -> ShopRecord:
-    rows = await Shop.select().where(Shop.id == shop_id).run()
-    if not rows:
+    """The shop, unscoped (callers acting for a person use ``policy.shop_for``)."""
+    shop = await policy.find_shop(shop_id)
+    if shop is None:
         raise ShopNotFound(f"shop {shop_id} does not exist", field="shop_id")
-    return ShopRecord.from_row(rows[0])
+    return shop
 
 
 async def create_shop(
