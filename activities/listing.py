@@ -17,6 +17,7 @@ from activities.models import ACTIVITY_VIEW_COLUMNS, ActivityView, Kind, Status
 from activities.policy import review_scope
 from activities.records import photos_of
 from activities.tables import Activity
+from campaigns.rules import ReportKind
 from community.access import Principal
 from community.organisations import subtree_ids
 from core.cursors import decode_cursor, encode_cursor
@@ -37,7 +38,7 @@ class ActivityPage:
 class ActivityFilter(BaseModel):
     status: Status | None = None
     kind: Kind | None = None
-    report_kind: str | None = None
+    report_kind: ReportKind | None = None
     campaign_id: int | None = None
     # Only activities at this organisation and below it (a grid, a community…).
     organisation_id: int | None = None
@@ -73,7 +74,7 @@ async def list_activities(
     if where.kind is not None:
         query = query.where(Activity.kind == where.kind.value)
     if where.report_kind is not None:
-        query = query.where(Activity.report_kind == where.report_kind)
+        query = query.where(Activity.report_kind == where.report_kind.value)
     if where.campaign_id is not None:
         query = query.where(Activity.campaign == where.campaign_id)
     if where.started_from is not None:

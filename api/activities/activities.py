@@ -156,7 +156,7 @@ class ActivitiesController(Controller):
         where = ActivityFilter(
             status=status,
             kind=kind,
-            report_kind=report_kind.value if report_kind is not None else None,
+            report_kind=report_kind,
             campaign_id=campaign_id,
             organisation_id=organisation_id,
             started_from=started_from,
