@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -58,7 +59,6 @@ async def list_activities(
     """Activities of ``member_id`` or at ``scope_organisation_ids`` (or both),
     narrowed by ``where``. An empty scope lists nothing. A cursor this list
     did not hand out is ``core.errors.InvalidCursor``."""
-    where = where or ActivityFilter()
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = Activity.select(*ACTIVITY_VIEW_COLUMNS)
     if member_id is not None:
@@ -67,22 +67,8 @@ async def list_activities(
         if not scope_organisation_ids:
             return ActivityPage(items=[], next_cursor=None)
         query = query.where(Activity.organisation.is_in(sorted(scope_organisation_ids)))
-    if where.organisation_id is not None:
-        query = query.where(Activity.organisation.is_in(sorted(await subtree_ids(where.organisation_id))))
-    if where.status is not None:
-        query = query.where(Activity.status == where.status.value)
-    if where.kind is not None:
-        query = query.where(Activity.kind == where.kind.value)
-    if where.report_kind is not None:
-        query = query.where(Activity.report_kind == where.report_kind.value)
-    if where.campaign_id is not None:
-        query = query.where(Activity.campaign == where.campaign_id)
-    if where.started_from is not None:
-        query = query.where(Activity.started_at >= where.started_from)
-    if where.started_before is not None:
-        query = query.where(Activity.started_at < where.started_before)
-    if where.overdue is not None:
-        query = query.where(Activity.overdue == where.overdue)
+    for condition in await _conditions(where or ActivityFilter()):
+        query = query.where(condition)
     if cursor is not None:
         (last_id,) = decode_cursor(CURSOR_TAG, cursor, key_min=1, key_max=MAX_ID)
         query = query.where(Activity.id < last_id)
@@ -93,6 +79,28 @@ async def list_activities(
         items=[replace(activity, photos=photos[activity.id]) for activity in page],
         next_cursor=encode_cursor(CURSOR_TAG, page[-1].id) if len(rows) > limit else None,
     )
+
+
+async def _conditions(where: ActivityFilter) -> list[Any]:
+    """One WHERE condition per filter that is set."""
+    conditions: list[Any] = []
+    if where.organisation_id is not None:
+        conditions.append(Activity.organisation.is_in(sorted(await subtree_ids(where.organisation_id))))
+    if where.status is not None:
+        conditions.append(Activity.status == where.status.value)
+    if where.kind is not None:
+        conditions.append(Activity.kind == where.kind.value)
+    if where.report_kind is not None:
+        conditions.append(Activity.report_kind == where.report_kind.value)
+    if where.campaign_id is not None:
+        conditions.append(Activity.campaign == where.campaign_id)
+    if where.started_from is not None:
+        conditions.append(Activity.started_at >= where.started_from)
+    if where.started_before is not None:
+        conditions.append(Activity.started_at < where.started_before)
+    if where.overdue is not None:
+        conditions.append(Activity.overdue == where.overdue)
+    return conditions
 
 
 async def list_activities_for(
