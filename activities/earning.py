@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from activities.errors import ActivityNotOpen
-from activities.records import Kind, Status
+from activities.models import ActivityRecord, Kind, Status
 from activities.tables import Activity
 from campaigns.accounts import budget_code
 from campaigns.campaigns import CLOSED, OPEN, lock_campaign, parse_rules
@@ -56,15 +56,16 @@ def activity_ref(activity_id: int) -> str:
     return f"activity:{activity_id}"
 
 
-async def computed_points(row: dict[str, Any], rules: EarningRules) -> Decimal:
+async def computed_points(row: ActivityRecord, rules: EarningRules) -> Decimal:
     """What the rules give this activity before caps."""
-    kind = Kind(row["kind"])
-    if kind is Kind.SERVICE:
-        team_kind = await team_kind_of(row["team"]) if row["team"] is not None else None
-        return service_points(int(row["minutes"] or 0), rules.service_rate(team_kind))
-    if kind is Kind.PATROL:
-        return rules.patrol_points if int(row["minutes"] or 0) >= rules.patrol_min_minutes else ZERO
-    return rules.report_points.get(row["report_kind"], ZERO)
+    if row.kind is Kind.SERVICE:
+        team_kind = await team_kind_of(row.team_id) if row.team_id is not None else None
+        return service_points(row.minutes or 0, rules.service_rate(team_kind))
+    if row.kind is Kind.PATROL:
+        return rules.patrol_points if (row.minutes or 0) >= rules.patrol_min_minutes else ZERO
+    if row.report_kind is None:
+        return ZERO
+    return rules.report_points.get(row.report_kind, ZERO)
 
 
 _EARNED_SELECT = "SELECT COALESCE(SUM(points_awarded_minor + bonus_minor), 0) AS total FROM activities_activity "
@@ -87,20 +88,19 @@ async def _earned(member_id: int, campaign_id: int, column: Literal["day", "week
     return from_minor(int(rows[0]["total"]))
 
 
-async def _capped(row: dict[str, Any], rules: EarningRules, computed: Decimal) -> Decimal:
+async def _capped(row: ActivityRecord, campaign_id: int, rules: EarningRules, computed: Decimal) -> Decimal:
     earned_today = (
-        await _earned(row["member"], row["campaign"], "day", row["award_day"]) if rules.daily_cap is not None else ZERO
+        await _earned(row.member_id, campaign_id, "day", row.award_day) if rules.daily_cap is not None else ZERO
     )
     earned_this_week = (
-        await _earned(row["member"], row["campaign"], "week", row["award_week"])
-        if rules.weekly_cap is not None
-        else ZERO
+        await _earned(row.member_id, campaign_id, "week", row.award_week) if rules.weekly_cap is not None else ZERO
     )
     return apply_caps(computed, earned_today=earned_today, earned_this_week=earned_this_week, rules=rules)
 
 
 async def _pay(
-    row: dict[str, Any],
+    row: ActivityRecord,
+    campaign_id: int,
     *,
     amount: Decimal,
     kind: str,
@@ -112,13 +112,12 @@ async def _pay(
 ) -> int:
     """Budget → wallet, with the budget checked first so the refusal names
     the campaign, not an account."""
-    campaign_id = row["campaign"]
     budget = budget_code(campaign_id)
-    wallet = wallet_code(row["member"])
+    wallet = wallet_code(row.member_id)
     # Whoever has a verified activity has earned: a member who holds no
     # earning role (an organiser logging service) gets their wallet now.
     if await find_balance(wallet) is None:
-        await open_wallet(row["member"], await home_organisation_of(row["member"]))
+        await open_wallet(row.member_id, await home_organisation_of(row.member_id))
     accounts = await lock_accounts([budget, wallet])
     left = accounts[budget].available_minor
     if left < to_minor(amount):
@@ -135,16 +134,16 @@ async def _pay(
         reason_zh=reason_zh,
         reason_en=reason_en,
         metadata={
-            "activity_id": row["id"],
-            "activity_kind": row["kind"],
+            "activity_id": row.id,
+            "activity_kind": row.kind.value,
             "campaign_id": campaign_id,
             "approver_member_id": approver_id,
-            "organisation_id": row["organisation"],
+            "organisation_id": row.organisation_id,
             **metadata,
         },
         actor_ref=member_ref(approver_id),
-        cause_ref=activity_ref(row["id"]),
-        idempotency_key=f"{activity_ref(row['id'])}:{purpose}",
+        cause_ref=activity_ref(row.id),
+        idempotency_key=f"{activity_ref(row.id)}:{purpose}",
     )
     return entry.id
 
@@ -165,35 +164,37 @@ _PURPOSES: dict[Literal["award", "bonus"], tuple[str, str, str]] = {
 }
 
 
-async def _grant(row: dict[str, Any], *, approver_id: int, purpose: Literal["award", "bonus"]) -> Award:
+async def _grant(row: ActivityRecord, *, approver_id: int, purpose: Literal["award", "bonus"]) -> Award:
     """Compute, cap and pay one award or bonus for ``row``."""
-    if row["campaign"] is None:
+    campaign_id = row.campaign_id
+    if campaign_id is None:
         return Award(computed=ZERO, awarded=ZERO, capped=False, entry_id=None)
-    rules = await _open_rules(row["campaign"])
+    rules = await _open_rules(campaign_id)
     computed = await computed_points(row, rules) if purpose == "award" else rules.report_useful_bonus
-    awarded = await _capped(row, rules, computed)
+    awarded = await _capped(row, campaign_id, rules, computed)
     entry_id = None
     if awarded > 0:
         kind, reason_zh, reason_en = _PURPOSES[purpose]
         entry_id = await _pay(
             row,
+            campaign_id,
             amount=awarded,
             kind=kind,
             purpose=purpose,
             approver_id=approver_id,
-            metadata={"minutes": row["minutes"], "computed": str(computed), "capped": awarded < computed},
-            reason_zh=reason_zh + row["title"],
-            reason_en=reason_en + row["title"],
+            metadata={"minutes": row.minutes, "computed": str(computed), "capped": awarded < computed},
+            reason_zh=reason_zh + row.title,
+            reason_en=reason_en + row.title,
         )
     return Award(computed=computed, awarded=awarded, capped=awarded < computed, entry_id=entry_id)
 
 
-async def award(row: dict[str, Any], *, approver_id: int) -> Award:
+async def award(row: ActivityRecord, *, approver_id: int) -> Award:
     """The award for verifying ``row`` (its ``campaign`` already resolved)."""
     return await _grant(row, approver_id=approver_id, purpose="award")
 
 
-async def useful_bonus(row: dict[str, Any], *, approver_id: int) -> Award:
+async def useful_bonus(row: ActivityRecord, *, approver_id: int) -> Award:
     """The bonus for a report handled as useful (within the caps)."""
     return await _grant(row, approver_id=approver_id, purpose="bonus")
 
@@ -203,16 +204,18 @@ def _brief(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def reverse_awards(row: dict[str, Any], *, actor_id: int, reason: str) -> tuple[int | None, int | None]:
+async def reverse_awards(row: ActivityRecord, *, actor_id: int, reason: str) -> tuple[int | None, int | None]:
     """Reverse the award and bonus of ``row`` (in that order). If the
     campaign has closed since, the returned points go on to issuance, as
     closing would have sent them. Refused, with nothing changed, if the
     volunteer has already spent them."""
     reversals: list[int | None] = []
-    campaign = await lock_campaign(row["campaign"]) if row["campaign"] is not None else None
-    returned = 0
-    for purpose, column in (("award", "award_entry_id"), ("bonus", "bonus_entry_id")):
-        entry_id = row[column]
+    campaign = await lock_campaign(row.campaign_id) if row.campaign_id is not None else None
+    returned = ZERO
+    for purpose, entry_id, amount in (
+        ("award", row.award_entry_id, row.points_awarded),
+        ("bonus", row.bonus_entry_id, row.bonus),
+    ):
         if entry_id is None:
             reversals.append(None)
             continue
@@ -222,8 +225,8 @@ async def reverse_awards(row: dict[str, Any], *, actor_id: int, reason: str) -> 
                 reason_zh=f"撤销积分：{_brief(reason)}",
                 reason_en=f"Points withdrawn: {_brief(reason)}",
                 actor_ref=member_ref(actor_id),
-                metadata={"activity_id": row["id"], "rejected_by_member_id": actor_id, "reason": reason},
-                idempotency_key=f"{activity_ref(row['id'])}:{purpose}:reversal",
+                metadata={"activity_id": row.id, "rejected_by_member_id": actor_id, "reason": reason},
+                idempotency_key=f"{activity_ref(row.id)}:{purpose}:reversal",
             )
         except InsufficientFunds as error:
             raise ActivityNotOpen(
@@ -232,9 +235,7 @@ async def reverse_awards(row: dict[str, Any], *, actor_id: int, reason: str) -> 
                 field="activity_id",
             ) from error
         reversals.append(reversal.id)
-        returned += row["points_awarded_minor"] if purpose == "award" else row["bonus_minor"]
-    if campaign is not None and campaign["status"] == CLOSED and returned:
-        await return_to_issuance(
-            row["campaign"], campaign["organisation"], from_minor(returned), actor_ref=member_ref(actor_id)
-        )
+        returned += amount
+    if row.campaign_id is not None and campaign is not None and campaign["status"] == CLOSED and returned:
+        await return_to_issuance(row.campaign_id, campaign["organisation"], returned, actor_ref=member_ref(actor_id))
     return reversals[0], reversals[1]

@@ -13,23 +13,24 @@ Rules every step enforces, whatever face calls it:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, Field
 
-from activities.deadlines import finish_due
+from activities.deadline_rules import finish_due
 from activities.earning import award, reverse_awards, useful_bonus
 from activities.errors import (
     ActivityNotFound,
-    ActivityNotOpen,
     InvalidActivity,
     NotResponsible,
     SelfVerificationRefused,
 )
+from activities.models import ActivityRecord, ActivityView, Kind
 from activities.policy import applicable_campaign_for, check_activity_visible, may_review
-from activities.records import AWARDED_STATUSES, ActivityOut, Kind, Status, get_activity, lock_activity
+from activities.records import get_activity, lock_activity
 from activities.tables import Activity
+from activities.transitions import Action, decide
 from community import audit
 from community.access import Principal
 from core.clock import utc_now
@@ -63,29 +64,29 @@ def _ref(activity_id: int) -> str:
     return f"activity:{activity_id}"
 
 
-async def _lock_visible(principal: Principal, activity_id: int) -> dict[str, Any]:
+async def _lock_visible(principal: Principal, activity_id: int) -> ActivityRecord:
     """Lock the activity row, if the principal may see it (``policy``):
     otherwise the same not-found as for a missing one."""
     try:
-        row: dict[str, Any] | None = await lock_activity(activity_id)
+        row: ActivityRecord | None = await lock_activity(activity_id)
     except ActivityNotFound:
         row = None
     return await check_activity_visible(principal, activity_id, row)
 
 
-async def _check_actor(row: dict[str, object], actor_id: int, action: str) -> None:
-    if row["member"] == actor_id:
+async def _check_actor(row: ActivityRecord, actor_id: int, action: str) -> None:
+    if row.member_id == actor_id:
         raise SelfVerificationRefused(
             f"you cannot {action} your own submission; someone else with a post over this grid must",
             field="activity_id",
         )
-    if not await may_review(actor_id, int(str(row["organisation"]))):
-        raise NotResponsible(f"you hold no post over the organisation of activity {row['id']}", field="activity_id")
+    if not await may_review(actor_id, row.organisation_id):
+        raise NotResponsible(f"you hold no post over the organisation of activity {row.id}", field="activity_id")
 
 
 async def verify_activity(
     principal: Principal, activity_id: int, *, data: VerifyIn | None = None, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """submitted → verified, posting the award with its audit record.
     Refusals change nothing: not visible (not found), self-verification, no
     post over the grid, not yet submitted, already rejected, campaign closed
@@ -97,26 +98,22 @@ async def verify_activity(
     async def work() -> bool:
         row = await _lock_visible(principal, activity_id)
         await _check_actor(row, verifier_id, "verify")
-        if row["status"] in AWARDED_STATUSES:
+        move = decide(Action.VERIFY, activity_id=activity_id, kind=row.kind, status=row.status)
+        if move.replay:
             return True
-        if row["status"] != Status.SUBMITTED:
-            raise ActivityNotOpen(
-                f"activity {activity_id} is {row['status']}; only submitted activities can be verified",
-                field="activity_id",
-            )
-        campaign_id = data.campaign_id if data.campaign_id is not None else row["campaign"]
+        campaign_id = data.campaign_id if data.campaign_id is not None else row.campaign_id
         if campaign_id is None or data.campaign_id is not None:
             campaign_id = await applicable_campaign_for(
-                principal, campaign_id, organisation_id=row["organisation"], moment=row["started_at"]
+                principal, campaign_id, organisation_id=row.organisation_id, moment=row.started_at
             )
-        row["campaign"] = campaign_id
+        row = replace(row, campaign_id=campaign_id)
         given = await award(row, approver_id=verifier_id)
-        is_report = row["kind"] == Kind.REPORT
+        is_report = row.kind is Kind.REPORT
         complex_ = bool(data.complex and is_report)
         await (
             Activity.update(
                 {
-                    Activity.status: Status.VERIFIED.value,
+                    Activity.status: move.to.value,
                     Activity.campaign: campaign_id,
                     Activity.verifier: verifier_id,
                     Activity.verified_at: now,
@@ -127,7 +124,7 @@ async def verify_activity(
                     Activity.complex: complex_,
                     Activity.due_at: finish_due(now, complex=complex_) if is_report else None,
                     Activity.overdue: False,
-                    Activity.responsible_organisation: row["organisation"],
+                    Activity.responsible_organisation: row.organisation_id,
                     Activity.updated_at: now,
                 }
             )
@@ -149,7 +146,7 @@ async def verify_activity(
 
 async def reject_activity(
     principal: Principal, activity_id: int, *, reason: str, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """submitted → rejected; verified (awarded) → rejected with its award
     and bonus reversed and its audit record, in the same transaction."""
     now = now or utc_now()
@@ -161,17 +158,14 @@ async def reject_activity(
     async def work() -> bool:
         row = await _lock_visible(principal, activity_id)
         await _check_actor(row, rejecter_id, "reject")
-        if row["status"] == Status.REJECTED:
+        move = decide(Action.REJECT, activity_id=activity_id, kind=row.kind, status=row.status)
+        if move.replay:
             return True
-        if row["status"] not in {Status.SUBMITTED, *AWARDED_STATUSES}:
-            raise ActivityNotOpen(
-                f"activity {activity_id} is {row['status']}; it can be rejected once submitted", field="activity_id"
-            )
         award_reversal, bonus_reversal = await reverse_awards(row, actor_id=rejecter_id, reason=reason)
         await (
             Activity.update(
                 {
-                    Activity.status: Status.REJECTED.value,
+                    Activity.status: move.to.value,
                     Activity.rejected_by: rejecter_id,
                     Activity.rejected_at: now,
                     Activity.rejection_reason: reason,
@@ -192,16 +186,9 @@ async def reject_activity(
     return await get_activity(activity_id, replayed=replayed)
 
 
-def _require_report(row: dict[str, object], allowed: set[Status], step: str) -> None:
-    if row["kind"] != Kind.REPORT:
-        raise InvalidActivity(f"only reports are {step}", field="activity_id")
-    if row["status"] not in allowed:
-        raise ActivityNotOpen(f"report {row['id']} is {row['status']}; it cannot be {step} now", field="activity_id")
-
-
 async def assign_report(
     principal: Principal, activity_id: int, *, handler_id: int, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """verified → assigned to a handler who also holds a post over the grid
     (and is not the reporter). Reassigning an assigned report is allowed."""
     now = now or utc_now()
@@ -209,15 +196,15 @@ async def assign_report(
     async def work() -> None:
         row = await _lock_visible(principal, activity_id)
         await _check_actor(row, principal.member_id, "assign")
-        _require_report(row, {Status.VERIFIED, Status.ASSIGNED}, "assigned")
-        if handler_id == row["member"]:
+        move = decide(Action.ASSIGN, activity_id=activity_id, kind=row.kind, status=row.status)
+        if handler_id == row.member_id:
             raise SelfVerificationRefused("a reporter cannot handle their own report", field="handler_id")
-        if not await may_review(handler_id, row["organisation"]):
+        if not await may_review(handler_id, row.organisation_id):
             raise NotResponsible(f"member {handler_id} holds no post over this grid", field="handler_id")
         await (
             Activity.update(
                 {
-                    Activity.status: Status.ASSIGNED.value,
+                    Activity.status: move.to.value,
                     Activity.handler: handler_id,
                     Activity.assigned_at: now,
                     Activity.updated_at: now,
@@ -234,7 +221,7 @@ async def assign_report(
 
 async def handle_report(
     principal: Principal, activity_id: int, *, data: HandleIn, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """verified/assigned → handled, with feedback for the reporter; a
     useful report earns the campaign's bonus. Only the assigned handler,
     or anyone with a post over the grid if nobody was assigned."""
@@ -247,19 +234,19 @@ async def handle_report(
     async def work() -> bool:
         row = await _lock_visible(principal, activity_id)
         await _check_actor(row, handler_id, "handle")
-        if row["kind"] == Kind.REPORT and row["status"] in {Status.HANDLED, Status.CLOSED}:
+        move = decide(Action.HANDLE, activity_id=activity_id, kind=row.kind, status=row.status)
+        if move.replay:
             return True
-        _require_report(row, {Status.VERIFIED, Status.ASSIGNED}, "handled")
-        if row["handler"] is not None and row["handler"] != handler_id:
-            raise NotResponsible(f"report {activity_id} is assigned to member {row['handler']}", field="activity_id")
-        bonus_minor, bonus_entry, capped = 0, None, bool(row["capped"])
+        if row.handler_id is not None and row.handler_id != handler_id:
+            raise NotResponsible(f"report {activity_id} is assigned to member {row.handler_id}", field="activity_id")
+        bonus_minor, bonus_entry, capped = 0, None, row.capped
         if data.useful:
             bonus = await useful_bonus(row, approver_id=handler_id)
             bonus_minor, bonus_entry, capped = to_minor(bonus.awarded), bonus.entry_id, capped or bonus.capped
         await (
             Activity.update(
                 {
-                    Activity.status: Status.HANDLED.value,
+                    Activity.status: move.to.value,
                     Activity.handler: handler_id,
                     Activity.handled_at: now,
                     Activity.useful: data.useful,
@@ -286,19 +273,19 @@ async def handle_report(
 
 async def rate_report(
     principal: Principal, activity_id: int, *, data: RateIn, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """handled → closed: the reporter rates how it was handled (闭环)."""
     now = now or utc_now()
 
     async def work() -> None:
         row = await _lock_visible(principal, activity_id)
-        if row["member"] != principal.member_id:
+        if row.member_id != principal.member_id:
             raise NotResponsible("only the reporter rates how their report was handled", field="activity_id")
-        _require_report(row, {Status.HANDLED}, "rated")
+        move = decide(Action.RATE, activity_id=activity_id, kind=row.kind, status=row.status)
         await (
             Activity.update(
                 {
-                    Activity.status: Status.CLOSED.value,
+                    Activity.status: move.to.value,
                     Activity.rating: data.rating,
                     Activity.rating_comment: data.comment.strip(),
                     Activity.rated_at: now,

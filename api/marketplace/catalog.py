@@ -110,7 +110,7 @@ class CatalogController(Controller):
 
     @get("/images/{sha256:str}", guards=[requires_member], operation_id="getCatalogImage", summary="An item photo")
     async def image(self, sha256: Sha256) -> Response[bytes]:
-        content, media_type = read_image("catalog", sha256)
+        content, media_type = await read_image("catalog", sha256)
         return Response(
             content,
             media_type=media_type,
