@@ -46,9 +46,6 @@ class Settings:
     login_lock_minutes: int
     """How long a login stays locked after too many wrong passwords."""
 
-    hold_ttl_minutes: int
-    """Default lifetime of a ledger hold when the caller gives no deadline."""
-
     order_pickup_days: int
     """Days a member has to pick up a redeemed item before the order expires."""
 
@@ -93,10 +90,6 @@ class Settings:
 
     hsts: bool
     """Send ``Strict-Transport-Security`` (only behind HTTPS)."""
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
     @property
     def uses_embedded_redis(self) -> bool:
@@ -240,7 +233,6 @@ def get_settings() -> Settings:
         token_ttl_minutes=_int_env("FENGLING_TOKEN_TTL_MINUTES", 12 * 60),
         login_max_failures=_int_env("FENGLING_LOGIN_MAX_FAILURES", 5),
         login_lock_minutes=_int_env("FENGLING_LOGIN_LOCK_MINUTES", 15),
-        hold_ttl_minutes=_int_env("FENGLING_HOLD_TTL_MINUTES", 7 * 24 * 60),
         order_pickup_days=_int_env("FENGLING_ORDER_PICKUP_DAYS", 7),
         pickup_max_failures=_int_env("FENGLING_PICKUP_MAX_FAILURES", 10),
         pickup_lock_minutes=_int_env("FENGLING_PICKUP_LOCK_MINUTES", 10),

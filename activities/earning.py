@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from activities.records import Kind
+from activities.models import Kind
 from campaigns.rules import EarningRules, ReportKind, apply_caps, service_points
 
 ZERO = Decimal("0.00")

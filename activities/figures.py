@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from activities.records import Status
+from activities.models import Status
 from activities.tables import Activity
 from campaigns.campaigns import visible_campaign
 from campaigns.models import CampaignWithBudget

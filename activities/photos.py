@@ -14,17 +14,19 @@ any file no row names.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from anyio import to_thread
+
 from activities.errors import UploadQuotaExceeded
-from activities.periods import CHINA
+from activities.models import PhotoRecord
+from activities.periods import china_day_bounds
 from activities.tables import ActivityPhoto, Photo
 from community.tables import Member
 from core.clock import utc_now
-from core.database import in_write_transaction, is_sqlite
+from core.database import in_write_transaction, lock_row
 from fengling_settings import get_settings
 
 # A photo is uploaded first and attached when the report is sent; a day is
@@ -32,13 +34,6 @@ from fengling_settings import get_settings
 UNATTACHED_GRACE = timedelta(hours=24)
 # Photos removed per run: bounds one run's transaction and disk work.
 CLEANUP_BATCH = 500
-
-
-def china_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    """Start and end (UTC) of the China-time day containing ``moment``."""
-    local = moment.astimezone(CHINA)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-    return start, start + timedelta(days=1)
 
 
 async def photos_uploaded_on_day(member_id: int, moment: datetime) -> int:
@@ -50,16 +45,22 @@ async def photos_uploaded_on_day(member_id: int, moment: datetime) -> int:
     )
 
 
-async def check_photo_quota(member_id: int, *, now: datetime | None = None) -> None:
-    """Refuse when the member's quota for the day of ``now`` is used up."""
-    now = now or utc_now()
-    quota = get_settings().upload_daily_quota
-    if await photos_uploaded_on_day(member_id, now) >= quota:
+def check_quota(uploaded_today: int, *, quota: int, now: datetime) -> None:
+    """The daily quota rule (pure): with ``uploaded_today`` photos already
+    on the China-time day of ``now``, one more is refused once ``quota`` is
+    reached, with the seconds until that day ends (at least 1)."""
+    if uploaded_today >= quota:
         _, end = china_day_bounds(now)
         raise UploadQuotaExceeded(
             f"at most {quota} photos a day; more tomorrow (China time)",
             retry_after_seconds=max(1, int((end - now).total_seconds())),
         )
+
+
+async def check_photo_quota(member_id: int, *, now: datetime | None = None) -> None:
+    """Refuse when the member's quota for the day of ``now`` is used up."""
+    now = now or utc_now()
+    check_quota(await photos_uploaded_on_day(member_id, now), quota=get_settings().upload_daily_quota, now=now)
 
 
 async def register_photo(
@@ -72,25 +73,28 @@ async def register_photo(
     if await Photo.exists().where(Photo.sha256 == sha256).run():
         return sha256
     moment = now or utc_now()
-
-    async def work() -> None:
-        if await Photo.exists().where(Photo.sha256 == sha256).run():
-            return
-        query = Member.select(Member.id).where(Member.id == member_id)
-        await (query if is_sqlite() else query.lock_rows()).run()
-        await check_photo_quota(member_id, now=moment)
-        await Photo.insert(
-            Photo(
-                sha256=sha256,
-                content_type=content_type,
-                size_bytes=size_bytes,
-                uploaded_by=member_id,
-                uploaded_at=moment,
-            )
-        ).run()
-
-    await in_write_transaction(work, retry_unique=True)
+    await in_write_transaction(
+        lambda: _record_photo(sha256, content_type, size_bytes, member_id, moment), retry_unique=True
+    )
     return sha256
+
+
+async def _record_photo(sha256: str, content_type: str, size_bytes: int, member_id: int, moment: datetime) -> None:
+    # Re-checked under the member's lock: a concurrent upload of the same
+    # photo may have won (then a unique violation re-runs this and ends here).
+    if await Photo.exists().where(Photo.sha256 == sha256).run():
+        return
+    await lock_row(Member, member_id, Member.id)
+    await check_photo_quota(member_id, now=moment)
+    await Photo.insert(
+        Photo(
+            sha256=sha256,
+            content_type=content_type,
+            size_bytes=size_bytes,
+            uploaded_by=member_id,
+            uploaded_at=moment,
+        )
+    ).run()
 
 
 async def remove_unattached_photos(
@@ -104,25 +108,22 @@ async def remove_unattached_photos(
     cutoff = now - UNATTACHED_GRACE
     folder = folder if folder is not None else get_settings().data_dir / "uploads" / "reports"
     attached = ActivityPhoto.select(ActivityPhoto.photo)
-    rows = (
-        await Photo.select(Photo.id, Photo.sha256)
-        .where((Photo.uploaded_at < cutoff) & Photo.id.not_in(attached))
-        .limit(batch)
-        .run()
-    )
-    removed: list[str] = []
-
-    async def work() -> None:
-        for row in rows:
-            # Re-checked inside the transaction: a report may have attached it since.
-            if not await ActivityPhoto.exists().where(ActivityPhoto.photo == row["id"]).run():
-                await Photo.delete().where(Photo.id == row["id"]).run()
-                removed.append(row["sha256"])
-
-    if rows:
-        await in_write_transaction(work)
-    await asyncio.to_thread(_unlink_all, [folder / sha256 for sha256 in removed])
+    rows = await Photo.select().where((Photo.uploaded_at < cutoff) & Photo.id.not_in(attached)).limit(batch).run()
+    candidates = [PhotoRecord.from_row(row) for row in rows]
+    removed = await in_write_transaction(lambda: _delete_unattached(candidates)) if candidates else []
+    await to_thread.run_sync(_unlink_all, [folder / sha256 for sha256 in removed])
     return len(removed) + await _remove_stray_files(folder, cutoff)
+
+
+async def _delete_unattached(photos: list[PhotoRecord]) -> list[str]:
+    """Delete the rows of ``photos`` still attached to nothing; their hashes."""
+    removed: list[str] = []
+    for photo in photos:
+        # Re-checked inside the transaction: a report may have attached it since.
+        if not await ActivityPhoto.exists().where(ActivityPhoto.photo == photo.id).run():
+            await Photo.delete().where(Photo.id == photo.id).run()
+            removed.append(photo.sha256)
+    return removed
 
 
 def _unlink_all(paths: list[Path]) -> None:
@@ -140,11 +141,11 @@ def _files_older_than(folder: Path, cutoff: datetime) -> list[Path]:
 
 
 async def _remove_stray_files(folder: Path, cutoff: datetime) -> int:
-    candidates = await asyncio.to_thread(_files_older_than, folder, cutoff)
+    candidates = await to_thread.run_sync(_files_older_than, folder, cutoff)
     if not candidates:
         return 0
     names = [path.name for path in candidates]
-    known = {row["sha256"] for row in await Photo.select(Photo.sha256).where(Photo.sha256.is_in(names)).run()}
+    known = set(await Photo.select(Photo.sha256).where(Photo.sha256.is_in(names)).output(as_list=True).run())
     stray = [path for path in candidates if path.name not in known]
-    await asyncio.to_thread(_unlink_all, stray)
+    await to_thread.run_sync(_unlink_all, stray)
     return len(stray)

@@ -26,11 +26,12 @@ the API, the CLI, jobs and later the admin forms all answer alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from activities.errors import ActivityNotFound
-from activities.records import ActivityOut, get_activity
+from activities.models import ActivityPlace, ActivityRecord, ActivityView
+from activities.records import get_activity
 from campaigns.campaigns import applicable_campaign, visible_campaign
 from campaigns.errors import CampaignClosed, CampaignNotApplicable, CampaignNotFound
 from campaigns.models import CampaignRecord
@@ -60,14 +61,16 @@ def not_found(activity_id: int) -> ActivityNotFound:
     return ActivityNotFound(f"no activity {activity_id} for you", field="activity_id")
 
 
-async def check_activity_visible(principal: Principal, activity_id: int, row: dict[str, Any] | None) -> dict[str, Any]:
-    """The activity row (None: there is none) if the principal may see it."""
-    if row is None or not await may_see_activity(principal, int(str(row["member"])), int(str(row["organisation"]))):
+async def check_activity_visible(
+    principal: Principal, activity_id: int, activity: ActivityRecord | None
+) -> ActivityRecord:
+    """The activity (None: there is none) if the principal may see it."""
+    if activity is None or not await may_see_activity(principal, activity.member_id, activity.organisation_id):
         raise not_found(activity_id)
-    return row
+    return activity
 
 
-async def visible_activity(principal: Principal, activity_id: int) -> ActivityOut:
+async def visible_activity(principal: Principal, activity_id: int) -> ActivityView:
     try:
         activity = await get_activity(activity_id)
     except ActivityNotFound:
@@ -77,20 +80,20 @@ async def visible_activity(principal: Principal, activity_id: int) -> ActivityOu
     return activity
 
 
-def check_own_patrol(principal: Principal, activity_id: int, row: dict[str, Any] | None) -> dict[str, Any]:
+def check_own_patrol(principal: Principal, activity_id: int, activity: ActivityRecord | None) -> ActivityRecord:
     """Only the patrol's member adds route points or checks out; anyone
     else gets the answer a missing patrol gets, so ids cannot be probed."""
-    if row is None or row["member"] != principal.member_id:
+    if activity is None or activity.member_id != principal.member_id:
         raise not_found(activity_id)
-    return row
+    return activity
 
 
-async def may_see_photo(principal: Principal, uploader_id: int | None, links: list[tuple[int, int]]) -> bool:
-    """``links``: (member, organisation) of each activity the photo is attached to."""
+async def may_see_photo(principal: Principal, uploader_id: int | None, links: Sequence[ActivityPlace]) -> bool:
+    """``links``: whose and where each activity the photo is attached to is."""
     if uploader_id is not None and uploader_id == principal.member_id:
         return True
-    for member_id, organisation_id in links:
-        if await may_see_activity(principal, member_id, organisation_id):
+    for link in links:
+        if await may_see_activity(principal, link.member_id, link.organisation_id):
             return True
     return False
 

@@ -1,38 +1,54 @@
 """What volunteers submit from their phones: service logs, patrols, reports.
 
-Every submission is one transaction. A phone on a bad network retries: a
-``client_ref`` (the phone's own id for the submission) makes the retry
-return the first activity instead of creating a second one. Timed
-activities (service and patrol) of one person never overlap; the member's
-row is locked (PostgreSQL) while that is checked, so two concurrent
-submissions cannot both pass.
+Every submission is one transaction: the input is checked
+(``activities.submission_rules``, pure), then what needs the database
+(place, team, campaign, overlap, photos), then written. A phone on a bad
+network retries: a ``client_ref`` (the phone's own id for the submission)
+makes the retry return the first activity instead of creating a second one.
+Timed activities (service and patrol) of one person never overlap; the
+member's row is locked while that is checked, so two concurrent submissions
+cannot both pass.
+
+A patrol's later steps (route points, check-out) go through the status
+machine (``activities.transitions``): load the patrol locked, decide, write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from activities.deadlines import accept_due
-from activities.errors import (
-    ActivityNotFound,
-    ActivityNotOpen,
-    ActivityOverlap,
-    InvalidActivity,
-    PhotoNotFound,
-    PhotoUnavailable,
+from activities.deadline_rules import accept_due, deadline_after
+from activities.errors import ActivityNotFound, ActivityOverlap, InvalidActivity, PhotoNotFound, PhotoUnavailable
+from activities.models import (
+    ActivityPlace,
+    ActivityRecord,
+    ActivityView,
+    Kind,
+    PatrolTaskRecord,
+    PhotoRecord,
+    PointKind,
+    Position,
+    Status,
 )
 from activities.periods import award_day, award_week
-
-# Recording a photo (with its daily quota) lives in activities/photos.py;
-# re-exported for callers that submit and upload together.
-from activities.photos import register_photo as register_photo
 from activities.policy import applicable_campaign_for, check_own_patrol, may_see_photo
-from activities.records import ActivityOut, Kind, Position, Status, get_activity, lock_activity
+from activities.records import get_activity, lock_activity
+from activities.submission_rules import (
+    MAX_PHOTOS,
+    check_photo_list,
+    check_position,
+    check_route_batch,
+    check_route_fits,
+    patrol_minutes,
+    report_time,
+    service_minutes,
+)
 from activities.tables import Activity, ActivityPhoto, PatrolPoint, PatrolTask, Photo
+from activities.transitions import Action, decide, initial_status
 from campaigns.rules import ReportKind
 from community.access import Principal
 from community.members import get_member
@@ -41,19 +57,11 @@ from community.policy import visible_organisation
 from community.tables import Member
 from community.teams import is_team_member
 from core.clock import utc_now
-from core.database import in_write_transaction, is_sqlite
+from core.database import in_write_transaction, lock_row
 from core.ids import RowId
 
-MAX_SERVICE_MINUTES = 12 * 60
-MAX_PATROL_MINUTES = 12 * 60
-# A log may be entered up to this long after the fact.
-MAX_BACKDATE = timedelta(days=30)
-# Phones' clocks drift; a little of the future is tolerated.
-CLOCK_SKEW = timedelta(minutes=5)
-MAX_ROUTE_POINTS = 500
-MAX_ROUTE_POINTS_PER_CALL = 100
-MAX_PHOTOS = 9
 TIMED_KINDS = (Kind.SERVICE.value, Kind.PATROL.value)
+FREE_PATROL_TITLE = "自由巡逻"
 
 
 class ServiceLogIn(BaseModel):
@@ -94,19 +102,26 @@ class RoutePointIn(BaseModel):
     at: datetime
 
 
-def check_position(position: Position, field: str = "position") -> None:
-    if not -90 <= position.latitude <= 90:
-        raise InvalidActivity("latitude must be between -90 and 90", field=f"{field}.latitude")
-    if not -180 <= position.longitude <= 180:
-        raise InvalidActivity("longitude must be between -180 and 180", field=f"{field}.longitude")
-    if position.accuracy_m is not None and not 0 <= position.accuracy_m <= 10_000:
-        raise InvalidActivity("accuracy_m must be between 0 and 10000 metres", field=f"{field}.accuracy_m")
+@dataclass(frozen=True, slots=True)
+class NewActivity:
+    """What a submission writes, once every check has passed. ``moment``:
+    when it happened (the periods caps count in)."""
 
-
-def _aware(moment: datetime, field: str) -> datetime:
-    if moment.tzinfo is None:
-        raise InvalidActivity("times need a time zone, e.g. 2026-11-22T09:00:00+08:00", field=field)
-    return moment
+    kind: Kind
+    member_id: int
+    organisation_id: int
+    campaign_id: int | None
+    title: str
+    moment: datetime
+    now: datetime
+    client_ref: str | None
+    team_id: int | None = None
+    patrol_task_id: int | None = None
+    report_kind: ReportKind | None = None
+    description: str = ""
+    ended_at: datetime | None = None
+    minutes: int | None = None
+    position: Position | None = None
 
 
 async def _place(principal: Principal, organisation_id: int | None) -> int:
@@ -128,16 +143,9 @@ async def _check_team(team_id: int | None, member_id: int) -> None:
         raise InvalidActivity(f"you are not a member of team {team_id}", field="team_id")
 
 
-async def _lock_member(member_id: int) -> None:
-    query = Member.select(Member.id).where(Member.id == member_id)
-    if not is_sqlite():
-        query = query.lock_rows()
-    await query.run()
-
-
 async def _check_no_overlap(member_id: int, started_at: datetime, ended_at: datetime | None) -> None:
     """No other live timed activity of this member overlaps [started, ended)."""
-    query = Activity.select(Activity.id, Activity.title).where(
+    query = Activity.select().where(
         (Activity.member == member_id)
         & Activity.kind.is_in(list(TIMED_KINDS))
         & (Activity.status != Status.REJECTED.value)
@@ -145,160 +153,160 @@ async def _check_no_overlap(member_id: int, started_at: datetime, ended_at: date
     )
     if ended_at is not None:
         query = query.where(Activity.started_at < ended_at)
-    clash = await query.limit(1).run()
-    if clash:
+    clashes = [ActivityRecord.from_row(row) for row in await query.limit(1).run()]
+    if clashes:
         raise ActivityOverlap(
-            f"overlaps your activity {clash[0]['id']} ({clash[0]['title']}); one person cannot be in two places",
+            f"overlaps your activity {clashes[0].id} ({clashes[0].title}); one person cannot be in two places",
             field="started_at",
         )
 
 
-async def _replay(member_id: int, client_ref: str | None, kind: Kind) -> ActivityOut | None:
+async def _replay(member_id: int, client_ref: str | None, kind: Kind) -> ActivityView | None:
+    """The activity an earlier try with this ``client_ref`` created, if any."""
     if client_ref is None:
         return None
-    rows = (
-        await Activity.select(Activity.id, Activity.kind)
-        .where((Activity.member == member_id) & (Activity.client_ref == client_ref))
-        .run()
-    )
+    rows = await Activity.select().where((Activity.member == member_id) & (Activity.client_ref == client_ref)).run()
     if not rows:
         return None
-    if rows[0]["kind"] != kind:
+    earlier = ActivityRecord.from_row(rows[0])
+    if earlier.kind is not kind:
         raise InvalidActivity("client_ref was already used for another kind of activity", field="client_ref")
-    return await get_activity(rows[0]["id"], replayed=True)
+    return await get_activity(earlier.id, replayed=True)
 
 
-async def _insert(values: dict[str, Any], *, moment: datetime, submitted: bool) -> int:
-    now = values["updated_at"]
-    values |= {
-        "award_day": award_day(moment),
-        "award_week": award_week(moment),
-        "responsible_organisation": values["organisation"],
-        "submitted_at": now if submitted else None,
-        "due_at": accept_due(now) if submitted else None,
-    }
-    inserted = await Activity.insert(Activity(**values)).run()
+async def _insert(new: NewActivity) -> int:
+    status = initial_status(new.kind)
+    submitted = status is Status.SUBMITTED
+    position = new.position
+    inserted = await Activity.insert(
+        Activity(
+            kind=new.kind.value,
+            status=status.value,
+            member=new.member_id,
+            organisation=new.organisation_id,
+            responsible_organisation=new.organisation_id,
+            campaign=new.campaign_id,
+            team=new.team_id,
+            patrol_task=new.patrol_task_id,
+            report_kind=new.report_kind.value if new.report_kind is not None else "",
+            title=new.title,
+            description=new.description,
+            started_at=new.moment,
+            ended_at=new.ended_at,
+            minutes=new.minutes,
+            latitude=position.latitude if position is not None else None,
+            longitude=position.longitude if position is not None else None,
+            accuracy_m=position.accuracy_m if position is not None else None,
+            client_ref=new.client_ref,
+            award_day=award_day(new.moment),
+            award_week=award_week(new.moment),
+            submitted_at=new.now if submitted else None,
+            due_at=accept_due(new.now) if submitted else None,
+            updated_at=new.now,
+        )
+    ).run()
     return int(inserted[0]["id"])
 
 
-async def _submit(
-    member_id: int, client_ref: str | None, kind: Kind, work: Callable[[], Awaitable[int]]
-) -> ActivityOut:
-    async def guarded() -> ActivityOut | int:
-        await _lock_member(member_id)
-        replay = await _replay(member_id, client_ref, kind)
-        return replay if replay is not None else await work()
+async def _submit_once(new: NewActivity, write: Callable[[], Awaitable[int]]) -> ActivityView:
+    """Run ``write`` (the checks and inserts of a new activity) in one
+    transaction with the member's row locked, unless ``new.client_ref``
+    shows an earlier try already created it: then that one is answered."""
+
+    async def guarded() -> ActivityView | int:
+        await lock_row(Member, new.member_id, Member.id)
+        replay = await _replay(new.member_id, new.client_ref, new.kind)
+        return replay if replay is not None else await write()
 
     # A unique violation on (member, client_ref): a concurrent twin won; the
     # re-run finds and replays it.
     result = await in_write_transaction(guarded, retry_unique=True)
-    return result if isinstance(result, ActivityOut) else await get_activity(result)
+    return result if isinstance(result, ActivityView) else await get_activity(result)
 
 
-async def log_service(principal: Principal, data: ServiceLogIn, *, now: datetime | None = None) -> ActivityOut:
+async def _insert_timed(new: NewActivity) -> int:
+    await _check_no_overlap(new.member_id, new.moment, new.ended_at)
+    activity_id = await _insert(new)
+    if new.kind is Kind.PATROL and new.position is not None:
+        await _add_point(activity_id, PointKind.CHECK_IN, new.position, new.moment)
+    return activity_id
+
+
+async def log_service(principal: Principal, data: ServiceLogIn, *, now: datetime | None = None) -> ActivityView:
     """The principal's own service log: hours come from the times, never
-    from the volunteer."""
-    member_id = principal.member_id
+    from the volunteer (``submission_rules.service_minutes``)."""
     now = now or utc_now()
-    started = _aware(data.started_at, "started_at")
-    ended = _aware(data.ended_at, "ended_at")
-    if ended <= started:
-        raise InvalidActivity("ended_at must be after started_at", field="ended_at")
-    minutes = int((ended - started).total_seconds() // 60)
-    if minutes < 1:
-        raise InvalidActivity("a service log lasts at least one minute", field="ended_at")
-    if minutes > MAX_SERVICE_MINUTES:
-        raise InvalidActivity(f"one log covers at most {MAX_SERVICE_MINUTES // 60} hours", field="ended_at")
-    if ended > now + CLOCK_SKEW:
-        raise InvalidActivity("a service log cannot end in the future", field="ended_at")
-    if started < now - MAX_BACKDATE:
-        raise InvalidActivity(f"logs older than {MAX_BACKDATE.days} days are not accepted", field="started_at")
+    minutes = service_minutes(data.started_at, data.ended_at, now=now)
     place = await _place(principal, data.organisation_id)
-    await _check_team(data.team_id, member_id)
-    campaign = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=started)
+    await _check_team(data.team_id, principal.member_id)
+    campaign = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=data.started_at)
     campaign_id = campaign.id if campaign is not None else None
-
-    async def work() -> int:
-        await _check_no_overlap(member_id, started, ended)
-        return await _insert(
-            {
-                "kind": Kind.SERVICE.value,
-                "status": Status.SUBMITTED.value,
-                "member": member_id,
-                "organisation": place,
-                "campaign": campaign_id,
-                "team": data.team_id,
-                "title": data.title.strip(),
-                "description": data.description.strip(),
-                "started_at": started,
-                "ended_at": ended,
-                "minutes": minutes,
-                "client_ref": data.client_ref,
-                "updated_at": now,
-            },
-            moment=started,
-            submitted=True,
-        )
-
-    return await _submit(member_id, data.client_ref, Kind.SERVICE, work)
+    new = NewActivity(
+        kind=Kind.SERVICE,
+        member_id=principal.member_id,
+        organisation_id=place,
+        campaign_id=campaign_id,
+        team_id=data.team_id,
+        title=data.title.strip(),
+        description=data.description.strip(),
+        moment=data.started_at,
+        ended_at=data.ended_at,
+        minutes=minutes,
+        client_ref=data.client_ref,
+        now=now,
+    )
+    return await _submit_once(new, lambda: _insert_timed(new))
 
 
-async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: datetime | None = None) -> ActivityOut:
+async def _patrol_task(task_id: int, place: int) -> PatrolTaskRecord:
+    """An active task at the place, above it or below it. One answer for a
+    missing, ended or elsewhere task: task ids of other areas cannot be probed."""
+    no_task = InvalidActivity(f"no active patrol task {task_id} here", field="patrol_task_id")
+    rows = await PatrolTask.select().where(PatrolTask.id == task_id).run()
+    if not rows:
+        raise no_task
+    task = PatrolTaskRecord.from_row(rows[0])
+    if not task.active:
+        raise no_task
+    if task.organisation_id not in await subtree_ids(place) and place not in await subtree_ids(task.organisation_id):
+        raise no_task
+    return task
+
+
+async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: datetime | None = None) -> ActivityView:
     """Start the principal's patrol (a task or a free patrol) at their
     position. The server's clock, not the phone's, times the patrol."""
-    member_id = principal.member_id
     now = now or utc_now()
     check_position(data.position)
     place = await _place(principal, data.organisation_id)
-    await _check_team(data.team_id, member_id)
+    await _check_team(data.team_id, principal.member_id)
     title = data.title.strip()
     if data.patrol_task_id is not None:
-        tasks = await PatrolTask.select().where(PatrolTask.id == data.patrol_task_id).run()
-        # One answer for a missing, ended or elsewhere task: task ids of other areas cannot be probed.
-        no_task = InvalidActivity(f"no active patrol task {data.patrol_task_id} here", field="patrol_task_id")
-        if not tasks or not tasks[0]["active"]:
-            raise no_task
-        if tasks[0]["organisation"] not in await subtree_ids(place) and place not in await subtree_ids(
-            tasks[0]["organisation"]
-        ):
-            raise no_task
-        title = title or tasks[0]["title_zh"]
+        task = await _patrol_task(data.patrol_task_id, place)
+        title = title or task.title_zh
     campaign = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=now)
     campaign_id = campaign.id if campaign is not None else None
-
-    async def work() -> int:
-        await _check_no_overlap(member_id, now, None)
-        activity_id = await _insert(
-            {
-                "kind": Kind.PATROL.value,
-                "status": Status.CHECKED_IN.value,
-                "member": member_id,
-                "organisation": place,
-                "campaign": campaign_id,
-                "team": data.team_id,
-                "patrol_task": data.patrol_task_id,
-                "title": title or "自由巡逻",
-                "started_at": now,
-                "latitude": data.position.latitude,
-                "longitude": data.position.longitude,
-                "accuracy_m": data.position.accuracy_m,
-                "client_ref": data.client_ref,
-                "updated_at": now,
-            },
-            moment=now,
-            submitted=False,
-        )
-        await _add_point(activity_id, "check_in", data.position, now)
-        return activity_id
-
-    return await _submit(member_id, data.client_ref, Kind.PATROL, work)
+    new = NewActivity(
+        kind=Kind.PATROL,
+        member_id=principal.member_id,
+        organisation_id=place,
+        campaign_id=campaign_id,
+        team_id=data.team_id,
+        patrol_task_id=data.patrol_task_id,
+        title=title or FREE_PATROL_TITLE,
+        moment=now,
+        position=data.position,
+        client_ref=data.client_ref,
+        now=now,
+    )
+    return await _submit_once(new, lambda: _insert_timed(new))
 
 
-async def _add_point(activity_id: int, kind: str, position: Position, at: datetime) -> None:
+async def _add_point(activity_id: int, kind: PointKind, position: Position, at: datetime) -> None:
     await PatrolPoint.insert(
         PatrolPoint(
             activity=activity_id,
-            kind=kind,
+            kind=kind.value,
             latitude=position.latitude,
             longitude=position.longitude,
             accuracy_m=position.accuracy_m,
@@ -307,154 +315,133 @@ async def _add_point(activity_id: int, kind: str, position: Position, at: dateti
     ).run()
 
 
-async def _own_open_patrol(principal: Principal, activity_id: int) -> dict[str, Any]:
-    """The principal's own patrol, still under way, locked. Someone else's
-    activity answers exactly as a missing one (``policy.check_own_patrol``)."""
+async def _own_patrol(principal: Principal, activity_id: int) -> ActivityRecord:
+    """The principal's own patrol, locked. Someone else's activity answers
+    exactly as a missing one (``policy.check_own_patrol``)."""
     try:
-        found: dict[str, Any] | None = await lock_activity(activity_id)
+        found: ActivityRecord | None = await lock_activity(activity_id)
     except ActivityNotFound:
         found = None
-    row = check_own_patrol(principal, activity_id, found)
-    if row["kind"] != Kind.PATROL:
-        raise InvalidActivity(f"activity {activity_id} is not a patrol", field="activity_id")
-    if row["status"] != Status.CHECKED_IN:
-        raise ActivityNotOpen(f"patrol {activity_id} is already checked out", field="activity_id")
-    return row
+    return check_own_patrol(principal, activity_id, found)
+
+
+async def _record_route(principal: Principal, activity_id: int, points: Sequence[RoutePointIn], now: datetime) -> None:
+    patrol = await _own_patrol(principal, activity_id)
+    decide(Action.ADD_ROUTE, activity_id=activity_id, kind=patrol.kind, status=patrol.status)
+    recorded = await PatrolPoint.count().where(PatrolPoint.activity == activity_id).run()
+    check_route_fits([point.at for point in points], started_at=patrol.started_at, recorded=recorded, now=now)
+    for point in points:
+        await _add_point(activity_id, PointKind.ROUTE, point.position, point.at)
 
 
 async def add_route_points(
     principal: Principal, activity_id: int, points: Sequence[RoutePointIn], *, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """Positions recorded along the way (the phone may batch them)."""
-    now = now or utc_now()
-    if not 1 <= len(points) <= MAX_ROUTE_POINTS_PER_CALL:
-        raise InvalidActivity(f"send 1-{MAX_ROUTE_POINTS_PER_CALL} points at a time", field="points")
-    for index, point in enumerate(points):
-        check_position(point.position, f"points.{index}.position")
-        _aware(point.at, f"points.{index}.at")
-
-    async def work() -> None:
-        row = await _own_open_patrol(principal, activity_id)
-        for index, point in enumerate(points):
-            if not row["started_at"] <= point.at <= now + CLOCK_SKEW:
-                raise InvalidActivity("a route point must fall within the patrol", field=f"points.{index}.at")
-        count = await PatrolPoint.count().where(PatrolPoint.activity == activity_id).run()
-        if count + len(points) > MAX_ROUTE_POINTS:
-            raise InvalidActivity(f"a patrol records at most {MAX_ROUTE_POINTS} points", field="points")
-        for point in points:
-            await _add_point(activity_id, "route", point.position, point.at)
-
-    await in_write_transaction(work)
+    moment = now or utc_now()
+    check_route_batch([(point.position, point.at) for point in points])
+    await in_write_transaction(lambda: _record_route(principal, activity_id, points, moment))
     return await get_activity(activity_id)
+
+
+async def _check_out(principal: Principal, activity_id: int, position: Position, now: datetime) -> None:
+    patrol = await _own_patrol(principal, activity_id)
+    move = decide(Action.CHECK_OUT, activity_id=activity_id, kind=patrol.kind, status=patrol.status)
+    deadline = deadline_after(patrol.kind, move.before, move.to, moment=now)
+    await _add_point(activity_id, PointKind.CHECK_OUT, position, now)
+    await (
+        Activity.update(
+            {
+                Activity.status: move.to.value,
+                Activity.ended_at: now,
+                Activity.minutes: patrol_minutes(patrol.started_at, now=now),
+                Activity.submitted_at: now,
+                Activity.due_at: deadline.due_at,
+                Activity.overdue: False,
+                Activity.responsible_organisation: patrol.organisation_id,
+                Activity.updated_at: now,
+            }
+        )
+        .where(Activity.id == activity_id)
+        .run()
+    )
 
 
 async def check_out_patrol(
     principal: Principal, activity_id: int, position: Position, *, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """End the patrol; it goes to verification with its duration."""
-    now = now or utc_now()
+    moment = now or utc_now()
     check_position(position)
-
-    async def work() -> None:
-        row = await _own_open_patrol(principal, activity_id)
-        minutes = int((now - row["started_at"]).total_seconds() // 60)
-        if minutes > MAX_PATROL_MINUTES:
-            minutes = MAX_PATROL_MINUTES
-        await _add_point(activity_id, "check_out", position, now)
-        await (
-            Activity.update(
-                {
-                    Activity.status: Status.SUBMITTED.value,
-                    Activity.ended_at: now,
-                    Activity.minutes: minutes,
-                    Activity.submitted_at: now,
-                    Activity.due_at: accept_due(now),
-                    Activity.updated_at: now,
-                }
-            )
-            .where(Activity.id == activity_id)
-            .run()
-        )
-
-    await in_write_transaction(work)
+    await in_write_transaction(lambda: _check_out(principal, activity_id, position, moment))
     return await get_activity(activity_id)
 
 
 async def _attach_photos(activity_id: int, member_id: int, hashes: Sequence[str]) -> None:
-    if len(set(hashes)) != len(hashes):
-        raise InvalidActivity("the same photo is listed twice", field="photos")
+    """Attach uploaded photos to a new report. A photo already on someone
+    else's report cannot be reused (each report shows its own evidence)."""
+    check_photo_list(hashes)
     for index, sha256 in enumerate(hashes):
-        rows = await Photo.select(Photo.id).where(Photo.sha256 == sha256.lower()).run()
-        if not rows:
+        found = await Photo.select(Photo.id).where(Photo.sha256 == sha256.lower()).output(as_list=True).run()
+        if not found:
             raise PhotoNotFound(f"photo {sha256} was not uploaded; upload it first", field=f"photos.{index}")
-        elsewhere = (
-            await ActivityPhoto.select(ActivityPhoto.activity)
-            .where((ActivityPhoto.photo == rows[0]["id"]) & (ActivityPhoto.activity.member != member_id))
-            .limit(1)
+        photo_id = int(found[0])
+        if (
+            await ActivityPhoto.exists()
+            .where((ActivityPhoto.photo == photo_id) & (ActivityPhoto.activity.member != member_id))
             .run()
-        )
-        if elsewhere:
+        ):
             raise InvalidActivity("this photo is already part of someone else's report", field=f"photos.{index}")
-        await ActivityPhoto.insert(ActivityPhoto(activity=activity_id, photo=rows[0]["id"])).run()
+        await ActivityPhoto.insert(ActivityPhoto(activity=activity_id, photo=photo_id)).run()
 
 
-async def submit_report(principal: Principal, data: ReportIn, *, now: datetime | None = None) -> ActivityOut:
+async def _insert_report(new: NewActivity, photos: Sequence[str]) -> int:
+    activity_id = await _insert(new)
+    await _attach_photos(activity_id, new.member_id, photos)
+    return activity_id
+
+
+async def submit_report(principal: Principal, data: ReportIn, *, now: datetime | None = None) -> ActivityView:
     """The principal's hazard, tip, dispute or snapshot, with where and
     (optionally) photos."""
-    member_id = principal.member_id
     now = now or utc_now()
     check_position(data.position)
-    occurred = _aware(data.occurred_at, "occurred_at") if data.occurred_at is not None else now
-    if occurred > now + CLOCK_SKEW:
-        raise InvalidActivity("occurred_at cannot be in the future", field="occurred_at")
-    if occurred < now - MAX_BACKDATE:
-        raise InvalidActivity(f"reports older than {MAX_BACKDATE.days} days are not accepted", field="occurred_at")
+    occurred = report_time(data.occurred_at, now=now)
     place = await _place(principal, data.organisation_id)
     campaign = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=occurred)
     campaign_id = campaign.id if campaign is not None else None
-
-    async def work() -> int:
-        activity_id = await _insert(
-            {
-                "kind": Kind.REPORT.value,
-                "status": Status.SUBMITTED.value,
-                "member": member_id,
-                "organisation": place,
-                "campaign": campaign_id,
-                "report_kind": data.report_kind.value,
-                "title": data.title.strip(),
-                "description": data.description.strip(),
-                "started_at": occurred,
-                "latitude": data.position.latitude,
-                "longitude": data.position.longitude,
-                "accuracy_m": data.position.accuracy_m,
-                "client_ref": data.client_ref,
-                "updated_at": now,
-            },
-            moment=occurred,
-            submitted=True,
-        )
-        await _attach_photos(activity_id, member_id, data.photos)
-        return activity_id
-
-    return await _submit(member_id, data.client_ref, Kind.REPORT, work)
+    new = NewActivity(
+        kind=Kind.REPORT,
+        member_id=principal.member_id,
+        organisation_id=place,
+        campaign_id=campaign_id,
+        report_kind=data.report_kind,
+        title=data.title.strip(),
+        description=data.description.strip(),
+        moment=occurred,
+        position=data.position,
+        client_ref=data.client_ref,
+        now=now,
+    )
+    return await _submit_once(new, lambda: _insert_report(new, data.photos))
 
 
-async def photo_activities(sha256: str) -> tuple[int | None, list[tuple[int, int]]]:
-    """Who uploaded a photo, and (member, organisation) of each activity it
-    is attached to: what decides who may look at it."""
-    rows = await Photo.select(Photo.id, Photo.uploaded_by).where(Photo.sha256 == sha256).run()
+async def photo_activities(sha256: str) -> tuple[int | None, list[ActivityPlace]]:
+    """Who uploaded a photo, and whose and where each activity it is
+    attached to is: what decides who may look at it."""
+    rows = await Photo.select().where(Photo.sha256 == sha256).run()
     if not rows:
         return None, []
+    photo = PhotoRecord.from_row(rows[0])
     links = (
         await ActivityPhoto.select(
             ActivityPhoto.activity.member.as_alias("member"),
             ActivityPhoto.activity.organisation.as_alias("organisation"),
         )
-        .where(ActivityPhoto.photo == rows[0]["id"])
+        .where(ActivityPhoto.photo == photo.id)
         .run()
     )
-    return int(rows[0]["uploaded_by"]), [(int(row["member"]), int(row["organisation"])) for row in links]
+    return photo.uploaded_by, [ActivityPlace.from_row(row) for row in links]
 
 
 async def visible_photo(principal: Principal, sha256: str) -> None:

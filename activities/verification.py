@@ -18,7 +18,8 @@ what was loaded is passed down, never read again:
    a reviewer over its organisation, one walk up the tree. So an actor who
    is not the member is a reviewer, and the self-verification check is all
    that is left to decide;
-2. a verified activity is a replay; only a submitted one can be verified;
+2. the status machine decides (``activities.transitions.decide``): a
+   verified activity is a replay; only a submitted one can be verified;
 3. the campaign it earns from, locked: the one chosen at submission
    (``campaigns.campaigns.locked_campaign``), or, when the verifier names
    one or none was chosen, the applicable one, resolved and locked in the
@@ -39,15 +40,12 @@ Lock order, the same on every path: activity → campaign → ledger accounts.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel, Field
 
-from activities.deadlines import finish_due
+from activities.deadline_rules import finish_due
 from activities.earning import ENTRY_WORDING, NOTHING, Earned, Owed, Purpose, Work, counts_caps, owed
 from activities.errors import (
     ActivityNotFound,
@@ -56,14 +54,15 @@ from activities.errors import (
     NotResponsible,
     SelfVerificationRefused,
 )
+from activities.models import ActivityRecord, ActivityView, Kind, Status
 from activities.policy import applicable_campaign_for, check_activity_visible, may_review
-from activities.records import AWARDED_STATUSES, ActivityOut, Kind, Status, get_activity, lock_activity
+from activities.records import get_activity, lock_activity
 from activities.tables import Activity
+from activities.transitions import Action, decide
 from campaigns.budget import Payment, Refund, pay, take_back
 from campaigns.campaigns import locked_campaign
 from campaigns.errors import CampaignClosed
 from campaigns.models import CampaignRecord
-from campaigns.rules import ReportKind
 from community import audit
 from community.access import Principal
 from community.accounts import member_ref
@@ -96,57 +95,7 @@ class RateIn(BaseModel):
     comment: str = Field(default="", max_length=1000)
 
 
-@dataclass(frozen=True, slots=True)
-class LockedActivity:
-    """The columns of a locked activity row that the loop's steps decide on
-    (named as ``activities.models.ActivityRecord`` names them)."""
-
-    id: int
-    kind: Kind
-    status: Status
-    member_id: int
-    organisation_id: int
-    campaign_id: int | None
-    team_id: int | None
-    report_kind: ReportKind | None
-    title: str
-    started_at: datetime
-    minutes: int | None
-    award_day: str
-    award_week: str
-    handler_id: int | None
-    capped: bool
-    award_entry_id: int | None
-    bonus_entry_id: int | None
-    points_awarded: Decimal
-    bonus: Decimal
-
-    @staticmethod
-    def from_row(row: Mapping[str, Any]) -> LockedActivity:
-        return LockedActivity(
-            id=int(row["id"]),
-            kind=Kind(row["kind"]),
-            status=Status(row["status"]),
-            member_id=int(row["member"]),
-            organisation_id=int(row["organisation"]),
-            campaign_id=row["campaign"],
-            team_id=row["team"],
-            report_kind=ReportKind(row["report_kind"]) if row["report_kind"] else None,
-            title=row["title"],
-            started_at=row["started_at"],
-            minutes=row["minutes"],
-            award_day=row["award_day"],
-            award_week=row["award_week"],
-            handler_id=row["handler"],
-            capped=bool(row["capped"]),
-            award_entry_id=row["award_entry_id"],
-            bonus_entry_id=row["bonus_entry_id"],
-            points_awarded=from_minor(row["points_awarded_minor"]),
-            bonus=from_minor(row["bonus_minor"]),
-        )
-
-
-def _work(activity: LockedActivity, team_kind: str | None) -> Work:
+def _work(activity: ActivityRecord, team_kind: str | None) -> Work:
     """What the earning rules look at."""
     minutes = activity.minutes or 0
     return Work(kind=activity.kind, minutes=minutes, report_kind=activity.report_kind, team_kind=team_kind)
@@ -162,17 +111,17 @@ def _ref(activity_id: int) -> str:
     return f"activity:{activity_id}"
 
 
-async def _lock_visible(principal: Principal, activity_id: int) -> LockedActivity:
+async def _lock_visible(principal: Principal, activity_id: int) -> ActivityRecord:
     """Lock the activity row, if the principal may see it (``policy``):
     otherwise the same not-found as for a missing one."""
     try:
-        row: dict[str, Any] | None = await lock_activity(activity_id)
+        activity: ActivityRecord | None = await lock_activity(activity_id)
     except ActivityNotFound:
-        row = None
-    return LockedActivity.from_row(await check_activity_visible(principal, activity_id, row))
+        activity = None
+    return await check_activity_visible(principal, activity_id, activity)
 
 
-def _check_actor(activity: LockedActivity, actor_id: int, action: str) -> None:
+def _check_actor(activity: ActivityRecord, actor_id: int, action: str) -> None:
     """Invariant 7. The actor has passed ``_lock_visible``, so unless they
     are the member they are a reviewer over the activity's organisation."""
     if activity.member_id == actor_id:
@@ -189,7 +138,7 @@ _EARNED_SQL = (
 )
 
 
-async def _earned(activity: LockedActivity, campaign_id: int) -> Earned:
+async def _earned(activity: ActivityRecord, campaign_id: int) -> Earned:
     """What the caps count, in one query: the member's points from the
     campaign in the activity's China-time day and ISO week (a day lies in
     one week), bonuses included, rejected (reversed) activities excluded."""
@@ -200,7 +149,7 @@ async def _earned(activity: LockedActivity, campaign_id: int) -> Earned:
 
 
 async def _grant(
-    activity: LockedActivity, campaign: CampaignRecord | None, *, purpose: Purpose, approver_id: int
+    activity: ActivityRecord, campaign: CampaignRecord | None, *, purpose: Purpose, approver_id: int
 ) -> Award:
     """Load what the rules need, decide what is owed, and have the budget pay it."""
     if campaign is None:
@@ -238,7 +187,7 @@ async def _grant(
     return Award(owed=decided, entry_id=await pay(campaign, payment))
 
 
-async def _campaign_to_pay(principal: Principal, activity: LockedActivity, named: int | None) -> CampaignRecord | None:
+async def _campaign_to_pay(principal: Principal, activity: ActivityRecord, named: int | None) -> CampaignRecord | None:
     """The campaign the award comes from, locked (step 3 above)."""
     if named is None and activity.campaign_id is not None:
         return await locked_campaign(activity.campaign_id)
@@ -250,13 +199,9 @@ async def _campaign_to_pay(principal: Principal, activity: LockedActivity, named
 async def _verify(principal: Principal, activity_id: int, data: VerifyIn, now: datetime) -> bool:
     activity = await _lock_visible(principal, activity_id)
     _check_actor(activity, principal.member_id, "verify")
-    if activity.status in AWARDED_STATUSES:
+    move = decide(Action.VERIFY, activity_id=activity_id, kind=activity.kind, status=activity.status)
+    if move.replay:
         return True
-    if activity.status is not Status.SUBMITTED:
-        raise ActivityNotOpen(
-            f"activity {activity_id} is {activity.status}; only submitted activities can be verified",
-            field="activity_id",
-        )
     campaign = await _campaign_to_pay(principal, activity, data.campaign_id)
     award = await _grant(activity, campaign, purpose="award", approver_id=principal.member_id)
     campaign_id = campaign.id if campaign is not None else None
@@ -265,7 +210,7 @@ async def _verify(principal: Principal, activity_id: int, data: VerifyIn, now: d
     await (
         Activity.update(
             {
-                Activity.status: Status.VERIFIED.value,
+                Activity.status: move.to.value,
                 Activity.campaign: campaign_id,
                 Activity.verifier: principal.member_id,
                 Activity.verified_at: now,
@@ -295,7 +240,7 @@ async def _verify(principal: Principal, activity_id: int, data: VerifyIn, now: d
 
 async def verify_activity(
     principal: Principal, activity_id: int, *, data: VerifyIn | None = None, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """submitted → verified, posting the award with its audit record.
     Refusals change nothing: not visible (not found), self-verification, no
     post over the grid, not yet submitted, already rejected, campaign closed
@@ -310,7 +255,7 @@ def _brief(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def _take_back_points(activity: LockedActivity, *, actor_id: int, reason: str) -> tuple[int | None, int | None]:
+async def _take_back_points(activity: ActivityRecord, *, actor_id: int, reason: str) -> tuple[int | None, int | None]:
     """Reverse the award and bonus of ``activity`` (in that order) through
     the campaign's budget; the reversals' entry ids. Refused, with nothing
     changed, if the volunteer has already spent them."""
@@ -353,17 +298,14 @@ async def _take_back_points(activity: LockedActivity, *, actor_id: int, reason: 
 async def _reject(principal: Principal, activity_id: int, reason: str, now: datetime) -> bool:
     activity = await _lock_visible(principal, activity_id)
     _check_actor(activity, principal.member_id, "reject")
-    if activity.status is Status.REJECTED:
+    move = decide(Action.REJECT, activity_id=activity_id, kind=activity.kind, status=activity.status)
+    if move.replay:
         return True
-    if activity.status not in {Status.SUBMITTED, *AWARDED_STATUSES}:
-        raise ActivityNotOpen(
-            f"activity {activity_id} is {activity.status}; it can be rejected once submitted", field="activity_id"
-        )
     award_reversal, bonus_reversal = await _take_back_points(activity, actor_id=principal.member_id, reason=reason)
     await (
         Activity.update(
             {
-                Activity.status: Status.REJECTED.value,
+                Activity.status: move.to.value,
                 Activity.rejected_by: principal.member_id,
                 Activity.rejected_at: now,
                 Activity.rejection_reason: reason,
@@ -383,7 +325,7 @@ async def _reject(principal: Principal, activity_id: int, reason: str, now: date
 
 async def reject_activity(
     principal: Principal, activity_id: int, *, reason: str, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """submitted → rejected; verified (awarded) → rejected with its award
     and bonus reversed and its audit record, in the same transaction. If
     the campaign has closed since, the returned points go on to issuance,
@@ -395,19 +337,10 @@ async def reject_activity(
     return await get_activity(activity_id, replayed=replayed)
 
 
-def _require_report(activity: LockedActivity, allowed: set[Status], step: str) -> None:
-    if activity.kind is not Kind.REPORT:
-        raise InvalidActivity(f"only reports are {step}", field="activity_id")
-    if activity.status not in allowed:
-        raise ActivityNotOpen(
-            f"report {activity.id} is {activity.status}; it cannot be {step} now", field="activity_id"
-        )
-
-
 async def _assign(principal: Principal, activity_id: int, handler_id: int, now: datetime) -> None:
     activity = await _lock_visible(principal, activity_id)
     _check_actor(activity, principal.member_id, "assign")
-    _require_report(activity, {Status.VERIFIED, Status.ASSIGNED}, "assigned")
+    move = decide(Action.ASSIGN, activity_id=activity_id, kind=activity.kind, status=activity.status)
     if handler_id == activity.member_id:
         raise SelfVerificationRefused("a reporter cannot handle their own report", field="handler_id")
     if not await may_review(handler_id, activity.organisation_id):
@@ -415,7 +348,7 @@ async def _assign(principal: Principal, activity_id: int, handler_id: int, now: 
     await (
         Activity.update(
             {
-                Activity.status: Status.ASSIGNED.value,
+                Activity.status: move.to.value,
                 Activity.handler: handler_id,
                 Activity.assigned_at: now,
                 Activity.updated_at: now,
@@ -429,7 +362,7 @@ async def _assign(principal: Principal, activity_id: int, handler_id: int, now: 
 
 async def assign_report(
     principal: Principal, activity_id: int, *, handler_id: int, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """verified → assigned to a handler who also holds a post over the grid
     (and is not the reporter). Reassigning an assigned report is allowed."""
     await in_write_transaction(functools.partial(_assign, principal, activity_id, handler_id, now or utc_now()))
@@ -440,9 +373,9 @@ async def _handle(principal: Principal, activity_id: int, data: HandleIn, feedba
     handler_id = principal.member_id
     activity = await _lock_visible(principal, activity_id)
     _check_actor(activity, handler_id, "handle")
-    if activity.kind is Kind.REPORT and activity.status in {Status.HANDLED, Status.CLOSED}:
+    move = decide(Action.HANDLE, activity_id=activity_id, kind=activity.kind, status=activity.status)
+    if move.replay:
         return True
-    _require_report(activity, {Status.VERIFIED, Status.ASSIGNED}, "handled")
     if activity.handler_id is not None and activity.handler_id != handler_id:
         raise NotResponsible(f"report {activity_id} is assigned to member {activity.handler_id}", field="activity_id")
     bonus_minor, bonus_entry, capped = 0, None, activity.capped
@@ -453,7 +386,7 @@ async def _handle(principal: Principal, activity_id: int, data: HandleIn, feedba
     await (
         Activity.update(
             {
-                Activity.status: Status.HANDLED.value,
+                Activity.status: move.to.value,
                 Activity.handler: handler_id,
                 Activity.handled_at: now,
                 Activity.useful: data.useful,
@@ -477,7 +410,7 @@ async def _handle(principal: Principal, activity_id: int, data: HandleIn, feedba
 
 async def handle_report(
     principal: Principal, activity_id: int, *, data: HandleIn, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """verified/assigned → handled, with feedback for the reporter; a
     useful report earns the campaign's bonus. Only the assigned handler,
     or anyone with a post over the grid if nobody was assigned."""
@@ -493,11 +426,11 @@ async def _rate(principal: Principal, activity_id: int, data: RateIn, now: datet
     activity = await _lock_visible(principal, activity_id)
     if activity.member_id != principal.member_id:
         raise NotResponsible("only the reporter rates how their report was handled", field="activity_id")
-    _require_report(activity, {Status.HANDLED}, "rated")
+    move = decide(Action.RATE, activity_id=activity_id, kind=activity.kind, status=activity.status)
     await (
         Activity.update(
             {
-                Activity.status: Status.CLOSED.value,
+                Activity.status: move.to.value,
                 Activity.rating: data.rating,
                 Activity.rating_comment: data.comment.strip(),
                 Activity.rated_at: now,
@@ -511,7 +444,7 @@ async def _rate(principal: Principal, activity_id: int, data: RateIn, now: datet
 
 async def rate_report(
     principal: Principal, activity_id: int, *, data: RateIn, now: datetime | None = None
-) -> ActivityOut:
+) -> ActivityView:
     """handled → closed: the reporter rates how it was handled (闭环)."""
     await in_write_transaction(functools.partial(_rate, principal, activity_id, data, now or utc_now()))
     return await get_activity(activity_id)

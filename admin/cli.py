@@ -218,12 +218,13 @@ def ledger_statement(
     cursor: Annotated[str | None, typer.Option(help="next_cursor from the previous page")] = None,
 ) -> None:
     """One page of an account's postings, newest first."""
+    from core.errors import InvalidCursor
     from ledger.errors import LedgerError
     from ledger.statements import statement
 
     try:
         page = asyncio.run(statement(code, cursor=cursor, limit=limit))
-    except LedgerError as error:
+    except (LedgerError, InvalidCursor) as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from error
     table = Table(title=f"{code} statement")

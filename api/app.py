@@ -28,7 +28,6 @@ from api.ledger.entries import LedgerController
 from api.ledger.wallet import MeController
 from api.marketplace.catalog import CatalogController
 from api.marketplace.orders import OrdersController
-from api.marketplace.pickup_throttle import PickupThrottle
 from api.marketplace.shops import ShopsController
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
 from api.redis_client import build_redis
@@ -123,7 +122,4 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
     )
     app.state.redis = redis
     app.state.jwt_auth = jwt_auth
-    app.state.pickup_throttle = PickupThrottle(
-        redis, max_failures=settings.pickup_max_failures, window_minutes=settings.pickup_lock_minutes
-    )
     return app

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Literal
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
+from pydantic import BaseModel
+from redis.asyncio import Redis
 
 from api.guards import public
 from api.outages import RETRY_AFTER_SECONDS
-from api.schemas.ledger import HealthOut
 from ledger.tables import LedgerAccount
 
 logger = logging.getLogger("fengling.health")
@@ -24,7 +25,16 @@ logger = logging.getLogger("fengling.health")
 PROBE_TIMEOUT_SECONDS = 3.0
 
 
-async def _probe(name: str, check: Awaitable[Any]) -> str:
+Reachability = Literal["ok", "unavailable"]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Reachability
+    redis: Reachability
+
+
+async def _probe(name: str, check: Awaitable[Any]) -> Reachability:
     try:
         await asyncio.wait_for(check, PROBE_TIMEOUT_SECONDS)
     except Exception as error:  # report, don't raise: this is the probe
@@ -38,12 +48,12 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("", guards=[public], operation_id="health", exclude_from_auth=True, summary="Database and Redis reachable?")
-    async def health(self, request: Request[Any, Any, Any]) -> Response[HealthOut]:
-        database = await _probe("database", LedgerAccount.raw("SELECT 1").run())
-        redis = await _probe("redis", request.app.state.redis.ping())
-        healthy = database == "ok" and redis == "ok"
+    async def health(self, redis: Redis) -> Response[HealthOut]:
+        database_state = await _probe("database", LedgerAccount.raw("SELECT 1").run())
+        redis_state = await _probe("redis", redis.ping())
+        healthy = database_state == "ok" and redis_state == "ok"
         return Response(
-            HealthOut(status="ok" if healthy else "degraded", database=database, redis=redis),
+            HealthOut(status="ok" if healthy else "degraded", database=database_state, redis=redis_state),
             status_code=200 if healthy else 503,
             headers=None if healthy else {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )

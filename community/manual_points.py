@@ -57,8 +57,8 @@ from fengling_settings import get_settings
 from ledger.accounts import find_balance
 from ledger.amounts import from_minor, parse_amount, to_minor
 from ledger.errors import EntryNotFound, HoldNotActive, IdempotencyConflict, InvalidEntry
-from ledger.holds import ACTIVE, create_hold, get_hold, post_hold, void_hold
-from ledger.models import MAX_REASON_CHARS, AccountBalance, EntryRecord
+from ledger.holds import create_hold, get_hold, post_hold, void_hold
+from ledger.models import MAX_REASON_CHARS, AccountBalance, EntryRecord, HoldStatus
 from ledger.posting import find_entry_by_key, fingerprint, load_entry, lock_accounts, transfer
 from ledger.reversal import reverse_entry
 
@@ -553,7 +553,7 @@ async def _expire_one(request_id: int, cutoff: datetime) -> bool:
         row = await _request_row(request_id, lock=True)
         if row["status"] != PENDING or row["expires_at"] > cutoff:
             return False
-        if row["hold_id"] is not None and (await get_hold(row["hold_id"])).status == ACTIVE:
+        if row["hold_id"] is not None and (await get_hold(row["hold_id"])).status == HoldStatus.ACTIVE:
             # Released by the ledger's own hold expiry meanwhile: nothing to void.
             with contextlib.suppress(HoldNotActive):
                 await void_hold(row["hold_id"])

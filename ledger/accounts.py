@@ -9,30 +9,41 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from core.database import in_write_transaction, is_unique_violation
 from ledger.amounts import from_minor
-from ledger.errors import AccountConflict, AccountNotFound, InvalidEntry
-from ledger.models import AccountBalance
+from ledger.errors import AccountNotFound, InvalidEntry
+from ledger.models import AccountBalance, AccountType
+from ledger.rules import check_new_account, check_reopen
 from ledger.tables import LedgerAccount, LedgerPosting
 
-ACCOUNT_TYPES = frozenset({"asset", "liability", "equity"})
 
-
-def _balance(row: dict[str, Any]) -> AccountBalance:
-    return AccountBalance(
-        code=row["code"],
-        account_type=row["account_type"],
-        allow_negative=bool(row["allow_negative"]),
-        owner_ref=row["owner_ref"],
-        scope_ref=row["scope_ref"],
-        name_zh=row["name_zh"],
-        name_en=row["name_en"],
-        balance=from_minor(row["balance_minor"]),
-        held=from_minor(row["held_minor"]),
-        available=from_minor(row["balance_minor"] - row["held_minor"]),
-    )
+async def _open(
+    code: str,
+    account_type: AccountType,
+    allow_negative: bool,
+    owner_ref: str,
+    scope_ref: str,
+    name_zh: str,
+    name_en: str,
+) -> AccountBalance:
+    """``open_account`` inside its transaction: find or create."""
+    existing = await find_balance(code)
+    if existing is not None:
+        check_reopen(existing, account_type, allow_negative)
+        return existing
+    await LedgerAccount.insert(
+        LedgerAccount(
+            code=code,
+            account_type=account_type,
+            allow_negative=allow_negative,
+            owner_ref=owner_ref,
+            scope_ref=scope_ref,
+            name_zh=name_zh,
+            name_en=name_en,
+        )
+    ).run()
+    return await get_balance(code)
 
 
 async def open_account(
@@ -47,37 +58,12 @@ async def open_account(
 ) -> AccountBalance:
     """Get or create the account ``code``. Opening twice is harmless; opening
     an existing code with another type or negativity rule is refused."""
-    if account_type not in ACCOUNT_TYPES:
-        raise InvalidEntry(f"account_type must be one of {sorted(ACCOUNT_TYPES)}", field="account_type")
-    if not code or len(code) > 120:
-        raise InvalidEntry("account code must be 1-120 characters", field="code")
-
-    async def work() -> AccountBalance:
-        rows = await LedgerAccount.select().where(LedgerAccount.code == code).run()
-        if rows:
-            row = rows[0]
-            if row["account_type"] != account_type or bool(row["allow_negative"]) != allow_negative:
-                raise AccountConflict(
-                    f"account {code!r} exists as {row['account_type']} (allow_negative={bool(row['allow_negative'])})",
-                    field="code",
-                )
-            return _balance(row)
-        await LedgerAccount.insert(
-            LedgerAccount(
-                code=code,
-                account_type=account_type,
-                allow_negative=allow_negative,
-                owner_ref=owner_ref,
-                scope_ref=scope_ref,
-                name_zh=name_zh,
-                name_en=name_en,
-            )
-        ).run()
-        created = await LedgerAccount.select().where(LedgerAccount.code == code).run()
-        return _balance(created[0])
-
+    checked_type = check_new_account(code, account_type)
     try:
-        return await in_write_transaction(work, retry_unique=True)
+        return await in_write_transaction(
+            lambda: _open(code, checked_type, allow_negative, owner_ref, scope_ref, name_zh, name_en),
+            retry_unique=True,
+        )
     except Exception as error:  # a concurrent opener won the race outside our retries
         if is_unique_violation(error):
             return await get_balance(code)
@@ -85,15 +71,15 @@ async def open_account(
 
 
 async def get_balance(code: str) -> AccountBalance:
-    rows = await LedgerAccount.select().where(LedgerAccount.code == code).run()
-    if not rows:
+    account = await find_balance(code)
+    if account is None:
         raise AccountNotFound(code)
-    return _balance(rows[0])
+    return account
 
 
 async def find_balance(code: str) -> AccountBalance | None:
     rows = await LedgerAccount.select().where(LedgerAccount.code == code).run()
-    return _balance(rows[0]) if rows else None
+    return AccountBalance.from_row(rows[0]) if rows else None
 
 
 async def balance_as_of(code: str, at: datetime) -> Decimal:
@@ -101,7 +87,7 @@ async def balance_as_of(code: str, at: datetime) -> Decimal:
     if at.tzinfo is None:
         raise InvalidEntry("as_of must carry a time zone", field="as_of")
     the_account_id = await account_id(code)
-    rows = (
+    balances_after = (
         await LedgerPosting.select(LedgerPosting.balance_after_minor)
         .where(
             # Range on account, as in statements.py: keeps the planner on the
@@ -114,13 +100,14 @@ async def balance_as_of(code: str, at: datetime) -> Decimal:
         .order_by(LedgerPosting.created_at, ascending=False)
         .order_by(LedgerPosting.id, ascending=False)
         .limit(1)
+        .output(as_list=True)
         .run()
     )
-    return from_minor(rows[0]["balance_after_minor"]) if rows else from_minor(0)
+    return from_minor(int(balances_after[0]) if balances_after else 0)
 
 
 async def account_id(code: str) -> int:
-    rows = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code).run()
-    if not rows:
+    ids = await LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.code == code).output(as_list=True).run()
+    if not ids:
         raise AccountNotFound(code)
-    return int(rows[0]["id"])
+    return int(ids[0])

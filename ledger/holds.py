@@ -3,25 +3,26 @@
 A hold lowers the account's *available* balance (balance − active holds)
 without moving points. Posting it moves up to the held amount to a
 destination in one entry and releases the rest; voiding or expiry releases
-it all. A hold leaves ``active`` exactly once.
+it all. A hold leaves ``active`` exactly once: every transition runs under
+the account's lock and then the hold's row lock, and is decided by the
+pure rules in ``ledger.rules`` (``require_active``, ``release_is_replay``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from core.clock import utc_now
-from core.database import in_write_transaction, is_sqlite
-from ledger.amounts import from_minor, parse_amount, to_minor
-from ledger.errors import HoldNotActive, HoldNotFound, IdempotencyConflict, InsufficientFunds, InvalidEntry
-from ledger.models import EntryRecord, EntryRequest, HoldRecord, Leg
+from core.database import in_write_transaction, lock_row
+from ledger.amounts import parse_amount, to_minor
+from ledger.errors import HoldNotActive, HoldNotFound
+from ledger.models import EntryRecord, EntryRequest, HoldRecord, HoldStatus, KeyedRequest, Leg
 from ledger.posting import (
-    apply_legs,
-    check_legs,
     entry_fingerprint,
     fingerprint,
     lock_accounts,
@@ -29,63 +30,105 @@ from ledger.posting import (
     store_balances,
     write_entry,
 )
-from ledger.tables import LedgerAccount, LedgerHold
+from ledger.rules import (
+    apply_legs,
+    check_hold_affordable,
+    check_legs,
+    check_new_hold,
+    check_post_amount,
+    check_replay,
+    release_is_replay,
+    require_active,
+)
+from ledger.tables import LedgerHold
 
-ACTIVE = "active"
-POSTED = "posted"
-VOIDED = "voided"
-EXPIRED = "expired"
-
-# A hold that outlives a year is a bug in its caller, not a reservation.
-MAX_HOLD_TTL = timedelta(days=366)
-
-
-def _record(row: Mapping[str, Any], account_code: str, *, replayed: bool = False) -> HoldRecord:
-    return HoldRecord(
-        id=row["id"],
-        account_code=account_code,
-        amount=from_minor(row["amount_minor"]),
-        status=row["status"],
-        reason_zh=row["reason_zh"],
-        reason_en=row["reason_en"],
-        actor_ref=row["actor_ref"],
-        cause_ref=row["cause_ref"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        resolved_at=row["resolved_at"],
-        posted_entry_id=row["posted_entry"],
-        posted_amount=from_minor(row["posted_amount_minor"]),
-        replayed=replayed,
-    )
+# Bounds one listing; a wallet with more active holds than this is a bug upstream.
+MAX_LISTED_HOLDS = 500
 
 
-async def _hold_row(hold_id: int, *, lock: bool) -> dict[str, Any]:
-    query = LedgerHold.select().where(LedgerHold.id == hold_id)
-    if lock and not is_sqlite():
-        query = query.lock_rows()
-    rows = await query.run()
+def _missing(hold_id: int) -> HoldNotFound:
+    return HoldNotFound(f"hold {hold_id} does not exist", field="hold_id")
+
+
+async def _stored_hold(hold_id: int, account_code: str, *, replayed: bool = False) -> HoldRecord:
+    """The hold as stored now (inside a transaction: as this one wrote it)."""
+    rows = await LedgerHold.select().where(LedgerHold.id == hold_id).run()
     if not rows:
-        raise HoldNotFound(f"hold {hold_id} does not exist", field="hold_id")
-    return dict(rows[0])
+        raise _missing(hold_id)
+    return HoldRecord.from_row(rows[0], account_code, replayed=replayed)
 
 
-async def _account_code(account_id: int) -> str:
-    rows = await LedgerAccount.select(LedgerAccount.code).where(LedgerAccount.id == account_id).run()
-    return str(rows[0]["code"])
+async def _locked_hold(hold_id: int, account_code: str) -> HoldRecord:
+    """The hold, locked until the transaction ends (after its account)."""
+    row = await lock_row(LedgerHold, hold_id)
+    if row is None:
+        raise _missing(hold_id)
+    return HoldRecord.from_row(row, account_code)
 
 
 async def get_hold(hold_id: int) -> HoldRecord:
-    row = await _hold_row(hold_id, lock=False)
-    return _record(row, await _account_code(row["account"]))
+    rows = (
+        await LedgerHold.select(LedgerHold.account.code.as_alias("account_code"))
+        .where(LedgerHold.id == hold_id)
+        .output(as_list=True)
+        .run()
+    )
+    if not rows:
+        raise _missing(hold_id)
+    return await _stored_hold(hold_id, str(rows[0]))
 
 
-async def list_holds(account_code: str, *, status: str | None = ACTIVE, limit: int = 100) -> list[HoldRecord]:
-    limit = max(1, min(limit, 500))
+async def list_holds(
+    account_code: str, *, status: HoldStatus | None = HoldStatus.ACTIVE, limit: int = 100
+) -> list[HoldRecord]:
+    """Holds on ``account_code``, newest first (at most ``MAX_LISTED_HOLDS``)."""
+    limit = max(1, min(limit, MAX_LISTED_HOLDS))
     query = LedgerHold.select().where(LedgerHold.account.code == account_code)
     if status is not None:
         query = query.where(LedgerHold.status == status)
     rows = await query.order_by(LedgerHold.id, ascending=False).limit(limit).run()
-    return [_record(row, account_code) for row in rows]
+    return [HoldRecord.from_row(row, account_code) for row in rows]
+
+
+async def _hold_under_key(key: str) -> KeyedRequest | None:
+    rows = (
+        await LedgerHold.select(LedgerHold.id, LedgerHold.request_fingerprint)
+        .where(LedgerHold.idempotency_key == key)
+        .run()
+    )
+    return KeyedRequest.from_row(rows[0]) if rows else None
+
+
+async def _create(
+    account_code: str,
+    amount_minor: int,
+    expires_at: datetime,
+    request_fingerprint: str,
+    values: Mapping[str, Any],
+    idempotency_key: str | None,
+) -> HoldRecord:
+    """``create_hold`` inside its transaction: lock, replay or decide, write."""
+    account = (await lock_accounts([account_code]))[account_code]
+    if idempotency_key is not None:
+        first = await _hold_under_key(idempotency_key)
+        if first is not None:
+            check_replay(idempotency_key, first, request_fingerprint)
+            return await _stored_hold(first.id, account_code, replayed=True)
+    check_hold_affordable(account, amount_minor)
+    account.held_minor += amount_minor
+    inserted = await LedgerHold.insert(
+        LedgerHold(
+            **values,
+            account=account.id,
+            amount_minor=amount_minor,
+            status=HoldStatus.ACTIVE,
+            idempotency_key=idempotency_key,
+            request_fingerprint=request_fingerprint,
+            expires_at=expires_at,
+        )
+    ).run()
+    await store_balances([account])
+    return await _stored_hold(inserted[0]["id"], account_code)
 
 
 async def create_hold(
@@ -103,16 +146,13 @@ async def create_hold(
     """Reserve ``amount`` on ``account_code`` until ``expires_at``.
 
     Refused with ``InsufficientFunds`` if a no-negative account's available
-    balance is below ``amount``.
+    balance is below ``amount``. Every caller names the deadline its own
+    rule gives (an order's pickup window, an adjustment's approval window):
+    the ledger has no default lifetime.
     """
     points = parse_amount(amount)
-    if points <= 0:
-        raise InvalidEntry("a hold amount must be positive", field="amount")
-    if not reason_zh:
-        raise InvalidEntry("a hold needs a reason", field="reason_zh")
     now = utc_now()
-    if expires_at.tzinfo is None or expires_at <= now or expires_at - now > MAX_HOLD_TTL:
-        raise InvalidEntry("expires_at must be in the future, within a year, with a time zone", field="expires_at")
+    check_new_hold(points, reason_zh, expires_at, now)
     request_fingerprint = fingerprint(
         {
             "op": "hold",
@@ -122,40 +162,54 @@ async def create_hold(
             "cause_ref": cause_ref,
         }
     )
-    amount_minor = to_minor(points)
+    values = {
+        "reason_zh": reason_zh,
+        "reason_en": reason_en,
+        "actor_ref": actor_ref,
+        "cause_ref": cause_ref,
+        "metadata": json.dumps(dict(metadata or {}), ensure_ascii=False, sort_keys=True, default=str),
+        "created_at": now,
+    }
+    return await in_write_transaction(
+        lambda: _create(account_code, to_minor(points), expires_at, request_fingerprint, values, idempotency_key),
+        retry_unique=True,
+    )
 
-    async def work() -> HoldRecord:
-        accounts = await lock_accounts([account_code])
-        account = accounts[account_code]
-        if idempotency_key is not None:
-            rows = await LedgerHold.select().where(LedgerHold.idempotency_key == idempotency_key).run()
-            if rows:
-                if rows[0]["request_fingerprint"] != request_fingerprint:
-                    raise IdempotencyConflict(idempotency_key)
-                return _record(rows[0], account_code, replayed=True)
-        if not account.allow_negative and account.available_minor < amount_minor:
-            raise InsufficientFunds(account_code, from_minor(account.available_minor), points)
-        account.held_minor += amount_minor
-        inserted = await LedgerHold.insert(
-            LedgerHold(
-                account=account.id,
-                amount_minor=amount_minor,
-                status=ACTIVE,
-                reason_zh=reason_zh,
-                reason_en=reason_en,
-                actor_ref=actor_ref,
-                cause_ref=cause_ref,
-                metadata=json.dumps(dict(metadata or {}), ensure_ascii=False, sort_keys=True, default=str),
-                idempotency_key=idempotency_key,
-                request_fingerprint=request_fingerprint,
-                created_at=now,
-                expires_at=expires_at,
-            )
-        ).run()
-        await store_balances([account])
-        return _record(await _hold_row(inserted[0]["id"], lock=False), account_code)
 
-    return await in_write_transaction(work, retry_unique=True)
+async def _post(
+    hold: HoldRecord, destination_code: str, request: EntryRequest, request_fingerprint: str, points: Decimal
+) -> tuple[HoldRecord, EntryRecord]:
+    """``post_hold`` inside its transaction: lock, replay or decide, write."""
+    accounts = await lock_accounts([hold.account_code, destination_code])
+    locked = await _locked_hold(hold.id, hold.account_code)
+    if request.idempotency_key is not None:
+        replay = await replay_or_conflict(request.idempotency_key, request_fingerprint)
+        if replay is not None:
+            return replace(locked, replayed=True), replay
+    require_active(locked, utc_now())
+    # Release the whole hold first, then debit what is posted: the
+    # available balance is unchanged by the remainder's release.
+    accounts[hold.account_code].held_minor -= to_minor(locked.amount)
+    moves = apply_legs(accounts, request.legs)
+    entry = await write_entry(
+        request=request,
+        request_fingerprint=request_fingerprint,
+        moves=moves,
+        touched=[account for account, _ in moves],
+    )
+    await (
+        LedgerHold.update(
+            {
+                LedgerHold.status: HoldStatus.POSTED,
+                LedgerHold.resolved_at: utc_now(),
+                LedgerHold.posted_entry: entry.id,
+                LedgerHold.posted_amount_minor: to_minor(points),
+            }
+        )
+        .where(LedgerHold.id == hold.id)
+        .run()
+    )
+    return await _stored_hold(hold.id, hold.account_code), entry
 
 
 async def post_hold(
@@ -175,8 +229,7 @@ async def post_hold(
     ``idempotency_key`` returns the original result."""
     hold = await get_hold(hold_id)
     points = hold.amount if amount is None else parse_amount(amount)
-    if points <= 0 or points > hold.amount:
-        raise InvalidEntry(f"posted amount must be between 0.01 and {hold.amount}", field="amount")
+    check_post_amount(points, hold.amount)
     request = EntryRequest(
         kind=kind,
         legs=(
@@ -192,82 +245,37 @@ async def post_hold(
     )
     check_legs(request.legs)  # the destination must be another account
     request_fingerprint = entry_fingerprint(request)
-
-    async def work() -> tuple[HoldRecord, EntryRecord]:
-        accounts = await lock_accounts([hold.account_code, destination_code])
-        row = await _hold_row(hold_id, lock=True)
-        if idempotency_key is not None:
-            replay = await replay_or_conflict(idempotency_key, request_fingerprint)
-            if replay is not None:
-                return _record(row, hold.account_code, replayed=True), replay
-        _require_active(row)
-        source = accounts[hold.account_code]
-        # Release the whole hold first, then debit what is posted: the
-        # available balance is unchanged by the remainder's release.
-        source.held_minor -= row["amount_minor"]
-        moves = apply_legs(accounts, request.legs)
-        entry = await write_entry(
-            request=request,
-            request_fingerprint=request_fingerprint,
-            moves=moves,
-            touched=[account for account, _ in moves],
-        )
-        now = utc_now()
-        await (
-            LedgerHold.update(
-                {
-                    LedgerHold.status: POSTED,
-                    LedgerHold.resolved_at: now,
-                    LedgerHold.posted_entry: entry.id,
-                    LedgerHold.posted_amount_minor: to_minor(points),
-                }
-            )
-            .where(LedgerHold.id == hold_id)
-            .run()
-        )
-        row.update(status=POSTED, resolved_at=now, posted_entry=entry.id, posted_amount_minor=to_minor(points))
-        return _record(row, hold.account_code), entry
-
-    return await in_write_transaction(work, retry_unique=True)
+    return await in_write_transaction(
+        lambda: _post(hold, destination_code, request, request_fingerprint, points), retry_unique=True
+    )
 
 
-def _require_active(row: Mapping[str, Any]) -> None:
-    if row["status"] != ACTIVE:
-        raise HoldNotActive(f"hold {row['id']} is {row['status']}, not active", field="hold_id")
-    if row["expires_at"] <= utc_now():
-        raise HoldNotActive(f"hold {row['id']} expired at {row['expires_at'].isoformat()}", field="hold_id")
-
-
-async def _release(hold_id: int, *, new_status: str, only_if_expired: bool, now: datetime | None = None) -> HoldRecord:
-    hold = await get_hold(hold_id)
-
-    async def work() -> HoldRecord:
-        accounts = await lock_accounts([hold.account_code])
-        row = await _hold_row(hold_id, lock=True)
-        if row["status"] != ACTIVE:
-            if row["status"] == new_status:
-                return _record(row, hold.account_code, replayed=True)
-            raise HoldNotActive(f"hold {hold_id} is {row['status']}, not active", field="hold_id")
-        moment = now or utc_now()
-        if only_if_expired and row["expires_at"] > moment:
-            raise HoldNotActive(f"hold {hold_id} has not expired yet", field="hold_id")
-        account = accounts[hold.account_code]
-        account.held_minor -= row["amount_minor"]
-        await store_balances([account])
-        await (
-            LedgerHold.update({LedgerHold.status: new_status, LedgerHold.resolved_at: moment})
-            .where(LedgerHold.id == hold_id)
-            .run()
-        )
-        row.update(status=new_status, resolved_at=moment)
-        return _record(row, hold.account_code)
-
-    return await in_write_transaction(work)
+async def _release(hold: HoldRecord, new_status: HoldStatus, *, only_if_expired: bool, now: datetime) -> HoldRecord:
+    """Void or expire ``hold`` inside its transaction: lock, decide, write."""
+    account = (await lock_accounts([hold.account_code]))[hold.account_code]
+    locked = await _locked_hold(hold.id, hold.account_code)
+    if release_is_replay(locked, new_status, only_if_expired=only_if_expired, now=now):
+        return replace(locked, replayed=True)
+    account.held_minor -= to_minor(locked.amount)
+    await store_balances([account])
+    await (
+        LedgerHold.update({LedgerHold.status: new_status, LedgerHold.resolved_at: now})
+        .where(LedgerHold.id == hold.id)
+        .run()
+    )
+    return await _stored_hold(hold.id, hold.account_code)
 
 
 async def void_hold(hold_id: int) -> HoldRecord:
     """Release an active hold. Voiding a voided hold again is a no-op."""
-    return await _release(hold_id, new_status=VOIDED, only_if_expired=False)
+    hold = await get_hold(hold_id)
+    moment = utc_now()
+    return await in_write_transaction(lambda: _release(hold, HoldStatus.VOIDED, only_if_expired=False, now=moment))
+
+
+async def _expire(hold_id: int, cutoff: datetime) -> HoldRecord:
+    hold = await get_hold(hold_id)
+    return await in_write_transaction(lambda: _release(hold, HoldStatus.EXPIRED, only_if_expired=True, now=cutoff))
 
 
 async def expire_holds(*, now: datetime | None = None, batch_size: int = 500) -> int:
@@ -280,20 +288,21 @@ async def expire_holds(*, now: datetime | None = None, batch_size: int = 500) ->
     cutoff = now or utc_now()
     expired = 0
     while True:
-        rows = (
+        due: list[int] = (
             await LedgerHold.select(LedgerHold.id)
-            .where((LedgerHold.status == ACTIVE) & (LedgerHold.expires_at <= cutoff))
+            .where((LedgerHold.status == HoldStatus.ACTIVE) & (LedgerHold.expires_at <= cutoff))
             .order_by(LedgerHold.id)
             .limit(batch_size)
+            .output(as_list=True)
             .run()
         )
-        if not rows:
+        if not due:
             return expired
-        for row in rows:
+        for hold_id in due:
             try:
-                await _release(row["id"], new_status=EXPIRED, only_if_expired=True, now=cutoff)
+                await _expire(hold_id, cutoff)
                 expired += 1
             except HoldNotActive:
                 continue
-        if len(rows) < batch_size:
+        if len(due) < batch_size:
             return expired

@@ -1,15 +1,17 @@
 """The posting service: the only code that changes a balance.
 
-Guarantees, each checked here first and backed by the database:
+Guarantees, each decided by a pure rule in ``ledger.rules`` and backed by the
+database:
 - an entry has at least two legs on distinct accounts and sums to exactly
-  zero (invariant 1);
+  zero (invariant 1, ``rules.check_legs``);
 - a no-negative account's *available* balance (balance − active holds) never
-  goes below zero, under any concurrency (invariant 2): the touched account
-  rows are locked in ascending id order before they are read;
+  goes below zero, under any concurrency (invariant 2, ``rules.apply_legs``):
+  the touched account rows are locked in ascending id order before they are
+  read;
 - an idempotency key has exactly one effect; the same key with another
-  payload is refused (invariant 3);
+  payload is refused (invariant 3, ``rules.check_replay``);
 - the materialised balance moves in the same transaction as the postings
-  that justify it (invariant 4).
+  that justify it (invariant 4, ``write_entry`` / ``store_balances``).
 """
 
 from __future__ import annotations
@@ -17,41 +19,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from core.clock import utc_now
 from core.database import in_write_transaction, is_sqlite
-from ledger.amounts import from_minor, parse_amount, to_minor
-from ledger.errors import (
-    AccountNotFound,
-    EntryNotFound,
-    IdempotencyConflict,
-    InsufficientFunds,
-    InvalidEntry,
-    UnbalancedEntry,
-)
-from ledger.models import EntryRecord, EntryRequest, Leg, PostingRecord
+from ledger.amounts import parse_amount
+from ledger.errors import AccountNotFound, EntryNotFound
+from ledger.models import EntryRecord, EntryRequest, KeyedRequest, Leg, PostingRecord
+from ledger.rules import LockedAccount, apply_legs, check_legs, check_replay, check_transfer_amount
 from ledger.tables import LedgerAccount, LedgerEntry, LedgerPosting
-
-
-@dataclass(slots=True)
-class LockedAccount:
-    """A balance row read under lock, with the changes this transaction makes."""
-
-    id: int
-    code: str
-    allow_negative: bool
-    balance_minor: int
-    held_minor: int
-    original_balance_minor: int
-    original_held_minor: int
-
-    @property
-    def available_minor(self) -> int:
-        return self.balance_minor - self.held_minor
-
 
 _LOCK_COLUMNS = "SELECT id, code, allow_negative, balance_minor, held_minor FROM ledger_account"
 
@@ -84,10 +62,11 @@ async def lock_accounts(codes: Sequence[str]) -> dict[str, LockedAccount]:
     first code that does not exist.
     """
     unique_codes = sorted(set(codes))
-    # Fixed SQL rather than the query builder: this runs in every posting,
-    # and building the query cost more client CPU than the round trip.
+    # Fixed SQL rather than ``core.database.lock_rows``: this runs in every
+    # posting, and building the query cost more client CPU than the round
+    # trip. The engine split is the one ``lock_rows`` makes: SQLite has no
+    # row locks (BEGIN IMMEDIATE already serialises writers).
     if is_sqlite():
-        # SQLite has no row locks; BEGIN IMMEDIATE already serialises writers.
         placeholders = ", ".join("{}" for _ in unique_codes)
         sql = f"{_LOCK_COLUMNS} WHERE code IN ({placeholders}) ORDER BY id"
         rows = await LedgerAccount.raw(sql, *unique_codes).run()
@@ -95,77 +74,29 @@ async def lock_accounts(codes: Sequence[str]) -> dict[str, LockedAccount]:
         rows = await LedgerAccount.raw(
             f"{_LOCK_COLUMNS} WHERE code = ANY({{}}) ORDER BY id FOR UPDATE", unique_codes
         ).run()
-    found = {
-        row["code"]: LockedAccount(
-            id=row["id"],
-            code=row["code"],
-            allow_negative=bool(row["allow_negative"]),
-            balance_minor=row["balance_minor"],
-            held_minor=row["held_minor"],
-            original_balance_minor=row["balance_minor"],
-            original_held_minor=row["held_minor"],
-        )
-        for row in rows
-    }
+    found = {account.code: account for account in map(LockedAccount.from_row, rows)}
     for code in unique_codes:
         if code not in found:
             raise AccountNotFound(code)
     return found
 
 
-def check_legs(legs: Sequence[Leg]) -> None:
-    """Invariant 1 before anything is written: ≥ 2 distinct accounts, no zero
-    leg, sum exactly zero."""
-    if len(legs) < 2:
-        raise UnbalancedEntry("an entry needs at least two legs", field="legs")
-    codes = [leg.account_code for leg in legs]
-    if len(set(codes)) != len(codes):
-        raise InvalidEntry("each account may appear in an entry only once", field="legs")
-    for leg in legs:
-        if leg.amount == 0:
-            raise InvalidEntry(f"leg on {leg.account_code!r} has a zero amount", field="amount")
-    total = sum((leg.amount for leg in legs), Decimal("0"))
-    if total != 0:
-        raise UnbalancedEntry(f"legs sum to {total}, not zero", field="legs")
-
-
-def apply_legs(accounts: Mapping[str, LockedAccount], legs: Sequence[Leg]) -> list[tuple[LockedAccount, int]]:
-    """Move the locked balances by each leg; refuse if a no-negative account's
-    available balance would drop below zero (invariant 2)."""
-    moves: list[tuple[LockedAccount, int]] = []
-    for leg in legs:
-        account = accounts[leg.account_code]
-        amount_minor = to_minor(leg.amount)
-        account.balance_minor += amount_minor
-        moves.append((account, amount_minor))
-    for account, amount_minor in moves:
-        if not account.allow_negative and account.available_minor < 0 and amount_minor < 0:
-            raise InsufficientFunds(
-                account.code,
-                available=from_minor(account.available_minor - amount_minor),
-                requested=from_minor(-amount_minor),
-            )
-    return moves
-
-
-async def find_entry_by_key(key: str) -> dict[str, Any] | None:
-    """Id and request fingerprint of the entry posted under ``key``, if any."""
+async def find_entry_by_key(key: str) -> KeyedRequest | None:
+    """The entry posted under ``key`` (its id and request fingerprint), if any."""
     rows = await LedgerEntry.raw(
         "SELECT id, request_fingerprint FROM ledger_entry WHERE idempotency_key = {}", key
     ).run()
-    return dict(rows[0]) if rows else None
+    return KeyedRequest.from_row(rows[0]) if rows else None
 
 
 async def replay_or_conflict(key: str, request_fingerprint: str) -> EntryRecord | None:
     """Invariant 3: same key + same payload → the original entry;
     same key + another payload → ``IdempotencyConflict``; unknown key → None."""
-    existing = await find_entry_by_key(key)
-    if existing is None:
+    first = await find_entry_by_key(key)
+    if first is None:
         return None
-    if existing["request_fingerprint"] != request_fingerprint:
-        raise IdempotencyConflict(key)
-    record = await load_entry(existing["id"])
-    return record.model_copy(update={"replayed": True})
+    check_replay(key, first, request_fingerprint)
+    return replace(await load_entry(first.id), replayed=True)
 
 
 async def write_entry(
@@ -181,23 +112,23 @@ async def write_entry(
     Runs inside the caller's transaction, after the accounts were locked and
     every rule was checked. ``touched`` lists every locked account whose
     balance or held total changed (a hold's release touches ``held_minor``).
+    Returns the record of what was written, without reading it back.
     """
     created_at = utc_now()
-    inserted = await LedgerEntry.insert(
-        LedgerEntry(
-            kind=request.kind,
-            reason_zh=request.reason_zh,
-            reason_en=request.reason_en,
-            memo=request.memo,
-            metadata=json.dumps(request.metadata, ensure_ascii=False, sort_keys=True, default=str),
-            actor_ref=request.actor_ref,
-            cause_ref=request.cause_ref,
-            idempotency_key=request.idempotency_key,
-            request_fingerprint=request_fingerprint,
-            reverses=reverses_id,
-            created_at=created_at,
-        )
-    ).run()
+    entry_row: dict[str, Any] = {
+        "kind": request.kind,
+        "reason_zh": request.reason_zh,
+        "reason_en": request.reason_en,
+        "memo": request.memo,
+        "metadata": json.dumps(request.metadata, ensure_ascii=False, sort_keys=True, default=str),
+        "actor_ref": request.actor_ref,
+        "cause_ref": request.cause_ref,
+        "idempotency_key": request.idempotency_key,
+        "request_fingerprint": request_fingerprint,
+        "reverses": reverses_id,
+        "created_at": created_at,
+    }
+    inserted = await LedgerEntry.insert(LedgerEntry(**entry_row)).run()
     entry_id = inserted[0]["id"]
     await LedgerPosting.insert(
         *(
@@ -212,27 +143,13 @@ async def write_entry(
         )
     ).run()
     await store_balances(touched)
-    return EntryRecord(
-        id=entry_id,
-        kind=request.kind,
-        reason_zh=request.reason_zh,
-        reason_en=request.reason_en,
-        memo=request.memo,
-        metadata=dict(request.metadata),
-        actor_ref=request.actor_ref,
-        cause_ref=request.cause_ref,
-        idempotency_key=request.idempotency_key,
-        reverses_id=reverses_id,
-        created_at=created_at,
-        postings=[
-            PostingRecord(
-                account_code=account.code,
-                amount=from_minor(amount_minor),
-                balance_after=from_minor(account.balance_minor),
-            )
-            for account, amount_minor in moves
-        ],
-    )
+    postings = [
+        PostingRecord.from_row(
+            {"account_code": account.code, "amount_minor": amount_minor, "balance_after_minor": account.balance_minor}
+        )
+        for account, amount_minor in moves
+    ]
+    return EntryRecord.from_row({**entry_row, "id": entry_id}, postings)
 
 
 async def store_balances(accounts: Sequence[LockedAccount]) -> None:
@@ -241,11 +158,7 @@ async def store_balances(accounts: Sequence[LockedAccount]) -> None:
     A separate step so tests can inject a failure between the postings and
     the balances and prove the transaction leaves no trace.
     """
-    changed = [
-        account
-        for account in accounts
-        if (account.balance_minor, account.held_minor) != (account.original_balance_minor, account.original_held_minor)
-    ]
+    changed = [account for account in accounts if account.changed]
     if not changed:
         return
     # One statement for every touched account (a round trip saved per
@@ -267,28 +180,29 @@ async def store_balances(accounts: Sequence[LockedAccount]) -> None:
     ).run()
 
 
+async def _post(request: EntryRequest, request_fingerprint: str) -> EntryRecord:
+    """``post_entry`` inside its transaction: lock, replay or decide, write."""
+    accounts = await lock_accounts([leg.account_code for leg in request.legs])
+    if request.idempotency_key is not None:
+        replay = await replay_or_conflict(request.idempotency_key, request_fingerprint)
+        if replay is not None:
+            return replay
+    moves = apply_legs(accounts, request.legs)
+    return await write_entry(
+        request=request,
+        request_fingerprint=request_fingerprint,
+        moves=moves,
+        touched=[account for account, _ in moves],
+    )
+
+
 async def post_entry(request: EntryRequest) -> EntryRecord:
     """Post one balanced entry. The only way points move between accounts."""
     check_legs(request.legs)
     request_fingerprint = entry_fingerprint(request)
-
-    async def work() -> EntryRecord:
-        accounts = await lock_accounts([leg.account_code for leg in request.legs])
-        if request.idempotency_key is not None:
-            replay = await replay_or_conflict(request.idempotency_key, request_fingerprint)
-            if replay is not None:
-                return replay
-        moves = apply_legs(accounts, request.legs)
-        return await write_entry(
-            request=request,
-            request_fingerprint=request_fingerprint,
-            moves=moves,
-            touched=[account for account, _ in moves],
-        )
-
     # A unique violation means a concurrent twin with the same key committed
     # first: re-running finds it and replays (or reports the conflict).
-    return await in_write_transaction(work, retry_unique=True)
+    return await in_write_transaction(lambda: _post(request, request_fingerprint), retry_unique=True)
 
 
 async def transfer(
@@ -307,8 +221,7 @@ async def transfer(
 ) -> EntryRecord:
     """Move ``amount`` points from ``debit_code`` to ``credit_code``."""
     points = parse_amount(amount)
-    if points <= 0:
-        raise InvalidEntry("a transfer amount must be positive; swap the accounts to move points back", field="amount")
+    check_transfer_amount(points)
     legs = (
         Leg(account_code=debit_code, amount=-points),
         Leg(account_code=credit_code, amount=points),
@@ -332,7 +245,6 @@ async def load_entry(entry_id: int) -> EntryRecord:
     rows = await LedgerEntry.select().where(LedgerEntry.id == entry_id).run()
     if not rows:
         raise EntryNotFound(f"entry {entry_id} does not exist", field="entry_id")
-    row = rows[0]
     postings = (
         await LedgerPosting.select(
             LedgerPosting.account.code.as_alias("account_code"),
@@ -343,24 +255,4 @@ async def load_entry(entry_id: int) -> EntryRecord:
         .order_by(LedgerPosting.id)
         .run()
     )
-    return EntryRecord(
-        id=row["id"],
-        kind=row["kind"],
-        reason_zh=row["reason_zh"],
-        reason_en=row["reason_en"],
-        memo=row["memo"],
-        metadata=json.loads(row["metadata"]) if isinstance(row["metadata"], str) else row["metadata"],
-        actor_ref=row["actor_ref"],
-        cause_ref=row["cause_ref"],
-        idempotency_key=row["idempotency_key"],
-        reverses_id=row["reverses"],
-        created_at=row["created_at"],
-        postings=[
-            PostingRecord(
-                account_code=p["account_code"],
-                amount=from_minor(p["amount_minor"]),
-                balance_after=from_minor(p["balance_after_minor"]),
-            )
-            for p in postings
-        ],
-    )
+    return EntryRecord.from_row(rows[0], [PostingRecord.from_row(row) for row in postings])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger.chain import (
     GENESIS,
@@ -56,7 +57,9 @@ class VerifyReport:
         return min(ids) if ids else None
 
 
-async def _raw(sql: str) -> list[dict[str, object]]:
+async def _raw(sql: str) -> list[dict[str, Any]]:
+    """Rows of one fixed audit query. Verify reads raw stored values on
+    purpose: it checks what the database holds, not what a record makes of it."""
     return list(await LedgerEntry.raw(sql).run())
 
 
@@ -153,7 +156,7 @@ async def verify_ledger(
             Fault(
                 "entry_balanced",
                 f"entry {row['entry_id']} has {row['legs']} postings summing to {row['total']} hundredths, not zero",
-                entry_id=int(str(row["entry_id"])),
+                entry_id=int(row["entry_id"]),
             )
         )
 
@@ -188,8 +191,8 @@ async def verify_ledger(
         )
 
     totals = await _raw("SELECT COUNT(*) AS n, COALESCE(SUM(balance_minor), 0) AS total FROM ledger_account")
-    report.accounts_checked = int(str(totals[0]["n"]))
-    if int(str(totals[0]["total"])) != 0:
+    report.accounts_checked = int(totals[0]["n"])
+    if int(totals[0]["total"]) != 0:
         report.faults.append(Fault("trial_balance", f"balances sum to {totals[0]['total']} hundredths, not zero"))
 
     for row in await _raw(

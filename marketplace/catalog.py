@@ -3,15 +3,13 @@
 Changes take the acting principal, are decided by ``marketplace.policy``
 (managers of the item's organisation) and audited in their own transaction.
 
-Listing is keyset-paginated (the cursor carries the sort key and id), so a
-page costs the same at item 10 and item 10,000.
+Listing is keyset-paginated (``core.cursors``: the cursor carries the sort
+key and id), so a page costs the same at item 10 and item 10,000.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, get_args
@@ -22,11 +20,13 @@ from pydantic import BaseModel
 from community import audit
 from community.access import Principal, can_manage_organisation
 from community.organisations import ancestor_ids
+from core.cursors import decode_cursor, encode_cursor
 from core.database import in_write_transaction, is_sqlite
 from ledger.amounts import from_minor, parse_amount, to_minor
 from ledger.errors import InvalidAmount
 from marketplace import policy
 from marketplace.errors import InvalidCatalogData, ItemNotFound
+from marketplace.models import CatalogPage, ItemRecord, ItemShop, ShopRecord
 from marketplace.periods import LIMIT_PERIODS
 from marketplace.tables import CatalogItem, CatalogItemShop, Shop
 
@@ -38,31 +38,6 @@ MAX_PAGE_SIZE = 100
 # Bounds one item's stock and limits to numbers a shop can actually hold.
 MAX_STOCK = 1_000_000
 MAX_LIMIT_COUNT = 1000
-
-
-class ItemShop(BaseModel):
-    id: int
-    name_zh: str
-    name_en: str
-
-
-class ItemOut(BaseModel):
-    id: int
-    organisation_id: int
-    name_zh: str
-    name_en: str
-    description_zh: str
-    description_en: str
-    category: str
-    image_sha256: str
-    price: Decimal
-    stock: int | None
-    limit_count: int | None
-    limit_period: str | None
-    available_from: datetime | None
-    available_until: datetime | None
-    active: bool
-    shops: list[ItemShop]
 
 
 class ItemDraft(BaseModel):
@@ -81,11 +56,6 @@ class ItemDraft(BaseModel):
     available_until: datetime | None = None
     active: bool = True
     shop_ids: list[int]
-
-
-class CatalogPage(BaseModel):
-    items: list[ItemOut]
-    next_cursor: str | None
 
 
 def _check_draft(draft: ItemDraft) -> int:
@@ -118,65 +88,47 @@ def _check_draft(draft: ItemDraft) -> int:
     return to_minor(price)
 
 
-async def _item_shops(item_ids: list[int]) -> dict[int, list[ItemShop]]:
+async def _item_shops(item_ids: list[int]) -> dict[int, tuple[ItemShop, ...]]:
+    """The shops handing out each of ``item_ids``, in shop id order."""
     found: dict[int, list[ItemShop]] = {item_id: [] for item_id in item_ids}
-    if not item_ids:
-        return found
-    rows = (
-        await CatalogItemShop.select(
-            CatalogItemShop.item,
-            CatalogItemShop.shop.id.as_alias("shop_id"),
-            CatalogItemShop.shop.name_zh.as_alias("shop_name_zh"),
-            CatalogItemShop.shop.name_en.as_alias("shop_name_en"),
+    if item_ids:
+        rows = (
+            await CatalogItemShop.select(
+                CatalogItemShop.item,
+                CatalogItemShop.shop.id.as_alias("shop_id"),
+                CatalogItemShop.shop.name_zh.as_alias("shop_name_zh"),
+                CatalogItemShop.shop.name_en.as_alias("shop_name_en"),
+            )
+            .where(CatalogItemShop.item.is_in(item_ids))
+            .order_by(CatalogItemShop.shop)
+            .run()
         )
-        .where(CatalogItemShop.item.is_in(item_ids))
-        .order_by(CatalogItemShop.shop)
-        .run()
-    )
-    for row in rows:
-        found[row["item"]].append(ItemShop(id=row["shop_id"], name_zh=row["shop_name_zh"], name_en=row["shop_name_en"]))
-    return found
+        for shop in map(ItemShop.from_row, rows):
+            found[shop.item_id].append(shop)
+    return {item_id: tuple(shops) for item_id, shops in found.items()}
 
 
-def _out(row: dict[str, Any], shops: list[ItemShop]) -> ItemOut:
-    return ItemOut(
-        id=row["id"],
-        organisation_id=row["organisation"],
-        name_zh=row["name_zh"],
-        name_en=row["name_en"],
-        description_zh=row["description_zh"],
-        description_en=row["description_en"],
-        category=row["category"],
-        image_sha256=row["image_sha256"],
-        price=from_minor(row["price_minor"]),
-        stock=row["stock"],
-        limit_count=row["limit_count"],
-        limit_period=row["limit_period"],
-        available_from=row["available_from"],
-        available_until=row["available_until"],
-        active=bool(row["active"]),
-        shops=shops,
-    )
-
-
-async def get_item(item_id: int) -> ItemOut:
+async def get_item(item_id: int) -> ItemRecord:
     rows = await CatalogItem.select().where(CatalogItem.id == item_id).run()
     if not rows:
         raise ItemNotFound(f"item {item_id} does not exist", field="item_id")
-    return _out(rows[0], (await _item_shops([item_id]))[item_id])
+    return ItemRecord.from_row(rows[0], (await _item_shops([item_id]))[item_id])
 
 
 async def _set_shops(item_id: int, organisation_id: int, shop_ids: list[int]) -> None:
     """An item is handed out by shops at or below its catalog's organisation.
     An unknown shop id is refused like a shop outside: nothing to probe."""
     wanted = sorted(set(shop_ids))
-    rows = await Shop.select(Shop.id, Shop.organisation).where(Shop.id.is_in(wanted)).run()
-    found = {int(row["id"]): int(row["organisation"]) for row in rows}
+    found = {shop.id: shop for shop in await _shops(wanted)}
     for shop_id in wanted:
-        if shop_id not in found or organisation_id not in await ancestor_ids(found[shop_id]):
+        if shop_id not in found or organisation_id not in await ancestor_ids(found[shop_id].organisation_id):
             raise InvalidCatalogData(f"shop {shop_id} is not a shop of this catalog's organisation", field="shop_ids")
     await CatalogItemShop.delete().where(CatalogItemShop.item == item_id).run()
     await CatalogItemShop.insert(*(CatalogItemShop(item=item_id, shop=shop_id) for shop_id in wanted)).run()
+
+
+async def _shops(shop_ids: list[int]) -> list[ShopRecord]:
+    return [ShopRecord.from_row(row) for row in await Shop.select().where(Shop.id.is_in(shop_ids)).run()]
 
 
 def _columns(draft: ItemDraft, price_minor: int) -> dict[Any, Any]:
@@ -196,33 +148,35 @@ def _columns(draft: ItemDraft, price_minor: int) -> dict[Any, Any]:
     }
 
 
-async def create_item(principal: Principal, organisation_id: int, draft: ItemDraft) -> ItemOut:
+async def create_item(principal: Principal, organisation_id: int, draft: ItemDraft) -> ItemRecord:
     """Add an item to the catalog of a node the principal manages."""
     price_minor = _check_draft(draft)
     await policy.authorise_organisation_manager(principal, organisation_id, field="organisation_id")
+    item_id = await in_write_transaction(lambda: _insert_item(principal, organisation_id, draft, price_minor))
+    return await get_item(item_id)
 
-    async def work() -> int:
-        inserted = await CatalogItem.insert(
-            CatalogItem(
-                organisation=organisation_id,
-                **{column._meta.name: value for column, value in _columns(draft, price_minor).items()},
-            )
-        ).run()
-        item_id = int(inserted[0]["id"])
-        await _set_shops(item_id, organisation_id, draft.shop_ids)
-        await audit.record(
-            principal.ref,
-            "catalog.create",
-            f"item:{item_id}",
-            name=draft.name_zh.strip(),
-            price=str(from_minor(price_minor)),
+
+async def _insert_item(principal: Principal, organisation_id: int, draft: ItemDraft, price_minor: int) -> int:
+    """The item, the shops that hand it out and the audit record, together."""
+    inserted = await CatalogItem.insert(
+        CatalogItem(
+            organisation=organisation_id,
+            **{column._meta.name: value for column, value in _columns(draft, price_minor).items()},
         )
-        return item_id
+    ).run()
+    item_id = int(inserted[0]["id"])
+    await _set_shops(item_id, organisation_id, draft.shop_ids)
+    await audit.record(
+        principal.ref,
+        "catalog.create",
+        f"item:{item_id}",
+        name=draft.name_zh.strip(),
+        price=str(from_minor(price_minor)),
+    )
+    return item_id
 
-    return await get_item(await in_write_transaction(work))
 
-
-async def _authorise_item_change(principal: Principal, item_id: int) -> ItemOut:
+async def _authorise_item_change(principal: Principal, item_id: int) -> ItemRecord:
     """The item, if the principal manages its organisation."""
     try:
         item = await get_item(item_id)
@@ -237,46 +191,48 @@ async def _authorise_item_change(principal: Principal, item_id: int) -> ItemOut:
     return item
 
 
-async def managed_item(principal: Principal, item_id: int) -> ItemOut:
+async def managed_item(principal: Principal, item_id: int) -> ItemRecord:
     """An item the principal may change (before an upload is stored for it)."""
     return await _authorise_item_change(principal, item_id)
 
 
 async def update_item(
     principal: Principal, item_id: int, draft: ItemDraft, *, organisation_id: int | None = None
-) -> ItemOut:
+) -> ItemRecord:
     """Replace an item's settings. Stock set here is the new count on the
     shelf; orders already placed keep what they reserved. An item stays in
     its catalog: ``organisation_id``, when given, must be its own."""
     price_minor = _check_draft(draft)
-
-    async def work() -> None:
-        current = await _authorise_item_change(principal, item_id)
-        if organisation_id is not None and organisation_id != current.organisation_id:
-            raise InvalidCatalogData("an item stays in the catalog it was created in", field="organisation_id")
-        await CatalogItem.update(_columns(draft, price_minor)).where(CatalogItem.id == item_id).run()
-        await _set_shops(item_id, current.organisation_id, draft.shop_ids)
-        await audit.record(
-            principal.ref, "catalog.update", f"item:{item_id}", price=str(from_minor(price_minor)), stock=draft.stock
-        )
-
-    await in_write_transaction(work)
+    await in_write_transaction(lambda: _update_item(principal, item_id, draft, price_minor, organisation_id))
     return await get_item(item_id)
 
 
-async def set_image(principal: Principal, item_id: int, image_sha256: str) -> ItemOut:
+async def _update_item(
+    principal: Principal, item_id: int, draft: ItemDraft, price_minor: int, organisation_id: int | None
+) -> None:
+    current = await _authorise_item_change(principal, item_id)
+    if organisation_id is not None and organisation_id != current.organisation_id:
+        raise InvalidCatalogData("an item stays in the catalog it was created in", field="organisation_id")
+    await CatalogItem.update(_columns(draft, price_minor)).where(CatalogItem.id == item_id).run()
+    await _set_shops(item_id, current.organisation_id, draft.shop_ids)
+    await audit.record(
+        principal.ref, "catalog.update", f"item:{item_id}", price=str(from_minor(price_minor)), stock=draft.stock
+    )
+
+
+async def set_image(principal: Principal, item_id: int, image_sha256: str) -> ItemRecord:
     """Point the item at a stored photo (by its SHA-256)."""
-
-    async def work() -> None:
-        await _authorise_item_change(principal, item_id)
-        await CatalogItem.update({CatalogItem.image_sha256: image_sha256}).where(CatalogItem.id == item_id).run()
-        await audit.record(principal.ref, "catalog.image", f"item:{item_id}", sha256=image_sha256)
-
-    await in_write_transaction(work)
+    await in_write_transaction(lambda: _set_image(principal, item_id, image_sha256))
     return await get_item(item_id)
 
 
-async def visible_item(principal: Principal, item_id: int) -> ItemOut:
+async def _set_image(principal: Principal, item_id: int, image_sha256: str) -> None:
+    await _authorise_item_change(principal, item_id)
+    await CatalogItem.update({CatalogItem.image_sha256: image_sha256}).where(CatalogItem.id == item_id).run()
+    await audit.record(principal.ref, "catalog.image", f"item:{item_id}", sha256=image_sha256)
+
+
+async def visible_item(principal: Principal, item_id: int) -> ItemRecord:
     """An item of the principal's catalog, or one they manage; to anyone
     else it does not exist."""
     try:
@@ -290,22 +246,26 @@ async def visible_item(principal: Principal, item_id: int) -> ItemOut:
     return item
 
 
-def _encode_cursor(sort: SortOrder, row: dict[str, Any]) -> str:
-    key = row["price_minor"] if sort != "newest" else row["id"]
-    return base64.urlsafe_b64encode(json.dumps([sort, key, row["id"]]).encode()).decode().rstrip("=")
+def _cursor_tag(sort: SortOrder) -> str:
+    """One cursor tag per sort: a cursor of another sort is refused."""
+    return f"catalog-{sort}"
 
 
-def _decode_cursor(sort: SortOrder, cursor: str) -> tuple[int, int]:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        cursor_sort, key, last_id = raw
-        if cursor_sort != sort or not all(isinstance(v, int) and 0 <= v < 2**63 for v in (key, last_id)):
-            raise ValueError(cursor)
-        return key, last_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidCatalogData(
-            "cursor is not one this listing returned (or the sort changed)", field="cursor"
-        ) from error
+def _cursor_after(item: ItemRecord, sort: SortOrder) -> str:
+    """The cursor for the page after ``item``: its sort key, then its id."""
+    if sort == "newest":
+        return encode_cursor(_cursor_tag(sort), item.id)
+    return encode_cursor(_cursor_tag(sort), to_minor(item.price), item.id)
+
+
+def _after_cursor(sort: SortOrder, cursor: str) -> Where | Any:
+    """The rows that come after the cursor's row in ``sort`` order."""
+    if sort == "newest":
+        (last_id,) = decode_cursor(_cursor_tag(sort), cursor, key_min=0)
+        return CatalogItem.id < last_id
+    price_minor, last_id = decode_cursor(_cursor_tag(sort), cursor, arity=2, key_min=0)
+    beyond = CatalogItem.price_minor > price_minor if sort == "price_asc" else CatalogItem.price_minor < price_minor
+    return beyond | ((CatalogItem.price_minor == price_minor) & (CatalogItem.id > last_id))
 
 
 async def list_catalog(
@@ -325,7 +285,7 @@ async def list_catalog(
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidCatalogData(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
     if not organisation_ids:
-        return CatalogPage(items=[], next_cursor=None)
+        return CatalogPage(items=(), next_cursor=None)
     query = CatalogItem.select().where(CatalogItem.organisation.is_in(organisation_ids))
     if not include_inactive:
         query = query.where(
@@ -345,27 +305,19 @@ async def list_catalog(
         else:
             query = query.where(CatalogItem.name_zh.ilike(pattern) | CatalogItem.name_en.ilike(pattern))
     if cursor is not None:
-        key, last_id = _decode_cursor(sort, cursor)
-        after: Where | Any
-        if sort == "price_asc":
-            after = (CatalogItem.price_minor > key) | ((CatalogItem.price_minor == key) & (CatalogItem.id > last_id))
-        elif sort == "price_desc":
-            after = (CatalogItem.price_minor < key) | ((CatalogItem.price_minor == key) & (CatalogItem.id > last_id))
-        else:
-            after = CatalogItem.id < last_id
-        query = query.where(after)
+        query = query.where(_after_cursor(sort, cursor))
     if sort == "price_asc":
         query = query.order_by(CatalogItem.price_minor).order_by(CatalogItem.id)
     elif sort == "price_desc":
         query = query.order_by(CatalogItem.price_minor, ascending=False).order_by(CatalogItem.id)
     else:
         query = query.order_by(CatalogItem.id, ascending=False)
-    rows = await query.limit(limit + 1).run()
-    page = rows[:limit]
-    shops = await _item_shops([row["id"] for row in page])
+    found = [ItemRecord.from_row(row) for row in await query.limit(limit + 1).run()]
+    page = found[:limit]
+    shops = await _item_shops([item.id for item in page])
     return CatalogPage(
-        items=[_out(row, shops[row["id"]]) for row in page],
-        next_cursor=_encode_cursor(sort, page[-1]) if len(rows) > limit else None,
+        items=tuple(replace(item, shops=shops[item.id]) for item in page),
+        next_cursor=_cursor_after(page[-1], sort) if len(found) > limit else None,
     )
 
 

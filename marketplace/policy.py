@@ -48,6 +48,7 @@ from community.organisations import ancestor_ids
 from community.roles import Role
 from community.tables import Organisation
 from marketplace.errors import ItemNotFound, ItemUnavailable, OrderNotFound, ShopNotFound, StaffNotFound
+from marketplace.models import ShopRecord
 from marketplace.tables import Shop, ShopStaff
 
 STAFF_ROLE = frozenset({Role.SHOP_STAFF})
@@ -160,19 +161,27 @@ async def works_at(member_id: int, shop_id: int, organisation_id: int) -> bool:
     return bool(linked) and await holds_role_over(member_id, organisation_id, STAFF_ROLE)
 
 
+async def find_shop(shop_id: int) -> ShopRecord | None:
+    """The shop, unscoped (a fact for the decisions here; not for callers to show)."""
+    rows = await Shop.select().where(Shop.id == shop_id).run()
+    return ShopRecord.from_row(rows[0]) if rows else None
+
+
+async def _standing(principal: Principal, shop_id: int, shop: ShopRecord | None) -> ShopStanding:
+    if shop is None:  # a missing shop is one the principal has no standing at
+        return ShopStanding(shop_id=shop_id, organisation_id=0, works_here=False, manages=False)
+    return ShopStanding(
+        shop_id=shop_id,
+        organisation_id=shop.organisation_id,
+        works_here=await works_at(principal.member_id, shop_id, shop.organisation_id),
+        manages=await can_manage_organisation(principal, shop.organisation_id),
+    )
+
+
 async def shop_standing(principal: Principal, shop_id: int) -> ShopStanding:
     """The principal's standing at ``shop_id``; a missing shop is a shop the
     principal has no standing at (same refusal as any other)."""
-    rows = await Shop.select(Shop.organisation).where(Shop.id == shop_id).run()
-    if not rows:
-        return ShopStanding(shop_id=shop_id, organisation_id=0, works_here=False, manages=False)
-    organisation_id = int(rows[0]["organisation"])
-    return ShopStanding(
-        shop_id=shop_id,
-        organisation_id=organisation_id,
-        works_here=await works_at(principal.member_id, shop_id, organisation_id),
-        manages=await can_manage_organisation(principal, organisation_id),
-    )
+    return await _standing(principal, shop_id, await find_shop(shop_id))
 
 
 async def authorise_shop(principal: Principal, shop_id: int, action: ShopAction) -> ShopStanding:
@@ -180,6 +189,16 @@ async def authorise_shop(principal: Principal, shop_id: int, action: ShopAction)
     standing = await shop_standing(principal, shop_id)
     check_shop_action(standing, action)
     return standing
+
+
+async def shop_for(principal: Principal, shop_id: int, action: ShopAction) -> ShopRecord:
+    """The shop, if ``principal`` may do ``action`` there: the resolver
+    handlers receive a shop through (``api/marketplace/shops.py``)."""
+    shop = await find_shop(shop_id)
+    check_shop_action(await _standing(principal, shop_id, shop), action)
+    if shop is None:  # check_shop_action refused already; this narrows the type
+        raise ShopNotFound(f"no shop {shop_id} that you work at or manage", field="shop_id")
+    return shop
 
 
 async def authorise_organisation_manager(principal: Principal, organisation_id: int, *, field: str) -> None:

@@ -17,52 +17,34 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from decimal import Decimal
 
-from pydantic import BaseModel
+from piccolo.custom_types import Combinable
 
 from community import audit
 from community.access import Principal
 from community.accounts import issuance_code
 from community.organisations import issuing_organisation_for
 from core.clock import utc_now
-from core.database import in_write_transaction
+from core.database import in_write_transaction, lock_row
 from core.spreadsheet_cells import number_cell, safe_cell
-from ledger.amounts import from_minor, to_minor
+from ledger.amounts import to_minor
 from ledger.posting import transfer
-from marketplace import policy
+from marketplace import policy, statements
 from marketplace.accounts import settlement_code
-from marketplace.errors import InvalidCatalogData, PeriodAlreadySettled, PeriodNotClosed
-from marketplace.orders import FULFILLED, RETURNED, lock_shop
+from marketplace.errors import InvalidCatalogData
+from marketplace.models import (
+    ORDER_COLUMNS,
+    OrderRecord,
+    OrderStatus,
+    SettlementRecord,
+    ShopRecord,
+    Statement,
+    StatementLineKind,
+)
 from marketplace.periods import LOCAL_ZONE, month_bounds
 from marketplace.policy import ShopAction
 from marketplace.shops import get_shop
-from marketplace.tables import RedemptionOrder, SettlementStatement
-
-
-class StatementLine(BaseModel):
-    order_id: int
-    at: datetime
-    kind: str  # "redemption" or "return"
-    item_name_zh: str
-    quantity: int
-    points: Decimal  # signed: a return is negative
-
-
-class Statement(BaseModel):
-    shop_id: int
-    shop_name_zh: str
-    period: str
-    period_start: datetime
-    period_end: datetime
-    redeemed: Decimal
-    returned: Decimal
-    net: Decimal
-    order_count: int
-    lines: list[StatementLine]
-    settled: bool
-    settled_at: datetime | None
-    settlement_entry_id: int | None
+from marketplace.tables import RedemptionOrder, SettlementStatement, Shop
 
 
 def _bounds(period: str) -> tuple[datetime, datetime]:
@@ -72,89 +54,69 @@ def _bounds(period: str) -> tuple[datetime, datetime]:
         raise InvalidCatalogData(str(error), field="period") from error
 
 
-async def build_statement(shop_id: int, period: str) -> Statement:
-    shop = await get_shop(shop_id)
-    start, end = _bounds(period)
-    columns = (
-        RedemptionOrder.id,
-        RedemptionOrder.quantity,
-        RedemptionOrder.total_minor,
-        RedemptionOrder.fulfilled_at,
-        RedemptionOrder.returned_at,
-        RedemptionOrder.item.name_zh.as_alias("item_name_zh"),
-    )
-    picked_up = (
-        await RedemptionOrder.select(*columns)
-        .where(
-            (RedemptionOrder.shop == shop_id)
-            & RedemptionOrder.status.is_in([FULFILLED, RETURNED])
-            & (RedemptionOrder.fulfilled_at >= start)
-            & (RedemptionOrder.fulfilled_at < end)
-        )
-        .run()
-    )
-    returned = (
-        await RedemptionOrder.select(*columns)
-        .where(
-            (RedemptionOrder.shop == shop_id)
-            & (RedemptionOrder.status == RETURNED)
-            & (RedemptionOrder.returned_at >= start)
-            & (RedemptionOrder.returned_at < end)
-        )
-        .run()
-    )
-    lines = [
-        StatementLine(
-            order_id=row["id"],
-            at=row["fulfilled_at"],
-            kind="redemption",
-            item_name_zh=row["item_name_zh"],
-            quantity=row["quantity"],
-            points=from_minor(row["total_minor"]),
-        )
-        for row in picked_up
-    ] + [
-        StatementLine(
-            order_id=row["id"],
-            at=row["returned_at"],
-            kind="return",
-            item_name_zh=row["item_name_zh"],
-            quantity=row["quantity"],
-            points=-from_minor(row["total_minor"]),
-        )
-        for row in returned
-    ]
-    lines.sort(key=lambda line: (line.at, line.order_id))
-    redeemed = sum((line.points for line in lines if line.points > 0), Decimal("0.00"))
-    returned_total = -sum((line.points for line in lines if line.points < 0), Decimal("0.00"))
-    settled_rows = (
+async def _settlement(shop_id: int, period_start: datetime) -> SettlementRecord | None:
+    rows = (
         await SettlementStatement.select()
-        .where((SettlementStatement.shop == shop_id) & (SettlementStatement.period_start == start))
+        .where((SettlementStatement.shop == shop_id) & (SettlementStatement.period_start == period_start))
         .run()
     )
-    settled = settled_rows[0] if settled_rows else None
-    return Statement(
-        shop_id=shop_id,
-        shop_name_zh=shop.name_zh,
-        period=period,
-        period_start=start,
-        period_end=end,
-        redeemed=redeemed,
-        returned=returned_total,
-        net=redeemed - returned_total,
-        order_count=len(picked_up),
-        lines=lines,
-        settled=settled is not None,
-        settled_at=settled["settled_at"] if settled else None,
-        settlement_entry_id=settled["entry_id"] if settled else None,
+    return SettlementRecord.from_row(rows[0]) if rows else None
+
+
+async def is_settled_at(shop_id: int, moment: datetime) -> bool:
+    """Does a settled period of the shop cover ``moment``?"""
+    return bool(
+        await SettlementStatement.exists()
+        .where(
+            (SettlementStatement.shop == shop_id)
+            & (SettlementStatement.period_start <= moment)
+            & (SettlementStatement.period_end > moment)
+        )
+        .run()
     )
+
+
+async def _orders(where: Combinable) -> list[OrderRecord]:
+    return [OrderRecord.from_row(row) for row in await RedemptionOrder.select(*ORDER_COLUMNS).where(where).run()]
+
+
+async def statement_of(shop: ShopRecord, period: str) -> Statement:
+    """The statement of ``shop`` for the month ``period`` (``2026-11``):
+    loads the month's pickups, returns and settlement, and
+    ``statements.compose_statement`` makes the statement of them."""
+    start, end = _bounds(period)
+    picked_up = await _orders(
+        (RedemptionOrder.shop == shop.id)
+        & RedemptionOrder.status.is_in([OrderStatus.FULFILLED, OrderStatus.RETURNED])
+        & (RedemptionOrder.fulfilled_at >= start)
+        & (RedemptionOrder.fulfilled_at < end)
+    )
+    returned = await _orders(
+        (RedemptionOrder.shop == shop.id)
+        & (RedemptionOrder.status == OrderStatus.RETURNED)
+        & (RedemptionOrder.returned_at >= start)
+        & (RedemptionOrder.returned_at < end)
+    )
+    return statements.compose_statement(
+        shop,
+        period=period,
+        bounds=(start, end),
+        picked_up=picked_up,
+        returned=returned,
+        settlement=await _settlement(shop.id, start),
+    )
+
+
+async def build_statement(shop_id: int, period: str) -> Statement:
+    """``statement_of`` by shop id, unscoped (the CLI; callers acting for a
+    person go through ``shop_statement``)."""
+    return await statement_of(await get_shop(shop_id), period)
 
 
 async def shop_statement(principal: Principal, shop_id: int, period: str) -> Statement:
-    """``build_statement`` for the shop's staff and the managers of its
+    """``statement_of`` for the shop's staff and the managers of its
     organisation (``marketplace.policy``)."""
-    await policy.authorise_shop(principal, shop_id, ShopAction.READ)
-    return await build_statement(shop_id, period)
+    return await statement_of(await policy.shop_for(principal, shop_id, ShopAction.READ), period)
 
 
 def statement_csv(statement: Statement, *, english: bool = False) -> str:
@@ -168,7 +130,7 @@ def statement_csv(statement: Statement, *, english: bool = False) -> str:
         writer.writerow(["order", "time", "type", "item", "quantity", "points"])
     else:
         writer.writerow(["订单号", "时间", "类型", "商品", "数量", "积分"])
-    kinds = {"redemption": ("兑换", "redemption"), "return": ("退货", "return")}
+    kinds = {StatementLineKind.REDEMPTION: ("兑换", "redemption"), StatementLineKind.RETURN: ("退货", "return")}
     for line in statement.lines:
         writer.writerow(
             [
@@ -189,55 +151,48 @@ async def settle_period(principal: Principal, *, shop_id: int, period: str, now:
     """Retire the month's net points from the shop's settlement account and
     lock the month. Only a finished month can be settled, only once, and
     only by a manager of the shop's organisation (``marketplace.policy``)."""
-    start, end = _bounds(period)
-    await policy.authorise_shop(principal, shop_id, ShopAction.MANAGE)
-    if end > (now or utc_now()):
-        raise PeriodNotClosed(f"{period} is not over yet", field="period")
-    shop = await get_shop(shop_id)
+    _, end = _bounds(period)
+    shop = await policy.shop_for(principal, shop_id, ShopAction.MANAGE)
+    statements.check_period_over(period, period_end=end, now=now or utc_now())
     issuer = await issuing_organisation_for(shop.organisation_id)
     if issuer is None:
         raise InvalidCatalogData("no organisation above this shop issues points", field="shop_id")
+    # A unique violation means a twin settled it first: re-run, and
+    # check_not_settled reports PeriodAlreadySettled.
+    await in_write_transaction(lambda: _settle(principal, shop, period, issuer.id), retry_unique=True)
+    return await statement_of(shop, period)
 
-    async def work() -> None:
-        await policy.authorise_shop(principal, shop_id, ShopAction.MANAGE)
-        await lock_shop(shop_id)  # one settlement (or return) of this shop at a time
-        if (
-            await SettlementStatement.exists()
-            .where((SettlementStatement.shop == shop_id) & (SettlementStatement.period_start == start))
-            .run()
-        ):
-            raise PeriodAlreadySettled(f"{period} is already settled for this shop", field="period")
-        statement = await build_statement(shop_id, period)
-        entry_id = None
-        if statement.net > 0:
-            entry = await transfer(
-                debit_code=settlement_code(shop_id),
-                credit_code=issuance_code(issuer.id),
-                amount=statement.net,
-                kind="settlement",
-                reason_zh=f"{shop.name_zh} {period} 兑换结算",
-                reason_en=f"Settlement {period}",
-                actor_ref=principal.ref,
-                cause_ref=f"settlement:{shop_id}:{period}",
-                metadata={"shop_id": shop_id, "period": period, "orders": statement.order_count},
-                idempotency_key=f"settlement:{shop_id}:{period}",
-            )
-            entry_id = entry.id
-        await SettlementStatement.insert(
-            SettlementStatement(
-                shop=shop_id,
-                period_start=start,
-                period_end=end,
-                total_minor=to_minor(statement.net),
-                order_count=statement.order_count,
-                entry_id=entry_id,
-                settled_at=utc_now(),
-                settled_by=principal.member_id,
-            )
-        ).run()
-        await audit.record(principal.ref, "shop.settle", f"shop:{shop_id}", period=period, net=str(statement.net))
 
-    # A unique violation means a twin settled it first: re-run, and the check
-    # above reports PeriodAlreadySettled.
-    await in_write_transaction(work, retry_unique=True)
-    return await build_statement(shop_id, period)
+async def _settle(principal: Principal, shop: ShopRecord, period: str, issuer_id: int) -> None:
+    await policy.authorise_shop(principal, shop.id, ShopAction.MANAGE)
+    await lock_row(Shop, shop.id, Shop.id)  # one settlement (or return) of this shop at a time
+    statement = await statement_of(shop, period)
+    statements.check_not_settled(period, settled=statement.settled)
+    entry_id = None
+    if statement.net > 0:
+        entry = await transfer(
+            debit_code=settlement_code(shop.id),
+            credit_code=issuance_code(issuer_id),
+            amount=statement.net,
+            kind="settlement",
+            reason_zh=f"{shop.name_zh} {period} 兑换结算",
+            reason_en=f"Settlement {period}",
+            actor_ref=principal.ref,
+            cause_ref=f"settlement:{shop.id}:{period}",
+            metadata={"shop_id": shop.id, "period": period, "orders": statement.order_count},
+            idempotency_key=f"settlement:{shop.id}:{period}",
+        )
+        entry_id = entry.id
+    await SettlementStatement.insert(
+        SettlementStatement(
+            shop=shop.id,
+            period_start=statement.period_start,
+            period_end=statement.period_end,
+            total_minor=to_minor(statement.net),
+            order_count=statement.order_count,
+            entry_id=entry_id,
+            settled_at=utc_now(),
+            settled_by=principal.member_id,
+        )
+    ).run()
+    await audit.record(principal.ref, "shop.settle", f"shop:{shop.id}", period=period, net=str(statement.net))

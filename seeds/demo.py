@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from activities.models import Position
 from activities.patrol_tasks import create_patrol_task
-from activities.records import Position
 from activities.submissions import (
     PatrolCheckIn,
     ReportIn,

@@ -9,17 +9,18 @@ applied by the services; handlers parse, call and shape.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 
-from activities.listing import ActivityFilter, list_activities_for
-from activities.patrol_tasks import PatrolTaskOut, create_patrol_task, patrol_tasks_near
+from activities.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ActivityFilter, list_activities_for
+from activities.models import Kind, PatrolTaskRecord, Position, Status
+from activities.patrol_tasks import create_patrol_task, patrol_tasks_near
 from activities.photos import register_photo
 from activities.policy import visible_activity
-from activities.records import Kind, Position, Status
+from activities.submission_rules import MAX_ROUTE_POINTS_PER_CALL
 from activities.submissions import (
     PatrolCheckIn,
     ReportIn,
@@ -44,10 +45,10 @@ from activities.verification import (
     verify_activity,
 )
 from api.activities.uploads import ImageUpload, Sha256, prepare_image, read_image, save_image
-from api.guards import principal_of, requires_manager, requires_member
-from api.params import Id
+from api.guards import requires_manager, requires_member
+from api.params import MAX_ID, Id
 from api.schemas.activities import (
-    ActivityOutModel,
+    ActivityOut,
     ActivityPageOut,
     ActivityScope,
     AssignIn,
@@ -56,11 +57,10 @@ from api.schemas.activities import (
     activity_out,
 )
 from campaigns.rules import ReportKind
-from community.organisations import subtree_ids
+from community.access import Principal
 
 # A phone photo, re-encoded by the app, fits well within this.
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_ROUTE_POINTS_PER_CALL = 100
 
 
 class ActivitiesController(Controller):
@@ -69,12 +69,12 @@ class ActivitiesController(Controller):
     guards = [requires_member]
 
     @post("/service", operation_id="logService", summary="记录志愿服务时长 · Log service hours", status_code=201)
-    async def service(self, request: Request[Any, Any, Any], data: JSONBody[ServiceLogIn]) -> ActivityOutModel:
-        return activity_out(await log_service(principal_of(request), data))
+    async def service(self, principal: Principal, data: JSONBody[ServiceLogIn]) -> ActivityOut:
+        return activity_out(await log_service(principal, data))
 
     @post("/patrols", operation_id="checkInPatrol", summary="巡逻签到 · Check in for a patrol", status_code=201)
-    async def check_in(self, request: Request[Any, Any, Any], data: JSONBody[PatrolCheckIn]) -> ActivityOutModel:
-        return activity_out(await check_in_patrol(principal_of(request), data))
+    async def check_in(self, principal: Principal, data: JSONBody[PatrolCheckIn]) -> ActivityOut:
+        return activity_out(await check_in_patrol(principal, data))
 
     @post(
         "/patrols/{activity_id:int}/route",
@@ -84,11 +84,11 @@ class ActivitiesController(Controller):
     )
     async def route(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         activity_id: Id,
         data: Annotated[list[RoutePointIn], Body(max_length=MAX_ROUTE_POINTS_PER_CALL)],
-    ) -> ActivityOutModel:
-        return activity_out(await add_route_points(principal_of(request), activity_id, data))
+    ) -> ActivityOut:
+        return activity_out(await add_route_points(principal, activity_id, data))
 
     @post(
         "/patrols/{activity_id:int}/check-out",
@@ -96,14 +96,12 @@ class ActivitiesController(Controller):
         summary="巡逻签退 · Check out; the patrol goes to verification",
         status_code=200,
     )
-    async def check_out(
-        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[Position]
-    ) -> ActivityOutModel:
-        return activity_out(await check_out_patrol(principal_of(request), activity_id, data))
+    async def check_out(self, principal: Principal, activity_id: Id, data: JSONBody[Position]) -> ActivityOut:
+        return activity_out(await check_out_patrol(principal, activity_id, data))
 
     @post("/reports", operation_id="submitReport", summary="上报隐患、线索、纠纷、随手拍 · Report", status_code=201)
-    async def report(self, request: Request[Any, Any, Any], data: JSONBody[ReportIn]) -> ActivityOutModel:
-        return activity_out(await submit_report(principal_of(request), data))
+    async def report(self, principal: Principal, data: JSONBody[ReportIn]) -> ActivityOut:
+        return activity_out(await submit_report(principal, data))
 
     @post(
         "/photos",
@@ -113,7 +111,7 @@ class ActivitiesController(Controller):
     )
     async def upload_photo(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> PhotoOut:
         # Recorded (duplicate and quota checks) before it is written: a refused
@@ -123,21 +121,20 @@ class ActivitiesController(Controller):
             sha256=image.sha256,
             content_type=image.content_type,
             size_bytes=image.size_bytes,
-            member_id=principal_of(request).member_id,
+            member_id=principal.member_id,
         )
-        stored = await save_image("reports", image)
-        return PhotoOut(sha256=stored.sha256, content_type=stored.content_type, size_bytes=stored.size_bytes)
+        return PhotoOut.model_validate(await save_image("reports", image), from_attributes=True)
 
     @get("/photos/{sha256:str}", operation_id="getReportPhoto", summary="A report photo")
-    async def photo(self, request: Request[Any, Any, Any], sha256: Sha256) -> Response[bytes]:
-        await visible_photo(principal_of(request), sha256)
-        content, media_type = read_image("reports", sha256)
+    async def photo(self, principal: Principal, sha256: Sha256) -> Response[bytes]:
+        await visible_photo(principal, sha256)
+        content, media_type = await read_image("reports", sha256)
         return Response(content, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
     @get("", operation_id="listActivities", summary="我的记录 / 待我审核 · My activities, or those I review")
     async def list_all(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         view: Annotated[
             ActivityScope, QueryParameter(name="scope", description="mine: my own; review: those I may verify")
         ] = "mine",
@@ -145,49 +142,47 @@ class ActivitiesController(Controller):
         kind: Annotated[Kind | None, QueryParameter()] = None,
         report_kind: Annotated[ReportKind | None, QueryParameter()] = None,
         organisation_id: Annotated[
-            int | None, QueryParameter(ge=1, le=2**31 - 1, description="a grid (or any node): it and below")
+            int | None, QueryParameter(ge=1, le=MAX_ID, description="a grid (or any node): it and below")
         ] = None,
-        campaign_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        campaign_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         started_from: Annotated[datetime | None, QueryParameter(name="from", description="started at or after")] = None,
         started_before: Annotated[datetime | None, QueryParameter(name="to", description="started before")] = None,
         overdue: Annotated[bool | None, QueryParameter()] = None,
-        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=64, description="next_cursor of the page before")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> ActivityPageOut:
         where = ActivityFilter(
             status=status,
             kind=kind,
-            report_kind=report_kind.value if report_kind is not None else None,
+            report_kind=report_kind,
             campaign_id=campaign_id,
-            organisation_ids=frozenset(await subtree_ids(organisation_id)) if organisation_id is not None else None,
+            organisation_id=organisation_id,
             started_from=started_from,
             started_before=started_before,
             overdue=overdue,
         )
-        page = await list_activities_for(principal_of(request), view=view, where=where, cursor=cursor, limit=limit)
+        page = await list_activities_for(principal, view=view, where=where, cursor=cursor, limit=limit)
         return ActivityPageOut(items=[activity_out(a) for a in page.items], next_cursor=page.next_cursor)
 
     @get("/{activity_id:int}", operation_id="getActivity", summary="记录详情 · One activity")
-    async def detail(self, request: Request[Any, Any, Any], activity_id: Id) -> ActivityOutModel:
-        return activity_out(await visible_activity(principal_of(request), activity_id))
+    async def detail(self, principal: Principal, activity_id: Id) -> ActivityOut:
+        return activity_out(await visible_activity(principal, activity_id))
 
     @post("/{activity_id:int}/verify", operation_id="verifyActivity", summary="审核通过并发放积分", status_code=200)
     async def verify(
-        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[VerifyIn | None] = None
-    ) -> ActivityOutModel:
-        return activity_out(await verify_activity(principal_of(request), activity_id, data=data))
+        self, principal: Principal, activity_id: Id, data: JSONBody[VerifyIn | None] = None
+    ) -> ActivityOut:
+        return activity_out(await verify_activity(principal, activity_id, data=data))
 
     @post("/{activity_id:int}/reject", operation_id="rejectActivity", summary="驳回（已发积分则冲正）", status_code=200)
-    async def reject(
-        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[RejectIn]
-    ) -> ActivityOutModel:
-        return activity_out(await reject_activity(principal_of(request), activity_id, reason=data.reason))
+    async def reject(self, principal: Principal, activity_id: Id, data: JSONBody[RejectIn]) -> ActivityOut:
+        return activity_out(await reject_activity(principal, activity_id, reason=data.reason))
 
     @post("/{activity_id:int}/assign", operation_id="assignReport", summary="交办 · Assign a report", status_code=200)
-    async def assign(
-        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[AssignIn]
-    ) -> ActivityOutModel:
-        return activity_out(await assign_report(principal_of(request), activity_id, handler_id=data.handler_id))
+    async def assign(self, principal: Principal, activity_id: Id, data: JSONBody[AssignIn]) -> ActivityOut:
+        return activity_out(await assign_report(principal, activity_id, handler_id=data.handler_id))
 
     @post(
         "/{activity_id:int}/handle",
@@ -195,16 +190,14 @@ class ActivitiesController(Controller):
         summary="办结并反馈 · Handled, with feedback",
         status_code=200,
     )
-    async def handle(
-        self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[HandleIn]
-    ) -> ActivityOutModel:
-        return activity_out(await handle_report(principal_of(request), activity_id, data=data))
+    async def handle(self, principal: Principal, activity_id: Id, data: JSONBody[HandleIn]) -> ActivityOut:
+        return activity_out(await handle_report(principal, activity_id, data=data))
 
     @post(
         "/{activity_id:int}/rate", operation_id="rateReport", summary="评价办理结果 · Rate the outcome", status_code=200
     )
-    async def rate(self, request: Request[Any, Any, Any], activity_id: Id, data: JSONBody[RateIn]) -> ActivityOutModel:
-        return activity_out(await rate_report(principal_of(request), activity_id, data=data))
+    async def rate(self, principal: Principal, activity_id: Id, data: JSONBody[RateIn]) -> ActivityOut:
+        return activity_out(await rate_report(principal, activity_id, data=data))
 
 
 class PatrolTasksController(Controller):
@@ -212,9 +205,9 @@ class PatrolTasksController(Controller):
     tags = ["activities"]
 
     @post("", guards=[requires_manager], operation_id="createPatrolTask", summary="发布巡逻任务", status_code=201)
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[PatrolTaskIn]) -> PatrolTaskOut:
+    async def create(self, principal: Principal, data: JSONBody[PatrolTaskIn]) -> PatrolTaskRecord:
         return await create_patrol_task(
-            principal_of(request),
+            principal,
             organisation_id=data.organisation_id,
             title_zh=data.title_zh,
             title_en=data.title_en,
@@ -222,5 +215,5 @@ class PatrolTasksController(Controller):
         )
 
     @get("", guards=[requires_member], operation_id="listPatrolTasks", summary="巡逻任务 · Patrol tasks near me")
-    async def list_all(self, request: Request[Any, Any, Any]) -> list[PatrolTaskOut]:
-        return await patrol_tasks_near(principal_of(request))
+    async def list_all(self, principal: Principal) -> list[PatrolTaskRecord]:
+        return await patrol_tasks_near(principal)

@@ -8,47 +8,20 @@ the node does not exist (404), so the list reveals nothing about the tree.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import QueryParameter
-from pydantic import BaseModel
 
-from activities.deadlines import MAX_PAGE_SIZE, InvalidOverdueQuery, OverdueItem, list_overdue_for
+from activities.deadline_rules import Stage
+from activities.deadlines import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, OverduePage, list_overdue_for
+from activities.models import Kind
 from activities.policy import check_deadline_watcher
-from api.errors import ProblemException
 from api.guards import principal_of
 from api.params import MAX_ID, Id
-
-Stage = Literal["accept", "finish"]
-ActivityKind = Literal["service", "patrol", "report"]
-
-
-class OverdueItemOut(BaseModel):
-    id: int
-    kind: str
-    report_kind: str
-    title: str
-    status: str
-    stage: str
-    organisation_id: int
-    responsible_organisation_id: int
-    due_at: datetime
-    overdue: bool
-    escalations: int
-    submitted_at: datetime | None
-
-
-class OverduePageOut(BaseModel):
-    items: list[OverdueItemOut]
-    next_cursor: str | None
-
-
-def _item_out(item: OverdueItem) -> OverdueItemOut:
-    return OverdueItemOut(**item.model_dump())
+from community.access import Principal
 
 
 async def requires_deadline_watcher(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -74,19 +47,13 @@ class OverdueController(Controller):
     )
     async def overdue(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         organisation_id: Id,
         cursor: Annotated[
             str | None, QueryParameter(max_length=100, description="next_cursor of the page before")
         ] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 20,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
         stage: Annotated[Stage | None, QueryParameter()] = None,
-        kind: Annotated[ActivityKind | None, QueryParameter()] = None,
-    ) -> OverduePageOut:
-        try:
-            page = await list_overdue_for(
-                principal_of(request), organisation_id, cursor=cursor, limit=limit, stage=stage, kind=kind
-            )
-        except InvalidOverdueQuery as error:
-            raise ProblemException(422, "validation_error", error.message, field=error.field) from error
-        return OverduePageOut(items=[_item_out(item) for item in page.items], next_cursor=page.next_cursor)
+        kind: Annotated[Kind | None, QueryParameter()] = None,
+    ) -> OverduePage:
+        return await list_overdue_for(principal, organisation_id, cursor=cursor, limit=limit, stage=stage, kind=kind)

@@ -15,13 +15,14 @@ What reaches the disk is never the uploaded bytes. Each upload is
 
 The re-encoded bytes are stored under their SHA-256: the same photo
 uploaded twice is one file, and the database keeps only the hash.
-Decoding runs in a worker thread so a large photo does not stall the
-event loop.
+
+Nothing here blocks the event loop: decoding, re-encoding and hashing
+(CPU-bound) and every read and write of a file (up to 5 MB) run in a worker
+thread (``anyio.to_thread.run_sync``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import secrets
@@ -30,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+from anyio import to_thread
 from litestar.datastructures import UploadFile
-from litestar.params import PathParameter
+from litestar.params import KwargDefinition, PathParameter
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from api.errors import ProblemException
@@ -52,11 +54,23 @@ Sha256 = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{64}$")]
 
 @dataclass
 class ImageUpload:
-    """A model rather than a bare ``UploadFile``: Litestar 2 crashes
+    """A ``multipart/form-data`` body whose one file part is named ``data``.
+
+    A model rather than a bare ``UploadFile``: Litestar 2 crashes
     (StopIteration) on a multipart body without a file part when the body is
     a bare ``UploadFile``; a model turns that into a validation error."""
 
-    data: UploadFile
+    data: Annotated[
+        UploadFile,
+        KwargDefinition(
+            description=(
+                "The image file: PNG, JPEG or WebP (recognised by its content, not its name), within the "
+                f"operation's size limit (413 beyond it) and {MAX_PIXELS // 1_000_000} megapixels. It is stored "
+                f"re-encoded, at most {MAX_SIDE_PX} px on its long side, without metadata (EXIF, GPS)."
+            ),
+            schema_extra={"contentMediaType": "image/*"},
+        ),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +134,13 @@ def reencode(content: bytes, media_type: str) -> bytes:
     return output.getvalue()
 
 
+def _clean(content: bytes, media_type: str) -> tuple[bytes, str]:
+    """``reencode`` and the SHA-256 of its result: the CPU-bound part of an
+    upload, run in a worker thread."""
+    clean = reencode(content, media_type)
+    return clean, hashlib.sha256(clean).hexdigest()
+
+
 def upload_folder(kind: str) -> Path:
     return get_settings().data_dir / "uploads" / kind
 
@@ -149,11 +170,11 @@ async def prepare_image(upload: UploadFile, *, max_bytes: int, problem_code: str
     if media_type is None:
         raise ProblemException(415, problem_code, "the image must be PNG, JPEG or WebP", field="data")
     try:
-        clean = await asyncio.to_thread(reencode, content, media_type)
+        clean, sha256 = await to_thread.run_sync(_clean, content, media_type)
     except ImageRefused as refused:
         code = "image_too_large" if refused.status == 413 else "image_invalid"
         raise ProblemException(refused.status, code, refused.message, field="data") from refused
-    return PreparedImage(sha256=hashlib.sha256(clean).hexdigest(), content_type=media_type, content=clean)
+    return PreparedImage(sha256=sha256, content_type=media_type, content=clean)
 
 
 def _write_atomically(folder: Path, image: PreparedImage) -> None:
@@ -168,7 +189,7 @@ def _write_atomically(folder: Path, image: PreparedImage) -> None:
 async def save_image(kind: str, image: PreparedImage) -> StoredImage:
     """Write ``uploads/<kind>/<sha256>`` atomically (temporary file, then
     rename); writing the same photo again changes nothing."""
-    await asyncio.to_thread(_write_atomically, upload_folder(kind), image)
+    await to_thread.run_sync(_write_atomically, upload_folder(kind), image)
     return StoredImage(sha256=image.sha256, content_type=image.content_type, size_bytes=image.size_bytes)
 
 
@@ -178,9 +199,17 @@ async def store_image(upload: UploadFile, *, kind: str, max_bytes: int, problem_
     return await save_image(kind, await prepare_image(upload, max_bytes=max_bytes, problem_code=problem_code))
 
 
-def read_image(kind: str, sha256: str) -> tuple[bytes, str]:
-    target = upload_folder(kind) / sha256
-    if not target.is_file():
+def _read_file(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+async def read_image(kind: str, sha256: str) -> tuple[bytes, str]:
+    """The stored image ``uploads/<kind>/<sha256>`` and its media type (read
+    in a worker thread); 404 if there is none."""
+    content = await to_thread.run_sync(_read_file, upload_folder(kind) / sha256)
+    if content is None:
         raise ProblemException(404, "not_found", "no such image", field="sha256")
-    content = target.read_bytes()
     return content, image_type(content[:16]) or "application/octet-stream"

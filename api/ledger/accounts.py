@@ -1,20 +1,25 @@
 """Reading any account: its owner, or organisers/admins of its organisation.
 
 An account the caller may not read answers 404, exactly like one that does
-not exist, so ids cannot be probed.
+not exist, so ids cannot be probed. The account is resolved once, through
+``community.policy``, by the controller's ``account`` dependency: a handler
+never holds an account its caller may not read.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
+from litestar.di import Provide
 from litestar.params import PathParameter, QueryParameter
 
-from api.guards import principal_of, requires_member
-from api.schemas.ledger import BalanceOut, HoldOut, StatementOut, balance_out, hold_out, statement_out
+from api.guards import requires_member
+from api.schemas.ledger import BalanceOut, HoldOut, StatementOut
 from community import policy
+from community.access import Principal
+from core.cursors import MAX_CURSOR_LENGTH
 from ledger.accounts import balance_as_of
 from ledger.holds import list_holds
 from ledger.models import AccountBalance
@@ -25,41 +30,37 @@ CodeParam = Annotated[
 ]
 
 
-async def readable_account(request: Request[Any, Any, Any], code: str) -> AccountBalance:
-    return await policy.readable_account(principal_of(request), code)
+async def readable_account(principal: Principal, code: CodeParam) -> AccountBalance:
+    """The account ``code`` if the caller may read it; 404 otherwise."""
+    return await policy.readable_account(principal, code)
 
 
 class AccountsController(Controller):
     path = "/api/v1/accounts"
     tags = ["ledger"]
     guards = [requires_member]
+    dependencies = {"account": Provide(readable_account)}
 
     @get("/{code:str}", operation_id="getAccount", summary="Balance now, and optionally as of a moment")
     async def get_account(
         self,
-        request: Request[Any, Any, Any],
-        code: CodeParam,
+        account: AccountBalance,
         as_of: Annotated[datetime | None, QueryParameter(description="ISO 8601 with time zone")] = None,
     ) -> BalanceOut:
-        account = await readable_account(request, code)
-        out = balance_out(account)
-        if as_of is not None:
-            out.as_of = as_of
-            out.balance_as_of = await balance_as_of(code, as_of)
-        return out
+        out = BalanceOut.model_validate(account)
+        if as_of is None:
+            return out
+        return out.model_copy(update={"as_of": as_of, "balance_as_of": await balance_as_of(account.code, as_of)})
 
     @get("/{code:str}/statement", operation_id="getAccountStatement", summary="Postings, newest first")
     async def get_statement(
         self,
-        request: Request[Any, Any, Any],
-        code: CodeParam,
-        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        account: AccountBalance,
+        cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> StatementOut:
-        await readable_account(request, code)
-        return statement_out(await statement(code, cursor=cursor, limit=limit))
+        return StatementOut.model_validate(await statement(account.code, cursor=cursor, limit=limit))
 
     @get("/{code:str}/holds", operation_id="getAccountHolds", summary="Active holds on the account")
-    async def get_holds(self, request: Request[Any, Any, Any], code: CodeParam) -> list[HoldOut]:
-        await readable_account(request, code)
-        return [hold_out(hold) for hold in await list_holds(code)]
+    async def get_holds(self, account: AccountBalance) -> list[HoldOut]:
+        return [HoldOut.model_validate(hold) for hold in await list_holds(account.code)]

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 
-from api.guards import principal_of, requires_manager
+from api.guards import requires_manager
 from api.params import MAX_ID, BigId, Id, IdempotencyKey
 from api.schemas.ledger import (
     AdjustmentIn,
@@ -25,10 +25,8 @@ from api.schemas.ledger import (
     AdjustmentRequestOut,
     EntryOut,
     ReversalIn,
-    adjustment_page_out,
-    adjustment_request_out,
-    entry_out,
 )
+from community.access import Principal
 from community.manual_points import (
     MAX_PAGE_SIZE,
     AdjustmentDraft,
@@ -40,14 +38,19 @@ from community.manual_points import (
     reverse_manual_entry,
     visible_entry,
 )
+from core.cursors import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
 from ledger.models import EntryRecord
 
 REPLAYED = {"Idempotent-Replayed": "true"}
+# The list tag of an adjustment-request cursor (key: the last request id shown).
+ADJUSTMENT_CURSOR = "adj"
 
 
 def _entry_response(entry: EntryRecord) -> Response[EntryOut]:
     return Response(
-        entry_out(entry), status_code=200 if entry.replayed else 201, headers=REPLAYED if entry.replayed else {}
+        EntryOut.model_validate(entry),
+        status_code=200 if entry.replayed else 201,
+        headers=REPLAYED if entry.replayed else {},
     )
 
 
@@ -76,10 +79,10 @@ class LedgerController(Controller):
         },
     )
     async def post_adjustment(
-        self, request: Request[Any, Any, Any], data: JSONBody[AdjustmentIn], idempotency_key: IdempotencyKey
+        self, principal: Principal, data: JSONBody[AdjustmentIn], idempotency_key: IdempotencyKey
     ) -> Response[EntryOut]:
         done = await adjust(
-            principal_of(request),
+            principal,
             AdjustmentDraft(
                 debit_account=data.debit_account,
                 credit_account=data.credit_account,
@@ -93,22 +96,26 @@ class LedgerController(Controller):
         if isinstance(done, EntryRecord):
             return _entry_response(done)
         pending: Response[Any] = Response(
-            adjustment_request_out(done), status_code=202, headers=REPLAYED if done.replayed else {}
+            AdjustmentRequestOut.model_validate(done), status_code=202, headers=REPLAYED if done.replayed else {}
         )
         return pending
 
     @get("/adjustments", operation_id="listAdjustments", summary="Four-eyes adjustment requests you may decide")
     async def list_requests(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         status: Annotated[AdjustmentStatus, QueryParameter()] = "pending",
         cursor: Annotated[
-            int | None, QueryParameter(ge=1, le=MAX_ID, description="next_cursor of the previous page")
+            str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page")
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> AdjustmentPageOut:
-        page = await list_adjustments(principal_of(request), status=status, after_id=cursor, limit=limit)
-        return adjustment_page_out(page)
+        after_id = None if cursor is None else decode_cursor(ADJUSTMENT_CURSOR, cursor, key_min=1, key_max=MAX_ID)[0]
+        page = await list_adjustments(principal, status=status, after_id=after_id, limit=limit)
+        return AdjustmentPageOut(
+            requests=[AdjustmentRequestOut.model_validate(request) for request in page.requests],
+            next_cursor=None if page.next_cursor is None else encode_cursor(ADJUSTMENT_CURSOR, page.next_cursor),
+        )
 
     @post(
         "/adjustments/{adjustment_id:int}/approve",
@@ -116,8 +123,8 @@ class LedgerController(Controller):
         summary="Approve a pending adjustment: post its held points (not your own request)",
         status_code=200,
     )
-    async def approve(self, request: Request[Any, Any, Any], adjustment_id: Id) -> AdjustmentRequestOut:
-        return adjustment_request_out(await approve_adjustment(principal_of(request), adjustment_id))
+    async def approve(self, principal: Principal, adjustment_id: Id) -> AdjustmentRequestOut:
+        return AdjustmentRequestOut.model_validate(await approve_adjustment(principal, adjustment_id))
 
     @post(
         "/adjustments/{adjustment_id:int}/reject",
@@ -126,16 +133,14 @@ class LedgerController(Controller):
         status_code=200,
     )
     async def reject(
-        self, request: Request[Any, Any, Any], adjustment_id: Id, data: JSONBody[AdjustmentRejectIn]
+        self, principal: Principal, adjustment_id: Id, data: JSONBody[AdjustmentRejectIn]
     ) -> AdjustmentRequestOut:
-        decided = await reject_adjustment(
-            principal_of(request), adjustment_id, reason_zh=data.reason_zh, reason_en=data.reason_en
-        )
-        return adjustment_request_out(decided)
+        decided = await reject_adjustment(principal, adjustment_id, reason_zh=data.reason_zh, reason_en=data.reason_en)
+        return AdjustmentRequestOut.model_validate(decided)
 
     @get("/entries/{entry_id:int}", operation_id="getEntry", summary="One entry with its postings")
-    async def get_entry(self, request: Request[Any, Any, Any], entry_id: BigId) -> EntryOut:
-        return entry_out(await visible_entry(principal_of(request), entry_id))
+    async def get_entry(self, principal: Principal, entry_id: BigId) -> EntryOut:
+        return EntryOut.model_validate(await visible_entry(principal, entry_id))
 
     @post(
         "/entries/{entry_id:int}/reversal",
@@ -150,13 +155,13 @@ class LedgerController(Controller):
     )
     async def reverse(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         entry_id: BigId,
         data: JSONBody[ReversalIn],
         idempotency_key: IdempotencyKey,
     ) -> Response[EntryOut]:
         entry = await reverse_manual_entry(
-            principal_of(request),
+            principal,
             entry_id,
             reason_zh=data.reason_zh,
             reason_en=data.reason_en,

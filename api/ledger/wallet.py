@@ -16,10 +16,11 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from api.guards import requires_member
-from api.schemas.ledger import MeOut, StatementOut, WalletOut, balance_out, hold_out, me_out, statement_out
+from api.schemas.ledger import BalanceOut, HoldOut, MeOut, StatementOut, WalletOut, me_out
 from community.access import Principal
 from community.accounts import wallet_code, wallet_if_earner
 from community.members import get_member
+from core.cursors import MAX_CURSOR_LENGTH
 from ledger.holds import list_holds
 from ledger.models import AccountBalance
 from ledger.statements import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, statement
@@ -59,17 +60,19 @@ class MeController(Controller):
             )
         holds = await list_holds(account.code)
         return WalletOut(
-            **balance_out(account).model_dump(), has_wallet=True, active_holds=[hold_out(h) for h in holds]
+            **dict(BalanceOut.model_validate(account)),
+            has_wallet=True,
+            active_holds=[HoldOut.model_validate(hold) for hold in holds],
         )
 
     @get("/wallet/statement", operation_id="myStatement", summary="My points history, newest first")
     async def my_statement(
         self,
         principal: Principal,
-        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> StatementOut:
         account = await own_wallet(principal)
         if account is None:
             return StatementOut(account_code=wallet_code(principal.member_id), lines=[], next_cursor=None)
-        return statement_out(await statement(account.code, cursor=cursor, limit=limit))
+        return StatementOut.model_validate(await statement(account.code, cursor=cursor, limit=limit))

@@ -4,19 +4,21 @@ Who may see and change which item is ``marketplace.policy``."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 
 from api.activities.uploads import ImageUpload, Sha256, read_image, store_image
-from api.guards import principal_of, requires_manager, requires_member
+from api.guards import requires_manager, requires_member
 from api.ledger.wallet import own_wallet
 from api.params import Id
-from api.schemas.marketplace import CatalogPageOut, ItemIn, ItemOutModel, item_out
+from api.schemas.marketplace import CatalogPageOut, ItemIn, ItemOut, item_out
+from community.access import Principal
 from community.accounts import wallet_code
 from core.clock import utc_now
+from core.cursors import MAX_CURSOR_LENGTH
 from ledger.accounts import find_balance
 from marketplace.catalog import (
     MAX_PAGE_SIZE,
@@ -45,15 +47,16 @@ class CatalogController(Controller):
     @get("/items", guards=[requires_member], operation_id="listCatalog", summary="积分超市商品 · Browse the catalog")
     async def list_items(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         category: Annotated[Category | None, QueryParameter()] = None,
         shop_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
         q: Annotated[str | None, QueryParameter(max_length=50, description="search in names")] = None,
         sort: Annotated[Literal["price_asc", "price_desc", "newest"], QueryParameter()] = "price_asc",
-        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page")
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 20,
     ) -> CatalogPageOut:
-        principal = principal_of(request)
         page = await member_catalog(
             principal,
             now=utc_now(),
@@ -74,20 +77,18 @@ class CatalogController(Controller):
         )
 
     @get("/items/{item_id:int}", guards=[requires_member], operation_id="getCatalogItem", summary="One item")
-    async def get_one(self, request: Request[Any, Any, Any], item_id: Id) -> ItemOutModel:
-        principal = principal_of(request)
+    async def get_one(self, principal: Principal, item_id: Id) -> ItemOut:
         item = await visible_item(principal, item_id)
         wallet = await find_balance(wallet_code(principal.member_id))
         return item_out(item, available=wallet.available if wallet else None)
 
     @post("/items", guards=[requires_manager], operation_id="createCatalogItem", summary="Add an item")
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[ItemIn]) -> ItemOutModel:
-        return item_out(await create_item(principal_of(request), data.organisation_id, _draft(data)))
+    async def create(self, principal: Principal, data: JSONBody[ItemIn]) -> ItemOut:
+        return item_out(await create_item(principal, data.organisation_id, _draft(data)))
 
     @put("/items/{item_id:int}", guards=[requires_manager], operation_id="updateCatalogItem", summary="Replace an item")
-    async def update(self, request: Request[Any, Any, Any], item_id: Id, data: JSONBody[ItemIn]) -> ItemOutModel:
-        item = await update_item(principal_of(request), item_id, _draft(data), organisation_id=data.organisation_id)
-        return item_out(item)
+    async def update(self, principal: Principal, item_id: Id, data: JSONBody[ItemIn]) -> ItemOut:
+        return item_out(await update_item(principal, item_id, _draft(data), organisation_id=data.organisation_id))
 
     @post(
         "/items/{item_id:int}/image",
@@ -97,11 +98,10 @@ class CatalogController(Controller):
     )
     async def upload_image(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         item_id: Id,
         data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
-    ) -> ItemOutModel:
-        principal = principal_of(request)
+    ) -> ItemOut:
         await managed_item(principal, item_id)  # refuse before anything is stored
         stored = await store_image(
             data.data, kind="catalog", max_bytes=MAX_IMAGE_BYTES, problem_code="invalid_catalog_data"
@@ -110,7 +110,7 @@ class CatalogController(Controller):
 
     @get("/images/{sha256:str}", guards=[requires_member], operation_id="getCatalogImage", summary="An item photo")
     async def image(self, sha256: Sha256) -> Response[bytes]:
-        content, media_type = read_image("catalog", sha256)
+        content, media_type = await read_image("catalog", sha256)
         return Response(
             content,
             media_type=media_type,

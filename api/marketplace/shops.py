@@ -7,6 +7,11 @@ needs staff who work at that shop (linked to it *and* holding the
 as if the shop did not exist for them. Organisers and admins of the shop's
 organisation read its orders and statements, take returns, settle, and add
 or remove its staff.
+
+Reads receive the shop already resolved through ``policy.shop_for``
+(``readable_shop``, ``managed_shop``). Changes pass the shop id to their
+service, which authorises inside the transaction that writes, so a role
+revoked meanwhile stops the change.
 """
 
 from __future__ import annotations
@@ -14,46 +19,71 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
+from redis.asyncio import Redis
 
-from api.errors import ProblemException
-from api.guards import principal_of, requires_manager, requires_member
+from api.guards import requires_manager, requires_member
 from api.i18n import wants_english
+from api.marketplace.orders import Cursor, Limit
 from api.marketplace.pickup_throttle import PickupThrottle
 from api.params import Id
 from api.rate_limits import PICKUP_LIMIT
 from api.schemas.marketplace import (
-    OrderOutModel,
+    OrderOut,
     OrderPageOut,
     PickupIn,
     ReturnIn,
     ShopIn,
-    ShopOutModel,
+    ShopOut,
     ShopStaffIn,
-    StaffOutModel,
+    StaffOut,
     StatementOut,
     order_out,
     shop_out,
     staff_out,
     statement_out,
 )
-from marketplace.errors import PickupThrottled
-from marketplace.orders import confirm_pickup, return_order, shop_orders
-from marketplace.settlement import settle_period, shop_statement, statement_csv
-from marketplace.shops import add_staff, create_shop, list_staff, remove_staff, shops_for
+from community.access import Principal
+from fengling_settings import Settings
+from marketplace import policy
+from marketplace.models import OrderStatus, ShopRecord
+from marketplace.orders import confirm_pickup, list_orders, return_order
+from marketplace.policy import ShopAction
+from marketplace.settlement import settle_period, statement_csv, statement_of
+from marketplace.shops import add_staff, create_shop, remove_staff, shops_for, staff_of
 
 Period = Annotated[str, PathParameter(pattern=r"^\d{4}-\d{2}$", description="a month, e.g. 2026-11")]
-OrderStatus = Literal["placed", "fulfilled", "cancelled", "expired", "returned"]
+
+
+async def readable_shop(principal: Principal, shop_id: Id) -> ShopRecord:
+    """The shop, for its staff and the managers of its organisation."""
+    return await policy.shop_for(principal, shop_id, ShopAction.READ)
+
+
+async def managed_shop(principal: Principal, shop_id: Id) -> ShopRecord:
+    """The shop, for the managers of its organisation."""
+    return await policy.shop_for(principal, shop_id, ShopAction.MANAGE)
+
+
+def pickup_guesses(redis: Redis, settings: Settings) -> PickupThrottle:
+    """Wrong pickup codes, counted in Redis (``pickup_throttle``)."""
+    return PickupThrottle(redis, max_failures=settings.pickup_max_failures, window_minutes=settings.pickup_lock_minutes)
 
 
 class ShopsController(Controller):
     path = "/api/v1/shops"
     tags = ["marketplace"]
+    dependencies = {
+        "readable_shop": Provide(readable_shop),
+        "managed_shop": Provide(managed_shop),
+        "guesses": Provide(pickup_guesses, sync_to_thread=False),
+    }
 
     @post("", guards=[requires_manager], operation_id="createShop", summary="Register a partner shop")
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[ShopIn]) -> ShopOutModel:
+    async def create(self, principal: Principal, data: JSONBody[ShopIn]) -> ShopOut:
         shop = await create_shop(
-            principal_of(request),
+            principal,
             organisation_id=data.organisation_id,
             name_zh=data.name_zh,
             name_en=data.name_en,
@@ -62,8 +92,8 @@ class ShopsController(Controller):
         return shop_out(shop)
 
     @get("", guards=[requires_member], operation_id="listShops", summary="Shops near me (and the ones I manage)")
-    async def list_all(self, request: Request[Any, Any, Any]) -> list[ShopOutModel]:
-        return [shop_out(shop) for shop in await shops_for(principal_of(request))]
+    async def list_all(self, principal: Principal) -> list[ShopOut]:
+        return [shop_out(shop) for shop in await shops_for(principal)]
 
     @post(
         "/{shop_id:int}/staff",
@@ -72,12 +102,12 @@ class ShopsController(Controller):
         summary="Make a member you manage counter staff of this shop (grants shop_staff)",
         status_code=204,
     )
-    async def staff(self, request: Request[Any, Any, Any], shop_id: Id, data: JSONBody[ShopStaffIn]) -> None:
-        await add_staff(principal_of(request), shop_id, data.member_id)
+    async def staff(self, principal: Principal, shop_id: Id, data: JSONBody[ShopStaffIn]) -> None:
+        await add_staff(principal, shop_id, data.member_id)
 
     @get("/{shop_id:int}/staff", guards=[requires_manager], operation_id="listShopStaff", summary="The shop's staff")
-    async def staff_list(self, request: Request[Any, Any, Any], shop_id: Id) -> list[StaffOutModel]:
-        return [staff_out(staff) for staff in await list_staff(principal_of(request), shop_id)]
+    async def staff_list(self, managed_shop: ShopRecord) -> list[StaffOut]:
+        return [staff_out(staff) for staff in await staff_of(managed_shop)]
 
     @delete(
         "/{shop_id:int}/staff/{member_id:int}",
@@ -85,8 +115,8 @@ class ShopsController(Controller):
         operation_id="removeShopStaff",
         summary="Take a member off this shop's counter (revokes shop_staff if no other shop needs it)",
     )
-    async def staff_remove(self, request: Request[Any, Any, Any], shop_id: Id, member_id: Id) -> None:
-        await remove_staff(principal_of(request), shop_id, member_id)
+    async def staff_remove(self, principal: Principal, shop_id: Id, member_id: Id) -> None:
+        await remove_staff(principal, shop_id, member_id)
 
     @post(
         "/{shop_id:int}/pickups",
@@ -96,30 +126,22 @@ class ShopsController(Controller):
         status_code=200,
         middleware=[PICKUP_LIMIT.middleware],
     )
-    async def pickup(self, request: Request[Any, Any, Any], shop_id: Id, data: JSONBody[PickupIn]) -> OrderOutModel:
-        throttle: PickupThrottle = request.app.state.pickup_throttle
-        try:
-            order = await confirm_pickup(principal_of(request), shop_id=shop_id, code=data.code, guesses=throttle)
-        except PickupThrottled as throttled:
-            raise ProblemException(
-                429,
-                throttled.code,
-                throttled.message,
-                field="code",
-                headers={"Retry-After": str(throttled.retry_after_seconds)},
-            ) from throttled
+    async def pickup(
+        self, principal: Principal, guesses: PickupThrottle, shop_id: Id, data: JSONBody[PickupIn]
+    ) -> OrderOut:
+        # PickupThrottled leaves as 429 with Retry-After (api/errors.py).
+        order = await confirm_pickup(principal, shop_id=shop_id, code=data.code, guesses=guesses)
         return order_out(order, show_code=False)
 
     @get("/{shop_id:int}/orders", guards=[requires_member], operation_id="listShopOrders", summary="A shop's orders")
     async def orders(
         self,
-        request: Request[Any, Any, Any],
-        shop_id: Id,
+        readable_shop: ShopRecord,
         status: Annotated[OrderStatus | None, QueryParameter()] = None,
-        cursor: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        cursor: Cursor = None,
+        limit: Limit = 20,
     ) -> OrderPageOut:
-        page = await shop_orders(principal_of(request), shop_id, status=status, before_id=cursor, limit=limit)
+        page = await list_orders(shop_id=readable_shop.id, status=status, cursor=cursor, limit=limit)
         return OrderPageOut(
             orders=[order_out(order, show_code=False) for order in page.orders], next_cursor=page.next_cursor
         )
@@ -131,11 +153,9 @@ class ShopsController(Controller):
         summary="Take back a picked-up item",
         status_code=200,
     )
-    async def return_item(
-        self, request: Request[Any, Any, Any], shop_id: Id, order_id: Id, data: JSONBody[ReturnIn]
-    ) -> OrderOutModel:
+    async def return_item(self, principal: Principal, shop_id: Id, order_id: Id, data: JSONBody[ReturnIn]) -> OrderOut:
         returned = await return_order(
-            principal_of(request), shop_id=shop_id, order_id=order_id, restock=data.restock, reason_zh=data.reason_zh
+            principal, shop_id=shop_id, order_id=order_id, restock=data.restock, reason_zh=data.reason_zh
         )
         return order_out(returned, show_code=False)
 
@@ -148,16 +168,16 @@ class ShopsController(Controller):
     async def statement(
         self,
         request: Request[Any, Any, Any],
-        shop_id: Id,
+        readable_shop: ShopRecord,
         period: Period,
         format: Annotated[Literal["json", "csv"], QueryParameter()] = "json",
     ) -> Response[Any]:
-        built = await shop_statement(principal_of(request), shop_id, period)
+        built = await statement_of(readable_shop, period)
         if format == "csv":
             return Response(
                 statement_csv(built, english=wants_english(request)),
                 media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="shop-{shop_id}-{period}.csv"'},
+                headers={"Content-Disposition": f'attachment; filename="shop-{readable_shop.id}-{period}.csv"'},
             )
         return Response(statement_out(built))
 
@@ -168,5 +188,5 @@ class ShopsController(Controller):
         summary="Settle a finished month: retire its points and lock it",
         status_code=200,
     )
-    async def settle(self, request: Request[Any, Any, Any], shop_id: Id, period: Period) -> StatementOut:
-        return statement_out(await settle_period(principal_of(request), shop_id=shop_id, period=period))
+    async def settle(self, principal: Principal, shop_id: Id, period: Period) -> StatementOut:
+        return statement_out(await settle_period(principal, shop_id=shop_id, period=period))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from api.points import Points
-from community.manual_points import AdjustmentPage, AdjustmentRequestRecord, AdjustmentStatus
+from community.manual_points import AdjustmentStatus
 from community.members import MemberOut
-from ledger.models import AccountBalance, EntryRecord, HoldRecord, StatementPage
+from ledger.models import HoldStatus
 
 
 class GrantOut(BaseModel):
@@ -38,30 +37,27 @@ def me_out(member: MemberOut) -> MeOut:
     )
 
 
-class HoldOut(BaseModel):
+class FromRecord(BaseModel):
+    """A reply built straight from a domain record's attributes
+    (``Model.model_validate(record)``): one builder, no field-by-field
+    mapper. Amounts still leave as ``Points`` strings."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class HoldOut(FromRecord):
     id: int
     amount: Points
-    status: str
+    status: HoldStatus
     reason_zh: str
     reason_en: str
     created_at: datetime
     expires_at: datetime
 
 
-def hold_out(hold: HoldRecord) -> HoldOut:
-    return HoldOut(
-        id=hold.id,
-        amount=hold.amount,
-        status=hold.status,
-        reason_zh=hold.reason_zh,
-        reason_en=hold.reason_en,
-        created_at=hold.created_at,
-        expires_at=hold.expires_at,
-    )
-
-
-class BalanceOut(BaseModel):
-    account_code: str
+class BalanceOut(FromRecord):
+    # The ledger calls it ``code``; on the wire it has always been ``account_code``.
+    account_code: str = Field(validation_alias=AliasChoices("account_code", "code"))
     name_zh: str
     name_en: str
     account_type: str
@@ -70,18 +66,6 @@ class BalanceOut(BaseModel):
     available: Points
     as_of: datetime | None = None
     balance_as_of: Points | None = None
-
-
-def balance_out(account: AccountBalance) -> BalanceOut:
-    return BalanceOut(
-        account_code=account.code,
-        name_zh=account.name_zh,
-        name_en=account.name_en,
-        account_type=account.account_type,
-        balance=account.balance,
-        held=account.held,
-        available=account.available,
-    )
 
 
 class WalletOut(BalanceOut):
@@ -93,7 +77,7 @@ class WalletOut(BalanceOut):
     active_holds: list[HoldOut]
 
 
-class StatementLineOut(BaseModel):
+class StatementLineOut(FromRecord):
     entry_id: int
     created_at: datetime
     kind: str
@@ -103,38 +87,19 @@ class StatementLineOut(BaseModel):
     balance_after: Points
 
 
-class StatementOut(BaseModel):
+class StatementOut(FromRecord):
     account_code: str
     lines: list[StatementLineOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last")
 
 
-def statement_out(page: StatementPage) -> StatementOut:
-    return StatementOut(
-        account_code=page.account_code,
-        lines=[
-            StatementLineOut(
-                entry_id=line.entry_id,
-                created_at=line.created_at,
-                kind=line.kind,
-                reason_zh=line.reason_zh,
-                reason_en=line.reason_en,
-                amount=line.amount,
-                balance_after=line.balance_after,
-            )
-            for line in page.lines
-        ],
-        next_cursor=page.next_cursor,
-    )
-
-
-class PostingOut(BaseModel):
+class PostingOut(FromRecord):
     account_code: str
     amount: Points
     balance_after: Points
 
 
-class EntryOut(BaseModel):
+class EntryOut(FromRecord):
     id: int
     kind: str
     reason_zh: str
@@ -145,24 +110,6 @@ class EntryOut(BaseModel):
     reverses_id: int | None
     created_at: datetime
     postings: list[PostingOut]
-
-
-def entry_out(entry: EntryRecord) -> EntryOut:
-    return EntryOut(
-        id=entry.id,
-        kind=entry.kind,
-        reason_zh=entry.reason_zh,
-        reason_en=entry.reason_en,
-        memo=entry.memo,
-        actor_ref=entry.actor_ref,
-        cause_ref=entry.cause_ref,
-        reverses_id=entry.reverses_id,
-        created_at=entry.created_at,
-        postings=[
-            PostingOut(account_code=p.account_code, amount=p.amount, balance_after=p.balance_after)
-            for p in entry.postings
-        ],
-    )
 
 
 class AdjustmentIn(BaseModel):
@@ -176,7 +123,7 @@ class AdjustmentIn(BaseModel):
     memo: str = Field(default="", max_length=1000)
 
 
-class AdjustmentRequestOut(BaseModel):
+class AdjustmentRequestOut(FromRecord):
     """An adjustment above the four-eyes threshold. While ``pending`` its
     points are held on the debit account (``hold_id``); ``approved`` names the
     posted entry (``entry_id``); ``rejected`` and ``expired`` released them."""
@@ -199,19 +146,9 @@ class AdjustmentRequestOut(BaseModel):
     decision_reason: str
 
 
-def adjustment_request_out(request: AdjustmentRequestRecord) -> AdjustmentRequestOut:
-    return AdjustmentRequestOut(**request.model_dump(exclude={"replayed"}))
-
-
 class AdjustmentPageOut(BaseModel):
     requests: list[AdjustmentRequestOut]
-    next_cursor: int | None = Field(description="pass as cursor for the next page; null on the last")
-
-
-def adjustment_page_out(page: AdjustmentPage) -> AdjustmentPageOut:
-    return AdjustmentPageOut(
-        requests=[adjustment_request_out(request) for request in page.requests], next_cursor=page.next_cursor
-    )
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last")
 
 
 class AdjustmentRejectIn(BaseModel):
@@ -222,9 +159,3 @@ class AdjustmentRejectIn(BaseModel):
 class ReversalIn(BaseModel):
     reason_zh: str = Field(min_length=1, max_length=300, examples=["重复发放，予以冲正"])
     reason_en: str = Field(default="", max_length=300)
-
-
-class HealthOut(BaseModel):
-    status: Literal["ok", "degraded"]
-    database: Literal["ok", "unavailable"]
-    redis: Literal["ok", "unavailable"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from annotated_types import Ge, Le
@@ -10,11 +11,18 @@ from pydantic import BaseModel, Field
 
 from api.points import Points
 from core.ids import MAX_ID, RowId
-from marketplace.catalog import ItemOut
-from marketplace.orders import OrderOut
+from marketplace.models import (
+    ItemRecord,
+    LimitPeriod,
+    OrderRecord,
+    OrderStatus,
+    ShopRecord,
+    StaffRecord,
+    Statement,
+    StatementLineKind,
+)
 from marketplace.pickup_codes import display
-from marketplace.settlement import Statement
-from marketplace.shops import ShopOut, StaffOut
+from marketplace.placement import MAX_QUANTITY, affordable
 
 
 class ShopIn(BaseModel):
@@ -28,7 +36,7 @@ class ShopStaffIn(BaseModel):
     member_id: int = Field(ge=1, le=MAX_ID)
 
 
-class StaffOutModel(BaseModel):
+class StaffOut(BaseModel):
     member_id: int
     name: str
     home_organisation_id: int
@@ -36,11 +44,11 @@ class StaffOutModel(BaseModel):
     holds_role: bool = Field(description="false: still linked, but the shop_staff role was revoked (no counter work)")
 
 
-def staff_out(staff: StaffOut) -> StaffOutModel:
-    return StaffOutModel(**staff.model_dump())
+def staff_out(staff: StaffRecord) -> StaffOut:
+    return StaffOut.model_validate(staff, from_attributes=True)
 
 
-class ShopOutModel(BaseModel):
+class ShopOut(BaseModel):
     id: int
     organisation_id: int
     name_zh: str
@@ -50,8 +58,8 @@ class ShopOutModel(BaseModel):
     settlement_account: str
 
 
-def shop_out(shop: ShopOut) -> ShopOutModel:
-    return ShopOutModel(**shop.model_dump())
+def shop_out(shop: ShopRecord) -> ShopOut:
+    return ShopOut.model_validate(shop, from_attributes=True)
 
 
 class ItemShopOut(BaseModel):
@@ -79,7 +87,7 @@ class ItemIn(BaseModel):
     shop_ids: list[RowId] = Field(min_length=1, max_length=50)
 
 
-class ItemOutModel(BaseModel):
+class ItemOut(BaseModel):
     id: int
     organisation_id: int
     name_zh: str
@@ -91,18 +99,19 @@ class ItemOutModel(BaseModel):
     price: Points
     stock_left: int | None
     limit_count: int | None
-    limit_period: str | None
+    limit_period: LimitPeriod | None
     available_from: datetime | None
     available_until: datetime | None
     active: bool
     shops: list[ItemShopOut]
-    affordable: bool | None = None
+    affordable: bool | None = Field(
+        default=None, description="whether the caller's available points cover one unit (null: not known here)"
+    )
 
 
-def item_out(item: ItemOut, *, available: object | None = None) -> ItemOutModel:
-    from decimal import Decimal
-
-    return ItemOutModel(
+def item_out(item: ItemRecord, *, available: Decimal | None = None) -> ItemOut:
+    """``available``: the caller's available points, for ``affordable``."""
+    return ItemOut(
         id=item.id,
         organisation_id=item.organisation_id,
         name_zh=item.name_zh,
@@ -118,24 +127,24 @@ def item_out(item: ItemOut, *, available: object | None = None) -> ItemOutModel:
         available_from=item.available_from,
         available_until=item.available_until,
         active=item.active,
-        shops=[ItemShopOut(**shop.model_dump()) for shop in item.shops],
-        affordable=(item.price <= available) if isinstance(available, Decimal) else None,
+        shops=[ItemShopOut(id=shop.id, name_zh=shop.name_zh, name_en=shop.name_en) for shop in item.shops],
+        affordable=affordable(item.price, available) if available is not None else None,
     )
 
 
 class CatalogPageOut(BaseModel):
-    items: list[ItemOutModel]
-    next_cursor: str | None
+    items: list[ItemOut]
+    next_cursor: str | None = Field(description="opaque; pass as ?cursor= for the next page (null: no more)")
     available: Points
 
 
 class OrderIn(BaseModel):
     item_id: int = Field(ge=1, le=MAX_ID)
     shop_id: int = Field(ge=1, le=MAX_ID)
-    quantity: int = Field(default=1, ge=1, le=20)
+    quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
 
 
-class OrderOutModel(BaseModel):
+class OrderOut(BaseModel):
     id: int
     item_id: int
     item_name_zh: str
@@ -145,7 +154,7 @@ class OrderOutModel(BaseModel):
     quantity: int
     unit_price: Points
     total: Points
-    status: str
+    status: OrderStatus
     pickup_code: str | None
     pickup_code_display: str | None
     placed_at: datetime
@@ -155,11 +164,11 @@ class OrderOutModel(BaseModel):
     returned_at: datetime | None
 
 
-def order_out(order: OrderOut, *, show_code: bool) -> OrderOutModel:
+def order_out(order: OrderRecord, *, show_code: bool) -> OrderOut:
     """The pickup code is shown to the order's member while it is open, and
     never to shop staff (they type it in; they must not be able to read it)."""
-    visible = show_code and order.status == "placed"
-    return OrderOutModel(
+    visible = show_code and order.status == OrderStatus.PLACED
+    return OrderOut(
         id=order.id,
         item_id=order.item_id,
         item_name_zh=order.item_name_zh,
@@ -181,8 +190,8 @@ def order_out(order: OrderOut, *, show_code: bool) -> OrderOutModel:
 
 
 class OrderPageOut(BaseModel):
-    orders: list[OrderOutModel]
-    next_cursor: int | None
+    orders: list[OrderOut]
+    next_cursor: str | None = Field(description="opaque; pass as ?cursor= for the next page (null: no more)")
 
 
 class PickupIn(BaseModel):
@@ -197,7 +206,7 @@ class ReturnIn(BaseModel):
 class StatementLineOut(BaseModel):
     order_id: int
     at: datetime
-    kind: str
+    kind: StatementLineKind
     item_name_zh: str
     quantity: int
     points: Points
@@ -220,7 +229,4 @@ class StatementOut(BaseModel):
 
 
 def statement_out(statement: Statement) -> StatementOut:
-    return StatementOut(
-        **statement.model_dump(exclude={"lines"}),
-        lines=[StatementLineOut(**line.model_dump()) for line in statement.lines],
-    )
+    return StatementOut.model_validate(statement, from_attributes=True)

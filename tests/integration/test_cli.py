@@ -59,6 +59,8 @@ def test_balance_and_statement_commands() -> None:
     assert balance.exit_code == 0 and "balance 17.50" in balance.output
     statement = runner.invoke(app, ["ledger", "statement", "volunteer:1:wallet", "--limit", "2"])
     assert statement.exit_code == 0 and "next page: --cursor" in statement.output
+    forged = runner.invoke(app, ["ledger", "statement", "volunteer:1:wallet", "--cursor", "forged"])
+    assert forged.exit_code == 1 and "cursor" in forged.output
     missing = runner.invoke(app, ["ledger", "balance", "nobody:wallet"])
     assert missing.exit_code == 1
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from activities.records import ActivityOut
+from activities.models import ActivityView
 from activities.submissions import ServiceLogIn, log_service
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
@@ -114,7 +114,7 @@ async def service(
     team_id: int | None = None,
     campaign_id: int | None = None,
     now: datetime | None = None,
-) -> ActivityOut:
+) -> ActivityView:
     now = now or utc_now()
     start = now - ago
     return await log_service(

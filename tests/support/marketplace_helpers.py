@@ -24,8 +24,9 @@ from ledger import accounts, posting
 from ledger.tables import LedgerHold, LedgerPosting
 from ledger.verify import verify_ledger
 from marketplace.accounts import settlement_code
-from marketplace.catalog import ItemDraft, ItemOut, create_item
-from marketplace.shops import ShopOut, add_staff, create_shop
+from marketplace.catalog import ItemDraft, create_item
+from marketplace.models import ItemRecord, ShopRecord
+from marketplace.shops import add_staff, create_shop
 from marketplace.tables import CatalogItem, RedemptionOrder
 from tests.support.community_helpers import principal
 from tests.support.database import all_tables, on_postgres
@@ -103,8 +104,8 @@ async def acting(member_id: int) -> Principal:
 @dataclass
 class Market:
     org_id: int
-    shop_a: ShopOut
-    shop_b: ShopOut
+    shop_a: ShopRecord
+    shop_b: ShopRecord
     staff_a: int  # counter staff of shop A
     staff_b: int  # counter staff of shop B
     organiser: int  # organiser of the community: manages both shops and the catalog
@@ -123,7 +124,7 @@ class Market:
             await _each(fund_member(self.org_id, m, points) for m in member_ids)
         return member_ids
 
-    async def item(self, *, shops: list[int] | None = None, **fields: Any) -> ItemOut:
+    async def item(self, *, shops: list[int] | None = None, **fields: Any) -> ItemRecord:
         fields.setdefault("name_zh", "洗衣液")
         fields.setdefault("name_en", "Laundry liquid")
         fields.setdefault("price", Decimal("10.00"))

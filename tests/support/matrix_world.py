@@ -30,15 +30,15 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from activities.models import Position
 from activities.patrol_tasks import create_patrol_task
-from activities.records import Position
+from activities.photos import register_photo
 from activities.submissions import (
     PatrolCheckIn,
     ReportIn,
     ServiceLogIn,
     check_in_patrol,
     log_service,
-    register_photo,
     submit_report,
 )
 from activities.verification import HandleIn, handle_report, verify_activity

@@ -10,35 +10,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from activities.calendar import CHINA_ZONE, CalendarError, WorkCalendar, add_working_days
-from activities.deadlines import (
-    DeadlinePolicy,
-    InvalidOverdueQuery,
-    accept_due,
-    deadline_policy,
-    escalate_overdue,
-    finish_due,
-    list_overdue,
-    stage_of,
-)
+from activities.calendar import CHINA_ZONE
+from activities.deadline_rules import DeadlinePolicy, accept_due, finish_due
+from activities.deadlines import InvalidOverdueQuery, escalate_overdue, list_overdue
 from activities.tables import Activity, Escalation
 from admin.cli import app as cli_app
 from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level
+from core.cursors import encode_cursor
 from core.database import engine
-from fengling_settings import get_settings
+from core.errors import InvalidCursor
 from tests.support.database import on_postgres
 
 POLICY = DeadlinePolicy()  # 1 / 3 / 5 working days, Monday to Friday only
@@ -139,182 +130,6 @@ async def row(activity_id: int) -> dict[str, Any]:
 
 async def escalations(activity_id: int) -> list[dict[str, Any]]:
     return list(await Escalation.select().where(Escalation.activity == activity_id).order_by(Escalation.id).run())
-
-
-# --- the calendar and the due dates ----------------------------------------------------------------
-
-
-def test_friday_submission_is_due_on_monday_same_clock_time() -> None:
-    """1 working day after Friday 15:00 is Monday 15:00; the weekend does not count."""
-    assert accept_due(FRIDAY_3PM, policy=POLICY) == MONDAY_3PM
-    assert accept_due(cst(2026, 11, 23, 9), policy=POLICY) == cst(2026, 11, 24, 9)
-
-
-def test_weekend_submission_starts_the_clock_on_monday_morning() -> None:
-    """Sent on Saturday, received Monday 00:00: the whole of Monday to accept it."""
-    assert accept_due(cst(2026, 11, 21, 10), policy=POLICY) == cst(2026, 11, 24, 0)
-    assert add_working_days(cst(2026, 11, 22, 23, 59), 0, WorkCalendar()) == cst(2026, 11, 23, 0)
-
-
-def test_holidays_are_skipped_and_makeup_saturdays_count() -> None:
-    """National Day week (1-7 Oct) is off, Saturday 10 Oct is a make-up working day (调休)."""
-    calendar = WorkCalendar(
-        holidays=frozenset(date(2026, 10, day) for day in range(1, 8)), makeup_workdays=frozenset({date(2026, 10, 10)})
-    )
-    policy = DeadlinePolicy(calendar=calendar)
-    # Wednesday 30 Sep 15:00 + 1 → Thursday 1 Oct is a holiday … the next working day is Thursday 8 Oct.
-    assert accept_due(cst(2026, 9, 30, 15), policy=policy) == cst(2026, 10, 8, 15)
-    # Friday 9 Oct 15:00 + 1 → the make-up Saturday 10 Oct counts.
-    assert accept_due(cst(2026, 10, 9, 15), policy=policy) == cst(2026, 10, 10, 15)
-    # Submitted on holiday Saturday 3 Oct: the clock starts Thursday 8 Oct 00:00.
-    assert accept_due(cst(2026, 10, 3, 11), policy=policy) == cst(2026, 10, 9, 0)
-    # A plain Friday → Monday 23 Nov still, holidays elsewhere change nothing.
-    assert accept_due(FRIDAY_3PM, policy=policy) == MONDAY_3PM
-
-
-def test_complex_reports_get_five_working_days_others_three() -> None:
-    """Finishing: 3 working days, 5 for a complex case (both skip the weekend)."""
-    monday_10 = cst(2026, 11, 23, 10)
-    assert finish_due(monday_10, complex=False, policy=POLICY) == cst(2026, 11, 26, 10)
-    assert finish_due(monday_10, complex=True, policy=POLICY) == cst(2026, 11, 30, 10)
-    assert finish_due(FRIDAY_3PM, complex=False, policy=POLICY) == cst(2026, 11, 25, 15)
-
-
-def test_stage_of_each_status() -> None:
-    """Deadlines run while waiting to be accepted, and (reports only) to be handled."""
-    assert stage_of("service", "submitted") == stage_of("patrol", "submitted") == "accept"
-    assert stage_of("report", "verified") == stage_of("report", "assigned") == "finish"
-    assert stage_of("service", "verified") is None  # service logs and patrols end at verified
-    assert stage_of("patrol", "checked_in") is None
-    for status in ("handled", "closed", "rejected"):
-        assert stage_of("report", status) is None
-
-
-def test_naive_or_absurd_arguments_are_refused() -> None:
-    """A start without a zone, negative or huge day counts, and a self-contradicting calendar raise."""
-    with pytest.raises(CalendarError, match="time zone"):
-        add_working_days(datetime(2026, 11, 20, 15), 1, WorkCalendar())  # noqa: DTZ001 (the point of the test)
-    with pytest.raises(CalendarError, match="days must be"):
-        add_working_days(FRIDAY_3PM, -1, WorkCalendar())
-    with pytest.raises(CalendarError, match="days must be"):
-        add_working_days(FRIDAY_3PM, 61, WorkCalendar())
-    with pytest.raises(CalendarError, match="both a holiday and a make-up"):
-        WorkCalendar(holidays=frozenset({date(2026, 10, 10)}), makeup_workdays=frozenset({date(2026, 10, 10)}))
-    never = WorkCalendar(holidays=frozenset(date(2026, 12, 1) + timedelta(days=n) for n in range(40)))
-    with pytest.raises(CalendarError, match="no working day"):
-        add_working_days(cst(2026, 12, 1, 9), 1, never)
-
-
-# --- the calendar's properties ---------------------------------------------------------------------
-
-_DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31))
-_STARTS = st.datetimes(
-    min_value=datetime(2026, 1, 1),  # noqa: DTZ001 (hypothesis adds the zones below)
-    max_value=datetime(2027, 12, 31),  # noqa: DTZ001
-    timezones=st.sampled_from([CHINA_ZONE, UTC]),
-)
-
-
-@st.composite
-def calendars(draw: st.DrawFn) -> WorkCalendar:
-    holidays = draw(st.frozensets(_DAYS, max_size=40))
-    makeup = draw(st.frozensets(_DAYS.filter(lambda day: day.weekday() >= 5), max_size=10))
-    return WorkCalendar(holidays=holidays - makeup, makeup_workdays=makeup)
-
-
-@settings(max_examples=300, deadline=None)
-@given(start=_STARTS, days=st.integers(0, 20), calendar=calendars())
-def test_deadline_lands_on_a_working_day_after_start(start: datetime, days: int, calendar: WorkCalendar) -> None:
-    """The deadline's China-time date is a working day; it is never before the
-    start and strictly after it for ≥ 1 day; exactly ``days`` working days lie
-    after the day the clock started, up to and including the deadline's day;
-    on a working day the clock time is kept."""
-    due = add_working_days(start, days, calendar)
-    local_start, local_due = start.astimezone(CHINA_ZONE), due.astimezone(CHINA_ZONE)
-    assert calendar.is_working_day(local_due.date())
-    assert due >= start and (days == 0 or due > start)
-    clock_day = local_start.date()
-    if calendar.is_working_day(clock_day):
-        assert local_due.time() == local_start.time()
-    else:  # the clock starts at 00:00 of the first working day after the start
-        while not calendar.is_working_day(clock_day):
-            clock_day += timedelta(days=1)
-        assert local_due.time() == datetime.min.time()
-    # Working days after the day the clock started, up to the deadline's day.
-    between = [clock_day + timedelta(days=n) for n in range(1, (local_due.date() - clock_day).days + 1)]
-    assert sum(calendar.is_working_day(day) for day in between) == days
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    first=_STARTS,
-    gap=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)),
-    days=st.integers(0, 15),
-    more=st.integers(0, 5),
-    calendar=calendars(),
-)
-def test_deadline_is_monotonic_and_composes(
-    first: datetime, gap: timedelta, days: int, more: int, calendar: WorkCalendar
-) -> None:
-    """A later start never gives an earlier deadline; more days always give a
-    later one; and counting a + b days equals counting a, then b."""
-    later = first + gap
-    assert add_working_days(first, days, calendar) <= add_working_days(later, days, calendar)
-    if more:
-        assert add_working_days(first, days, calendar) < add_working_days(first, days + more, calendar)
-    assert add_working_days(add_working_days(first, days, calendar), more, calendar) == add_working_days(
-        first, days + more, calendar
-    )
-
-
-# --- settings ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """Lets a test change FENGLING_* and re-read; the cache is cleared again afterwards."""
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
-
-
-def test_deadline_settings_reach_the_policy(fresh_settings: pytest.MonkeyPatch) -> None:
-    """FENGLING_HOLIDAYS / MAKEUP_WORKDAYS / *_WORKING_DAYS are what accept_due and finish_due count with."""
-    fresh_settings.setenv("FENGLING_HOLIDAYS", "2026-11-23, 2026-11-24,")
-    fresh_settings.setenv("FENGLING_MAKEUP_WORKDAYS", "2026-11-22")
-    fresh_settings.setenv("FENGLING_COMPLEX_WORKING_DAYS", "7")
-    policy = deadline_policy()
-    assert policy.complex_days == 7 and policy.accept_days == 1 and policy.finish_days == 3
-    # Friday → make-up Sunday 22 Nov counts; Mon 23 and Tue 24 are holidays.
-    assert accept_due(FRIDAY_3PM) == cst(2026, 11, 22, 15)
-    assert finish_due(FRIDAY_3PM, complex=False) == cst(2026, 11, 26, 15)
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("FENGLING_HOLIDAYS", "2026-10-01,2026-13-01", "FENGLING_HOLIDAYS must list dates like 2026-10-01"),
-        ("FENGLING_HOLIDAYS", "2026/10/01", "FENGLING_HOLIDAYS must list dates"),
-        ("FENGLING_MAKEUP_WORKDAYS", "2026-10-12", "must be Saturdays or Sundays; 2026-10-12"),
-        ("FENGLING_ACCEPT_WORKING_DAYS", "0", "FENGLING_ACCEPT_WORKING_DAYS must be 1-60"),
-        ("FENGLING_FINISH_WORKING_DAYS", "three", "FENGLING_FINISH_WORKING_DAYS must be an integer"),
-    ],
-)
-def test_bad_deadline_settings_stop_start_up_with_a_clear_message(
-    fresh_settings: pytest.MonkeyPatch, name: str, value: str, message: str
-) -> None:
-    """A typo in a date or day count names the variable and the bad value."""
-    fresh_settings.setenv(name, value)
-    with pytest.raises(SystemExit, match=message):
-        get_settings()
-
-
-def test_a_day_both_holiday_and_makeup_is_refused(fresh_settings: pytest.MonkeyPatch) -> None:
-    """The two lists must not contradict each other."""
-    fresh_settings.setenv("FENGLING_HOLIDAYS", "2026-10-10")
-    fresh_settings.setenv("FENGLING_MAKEUP_WORKDAYS", "2026-10-10")
-    with pytest.raises(SystemExit, match="both list 2026-10-10"):
-        get_settings()
 
 
 # --- escalation -------------------------------------------------------------------------------------
@@ -509,18 +324,19 @@ def _b64(text: str) -> str:
     [
         "not-a-cursor",
         "",
-        _b64("o:1:2:3"),
-        _b64("p:1000:1"),  # a statement cursor
-        _b64(f"o:1000:{2**31}"),  # id beyond the column
-        _b64("o:-1:1"),
-        _b64(f"o:{2**63}:1"),  # beyond any datetime
+        _b64("overdue:1:2:3"),
+        encode_cursor("statement", 1000, 1),  # another list's cursor
+        encode_cursor("overdue", 1000, 2**31),  # id beyond the column
+        encode_cursor("overdue", -1, 1),
+        _b64(f"overdue:{2**62}:1"),  # beyond any datetime
+        _b64("o:1000:1"),  # the codec this list had before core.cursors
         "%%%",
         "A" * 500,
     ],
 )
 async def test_forged_cursors_are_refused(cursor: str) -> None:
-    """Anything the list did not hand out is InvalidOverdueQuery on ``cursor``, never a driver error."""
-    with pytest.raises(InvalidOverdueQuery) as refused:
+    """Anything the list did not hand out is InvalidCursor on ``cursor``, never a driver error."""
+    with pytest.raises(InvalidCursor) as refused:
         await list_overdue(1, cursor=cursor, limit=10)
     assert refused.value.field == "cursor"
 

@@ -20,15 +20,18 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from api.ledger.entries import ADJUSTMENT_CURSOR
 from community.accounts import issuance_code, wallet_code
 from community.manual_points import expire_adjustments
 from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
 from community.tables import AdjustmentRequest, AuditEvent
+from core.cursors import encode_cursor
 from fengling_settings import get_settings
 from ledger.accounts import get_balance
 from ledger.posting import load_entry
+from ledger.statements import STATEMENT_CURSOR
 from ledger.tables import LedgerEntry, LedgerHold
 from tests.integration.api.conftest import login_headers
 from tests.support.marketplace_helpers import assert_ledger_ok, assert_same, snapshot_everything
@@ -310,7 +313,7 @@ async def test_list_pages_with_a_keyset_cursor(client: AsyncTestClient[Litestar]
     people = await _people(client)
     made = [(await _request(client, people, f"{600 + n}.00", f"page-{n:04d}"))["id"] for n in range(5)]
     seen: list[int] = []
-    cursor: int | None = None
+    cursor: str | None = None
     while True:
         params: dict[str, Any] = {"status": "pending", "limit": 2}
         if cursor is not None:
@@ -323,3 +326,8 @@ async def test_list_pages_with_a_keyset_cursor(client: AsyncTestClient[Litestar]
     assert seen == made
     bad = await client.get(ADJUSTMENTS, params={"status": "done"}, headers=people["admin"])
     assert bad.status_code == 422 and bad.json()["field"] == "status"
+    # The cursor is opaque: a bare id (the old integer cursor), another
+    # list's cursor or an id out of range is a 422 naming it.
+    for forged in ("7", encode_cursor(STATEMENT_CURSOR, 7), encode_cursor(ADJUSTMENT_CURSOR, 0)):
+        refused = await client.get(ADJUSTMENTS, params={"cursor": forged}, headers=people["admin"])
+        assert refused.status_code == 422 and refused.json()["field"] == "cursor", forged

@@ -586,3 +586,50 @@ async def test_many_pickups_from_one_address_leave_its_logins_alone(
     phone, password = credentials("volunteer")
     login = await client.post("/api/v1/auth/login", json={"phone": phone, "password": password})
     assert login.status_code == 200, login.text
+
+
+async def test_order_lists_page_with_opaque_cursors(client: AsyncTestClient[Litestar], demo: None) -> None:
+    """My orders and a shop's orders page newest first; ``next_cursor`` is an
+    opaque string to pass back as ``?cursor=``. An integer (the old cursor),
+    a cursor of another list or a forged one is a 422 naming ``cursor``."""
+    setup = await _setup(client, stock=None, price="1.00")
+    volunteer = await login_headers(client, "volunteer")
+    placed = []
+    for _ in range(3):
+        response = await client.post(
+            "/api/v1/orders",
+            json={"item_id": setup["item_id"], "shop_id": setup["shop_id"]},
+            headers={**volunteer, **key()},
+        )
+        assert response.status_code == 201, response.text
+        placed.append(response.json()["id"])
+    staff = await login_headers(client, "shop_staff")
+    for path, headers in (("/api/v1/orders", volunteer), (f"/api/v1/shops/{setup['shop_id']}/orders", staff)):
+        first = (await client.get(path, params={"limit": 2}, headers=headers)).json()
+        assert [order["id"] for order in first["orders"]] == placed[:0:-1]
+        assert isinstance(first["next_cursor"], str) and not first["next_cursor"].isdigit()
+        rest = (await client.get(path, params={"limit": 2, "cursor": first["next_cursor"]}, headers=headers)).json()
+        assert [order["id"] for order in rest["orders"]] == placed[:1] and rest["next_cursor"] is None
+        for bad in (str(placed[-1]), "bm90LWEtY3Vyc29y", "x" * 201):
+            refused = await client.get(path, params={"cursor": bad}, headers=headers)
+            assert refused.status_code in (400, 422), refused.text
+            assert refused.json()["field"] == "cursor", refused.text
+    catalog_cursor = (await client.get("/api/v1/catalog/items", params={"limit": 1}, headers=volunteer)).json()
+    refused = await client.get("/api/v1/orders", params={"cursor": catalog_cursor["next_cursor"]}, headers=volunteer)
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_cursor"
+
+
+async def test_marketplace_list_cursors_are_documented_as_strings(client: AsyncTestClient[Litestar]) -> None:
+    """The OpenAPI document says what the lists hand out: string cursors in,
+    string (or null) ``next_cursor`` out."""
+    document = (await client.get("/schema/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for path in ("/api/v1/orders", "/api/v1/shops/{shop_id}/orders", "/api/v1/catalog/items"):
+        operation = document["paths"][path]["get"]
+        (cursor,) = [p for p in operation["parameters"] if p["name"] == "cursor"]
+        types = {option.get("type") for option in cursor["schema"].get("oneOf", [cursor["schema"]])}
+        assert types <= {"string", "null"} and "string" in types, (path, cursor)
+    for page in ("OrderPageOut", "CatalogPageOut"):
+        next_cursor = schemas[page]["properties"]["next_cursor"]
+        types = {option.get("type") for option in next_cursor.get("anyOf", next_cursor.get("oneOf", [next_cursor]))}
+        assert types <= {"string", "null"} and "string" in types, (page, next_cursor)

@@ -103,3 +103,18 @@ async def test_binary_answers_name_their_media_types(client: AsyncTestClient[Lit
     document = await _document(client)
     photo = document["paths"]["/api/v1/activities/photos/{sha256}"]["get"]["responses"]["200"]["content"]
     assert set(photo) == {"image/png", "image/jpeg", "image/webp"}
+
+
+async def test_image_uploads_document_their_file_part(client: AsyncTestClient[Litestar]) -> None:
+    """The photo upload's multipart field ``data`` was undocumented (README/OpenAPI
+    drift): each image upload names it, as a required binary part with what it may hold."""
+    document = await _document(client)
+    for path in ("/api/v1/activities/photos", "/api/v1/catalog/items/{item_id}/image"):
+        operation = document["paths"][path]["post"]
+        schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+        if "$ref" in schema:
+            schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        assert schema["required"] == ["data"], path
+        data = schema["properties"]["data"]
+        assert (data["type"], data["format"], data["contentMediaType"]) == ("string", "binary", "image/*"), path
+        assert "PNG, JPEG or WebP" in data["description"], path

@@ -9,7 +9,6 @@ worker) → 1号楼, and a second grid beside the first.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,11 +17,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from activities.calendar import CHINA_ZONE
-from activities.deadlines import DeadlinePolicy, escalate_overdue
+from activities.deadline_rules import DeadlinePolicy
+from activities.deadlines import escalate_overdue
 from activities.tables import Activity
 from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
+from core.cursors import encode_cursor
 
 # A Monday long past: the API lists against the real clock, so these items are overdue.
 MONDAY_3PM = datetime(2025, 11, 17, 15, tzinfo=CHINA_ZONE)
@@ -186,8 +187,8 @@ async def test_overdue_items_listed_most_urgent_first_with_escalation_state(
 
 BAD_QUERIES: list[tuple[dict[str, str], str]] = [
     ({"cursor": "forged"}, "cursor"),
-    ({"cursor": base64.urlsafe_b64encode(b"o:1:99999999999").decode()}, "cursor"),  # id beyond int4
-    ({"cursor": base64.urlsafe_b64encode(b"o:-5:1").decode()}, "cursor"),
+    ({"cursor": encode_cursor("overdue", 1, 99999999999)}, "cursor"),  # id beyond int4
+    ({"cursor": encode_cursor("overdue", -5, 1)}, "cursor"),
     ({"cursor": "x" * 101}, "cursor"),
     ({"limit": "101"}, "limit"),
     ({"limit": "0"}, "limit"),

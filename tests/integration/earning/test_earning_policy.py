@@ -16,9 +16,10 @@ from activities.deadlines import list_overdue_for
 from activities.errors import ActivityNotFound, InvalidActivity, PhotoUnavailable
 from activities.figures import visible_campaign_figures
 from activities.listing import ActivityFilter, list_activities_for
+from activities.models import Position
 from activities.patrol_tasks import create_patrol_task, patrol_tasks_near
+from activities.photos import register_photo
 from activities.policy import visible_activity
-from activities.records import Position
 from activities.submissions import (
     PatrolCheckIn,
     RoutePointIn,
@@ -27,7 +28,6 @@ from activities.submissions import (
     check_in_patrol,
     check_out_patrol,
     log_service,
-    register_photo,
     visible_photo,
 )
 from activities.verification import HandleIn, RateIn, assign_report, handle_report, rate_report, reject_activity

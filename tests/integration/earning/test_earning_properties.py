@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from activities.records import Status
+from activities.models import Status
 from activities.submissions import ReportIn, submit_report
 from activities.tables import Activity
 from activities.verification import reject_activity, verify_activity

@@ -16,7 +16,8 @@ from activities.errors import (
     PhotoNotFound,
     SelfVerificationRefused,
 )
-from activities.records import Position, Status
+from activities.models import Position, Status
+from activities.photos import register_photo
 from activities.submissions import (
     PatrolCheckIn,
     ReportIn,
@@ -26,7 +27,6 @@ from activities.submissions import (
     check_in_patrol,
     check_out_patrol,
     log_service,
-    register_photo,
     submit_report,
 )
 from activities.verification import (

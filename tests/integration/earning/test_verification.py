@@ -15,7 +15,8 @@ from activities.errors import (
     InvalidActivity,
     SelfVerificationRefused,
 )
-from activities.records import Status, get_activity
+from activities.models import Status
+from activities.records import get_activity
 from activities.verification import VerifyIn, reject_activity, verify_activity
 from campaigns.accounts import budget_code
 from campaigns.errors import BudgetExhausted, CampaignClosed

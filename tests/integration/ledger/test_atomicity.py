@@ -20,6 +20,7 @@ import ledger.holds
 import ledger.posting
 from core.database import is_check_violation
 from ledger import holds, reversal
+from ledger.models import HoldRecord
 from ledger.tables import LedgerAccount, LedgerEntry, LedgerHold, LedgerPosting
 from ledger.verify import verify_ledger
 from tests.support.ledger_helpers import (
@@ -109,16 +110,18 @@ async def test_failure_after_the_hold_status_changed_rolls_back_everything(monke
     await fund(WALLET, "50")
     hold = await holds.create_hold(account_code=WALLET, amount="30", reason_zh="兑换预留", expires_at=in_hours(1))
     before = await snapshot()
-    real_record = ledger.holds._record
+    real_record = HoldRecord.from_row
     seen: list[str] = []
 
     def record_then_fail(row: Any, account_code: str, **kwargs: Any) -> Any:
+        # The hold's record is built from its row as stored: the last step
+        # of post_hold, after the entry, the balances and the status.
         if row["status"] == "posted":
             seen.append(row["status"])
             raise InjectedFailure("crash after the hold was marked posted")
         return real_record(row, account_code, **kwargs)
 
-    monkeypatch.setattr(ledger.holds, "_record", record_then_fail)
+    monkeypatch.setattr(HoldRecord, "from_row", record_then_fail)
     with pytest.raises(InjectedFailure):
         await holds.post_hold(hold.id, destination_code=SHOP, kind="redeem", reason_zh="兑换")
     assert seen == ["posted"]

@@ -30,9 +30,9 @@ from marketplace.errors import (
     PeriodAlreadySettled,
     PickupCodeNotFound,
 )
-from marketplace.orders import OrderOut
+from marketplace.models import OrderRecord, Statement
 from marketplace.periods import period_bounds
-from marketplace.settlement import Statement, build_statement, settle_period
+from marketplace.settlement import build_statement, settle_period
 from marketplace.tables import RedemptionOrder, SettlementStatement
 from tests.support.marketplace_helpers import (
     Market,
@@ -98,10 +98,10 @@ async def test_last_unit_under_race(market: Market) -> None:
         *[orders.place_order(await acting(m), item_id=item.id, shop_id=market.shop_a.id) for m in members],
         return_exceptions=True,
     )
-    grouped, unexpected = split(results, OrderOut, OutOfStock)
+    grouped, unexpected = split(results, OrderRecord, OutOfStock)
     assert unexpected == [], f"leaked: {[repr(e) for e in unexpected]}"
-    assert len(grouped[OrderOut]) == 1 and len(grouped[OutOfStock]) == 49
-    (order,) = grouped[OrderOut]
+    assert len(grouped[OrderRecord]) == 1 and len(grouped[OutOfStock]) == 49
+    (order,) = grouped[OrderRecord]
     assert await stock(item.id) == 0
     assert int(await RedemptionOrder.count().run()) == 1
     holds = await active_holds()
@@ -128,11 +128,11 @@ async def test_double_confirmation_race(market: Market) -> None:
         ],
         return_exceptions=True,
     )
-    grouped, unexpected = split(results, OrderOut, PickupCodeNotFound, OrderNotOpen)
+    grouped, unexpected = split(results, OrderRecord, PickupCodeNotFound, OrderNotOpen)
     assert unexpected == [], f"leaked: {[repr(e) for e in unexpected]}"
-    assert len(grouped[OrderOut]) == 1
+    assert len(grouped[OrderRecord]) == 1
     assert len(grouped[PickupCodeNotFound]) + len(grouped[OrderNotOpen]) == 9
-    (fulfilled,) = grouped[OrderOut]
+    (fulfilled,) = grouped[OrderRecord]
     assert fulfilled.status == "fulfilled" and fulfilled.entry_id is not None
     assert int(await LedgerEntry.count().where(LedgerEntry.kind == "redemption").run()) == 1
     assert await balance(market.shop_a.settlement_account) == Decimal("25.00") == order.total
@@ -156,10 +156,10 @@ async def test_concurrent_replays_of_one_key_make_one_order(market: Market, monk
         ],
         return_exceptions=True,
     )
-    grouped, unexpected = split(results, OrderOut)
+    grouped, unexpected = split(results, OrderRecord)
     assert unexpected == [], f"leaked: {[repr(e) for e in unexpected]}"
-    assert len({o.id for o in grouped[OrderOut]}) == 1
-    assert Counter(o.replayed for o in grouped[OrderOut]) == {False: 1, True: 9}
+    assert len({o.id for o in grouped[OrderRecord]}) == 1
+    assert Counter(o.replayed for o in grouped[OrderRecord]) == {False: 1, True: 9}
     assert int(await RedemptionOrder.count().run()) == 1
     assert len(await active_holds()) == 1
     assert await stock(item.id) == 9
@@ -193,11 +193,11 @@ async def test_concurrent_replays_replay_even_when_the_first_took_the_last_unit(
         ],
         return_exceptions=True,
     )
-    grouped, unexpected = split(results, OrderOut, OutOfStock, MemberLimitReached, InsufficientFunds)
+    grouped, unexpected = split(results, OrderRecord, OutOfStock, MemberLimitReached, InsufficientFunds)
     assert unexpected == [], f"leaked: {[repr(e) for e in unexpected]}"
-    refused = {kind.__name__: len(found) for kind, found in grouped.items() if kind is not OrderOut and found}
+    refused = {kind.__name__: len(found) for kind, found in grouped.items() if kind is not OrderRecord and found}
     assert refused == {}, f"replays refused instead of replayed: {refused}"
-    assert len({o.id for o in grouped[OrderOut]}) == 1
+    assert len({o.id for o in grouped[OrderRecord]}) == 1
     assert int(await RedemptionOrder.count().run()) == 1
     assert len(await active_holds()) == 1
     await assert_ledger_ok()
@@ -218,9 +218,9 @@ async def test_concurrent_cancel_and_confirm_resolve_one_way(market: Market) -> 
             orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
         )
     results = await asyncio.gather(*calls, return_exceptions=True)
-    grouped, unexpected = split(results, OrderOut, OrderNotOpen, PickupCodeNotFound)
+    grouped, unexpected = split(results, OrderRecord, OrderNotOpen, PickupCodeNotFound)
     assert unexpected == [], f"leaked: {[repr(e) for e in unexpected]}"
-    assert len(grouped[OrderOut]) == 10  # one winner per order
+    assert len(grouped[OrderRecord]) == 10  # one winner per order
     final = {o.id: o.status for o in [await orders.get_order(p.id) for p in placed]}
     fulfilled = sum(1 for s in final.values() if s == "fulfilled")
     assert fulfilled + sum(1 for s in final.values() if s == "cancelled") == 10

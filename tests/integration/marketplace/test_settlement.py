@@ -23,8 +23,9 @@ from ledger.posting import load_entry
 from ledger.tables import LedgerEntry
 from marketplace import orders
 from marketplace.errors import InvalidCatalogData, PeriodAlreadySettled, PeriodNotClosed, ReturnWindowClosed
+from marketplace.models import OrderRecord, Statement
 from marketplace.periods import LOCAL_ZONE, period_bounds
-from marketplace.settlement import Statement, build_statement, settle_period, statement_csv
+from marketplace.settlement import build_statement, settle_period, statement_csv
 from marketplace.tables import SettlementStatement
 from tests.support.marketplace_helpers import (
     Market,
@@ -50,7 +51,7 @@ async def assert_statement_matches_ledger(statement: Statement) -> None:
     assert sum((line.points for line in statement.lines), Decimal("0")) == statement.net
 
 
-async def busy_month(market: Market) -> dict[str, orders.OrderOut]:
+async def busy_month(market: Market) -> dict[str, OrderRecord]:
     """Shop A: two pickups, one pickup returned, one cancelled, one expired,
     one still open. Shop B: one pickup (must not show on A's statement)."""
     soap = await market.item(
@@ -62,10 +63,10 @@ async def busy_month(market: Market) -> dict[str, orders.OrderOut]:
     alice, bob = await market.member("500"), await market.member("500")
     a, b = market.shop_a.id, market.shop_b.id
 
-    async def place(member: int, item: int, shop: int, quantity: int, **kw: object) -> orders.OrderOut:
+    async def place(member: int, item: int, shop: int, quantity: int, **kw: object) -> OrderRecord:
         return await orders.place_order(await acting(member), item_id=item, shop_id=shop, quantity=quantity, **kw)  # type: ignore[arg-type]
 
-    async def pick(order: orders.OrderOut, staff: int) -> orders.OrderOut:
+    async def pick(order: OrderRecord, staff: int) -> OrderRecord:
         return await orders.confirm_pickup(await acting(staff), shop_id=order.shop_id, code=order.pickup_code)
 
     found = {
@@ -121,7 +122,7 @@ async def test_statement_totals_equal_the_ledger_postings_into_the_shop(market: 
     await assert_statement_matches_ledger(other)
     # The next month has had no activity: empty, and its ledger view agrees.
     quiet = await build_statement(market.shop_a.id, month_of(end + timedelta(days=1))[0])
-    assert (quiet.net, quiet.lines, quiet.order_count) == (Decimal("0.00"), [], 0)
+    assert (quiet.net, quiet.lines, quiet.order_count) == (Decimal("0.00"), (), 0)
     await assert_statement_matches_ledger(quiet)
 
 

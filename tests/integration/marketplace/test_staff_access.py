@@ -20,7 +20,8 @@ from community.roles import Level, Role
 from community.tables import AuditEvent, RoleGrant
 from marketplace import orders
 from marketplace.errors import ShopNotFound, StaffNotFound
-from marketplace.orders import OrderOut, confirm_pickup, return_order, shop_orders
+from marketplace.models import OrderRecord
+from marketplace.orders import confirm_pickup, return_order, shop_orders
 from marketplace.periods import period_bounds
 from marketplace.settlement import settle_period, shop_statement
 from marketplace.shops import add_staff, list_staff, remove_staff
@@ -39,7 +40,7 @@ def month(moment: datetime) -> str:
     return f"{start.year}-{start.month:02d}"
 
 
-async def open_and_fulfilled(market: Market) -> tuple[OrderOut, OrderOut]:
+async def open_and_fulfilled(market: Market) -> tuple[OrderRecord, OrderRecord]:
     """At shop A: one order waiting for pickup and one picked up."""
     item = await market.item(stock=10)
     member = await acting(await market.member("100"))
