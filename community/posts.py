@@ -8,15 +8,12 @@ right, cannot exist.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import BaseModel
-
 from community import audit
 from community.access import Principal, managed_organisations, verifying_organisations
 from community.accounts import can_earn, member_ref, open_wallet
 from community.errors import GrantNotFound, InvalidRole, OrganisationNotFound
 from community.members import bump_session_version, grant_role, revoke_role
+from community.models import PostHolder
 from community.organisations import get_organisation
 from community.policy import check_post_change
 from community.roles import Role
@@ -26,15 +23,6 @@ from core.database import in_write_transaction
 # Holders listed for one node; a grid has a handful of posts, a community
 # at most a few hundred volunteers granted there.
 MAX_HOLDERS_LISTED = 1000
-
-
-class PostHolder(BaseModel):
-    member_id: int
-    name: str
-    phone: str
-    home_organisation_id: int
-    role: Role
-    granted_at: datetime
 
 
 def check_role(value: Role | str) -> Role:
@@ -97,17 +85,7 @@ async def list_post_holders(organisation_id: int, *, role: Role | None = None) -
     if role is not None:
         query = query.where(RoleGrant.role == role.value)
     rows = await query.order_by(RoleGrant.id).limit(MAX_HOLDERS_LISTED).run()
-    return [
-        PostHolder(
-            member_id=row["member"],
-            name=row["name"],
-            phone=row["phone"],
-            home_organisation_id=row["home_organisation"],
-            role=Role(row["role"]),
-            granted_at=row["granted_at"],
-        )
-        for row in rows
-    ]
+    return [PostHolder.from_row(row) for row in rows]
 
 
 async def visible_post_holders(
