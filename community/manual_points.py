@@ -457,7 +457,7 @@ async def list_adjustments(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     managed = sorted(await managed_organisations(principal))
     if not managed:
-        return AdjustmentPage(requests=(), next_cursor=None)
+        return AdjustmentPage(requests=[], next_cursor=None)
     query = AdjustmentRequest.select().where(
         AdjustmentRequest.debit_organisation.is_in(managed) & AdjustmentRequest.credit_organisation.is_in(managed)
     )
@@ -466,7 +466,7 @@ async def list_adjustments(
     if after_id is not None:
         query = query.where(AdjustmentRequest.id > after_id)
     rows = await query.order_by(AdjustmentRequest.id).limit(limit + 1).run()
-    page = tuple(AdjustmentRequestRecord.from_row(row) for row in rows[:limit])
+    page = [AdjustmentRequestRecord.from_row(row) for row in rows[:limit]]
     return AdjustmentPage(requests=page, next_cursor=page[-1].id if len(rows) > limit else None)
 
 

@@ -108,7 +108,7 @@ class ImportedMember:
     name: str
     phone: str
     organisation_id: int
-    roles: tuple[Role, ...]
+    roles: list[Role]
     team_id: int | None
     invitation_code: str
     expires_at: datetime
@@ -122,8 +122,8 @@ class ImportResult:
     dry_run: bool
     skip_bad_rows: bool
     written: bool
-    created: tuple[ImportedMember, ...]
-    errors: tuple[ImportRowError, ...]
+    created: list[ImportedMember]
+    errors: list[ImportRowError]
 
     @property
     def bad_lines(self) -> list[int]:
@@ -565,7 +565,7 @@ async def _write(
                         name=candidate.name,
                         phone=candidate.phone,
                         organisation_id=candidate.organisation_id,
-                        roles=candidate.roles,
+                        roles=list(candidate.roles),
                         team_id=candidate.team_id,
                         invitation_code=codes[candidate.phone],
                         expires_at=expires_at,
@@ -632,6 +632,6 @@ async def import_members(
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
         written=write,
-        created=tuple(created),
-        errors=tuple(errors),
+        created=created,
+        errors=errors,
     )

@@ -206,7 +206,7 @@ async def list_members(
         raise InvalidMemberData(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
     after = decode_cursor(MEMBERS_CURSOR, cursor, key_min=1, key_max=MAX_ID)[0] if cursor is not None else 0
     if not organisation_ids:
-        return MemberPage(members=(), next_cursor=None)
+        return MemberPage(members=[], next_cursor=None)
     query = Member.select().where(Member.home_organisation.is_in(sorted(organisation_ids)), Member.id > after)
     if role is not None:
         query = query.where(Member.id.is_in(RoleGrant.select(RoleGrant.member).where(RoleGrant.role == role.value)))
@@ -221,7 +221,7 @@ async def list_members(
     rows = await query.order_by(Member.id).limit(limit + 1).run()
     bare = [MemberRecord.from_row(row, grants=()) for row in rows[:limit]]
     grants = await _grants_of([member.id for member in bare])
-    members = tuple(replace(member, grants=grants[member.id]) for member in bare)
+    members = [replace(member, grants=grants[member.id]) for member in bare]
     return MemberPage(
         members=members,
         next_cursor=encode_cursor(MEMBERS_CURSOR, members[-1].id) if len(rows) > limit else None,

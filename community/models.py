@@ -78,7 +78,7 @@ class OrganisationRecord:
 
 @dataclass(frozen=True, slots=True)
 class OrganisationPage:
-    organisations: tuple[OrganisationRecord, ...]
+    organisations: list[OrganisationRecord]
     # An opaque ``core.cursors`` cursor; None on the last page.
     next_cursor: str | None
 
@@ -142,7 +142,7 @@ class MemberRecord:
 
 @dataclass(frozen=True, slots=True)
 class MemberPage:
-    members: tuple[MemberRecord, ...]
+    members: list[MemberRecord]
     # An opaque ``core.cursors`` cursor; None on the last page.
     next_cursor: str | None
 
@@ -267,7 +267,7 @@ class TeamDetail(TeamRecord):
     """A team with its roster (at most ``community.teams.MAX_MEMBERS_SHOWN``;
     ``member_count`` is the true size)."""
 
-    members: tuple[TeamMemberRecord, ...]
+    members: list[TeamMemberRecord]
 
 
 # --- manual points --------------------------------------------------------------------
@@ -327,6 +327,6 @@ class AdjustmentRequestRecord:
 
 @dataclass(frozen=True, slots=True)
 class AdjustmentPage:
-    requests: tuple[AdjustmentRequestRecord, ...]
+    requests: list[AdjustmentRequestRecord]
     # The last request's id when more follow; None on the last page.
     next_cursor: int | None

@@ -187,7 +187,7 @@ async def _page(tag: str, where: Combinable, cursor: str | None, limit: int) -> 
     rows = await (
         Organisation.select().where(where, Organisation.id > after).order_by(Organisation.id).limit(limit + 1).run()
     )
-    page = tuple(OrganisationRecord.from_row(row) for row in rows[:limit])
+    page = [OrganisationRecord.from_row(row) for row in rows[:limit]]
     return OrganisationPage(
         organisations=page, next_cursor=encode_cursor(tag, page[-1].id) if len(rows) > limit else None
     )

@@ -50,12 +50,12 @@ from community.access import (
     can_see_member,
     can_see_organisation,
     manages,
-    verifying_organisations,
+    verifies,
 )
 from community.errors import AccessRefused, MemberNotFound, OrganisationNotFound, TeamNotFound
 from community.members import get_member
 from community.models import MemberRecord, OrganisationRecord, TeamRecord
-from community.organisations import get_organisation
+from community.organisations import ancestor_ids, get_organisation
 from community.roles import Role
 from ledger.accounts import find_balance
 from ledger.errors import AccountNotFound
@@ -130,13 +130,14 @@ async def visible_member(principal: Principal, member_id: int) -> MemberRecord:
     return member
 
 
-async def listable_organisation(principal: Principal, organisation_id: int) -> None:
-    """Members of a node are listed to post holders and managers over it;
-    to anyone else the node answers as a missing one."""
-    if organisation_id not in await verifying_organisations(principal):
-        raise OrganisationNotFound(
-            f"no organisation {organisation_id} whose members you may list", field="organisation_id"
-        )
+async def listable_organisation(
+    principal: Principal, organisation_id: int, *, listing: str = "whose members you may list"
+) -> None:
+    """Members and posts of a node are listed to post holders and managers
+    over it; to anyone else the node answers as a missing one (``listing``
+    ends the message: what they may not list)."""
+    if not verifies(principal, await ancestor_ids(organisation_id)):
+        raise OrganisationNotFound(f"no organisation {organisation_id} {listing}", field="organisation_id")
 
 
 async def readable_account(principal: Principal, code: str) -> AccountBalance:

@@ -9,13 +9,13 @@ right, cannot exist.
 from __future__ import annotations
 
 from community import audit
-from community.access import Principal, managed_organisations, verifying_organisations
+from community.access import Principal, managed_organisations
 from community.accounts import can_earn, member_ref, open_wallet
-from community.errors import GrantNotFound, InvalidRole, OrganisationNotFound
+from community.errors import GrantNotFound, InvalidRole
 from community.members import bump_session_version, grant_role, revoke_role
 from community.models import PostHolder
 from community.organisations import get_organisation
-from community.policy import check_post_change
+from community.policy import check_post_change, listable_organisation
 from community.roles import Role
 from community.tables import RoleGrant
 from core.database import in_write_transaction
@@ -95,10 +95,7 @@ async def visible_post_holders(
     and managers over it; to anyone else the node does not exist), and the
     ids of those whose whole phone number they may see (themself and the
     members they manage)."""
-    if organisation_id not in await verifying_organisations(principal):
-        raise OrganisationNotFound(
-            f"no organisation {organisation_id} whose posts you may see", field="organisation_id"
-        )
+    await listable_organisation(principal, organisation_id, listing="whose posts you may see")
     holders = await list_post_holders(organisation_id, role=role)
     managed = await managed_organisations(principal)
     full_phone_of = {

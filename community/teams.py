@@ -109,7 +109,7 @@ async def get_team_detail(team_id: int) -> TeamDetail:
         .limit(MAX_MEMBERS_SHOWN)
         .run()
     )
-    members = tuple(TeamMemberRecord.from_row(row, leader_id=team.leader_id) for row in rows)
+    members = [TeamMemberRecord.from_row(row, leader_id=team.leader_id) for row in rows]
     return TeamDetail(**asdict(team), members=members)
 
 
@@ -148,7 +148,7 @@ async def team_detail_for(principal: Principal, team_id: int) -> tuple[TeamDetai
         team_id, principal.member_id
     )
     if not sees_roster:
-        team = replace(team, members=())
+        team = replace(team, members=[])
     managed = await managed_organisations(principal)
     full_phone_of = {
         m.member_id for m in team.members if m.member_id == principal.member_id or m.home_organisation_id in managed

@@ -32,7 +32,6 @@ from api.schemas.ledger import (
 from community.manual_points import (
     MAX_PAGE_SIZE,
     AdjustmentDraft,
-    AdjustmentStatus,
     adjust,
     approve_adjustment,
     list_adjustments,
@@ -40,6 +39,7 @@ from community.manual_points import (
     reverse_manual_entry,
     visible_entry,
 )
+from community.models import AdjustmentStatus
 from ledger.models import EntryRecord
 
 REPLAYED = {"Idempotent-Replayed": "true"}
@@ -101,7 +101,7 @@ class LedgerController(Controller):
     async def list_requests(
         self,
         request: Request[Any, Any, Any],
-        status: Annotated[AdjustmentStatus, QueryParameter()] = "pending",
+        status: Annotated[AdjustmentStatus, QueryParameter()] = AdjustmentStatus.PENDING,
         cursor: Annotated[
             int | None, QueryParameter(ge=1, le=MAX_ID, description="next_cursor of the previous page")
         ] = None,

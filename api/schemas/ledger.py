@@ -8,8 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.points import Points
-from community.manual_points import AdjustmentPage, AdjustmentRequestRecord, AdjustmentStatus
-from community.members import MemberOut
+from community.models import AdjustmentPage, AdjustmentRequestRecord, AdjustmentStatus, MemberRecord
 from ledger.models import AccountBalance, EntryRecord, HoldRecord, StatementPage
 
 
@@ -27,7 +26,7 @@ class MeOut(BaseModel):
     roles: list[GrantOut]
 
 
-def me_out(member: MemberOut) -> MeOut:
+def me_out(member: MemberRecord) -> MeOut:
     return MeOut(
         id=member.id,
         name=member.name,
@@ -200,7 +199,7 @@ class AdjustmentRequestOut(BaseModel):
 
 
 def adjustment_request_out(request: AdjustmentRequestRecord) -> AdjustmentRequestOut:
-    return AdjustmentRequestOut(**request.model_dump(exclude={"replayed"}))
+    return AdjustmentRequestOut.model_validate(request, from_attributes=True)
 
 
 class AdjustmentPageOut(BaseModel):
