@@ -346,65 +346,63 @@ async def approve_adjustment(
     principal: Principal, request_id: int, *, now: datetime | None = None
 ) -> AdjustmentRequestRecord:
     """The second person: post the held points to the credit account."""
+    return await in_write_transaction(lambda: _approve(principal, request_id, now or utc_now()), retry_unique=True)
 
-    async def work() -> AdjustmentRequestRecord:
-        request = await _request(request_id, lock=True)
-        await _require_visible(principal, request)
-        if request.requested_by == principal.member_id:
-            raise AccessRefused(
-                "a second organiser or admin must approve what you requested",
-                field="adjustment_id",
-                code="own_adjustment",
-            )
-        credit = await find_balance(request.credit_account)
-        if credit is not None and _is_own(principal, credit):
-            raise AccessRefused(
-                "nobody approves points for their own wallet", field="adjustment_id", code="self_credit"
-            )
-        moment = now or utc_now()
-        check_pending(request, moment)
-        metadata: dict[str, Any] = {
-            "adjustment_id": request_id,
-            "requested_by": member_ref(request.requested_by),
-            "approved_by": principal.ref,
-        }
-        if request.memo:
-            metadata["memo"] = request.memo
-        if request.hold_id is None:  # every pending request holds its points
-            raise AdjustmentNotPending(f"adjustment request {request_id} holds no points", field="adjustment_id")
-        _, entry = await post_hold(
-            request.hold_id,
-            destination_code=request.credit_account,
-            kind=ADJUSTMENT_KIND,
-            reason_zh=request.reason_zh,
-            reason_en=request.reason_en,
-            actor_ref=principal.ref,
-            metadata=metadata,
-            idempotency_key=f"{_MANUAL_CAUSE}:{request_id}:approve",
-        )
-        await (
-            AdjustmentRequest.update(
-                {
-                    AdjustmentRequest.status: AdjustmentStatus.APPROVED.value,
-                    AdjustmentRequest.entry_id: entry.id,
-                    AdjustmentRequest.decided_by: principal.member_id,
-                    AdjustmentRequest.decided_at: moment,
-                }
-            )
-            .where(AdjustmentRequest.id == request_id)
-            .run()
-        )
-        await audit.record(
-            principal.ref,
-            "ledger.adjustment.approve",
-            f"adjustment:{request_id}",
-            entry_id=entry.id,
-            amount=str(request.amount),
-            requested_by=member_ref(request.requested_by),
-        )
-        return await _request(request_id, lock=False)
 
-    return await in_write_transaction(work, retry_unique=True)
+async def _approve(principal: Principal, request_id: int, moment: datetime) -> AdjustmentRequestRecord:
+    """Under the request's row lock: who may approve, then post its hold."""
+    request = await _request(request_id, lock=True)
+    await _require_visible(principal, request)
+    if request.requested_by == principal.member_id:
+        raise AccessRefused(
+            "a second organiser or admin must approve what you requested",
+            field="adjustment_id",
+            code="own_adjustment",
+        )
+    credit = await find_balance(request.credit_account)
+    if credit is not None and _is_own(principal, credit):
+        raise AccessRefused("nobody approves points for their own wallet", field="adjustment_id", code="self_credit")
+    check_pending(request, moment)
+    metadata: dict[str, Any] = {
+        "adjustment_id": request_id,
+        "requested_by": member_ref(request.requested_by),
+        "approved_by": principal.ref,
+    }
+    if request.memo:
+        metadata["memo"] = request.memo
+    if request.hold_id is None:  # every pending request holds its points
+        raise AdjustmentNotPending(f"adjustment request {request_id} holds no points", field="adjustment_id")
+    _, entry = await post_hold(
+        request.hold_id,
+        destination_code=request.credit_account,
+        kind=ADJUSTMENT_KIND,
+        reason_zh=request.reason_zh,
+        reason_en=request.reason_en,
+        actor_ref=principal.ref,
+        metadata=metadata,
+        idempotency_key=f"{_MANUAL_CAUSE}:{request_id}:approve",
+    )
+    await (
+        AdjustmentRequest.update(
+            {
+                AdjustmentRequest.status: AdjustmentStatus.APPROVED.value,
+                AdjustmentRequest.entry_id: entry.id,
+                AdjustmentRequest.decided_by: principal.member_id,
+                AdjustmentRequest.decided_at: moment,
+            }
+        )
+        .where(AdjustmentRequest.id == request_id)
+        .run()
+    )
+    await audit.record(
+        principal.ref,
+        "ledger.adjustment.approve",
+        f"adjustment:{request_id}",
+        entry_id=entry.id,
+        amount=str(request.amount),
+        requested_by=member_ref(request.requested_by),
+    )
+    return await _request(request_id, lock=False)
 
 
 async def reject_adjustment(
@@ -413,36 +411,36 @@ async def reject_adjustment(
     """Refuse a pending request and release its held points. Any manager
     over both accounts may, the requester too (withdrawing it)."""
     _check_reason(reason_zh, reason_en)
+    return await in_write_transaction(lambda: _reject(principal, request_id, reason_zh, now or utc_now()))
 
-    async def work() -> AdjustmentRequestRecord:
-        request = await _request(request_id, lock=True)
-        await _require_visible(principal, request)
-        moment = now or utc_now()
-        check_pending(request, moment)
-        if request.hold_id is not None:
-            await void_hold(request.hold_id)
-        await (
-            AdjustmentRequest.update(
-                {
-                    AdjustmentRequest.status: AdjustmentStatus.REJECTED.value,
-                    AdjustmentRequest.decided_by: principal.member_id,
-                    AdjustmentRequest.decided_at: moment,
-                    AdjustmentRequest.decision_reason: reason_zh.strip(),
-                }
-            )
-            .where(AdjustmentRequest.id == request_id)
-            .run()
-        )
-        await audit.record(
-            principal.ref,
-            "ledger.adjustment.reject",
-            f"adjustment:{request_id}",
-            reason=reason_zh.strip(),
-            amount=str(request.amount),
-        )
-        return await _request(request_id, lock=False)
 
-    return await in_write_transaction(work)
+async def _reject(principal: Principal, request_id: int, reason_zh: str, moment: datetime) -> AdjustmentRequestRecord:
+    """Under the request's row lock: release its hold and record the refusal."""
+    request = await _request(request_id, lock=True)
+    await _require_visible(principal, request)
+    check_pending(request, moment)
+    if request.hold_id is not None:
+        await void_hold(request.hold_id)
+    await (
+        AdjustmentRequest.update(
+            {
+                AdjustmentRequest.status: AdjustmentStatus.REJECTED.value,
+                AdjustmentRequest.decided_by: principal.member_id,
+                AdjustmentRequest.decided_at: moment,
+                AdjustmentRequest.decision_reason: reason_zh.strip(),
+            }
+        )
+        .where(AdjustmentRequest.id == request_id)
+        .run()
+    )
+    await audit.record(
+        principal.ref,
+        "ledger.adjustment.reject",
+        f"adjustment:{request_id}",
+        reason=reason_zh.strip(),
+        amount=str(request.amount),
+    )
+    return await _request(request_id, lock=False)
 
 
 async def list_adjustments(
@@ -499,31 +497,34 @@ async def expire_adjustments(*, now: datetime | None = None, batch_size: int = 1
 
 
 async def _expire_one(request_id: int, cutoff: datetime) -> bool:
-    async def work() -> bool:
-        request = await _request(request_id, lock=True)
-        if request.status != AdjustmentStatus.PENDING or request.expires_at > cutoff:
-            return False
-        if request.hold_id is not None and (await get_hold(request.hold_id)).status == ACTIVE:
-            # Released by the ledger's own hold expiry meanwhile: nothing to void.
-            with contextlib.suppress(HoldNotActive):
-                await void_hold(request.hold_id)
-        await (
-            AdjustmentRequest.update(
-                {AdjustmentRequest.status: AdjustmentStatus.EXPIRED.value, AdjustmentRequest.decided_at: cutoff}
-            )
-            .where(AdjustmentRequest.id == request_id)
-            .run()
-        )
-        await audit.record(
-            "system",
-            "ledger.adjustment.expire",
-            f"adjustment:{request_id}",
-            amount=str(request.amount),
-            requested_by=member_ref(request.requested_by),
-        )
-        return True
+    return await in_write_transaction(lambda: _expire(request_id, cutoff))
 
-    return await in_write_transaction(work)
+
+async def _expire(request_id: int, cutoff: datetime) -> bool:
+    """Under the request's row lock: a request still pending past ``cutoff``
+    expires and its hold is released; any other is left alone."""
+    request = await _request(request_id, lock=True)
+    if request.status != AdjustmentStatus.PENDING or request.expires_at > cutoff:
+        return False
+    if request.hold_id is not None and (await get_hold(request.hold_id)).status == ACTIVE:
+        # Released by the ledger's own hold expiry meanwhile: nothing to void.
+        with contextlib.suppress(HoldNotActive):
+            await void_hold(request.hold_id)
+    await (
+        AdjustmentRequest.update(
+            {AdjustmentRequest.status: AdjustmentStatus.EXPIRED.value, AdjustmentRequest.decided_at: cutoff}
+        )
+        .where(AdjustmentRequest.id == request_id)
+        .run()
+    )
+    await audit.record(
+        "system",
+        "ledger.adjustment.expire",
+        f"adjustment:{request_id}",
+        amount=str(request.amount),
+        requested_by=member_ref(request.requested_by),
+    )
+    return True
 
 
 # --- Entries and reversals ------------------------------------------------------------

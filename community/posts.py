@@ -37,38 +37,38 @@ async def grant_post(principal: Principal, organisation_id: int, member_id: int,
     (``community.policy.check_post_change``). False if they held it already
     (nothing changes, nothing is audited). A role that earns (volunteer or a post) opens the wallet."""
     checked = check_role(role)
+    return await in_write_transaction(lambda: _grant(principal, organisation_id, member_id, checked))
 
-    async def work() -> bool:
-        member = await check_post_change(principal, organisation_id, member_id, checked)
-        if any(g.organisation_id == organisation_id and g.role == checked for g in member.grants):
-            return False
-        await grant_role(member_id, organisation_id, checked)
-        if can_earn([checked]):
-            await open_wallet(member_id, member.home_organisation_id)
-        await audit.record(
-            principal.ref, "post.grant", member_ref(member_id), organisation_id=organisation_id, role=checked.value
-        )
-        return True
 
-    return await in_write_transaction(work)
+async def _grant(principal: Principal, organisation_id: int, member_id: int, role: Role) -> bool:
+    member = await check_post_change(principal, organisation_id, member_id, role)
+    if any(g.organisation_id == organisation_id and g.role == role for g in member.grants):
+        return False
+    await grant_role(member_id, organisation_id, role)
+    if can_earn([role]):
+        await open_wallet(member_id, member.home_organisation_id)
+    await audit.record(
+        principal.ref, "post.grant", member_ref(member_id), organisation_id=organisation_id, role=role.value
+    )
+    return True
 
 
 async def revoke_post(principal: Principal, organisation_id: int, member_id: int, role: Role | str) -> None:
     """Take the role at the node from ``member_id``, if ``principal`` may
     (the same rule as granting it). ``GrantNotFound`` if they do not hold it."""
     checked = check_role(role)
+    await in_write_transaction(lambda: _revoke(principal, organisation_id, member_id, checked))
 
-    async def work() -> None:
-        await check_post_change(principal, organisation_id, member_id, checked)
-        if not await revoke_role(member_id, organisation_id, checked):
-            raise GrantNotFound(f"member {member_id} holds no {checked} role at this organisation", field="role")
-        # Tokens issued while the member held the role stop working.
-        await bump_session_version(member_id)
-        await audit.record(
-            principal.ref, "post.revoke", member_ref(member_id), organisation_id=organisation_id, role=checked.value
-        )
 
-    await in_write_transaction(work)
+async def _revoke(principal: Principal, organisation_id: int, member_id: int, role: Role) -> None:
+    await check_post_change(principal, organisation_id, member_id, role)
+    if not await revoke_role(member_id, organisation_id, role):
+        raise GrantNotFound(f"member {member_id} holds no {role} role at this organisation", field="role")
+    # Tokens issued while the member held the role stop working.
+    await bump_session_version(member_id)
+    await audit.record(
+        principal.ref, "post.revoke", member_ref(member_id), organisation_id=organisation_id, role=role.value
+    )
 
 
 async def list_post_holders(organisation_id: int, *, role: Role | None = None) -> list[PostHolder]:

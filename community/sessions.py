@@ -38,14 +38,15 @@ async def change_password(principal: Principal, *, current_password: str, new_pa
     if not await password_matches(principal.member_id, current_password):
         raise WrongPassword("the current password is not right", field="current_password")
     new_hash = await hash_password(new_password)
-
-    async def work() -> None:
-        await Member.update({Member.password_hash: new_hash}).where(Member.id == principal.member_id).run()
-        await bump_session_version(principal.member_id)
-        await audit.record(principal.ref, "member.password_change", principal.ref)
-
-    await in_write_transaction(work)
+    await in_write_transaction(lambda: _set_password(principal, new_hash))
     return await get_member(principal.member_id)
+
+
+async def _set_password(principal: Principal, password_hash: str) -> None:
+    """The new hash, the sign-out everywhere and the audit row: one transaction's work."""
+    await Member.update({Member.password_hash: password_hash}).where(Member.id == principal.member_id).run()
+    await bump_session_version(principal.member_id)
+    await audit.record(principal.ref, "member.password_change", principal.ref)
 
 
 async def deactivate_member(principal: Principal, member_id: int) -> MemberRecord:
@@ -54,15 +55,15 @@ async def deactivate_member(principal: Principal, member_id: int) -> MemberRecor
     (``community/policy.py``: never oneself, only someone who could grant
     every role the member holds). Deactivating an inactive member changes
     nothing and records nothing."""
-
-    async def work() -> None:
-        # Checked inside the transaction: a role granted meanwhile counts.
-        member = await member_to_take_over(principal, member_id, action="deactivate")
-        if not member.active:
-            return
-        await Member.update({Member.active: False}).where(Member.id == member_id).run()
-        await bump_session_version(member_id)
-        await audit.record(principal.ref, "member.deactivate", member_ref(member_id))
-
-    await in_write_transaction(work)
+    await in_write_transaction(lambda: _deactivate(principal, member_id))
     return await get_member(member_id)
+
+
+async def _deactivate(principal: Principal, member_id: int) -> None:
+    # Checked inside the transaction: a role granted meanwhile counts.
+    member = await member_to_take_over(principal, member_id, action="deactivate")
+    if not member.active:
+        return
+    await Member.update({Member.active: False}).where(Member.id == member_id).run()
+    await bump_session_version(member_id)
+    await audit.record(principal.ref, "member.deactivate", member_ref(member_id))
