@@ -10,7 +10,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from community.access import Principal
-from community.roles import MANAGING_ROLES, Role
+from community.roles import MANAGING_ROLES
 
 
 def public(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -33,8 +33,3 @@ def requires_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     object by ``community.access``."""
     if not principal_of(connection).has_role(*MANAGING_ROLES):
         raise PermissionDeniedException("this needs the organizer or admin role")
-
-
-def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not principal_of(connection).has_role(Role.ADMIN):
-        raise PermissionDeniedException("this needs the admin role")

@@ -61,7 +61,7 @@ async def worker(orders: int, items: int) -> dict[str, object]:
         await db.start_connection_pool(min_size=2, max_size=CLIENTS + 2)
 
     org = await create_organisation(name_zh="压测社区", level=Level.COMMUNITY, issues_points=True)
-    password_hash = hash_password("bench-password")
+    password_hash = await hash_password("bench-password")
     member_count = 200
     await Member.insert(
         *(

@@ -4,18 +4,25 @@ answers the same way.
 - A member sees their own wallet and nothing else of other members.
 - Organisers and admins of an organisation see and adjust accounts scoped
   to that organisation or any organisation below it.
+
+A grant covers its node and the subtree below it, so "does a grant cover
+node N" is "is the grant's node on N's ancestor chain": the decisions
+below are pure functions of a principal and chains (``covers``,
+``manages``, ``may_see_node``, ``may_grant``), and the coroutines around
+them read each chain with one query (``community/organisations.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from community.accounts import member_ref
-from community.errors import MemberNotFound
-from community.organisations import ancestor_ids, subtree_ids
+from community.members import get_member
+from community.models import MemberRecord
+from community.organisations import ancestor_chains, ancestor_ids, union_of_subtrees
 from community.roles import MANAGING_ROLES, VERIFYING_ROLES, Role
-from community.tables import Member, RoleGrant
+from community.tables import RoleGrant
 from ledger.models import AccountBalance
 
 
@@ -25,6 +32,16 @@ class Principal:
     name: str
     home_organisation_id: int
     grants: tuple[tuple[int, Role], ...]
+
+    @classmethod
+    def of(cls, member: MemberRecord) -> Principal:
+        """The member as an acting principal (the one place one is made from a member)."""
+        return cls(
+            member_id=member.id,
+            name=member.name,
+            home_organisation_id=member.home_organisation_id,
+            grants=tuple((grant.organisation_id, grant.role) for grant in member.grants),
+        )
 
     def has_role(self, *roles: Role) -> bool:
         return any(role in roles for _, role in self.grants)
@@ -41,16 +58,48 @@ async def load_principal(member_id: int) -> Principal:
     """The member as an acting principal, read from the database: for faces
     that act for a known member without a token (seeds, jobs, tests).
     ``MemberNotFound`` if there is no such member."""
-    rows = await Member.select(Member.name, Member.home_organisation).where(Member.id == member_id).run()
-    if not rows:
-        raise MemberNotFound(f"member {member_id} does not exist", field="member_id")
-    grants = await RoleGrant.select(RoleGrant.organisation, RoleGrant.role).where(RoleGrant.member == member_id).run()
-    return Principal(
-        member_id=member_id,
-        name=str(rows[0]["name"]),
-        home_organisation_id=int(rows[0]["home_organisation"]),
-        grants=tuple((int(row["organisation"]), Role(row["role"])) for row in grants),
-    )
+    return Principal.of(await get_member(member_id))
+
+
+# --- pure decisions ------------------------------------------------------------------
+
+
+def covers(granted_at: Iterable[int], chain: Sequence[int]) -> bool:
+    """Does a grant at any of ``granted_at`` cover the node whose chain
+    (the node, then upwards) is ``chain``?"""
+    return any(organisation_id in chain for organisation_id in granted_at)
+
+
+def manages(principal: Principal, chain: Sequence[int]) -> bool:
+    """Is the principal an organiser or admin at the node or above it?"""
+    return covers(principal.organisations_with(*MANAGING_ROLES), chain)
+
+
+def verifies(principal: Principal, chain: Sequence[int]) -> bool:
+    """Does the principal hold a post, or manage, at the node or above it?"""
+    return covers(principal.organisations_with(*VERIFYING_ROLES), chain)
+
+
+def may_see_node(principal: Principal, node_chain: Sequence[int], home_chain: Sequence[int]) -> bool:
+    """The tree is not secret to members: a member sees where they live (home
+    and every node above it) and every node under any of their grants."""
+    return node_chain[0] in home_chain or covers((granted_at for granted_at, _ in principal.grants), node_chain)
+
+
+def may_grant(principal: Principal, chain: Sequence[int], role: Role) -> bool:
+    """Who may grant (or revoke) ``role`` at the node whose chain is ``chain``:
+    an admin: an admin at the node or above; an organizer: an admin there,
+    or an organizer strictly above (organisers delegate downwards, never
+    make peers at their own level); any other role: any manager there."""
+    admins_at = principal.organisations_with(Role.ADMIN)
+    if role == Role.ADMIN:
+        return covers(admins_at, chain)
+    if role == Role.ORGANIZER:
+        return covers(admins_at, chain) or covers(principal.organisations_with(Role.ORGANIZER), chain[1:])
+    return manages(principal, chain)
+
+
+# --- the same, read from the database -----------------------------------------------------
 
 
 def _scope_organisation(account: AccountBalance) -> int | None:
@@ -61,28 +110,33 @@ def _scope_organisation(account: AccountBalance) -> int | None:
 
 
 async def managed_organisations(principal: Principal) -> set[int]:
-    """Every organisation the principal manages (their grants' subtrees)."""
-    managed: set[int] = set()
-    for organisation_id in principal.organisations_with(*MANAGING_ROLES):
-        managed |= await subtree_ids(organisation_id)
-    return managed
+    """Every organisation the principal manages (their grants' subtrees), in one query."""
+    return await union_of_subtrees(principal.organisations_with(*MANAGING_ROLES))
+
+
+async def verifying_organisations(principal: Principal) -> set[int]:
+    """Every organisation where the principal holds a post or manages (with
+    the subtrees below those grants), in one query."""
+    return await union_of_subtrees(principal.organisations_with(*VERIFYING_ROLES))
+
+
+async def can_manage_organisation(principal: Principal, organisation_id: int) -> bool:
+    if not principal.has_role(*MANAGING_ROLES):
+        return False
+    return manages(principal, await ancestor_ids(organisation_id))
 
 
 async def can_manage_account(principal: Principal, account: AccountBalance) -> bool:
     organisation_id = _scope_organisation(account)
     if organisation_id is None:
         return False
-    return organisation_id in await managed_organisations(principal)
+    return await can_manage_organisation(principal, organisation_id)
 
 
 async def can_read_account(principal: Principal, account: AccountBalance) -> bool:
     if account.owner_ref == principal.ref:
         return True
     return await can_manage_account(principal, account)
-
-
-async def can_manage_organisation(principal: Principal, organisation_id: int) -> bool:
-    return organisation_id in await managed_organisations(principal)
 
 
 async def holds_role_over(member_id: int, organisation_id: int, roles: frozenset[Role]) -> bool:
@@ -108,40 +162,22 @@ async def holds_role_over(member_id: int, organisation_id: int, roles: frozenset
 #   else it does not exist (the API answers 404).
 # - Full phone numbers: the member themself and managers of their home
 #   organisation. Post holders and everyone else see ``mask_phone``.
-# - Who may grant a role at a node:
-#     volunteer, shop_staff and the posts (three heads, grid worker): any
-#     manager (organizer or admin) of the node;
-#     organizer: an admin over the node, or an organizer whose own grant sits
-#     strictly above the node (organisers delegate downwards, never make
-#     peers at their own level);
-#     admin: an admin over the node.
-#   Revoking follows the same rule as granting that role.
-
-
-async def verifying_organisations(principal: Principal) -> set[int]:
-    """Every organisation where the principal holds a post or manages (with
-    the subtrees below those grants)."""
-    covered: set[int] = set()
-    for organisation_id in principal.organisations_with(*VERIFYING_ROLES):
-        covered |= await subtree_ids(organisation_id)
-    return covered
+# - Who may grant a role at a node: ``may_grant`` above. Revoking follows
+#   the same rule as granting that role.
 
 
 async def can_see_organisation(principal: Principal, organisation_id: int) -> bool:
-    """The tree is not secret to members: a member sees where they live (home
-    and every node above it) and every node under any of their grants."""
-    if organisation_id in await ancestor_ids(principal.home_organisation_id):
-        return True
-    for granted_at, _ in principal.grants:
-        if organisation_id in await subtree_ids(granted_at):
-            return True
-    return False
+    """``may_see_node``, with both chains read in one query."""
+    chains = await ancestor_chains([organisation_id, principal.home_organisation_id])
+    return may_see_node(principal, chains[organisation_id], chains[principal.home_organisation_id])
 
 
 async def can_see_member(principal: Principal, member_id: int, home_organisation_id: int) -> bool:
     if member_id == principal.member_id:
         return True
-    return home_organisation_id in await verifying_organisations(principal)
+    if not principal.has_role(*VERIFYING_ROLES):
+        return False
+    return verifies(principal, await ancestor_ids(home_organisation_id))
 
 
 async def sees_full_phone(principal: Principal, member_id: int, home_organisation_id: int) -> bool:
@@ -153,15 +189,8 @@ async def sees_full_phone(principal: Principal, member_id: int, home_organisatio
 
 
 async def can_grant_role(principal: Principal, organisation_id: int, role: Role) -> bool:
-    """The rule in the comment above, for granting and for revoking."""
-    chain = await ancestor_ids(organisation_id)  # the node first, then upwards
-    if role == Role.ADMIN:
-        return any(granted_at in chain for granted_at in principal.organisations_with(Role.ADMIN))
-    if role == Role.ORGANIZER:
-        if any(granted_at in chain for granted_at in principal.organisations_with(Role.ADMIN)):
-            return True
-        return any(granted_at in chain[1:] for granted_at in principal.organisations_with(Role.ORGANIZER))
-    return await can_manage_organisation(principal, organisation_id)
+    """``may_grant`` at the node, for granting and for revoking."""
+    return may_grant(principal, await ancestor_ids(organisation_id), role)
 
 
 async def can_grant_every_role(principal: Principal, grants: Iterable[tuple[int, Role]]) -> bool:
@@ -169,7 +198,6 @@ async def can_grant_every_role(principal: Principal, grants: Iterable[tuple[int,
     The bar for taking over someone's account (a password reset, a
     deactivation): whoever may do it could have made that person what they
     are anyway, so it never lifts anyone above their own reach."""
-    for organisation_id, role in grants:
-        if not await can_grant_role(principal, organisation_id, role):
-            return False
-    return True
+    pairs = list(grants)
+    chains = await ancestor_chains(organisation_id for organisation_id, _ in pairs)
+    return all(may_grant(principal, chains[organisation_id], role) for organisation_id, role in pairs)

@@ -30,14 +30,11 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
-
 from community import audit
 from community.access import Principal
 from community.accounts import member_ref
 from community.errors import InvalidMemberData, InvitationInvalid
 from community.members import (
-    MemberOut,
     bump_session_version,
     check_password,
     check_registration_roles,
@@ -45,6 +42,7 @@ from community.members import (
     get_member,
     normalise_phone,
 )
+from community.models import InvitationRecord, InvitedMember, IssuedInvitation, MemberRecord
 from community.passwords import hash_password
 from community.policy import check_team_managed, managed_organisation, member_to_take_over
 from community.roles import Role
@@ -57,17 +55,6 @@ INVITATION_VALID_DAYS = 14
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 _CLEAN = re.compile(r"[\s-]")
-
-
-class InvitationOut(BaseModel):
-    member_id: int
-    code: str
-    expires_at: datetime
-
-
-class InvitedMember(BaseModel):
-    member: MemberOut
-    invitation: InvitationOut
 
 
 def new_invitation_code() -> str:
@@ -94,7 +81,7 @@ def invitation_row(member_id: int, code: str, *, created_by: int | None, now: da
     )
 
 
-async def _new_code(member_id: int, *, created_by: int | None, actor_ref: str, now: datetime) -> InvitationOut:
+async def _new_code(member_id: int, *, created_by: int | None, actor_ref: str, now: datetime) -> IssuedInvitation:
     """Void the member's open codes, store a new one and audit it, in the
     caller's transaction."""
     code = new_invitation_code()
@@ -105,17 +92,17 @@ async def _new_code(member_id: int, *, created_by: int | None, actor_ref: str, n
     )
     await Invitation.insert(invitation_row(member_id, code, created_by=created_by, now=now)).run()
     await audit.record(actor_ref, "member.invite", member_ref(member_id))
-    return InvitationOut(member_id=member_id, code=code, expires_at=now + timedelta(days=INVITATION_VALID_DAYS))
+    return IssuedInvitation(member_id=member_id, code=code, expires_at=now + timedelta(days=INVITATION_VALID_DAYS))
 
 
-async def issue_invitation(principal: Principal, member_id: int) -> InvitationOut:
+async def issue_invitation(principal: Principal, member_id: int) -> IssuedInvitation:
     """A fresh code for ``member_id``, issued by ``principal``: older open
     codes stop working and so do the member's login tokens. Refused unless
     ``principal`` may take over this account (``community/policy.py``):
     ``MemberNotFound`` (404) or ``AccessRefused`` (403), changing nothing."""
     now = utc_now()
 
-    async def work() -> InvitationOut:
+    async def work() -> IssuedInvitation:
         # Checked inside the transaction: a role granted meanwhile counts.
         await member_to_take_over(principal, member_id, action="reset")
         invitation = await _new_code(member_id, created_by=principal.member_id, actor_ref=principal.ref, now=now)
@@ -142,7 +129,7 @@ async def invite_member(
     ``AccessRefused`` otherwise), into a team they manage (``TeamNotFound``)."""
     checked_roles = check_registration_roles(roles)
 
-    async def work() -> tuple[int, InvitationOut]:
+    async def work() -> tuple[int, IssuedInvitation]:
         await managed_organisation(principal, home_organisation_id)
         if team_id is not None:
             await check_team_managed(principal, team_id, await find_team(team_id))
@@ -169,7 +156,7 @@ async def invite_member(
     return InvitedMember(member=await get_member(member_id), invitation=invitation)
 
 
-async def accept_invitation(*, phone: str, code: str, password: str) -> MemberOut:
+async def accept_invitation(*, phone: str, code: str, password: str) -> MemberRecord:
     """Set the member's password with a valid open code, and use the code up.
     A bad password is reported as such (it reveals nothing about the code);
     everything else wrong is one ``InvitationInvalid``."""
@@ -184,7 +171,7 @@ async def accept_invitation(*, phone: str, code: str, password: str) -> MemberOu
         raise refused
     now = utc_now()
     rows = (
-        await Invitation.select(Invitation.id, Invitation.member)
+        await Invitation.select(Invitation.id, Invitation.member, Invitation.expires_at, Invitation.accepted_at)
         .where(
             (Invitation.code_sha256 == code_digest(code))
             & (Invitation.member.phone == phone)
@@ -196,10 +183,11 @@ async def accept_invitation(*, phone: str, code: str, password: str) -> MemberOu
     )
     if not rows:
         raise refused
-    invitation_id, member_id = int(rows[0]["id"]), int(rows[0]["member"])
-    # Hash before the transaction: argon2 takes a while and must not hold
-    # SQLite's write lock.
-    password_hash = hash_password(password)
+    invitation = InvitationRecord.from_row(rows[0])
+    invitation_id, member_id = invitation.id, invitation.member_id
+    # Hash before the transaction (off the event loop): argon2 takes a while
+    # and must not hold SQLite's write lock.
+    password_hash = await hash_password(password)
 
     async def work() -> None:
         used = (

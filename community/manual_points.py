@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
-
-from pydantic import BaseModel
+from typing import Any
 
 from community import audit
 from community.access import Principal, can_manage_account, managed_organisations
@@ -50,23 +48,18 @@ from community.errors import (
     ReversalOwnedByFlow,
     SettlementAccountProtected,
 )
+from community.models import AdjustmentPage, AdjustmentRequestRecord, AdjustmentStatus
 from community.tables import AdjustmentRequest
 from core.clock import utc_now
-from core.database import in_write_transaction, is_sqlite
+from core.database import in_write_transaction, lock_row
 from fengling_settings import get_settings
 from ledger.accounts import find_balance
-from ledger.amounts import from_minor, parse_amount, to_minor
+from ledger.amounts import parse_amount, to_minor
 from ledger.errors import EntryNotFound, HoldNotActive, IdempotencyConflict, InvalidEntry
 from ledger.holds import create_hold, get_hold, post_hold, void_hold
 from ledger.models import MAX_REASON_CHARS, AccountBalance, EntryRecord, HoldStatus
 from ledger.posting import find_entry_by_key, fingerprint, load_entry, lock_accounts, transfer
 from ledger.reversal import reverse_entry
-
-AdjustmentStatus = Literal["pending", "approved", "rejected", "expired"]
-PENDING: AdjustmentStatus = "pending"
-APPROVED: AdjustmentStatus = "approved"
-REJECTED: AdjustmentStatus = "rejected"
-EXPIRED: AdjustmentStatus = "expired"
 
 ADJUSTMENT_KIND = "adjustment"
 
@@ -96,33 +89,6 @@ _FLOW_BY_METADATA = (
 )
 _MANUAL_CAUSE = "adjustment"
 _FLOW_NAME = re.compile(r"^[a-z][a-z_]{0,29}$")
-
-
-class AdjustmentRequestRecord(BaseModel):
-    """A pending (or decided) four-eyes adjustment, as the services return it."""
-
-    id: int
-    requested_by: int
-    debit_account: str
-    credit_account: str
-    amount: Decimal
-    reason_zh: str
-    reason_en: str
-    memo: str
-    status: AdjustmentStatus
-    hold_id: int | None
-    entry_id: int | None
-    created_at: datetime
-    expires_at: datetime
-    decided_by: int | None
-    decided_at: datetime | None
-    decision_reason: str
-    replayed: bool = False
-
-
-class AdjustmentPage(BaseModel):
-    requests: list[AdjustmentRequestRecord]
-    next_cursor: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,56 +153,39 @@ def _scope_organisation(account: AccountBalance) -> int:
     return int(account.scope_ref.partition(":")[2])
 
 
-def _record(row: dict[str, Any], *, replayed: bool = False) -> AdjustmentRequestRecord:
-    return AdjustmentRequestRecord(
-        id=row["id"],
-        requested_by=row["requested_by"],
-        debit_account=row["debit_account"],
-        credit_account=row["credit_account"],
-        amount=from_minor(row["amount_minor"]),
-        reason_zh=row["reason_zh"],
-        reason_en=row["reason_en"],
-        memo=row["memo"],
-        status=row["status"],
-        hold_id=row["hold_id"],
-        entry_id=row["entry_id"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-        decision_reason=row["decision_reason"],
-        replayed=replayed,
-    )
-
-
-async def _request_row(request_id: int, *, lock: bool) -> dict[str, Any]:
-    query = AdjustmentRequest.select().where(AdjustmentRequest.id == request_id)
-    if lock and not is_sqlite():
-        query = query.lock_rows()
-    rows = await query.run()
-    if not rows:
+async def _request(request_id: int, *, lock: bool) -> AdjustmentRequestRecord:
+    """The request, locked until the transaction ends when ``lock``."""
+    if lock:
+        row = await lock_row(AdjustmentRequest, request_id)
+    else:
+        rows = await AdjustmentRequest.select().where(AdjustmentRequest.id == request_id).run()
+        row = rows[0] if rows else None
+    if row is None:
         raise AdjustmentNotFound(f"no adjustment request {request_id} that you may decide", field="adjustment_id")
-    return dict(rows[0])
+    return AdjustmentRequestRecord.from_row(row)
 
 
-async def _request_by_key(key: str) -> dict[str, Any] | None:
+async def _request_by_key(key: str) -> AdjustmentRequestRecord | None:
     rows = await AdjustmentRequest.select().where(AdjustmentRequest.idempotency_key == key).run()
-    return dict(rows[0]) if rows else None
+    return AdjustmentRequestRecord.from_row(rows[0]) if rows else None
 
 
-async def _require_visible(principal: Principal, row: dict[str, Any]) -> None:
+async def _require_visible(principal: Principal, request: AdjustmentRequestRecord) -> None:
     """Managers over both accounts see a request; to anyone else it does not exist."""
     managed = await managed_organisations(principal)
-    if row["debit_organisation"] not in managed or row["credit_organisation"] not in managed:
-        raise AdjustmentNotFound(f"no adjustment request {row['id']} that you may decide", field="adjustment_id")
+    if request.debit_organisation_id not in managed or request.credit_organisation_id not in managed:
+        raise AdjustmentNotFound(f"no adjustment request {request.id} that you may decide", field="adjustment_id")
 
 
-def _require_pending(row: dict[str, Any], moment: datetime) -> None:
-    if row["status"] != PENDING:
-        raise AdjustmentNotPending(f"adjustment request {row['id']} is already {row['status']}", field="adjustment_id")
-    if row["expires_at"] <= moment:
+def check_pending(request: AdjustmentRequestRecord, moment: datetime) -> None:
+    """A request is decided only while pending and before it expires."""
+    if request.status != AdjustmentStatus.PENDING:
         raise AdjustmentNotPending(
-            f"adjustment request {row['id']} expired at {row['expires_at'].isoformat()}", field="adjustment_id"
+            f"adjustment request {request.id} is already {request.status}", field="adjustment_id"
+        )
+    if request.expires_at <= moment:
+        raise AdjustmentNotPending(
+            f"adjustment request {request.id} expired at {request.expires_at.isoformat()}", field="adjustment_id"
         )
 
 
@@ -337,9 +286,9 @@ async def _request_adjustment(
         await lock_accounts([debit.code])
         existing = await _request_by_key(key)
         if existing is not None:
-            if existing["request_fingerprint"] != request_fingerprint:
+            if existing.request_fingerprint != request_fingerprint:
                 raise IdempotencyConflict(key)
-            return _record(existing, replayed=True)
+            return replace(existing, replayed=True)
         if await find_entry_by_key(key) is not None:
             raise IdempotencyConflict(key)
         now = utc_now()
@@ -355,7 +304,7 @@ async def _request_adjustment(
                 reason_zh=draft.reason_zh,
                 reason_en=draft.reason_en,
                 memo=draft.memo,
-                status=PENDING,
+                status=AdjustmentStatus.PENDING.value,
                 idempotency_key=key,
                 request_fingerprint=request_fingerprint,
                 created_at=now,
@@ -388,7 +337,7 @@ async def _request_adjustment(
             credit=credit.code,
             hold_id=hold.id,
         )
-        return _record(await _request_row(request_id, lock=False))
+        return await _request(request_id, lock=False)
 
     return await in_write_transaction(work, retry_unique=True)
 
@@ -397,63 +346,63 @@ async def approve_adjustment(
     principal: Principal, request_id: int, *, now: datetime | None = None
 ) -> AdjustmentRequestRecord:
     """The second person: post the held points to the credit account."""
+    return await in_write_transaction(lambda: _approve(principal, request_id, now or utc_now()), retry_unique=True)
 
-    async def work() -> AdjustmentRequestRecord:
-        row = await _request_row(request_id, lock=True)
-        await _require_visible(principal, row)
-        if row["requested_by"] == principal.member_id:
-            raise AccessRefused(
-                "a second organiser or admin must approve what you requested",
-                field="adjustment_id",
-                code="own_adjustment",
-            )
-        credit = await find_balance(row["credit_account"])
-        if credit is not None and _is_own(principal, credit):
-            raise AccessRefused(
-                "nobody approves points for their own wallet", field="adjustment_id", code="self_credit"
-            )
-        moment = now or utc_now()
-        _require_pending(row, moment)
-        metadata: dict[str, Any] = {
-            "adjustment_id": request_id,
-            "requested_by": member_ref(row["requested_by"]),
-            "approved_by": principal.ref,
-        }
-        if row["memo"]:
-            metadata["memo"] = row["memo"]
-        _, entry = await post_hold(
-            row["hold_id"],
-            destination_code=row["credit_account"],
-            kind=ADJUSTMENT_KIND,
-            reason_zh=row["reason_zh"],
-            reason_en=row["reason_en"],
-            actor_ref=principal.ref,
-            metadata=metadata,
-            idempotency_key=f"{_MANUAL_CAUSE}:{request_id}:approve",
-        )
-        await (
-            AdjustmentRequest.update(
-                {
-                    AdjustmentRequest.status: APPROVED,
-                    AdjustmentRequest.entry_id: entry.id,
-                    AdjustmentRequest.decided_by: principal.member_id,
-                    AdjustmentRequest.decided_at: moment,
-                }
-            )
-            .where(AdjustmentRequest.id == request_id)
-            .run()
-        )
-        await audit.record(
-            principal.ref,
-            "ledger.adjustment.approve",
-            f"adjustment:{request_id}",
-            entry_id=entry.id,
-            amount=str(from_minor(row["amount_minor"])),
-            requested_by=member_ref(row["requested_by"]),
-        )
-        return _record(await _request_row(request_id, lock=False))
 
-    return await in_write_transaction(work, retry_unique=True)
+async def _approve(principal: Principal, request_id: int, moment: datetime) -> AdjustmentRequestRecord:
+    """Under the request's row lock: who may approve, then post its hold."""
+    request = await _request(request_id, lock=True)
+    await _require_visible(principal, request)
+    if request.requested_by == principal.member_id:
+        raise AccessRefused(
+            "a second organiser or admin must approve what you requested",
+            field="adjustment_id",
+            code="own_adjustment",
+        )
+    credit = await find_balance(request.credit_account)
+    if credit is not None and _is_own(principal, credit):
+        raise AccessRefused("nobody approves points for their own wallet", field="adjustment_id", code="self_credit")
+    check_pending(request, moment)
+    metadata: dict[str, Any] = {
+        "adjustment_id": request_id,
+        "requested_by": member_ref(request.requested_by),
+        "approved_by": principal.ref,
+    }
+    if request.memo:
+        metadata["memo"] = request.memo
+    if request.hold_id is None:  # every pending request holds its points
+        raise AdjustmentNotPending(f"adjustment request {request_id} holds no points", field="adjustment_id")
+    _, entry = await post_hold(
+        request.hold_id,
+        destination_code=request.credit_account,
+        kind=ADJUSTMENT_KIND,
+        reason_zh=request.reason_zh,
+        reason_en=request.reason_en,
+        actor_ref=principal.ref,
+        metadata=metadata,
+        idempotency_key=f"{_MANUAL_CAUSE}:{request_id}:approve",
+    )
+    await (
+        AdjustmentRequest.update(
+            {
+                AdjustmentRequest.status: AdjustmentStatus.APPROVED.value,
+                AdjustmentRequest.entry_id: entry.id,
+                AdjustmentRequest.decided_by: principal.member_id,
+                AdjustmentRequest.decided_at: moment,
+            }
+        )
+        .where(AdjustmentRequest.id == request_id)
+        .run()
+    )
+    await audit.record(
+        principal.ref,
+        "ledger.adjustment.approve",
+        f"adjustment:{request_id}",
+        entry_id=entry.id,
+        amount=str(request.amount),
+        requested_by=member_ref(request.requested_by),
+    )
+    return await _request(request_id, lock=False)
 
 
 async def reject_adjustment(
@@ -462,41 +411,42 @@ async def reject_adjustment(
     """Refuse a pending request and release its held points. Any manager
     over both accounts may, the requester too (withdrawing it)."""
     _check_reason(reason_zh, reason_en)
+    return await in_write_transaction(lambda: _reject(principal, request_id, reason_zh, now or utc_now()))
 
-    async def work() -> AdjustmentRequestRecord:
-        row = await _request_row(request_id, lock=True)
-        await _require_visible(principal, row)
-        moment = now or utc_now()
-        _require_pending(row, moment)
-        await void_hold(row["hold_id"])
-        await (
-            AdjustmentRequest.update(
-                {
-                    AdjustmentRequest.status: REJECTED,
-                    AdjustmentRequest.decided_by: principal.member_id,
-                    AdjustmentRequest.decided_at: moment,
-                    AdjustmentRequest.decision_reason: reason_zh.strip(),
-                }
-            )
-            .where(AdjustmentRequest.id == request_id)
-            .run()
-        )
-        await audit.record(
-            principal.ref,
-            "ledger.adjustment.reject",
-            f"adjustment:{request_id}",
-            reason=reason_zh.strip(),
-            amount=str(from_minor(row["amount_minor"])),
-        )
-        return _record(await _request_row(request_id, lock=False))
 
-    return await in_write_transaction(work)
+async def _reject(principal: Principal, request_id: int, reason_zh: str, moment: datetime) -> AdjustmentRequestRecord:
+    """Under the request's row lock: release its hold and record the refusal."""
+    request = await _request(request_id, lock=True)
+    await _require_visible(principal, request)
+    check_pending(request, moment)
+    if request.hold_id is not None:
+        await void_hold(request.hold_id)
+    await (
+        AdjustmentRequest.update(
+            {
+                AdjustmentRequest.status: AdjustmentStatus.REJECTED.value,
+                AdjustmentRequest.decided_by: principal.member_id,
+                AdjustmentRequest.decided_at: moment,
+                AdjustmentRequest.decision_reason: reason_zh.strip(),
+            }
+        )
+        .where(AdjustmentRequest.id == request_id)
+        .run()
+    )
+    await audit.record(
+        principal.ref,
+        "ledger.adjustment.reject",
+        f"adjustment:{request_id}",
+        reason=reason_zh.strip(),
+        amount=str(request.amount),
+    )
+    return await _request(request_id, lock=False)
 
 
 async def list_adjustments(
     principal: Principal,
     *,
-    status: AdjustmentStatus | None = PENDING,
+    status: AdjustmentStatus | None = AdjustmentStatus.PENDING,
     after_id: int | None = None,
     limit: int = 50,
 ) -> AdjustmentPage:
@@ -510,15 +460,12 @@ async def list_adjustments(
         AdjustmentRequest.debit_organisation.is_in(managed) & AdjustmentRequest.credit_organisation.is_in(managed)
     )
     if status is not None:
-        query = query.where(AdjustmentRequest.status == status)
+        query = query.where(AdjustmentRequest.status == status.value)
     if after_id is not None:
         query = query.where(AdjustmentRequest.id > after_id)
     rows = await query.order_by(AdjustmentRequest.id).limit(limit + 1).run()
-    page = rows[:limit]
-    return AdjustmentPage(
-        requests=[_record(dict(row)) for row in page],
-        next_cursor=int(page[-1]["id"]) if len(rows) > limit else None,
-    )
+    page = [AdjustmentRequestRecord.from_row(row) for row in rows[:limit]]
+    return AdjustmentPage(requests=page, next_cursor=page[-1].id if len(rows) > limit else None)
 
 
 async def expire_adjustments(*, now: datetime | None = None, batch_size: int = 100) -> int:
@@ -529,49 +476,55 @@ async def expire_adjustments(*, now: datetime | None = None, batch_size: int = 1
     expired = 0
     after_id = 0
     while True:
-        rows = (
+        ids = (
             await AdjustmentRequest.select(AdjustmentRequest.id)
             .where(
-                (AdjustmentRequest.status == PENDING)
+                (AdjustmentRequest.status == AdjustmentStatus.PENDING.value)
                 & (AdjustmentRequest.expires_at <= cutoff)
                 & (AdjustmentRequest.id > after_id)
             )
             .order_by(AdjustmentRequest.id)
             .limit(batch_size)
+            .output(as_list=True)
             .run()
         )
-        for row in rows:
-            if await _expire_one(int(row["id"]), cutoff):
+        for request_id in ids:
+            if await _expire_one(int(request_id), cutoff):
                 expired += 1
-        if len(rows) < batch_size:
+        if len(ids) < batch_size:
             return expired
-        after_id = int(rows[-1]["id"])
+        after_id = int(ids[-1])
 
 
 async def _expire_one(request_id: int, cutoff: datetime) -> bool:
-    async def work() -> bool:
-        row = await _request_row(request_id, lock=True)
-        if row["status"] != PENDING or row["expires_at"] > cutoff:
-            return False
-        if row["hold_id"] is not None and (await get_hold(row["hold_id"])).status == HoldStatus.ACTIVE:
-            # Released by the ledger's own hold expiry meanwhile: nothing to void.
-            with contextlib.suppress(HoldNotActive):
-                await void_hold(row["hold_id"])
-        await (
-            AdjustmentRequest.update({AdjustmentRequest.status: EXPIRED, AdjustmentRequest.decided_at: cutoff})
-            .where(AdjustmentRequest.id == request_id)
-            .run()
-        )
-        await audit.record(
-            "system",
-            "ledger.adjustment.expire",
-            f"adjustment:{request_id}",
-            amount=str(from_minor(row["amount_minor"])),
-            requested_by=member_ref(row["requested_by"]),
-        )
-        return True
+    return await in_write_transaction(lambda: _expire(request_id, cutoff))
 
-    return await in_write_transaction(work)
+
+async def _expire(request_id: int, cutoff: datetime) -> bool:
+    """Under the request's row lock: a request still pending past ``cutoff``
+    expires and its hold is released; any other is left alone."""
+    request = await _request(request_id, lock=True)
+    if request.status != AdjustmentStatus.PENDING or request.expires_at > cutoff:
+        return False
+    if request.hold_id is not None and (await get_hold(request.hold_id)).status == HoldStatus.ACTIVE:
+        # Released by the ledger's own hold expiry meanwhile: nothing to void.
+        with contextlib.suppress(HoldNotActive):
+            await void_hold(request.hold_id)
+    await (
+        AdjustmentRequest.update(
+            {AdjustmentRequest.status: AdjustmentStatus.EXPIRED.value, AdjustmentRequest.decided_at: cutoff}
+        )
+        .where(AdjustmentRequest.id == request_id)
+        .run()
+    )
+    await audit.record(
+        "system",
+        "ledger.adjustment.expire",
+        f"adjustment:{request_id}",
+        amount=str(request.amount),
+        requested_by=member_ref(request.requested_by),
+    )
+    return True
 
 
 # --- Entries and reversals ------------------------------------------------------------

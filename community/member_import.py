@@ -34,21 +34,20 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from pydantic import BaseModel
 
 from community import audit
 from community.accounts import open_wallet, organisation_ref
 from community.errors import ImportConflict, ImportFileInvalid, ImportFileTooLarge, InvalidMemberData
 from community.invitations import INVITATION_VALID_DAYS, code_digest, new_invitation_code
 from community.members import MAX_NAME_CHARS, REGISTRATION_ROLES, normalise_phone, registered_phones
+from community.models import OrganisationRecord, TeamRecord
 from community.names import name_problem
-from community.organisations import get_organisation, subtree_ids
+from community.organisations import get_organisation, subtree
 from community.roles import ROLE_NAMES, Role
-from community.tables import Invitation, Member, Organisation, RoleGrant, Team, TeamMember
-from community.teams import may_join
+from community.tables import Invitation, Member, RoleGrant, TeamMember
+from community.teams import list_teams, may_join
 from core.clock import utc_now
 from core.database import in_write_transaction, is_unique_violation
 
@@ -89,14 +88,21 @@ ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(phase, done, total)``; phase is ``validate`` or ``write``."""
 
 
-class ImportRowError(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ImportRowError:
+    """One problem with one row: the line (the header is line 1), the column
+    at fault, and what is wrong in English and Chinese."""
+
     line: int
     field: str
     message: str
     message_zh: str
 
 
-class ImportedMember(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ImportedMember:
+    """A member the import created, with their one-time code (shown once)."""
+
     line: int
     id: int
     name: str
@@ -108,7 +114,8 @@ class ImportedMember(BaseModel):
     expires_at: datetime
 
 
-class ImportResult(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ImportResult:
     organisation_id: int
     total_rows: int
     valid_rows: int
@@ -147,23 +154,16 @@ class _Candidate:
     language: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Scope:
     """What a row may refer to: the importing node's subtree and its teams."""
 
     root_id: int
-    parents: dict[int, int | None]
-    ids_by_name: dict[str, list[int]]
-    teams: dict[int, tuple[int, str]] = field(default_factory=dict)  # id -> (organisation, name_zh)
+    organisations: dict[int, OrganisationRecord]
+    teams: dict[int, TeamRecord]
 
-    def chain(self, organisation_id: int) -> list[int]:
-        """The node and its ancestors up to the importing node."""
-        chain: list[int] = []
-        current: int | None = organisation_id
-        while current is not None and current in self.parents and len(chain) <= len(self.parents):
-            chain.append(current)
-            current = None if current == self.root_id else self.parents[current]
-        return chain
+    def ids_named(self, name_zh: str) -> list[int]:
+        return [o.id for o in self.organisations.values() if o.name_zh.strip() == name_zh]
 
 
 # --- reading the file ------------------------------------------------------
@@ -275,23 +275,9 @@ _ROLES_BY_NAME = _role_lookup()
 
 
 async def _load_scope(organisation_id: int) -> _Scope:
-    ids = await subtree_ids(organisation_id)
-    rows = (
-        await Organisation.select(Organisation.id, Organisation.parent, Organisation.name_zh)
-        .where(Organisation.id.is_in(sorted(ids)))
-        .run()
-    )
-    parents: dict[int, int | None] = {}
-    ids_by_name: dict[str, list[int]] = {}
-    for row in rows:
-        parents[int(row["id"])] = int(row["parent"]) if row["parent"] is not None else None
-        ids_by_name.setdefault(str(row["name_zh"]).strip(), []).append(int(row["id"]))
-    scope = _Scope(root_id=organisation_id, parents=parents, ids_by_name=ids_by_name)
-    team_rows = (
-        await Team.select(Team.id, Team.organisation, Team.name_zh).where(Team.organisation.is_in(sorted(ids))).run()
-    )
-    scope.teams = {int(row["id"]): (int(row["organisation"]), str(row["name_zh"]).strip()) for row in team_rows}
-    return scope
+    organisations = {organisation.id: organisation for organisation in await subtree(organisation_id)}
+    teams = {team.id: team for team in await list_teams(set(organisations), limit=None)}
+    return _Scope(root_id=organisation_id, organisations=organisations, teams=teams)
 
 
 def _error(line: int, column: str, message: str, message_zh: str) -> ImportRowError:
@@ -303,7 +289,7 @@ def _organisation_of(row: CsvRow, scope: _Scope, errors: list[ImportRowError]) -
     if not text:
         return scope.root_id
     if text.isdigit():
-        if int(text) in scope.parents:
+        if int(text) in scope.organisations:
             return int(text)
         errors.append(
             _error(
@@ -314,7 +300,7 @@ def _organisation_of(row: CsvRow, scope: _Scope, errors: list[ImportRowError]) -
             )
         )
         return None
-    matches = scope.ids_by_name.get(text, [])
+    matches = scope.ids_named(text)
     if len(matches) == 1:
         return matches[0]
     if not matches:
@@ -370,9 +356,9 @@ def _team_of(row: CsvRow, organisation_id: int | None, scope: _Scope, errors: li
     if text.isdigit():
         found = [int(text)] if int(text) in scope.teams else []
     else:
-        found = [team_id for team_id, (_, name) in scope.teams.items() if name == text]
-    chain = scope.chain(organisation_id)
-    open_to_member = [team_id for team_id in found if may_join(scope.teams[team_id][0], chain)]
+        found = [team.id for team in scope.teams.values() if team.name_zh.strip() == text]
+    chain = scope.organisations[organisation_id].ancestor_ids
+    open_to_member = [team_id for team_id in found if may_join(scope.teams[team_id].organisation_id, chain)]
     if len(open_to_member) == 1:
         return open_to_member[0]
     if len(open_to_member) > 1:

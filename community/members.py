@@ -7,14 +7,15 @@ such a member cannot log in, whatever they type.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from piccolo.columns.combination import Or, Where
-from pydantic import BaseModel
 
 from community import audit
 from community.accounts import can_earn, member_ref, open_wallet
 from community.errors import InvalidMemberData, InvalidRole, MemberNotFound, PhoneTaken
+from community.models import Grant, MemberPage, MemberRecord, grants_by_member
 from community.names import name_problem
 from community.organisations import get_organisation
 from community.passwords import (
@@ -27,7 +28,9 @@ from community.passwords import (
 from community.phones import mask_phone, normalise_phone, phone_search_digits
 from community.roles import POST_ROLES, Role
 from community.tables import Member, RoleGrant
+from core.cursors import decode_cursor, encode_cursor
 from core.database import in_write_transaction, is_sqlite, is_unique_violation
+from core.ids import MAX_ID
 
 __all__ = ["mask_phone", "normalise_phone"]  # re-exported: callers import them from here
 
@@ -38,85 +41,50 @@ LANGUAGES = frozenset({"zh", "en"})
 MAX_NAME_CHARS = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
+MEMBERS_CURSOR = "members"
 
 
-class Grant(BaseModel):
-    organisation_id: int
-    role: Role
+@dataclass(frozen=True, slots=True)
+class _Credentials:
+    """What a login checks. The hash stays in this module: ``MemberRecord``
+    carries only whether there is one."""
 
-
-class MemberOut(BaseModel):
-    id: int
-    name: str
-    phone: str
-    home_organisation_id: int
-    preferred_language: str
+    member_id: int
+    password_hash: str
     active: bool
-    # False until the member accepts an invitation and sets a password.
-    has_password: bool = True
-    grants: list[Grant]
-    # Tokens issued under another version answer 401 (``api/community/auth.py``).
-    session_version: int = 0
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> _Credentials:
+        return cls(member_id=int(row["id"]), password_hash=str(row["password_hash"]), active=bool(row["active"]))
 
 
-class MemberPage(BaseModel):
-    members: list[MemberOut]
-    next_cursor: int | None
-
-
-async def _grants(member_id: int) -> list[Grant]:
-    rows = await RoleGrant.select(RoleGrant.organisation, RoleGrant.role).where(RoleGrant.member == member_id).run()
-    return [Grant(organisation_id=int(row["organisation"]), role=Role(row["role"])) for row in rows]
-
-
-async def _grants_of(member_ids: list[int]) -> dict[int, list[Grant]]:
-    found: dict[int, list[Grant]] = {member_id: [] for member_id in member_ids}
+async def _grants_of(member_ids: list[int]) -> dict[int, tuple[Grant, ...]]:
+    """Each member's grants, oldest first, in one query."""
     if not member_ids:
-        return found
+        return {}
     rows = (
         await RoleGrant.select(RoleGrant.member, RoleGrant.organisation, RoleGrant.role)
         .where(RoleGrant.member.is_in(member_ids))
         .order_by(RoleGrant.id)
         .run()
     )
-    for row in rows:
-        found[int(row["member"])].append(Grant(organisation_id=int(row["organisation"]), role=Role(row["role"])))
-    return found
+    found = grants_by_member(rows)
+    return {member_id: found.get(member_id, ()) for member_id in member_ids}
 
 
-def _out(row: dict[str, Any], grants: list[Grant]) -> MemberOut:
-    return MemberOut(
-        id=row["id"],
-        name=row["name"],
-        phone=row["phone"],
-        home_organisation_id=row["home_organisation"],
-        preferred_language=row["preferred_language"],
-        active=bool(row["active"]),
-        has_password=bool(row["password_hash"]),
-        grants=grants,
-        session_version=int(row["session_version"]),
-    )
-
-
-async def get_member(member_id: int) -> MemberOut:
+async def get_member(member_id: int) -> MemberRecord:
     rows = await Member.select().where(Member.id == member_id).run()
     if not rows:
         raise MemberNotFound(f"member {member_id} does not exist", field="member_id")
-    return _out(rows[0], await _grants(member_id))
+    return MemberRecord.from_row(rows[0], grants=(await _grants_of([member_id]))[member_id])
 
 
 async def home_organisation_of(member_id: int) -> int:
     """Where the member lives (the scope of their wallet)."""
-    rows = await Member.select(Member.home_organisation).where(Member.id == member_id).run()
-    if not rows:
+    homes = await Member.select(Member.home_organisation).where(Member.id == member_id).output(as_list=True).run()
+    if not homes:
         raise MemberNotFound(f"member {member_id} does not exist", field="member_id")
-    return int(rows[0]["home_organisation"])
-
-
-async def find_member_by_phone(phone: str) -> MemberOut | None:
-    """The member with this (normalised) phone number, if any."""
-    rows = await Member.select().where(Member.phone == normalise_phone(phone)).run()
-    return _out(rows[0], await _grants(int(rows[0]["id"]))) if rows else None
+    return int(homes[0])
 
 
 async def registered_phones(phones: list[str]) -> set[str]:
@@ -125,8 +93,7 @@ async def registered_phones(phones: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(phones), 500):
         chunk = phones[start : start + 500]
-        rows = await Member.select(Member.phone).where(Member.phone.is_in(chunk)).run()
-        found.update(str(row["phone"]) for row in rows)
+        found.update(await Member.select(Member.phone).where(Member.phone.is_in(chunk)).output(as_list=True).run())
     return found
 
 
@@ -227,19 +194,20 @@ async def list_members(
     role: Role | None = None,
     search: str | None = None,
     search_phone: bool = False,
-    after_id: int | None = None,
+    cursor: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> MemberPage:
     """Members whose home is one of ``organisation_ids``, in id order
-    (keyset: ``after_id`` is the previous page's ``next_cursor``).
+    (keyset: ``cursor`` is the previous page's ``next_cursor``).
     ``role`` keeps members holding that role anywhere; ``search`` matches the
     name, and the phone too when ``search_phone`` (callers pass it only for
     people allowed to see full numbers, so a search cannot reveal digits)."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidMemberData(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
+    after = decode_cursor(MEMBERS_CURSOR, cursor, key_min=1, key_max=MAX_ID)[0] if cursor is not None else 0
     if not organisation_ids:
         return MemberPage(members=[], next_cursor=None)
-    query = Member.select().where(Member.home_organisation.is_in(sorted(organisation_ids)))
+    query = Member.select().where(Member.home_organisation.is_in(sorted(organisation_ids)), Member.id > after)
     if role is not None:
         query = query.where(Member.id.is_in(RoleGrant.select(RoleGrant.member).where(RoleGrant.role == role.value)))
     if search and search.strip():
@@ -250,14 +218,13 @@ async def list_members(
         if digits:
             matches = matches | Member.phone.like(_like_pattern(digits))
         query = query.where(matches)
-    if after_id is not None:
-        query = query.where(Member.id > after_id)
     rows = await query.order_by(Member.id).limit(limit + 1).run()
-    page = rows[:limit]
-    grants = await _grants_of([int(row["id"]) for row in page])
+    bare = [MemberRecord.from_row(row, grants=()) for row in rows[:limit]]
+    grants = await _grants_of([member.id for member in bare])
+    members = [replace(member, grants=grants[member.id]) for member in bare]
     return MemberPage(
-        members=[_out(row, grants[int(row["id"])]) for row in page],
-        next_cursor=int(page[-1]["id"]) if len(rows) > limit else None,
+        members=members,
+        next_cursor=encode_cursor(MEMBERS_CURSOR, members[-1].id) if len(rows) > limit else None,
     )
 
 
@@ -269,7 +236,7 @@ async def register_member(
     home_organisation_id: int,
     roles: tuple[Role, ...] = (Role.VOLUNTEER,),
     preferred_language: str = "zh",
-) -> MemberOut:
+) -> MemberRecord:
     """Create a member with a hashed password and roles over their home
     organisation. Volunteers get their wallet at once."""
     check_name(name)
@@ -282,7 +249,7 @@ async def register_member(
         home_organisation_id=home_organisation_id,
         roles=roles,
         preferred_language=preferred_language,
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
     )
     return await get_member(member_id)
 
@@ -321,22 +288,32 @@ async def revoke_role(member_id: int, organisation_id: int, role: Role) -> bool:
     return bool(rows)
 
 
-async def authenticate(phone: str, password: str) -> MemberOut | None:
+async def authenticate(phone: str, password: str) -> MemberRecord | None:
     """The member for these credentials, or None. Costs one argon2 verify
-    whether or not the phone number is known, and whether or not the member
-    has set a password yet (an invited member has none and is refused)."""
+    (off the event loop) whether or not the phone number is known, and
+    whether or not the member has set a password yet (an invited member has
+    none and is refused)."""
     try:
         phone = normalise_phone(phone)
     except InvalidMemberData:
-        verify_password(None, password)
+        await verify_password(None, password)
         return None
     rows = await Member.select(Member.id, Member.password_hash, Member.active).where(Member.phone == phone).run()
-    stored = rows[0]["password_hash"] if rows else None
-    if not verify_password(stored, password) or not rows or not rows[0]["active"]:
+    credentials = _Credentials.from_row(rows[0]) if rows else None
+    stored = credentials.password_hash if credentials is not None else None
+    if not await verify_password(stored, password) or credentials is None or not credentials.active:
         return None
-    if stored is not None and needs_rehash(stored):
-        await Member.update({Member.password_hash: hash_password(password)}).where(Member.id == rows[0]["id"]).run()
-    return await get_member(int(rows[0]["id"]))
+    if needs_rehash(credentials.password_hash):
+        new_hash = await hash_password(password)
+        await Member.update({Member.password_hash: new_hash}).where(Member.id == credentials.member_id).run()
+    return await get_member(credentials.member_id)
+
+
+async def password_matches(member_id: int, password: str) -> bool:
+    """Is ``password`` the member's current one? One argon2 verify, off the
+    event loop, also for a member without a password (who never matches)."""
+    hashes = await Member.select(Member.password_hash).where(Member.id == member_id).output(as_list=True).run()
+    return await verify_password(str(hashes[0]) if hashes else None, password)
 
 
 async def bump_session_version(member_id: int) -> None:
@@ -348,7 +325,7 @@ async def bump_session_version(member_id: int) -> None:
 
 async def create_admin(
     *, name: str, phone: str, organisation_id: int, password: str, actor_ref: str, preferred_language: str = "zh"
-) -> MemberOut:
+) -> MemberRecord:
     """Bootstrap an admin over ``organisation_id`` with a password (the
     ``fengling members create-admin`` command: there is nobody yet to grant
     the role). Member, grant and audit row commit together or not at all."""
@@ -357,7 +334,7 @@ async def create_admin(
     check_password(password)
     check_language(preferred_language)
     await get_organisation(organisation_id)
-    password_hash = hash_password(password)  # slow: outside the write lock
+    password_hash = await hash_password(password)  # slow: outside the write lock, off the loop
 
     async def work() -> int:
         member_id = await create_member(

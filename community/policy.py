@@ -41,8 +41,6 @@ without a database):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from community.access import (
     Principal,
     can_grant_every_role,
@@ -51,19 +49,17 @@ from community.access import (
     can_read_account,
     can_see_member,
     can_see_organisation,
-    verifying_organisations,
+    manages,
+    verifies,
 )
 from community.errors import AccessRefused, MemberNotFound, OrganisationNotFound, TeamNotFound
-from community.members import MemberOut, get_member
-from community.organisations import OrganisationOut, ancestor_ids, get_organisation
+from community.members import get_member
+from community.models import MemberRecord, OrganisationRecord, TeamRecord
+from community.organisations import ancestor_ids, get_organisation
 from community.roles import Role
 from ledger.accounts import find_balance
 from ledger.errors import AccountNotFound
 from ledger.models import AccountBalance
-
-if TYPE_CHECKING:
-    from community.teams import TeamOut
-
 
 # --- pure decisions -------------------------------------------------------------
 
@@ -82,7 +78,7 @@ def changes_own_roles(principal: Principal, member_id: int) -> bool:
 # --- the tree ---------------------------------------------------------------------
 
 
-async def visible_organisation(principal: Principal, organisation_id: int) -> OrganisationOut:
+async def visible_organisation(principal: Principal, organisation_id: int) -> OrganisationRecord:
     """The node if the principal may see it; ``OrganisationNotFound`` otherwise,
     as if it did not exist."""
     if await can_see_organisation(principal, organisation_id):
@@ -90,30 +86,30 @@ async def visible_organisation(principal: Principal, organisation_id: int) -> Or
     raise OrganisationNotFound(f"no organisation {organisation_id} visible to you", field="organisation_id")
 
 
-async def managed_organisation(principal: Principal, organisation_id: int) -> OrganisationOut:
+async def managed_organisation(principal: Principal, organisation_id: int) -> OrganisationRecord:
     """The node if the principal manages it; not found if they cannot even
     see it, ``AccessRefused`` if they see it but do not manage it."""
     organisation = await visible_organisation(principal, organisation_id)
-    if not await can_manage_organisation(principal, organisation_id):
+    if not manages(principal, organisation.ancestor_ids):
         raise AccessRefused("you do not manage this organisation", field="organisation_id")
     return organisation
 
 
 async def check_organisation_create(principal: Principal, parent_id: int, *, issues_points: bool) -> None:
     """May the principal add a child under ``parent_id``?"""
-    await managed_organisation(principal, parent_id)
-    if issues_points and not may_create_issuer(principal, await ancestor_ids(parent_id)):
+    parent = await managed_organisation(principal, parent_id)
+    if issues_points and not may_create_issuer(principal, parent.ancestor_ids):
         raise AccessRefused("only an admin over the parent creates an issuing organisation", field="issues_points")
 
 
 # --- members and their roles ---------------------------------------------------------
 
 
-async def managed_member(principal: Principal, member_id: int) -> MemberOut:
+async def managed_member(principal: Principal, member_id: int) -> MemberRecord:
     """The member if the principal manages their home organisation;
     ``MemberNotFound`` otherwise, exactly as for a member who does not exist."""
     try:
-        member: MemberOut | None = await get_member(member_id)
+        member: MemberRecord | None = await get_member(member_id)
     except MemberNotFound:
         member = None
     if member is None or not await can_manage_organisation(principal, member.home_organisation_id):
@@ -121,12 +117,12 @@ async def managed_member(principal: Principal, member_id: int) -> MemberOut:
     return member
 
 
-async def visible_member(principal: Principal, member_id: int) -> MemberOut:
+async def visible_member(principal: Principal, member_id: int) -> MemberRecord:
     """The member if the principal may see them (themself, managers of their
     home, post holders over it); ``MemberNotFound`` otherwise, worded as for
     a member who does not exist."""
     try:
-        member: MemberOut | None = await get_member(member_id)
+        member: MemberRecord | None = await get_member(member_id)
     except MemberNotFound:
         member = None
     if member is None or not await can_see_member(principal, member.id, member.home_organisation_id):
@@ -134,13 +130,14 @@ async def visible_member(principal: Principal, member_id: int) -> MemberOut:
     return member
 
 
-async def listable_organisation(principal: Principal, organisation_id: int) -> None:
-    """Members of a node are listed to post holders and managers over it;
-    to anyone else the node answers as a missing one."""
-    if organisation_id not in await verifying_organisations(principal):
-        raise OrganisationNotFound(
-            f"no organisation {organisation_id} whose members you may list", field="organisation_id"
-        )
+async def listable_organisation(
+    principal: Principal, organisation_id: int, *, listing: str = "whose members you may list"
+) -> None:
+    """Members and posts of a node are listed to post holders and managers
+    over it; to anyone else the node answers as a missing one (``listing``
+    ends the message: what they may not list)."""
+    if not verifies(principal, await ancestor_ids(organisation_id)):
+        raise OrganisationNotFound(f"no organisation {organisation_id} {listing}", field="organisation_id")
 
 
 async def readable_account(principal: Principal, code: str) -> AccountBalance:
@@ -155,7 +152,7 @@ async def readable_account(principal: Principal, code: str) -> AccountBalance:
     return account
 
 
-async def check_post_change(principal: Principal, organisation_id: int, member_id: int, role: Role) -> MemberOut:
+async def check_post_change(principal: Principal, organisation_id: int, member_id: int, role: Role) -> MemberRecord:
     """Grant and revoke share one rule: the principal manages the node, may
     grant that role there, manages the member, and is not changing their
     own roles. Returns the member."""
@@ -168,7 +165,7 @@ async def check_post_change(principal: Principal, organisation_id: int, member_i
     return member
 
 
-async def member_to_take_over(principal: Principal, member_id: int, *, action: str) -> MemberOut:
+async def member_to_take_over(principal: Principal, member_id: int, *, action: str) -> MemberRecord:
     """The member ``principal`` may reset or deactivate (``action`` names it
     in the message: "reset", "deactivate"); refused as described above."""
     if member_id == principal.member_id:
@@ -186,7 +183,7 @@ async def member_to_take_over(principal: Principal, member_id: int, *, action: s
 # --- teams ------------------------------------------------------------------------------
 
 
-async def check_team_visible(principal: Principal, team_id: int, team: TeamOut | None) -> TeamOut:
+async def check_team_visible(principal: Principal, team_id: int, team: TeamRecord | None) -> TeamRecord:
     """The team (None: there is none) if the principal may see its
     organisation; ``TeamNotFound`` otherwise, worded alike either way."""
     if team is None or not await can_see_organisation(principal, team.organisation_id):
@@ -194,7 +191,7 @@ async def check_team_visible(principal: Principal, team_id: int, team: TeamOut |
     return team
 
 
-async def check_team_managed(principal: Principal, team_id: int, team: TeamOut | None) -> TeamOut:
+async def check_team_managed(principal: Principal, team_id: int, team: TeamRecord | None) -> TeamRecord:
     """The team if the principal manages its organisation; ``TeamNotFound``
     otherwise (a team one sees but does not manage is no business of theirs)."""
     if team is None or not await can_manage_organisation(principal, team.organisation_id):

@@ -8,17 +8,14 @@ right, cannot exist.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import BaseModel
-
 from community import audit
-from community.access import Principal, managed_organisations, verifying_organisations
+from community.access import Principal, managed_organisations
 from community.accounts import can_earn, member_ref, open_wallet
-from community.errors import GrantNotFound, InvalidRole, OrganisationNotFound
+from community.errors import GrantNotFound, InvalidRole
 from community.members import bump_session_version, grant_role, revoke_role
+from community.models import PostHolder
 from community.organisations import get_organisation
-from community.policy import check_post_change
+from community.policy import check_post_change, listable_organisation
 from community.roles import Role
 from community.tables import RoleGrant
 from core.database import in_write_transaction
@@ -26,15 +23,6 @@ from core.database import in_write_transaction
 # Holders listed for one node; a grid has a handful of posts, a community
 # at most a few hundred volunteers granted there.
 MAX_HOLDERS_LISTED = 1000
-
-
-class PostHolder(BaseModel):
-    member_id: int
-    name: str
-    phone: str
-    home_organisation_id: int
-    role: Role
-    granted_at: datetime
 
 
 def check_role(value: Role | str) -> Role:
@@ -49,38 +37,38 @@ async def grant_post(principal: Principal, organisation_id: int, member_id: int,
     (``community.policy.check_post_change``). False if they held it already
     (nothing changes, nothing is audited). A role that earns (volunteer or a post) opens the wallet."""
     checked = check_role(role)
+    return await in_write_transaction(lambda: _grant(principal, organisation_id, member_id, checked))
 
-    async def work() -> bool:
-        member = await check_post_change(principal, organisation_id, member_id, checked)
-        if any(g.organisation_id == organisation_id and g.role == checked for g in member.grants):
-            return False
-        await grant_role(member_id, organisation_id, checked)
-        if can_earn([checked]):
-            await open_wallet(member_id, member.home_organisation_id)
-        await audit.record(
-            principal.ref, "post.grant", member_ref(member_id), organisation_id=organisation_id, role=checked.value
-        )
-        return True
 
-    return await in_write_transaction(work)
+async def _grant(principal: Principal, organisation_id: int, member_id: int, role: Role) -> bool:
+    member = await check_post_change(principal, organisation_id, member_id, role)
+    if any(g.organisation_id == organisation_id and g.role == role for g in member.grants):
+        return False
+    await grant_role(member_id, organisation_id, role)
+    if can_earn([role]):
+        await open_wallet(member_id, member.home_organisation_id)
+    await audit.record(
+        principal.ref, "post.grant", member_ref(member_id), organisation_id=organisation_id, role=role.value
+    )
+    return True
 
 
 async def revoke_post(principal: Principal, organisation_id: int, member_id: int, role: Role | str) -> None:
     """Take the role at the node from ``member_id``, if ``principal`` may
     (the same rule as granting it). ``GrantNotFound`` if they do not hold it."""
     checked = check_role(role)
+    await in_write_transaction(lambda: _revoke(principal, organisation_id, member_id, checked))
 
-    async def work() -> None:
-        await check_post_change(principal, organisation_id, member_id, checked)
-        if not await revoke_role(member_id, organisation_id, checked):
-            raise GrantNotFound(f"member {member_id} holds no {checked} role at this organisation", field="role")
-        # Tokens issued while the member held the role stop working.
-        await bump_session_version(member_id)
-        await audit.record(
-            principal.ref, "post.revoke", member_ref(member_id), organisation_id=organisation_id, role=checked.value
-        )
 
-    await in_write_transaction(work)
+async def _revoke(principal: Principal, organisation_id: int, member_id: int, role: Role) -> None:
+    await check_post_change(principal, organisation_id, member_id, role)
+    if not await revoke_role(member_id, organisation_id, role):
+        raise GrantNotFound(f"member {member_id} holds no {role} role at this organisation", field="role")
+    # Tokens issued while the member held the role stop working.
+    await bump_session_version(member_id)
+    await audit.record(
+        principal.ref, "post.revoke", member_ref(member_id), organisation_id=organisation_id, role=role.value
+    )
 
 
 async def list_post_holders(organisation_id: int, *, role: Role | None = None) -> list[PostHolder]:
@@ -97,17 +85,7 @@ async def list_post_holders(organisation_id: int, *, role: Role | None = None) -
     if role is not None:
         query = query.where(RoleGrant.role == role.value)
     rows = await query.order_by(RoleGrant.id).limit(MAX_HOLDERS_LISTED).run()
-    return [
-        PostHolder(
-            member_id=row["member"],
-            name=row["name"],
-            phone=row["phone"],
-            home_organisation_id=row["home_organisation"],
-            role=Role(row["role"]),
-            granted_at=row["granted_at"],
-        )
-        for row in rows
-    ]
+    return [PostHolder.from_row(row) for row in rows]
 
 
 async def visible_post_holders(
@@ -117,10 +95,7 @@ async def visible_post_holders(
     and managers over it; to anyone else the node does not exist), and the
     ids of those whose whole phone number they may see (themself and the
     members they manage)."""
-    if organisation_id not in await verifying_organisations(principal):
-        raise OrganisationNotFound(
-            f"no organisation {organisation_id} whose posts you may see", field="organisation_id"
-        )
+    await listable_organisation(principal, organisation_id, listing="whose posts you may see")
     holders = await list_post_holders(organisation_id, role=role)
     managed = await managed_organisations(principal)
     full_phone_of = {

@@ -15,9 +15,8 @@ from community import audit, member_import, organisations, policy, teams
 from community.access import Principal
 from community.accounts import organisation_ref
 from community.member_import import ImportResult, ProgressCallback
-from community.organisations import OrganisationOut
+from community.models import OrganisationRecord, TeamDetail, TeamKind, TeamRecord
 from community.roles import Level
-from community.teams import TeamDetail, TeamKind, TeamOut
 from core.database import in_write_transaction, is_unique_violation
 
 
@@ -29,11 +28,11 @@ async def create_organisation(
     name_zh: str,
     name_en: str = "",
     issues_points: bool = False,
-) -> OrganisationOut:
+) -> OrganisationRecord:
     """A child of ``parent_id``, which the principal manages; an issuing child
     needs an admin over the parent (``policy.check_organisation_create``)."""
 
-    async def work() -> OrganisationOut:
+    async def work() -> OrganisationRecord:
         await policy.check_organisation_create(principal, parent_id, issues_points=issues_points)
         organisation = await organisations.create_organisation(
             name_zh=name_zh, name_en=name_en, level=level, parent_id=parent_id, issues_points=issues_points
@@ -52,12 +51,12 @@ async def create_organisation(
     return await in_write_transaction(work)
 
 
-async def visible_team(principal: Principal, team_id: int) -> TeamOut:
+async def visible_team(principal: Principal, team_id: int) -> TeamRecord:
     """The team if the principal may see it; ``TeamNotFound`` otherwise."""
     return await policy.check_team_visible(principal, team_id, await teams.find_team(team_id))
 
 
-async def managed_team(principal: Principal, team_id: int) -> TeamOut:
+async def managed_team(principal: Principal, team_id: int) -> TeamRecord:
     """The team if the principal manages its organisation; ``TeamNotFound`` otherwise."""
     return await policy.check_team_managed(principal, team_id, await teams.find_team(team_id))
 
@@ -115,7 +114,7 @@ async def remove_team_member(principal: Principal, team_id: int, member_id: int)
     await in_write_transaction(work)
 
 
-async def set_team_leader(principal: Principal, team_id: int, member_id: int) -> TeamOut:
+async def set_team_leader(principal: Principal, team_id: int, member_id: int) -> TeamRecord:
     async def work() -> None:
         await managed_team(principal, team_id)
         await teams.set_team_leader(team_id, member_id, actor_ref=principal.ref)

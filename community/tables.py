@@ -14,6 +14,8 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from community.tree_paths import MAX_PATH_CHARS
+
 
 class Organisation(Table, tablename="community_organisation"):
     """A node of the tree city → district → street → community → grid →
@@ -29,6 +31,9 @@ class Organisation(Table, tablename="community_organisation"):
     # Organisations that issue points own an `org:<id>:issuance` account.
     issues_points = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
+    # The ids from the root down to this node (``community/tree_paths.py``):
+    # ancestors are read off it, a subtree is one index range over it.
+    path = Varchar(length=MAX_PATH_CHARS, default="", index=True)
 
 
 class Member(Table, tablename="community_member"):

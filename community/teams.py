@@ -16,31 +16,22 @@ per-hour earning rate) and whether someone is in it (``team_kind_of``,
 
 from __future__ import annotations
 
-from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from dataclasses import asdict, replace
 
+from piccolo.query import Select
 from piccolo.query.functions.aggregate import Count
-from pydantic import BaseModel
 
 from community import audit, policy
 from community.access import Principal, managed_organisations, verifying_organisations
-from community.errors import InvalidTeamData, MemberNotFound, TeamMembershipRefused, TeamNotFound
+from community.errors import InvalidTeamData, TeamMembershipRefused, TeamNotFound
+from community.members import home_organisation_of
+from community.models import TeamDetail, TeamKind, TeamMemberRecord, TeamRecord
 from community.names import name_problem
 from community.organisations import ancestor_ids, get_organisation, subtree_ids
-from community.tables import Member, Team, TeamMember
+from community.tables import Team, TeamMember
 from core.database import in_write_transaction, is_unique_violation
 
-
-class TeamKind(StrEnum):
-    PATROL = "patrol"
-    SERVICE = "service"
-    MEDIATION = "mediation"
-    PUBLICITY = "publicity"
-    ENVIRONMENT = "environment"
-    ELDERLY_CARE = "elderly_care"
-    OTHER = "other"
-
+__all__ = ["TeamKind"]  # re-exported: callers import it from here
 
 TEAM_KIND_NAMES: dict[TeamKind, tuple[str, str]] = {
     TeamKind.PATROL: ("治安巡逻队", "Security patrol team"),
@@ -60,30 +51,6 @@ MAX_MEMBERS_SHOWN = 1000
 MAX_TEAMS_LISTED = 500
 
 
-class TeamMemberOut(BaseModel):
-    member_id: int
-    name: str
-    phone: str
-    home_organisation_id: int
-    joined_at: datetime
-    is_leader: bool
-
-
-class TeamOut(BaseModel):
-    id: int
-    organisation_id: int
-    name_zh: str
-    name_en: str
-    kind: TeamKind
-    leader_id: int | None
-    active: bool
-    member_count: int
-
-
-class TeamDetail(TeamOut):
-    members: list[TeamMemberOut]
-
-
 def team_kind(value: str) -> TeamKind:
     try:
         return TeamKind(value)
@@ -93,6 +60,7 @@ def team_kind(value: str) -> TeamKind:
 
 
 async def _counts(team_ids: list[int]) -> dict[int, int]:
+    """How many members each team has, in one query."""
     counts = dict.fromkeys(team_ids, 0)
     if team_ids:
         rows = (
@@ -105,27 +73,21 @@ async def _counts(team_ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def _out(row: dict[str, Any], member_count: int) -> TeamOut:
-    return TeamOut(
-        id=row["id"],
-        organisation_id=row["organisation"],
-        name_zh=row["name_zh"],
-        name_en=row["name_en"],
-        kind=TeamKind(row["kind"]),
-        leader_id=row["leader"],
-        active=bool(row["active"]),
-        member_count=member_count,
-    )
+async def _records(query: Select[Team]) -> list[TeamRecord]:
+    """The teams a ``Team.select()`` finds, with their member counts."""
+    bare = [TeamRecord.from_row(row, member_count=0) for row in await query.run()]
+    counts = await _counts([team.id for team in bare])
+    return [replace(team, member_count=counts[team.id]) for team in bare]
 
 
-async def get_team(team_id: int) -> TeamOut:
-    rows = await Team.select().where(Team.id == team_id).run()
-    if not rows:
+async def get_team(team_id: int) -> TeamRecord:
+    found = await _records(Team.select().where(Team.id == team_id))
+    if not found:
         raise TeamNotFound(f"team {team_id} does not exist", field="team_id")
-    return _out(rows[0], (await _counts([team_id]))[team_id])
+    return found[0]
 
 
-async def find_team(team_id: int) -> TeamOut | None:
+async def find_team(team_id: int) -> TeamRecord | None:
     try:
         return await get_team(team_id)
     except TeamNotFound:
@@ -147,35 +109,27 @@ async def get_team_detail(team_id: int) -> TeamDetail:
         .limit(MAX_MEMBERS_SHOWN)
         .run()
     )
-    members = [
-        TeamMemberOut(
-            member_id=row["member"],
-            name=row["name"],
-            phone=row["phone"],
-            home_organisation_id=row["home_organisation"],
-            joined_at=row["joined_at"],
-            is_leader=row["member"] == team.leader_id,
-        )
-        for row in rows
-    ]
-    return TeamDetail(**team.model_dump(), members=members)
+    members = [TeamMemberRecord.from_row(row, leader_id=team.leader_id) for row in rows]
+    return TeamDetail(**asdict(team), members=members)
 
 
-async def list_teams(organisation_ids: set[int] | list[int], *, kind: TeamKind | None = None) -> list[TeamOut]:
-    """Teams of the given organisations, oldest first, at most ``MAX_TEAMS_LISTED``."""
+async def list_teams(
+    organisation_ids: set[int] | list[int], *, kind: TeamKind | None = None, limit: int | None = MAX_TEAMS_LISTED
+) -> list[TeamRecord]:
+    """Teams of the given organisations, oldest first, at most ``limit``
+    (``None``: all of them, for the member import's scope)."""
     if not organisation_ids:
         return []
     query = Team.select().where(Team.organisation.is_in(sorted(organisation_ids)))
     if kind is not None:
         query = query.where(Team.kind == kind.value)
-    rows = await query.order_by(Team.id).limit(MAX_TEAMS_LISTED).run()
-    counts = await _counts([int(row["id"]) for row in rows])
-    return [_out(row, counts[int(row["id"])]) for row in rows]
+    query = query.order_by(Team.id)
+    return await _records(query.limit(limit) if limit is not None else query)
 
 
 async def teams_of_organisation(
     principal: Principal, organisation_id: int, *, kind: TeamKind | None = None, include_subtree: bool = False
-) -> list[TeamOut]:
+) -> list[TeamRecord]:
     """The teams of a node the principal may see (and, if asked, of the
     nodes below it); ``OrganisationNotFound`` for a node they cannot see."""
     await policy.visible_organisation(principal, organisation_id)
@@ -194,7 +148,7 @@ async def team_detail_for(principal: Principal, team_id: int) -> tuple[TeamDetai
         team_id, principal.member_id
     )
     if not sees_roster:
-        team.members = []
+        team = replace(team, members=[])
     managed = await managed_organisations(principal)
     full_phone_of = {
         m.member_id for m in team.members if m.member_id == principal.member_id or m.home_organisation_id in managed
@@ -204,37 +158,27 @@ async def team_detail_for(principal: Principal, team_id: int) -> tuple[TeamDetai
 
 async def team_kind_of(team_id: int) -> str:
     """The team's kind (a ``TeamKind`` value); ``TeamNotFound`` if none."""
-    rows = await Team.select(Team.kind).where(Team.id == team_id).run()
-    if not rows:
+    kinds = await Team.select(Team.kind).where(Team.id == team_id).output(as_list=True).run()
+    if not kinds:
         raise TeamNotFound(f"team {team_id} does not exist", field="team_id")
-    return str(rows[0]["kind"])
+    return str(kinds[0])
 
 
 async def is_team_member(team_id: int, member_id: int) -> bool:
     return bool(await TeamMember.exists().where((TeamMember.team == team_id) & (TeamMember.member == member_id)).run())
 
 
-async def teams_of_member(member_id: int) -> list[TeamOut]:
-    rows = (
-        await Team.select()
+async def teams_of_member(member_id: int) -> list[TeamRecord]:
+    return await _records(
+        Team.select()
         .where(Team.id.is_in(TeamMember.select(TeamMember.team).where(TeamMember.member == member_id)))
         .order_by(Team.id)
-        .run()
     )
-    counts = await _counts([int(row["id"]) for row in rows])
-    return [_out(row, counts[int(row["id"])]) for row in rows]
 
 
 def may_join(team_organisation_id: int, member_home_chain: list[int]) -> bool:
     """The membership rule, given the member's home and its ancestors."""
     return team_organisation_id in member_home_chain
-
-
-async def _home_of(member_id: int) -> int:
-    rows = await Member.select(Member.home_organisation).where(Member.id == member_id).run()
-    if not rows:
-        raise MemberNotFound(f"member {member_id} does not exist", field="member_id")
-    return int(rows[0]["home_organisation"])
 
 
 async def create_team(
@@ -283,7 +227,7 @@ async def add_team_member(team_id: int, member_id: int, *, actor_ref: str) -> bo
     """Put a member in a team (the membership rule above). False if they
     were in it already."""
     team = await get_team(team_id)
-    if not may_join(team.organisation_id, await ancestor_ids(await _home_of(member_id))):
+    if not may_join(team.organisation_id, await ancestor_ids(await home_organisation_of(member_id))):
         raise TeamMembershipRefused(
             "a member joins only teams of their home organisation or one above it", field="member_id"
         )
@@ -322,7 +266,7 @@ async def remove_team_member(team_id: int, member_id: int, *, actor_ref: str) ->
     await in_write_transaction(work)
 
 
-async def set_team_leader(team_id: int, member_id: int, *, actor_ref: str) -> TeamOut:
+async def set_team_leader(team_id: int, member_id: int, *, actor_ref: str) -> TeamRecord:
     """Make a member of the team its leader."""
     await get_team(team_id)
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, post
 from litestar.connection import ASGIConnection
-from litestar.params import JSONBody
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Dependency, JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
@@ -33,9 +35,9 @@ from api.rate_limits import LOGIN_LIMIT
 from api.schemas.ledger import MeOut, me_out
 from community.access import Principal
 from community.errors import InvalidMemberData, MemberNotFound
-from community.members import MemberOut, authenticate, get_member, normalise_phone
-from community.roles import Role
-from fengling_settings import Settings, get_settings
+from community.members import authenticate, get_member, normalise_phone
+from community.models import MemberRecord
+from fengling_settings import Settings
 
 SESSION_VERSION_CLAIM = "sv"
 # A token's subject is a member id: ASCII digits, no sign, no leading zero,
@@ -66,12 +68,7 @@ async def principal_for_token(token: Token, connection: ASGIConnection[Any, Any,
     version = token.extras.get(SESSION_VERSION_CLAIM)
     if not member.active or type(version) is not int or version != member.session_version:
         return None
-    return Principal(
-        member_id=member.id,
-        name=member.name,
-        home_organisation_id=member.home_organisation_id,
-        grants=tuple((grant.organisation_id, Role(grant.role)) for grant in member.grants),
-    )
+    return Principal.of(member)
 
 
 def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
@@ -138,8 +135,8 @@ INVITATION_PURPOSE = "invitation"
 LOCKOUT_PURPOSES = (LOGIN_PURPOSE, INVITATION_PURPOSE)
 
 
-def login_lockout(request: Request[Any, Any, Any]) -> PhoneLockout:
-    return PhoneLockout.for_purpose(request.app.state.redis, LOGIN_PURPOSE, get_settings())
+def login_lockout(redis: Redis, settings: Settings) -> PhoneLockout:
+    return PhoneLockout.for_purpose(redis, LOGIN_PURPOSE, settings)
 
 
 def locked_problem(code: str, field: str, seconds: int) -> ProblemException:
@@ -164,10 +161,22 @@ class LoginOut(BaseModel):
     member: MeOut
 
 
-def issue_token(request: Request[Any, Any, Any], member: MemberOut) -> LoginOut:
+def provide_jwt_auth(state: State) -> JWTAuth[Principal, Token]:
+    """The app's token issuer (``api/app.py`` keeps it in the app state)."""
+    jwt_auth: JWTAuth[Principal, Token] = state.jwt_auth
+    return jwt_auth
+
+
+# For the controllers that hand out tokens: login and the password change.
+TOKEN_DEPENDENCIES = {"jwt_auth": Provide(provide_jwt_auth, sync_to_thread=False)}
+# How a handler receives it: as it is (a dataclass whose annotations only
+# resolve for type checkers, so Litestar must not try to validate it).
+TokenIssuer = Annotated[JWTAuth[Principal, Token], Dependency(skip_validation=True)]
+
+
+def issue_token(jwt_auth: JWTAuth[Principal, Token], settings: Settings, member: MemberRecord) -> LoginOut:
     """A token for the member's current session version."""
-    jwt_auth: JWTAuth[Principal, Token] = request.app.state.jwt_auth
-    ttl = timedelta(minutes=get_settings().token_ttl_minutes)
+    ttl = timedelta(minutes=settings.token_ttl_minutes)
     token = jwt_auth.create_token(
         identifier=str(member.id),
         token_expiration=ttl,
@@ -179,6 +188,7 @@ def issue_token(request: Request[Any, Any, Any], member: MemberOut) -> LoginOut:
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
+    dependencies = TOKEN_DEPENDENCIES
 
     @post(
         "/login",
@@ -189,12 +199,14 @@ class AuthController(Controller):
         status_code=200,
         exclude_from_auth=True,
     )
-    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn]) -> LoginOut:
+    async def login(self, data: JSONBody[LoginIn], redis: Redis, settings: Settings, jwt_auth: TokenIssuer) -> LoginOut:
+        """The per-address limit is the route's middleware; this counts
+        attempts per phone (``PhoneLockout``)."""
         try:
             phone = normalise_phone(data.phone)
         except InvalidMemberData:
             phone = None  # nobody's number: nothing to lock, same answer and cost
-        lockout = login_lockout(request)
+        lockout = login_lockout(redis, settings)
         if phone is not None:
             locked_for = await lockout.reserve(phone)
             if locked_for:
@@ -203,4 +215,4 @@ class AuthController(Controller):
         if member is None:
             raise ProblemException(401, "bad_credentials", "wrong phone number or password", field="password")
         await lockout.reset(member.phone)
-        return issue_token(request, member)
+        return issue_token(jwt_auth, settings, member)

@@ -15,14 +15,16 @@ the caller could not grant, 403 ``own_account`` for oneself.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
+from litestar.di import Provide
 from litestar.params import JSONBody, QueryParameter
+from redis.asyncio import Redis
 
 from api.community.auth import INVITATION_PURPOSE, PhoneLockout, locked_problem
-from api.guards import principal_of, public, requires_manager, requires_member
-from api.params import MAX_ID, Id
+from api.guards import public, requires_manager, requires_member
+from api.params import MAX_ID, Cursor, Id
 from api.rate_limits import INVITATION_LIMIT
 from api.schemas.community import (
     InvitationAcceptIn,
@@ -35,36 +37,35 @@ from api.schemas.community import (
     member_view,
 )
 from api.schemas.ledger import MeOut, me_out
-from community.access import (
-    managed_organisations,
-    sees_full_phone,
-)
+from community.access import Principal, sees_full_phone
+from community.directory import member_page_for
 from community.errors import InvalidMemberData, InvitationInvalid
 from community.invitations import accept_invitation, invite_member, issue_invitation
-from community.members import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    check_password,
-    list_members,
-    normalise_phone,
-)
-from community.organisations import subtree_ids
-from community.policy import listable_organisation, visible_member
+from community.members import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_password, normalise_phone
+from community.models import MemberRecord
+from community.policy import visible_member
 from community.roles import Role
 from community.sessions import deactivate_member
-from fengling_settings import get_settings
+from fengling_settings import Settings
+
+
+async def provide_visible_member(principal: Principal, member_id: Id) -> MemberRecord:
+    """The member in the path, if the caller may see them; 404 otherwise, as
+    for a member who does not exist (``community.policy.visible_member``)."""
+    return await visible_member(principal, member_id)
 
 
 class MembersController(Controller):
     path = "/api/v1/members"
     tags = ["community"]
+    dependencies = {"member": Provide(provide_visible_member)}
 
     @post("", guards=[requires_manager], operation_id="registerMember", summary="登记成员 · Register a member")
-    async def register(self, request: Request[Any, Any, Any], data: JSONBody[MemberIn]) -> MemberCreatedOut:
+    async def register(self, principal: Principal, data: JSONBody[MemberIn]) -> MemberCreatedOut:
         """The member has no password: the answer carries their one-time
         invitation code, shown this once."""
         invited = await invite_member(
-            principal_of(request),
+            principal,
             name=data.name,
             phone=data.phone,
             home_organisation_id=data.organisation_id,
@@ -79,36 +80,23 @@ class MembersController(Controller):
     @get("", guards=[requires_member], operation_id="listMembers", summary="Members living in a node's subtree")
     async def list_all(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         organisation_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
         role: Annotated[Role | None, QueryParameter()] = None,
         q: Annotated[str | None, QueryParameter(max_length=50, description="name, or phone digits (managers)")] = None,
-        cursor: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        cursor: Cursor = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> MemberPageOut:
-        principal = principal_of(request)
-        await listable_organisation(principal, organisation_id)
-        managed = await managed_organisations(principal)
-        page = await list_members(
-            organisation_ids=await subtree_ids(organisation_id),
-            role=role,
-            search=q,
-            search_phone=organisation_id in managed,
-            after_id=cursor,
-            limit=limit,
+        page, full_phone_of = await member_page_for(
+            principal, organisation_id, role=role, search=q, cursor=cursor, limit=limit
         )
         return MemberPageOut(
-            members=[
-                member_view(m, full_phone=m.id == principal.member_id or m.home_organisation_id in managed)
-                for m in page.members
-            ],
+            members=[member_view(m, full_phone=m.id in full_phone_of) for m in page.members],
             next_cursor=page.next_cursor,
         )
 
     @get("/{member_id:int}", guards=[requires_member], operation_id="getMember", summary="One member")
-    async def get_one(self, request: Request[Any, Any, Any], member_id: Id) -> MemberViewOut:
-        principal = principal_of(request)
-        member = await visible_member(principal, member_id)
+    async def get_one(self, principal: Principal, member: MemberRecord) -> MemberViewOut:
         full = await sees_full_phone(principal, member.id, member.home_organisation_id)
         return member_view(member, full_phone=full)
 
@@ -118,9 +106,9 @@ class MembersController(Controller):
         operation_id="reinviteMember",
         summary="重新发送邀请码 · A new invitation code (older ones stop working)",
     )
-    async def reinvite(self, request: Request[Any, Any, Any], member_id: Id) -> InvitationCodeOut:
+    async def reinvite(self, principal: Principal, member_id: Id) -> InvitationCodeOut:
         """A password reset: the member's tokens stop working at once."""
-        return invitation_out(await issue_invitation(principal_of(request), member_id))
+        return invitation_out(await issue_invitation(principal, member_id))
 
     @post(
         "/{member_id:int}/deactivate",
@@ -129,8 +117,8 @@ class MembersController(Controller):
         summary="停用成员 · Deactivate a member (signs them out everywhere)",
         status_code=200,
     )
-    async def deactivate(self, request: Request[Any, Any, Any], member_id: Id) -> MemberViewOut:
-        return member_view(await deactivate_member(principal_of(request), member_id), full_phone=True)
+    async def deactivate(self, principal: Principal, member_id: Id) -> MemberViewOut:
+        return member_view(await deactivate_member(principal, member_id), full_phone=True)
 
 
 class InvitationsController(Controller):
@@ -146,7 +134,7 @@ class InvitationsController(Controller):
         status_code=200,
         exclude_from_auth=True,
     )
-    async def accept(self, request: Request[Any, Any, Any], data: JSONBody[InvitationAcceptIn]) -> MeOut:
+    async def accept(self, data: JSONBody[InvitationAcceptIn], redis: Redis, settings: Settings) -> MeOut:
         """Wrong codes are counted per normalised phone, apart from wrong
         passwords, with the same limits (``FENGLING_LOGIN_MAX_FAILURES`` per
         ``FENGLING_LOGIN_LOCK_MINUTES``); the attempt is counted before the
@@ -156,7 +144,7 @@ class InvitationsController(Controller):
             phone = normalise_phone(data.phone)
         except InvalidMemberData as error:
             raise InvitationInvalid("this invitation code is not valid for this phone number", field="code") from error
-        lockout = PhoneLockout.for_purpose(request.app.state.redis, INVITATION_PURPOSE, get_settings())
+        lockout = PhoneLockout.for_purpose(redis, INVITATION_PURPOSE, settings)
         locked_for = await lockout.reserve(phone)
         if locked_for:
             raise locked_problem("invitation_locked", "code", locked_for)

@@ -14,12 +14,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
 from api.errors import ProblemException, problem
-from api.guards import principal_of, requires_manager, requires_member
-from api.params import MAX_ID, Id
+from api.guards import requires_manager, requires_member
+from api.params import Cursor, Id
 from api.schemas.community import (
     MemberViewOut,
     OrganisationIn,
@@ -30,22 +31,18 @@ from api.schemas.community import (
     import_result_out,
     member_view,
     organisation_out,
+    organisation_page_out,
     post_holder_out,
 )
 from community import policy, structure
+from community.access import Principal
 from community.member_import import MAX_IMPORT_BYTES
 from community.members import get_member
-from community.organisations import (
-    MAX_PAGE_SIZE,
-    OrganisationPage,
-    child_ids,
-    list_organisations,
-    subtree_ids,
-)
+from community.models import OrganisationRecord
+from community.organisations import MAX_PAGE_SIZE, list_children, list_subtree
 from community.posts import grant_post, revoke_post, visible_post_holders
 from community.roles import Role
 
-Cursor = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID, description="next_cursor of the previous page")]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)]
 RoleText = Annotated[str, PathParameter(min_length=1, max_length=20, description="a role, e.g. grid_worker")]
 
@@ -58,20 +55,30 @@ class MemberCsvUpload:
     file: UploadFile
 
 
-def _page_out(page: OrganisationPage) -> OrganisationPageOut:
-    return OrganisationPageOut(
-        organisations=[organisation_out(o) for o in page.organisations], next_cursor=page.next_cursor
-    )
+async def provide_visible_organisation(principal: Principal, organisation_id: Id) -> OrganisationRecord:
+    """The node in the path, if the caller may see it; 404 otherwise, as for
+    a node that does not exist (``community.policy.visible_organisation``)."""
+    return await policy.visible_organisation(principal, organisation_id)
+
+
+async def provide_managed_organisation(principal: Principal, organisation_id: Id) -> OrganisationRecord:
+    """The node in the path, if the caller manages it: 404 if they cannot
+    see it, 403 if they see it only (``community.policy.managed_organisation``)."""
+    return await policy.managed_organisation(principal, organisation_id)
 
 
 class OrganisationsController(Controller):
     path = "/api/v1/organisations"
     tags = ["community"]
+    dependencies = {
+        "organisation": Provide(provide_visible_organisation),
+        "managed_organisation": Provide(provide_managed_organisation),
+    }
 
     @post("", guards=[requires_manager], operation_id="createOrganisation", summary="添加下级组织 · Add a child node")
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[OrganisationIn]) -> OrganisationOutModel:
+    async def create(self, principal: Principal, data: JSONBody[OrganisationIn]) -> OrganisationOutModel:
         organisation = await structure.create_organisation(
-            principal_of(request),
+            principal,
             parent_id=data.parent_id,
             level=data.level,
             name_zh=data.name_zh,
@@ -81,8 +88,8 @@ class OrganisationsController(Controller):
         return organisation_out(organisation)
 
     @get("/{organisation_id:int}", guards=[requires_member], operation_id="getOrganisation", summary="One node")
-    async def get_one(self, request: Request[Any, Any, Any], organisation_id: Id) -> OrganisationOutModel:
-        return organisation_out(await policy.visible_organisation(principal_of(request), organisation_id))
+    async def get_one(self, organisation: OrganisationRecord) -> OrganisationOutModel:
+        return organisation_out(organisation)
 
     @get(
         "/{organisation_id:int}/children",
@@ -91,10 +98,9 @@ class OrganisationsController(Controller):
         summary="The nodes directly below",
     )
     async def children(
-        self, request: Request[Any, Any, Any], organisation_id: Id, cursor: Cursor = None, limit: Limit = 100
+        self, organisation: OrganisationRecord, cursor: Cursor = None, limit: Limit = 100
     ) -> OrganisationPageOut:
-        await policy.visible_organisation(principal_of(request), organisation_id)
-        return _page_out(await list_organisations(await child_ids(organisation_id), after_id=cursor, limit=limit))
+        return organisation_page_out(await list_children(organisation.id, cursor=cursor, limit=limit))
 
     @get(
         "/{organisation_id:int}/subtree",
@@ -103,10 +109,9 @@ class OrganisationsController(Controller):
         summary="The node and every node below it, in id order",
     )
     async def subtree(
-        self, request: Request[Any, Any, Any], organisation_id: Id, cursor: Cursor = None, limit: Limit = 100
+        self, organisation: OrganisationRecord, cursor: Cursor = None, limit: Limit = 100
     ) -> OrganisationPageOut:
-        await policy.visible_organisation(principal_of(request), organisation_id)
-        return _page_out(await list_organisations(await subtree_ids(organisation_id), after_id=cursor, limit=limit))
+        return organisation_page_out(await list_subtree(organisation.id, cursor=cursor, limit=limit))
 
     @get(
         "/{organisation_id:int}/posts",
@@ -116,11 +121,11 @@ class OrganisationsController(Controller):
     )
     async def posts(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         organisation_id: Id,
         role: Annotated[Role | None, QueryParameter()] = None,
     ) -> list[PostHolderOut]:
-        holders, full_phone_of = await visible_post_holders(principal_of(request), organisation_id, role=role)
+        holders, full_phone_of = await visible_post_holders(principal, organisation_id, role=role)
         return [post_holder_out(holder, full_phone=holder.member_id in full_phone_of) for holder in holders]
 
     @post(
@@ -130,10 +135,8 @@ class OrganisationsController(Controller):
         summary="任命岗位 · Grant a post or role at this node",
         status_code=200,
     )
-    async def grant(
-        self, request: Request[Any, Any, Any], organisation_id: Id, data: JSONBody[PostIn]
-    ) -> MemberViewOut:
-        await grant_post(principal_of(request), organisation_id, data.member_id, data.role)
+    async def grant(self, principal: Principal, organisation_id: Id, data: JSONBody[PostIn]) -> MemberViewOut:
+        await grant_post(principal, organisation_id, data.member_id, data.role)
         return member_view(await get_member(data.member_id), full_phone=True)
 
     @delete(
@@ -142,8 +145,8 @@ class OrganisationsController(Controller):
         operation_id="revokePost",
         summary="免去岗位 · Revoke a post or role at this node",
     )
-    async def revoke(self, request: Request[Any, Any, Any], organisation_id: Id, member_id: Id, role: RoleText) -> None:
-        await revoke_post(principal_of(request), organisation_id, member_id, role)
+    async def revoke(self, principal: Principal, organisation_id: Id, member_id: Id, role: RoleText) -> None:
+        await revoke_post(principal, organisation_id, member_id, role)
 
     @post(
         "/{organisation_id:int}/members/import",
@@ -154,20 +157,21 @@ class OrganisationsController(Controller):
     async def import_csv(
         self,
         request: Request[Any, Any, Any],
-        organisation_id: Id,
+        principal: Principal,
+        managed_organisation: OrganisationRecord,
         data: Annotated[MemberCsvUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         skip_bad_rows: Annotated[bool, QueryParameter(description="write the valid rows, report the bad")] = False,
         dry_run: Annotated[bool, QueryParameter(description="validate only")] = False,
     ) -> Response[Any]:
-        principal = principal_of(request)
-        await policy.managed_organisation(principal, organisation_id)
+        """Only a manager of the node gets as far as the file; a refused
+        import is a problem with every bad row (``request`` builds it)."""
         if not isinstance(data.file, UploadFile):
             raise ProblemException(422, "validation_error", "send the CSV as the multipart part 'file'", field="file")
         content = await data.file.read(MAX_IMPORT_BYTES + 1)
         result = await structure.import_members(
             principal,
             content,
-            organisation_id=organisation_id,
+            organisation_id=managed_organisation.id,
             skip_bad_rows=skip_bad_rows,
             dry_run=dry_run,
         )

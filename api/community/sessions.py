@@ -9,17 +9,18 @@ device that changed it stays signed in.
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, post
+from litestar import Controller, post
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
+from redis.asyncio import Redis
 
-from api.community.auth import LoginOut, issue_token, locked_problem, login_lockout
-from api.guards import principal_of, requires_member
+from api.community.auth import TOKEN_DEPENDENCIES, LoginOut, TokenIssuer, issue_token, locked_problem, login_lockout
+from api.guards import requires_member
+from community.access import Principal
 from community.members import get_member
 from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from community.sessions import change_password, end_all_sessions
+from fengling_settings import Settings
 
 
 class PasswordChangeIn(BaseModel):
@@ -31,6 +32,7 @@ class SessionsController(Controller):
     path = "/api/v1"
     tags = ["auth"]
     guards = [requires_member]
+    dependencies = TOKEN_DEPENDENCIES
 
     @post(
         "/auth/logout",
@@ -38,8 +40,8 @@ class SessionsController(Controller):
         summary="退出登录（所有设备）· Log out on every device",
         status_code=204,
     )
-    async def logout(self, request: Request[Any, Any, Any]) -> None:
-        await end_all_sessions(principal_of(request))
+    async def logout(self, principal: Principal) -> None:
+        await end_all_sessions(principal)
 
     @post(
         "/me/password",
@@ -47,11 +49,17 @@ class SessionsController(Controller):
         summary="修改密码 · Change my password (other devices are signed out)",
         status_code=200,
     )
-    async def change_password(self, request: Request[Any, Any, Any], data: JSONBody[PasswordChangeIn]) -> LoginOut:
+    async def change_password(
+        self,
+        principal: Principal,
+        data: JSONBody[PasswordChangeIn],
+        redis: Redis,
+        settings: Settings,
+        jwt_auth: TokenIssuer,
+    ) -> LoginOut:
         """Wrong current passwords count against the login lockout of the
         member's phone, so a stolen token cannot be used to guess it."""
-        principal = principal_of(request)
-        lockout = login_lockout(request)
+        lockout = login_lockout(redis, settings)
         phone = (await get_member(principal.member_id)).phone
         locked_for = await lockout.reserve(phone)
         if locked_for:
@@ -60,4 +68,4 @@ class SessionsController(Controller):
             principal, current_password=data.current_password, new_password=data.new_password
         )
         await lockout.reset(phone)
-        return issue_token(request, member)
+        return issue_token(jwt_auth, settings, member)

@@ -9,12 +9,12 @@ the team's organisation; who may join is ``community/teams.py``'s rule.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, delete, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.params import JSONBody, QueryParameter
 
-from api.guards import principal_of, requires_manager, requires_member
+from api.guards import requires_manager, requires_member
 from api.params import MAX_ID, Id
 from api.schemas.community import (
     TeamDetailOut,
@@ -39,8 +39,7 @@ class TeamsController(Controller):
     tags = ["community"]
 
     @post("", guards=[requires_manager], operation_id="createTeam", summary="成立志愿服务队 · Create a team")
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[TeamIn]) -> TeamDetailOut:
-        principal = principal_of(request)
+    async def create(self, principal: Principal, data: JSONBody[TeamIn]) -> TeamDetailOut:
         team = await structure.create_team(
             principal,
             organisation_id=data.organisation_id,
@@ -54,19 +53,17 @@ class TeamsController(Controller):
     @get("", guards=[requires_member], operation_id="listTeams", summary="Teams of an organisation")
     async def list_all(
         self,
-        request: Request[Any, Any, Any],
+        principal: Principal,
         organisation_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
         kind: Annotated[TeamKind | None, QueryParameter()] = None,
         include_subtree: Annotated[bool, QueryParameter(description="also the teams of nodes below")] = False,
     ) -> list[TeamOutModel]:
-        teams = await teams_of_organisation(
-            principal_of(request), organisation_id, kind=kind, include_subtree=include_subtree
-        )
+        teams = await teams_of_organisation(principal, organisation_id, kind=kind, include_subtree=include_subtree)
         return [team_out(team) for team in teams]
 
     @get("/{team_id:int}", guards=[requires_member], operation_id="getTeam", summary="A team and its members")
-    async def get_one(self, request: Request[Any, Any, Any], team_id: Id) -> TeamDetailOut:
-        return await _detail(principal_of(request), team_id)
+    async def get_one(self, principal: Principal, team_id: Id) -> TeamDetailOut:
+        return await _detail(principal, team_id)
 
     @post(
         "/{team_id:int}/members",
@@ -75,10 +72,7 @@ class TeamsController(Controller):
         summary="Add a member to the team",
         status_code=200,
     )
-    async def add_member(
-        self, request: Request[Any, Any, Any], team_id: Id, data: JSONBody[TeamMemberIn]
-    ) -> TeamDetailOut:
-        principal = principal_of(request)
+    async def add_member(self, principal: Principal, team_id: Id, data: JSONBody[TeamMemberIn]) -> TeamDetailOut:
         await structure.add_team_member(principal, team_id, data.member_id)
         return await _detail(principal, team_id)
 
@@ -88,8 +82,8 @@ class TeamsController(Controller):
         operation_id="removeTeamMember",
         summary="Remove a member from the team",
     )
-    async def remove_member(self, request: Request[Any, Any, Any], team_id: Id, member_id: Id) -> None:
-        await structure.remove_team_member(principal_of(request), team_id, member_id)
+    async def remove_member(self, principal: Principal, team_id: Id, member_id: Id) -> None:
+        await structure.remove_team_member(principal, team_id, member_id)
 
     @put(
         "/{team_id:int}/leader",
@@ -97,5 +91,5 @@ class TeamsController(Controller):
         operation_id="setTeamLeader",
         summary="Make a team member its leader",
     )
-    async def leader(self, request: Request[Any, Any, Any], team_id: Id, data: JSONBody[TeamMemberIn]) -> TeamOutModel:
-        return team_out(await structure.set_team_leader(principal_of(request), team_id, data.member_id))
+    async def leader(self, principal: Principal, team_id: Id, data: JSONBody[TeamMemberIn]) -> TeamOutModel:
+        return team_out(await structure.set_team_leader(principal, team_id, data.member_id))

@@ -30,7 +30,6 @@ from community.access import Principal
 from community.manual_points import (
     MAX_PAGE_SIZE,
     AdjustmentDraft,
-    AdjustmentStatus,
     adjust,
     approve_adjustment,
     list_adjustments,
@@ -38,6 +37,7 @@ from community.manual_points import (
     reverse_manual_entry,
     visible_entry,
 )
+from community.models import AdjustmentStatus
 from core.cursors import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
 from ledger.models import EntryRecord
 
@@ -104,7 +104,7 @@ class LedgerController(Controller):
     async def list_requests(
         self,
         principal: Principal,
-        status: Annotated[AdjustmentStatus, QueryParameter()] = "pending",
+        status: Annotated[AdjustmentStatus, QueryParameter()] = AdjustmentStatus.PENDING,
         cursor: Annotated[
             str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page")
         ] = None,

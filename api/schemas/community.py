@@ -1,5 +1,11 @@
 """Request and response models of the community routes: organisations,
-posts, members, invitations, teams and the CSV import."""
+posts, members, invitations, teams and the CSV import.
+
+One model per thing per direction; each response model is built from its
+domain record (``community/models.py``) in one function. Where the wire
+shape is the record's, that function is ``model_validate(record,
+from_attributes=True)``; it differs only where the caller's view does
+(masked phones, role and team-kind names)."""
 
 from __future__ import annotations
 
@@ -8,15 +14,25 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from community.invitations import InvitationOut
 from community.member_import import ImportResult
-from community.members import MemberOut, mask_phone
-from community.organisations import OrganisationOut
+from community.members import mask_phone
+from community.models import (
+    IssuedInvitation,
+    MemberRecord,
+    OrganisationPage,
+    OrganisationRecord,
+    PostHolder,
+    TeamDetail,
+    TeamKind,
+    TeamMemberRecord,
+    TeamRecord,
+)
 from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
-from community.posts import PostHolder
 from community.roles import ROLE_NAMES, Level, Role
-from community.teams import TEAM_KIND_NAMES, TeamDetail, TeamKind, TeamMemberOut, TeamOut
+from community.teams import TEAM_KIND_NAMES
 from core.ids import MAX_ID
+
+NEXT_CURSOR = "pass as cursor for the next page; null on the last"
 
 
 class OrganisationIn(BaseModel):
@@ -38,13 +54,20 @@ class OrganisationOutModel(BaseModel):
     issues_points: bool
 
 
-def organisation_out(organisation: OrganisationOut) -> OrganisationOutModel:
-    return OrganisationOutModel(**organisation.model_dump())
+def organisation_out(organisation: OrganisationRecord) -> OrganisationOutModel:
+    return OrganisationOutModel.model_validate(organisation, from_attributes=True)
 
 
 class OrganisationPageOut(BaseModel):
     organisations: list[OrganisationOutModel]
-    next_cursor: int | None
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
+
+
+def organisation_page_out(page: OrganisationPage) -> OrganisationPageOut:
+    return OrganisationPageOut(
+        organisations=[organisation_out(organisation) for organisation in page.organisations],
+        next_cursor=page.next_cursor,
+    )
 
 
 class PostIn(BaseModel):
@@ -95,7 +118,7 @@ class MemberViewOut(BaseModel):
     roles: list[MemberGrantOut]
 
 
-def member_view(member: MemberOut, *, full_phone: bool) -> MemberViewOut:
+def member_view(member: MemberRecord, *, full_phone: bool) -> MemberViewOut:
     return MemberViewOut(
         id=member.id,
         name=member.name,
@@ -111,7 +134,7 @@ def member_view(member: MemberOut, *, full_phone: bool) -> MemberViewOut:
 
 class MemberPageOut(BaseModel):
     members: list[MemberViewOut]
-    next_cursor: int | None
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class MemberIn(BaseModel):
@@ -133,8 +156,8 @@ class InvitationCodeOut(BaseModel):
     expires_at: datetime
 
 
-def invitation_out(invitation: InvitationOut) -> InvitationCodeOut:
-    return InvitationCodeOut(member_id=invitation.member_id, code=invitation.code, expires_at=invitation.expires_at)
+def invitation_out(invitation: IssuedInvitation) -> InvitationCodeOut:
+    return InvitationCodeOut.model_validate(invitation, from_attributes=True)
 
 
 class MemberCreatedOut(BaseModel):
@@ -173,7 +196,7 @@ class TeamOutModel(BaseModel):
     member_count: int
 
 
-def team_out(team: TeamOut) -> TeamOutModel:
+def team_out(team: TeamRecord) -> TeamOutModel:
     zh, en = TEAM_KIND_NAMES[team.kind]
     return TeamOutModel(
         id=team.id,
@@ -198,7 +221,7 @@ class TeamMemberOutModel(BaseModel):
     is_leader: bool
 
 
-def team_member_out(member: TeamMemberOut, *, full_phone: bool) -> TeamMemberOutModel:
+def team_member_out(member: TeamMemberRecord, *, full_phone: bool) -> TeamMemberOutModel:
     return TeamMemberOutModel(
         member_id=member.member_id,
         name=member.name,
@@ -252,13 +275,4 @@ class ImportResultOut(BaseModel):
 
 
 def import_result_out(result: ImportResult) -> ImportResultOut:
-    return ImportResultOut(
-        organisation_id=result.organisation_id,
-        total_rows=result.total_rows,
-        valid_rows=result.valid_rows,
-        dry_run=result.dry_run,
-        skip_bad_rows=result.skip_bad_rows,
-        written=result.written,
-        created=[ImportedMemberOut(**member.model_dump()) for member in result.created],
-        errors=[ImportErrorOut(**error.model_dump()) for error in result.errors],
-    )
+    return ImportResultOut.model_validate(result, from_attributes=True)

@@ -7,8 +7,7 @@ from datetime import datetime
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from api.points import Points
-from community.manual_points import AdjustmentStatus
-from community.members import MemberOut
+from community.models import AdjustmentStatus, MemberRecord
 from ledger.models import HoldStatus
 
 
@@ -26,7 +25,7 @@ class MeOut(BaseModel):
     roles: list[GrantOut]
 
 
-def me_out(member: MemberOut) -> MeOut:
+def me_out(member: MemberRecord) -> MeOut:
     return MeOut(
         id=member.id,
         name=member.name,

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from admin.cli import app
 from community.accounts import issuance_code, wallet_code
-from community.manual_points import AdjustmentDraft, AdjustmentRequestRecord, adjust
+from community.manual_points import AdjustmentDraft, adjust
+from community.models import AdjustmentRequestRecord
 from community.tables import AdjustmentRequest, Member
 from core.clock import utc_now
 from ledger.accounts import get_balance

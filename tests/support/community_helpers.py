@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from community.access import Principal
 from community.members import create_member, get_member, grant_role
 from community.organisations import create_organisation
-from community.passwords import hash_password
+from community.passwords import hash_password_blocking
 from community.roles import Level, Role
 from community.tables import AuditEvent, Invitation, Member, RoleGrant, TeamMember
 from ledger.tables import LedgerAccount, LedgerEntry
@@ -22,7 +22,7 @@ PASSWORD = "correct-horse-1"
 @functools.cache
 def password_hash() -> str:
     """argon2 costs ~0.1 s a hash: pay it once for every member of the run."""
-    return hash_password(PASSWORD)
+    return hash_password_blocking(PASSWORD)
 
 
 @dataclass(frozen=True, slots=True)

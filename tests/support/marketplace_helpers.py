@@ -17,7 +17,7 @@ from community.access import Principal
 from community.accounts import issuance_code, open_wallet, wallet_code
 from community.members import grant_role
 from community.organisations import create_organisation
-from community.passwords import hash_password
+from community.passwords import hash_password_blocking
 from community.roles import Level, Role
 from community.tables import Member, RoleGrant
 from ledger import accounts, posting
@@ -38,7 +38,7 @@ PASSWORD = "correct-horse-1"
 @functools.cache
 def _password_hash() -> str:
     """argon2 costs ~0.2 s a hash: pay it once for every member of the run."""
-    return hash_password(PASSWORD)
+    return hash_password_blocking(PASSWORD)
 
 
 _phone_counter = iter(range(10_000_000))

@@ -42,9 +42,9 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = community.members.verify_password
 
-    def counting(stored: str | None, password: str) -> bool:
+    async def counting(stored: str | None, password: str) -> bool:
         seen.append(password)
-        return real(stored, password)
+        return await real(stored, password)
 
     monkeypatch.setattr(community.members, "verify_password", counting)
     return seen

@@ -108,6 +108,34 @@ async def test_members_read_the_tree_they_live_in_and_nothing_beside_it(client: 
     assert d.other_community not in seen
 
 
+async def test_list_cursors_are_opaque_and_only_their_own_list_takes_them(client: Client, tree: Tree) -> None:
+    """The subtree, children and member lists hand out opaque strings
+    (``core/cursors.py``); a forged cursor, a bare id or another list's
+    cursor is a 422 naming ``cursor``, and an id out of range in the path
+    is a 422 before anything is looked up."""
+    d = tree
+    organiser = await _login(client, ORGANISER_PHONE)
+    subtree = (await client.get(f"/api/v1/organisations/{d.community}/subtree?limit=1", headers=organiser)).json()
+    members = (await client.get(f"/api/v1/members?organisation_id={d.grid1}&limit=1", headers=organiser)).json()
+    children = (await client.get(f"/api/v1/organisations/{d.community}/children?limit=1", headers=organiser)).json()
+    for cursor in (subtree["next_cursor"], members["next_cursor"], children["next_cursor"]):
+        assert isinstance(cursor, str) and not cursor.isdigit()
+    following = await client.get(
+        f"/api/v1/members?organisation_id={d.grid1}&limit=1&cursor={members['next_cursor']}", headers=organiser
+    )
+    assert following.status_code == 200
+    assert [m["id"] for m in following.json()["members"]] != [m["id"] for m in members["members"]]
+    for wrong in (str(d.grid1), "not-a-cursor", subtree["next_cursor"]):
+        answer = await client.get(f"/api/v1/members?organisation_id={d.grid1}&cursor={wrong}", headers=organiser)
+        assert _is_problem(answer, 422, "invalid_cursor") and answer.json()["field"] == "cursor"
+    wrong_list = await client.get(
+        f"/api/v1/organisations/{d.community}/subtree?cursor={children['next_cursor']}", headers=organiser
+    )
+    assert _is_problem(wrong_list, 422, "invalid_cursor")
+    for path in ("/api/v1/organisations/2147483648", "/api/v1/organisations/0/subtree", "/api/v1/members/2147483648"):
+        assert _is_problem(await client.get(path, headers=organiser), 422, "validation_error")
+
+
 # --- posts -------------------------------------------------------------------
 
 

@@ -66,7 +66,11 @@ async def app() -> AsyncIterator[Litestar]:
 @pytest.fixture(autouse=True)
 def cheap_password_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests count requests, not passwords: skip argon2's 0.1 s."""
-    monkeypatch.setattr(community.members, "verify_password", lambda stored, password: False)
+
+    async def refuse(stored: str | None, password: str) -> bool:
+        return False
+
+    monkeypatch.setattr(community.members, "verify_password", refuse)
 
 
 def test_by_default_no_proxy_is_trusted_not_even_loopback() -> None:

@@ -55,8 +55,8 @@ async def test_an_invited_member_cannot_log_in_until_they_accept(tree: Tree) -> 
     assert await authenticate(NEW_PHONE, "") is None
     # The dummy password used to even out timing opens nothing either.
     assert await authenticate(NEW_PHONE, "fengling-dummy-password-for-timing") is None
-    assert verify_password("", "fengling-dummy-password-for-timing") is False
-    assert verify_password(_DUMMY_HASH, "fengling-dummy-password-for-timing") is True  # the hash itself is fine
+    assert await verify_password("", "fengling-dummy-password-for-timing") is False
+    assert await verify_password(_DUMMY_HASH, "fengling-dummy-password-for-timing") is True  # the hash itself is fine
     accepted = await accept_invitation(phone=NEW_PHONE, code=code.lower()[:4] + "-" + code[4:], password=PASSWORD)
     assert accepted.id == member_id and accepted.has_password
     logged_in = await authenticate(NEW_PHONE, PASSWORD)

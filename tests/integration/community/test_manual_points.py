@@ -21,12 +21,12 @@ from community.accounts import issuance_code, wallet_code
 from community.errors import AdjustmentNotPending
 from community.manual_points import (
     AdjustmentDraft,
-    AdjustmentRequestRecord,
     adjust,
     approve_adjustment,
     reject_adjustment,
     reverse_manual_entry,
 )
+from community.models import AdjustmentRequestRecord
 from community.roles import Role
 from community.tables import AdjustmentRequest, AuditEvent
 from ledger.accounts import get_balance
@@ -64,7 +64,7 @@ async def test_concurrent_approve_and_reject_exactly_one_wins(tree: Tree, monkey
     organiser, admin = await principal(tree.organiser), await principal(tree.admin)
     approved = Decimal("0.00")
     for request in requests:
-        rendezvous(monkeypatch, manual_points, "_request_row", parties=2)
+        rendezvous(monkeypatch, manual_points, "_request", parties=2)
         results: list[Any] = await asyncio.gather(
             approve_adjustment(organiser, request.id),
             reject_adjustment(admin, request.id, reason_zh="撤回"),
@@ -91,7 +91,7 @@ async def test_concurrent_approve_and_reject_exactly_one_wins(tree: Tree, monkey
 async def test_concurrent_approvals_post_once(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
     second = await add_member("周主任", "13900000011", tree.community, Role.ORGANIZER)
     request = await _pending(tree, "700.00", "double-approve")
-    rendezvous(monkeypatch, manual_points, "_request_row", parties=2)
+    rendezvous(monkeypatch, manual_points, "_request", parties=2)
     results: list[Any] = await asyncio.gather(
         approve_adjustment(await principal(tree.organiser), request.id),
         approve_adjustment(await principal(second), request.id),

@@ -16,7 +16,7 @@ from community.access import (
 )
 from community.errors import GrantNotFound, InvalidOrganisationData, InvalidRole
 from community.members import get_member, list_members, mask_phone
-from community.organisations import child_ids, create_organisation, list_organisations, subtree_ids
+from community.organisations import child_ids, create_organisation, list_children, list_subtree, subtree_ids
 from community.posts import grant_post, list_post_holders, revoke_post
 from community.roles import Level, Role
 from community.tables import AuditEvent
@@ -43,10 +43,14 @@ async def test_a_child_sits_strictly_below_its_parent_and_lanes_rank_with_buildi
 async def test_children_and_subtree_pages(tree: Tree) -> None:
     assert await child_ids(tree.community) == {tree.grid1, tree.grid2}
     assert await subtree_ids(tree.community) == {tree.community, tree.grid1, tree.grid2, tree.building1}
-    first = await list_organisations(await subtree_ids(tree.community), limit=3)
+    first = await list_subtree(tree.community, limit=3)
     assert [o.id for o in first.organisations] == sorted([tree.community, tree.grid1, tree.building1, tree.grid2])[:3]
-    rest = await list_organisations(await subtree_ids(tree.community), after_id=first.next_cursor, limit=3)
+    rest = await list_subtree(tree.community, cursor=first.next_cursor, limit=3)
     assert len(rest.organisations) == 1 and rest.next_cursor is None
+    children = await list_children(tree.community, limit=1)
+    assert [o.id for o in children.organisations] == [tree.grid1] and children.next_cursor is not None
+    rest = await list_children(tree.community, cursor=children.next_cursor, limit=1)
+    assert [o.id for o in rest.organisations] == [tree.grid2] and rest.next_cursor is None
 
 
 async def test_granting_and_revoking_a_post_is_audited(tree: Tree) -> None:
@@ -128,7 +132,7 @@ async def test_member_listing_is_keyset_paginated_and_filters_by_role_and_name(t
     scope = await subtree_ids(tree.grid1)
     first = await list_members(organisation_ids=scope, limit=4)
     assert len(first.members) == 4 and first.next_cursor is not None
-    rest = await list_members(organisation_ids=scope, after_id=first.next_cursor, limit=4)
+    rest = await list_members(organisation_ids=scope, cursor=first.next_cursor, limit=4)
     ids = [m.id for m in first.members + rest.members]
     assert ids == sorted(ids) and len(ids) == 7  # grid worker, volunteer, five residents
     assert rest.next_cursor is None
