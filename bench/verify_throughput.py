@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import inspect
 import json
 import os
 import platform
@@ -158,7 +159,10 @@ class World:
         )
         grid = await create_organisation(name_zh="第一网格", level=Level.GRID, parent_id=community.id)
         building = await create_organisation(name_zh="1号楼", level=Level.BUILDING, parent_id=grid.id)
-        password_hash = hash_password("bench-password")
+        # Awaited since community hashes off the event loop; a plain str from
+        # older checkouts (``--repo``).
+        hashed: Any = hash_password("bench-password")
+        password_hash = await hashed if inspect.isawaitable(hashed) else hashed
         people = [("陈书记", community.id), ("网格员小李", grid.id)] + [
             (f"志愿者{i}", building.id) for i in range(VOLUNTEERS)
         ]
