@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from typing import Any, Literal
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
@@ -48,7 +49,7 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("", guards=[public], operation_id="health", exclude_from_auth=True, summary="Database and Redis reachable?")
-    async def health(self, redis: Redis) -> Response[HealthOut]:
+    async def health(self, redis: NamedDependency[Redis]) -> Response[HealthOut]:
         database_state = await _probe("database", LedgerAccount.raw("SELECT 1").run())
         redis_state = await _probe("redis", redis.ping())
         healthy = database_state == "ok" and redis_state == "ok"

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import QueryParameter
 
@@ -47,7 +48,7 @@ class OverdueController(Controller):
     )
     async def overdue(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         organisation_id: Id,
         cursor: Annotated[
             str | None, QueryParameter(max_length=100, description="next_cursor of the page before")

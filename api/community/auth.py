@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Dependency, JSONBody
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, SkipValidation
 from litestar.security.jwt import JWTAuth, Token
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
@@ -171,7 +171,7 @@ def provide_jwt_auth(state: State) -> JWTAuth[Principal, Token]:
 TOKEN_DEPENDENCIES = {"jwt_auth": Provide(provide_jwt_auth, sync_to_thread=False)}
 # How a handler receives it: as it is (a dataclass whose annotations only
 # resolve for type checkers, so Litestar must not try to validate it).
-TokenIssuer = Annotated[JWTAuth[Principal, Token], Dependency(skip_validation=True)]
+TokenIssuer = SkipValidation[NamedDependency[JWTAuth[Principal, Token]]]
 
 
 def issue_token(jwt_auth: JWTAuth[Principal, Token], settings: Settings, member: MemberRecord) -> LoginOut:
@@ -199,7 +199,13 @@ class AuthController(Controller):
         status_code=200,
         exclude_from_auth=True,
     )
-    async def login(self, data: JSONBody[LoginIn], redis: Redis, settings: Settings, jwt_auth: TokenIssuer) -> LoginOut:
+    async def login(
+        self,
+        data: JSONBody[LoginIn],
+        redis: NamedDependency[Redis],
+        settings: NamedDependency[Settings],
+        jwt_auth: NamedDependency[TokenIssuer],
+    ) -> LoginOut:
         """The per-address limit is the route's middleware; this counts
         attempts per phone (``PhoneLockout``)."""
         try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, QueryParameter
 from redis.asyncio import Redis
 
@@ -49,7 +49,7 @@ from community.sessions import deactivate_member
 from fengling_settings import Settings
 
 
-async def provide_visible_member(principal: Principal, member_id: Id) -> MemberRecord:
+async def provide_visible_member(principal: NamedDependency[Principal], member_id: Id) -> MemberRecord:
     """The member in the path, if the caller may see them; 404 otherwise, as
     for a member who does not exist (``community.policy.visible_member``)."""
     return await visible_member(principal, member_id)
@@ -61,7 +61,7 @@ class MembersController(Controller):
     dependencies = {"member": Provide(provide_visible_member)}
 
     @post("", guards=[requires_manager], operation_id="registerMember", summary="登记成员 · Register a member")
-    async def register(self, principal: Principal, data: JSONBody[MemberIn]) -> MemberCreatedOut:
+    async def register(self, principal: NamedDependency[Principal], data: JSONBody[MemberIn]) -> MemberCreatedOut:
         """The member has no password: the answer carries their one-time
         invitation code, shown this once."""
         invited = await invite_member(
@@ -80,7 +80,7 @@ class MembersController(Controller):
     @get("", guards=[requires_member], operation_id="listMembers", summary="Members living in a node's subtree")
     async def list_all(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         organisation_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
         role: Annotated[Role | None, QueryParameter()] = None,
         q: Annotated[str | None, QueryParameter(max_length=50, description="name, or phone digits (managers)")] = None,
@@ -96,7 +96,9 @@ class MembersController(Controller):
         )
 
     @get("/{member_id:int}", guards=[requires_member], operation_id="getMember", summary="One member")
-    async def get_one(self, principal: Principal, member: MemberRecord) -> MemberViewOut:
+    async def get_one(
+        self, principal: NamedDependency[Principal], member: NamedDependency[MemberRecord]
+    ) -> MemberViewOut:
         full = await sees_full_phone(principal, member.id, member.home_organisation_id)
         return member_view(member, full_phone=full)
 
@@ -106,7 +108,7 @@ class MembersController(Controller):
         operation_id="reinviteMember",
         summary="重新发送邀请码 · A new invitation code (older ones stop working)",
     )
-    async def reinvite(self, principal: Principal, member_id: Id) -> InvitationCodeOut:
+    async def reinvite(self, principal: NamedDependency[Principal], member_id: Id) -> InvitationCodeOut:
         """A password reset: the member's tokens stop working at once."""
         return invitation_out(await issue_invitation(principal, member_id))
 
@@ -117,7 +119,7 @@ class MembersController(Controller):
         summary="停用成员 · Deactivate a member (signs them out everywhere)",
         status_code=200,
     )
-    async def deactivate(self, principal: Principal, member_id: Id) -> MemberViewOut:
+    async def deactivate(self, principal: NamedDependency[Principal], member_id: Id) -> MemberViewOut:
         return member_view(await deactivate_member(principal, member_id), full_phone=True)
 
 
@@ -134,7 +136,9 @@ class InvitationsController(Controller):
         status_code=200,
         exclude_from_auth=True,
     )
-    async def accept(self, data: JSONBody[InvitationAcceptIn], redis: Redis, settings: Settings) -> MeOut:
+    async def accept(
+        self, data: JSONBody[InvitationAcceptIn], redis: NamedDependency[Redis], settings: NamedDependency[Settings]
+    ) -> MeOut:
         """Wrong codes are counted per normalised phone, apart from wrong
         passwords, with the same limits (``FENGLING_LOGIN_MAX_FAILURES`` per
         ``FENGLING_LOGIN_LOCK_MINUTES``); the attempt is counted before the

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
@@ -55,13 +55,17 @@ class MemberCsvUpload:
     file: UploadFile
 
 
-async def provide_visible_organisation(principal: Principal, organisation_id: Id) -> OrganisationRecord:
+async def provide_visible_organisation(
+    principal: NamedDependency[Principal], organisation_id: Id
+) -> OrganisationRecord:
     """The node in the path, if the caller may see it; 404 otherwise, as for
     a node that does not exist (``community.policy.visible_organisation``)."""
     return await policy.visible_organisation(principal, organisation_id)
 
 
-async def provide_managed_organisation(principal: Principal, organisation_id: Id) -> OrganisationRecord:
+async def provide_managed_organisation(
+    principal: NamedDependency[Principal], organisation_id: Id
+) -> OrganisationRecord:
     """The node in the path, if the caller manages it: 404 if they cannot
     see it, 403 if they see it only (``community.policy.managed_organisation``)."""
     return await policy.managed_organisation(principal, organisation_id)
@@ -76,7 +80,9 @@ class OrganisationsController(Controller):
     }
 
     @post("", guards=[requires_manager], operation_id="createOrganisation", summary="添加下级组织 · Add a child node")
-    async def create(self, principal: Principal, data: JSONBody[OrganisationIn]) -> OrganisationOutModel:
+    async def create(
+        self, principal: NamedDependency[Principal], data: JSONBody[OrganisationIn]
+    ) -> OrganisationOutModel:
         organisation = await structure.create_organisation(
             principal,
             parent_id=data.parent_id,
@@ -88,7 +94,7 @@ class OrganisationsController(Controller):
         return organisation_out(organisation)
 
     @get("/{organisation_id:int}", guards=[requires_member], operation_id="getOrganisation", summary="One node")
-    async def get_one(self, organisation: OrganisationRecord) -> OrganisationOutModel:
+    async def get_one(self, organisation: NamedDependency[OrganisationRecord]) -> OrganisationOutModel:
         return organisation_out(organisation)
 
     @get(
@@ -98,7 +104,7 @@ class OrganisationsController(Controller):
         summary="The nodes directly below",
     )
     async def children(
-        self, organisation: OrganisationRecord, cursor: Cursor = None, limit: Limit = 100
+        self, organisation: NamedDependency[OrganisationRecord], cursor: Cursor = None, limit: Limit = 100
     ) -> OrganisationPageOut:
         return organisation_page_out(await list_children(organisation.id, cursor=cursor, limit=limit))
 
@@ -109,7 +115,7 @@ class OrganisationsController(Controller):
         summary="The node and every node below it, in id order",
     )
     async def subtree(
-        self, organisation: OrganisationRecord, cursor: Cursor = None, limit: Limit = 100
+        self, organisation: NamedDependency[OrganisationRecord], cursor: Cursor = None, limit: Limit = 100
     ) -> OrganisationPageOut:
         return organisation_page_out(await list_subtree(organisation.id, cursor=cursor, limit=limit))
 
@@ -121,7 +127,7 @@ class OrganisationsController(Controller):
     )
     async def posts(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         organisation_id: Id,
         role: Annotated[Role | None, QueryParameter()] = None,
     ) -> list[PostHolderOut]:
@@ -135,7 +141,9 @@ class OrganisationsController(Controller):
         summary="任命岗位 · Grant a post or role at this node",
         status_code=200,
     )
-    async def grant(self, principal: Principal, organisation_id: Id, data: JSONBody[PostIn]) -> MemberViewOut:
+    async def grant(
+        self, principal: NamedDependency[Principal], organisation_id: Id, data: JSONBody[PostIn]
+    ) -> MemberViewOut:
         await grant_post(principal, organisation_id, data.member_id, data.role)
         return member_view(await get_member(data.member_id), full_phone=True)
 
@@ -145,7 +153,9 @@ class OrganisationsController(Controller):
         operation_id="revokePost",
         summary="免去岗位 · Revoke a post or role at this node",
     )
-    async def revoke(self, principal: Principal, organisation_id: Id, member_id: Id, role: RoleText) -> None:
+    async def revoke(
+        self, principal: NamedDependency[Principal], organisation_id: Id, member_id: Id, role: RoleText
+    ) -> None:
         await revoke_post(principal, organisation_id, member_id, role)
 
     @post(
@@ -157,8 +167,8 @@ class OrganisationsController(Controller):
     async def import_csv(
         self,
         request: Request[Any, Any, Any],
-        principal: Principal,
-        managed_organisation: OrganisationRecord,
+        principal: NamedDependency[Principal],
+        managed_organisation: NamedDependency[OrganisationRecord],
         data: Annotated[MemberCsvUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         skip_bad_rows: Annotated[bool, QueryParameter(description="write the valid rows, report the bad")] = False,
         dry_run: Annotated[bool, QueryParameter(description="validate only")] = False,

@@ -10,6 +10,7 @@ device that changed it stays signed in.
 from __future__ import annotations
 
 from litestar import Controller, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
@@ -40,7 +41,7 @@ class SessionsController(Controller):
         summary="退出登录（所有设备）· Log out on every device",
         status_code=204,
     )
-    async def logout(self, principal: Principal) -> None:
+    async def logout(self, principal: NamedDependency[Principal]) -> None:
         await end_all_sessions(principal)
 
     @post(
@@ -51,11 +52,11 @@ class SessionsController(Controller):
     )
     async def change_password(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         data: JSONBody[PasswordChangeIn],
-        redis: Redis,
-        settings: Settings,
-        jwt_auth: TokenIssuer,
+        redis: NamedDependency[Redis],
+        settings: NamedDependency[Settings],
+        jwt_auth: NamedDependency[TokenIssuer],
     ) -> LoginOut:
         """Wrong current passwords count against the login lockout of the
         member's phone, so a stolen token cannot be used to guess it."""

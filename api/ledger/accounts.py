@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import PathParameter, QueryParameter
 
 from api.guards import requires_member
@@ -30,7 +30,7 @@ CodeParam = Annotated[
 ]
 
 
-async def readable_account(principal: Principal, code: CodeParam) -> AccountBalance:
+async def readable_account(principal: NamedDependency[Principal], code: CodeParam) -> AccountBalance:
     """The account ``code`` if the caller may read it; 404 otherwise."""
     return await policy.readable_account(principal, code)
 
@@ -44,7 +44,7 @@ class AccountsController(Controller):
     @get("/{code:str}", operation_id="getAccount", summary="Balance now, and optionally as of a moment")
     async def get_account(
         self,
-        account: AccountBalance,
+        account: NamedDependency[AccountBalance],
         as_of: Annotated[datetime | None, QueryParameter(description="ISO 8601 with time zone")] = None,
     ) -> BalanceOut:
         out = BalanceOut.model_validate(account)
@@ -55,12 +55,12 @@ class AccountsController(Controller):
     @get("/{code:str}/statement", operation_id="getAccountStatement", summary="Postings, newest first")
     async def get_statement(
         self,
-        account: AccountBalance,
+        account: NamedDependency[AccountBalance],
         cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> StatementOut:
         return StatementOut.model_validate(await statement(account.code, cursor=cursor, limit=limit))
 
     @get("/{code:str}/holds", operation_id="getAccountHolds", summary="Active holds on the account")
-    async def get_holds(self, account: AccountBalance) -> list[HoldOut]:
+    async def get_holds(self, account: NamedDependency[AccountBalance]) -> list[HoldOut]:
         return [HoldOut.model_validate(hold) for hold in await list_holds(account.code)]

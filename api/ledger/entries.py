@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 
@@ -79,7 +80,7 @@ class LedgerController(Controller):
         },
     )
     async def post_adjustment(
-        self, principal: Principal, data: JSONBody[AdjustmentIn], idempotency_key: IdempotencyKey
+        self, principal: NamedDependency[Principal], data: JSONBody[AdjustmentIn], idempotency_key: IdempotencyKey
     ) -> Response[EntryOut]:
         done = await adjust(
             principal,
@@ -103,7 +104,7 @@ class LedgerController(Controller):
     @get("/adjustments", operation_id="listAdjustments", summary="Four-eyes adjustment requests you may decide")
     async def list_requests(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         status: Annotated[AdjustmentStatus, QueryParameter()] = AdjustmentStatus.PENDING,
         cursor: Annotated[
             str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page")
@@ -123,7 +124,7 @@ class LedgerController(Controller):
         summary="Approve a pending adjustment: post its held points (not your own request)",
         status_code=200,
     )
-    async def approve(self, principal: Principal, adjustment_id: Id) -> AdjustmentRequestOut:
+    async def approve(self, principal: NamedDependency[Principal], adjustment_id: Id) -> AdjustmentRequestOut:
         return AdjustmentRequestOut.model_validate(await approve_adjustment(principal, adjustment_id))
 
     @post(
@@ -133,13 +134,13 @@ class LedgerController(Controller):
         status_code=200,
     )
     async def reject(
-        self, principal: Principal, adjustment_id: Id, data: JSONBody[AdjustmentRejectIn]
+        self, principal: NamedDependency[Principal], adjustment_id: Id, data: JSONBody[AdjustmentRejectIn]
     ) -> AdjustmentRequestOut:
         decided = await reject_adjustment(principal, adjustment_id, reason_zh=data.reason_zh, reason_en=data.reason_en)
         return AdjustmentRequestOut.model_validate(decided)
 
     @get("/entries/{entry_id:int}", operation_id="getEntry", summary="One entry with its postings")
-    async def get_entry(self, principal: Principal, entry_id: BigId) -> EntryOut:
+    async def get_entry(self, principal: NamedDependency[Principal], entry_id: BigId) -> EntryOut:
         return EntryOut.model_validate(await visible_entry(principal, entry_id))
 
     @post(
@@ -155,7 +156,7 @@ class LedgerController(Controller):
     )
     async def reverse(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         entry_id: BigId,
         data: JSONBody[ReversalIn],
         idempotency_key: IdempotencyKey,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.guards import requires_member
@@ -40,11 +41,11 @@ class MeController(Controller):
     guards = [requires_member]
 
     @get("", operation_id="me", summary="Who am I")
-    async def me(self, principal: Principal) -> MeOut:
+    async def me(self, principal: NamedDependency[Principal]) -> MeOut:
         return me_out(await get_member(principal.member_id))
 
     @get("/wallet", operation_id="myWallet", summary="My points: balance, held, available")
-    async def wallet(self, principal: Principal) -> WalletOut:
+    async def wallet(self, principal: NamedDependency[Principal]) -> WalletOut:
         account = await own_wallet(principal)
         if account is None:
             return WalletOut(
@@ -68,7 +69,7 @@ class MeController(Controller):
     @get("/wallet/statement", operation_id="myStatement", summary="My points history, newest first")
     async def my_statement(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> StatementOut:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post, put
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 
@@ -47,7 +48,7 @@ class CatalogController(Controller):
     @get("/items", guards=[requires_member], operation_id="listCatalog", summary="积分超市商品 · Browse the catalog")
     async def list_items(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         category: Annotated[Category | None, QueryParameter()] = None,
         shop_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
         q: Annotated[str | None, QueryParameter(max_length=50, description="search in names")] = None,
@@ -77,17 +78,17 @@ class CatalogController(Controller):
         )
 
     @get("/items/{item_id:int}", guards=[requires_member], operation_id="getCatalogItem", summary="One item")
-    async def get_one(self, principal: Principal, item_id: Id) -> ItemOut:
+    async def get_one(self, principal: NamedDependency[Principal], item_id: Id) -> ItemOut:
         item = await visible_item(principal, item_id)
         wallet = await find_balance(wallet_code(principal.member_id))
         return item_out(item, available=wallet.available if wallet else None)
 
     @post("/items", guards=[requires_manager], operation_id="createCatalogItem", summary="Add an item")
-    async def create(self, principal: Principal, data: JSONBody[ItemIn]) -> ItemOut:
+    async def create(self, principal: NamedDependency[Principal], data: JSONBody[ItemIn]) -> ItemOut:
         return item_out(await create_item(principal, data.organisation_id, _draft(data)))
 
     @put("/items/{item_id:int}", guards=[requires_manager], operation_id="updateCatalogItem", summary="Replace an item")
-    async def update(self, principal: Principal, item_id: Id, data: JSONBody[ItemIn]) -> ItemOut:
+    async def update(self, principal: NamedDependency[Principal], item_id: Id, data: JSONBody[ItemIn]) -> ItemOut:
         return item_out(await update_item(principal, item_id, _draft(data), organisation_id=data.organisation_id))
 
     @post(
@@ -98,7 +99,7 @@ class CatalogController(Controller):
     )
     async def upload_image(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         item_id: Id,
         data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ItemOut:

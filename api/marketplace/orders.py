@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from api.guards import requires_member
@@ -31,7 +32,11 @@ class OrdersController(Controller):
 
     @post("", operation_id="placeOrder", summary="兑换 · Redeem an item for pickup")
     async def place(
-        self, principal: Principal, settings: Settings, data: JSONBody[OrderIn], idempotency_key: IdempotencyKey
+        self,
+        principal: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
+        data: JSONBody[OrderIn],
+        idempotency_key: IdempotencyKey,
     ) -> Response[OrderOut]:
         order = await place_order(
             principal,
@@ -47,7 +52,7 @@ class OrdersController(Controller):
     @get("", operation_id="listMyOrders", summary="My orders, newest first")
     async def mine(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         status: Annotated[OrderStatus | None, QueryParameter()] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
@@ -58,13 +63,13 @@ class OrdersController(Controller):
         )
 
     @get("/{order_id:int}", operation_id="getMyOrder", summary="One of my orders, with its pickup code")
-    async def one(self, principal: Principal, order_id: Id) -> OrderOut:
+    async def one(self, principal: NamedDependency[Principal], order_id: Id) -> OrderOut:
         return order_out(await member_order(principal, order_id), show_code=True)
 
     @get("/{order_id:int}/qr", operation_id="getPickupQr", summary="Pickup code as a QR image")
     async def qr(
         self,
-        principal: Principal,
+        principal: NamedDependency[Principal],
         order_id: Id,
         format: Annotated[Literal["png", "svg"], QueryParameter()] = "png",
     ) -> Response[bytes]:
@@ -75,5 +80,5 @@ class OrdersController(Controller):
         )
 
     @post("/{order_id:int}/cancel", operation_id="cancelMyOrder", summary="Cancel before pickup", status_code=200)
-    async def cancel(self, principal: Principal, order_id: Id) -> OrderOut:
+    async def cancel(self, principal: NamedDependency[Principal], order_id: Id) -> OrderOut:
         return order_out(await cancel_order(principal, order_id=order_id), show_code=False)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from redis.asyncio import Redis
 
@@ -56,17 +56,17 @@ from marketplace.shops import add_staff, create_shop, remove_staff, shops_for, s
 Period = Annotated[str, PathParameter(pattern=r"^\d{4}-\d{2}$", description="a month, e.g. 2026-11")]
 
 
-async def readable_shop(principal: Principal, shop_id: Id) -> ShopRecord:
+async def readable_shop(principal: NamedDependency[Principal], shop_id: Id) -> ShopRecord:
     """The shop, for its staff and the managers of its organisation."""
     return await policy.shop_for(principal, shop_id, ShopAction.READ)
 
 
-async def managed_shop(principal: Principal, shop_id: Id) -> ShopRecord:
+async def managed_shop(principal: NamedDependency[Principal], shop_id: Id) -> ShopRecord:
     """The shop, for the managers of its organisation."""
     return await policy.shop_for(principal, shop_id, ShopAction.MANAGE)
 
 
-def pickup_guesses(redis: Redis, settings: Settings) -> PickupThrottle:
+def pickup_guesses(redis: NamedDependency[Redis], settings: NamedDependency[Settings]) -> PickupThrottle:
     """Wrong pickup codes, counted in Redis (``pickup_throttle``)."""
     return PickupThrottle(redis, max_failures=settings.pickup_max_failures, window_minutes=settings.pickup_lock_minutes)
 
@@ -81,7 +81,7 @@ class ShopsController(Controller):
     }
 
     @post("", guards=[requires_manager], operation_id="createShop", summary="Register a partner shop")
-    async def create(self, principal: Principal, data: JSONBody[ShopIn]) -> ShopOut:
+    async def create(self, principal: NamedDependency[Principal], data: JSONBody[ShopIn]) -> ShopOut:
         shop = await create_shop(
             principal,
             organisation_id=data.organisation_id,
@@ -92,7 +92,7 @@ class ShopsController(Controller):
         return shop_out(shop)
 
     @get("", guards=[requires_member], operation_id="listShops", summary="Shops near me (and the ones I manage)")
-    async def list_all(self, principal: Principal) -> list[ShopOut]:
+    async def list_all(self, principal: NamedDependency[Principal]) -> list[ShopOut]:
         return [shop_out(shop) for shop in await shops_for(principal)]
 
     @post(
@@ -102,11 +102,11 @@ class ShopsController(Controller):
         summary="Make a member you manage counter staff of this shop (grants shop_staff)",
         status_code=204,
     )
-    async def staff(self, principal: Principal, shop_id: Id, data: JSONBody[ShopStaffIn]) -> None:
+    async def staff(self, principal: NamedDependency[Principal], shop_id: Id, data: JSONBody[ShopStaffIn]) -> None:
         await add_staff(principal, shop_id, data.member_id)
 
     @get("/{shop_id:int}/staff", guards=[requires_manager], operation_id="listShopStaff", summary="The shop's staff")
-    async def staff_list(self, managed_shop: ShopRecord) -> list[StaffOut]:
+    async def staff_list(self, managed_shop: NamedDependency[ShopRecord]) -> list[StaffOut]:
         return [staff_out(staff) for staff in await staff_of(managed_shop)]
 
     @delete(
@@ -115,7 +115,7 @@ class ShopsController(Controller):
         operation_id="removeShopStaff",
         summary="Take a member off this shop's counter (revokes shop_staff if no other shop needs it)",
     )
-    async def staff_remove(self, principal: Principal, shop_id: Id, member_id: Id) -> None:
+    async def staff_remove(self, principal: NamedDependency[Principal], shop_id: Id, member_id: Id) -> None:
         await remove_staff(principal, shop_id, member_id)
 
     @post(
@@ -127,7 +127,11 @@ class ShopsController(Controller):
         middleware=[PICKUP_LIMIT.middleware],
     )
     async def pickup(
-        self, principal: Principal, guesses: PickupThrottle, shop_id: Id, data: JSONBody[PickupIn]
+        self,
+        principal: NamedDependency[Principal],
+        guesses: NamedDependency[PickupThrottle],
+        shop_id: Id,
+        data: JSONBody[PickupIn],
     ) -> OrderOut:
         # PickupThrottled leaves as 429 with Retry-After (api/errors.py).
         order = await confirm_pickup(principal, shop_id=shop_id, code=data.code, guesses=guesses)
@@ -136,7 +140,7 @@ class ShopsController(Controller):
     @get("/{shop_id:int}/orders", guards=[requires_member], operation_id="listShopOrders", summary="A shop's orders")
     async def orders(
         self,
-        readable_shop: ShopRecord,
+        readable_shop: NamedDependency[ShopRecord],
         status: Annotated[OrderStatus | None, QueryParameter()] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
@@ -153,7 +157,9 @@ class ShopsController(Controller):
         summary="Take back a picked-up item",
         status_code=200,
     )
-    async def return_item(self, principal: Principal, shop_id: Id, order_id: Id, data: JSONBody[ReturnIn]) -> OrderOut:
+    async def return_item(
+        self, principal: NamedDependency[Principal], shop_id: Id, order_id: Id, data: JSONBody[ReturnIn]
+    ) -> OrderOut:
         returned = await return_order(
             principal, shop_id=shop_id, order_id=order_id, restock=data.restock, reason_zh=data.reason_zh
         )
@@ -168,7 +174,7 @@ class ShopsController(Controller):
     async def statement(
         self,
         request: Request[Any, Any, Any],
-        readable_shop: ShopRecord,
+        readable_shop: NamedDependency[ShopRecord],
         period: Period,
         format: Annotated[Literal["json", "csv"], QueryParameter()] = "json",
     ) -> Response[Any]:
@@ -188,5 +194,5 @@ class ShopsController(Controller):
         summary="Settle a finished month: retire its points and lock it",
         status_code=200,
     )
-    async def settle(self, principal: Principal, shop_id: Id, period: Period) -> StatementOut:
+    async def settle(self, principal: NamedDependency[Principal], shop_id: Id, period: Period) -> StatementOut:
         return statement_out(await settle_period(principal, shop_id=shop_id, period=period))
