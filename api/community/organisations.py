@@ -24,7 +24,7 @@ from api.params import Cursor, Id
 from api.schemas.community import (
     MemberViewOut,
     OrganisationIn,
-    OrganisationOutModel,
+    OrganisationOut,
     OrganisationPageOut,
     PostHolderOut,
     PostIn,
@@ -82,7 +82,7 @@ class OrganisationsController(Controller):
     @post("", guards=[requires_manager], operation_id="createOrganisation", summary="添加下级组织 · Add a child node")
     async def create(
         self, principal: NamedDependency[Principal], data: JSONBody[OrganisationIn]
-    ) -> OrganisationOutModel:
+    ) -> OrganisationOut:
         organisation = await structure.create_organisation(
             principal,
             parent_id=data.parent_id,
@@ -94,7 +94,7 @@ class OrganisationsController(Controller):
         return organisation_out(organisation)
 
     @get("/{organisation_id:int}", guards=[requires_member], operation_id="getOrganisation", summary="One node")
-    async def get_one(self, organisation: NamedDependency[OrganisationRecord]) -> OrganisationOutModel:
+    async def get_one(self, organisation: NamedDependency[OrganisationRecord]) -> OrganisationOut:
         return organisation_out(organisation)
 
     @get(

@@ -21,7 +21,7 @@ from api.schemas.community import (
     TeamDetailOut,
     TeamIn,
     TeamMemberIn,
-    TeamOutModel,
+    TeamOut,
     team_detail_out,
     team_out,
 )
@@ -58,7 +58,7 @@ class TeamsController(Controller):
         organisation_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
         kind: Annotated[TeamKind | None, QueryParameter()] = None,
         include_subtree: Annotated[bool, QueryParameter(description="also the teams of nodes below")] = False,
-    ) -> list[TeamOutModel]:
+    ) -> list[TeamOut]:
         teams = await teams_of_organisation(principal, organisation_id, kind=kind, include_subtree=include_subtree)
         return [team_out(team) for team in teams]
 
@@ -96,5 +96,5 @@ class TeamsController(Controller):
     )
     async def leader(
         self, principal: NamedDependency[Principal], team_id: Id, data: JSONBody[TeamMemberIn]
-    ) -> TeamOutModel:
+    ) -> TeamOut:
         return team_out(await structure.set_team_leader(principal, team_id, data.member_id))

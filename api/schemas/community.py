@@ -45,7 +45,7 @@ class OrganisationIn(BaseModel):
     issues_points: bool = Field(default=False, description="only admins may create an issuing organisation")
 
 
-class OrganisationOutModel(BaseModel):
+class OrganisationOut(BaseModel):
     id: int
     parent_id: int | None
     level: str
@@ -54,12 +54,12 @@ class OrganisationOutModel(BaseModel):
     issues_points: bool
 
 
-def organisation_out(organisation: OrganisationRecord) -> OrganisationOutModel:
-    return OrganisationOutModel.model_validate(organisation, from_attributes=True)
+def organisation_out(organisation: OrganisationRecord) -> OrganisationOut:
+    return OrganisationOut.model_validate(organisation, from_attributes=True)
 
 
 class OrganisationPageOut(BaseModel):
-    organisations: list[OrganisationOutModel]
+    organisations: list[OrganisationOut]
     next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
@@ -183,7 +183,7 @@ class TeamMemberIn(BaseModel):
     member_id: int = Field(ge=1, le=MAX_ID)
 
 
-class TeamOutModel(BaseModel):
+class TeamOut(BaseModel):
     id: int
     organisation_id: int
     name_zh: str
@@ -196,9 +196,9 @@ class TeamOutModel(BaseModel):
     member_count: int
 
 
-def team_out(team: TeamRecord) -> TeamOutModel:
+def team_out(team: TeamRecord) -> TeamOut:
     zh, en = TEAM_KIND_NAMES[team.kind]
-    return TeamOutModel(
+    return TeamOut(
         id=team.id,
         organisation_id=team.organisation_id,
         name_zh=team.name_zh,
@@ -232,7 +232,7 @@ def team_member_out(member: TeamMemberRecord, *, full_phone: bool) -> TeamMember
     )
 
 
-class TeamDetailOut(TeamOutModel):
+class TeamDetailOut(TeamOut):
     members: list[TeamMemberOutModel]
 
 
