@@ -393,9 +393,7 @@ async def test_demo_supermarket_lists_by_price_with_affordability(
     assert bad_cursor.status_code == 422 and bad_cursor.json()["field"] == "cursor"
 
 
-async def _order(
-    client: AsyncTestClient[Litestar], headers: dict[str, str], setup: Setup
-) -> dict[str, Any]:
+async def _order(client: AsyncTestClient[Litestar], headers: dict[str, str], setup: Setup) -> dict[str, Any]:
     placed = await client.post(
         "/api/v1/orders", json={"item_id": setup["item_id"], "shop_id": setup["shop_id"]}, headers={**headers, **key()}
     )
