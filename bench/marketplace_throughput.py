@@ -59,7 +59,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def worker(orders: int, items: int) -> dict[str, object]:
+async def worker(orders: int, items: int) -> dict[str, object]:  # noqa: C901, PLR0915 -- a linear benchmark script: set up a world, then time each scenario
     sys.path.insert(0, str(REPO))
     from admin.migrations import migrate
     from community.access import Principal

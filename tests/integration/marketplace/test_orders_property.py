@@ -113,7 +113,7 @@ class Model:
         return None
 
 
-async def scenario(ops: list[Op]) -> None:
+async def scenario(ops: list[Op]) -> None:  # noqa: C901, PLR0912, PLR0915 -- interprets a generated scenario: one branch per operation and its model check
     await truncate_all()
     market = await build_market()
     item_ids = [
