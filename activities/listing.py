@@ -55,7 +55,7 @@ def _decode_cursor(cursor: str) -> int:
         raise InvalidActivity("cursor is not one this listing returned", field="cursor") from error
 
 
-async def list_activities(
+async def list_activities(  # noqa: C901, PLR0912 -- one clause per optional filter; to split after #9 merges
     *,
     member_id: int | None = None,
     scope_organisation_ids: Collection[int] | None = None,
