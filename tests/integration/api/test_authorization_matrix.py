@@ -1086,6 +1086,7 @@ def _pending_adjustments(client: TestClient[Any], world: World, operations: list
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_authorisation_matrix() -> None:
     """Every served route, as every role, on own / same-node / foreign
     objects, answers as the policy says; refusals reveal and change nothing."""

@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # schemathesis names its OpenAPI case type for type checkers 
 app = create_app(run_background_jobs=False, connection_pool=False)
 schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module", autouse=True)
 def demo_database() -> None:

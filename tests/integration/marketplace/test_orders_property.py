@@ -25,6 +25,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -259,6 +260,7 @@ async def pooled(work: Awaitable[None]) -> None:
         await work
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,
