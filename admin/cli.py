@@ -25,7 +25,7 @@ from fengling_settings import Settings, get_settings, write_private_file
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from community.member_import import ImportedMember
+    from community.member_import import ImportedMember, ImportResult
 
 app = typer.Typer(help="风铃 Fengling: volunteer points ledger and points supermarket.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Ledger tools: verify, balances, statements, jobs.", no_args_is_help=True)
@@ -405,32 +405,42 @@ def members_import(
             console.print(f"[red]{escape(error.message)}[/red]")
             raise typer.Exit(1) from error
     if result.errors:
-        table = Table(title=f"有问题的行 Bad rows ({len(result.bad_lines)})")
-        for column in ("line", "field", "问题", "problem"):
-            table.add_column(column, justify="right" if column == "line" else "left")
-        for problem in result.errors:
-            table.add_row(str(problem.line), problem.field, escape(problem.message_zh), escape(problem.message))
-        console.print(table)
+        _print_bad_rows(result)
     console.print(
         f"rows {result.total_rows}, valid {result.valid_rows}, bad {len(result.bad_lines)}, "
         f"created {len(result.created)}{' (dry run)' if dry_run else ''}"
     )
     if result.created:
-        if invites_out is not None:
-            _write_invites(invites_out, result.created)
-            console.print(f"邀请码已写入 invitation codes written to {escape(str(invites_out))} (keep it safe)")
-        else:
-            codes = Table(title="邀请码 Invitation codes (shown once)")
-            for column in ("line", "id", "name", "phone", "code"):
-                codes.add_column(column)
-            for member in result.created:
-                codes.add_row(str(member.line), str(member.id), member.name, member.phone, member.invitation_code)
-            console.print(codes)
+        _hand_out_codes(result.created, invites_out)
     if result.errors and not (skip_bad_rows and result.valid_rows):
         console.print("[red]nothing was written; fix the rows above or use --skip-bad-rows[/red]")
         raise typer.Exit(1)
     if result.written:
         console.print(f"[green]imported {len(result.created)} members into organisation {organisation}[/green]")
+
+
+def _print_bad_rows(result: ImportResult) -> None:
+    table = Table(title=f"有问题的行 Bad rows ({len(result.bad_lines)})")
+    for column in ("line", "field", "问题", "problem"):
+        table.add_column(column, justify="right" if column == "line" else "left")
+    for problem in result.errors:
+        table.add_row(str(problem.line), problem.field, escape(problem.message_zh), escape(problem.message))
+    console.print(table)
+
+
+def _hand_out_codes(created: Sequence[ImportedMember], invites_out: Path | None) -> None:
+    """The new members' invitation codes: into ``invites_out`` when given,
+    else on screen. Either way they are shown this once."""
+    if invites_out is not None:
+        _write_invites(invites_out, created)
+        console.print(f"邀请码已写入 invitation codes written to {escape(str(invites_out))} (keep it safe)")
+        return
+    codes = Table(title="邀请码 Invitation codes (shown once)")
+    for column in ("line", "id", "name", "phone", "code"):
+        codes.add_column(column)
+    for member in created:
+        codes.add_row(str(member.line), str(member.id), member.name, member.phone, member.invitation_code)
+    console.print(codes)
 
 
 def _lockout_redis(settings: Settings) -> Redis:

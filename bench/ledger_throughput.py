@@ -754,7 +754,7 @@ class Worker:
             conn.close()
         return self.loaded, note
 
-    async def time_reads(self) -> dict[str, Any]:
+    async def time_reads(self) -> dict[str, Any]:  # noqa: C901 -- a linear timing script: warm up, time, check each call
         from ledger.accounts import get_balance
         from ledger.statements import statement
 
@@ -1127,6 +1127,37 @@ def report(results: list[dict[str, Any]], machine: dict[str, str], args: argpars
     w("Fengling ledger benchmark")
     w("=" * 112)
     w("")
+    _posting_section(results, w)
+    w("")
+    _reads_section(results, args, w)
+    _profile_section(results, w)
+
+    w("")
+    w("4. Machine")
+    machine["load average at end"] = load_average()
+    for key in (
+        "code",
+        "nproc",
+        "memory",
+        "cpu",
+        "kernel",
+        "python",
+        "sqlite",
+        "postgresql",
+        "load average at start",
+        "load average at end",
+    ):
+        if key in machine:
+            w(f"   {key:<23}{machine[key]}")
+    w("")
+    w(f"Total run time: {total_s:.0f}s")
+    w("Rerun with:")
+    w(f"   cd {REPO} && .venv/bin/python bench/ledger_throughput.py {shlex.join(sys.argv[1:])}".rstrip())
+    return "\n".join(out)
+
+
+def _posting_section(results: list[dict[str, Any]], w: Callable[[str], None]) -> None:
+    """Sections 1-2: posting throughput per engine, consistency, ours/raw on PostgreSQL."""
     w("1-2. Posting throughput. One transfer = one entry with 2 postings. Throughput is counted in TRANSFERS")
     w("     (= entries) per second; postings/s = 2 x transfers/s. 'ours' = ledger.posting.transfer (Piccolo);")
     w("     'raw' = the same statements through asyncpg directly (PostgreSQL only).")
@@ -1164,48 +1195,8 @@ def report(results: list[dict[str, Any]], machine: dict[str, str], args: argpars
                 f"-> {'consistent' if c['ok'] else 'INCONSISTENT'}"
             )
     for result in results:
-        if result["engine"] != "postgres":
-            continue
-        rows = {(r["impl"], r["tasks"]): r for r in result["posting"]}
-        w("")
-        rt = result.get("round_trip")
-        if rt:
-            w(
-                f"PostgreSQL bare round trip (SELECT 1, asyncpg): {rt['wall_us']:.0f} us wall, client CPU "
-                f"{rt['client_user_us']:.0f} us user + {rt['client_sys_us']:.0f} us sys"
-            )
-        w("PostgreSQL ours/raw:")
-        for tasks in (1, TASKS_MULTI):
-            ours, raw = rows.get(("ours", tasks)), rows.get(("raw", tasks))
-            if ours and raw:
-                ratio = ours["transfers_per_s"] / raw["transfers_per_s"]
-                w(
-                    f"  {tasks} task{'s' if tasks > 1 else ' '}: ours {ours['transfers_per_s']:.0f}/s, raw {raw['transfers_per_s']:.0f}/s, "
-                    f"ours/raw = {ratio:.0%}   (client CPU/transfer: ours {ours['client_cpu_us_per_transfer']:.0f} us, "
-                    f"raw {raw['client_cpu_us_per_transfer']:.0f} us)"
-                )
-                if tasks == TASKS_MULTI:
-                    w(
-                        f"  target ours >= 50% of raw with {TASKS_MULTI} tasks: {'MET' if ratio >= 0.5 else 'NOT MET'} ({ratio:.0%})"
-                    )
-        if result.get("ours_round_trips"):
-            w("")
-            w("  Statements one ledger.posting.transfer sends (recorded at the asyncpg connection, in order):")
-            for i, sql in enumerate(result["ours_round_trips"], 1):
-                w(f"    {i:>2}. {sql[:140]}{' ...' if len(sql) > 140 else ''}")
-            w("  Statements the raw version sends:")
-            for i, sql in enumerate(result.get("raw_round_trips", []), 1):
-                w(f"    {i:>2}. {sql[:140]}{' ...' if len(sql) > 140 else ''}")
-            w("  (the last one is asyncpg's pool-release reset, sent by both pools)")
-            verbs = [
-                [sql.split()[0].rstrip(";").upper() for sql in result[key]]
-                for key in ("ours_round_trips", "raw_round_trips")
-            ]
-            if verbs[0] != verbs[1]:
-                w(
-                    "  WARNING: the raw version no longer mirrors what ledger/posting.py sends "
-                    f"({len(verbs[0])} vs {len(verbs[1])} statements): update Worker.raw_fn before trusting ours/raw."
-                )
+        if result["engine"] == "postgres":
+            _postgres_comparison(result, w)
     for result in results:
         if result["engine"] == "sqlite" and result["posting"]:
             w("")
@@ -1214,7 +1205,53 @@ def report(results: list[dict[str, Any]], machine: dict[str, str], args: argpars
                 f"(PostgreSQL: --transfers); no raw ceiling is measured on SQLite."
             )
 
+
+def _postgres_comparison(result: dict[str, Any], w: Callable[[str], None]) -> None:
+    """Our posting path against the raw asyncpg ceiling, and the statements each sends."""
+    rows = {(r["impl"], r["tasks"]): r for r in result["posting"]}
     w("")
+    rt = result.get("round_trip")
+    if rt:
+        w(
+            f"PostgreSQL bare round trip (SELECT 1, asyncpg): {rt['wall_us']:.0f} us wall, client CPU "
+            f"{rt['client_user_us']:.0f} us user + {rt['client_sys_us']:.0f} us sys"
+        )
+    w("PostgreSQL ours/raw:")
+    for tasks in (1, TASKS_MULTI):
+        ours, raw = rows.get(("ours", tasks)), rows.get(("raw", tasks))
+        if ours and raw:
+            ratio = ours["transfers_per_s"] / raw["transfers_per_s"]
+            w(
+                f"  {tasks} task{'s' if tasks > 1 else ' '}: ours {ours['transfers_per_s']:.0f}/s, raw {raw['transfers_per_s']:.0f}/s, "
+                f"ours/raw = {ratio:.0%}   (client CPU/transfer: ours {ours['client_cpu_us_per_transfer']:.0f} us, "
+                f"raw {raw['client_cpu_us_per_transfer']:.0f} us)"
+            )
+            if tasks == TASKS_MULTI:
+                w(
+                    f"  target ours >= 50% of raw with {TASKS_MULTI} tasks: {'MET' if ratio >= 0.5 else 'NOT MET'} ({ratio:.0%})"
+                )
+    if result.get("ours_round_trips"):
+        w("")
+        w("  Statements one ledger.posting.transfer sends (recorded at the asyncpg connection, in order):")
+        for i, sql in enumerate(result["ours_round_trips"], 1):
+            w(f"    {i:>2}. {sql[:140]}{' ...' if len(sql) > 140 else ''}")
+        w("  Statements the raw version sends:")
+        for i, sql in enumerate(result.get("raw_round_trips", []), 1):
+            w(f"    {i:>2}. {sql[:140]}{' ...' if len(sql) > 140 else ''}")
+        w("  (the last one is asyncpg's pool-release reset, sent by both pools)")
+        verbs = [
+            [sql.split()[0].rstrip(";").upper() for sql in result[key]]
+            for key in ("ours_round_trips", "raw_round_trips")
+        ]
+        if verbs[0] != verbs[1]:
+            w(
+                "  WARNING: the raw version no longer mirrors what ledger/posting.py sends "
+                f"({len(verbs[0])} vs {len(verbs[1])} statements): update Worker.raw_fn before trusting ours/raw."
+            )
+
+
+def _reads_section(results: list[dict[str, Any]], args: argparse.Namespace, w: Callable[[str], None]) -> None:
+    """Section 3: read latency at scale, growth with history, and the statement plans."""
     if args.skip_reads:
         w("3. Read latency: skipped (--skip-reads).")
     else:
@@ -1257,18 +1294,25 @@ def report(results: list[dict[str, Any]], machine: dict[str, str], args: argpars
                 )
             for note in result.get("notes", []):
                 w(f"NOTE {note}")
-            for r in result["reads"]:
-                w(
-                    f"{result['engine']} statement plans at {r['entries']:,} entries (EXPLAIN{' ANALYZE' if result['engine'] == 'postgres' else ' QUERY PLAN'}):"
-                )
-                for label, row in r["calls"].items():
-                    if "plan" in row:
-                        w(f"    {label:<20} {plan_summary(row['plan'])}")
-                    if "generic_plan" in row:
-                        w(f"    {label + ' generic':<20} {plan_summary(row['generic_plan'])}")
+            _statement_plans(result, w)
             if not result["reads"] and not args.skip_reads:
                 w(f"{result['engine']}: no read measurements")
 
+
+def _statement_plans(result: dict[str, Any], w: Callable[[str], None]) -> None:
+    for r in result["reads"]:
+        w(
+            f"{result['engine']} statement plans at {r['entries']:,} entries (EXPLAIN{' ANALYZE' if result['engine'] == 'postgres' else ' QUERY PLAN'}):"
+        )
+        for label, row in r["calls"].items():
+            if "plan" in row:
+                w(f"    {label:<20} {plan_summary(row['plan'])}")
+            if "generic_plan" in row:
+                w(f"    {label + ' generic':<20} {plan_summary(row['generic_plan'])}")
+
+
+def _profile_section(results: list[dict[str, Any]], w: Callable[[str], None]) -> None:
+    """cProfile summaries of single-task posting runs, when profiled."""
     for result in results:
         for impl, prof in (result.get("profile") or {}).items():
             w("")
@@ -1288,29 +1332,6 @@ def report(results: list[dict[str, Any]], machine: dict[str, str], args: argpars
                 w("  ledger/, piccolo and pydantic functions by cumulative time:")
                 for line in prof["top_cumulative"].splitlines()[:32]:
                     w(f"    {line}")
-
-    w("")
-    w("4. Machine")
-    machine["load average at end"] = load_average()
-    for key in (
-        "code",
-        "nproc",
-        "memory",
-        "cpu",
-        "kernel",
-        "python",
-        "sqlite",
-        "postgresql",
-        "load average at start",
-        "load average at end",
-    ):
-        if key in machine:
-            w(f"   {key:<23}{machine[key]}")
-    w("")
-    w(f"Total run time: {total_s:.0f}s")
-    w("Rerun with:")
-    w(f"   cd {REPO} && .venv/bin/python bench/ledger_throughput.py {shlex.join(sys.argv[1:])}".rstrip())
-    return "\n".join(out)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

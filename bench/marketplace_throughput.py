@@ -22,9 +22,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol, TypedDict
+
+from piccolo.engine.postgres import PostgresEngine
 
 from core import database
 
@@ -34,12 +38,28 @@ RESULT_TAG = "RESULT "
 CLIENTS = 8
 
 
+class Page(Protocol):
+    """A page of a list (the catalog's, here): only its items are looked at."""
+
+    @property
+    def items(self) -> Sequence[object]: ...
+
+
+class EngineResult(TypedDict):
+    """What a worker prints (as JSON) for one engine."""
+
+    engine: str
+    orders: list[dict[str, float]]
+    catalog_items: int
+    listing: list[dict[str, str | float]]
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def worker(orders: int, items: int) -> dict[str, object]:
+async def worker(orders: int, items: int) -> dict[str, object]:  # noqa: C901, PLR0915 -- a linear benchmark script: set up a world, then time each scenario
     sys.path.insert(0, str(REPO))
     from admin.migrations import migrate
     from community.access import Principal
@@ -57,7 +77,7 @@ async def worker(orders: int, items: int) -> dict[str, object]:
 
     db = database.engine()
     await migrate()
-    if db.engine_type == "postgres":
+    if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=2, max_size=CLIENTS + 2)
 
     org = await create_organisation(name_zh="压测社区", level=Level.COMMUNITY, issues_points=True)
@@ -165,13 +185,13 @@ async def worker(orders: int, items: int) -> dict[str, object]:
     total_items = await CatalogItem.count().run()
     now = datetime.now(UTC)
 
-    async def timed(label: str, call: object, calls: int = 200) -> dict[str, object]:
+    async def timed(label: str, call: Callable[[], Awaitable[Page]], calls: int = 200) -> dict[str, object]:
         times: list[float] = []
         for _ in range(10):
-            await call()  # type: ignore[operator]
+            await call()
         for _ in range(calls):
             started = time.perf_counter()
-            page = await call()  # type: ignore[operator]
+            page = await call()
             times.append(time.perf_counter() - started)
         assert page.items, label
         return {"query": label, "median_ms": statistics.median(times) * 1000, "p95_ms": percentile(times, 0.95) * 1000}
@@ -196,12 +216,12 @@ async def worker(orders: int, items: int) -> dict[str, object]:
             lambda: list_catalog(organisation_ids=[org.id], now=now, shop_id=shop.id, sort="newest"),
         ),
     ]
-    if db.engine_type == "postgres":
+    if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
     return {"engine": db.engine_type, "orders": runs, "catalog_items": total_items, "listing": listing}
 
 
-def run_engine(engine: str, args: argparse.Namespace) -> dict[str, object]:
+def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
     env = dict(os.environ)
     data_dir = tempfile.mkdtemp(prefix="fengling-bench-")
     env["FENGLING_DATA_DIR"] = data_dir
@@ -226,7 +246,8 @@ def run_engine(engine: str, args: argparse.Namespace) -> dict[str, object]:
             raise SystemExit(f"{engine} worker failed (exit {proc.returncode})")
         import json
 
-        return dict(json.loads(line[len(RESULT_TAG) :]))
+        result: EngineResult = json.loads(line[len(RESULT_TAG) :])
+        return result
     finally:
         if database:
             subprocess.run(
@@ -246,8 +267,8 @@ def main() -> None:
     if args._worker:
         import json
 
-        result = asyncio.run(worker(args.orders, args.items))
-        print(RESULT_TAG + json.dumps(result, default=str))
+        measured = asyncio.run(worker(args.orders, args.items))
+        print(RESULT_TAG + json.dumps(measured, default=str))
         return
     engines = ["postgres", "sqlite"] if args.engine == "all" else [args.engine]
     cpu = next(
@@ -263,13 +284,13 @@ def main() -> None:
         result = run_engine(engine, args)
         print(f"\n== {engine}: orders placed and confirmed (place_order + confirm_pickup, real services)")
         print(f"{'clients':>8}{'items':>7}{'orders':>8}{'orders/s':>10}{'median ms':>11}{'p95 ms':>9}")
-        for run in result["orders"]:  # type: ignore[union-attr]
+        for run in result["orders"]:
             print(
                 f"{run['clients']:>8}{run['items']:>7}{run['orders']:>8}{run['orders_per_s']:>10.1f}"
                 f"{run['median_ms']:>11.1f}{run['p95_ms']:>9.1f}"
             )
         print(f"\n== {engine}: catalog listing with {result['catalog_items']:,} items (20 per page)")
-        for row in result["listing"]:  # type: ignore[union-attr]
+        for row in result["listing"]:
             print(f"  {row['query']:<28} median {row['median_ms']:7.2f} ms   p95 {row['p95_ms']:7.2f} ms")
     print(
         f"\nrerun: .venv/bin/python bench/marketplace_throughput.py --orders {args.orders} "

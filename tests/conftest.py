@@ -7,6 +7,10 @@ The engine is chosen *before* anything imports ``piccolo_conf``:
 Tests never read ``FENGLING_DATABASE_URL`` directly, so running the suite
 can never wipe a developer's own database. Likewise ``FENGLING_TEST_REDIS_URL``
 selects a real Redis (default: the in-process stand-in).
+
+Passwords are hashed with a cheap argon2id for the whole run (see
+``tests/support/passwords.py``); production's parameters are proved by
+``tests/unit/test_password_parameters.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ os.environ["FENGLING_REDIS_URL"] = os.environ.get("FENGLING_TEST_REDIS_URL") or 
 os.environ["FENGLING_SECRET_KEY"] = "test-secret-key-not-for-production-0123456789abcdef"
 
 import pytest  # noqa: E402
+
+from tests.support.passwords import install_cheap_hasher  # noqa: E402
+
+install_cheap_hasher()
 
 
 def pytest_report_header() -> list[str]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 from collections.abc import AsyncIterator
 
 import pytest
 from piccolo.conf.apps import Finder
-from piccolo.table import Table
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.table import Table, sort_table_classes
 
 from admin.migrations import migrate
 from core import database
@@ -32,23 +35,63 @@ async def migrate_once() -> None:
 
 
 async def truncate_all() -> None:
+    """Empty every table (the schema stays), ids restarting at 1.
+
+    Runs before every integration test and every hypothesis example, so it
+    is built for speed: one round trip on PostgreSQL, and on SQLite no
+    write at all when the last test wrote nothing (a test that only reads,
+    or a pure one). See ``_empty_postgres`` and ``_empty_sqlite``."""
     db = database.engine()
-    names = [table._meta.tablename for table in all_tables()]
-    if db.engine_type == "postgres":
-        await db.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
-        return
-    # SQLite checks ON DELETE RESTRICT row by row, so self-referencing
-    # tables (entry.reverses, organisation.parent) cannot be emptied in one
-    # statement with foreign keys on. Clean up on a connection of our own
-    # with them off (SQLite's default); the schema itself stays strict.
-    # Piccolo's SQLite keys are plain INTEGER PRIMARY KEY: emptied tables
-    # restart their ids at 1 with no sequence to reset.
+    tables = _tables_children_first()
+    if isinstance(db, SQLiteEngine):
+        await _empty_sqlite(db.path, [table._meta.tablename for table in tables])
+    else:
+        await db.run_ddl(_empty_postgres(tables))
+
+
+@functools.cache
+def _tables_children_first() -> tuple[type[Table], ...]:
+    """Every table, referencing tables before the tables they reference, so
+    deleting in this order never trips a foreign key (self-references are
+    one statement each and are checked at its end)."""
+    return tuple(reversed(sort_table_classes(all_tables())))
+
+
+def _empty_postgres(tables: tuple[type[Table], ...]) -> str:
+    """One anonymous block: DELETE each table, children first, and restart
+    its id sequence at 1 (as ``TRUNCATE … RESTART IDENTITY`` did).
+
+    Measured on this machine's PostgreSQL 15 after loading the demo (26
+    tables): ``TRUNCATE … RESTART IDENTITY CASCADE`` took 0.7-1 s, a cost
+    paid per table whether it holds rows or not (new files, locks), while
+    this block takes milliseconds. Autovacuum clears the dead rows. The
+    foreign keys stay on: the order makes every DELETE legal."""
+    statements = "".join(
+        f"DELETE FROM {table._meta.tablename};\n"
+        f"PERFORM setval(pg_get_serial_sequence('{table._meta.tablename}', "
+        f"'{table._meta.primary_key._meta.db_column_name}')::regclass, 1, false);\n"
+        for table in tables
+    )
+    return f"DO $$\nBEGIN\n{statements}END\n$$"
+
+
+async def _empty_sqlite(path: str, names: list[str]) -> None:
+    """Find the tables holding rows in one query, then delete only those in
+    one transaction: a test that wrote nothing costs one read, no commit.
+
+    SQLite checks ON DELETE RESTRICT row by row, so self-referencing tables
+    (entry.reverses, organisation.parent) cannot be emptied in one statement
+    with foreign keys on. Clean up on a connection of our own with them off
+    (SQLite's default); the schema itself stays strict. Piccolo's SQLite
+    keys are plain INTEGER PRIMARY KEY: emptied tables restart their ids at
+    1 with no sequence to reset."""
     import aiosqlite
 
-    async with aiosqlite.connect(db.path) as connection:
-        for name in names:
-            await connection.execute(f"DELETE FROM {name}")
-        await connection.commit()
+    holding_rows = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in names)
+    async with aiosqlite.connect(path) as connection:
+        written = [str(row[0]) for row in await connection.execute_fetchall(holding_rows)]
+        if written:
+            await connection.executescript("BEGIN;" + "".join(f"DELETE FROM {name};" for name in written) + "COMMIT;")
 
 
 @contextlib.asynccontextmanager
@@ -56,10 +99,25 @@ async def connection_pool_for(request: pytest.FixtureRequest, *, max_size: int) 
     """On PostgreSQL, run an async test on a connection pool, as the API does
     (without one the test engine opens a connection per query). Synchronous
     tests (hypothesis, CLI runners) run their own event loops and get none."""
-    if not on_postgres() or not inspect.iscoroutinefunction(request.function):
+    if not inspect.iscoroutinefunction(request.function):
         yield
         return
+    async with pooled_connections(max_size=max_size):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def pooled_connections(*, max_size: int) -> AsyncIterator[None]:
+    """On PostgreSQL, the body's queries share a connection pool on the
+    running loop, closed at the end (asyncpg connections must not cross
+    loops, and an app under a test client runs on a loop of its own).
+    Without one, each query opens a connection of its own: loading the
+    demo (~250 queries) took 8-14 s that way on this machine. SQLite, or a
+    pool already open: nothing to do."""
     db = database.engine()
+    if not isinstance(db, PostgresEngine) or db.pool is not None:
+        yield
+        return
     await db.start_connection_pool(min_size=1, max_size=max_size)
     try:
         yield

@@ -176,7 +176,8 @@ async def wallet_available(member_id: int) -> Decimal:
 
 async def stock(item_id: int) -> int | None:
     rows = await CatalogItem.select(CatalogItem.stock).where(CatalogItem.id == item_id).run()
-    return rows[0]["stock"]
+    found: int | None = rows[0]["stock"]
+    return found
 
 
 async def active_holds() -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,9 +27,8 @@ from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level
 from core.cursors import encode_cursor
-from core.database import engine
 from core.errors import InvalidCursor
-from tests.support.database import on_postgres
+from tests.support.database import connection_pool_for
 
 POLICY = DeadlinePolicy()  # 1 / 3 / 5 working days, Monday to Friday only
 
@@ -48,15 +46,8 @@ MONDAY_3PM = cst(2026, 11, 23, 15)
 async def connection_pool(request: pytest.FixtureRequest, clean_database: None) -> AsyncIterator[None]:
     """On PostgreSQL, async tests share a pool as the API does (a connection
     per query otherwise); sync tests (hypothesis, CLI) run their own loops."""
-    if not on_postgres() or not inspect.iscoroutinefunction(request.function):
+    async with connection_pool_for(request, max_size=10):
         yield
-        return
-    db = engine()
-    await db.start_connection_pool(min_size=1, max_size=10)
-    try:
-        yield
-    finally:
-        await db.close_connection_pool()
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -8,13 +9,33 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from api.app import create_app
-from fengling_settings import get_settings
+from fengling_settings import Settings, get_settings
 from seeds.demo import DEMO_LOGINS, load_demo
+from tests.support import database
 
 
 @pytest.fixture
 def app() -> Litestar:
+    """The app for the current environment's settings. Tests that change an
+    environment variable (``monkeypatch.setenv``) before asking for it get
+    an app built for those settings."""
     get_settings.cache_clear()
+    return _app_for(get_settings())
+
+
+@functools.cache
+def _app_for(settings: Settings) -> Litestar:
+    """One app per distinct settings, built once per run.
+
+    Building the app costs ~0.2 s (Litestar reads every handler's
+    signature), paid by ~200 tests. Reusing it is safe: everything a test
+    can change lives outside the app object. Tables are emptied before each
+    test; Redis (rate limits, login counters, the pickup throttle) is
+    flushed by ``client``; each ``AsyncTestClient`` runs the lifespan anew,
+    which closes the Redis client at its end (redis-py reconnects on the
+    next command, on the next test's loop). Tests that need an app of
+    their own (other settings objects, connection pools) still call
+    ``create_app`` themselves."""
     return create_app(run_background_jobs=False, connection_pool=False)
 
 
@@ -34,7 +55,10 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 @pytest.fixture
 async def demo() -> None:
-    await load_demo()
+    """The demo organisation, loaded on a connection pool that is closed
+    again before the test's requests (which run on the app's own loop)."""
+    async with database.pooled_connections(max_size=4):
+        await load_demo()
 
 
 def credentials(role: str) -> tuple[str, str]:

@@ -19,7 +19,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 import api.community.members
+import community.invitations
 import community.members
+import community.passwords
 from community.invitations import invite_member
 from community.tables import Member
 from tests.support.community_helpers import PASSWORD, Tree, build_tree, principal
@@ -40,7 +42,7 @@ async def tree() -> Tree:
 def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every password verification ``authenticate`` makes, in order."""
     seen: list[str] = []
-    real = community.members.verify_password
+    real = community.passwords.verify_password
 
     async def counting(stored: str | None, password: str) -> bool:
         seen.append(password)
@@ -123,7 +125,7 @@ async def test_25_concurrent_wrong_invitation_codes_evaluate_exactly_5(
         await principal(tree.organiser), name="刘桂兰", phone="13712345678", home_organisation_id=tree.grid1
     )
     evaluated: list[str] = []
-    real = api.community.members.accept_invitation
+    real = community.invitations.accept_invitation
 
     async def counting(**kwargs: Any) -> Any:
         evaluated.append(kwargs["code"])

@@ -194,6 +194,22 @@ def with_foreign_secrets(call: Callable[[World, str], Call]) -> Fill:
     return fill
 
 
+def walk_patrol(body: Callable[[World], Any]) -> dict[str, Fill]:
+    """The caller's own open patrol and one on each side, sent ``body``."""
+    return {
+        "own": own("patrol", lambda a, w, r: Call(path={"activity_id": a}, json=body(w))),
+        **each_side(lambda s, w, r: Call(path={"activity_id": s.open_patrol}, json=body(w))),
+    }
+
+
+def decide_service(body: dict[str, str] | None) -> dict[str, Fill]:
+    """The caller's own submitted service log and one on each side, sent ``body``."""
+    return {
+        "own": own("service", lambda a, w, r: Call(path={"activity_id": a}, json=body)),
+        **each_side(lambda s, w, r: Call(path={"activity_id": s.submitted_service}, json=body)),
+    }
+
+
 def wallet(member_id: int) -> str:
     return f"volunteer:{member_id}:wallet"
 
@@ -701,10 +717,7 @@ ROWS: dict[str, Row] = {
     # --- activities: the caller's own patrol ---
     **{
         op: Row(
-            {
-                "own": own("patrol", lambda a, w, r, body=body: Call(path={"activity_id": a}, json=body(w))),
-                **each_side(lambda s, w, r, body=body: Call(path={"activity_id": s.open_patrol}, json=body(w))),
-            },
+            walk_patrol(body),
             {
                 "own": roles(ok(200)),
                 # Someone else's patrol: reviewers see it, but may not walk it (403 or 404).
@@ -731,10 +744,7 @@ ROWS: dict[str, Row] = {
     ),
     **{
         op: Row(
-            {
-                "own": own("service", lambda a, w, r, body=body: Call(path={"activity_id": a}, json=body)),
-                **each_side(lambda s, w, r, body=body: Call(path={"activity_id": s.submitted_service}, json=body)),
-            },
+            decide_service(body),
             {
                 "own": roles(FORBIDDEN),  # nobody verifies their own submission
                 "same": roles(HIDDEN, (REVIEWERS, ok(200))),
@@ -1075,6 +1085,7 @@ def _pending_adjustments(client: TestClient[Any], world: World, operations: list
         world.pending[side.number] = int(created.get("adjustment_id") or created["id"])
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_authorisation_matrix() -> None:
     """Every served route, as every role, on own / same-node / foreign

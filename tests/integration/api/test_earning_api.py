@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
@@ -66,7 +67,8 @@ async def _login(client: Client, phone: str, code: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
-async def test_end_to_end_grid_import_campaign_activities_and_verification(client: Client, demo: None) -> None:
+@pytest.mark.slow
+async def test_end_to_end_grid_import_campaign_activities_and_verification(client: Client, demo: None) -> None:  # noqa: PLR0915 -- one end-to-end story, told in order
     organizer = await login_headers(client, "organizer")
     me = await _ok(await client.get("/api/v1/me", headers=organizer))
     community = next(g["organisation_id"] for g in me["roles"] if g["role"] == "organizer")

@@ -7,7 +7,7 @@ import csv
 import io
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -53,9 +53,16 @@ async def _clerk(
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
-async def _setup(
-    client: AsyncTestClient[Litestar], *, stock: int | None = 5, price: str = "10.00"
-) -> dict[str, object]:
+class Setup(TypedDict):
+    """What ``_setup`` made: the organiser's headers and the ids to use."""
+
+    organizer: dict[str, str]
+    shop_id: int
+    item_id: int
+    community_id: int
+
+
+async def _setup(client: AsyncTestClient[Litestar], *, stock: int | None = 5, price: str = "10.00") -> Setup:
     """Organiser opens a shop with the demo shop staff, and stocks one item."""
     organizer = await login_headers(client, "organizer")
     me = (await client.get("/api/v1/me", headers=organizer)).json()
@@ -275,7 +282,7 @@ async def test_refusals_are_clear_4xx_with_nothing_written(client: AsyncTestClie
     float_price = await client.post(
         "/api/v1/catalog/items",
         headers=setup["organizer"],
-        json={  # type: ignore[arg-type]
+        json={
             "organisation_id": setup["community_id"],
             "name_zh": "x",
             "price": 9.5,
@@ -321,7 +328,7 @@ async def test_statement_csv_and_settlement_rules(client: AsyncTestClient[Litest
     assert staff_settle.status_code == 403
     early = await client.post(
         f"/api/v1/shops/{setup['shop_id']}/statements/{period}/settle", headers=setup["organizer"]
-    )  # type: ignore[arg-type]
+    )
     assert early.status_code == 409 and early.json()["code"] == "period_not_closed"
     assert Decimal(statement.json()["net"]) == Decimal("10.00")
 
@@ -386,9 +393,7 @@ async def test_demo_supermarket_lists_by_price_with_affordability(
     assert bad_cursor.status_code == 422 and bad_cursor.json()["field"] == "cursor"
 
 
-async def _order(
-    client: AsyncTestClient[Litestar], headers: dict[str, str], setup: dict[str, object]
-) -> dict[str, Any]:
+async def _order(client: AsyncTestClient[Litestar], headers: dict[str, str], setup: Setup) -> dict[str, Any]:
     placed = await client.post(
         "/api/v1/orders", json={"item_id": setup["item_id"], "shop_id": setup["shop_id"]}, headers={**headers, **key()}
     )

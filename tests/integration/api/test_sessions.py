@@ -45,7 +45,8 @@ async def _me(client: Client, headers: dict[str, str]) -> int:
 
 
 async def _actions(action: str) -> int:
-    return await AuditEvent.count().where(AuditEvent.action == action).run()
+    found: int = await AuditEvent.count().where(AuditEvent.action == action).run()
+    return found
 
 
 async def test_logout_ends_every_session_of_that_member_only(client: Client, tree: Tree) -> None:

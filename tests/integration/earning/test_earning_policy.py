@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -98,10 +99,10 @@ async def test_campaigns_are_run_only_by_managers_of_their_organisation(world: W
     )
     for who in (volunteer, foreign):
         error = await refused(
-            CampaignNotFound, lambda who=who: fund_campaign(who, campaign.id, amount="5.00", idempotency_key="k")
+            CampaignNotFound, partial(fund_campaign, who, campaign.id, amount="5.00", idempotency_key="k")
         )
         assert error.message == missing.message.replace("999999", str(campaign.id))
-        await refused(CampaignNotFound, lambda who=who: close_campaign(who, campaign.id))
+        await refused(CampaignNotFound, partial(close_campaign, who, campaign.id))
     # Reads: the foreign organiser cannot see it or its figures at all.
     await refused(CampaignNotFound, lambda: visible_campaign(foreign, campaign.id))
     await refused(CampaignNotFound, lambda: visible_campaign_figures(foreign, campaign.id))
@@ -120,11 +121,11 @@ async def test_acting_on_an_activity_one_cannot_see_answers_as_for_a_missing_one
     missing = await refused(ActivityNotFound, lambda: reject_activity(foreign, 999_999, reason="x"))
     for who in (neighbour, foreign):
         calls: list[Callable[[], Awaitable[Any]]] = [
-            lambda who=who: visible_activity(who, log.id),
-            lambda who=who: reject_activity(who, log.id, reason="不实"),
-            lambda who=who: assign_report(who, log.id, handler_id=world.grid_worker),
-            lambda who=who: handle_report(who, log.id, data=HandleIn(useful=True, feedback="已办")),
-            lambda who=who: rate_report(who, log.id, data=RateIn(rating=1)),
+            partial(visible_activity, who, log.id),
+            partial(reject_activity, who, log.id, reason="不实"),
+            partial(assign_report, who, log.id, handler_id=world.grid_worker),
+            partial(handle_report, who, log.id, data=HandleIn(useful=True, feedback="已办")),
+            partial(rate_report, who, log.id, data=RateIn(rating=1)),
         ]
         for call in calls:
             error = await refused(ActivityNotFound, call)
@@ -178,7 +179,7 @@ async def test_patrol_tasks_overdue_lists_and_photos_follow_the_policy(world: Wo
     await register_photo(sha256="a" * 64, content_type="image/png", size_bytes=10, member_id=world.volunteers[0])
     await visible_photo(volunteer, "a" * 64)
     for who in (foreign, await load_principal(world.volunteers[1])):
-        await refused(PhotoUnavailable, lambda who=who: visible_photo(who, "a" * 64))
+        await refused(PhotoUnavailable, partial(visible_photo, who, "a" * 64))
     await refused(PhotoUnavailable, lambda: visible_photo(volunteer, "b" * 64))
 
 

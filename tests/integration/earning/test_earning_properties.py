@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -158,6 +159,7 @@ async def scenario(rules: EarningRules, budget_minor: int, plan: list[Planned], 
     await assert_ledger_ok()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,

@@ -210,9 +210,9 @@ def test_format_amount_is_a_two_place_string() -> None:
 def test_leg_rejects_float_amount_with_invalid_amount() -> None:
     """The model boundary (Leg) applies the same rules: a float leg is InvalidAmount, not rounded."""
     with pytest.raises(InvalidAmount) as caught:
-        Leg(account_code="x", amount=0.1)  # type: ignore[arg-type]
+        Leg(account_code="x", amount=0.1)
     assert caught.value.field == "amount"
-    assert Leg(account_code="x", amount="0.1").amount == Decimal("0.10")  # type: ignore[arg-type]
+    assert Leg(account_code="x", amount="0.1").amount == Decimal("0.10")
 
 
 two_place_decimals = st.decimals(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Coroutine
 from decimal import Decimal
 from typing import Any
 
@@ -140,7 +141,7 @@ async def test_concurrent_posts_of_one_hold_post_once() -> None:
 async def test_holds_and_spends_compete_for_the_same_points() -> None:
     """15 holds and 15 spends of 10 against 100 available: exactly 10 succeed in total; available never negative."""
     await fund(WALLET, "100")
-    calls = []
+    calls: list[Coroutine[Any, Any, HoldRecord | EntryRecord]] = []
     for i in range(30):
         if i % 2:
             calls.append(holds.create_hold(account_code=WALLET, amount="10", reason_zh="预留", expires_at=in_hours(1)))

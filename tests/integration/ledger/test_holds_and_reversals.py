@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+import core.clock
 import ledger.holds
 from ledger import accounts, holds, posting, reversal
 from ledger.errors import (
@@ -19,6 +20,7 @@ from ledger.errors import (
     InvalidEntry,
     ReversalRefused,
 )
+from ledger.models import EntryRecord, HoldRecord
 from ledger.tables import LedgerEntry
 from ledger.verify import verify_ledger
 from tests.support.ledger_helpers import (
@@ -43,7 +45,7 @@ async def chart() -> None:
     await open_chart()
 
 
-async def hold_on(code: str, amount: str, *, hours: float = 1, **kwargs: object) -> holds.HoldRecord:
+async def hold_on(code: str, amount: str, *, hours: float = 1, **kwargs: object) -> HoldRecord:
     return await holds.create_hold(
         account_code=code,
         amount=amount,
@@ -53,9 +55,7 @@ async def hold_on(code: str, amount: str, *, hours: float = 1, **kwargs: object)
     )
 
 
-async def post(
-    hold_id: int, amount: str | None = None, **kwargs: object
-) -> tuple[holds.HoldRecord, posting.EntryRecord]:
+async def post(hold_id: int, amount: str | None = None, **kwargs: object) -> tuple[HoldRecord, EntryRecord]:
     return await holds.post_hold(
         hold_id,
         destination_code=SHOP,
@@ -285,7 +285,7 @@ async def test_posting_a_hold_past_its_deadline_is_refused(monkeypatch: pytest.M
     """A hold past expires_at cannot be posted even before the expiry job ran: HoldNotActive, nothing written."""
     await fund(WALLET, "50")
     hold = await hold_on(WALLET, "30", hours=1)
-    real_now = ledger.holds.utc_now
+    real_now = core.clock.utc_now
     monkeypatch.setattr(ledger.holds, "utc_now", lambda: real_now() + timedelta(hours=2))
     before = await snapshot()
     with pytest.raises(HoldNotActive, match="expired"):

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -28,6 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from ledger import accounts, holds, posting, reversal
 from ledger.amounts import from_minor
 from ledger.errors import HoldNotActive, InsufficientFunds, ReversalRefused
+from ledger.models import EntryRecord
 from ledger.tables import LedgerEntry, LedgerHold
 from tests.support.database import truncate_all
 from tests.support.ledger_helpers import (
@@ -120,15 +122,13 @@ class LedgerMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.loop.close()
 
-    def check_entry(self, entry: posting.EntryRecord, legs: dict[str, int]) -> None:
+    def check_entry(self, entry: EntryRecord, legs: dict[str, int]) -> None:
         """The returned entry moved exactly ``legs`` and reports the model's balance_after."""
         assert {p.account_code: p.amount for p in entry.postings} == {c: from_minor(a) for c, a in legs.items()}
         for p in entry.postings:
             assert p.balance_after == from_minor(self.model.balance[p.account_code])
 
-    def transfer(
-        self, debit: str, credit: str, amount: int, kind: str, key: str | None = None
-    ) -> posting.EntryRecord | None:
+    def transfer(self, debit: str, credit: str, amount: int, kind: str, key: str | None = None) -> EntryRecord | None:
         legs = {debit: -amount, credit: amount}
         expected_ok = self.model.can_debit(legs)
         try:
@@ -357,4 +357,4 @@ LedgerMachine.TestCase.settings = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-TestLedgerStateful = LedgerMachine.TestCase
+TestLedgerStateful = pytest.mark.slow(LedgerMachine.TestCase)

@@ -50,13 +50,13 @@ async def chart() -> None:
 
 
 def legs(*pairs: tuple[str, str]) -> tuple[Leg, ...]:
-    return tuple(Leg(account_code=code, amount=amount) for code, amount in pairs)  # type: ignore[arg-type]
+    return tuple(Leg(account_code=code, amount=amount) for code, amount in pairs)
 
 
 def request(*pairs: tuple[str, str], **kwargs: object) -> EntryRequest:
     kwargs.setdefault("kind", "award")
     kwargs.setdefault("reason_zh", "巡逻奖励")
-    return EntryRequest(legs=legs(*pairs), **kwargs)  # type: ignore[arg-type]
+    return EntryRequest(legs=legs(*pairs), **kwargs)
 
 
 # --- balanced entries --------------------------------------------------------

@@ -62,6 +62,7 @@ async def test_place_holds_points_and_takes_stock_confirm_posts_to_the_shop(mark
         2,
     )
     assert order.expires_at - order.placed_at == timedelta(days=7)
+    assert order.hold_id is not None
     hold = await get_hold(order.hold_id)
     assert (hold.status, hold.amount, hold.account_code) == ("active", Decimal("15.00"), wallet_code(member))
     assert hold.expires_at > order.expires_at  # the order's own expiry (which restocks) runs first
@@ -69,7 +70,7 @@ async def test_place_holds_points_and_takes_stock_confirm_posts_to_the_shop(mark
     assert (await wallet(member), await wallet_available(member)) == (Decimal("100.00"), Decimal("85.00"))
 
     done = await orders.confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=order.pickup_code)
-    assert done.status == "fulfilled" and done.fulfilled_at is not None
+    assert done.status == "fulfilled" and done.fulfilled_at is not None and done.entry_id is not None
     entry = await load_entry(done.entry_id)
     assert entry.kind == "redemption"
     assert {p.account_code: p.amount for p in entry.postings} == {
@@ -117,6 +118,7 @@ async def test_cancel_by_the_owner_restores_points_and_stock(market: Market) -> 
     assert (await stock(item.id), await wallet_available(member)) == (2, Decimal("70.00"))
     cancelled = await orders.cancel_order(await acting(member), order_id=order.id)
     assert cancelled.status == "cancelled" and cancelled.closed_at is not None
+    assert order.hold_id is not None
     assert (await get_hold(order.hold_id)).status == "voided"
     assert (await stock(item.id), await wallet_available(member), await wallet(member)) == (
         5,
@@ -203,6 +205,7 @@ async def test_expire_orders_expires_only_due_placed_orders(market: Market) -> N
     assert await orders.expire_orders(now=utc_now() + timedelta(days=3)) == 2
     statuses = [(await orders.get_order(o.id)).status for o in (due_1, due_2, later, fulfilled, cancelled)]
     assert statuses == ["expired", "expired", "placed", "fulfilled", "cancelled"]
+    assert due_1.hold_id is not None and later.hold_id is not None
     assert (await get_hold(due_1.hold_id)).status == "voided"
     assert (await get_hold(later.hold_id)).status == "active"
     assert await stock(item.id) == 20 - 1 - 1

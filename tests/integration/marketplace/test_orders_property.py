@@ -25,11 +25,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from community.accounts import wallet_code
-from core import database
 from core.clock import utc_now
 from ledger.errors import InsufficientFunds
 from ledger.tables import LedgerAccount, LedgerHold
@@ -42,7 +42,7 @@ from marketplace.errors import (
     PickupCodeNotFound,
 )
 from marketplace.tables import CatalogItem, RedemptionOrder
-from tests.support.database import on_postgres, truncate_all
+from tests.support.database import pooled_connections, truncate_all
 from tests.support.marketplace_helpers import acting, assert_ledger_ok, build_market
 
 # (initial stock, price in hundredths, per-member monthly limit)
@@ -114,7 +114,7 @@ class Model:
         return None
 
 
-async def scenario(ops: list[Op]) -> None:
+async def scenario(ops: list[Op]) -> None:  # noqa: C901, PLR0912, PLR0915 -- interprets a generated scenario: one branch per operation and its model check
     await truncate_all()
     market = await build_market()
     item_ids = [
@@ -256,17 +256,11 @@ async def pooled(work: Awaitable[None]) -> None:
     does (the test engine otherwise opens a connection per query, which
     would make this test several times slower). Opened and closed on the
     example's own event loop."""
-    db = database.engine()
-    if not on_postgres():
+    async with pooled_connections(max_size=4):
         await work
-        return
-    await db.start_connection_pool(min_size=1, max_size=4)
-    try:
-        await work
-    finally:
-        await db.close_connection_pool()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,
