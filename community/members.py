@@ -29,7 +29,7 @@ from community.phones import mask_phone, normalise_phone, phone_search_digits
 from community.roles import POST_ROLES, Role
 from community.tables import Member, RoleGrant
 from core.cursors import decode_cursor, encode_cursor
-from core.database import in_write_transaction, is_sqlite, is_unique_violation
+from core.database import contains_ignoring_case, contains_pattern, in_write_transaction, is_unique_violation
 from core.ids import MAX_ID
 
 __all__ = ["mask_phone", "normalise_phone"]  # re-exported: callers import them from here
@@ -184,10 +184,6 @@ def check_password(password: str) -> None:
         )
 
 
-def _like_pattern(text: str) -> str:
-    return f"%{text.strip()[:50].replace('%', '').replace('_', '')}%"
-
-
 async def list_members(
     *,
     organisation_ids: set[int],
@@ -211,12 +207,10 @@ async def list_members(
     if role is not None:
         query = query.where(Member.id.is_in(RoleGrant.select(RoleGrant.member).where(RoleGrant.role == role.value)))
     if search and search.strip():
-        pattern = _like_pattern(search)
-        # SQLite's LIKE already ignores ASCII case; it has no ILIKE.
-        matches: Where | Or = Member.name.like(pattern) if is_sqlite() else Member.name.ilike(pattern)
+        matches: Where | Or = contains_ignoring_case(Member.name, search)
         digits = phone_search_digits(search) if search_phone else None
         if digits:
-            matches = matches | Member.phone.like(_like_pattern(digits))
+            matches = matches | Member.phone.like(contains_pattern(digits))
         query = query.where(matches)
     rows = await query.order_by(Member.id).limit(limit + 1).run()
     bare = [MemberRecord.from_row(row, grants=()) for row in rows[:limit]]

@@ -23,6 +23,8 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from piccolo.columns import Column
+from piccolo.columns.combination import Where
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.sqlite import TransactionType
@@ -87,6 +89,24 @@ async def lock_row(table: type[Table], row_id: int, *columns: Any) -> dict[str, 
     query = table.select(*columns).where(table._meta.primary_key == row_id)
     rows = await lock_rows(query)
     return rows[0] if rows else None
+
+
+# Searches match on a prefix of what was typed: enough to find a name or a
+# product, too short to make LIKE expensive.
+MAX_SEARCH_CHARS = 50
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern for "contains ``text``": at most ``MAX_SEARCH_CHARS``
+    characters, with the caller's own wildcards (``%``, ``_``) dropped."""
+    return f"%{text.strip()[:MAX_SEARCH_CHARS].replace('%', '').replace('_', '')}%"
+
+
+def contains_ignoring_case(column: Column, text: str) -> Where:
+    """``column`` contains ``text``, ignoring ASCII case on both engines
+    (SQLite's LIKE already does and has no ILIKE; PostgreSQL needs ILIKE)."""
+    pattern = contains_pattern(text)
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)
 
 
 def _is_retryable(error: BaseException, *, retry_unique: bool) -> bool:

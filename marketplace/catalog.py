@@ -15,13 +15,14 @@ from decimal import Decimal
 from typing import Any, Literal, get_args
 
 from piccolo.columns.combination import Where
+from piccolo.query import Select
 from pydantic import BaseModel
 
 from community import audit
 from community.access import Principal, can_manage_organisation
 from community.organisations import ancestor_ids
 from core.cursors import decode_cursor, encode_cursor
-from core.database import in_write_transaction, is_sqlite
+from core.database import contains_ignoring_case, in_write_transaction
 from ledger.amounts import from_minor, parse_amount, to_minor
 from ledger.errors import InvalidAmount
 from marketplace import policy
@@ -69,6 +70,14 @@ def _check_draft(draft: ItemDraft) -> int:
         raise InvalidCatalogData(error.message, field="price") from error
     if price <= 0:
         raise InvalidCatalogData("price must be positive", field="price")
+    _check_stock_and_limit(draft)
+    _check_window(draft)
+    if not 1 <= len(draft.shop_ids) <= 50:
+        raise InvalidCatalogData("an item is handed out by 1-50 shops", field="shop_ids")
+    return to_minor(price)
+
+
+def _check_stock_and_limit(draft: ItemDraft) -> None:
     if draft.stock is not None and not 0 <= draft.stock <= MAX_STOCK:
         raise InvalidCatalogData(f"stock must be 0-{MAX_STOCK}, or null for unlimited", field="stock")
     if (draft.limit_count is None) != (draft.limit_period is None):
@@ -77,15 +86,15 @@ def _check_draft(draft: ItemDraft) -> int:
         raise InvalidCatalogData(f"limit_count must be 1-{MAX_LIMIT_COUNT}", field="limit_count")
     if draft.limit_period is not None and draft.limit_period not in LIMIT_PERIODS:
         raise InvalidCatalogData(f"limit_period must be one of {', '.join(LIMIT_PERIODS)}", field="limit_period")
+
+
+def _check_window(draft: ItemDraft) -> None:
     for name in ("available_from", "available_until"):
         value = getattr(draft, name)
         if value is not None and value.tzinfo is None:
             raise InvalidCatalogData(f"{name} must carry a time zone", field=name)
     if draft.available_from and draft.available_until and draft.available_from >= draft.available_until:
         raise InvalidCatalogData("available_until must be after available_from", field="available_until")
-    if not 1 <= len(draft.shop_ids) <= 50:
-        raise InvalidCatalogData("an item is handed out by 1-50 shops", field="shop_ids")
-    return to_minor(price)
 
 
 async def _item_shops(item_ids: list[int]) -> dict[int, tuple[ItemShop, ...]]:
@@ -299,26 +308,27 @@ async def list_catalog(
         shop_items = CatalogItemShop.select(CatalogItemShop.item).where(CatalogItemShop.shop == shop_id)
         query = query.where(CatalogItem.id.is_in(shop_items))
     if search:
-        pattern = f"%{search.strip()[:50].replace('%', '').replace('_', '')}%"
-        if is_sqlite():  # SQLite's LIKE already ignores ASCII case; it has no ILIKE
-            query = query.where(CatalogItem.name_zh.like(pattern) | CatalogItem.name_en.like(pattern))
-        else:
-            query = query.where(CatalogItem.name_zh.ilike(pattern) | CatalogItem.name_en.ilike(pattern))
+        query = query.where(
+            contains_ignoring_case(CatalogItem.name_zh, search) | contains_ignoring_case(CatalogItem.name_en, search)
+        )
     if cursor is not None:
         query = query.where(_after_cursor(sort, cursor))
-    if sort == "price_asc":
-        query = query.order_by(CatalogItem.price_minor).order_by(CatalogItem.id)
-    elif sort == "price_desc":
-        query = query.order_by(CatalogItem.price_minor, ascending=False).order_by(CatalogItem.id)
-    else:
-        query = query.order_by(CatalogItem.id, ascending=False)
-    found = [ItemRecord.from_row(row) for row in await query.limit(limit + 1).run()]
+    found = [ItemRecord.from_row(row) for row in await _in_order(query, sort).limit(limit + 1).run()]
     page = found[:limit]
     shops = await _item_shops([item.id for item in page])
     return CatalogPage(
         items=tuple(replace(item, shops=shops[item.id]) for item in page),
         next_cursor=_cursor_after(page[-1], sort) if len(found) > limit else None,
     )
+
+
+def _in_order(query: Select[CatalogItem], sort: SortOrder) -> Select[CatalogItem]:
+    """The catalog's three orders, each ending on the id so keyset pages are exact."""
+    if sort == "price_asc":
+        return query.order_by(CatalogItem.price_minor).order_by(CatalogItem.id)
+    if sort == "price_desc":
+        return query.order_by(CatalogItem.price_minor, ascending=False).order_by(CatalogItem.id)
+    return query.order_by(CatalogItem.id, ascending=False)
 
 
 async def catalog_organisations(home_organisation_id: int) -> list[int]:

@@ -80,9 +80,7 @@ class OrganisationsController(Controller):
     }
 
     @post("", guards=[requires_manager], operation_id="createOrganisation", summary="添加下级组织 · Add a child node")
-    async def create(
-        self, principal: NamedDependency[Principal], data: JSONBody[OrganisationIn]
-    ) -> OrganisationOut:
+    async def create(self, principal: NamedDependency[Principal], data: JSONBody[OrganisationIn]) -> OrganisationOut:
         organisation = await structure.create_organisation(
             principal,
             parent_id=data.parent_id,

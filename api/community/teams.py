@@ -94,7 +94,5 @@ class TeamsController(Controller):
         operation_id="setTeamLeader",
         summary="Make a team member its leader",
     )
-    async def leader(
-        self, principal: NamedDependency[Principal], team_id: Id, data: JSONBody[TeamMemberIn]
-    ) -> TeamOut:
+    async def leader(self, principal: NamedDependency[Principal], team_id: Id, data: JSONBody[TeamMemberIn]) -> TeamOut:
         return team_out(await structure.set_team_leader(principal, team_id, data.member_id))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from activities.earning import NOTHING, Earned, Work, computed_points, counts_caps, owed
-from activities.records import Kind
+from activities.models import Kind
 from campaigns.rules import EarningRules, ReportKind
 
 

@@ -51,7 +51,7 @@ NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 
 def legs(*pairs: tuple[str, str]) -> tuple[Leg, ...]:
-    return tuple(Leg(account_code=code, amount=amount) for code, amount in pairs)  # type: ignore[arg-type]
+    return tuple(Leg(account_code=code, amount=amount) for code, amount in pairs)
 
 
 def locked(code: str, balance_minor: int, *, held_minor: int = 0, allow_negative: bool = False) -> LockedAccount:

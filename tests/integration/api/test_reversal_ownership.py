@@ -12,6 +12,7 @@ with the wallet credited again, and the month could never be settled.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from litestar import Litestar
@@ -133,7 +134,7 @@ def _entry(kind: str, cause_ref: str = "", **metadata: Any) -> EntryRecord:
         idempotency_key=None,
         reverses_id=None,
         created_at=utc_now(),
-        postings=[PostingRecord(account_code="a", amount=1, balance_after=1)],
+        postings=(PostingRecord(account_code="a", amount=Decimal("1.00"), balance_after=Decimal("1.00")),),
     )
 
 

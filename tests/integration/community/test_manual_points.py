@@ -11,6 +11,7 @@ BEGIN IMMEDIATE).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -65,7 +66,7 @@ async def test_concurrent_approve_and_reject_exactly_one_wins(tree: Tree, monkey
     approved = Decimal("0.00")
     for request in requests:
         rendezvous(monkeypatch, manual_points, "_request", parties=2)
-        results: list[Any] = await asyncio.gather(
+        results = await asyncio.gather(
             approve_adjustment(organiser, request.id),
             reject_adjustment(admin, request.id, reason_zh="撤回"),
             return_exceptions=True,
@@ -92,7 +93,7 @@ async def test_concurrent_approvals_post_once(tree: Tree, monkeypatch: pytest.Mo
     second = await add_member("周主任", "13900000011", tree.community, Role.ORGANIZER)
     request = await _pending(tree, "700.00", "double-approve")
     rendezvous(monkeypatch, manual_points, "_request", parties=2)
-    results: list[Any] = await asyncio.gather(
+    results = await asyncio.gather(
         approve_adjustment(await principal(tree.organiser), request.id),
         approve_adjustment(await principal(second), request.id),
         return_exceptions=True,
@@ -117,7 +118,7 @@ async def test_a_failed_audit_write_undoes_the_change(tree: Tree, monkeypatch: p
         raise AuditDown
 
     monkeypatch.setattr(audit, "record", failing)
-    attempts = {
+    attempts: dict[str, Callable[[], Awaitable[object]]] = {
         "direct": lambda: adjust(admin, _draft(tree, "6.00"), idempotency_key="lost-direct"),
         "pending": lambda: adjust(admin, _draft(tree, "650.00"), idempotency_key="lost-pending"),
         "approve": lambda: approve_adjustment(organiser, to_approve.id),
