@@ -3,7 +3,10 @@
 The engine is chosen *before* anything imports ``piccolo_conf``:
 - ``FENGLING_TEST_DATABASE_URL`` (set by ``.ci/run`` to a throwaway
   PostgreSQL database) runs the suite on PostgreSQL;
-- otherwise a fresh SQLite file in a temporary folder.
+- otherwise a fresh SQLite file in a temporary folder, in RAM (``/dev/shm``)
+  where the machine has one and ``TMPDIR`` names no other place: SQLite
+  syncs every commit to disk, which no test needs (the transactions and
+  locks are the same on tmpfs); the folder is removed when the run ends.
 Tests never read ``FENGLING_DATABASE_URL`` directly, so running the suite
 can never wipe a developer's own database. Likewise ``FENGLING_TEST_REDIS_URL``
 selects a real Redis (default: the in-process stand-in).
@@ -15,10 +18,15 @@ Passwords are hashed with a cheap argon2id for the whole run (see
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
-_tmp = tempfile.mkdtemp(prefix="fengling-test-")
+_RAM_DISK = "/dev/shm"  # noqa: S108 -- mkdtemp below makes a private (0700), unpredictably named folder in it
+_in_ram = "TMPDIR" not in os.environ and os.path.isdir(_RAM_DISK) and os.access(_RAM_DISK, os.W_OK)
+_tmp = tempfile.mkdtemp(prefix="fengling-test-", dir=_RAM_DISK if _in_ram else None)
+atexit.register(shutil.rmtree, _tmp, ignore_errors=True)
 os.environ["FENGLING_DATA_DIR"] = _tmp
 os.environ["FENGLING_DATABASE_URL"] = os.environ.get("FENGLING_TEST_DATABASE_URL") or f"sqlite:///{_tmp}/test.sqlite3"
 os.environ["FENGLING_REDIS_URL"] = os.environ.get("FENGLING_TEST_REDIS_URL") or "memory://"
