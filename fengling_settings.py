@@ -91,9 +91,21 @@ class Settings:
     hsts: bool
     """Send ``Strict-Transport-Security`` (only behind HTTPS)."""
 
+    sqlite_synchronous: str
+    """SQLite's ``PRAGMA synchronous``: ``FULL`` (every commit survives a
+    power cut) or ``NORMAL`` (faster; the last commits before a power cut may
+    be lost, never corrupted). See ``core/sqlite_connections.py``."""
+
     @property
     def uses_embedded_redis(self) -> bool:
         return self.redis_url == EMBEDDED_REDIS_URL
+
+
+def _choice_env(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or default).strip().upper()
+    if raw not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
 
 
 def _int_env(name: str, default: int) -> int:
@@ -247,4 +259,5 @@ def get_settings() -> Settings:
         adjustment_approval_hours=_int_env("FENGLING_ADJUSTMENT_APPROVAL_HOURS", 72),
         upload_daily_quota=_int_env("FENGLING_UPLOAD_DAILY_QUOTA", 30),
         hsts=_bool_env("FENGLING_HSTS", False),
+        sqlite_synchronous=_choice_env("FENGLING_SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL")),
     )

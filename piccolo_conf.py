@@ -2,6 +2,7 @@
 
 SQLite (the embedded default) gets a generous busy timeout because every
 writing transaction in Fengling is ``BEGIN IMMEDIATE`` and waits its turn.
+Both engines are Piccolo's, tuned in ``core/engines.py``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from urllib.parse import urlparse
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
+from core.engines import FenglingPostgresEngine, FenglingSQLiteEngine
 from fengling_settings import get_settings
 
 
@@ -21,9 +21,9 @@ def build_engine(database_url: str) -> Engine:  # type: ignore[type-arg]
     if parsed.scheme == "sqlite":
         # sqlite:///relative/or/absolute/path
         path = database_url.removeprefix("sqlite:///")
-        return SQLiteEngine(path=path, timeout=30)
+        return FenglingSQLiteEngine(path=path, synchronous=get_settings().sqlite_synchronous, timeout=30)
     if parsed.scheme in {"postgres", "postgresql"}:
-        return PostgresEngine(config={"dsn": database_url})
+        return FenglingPostgresEngine(config={"dsn": database_url})
     raise SystemExit(
         f"FENGLING_DATABASE_URL: unsupported scheme {parsed.scheme!r} (use sqlite:///path or postgres://...)"
     )

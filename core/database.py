@@ -109,12 +109,18 @@ def contains_ignoring_case(column: Column, text: str) -> Where:
     return column.like(pattern) if is_sqlite() else column.ilike(pattern)
 
 
-def _is_retryable(error: BaseException, *, retry_unique: bool) -> bool:
+def retryable(error: BaseException, *, retry_unique: bool) -> bool:
+    """A failure that a fresh attempt of the same transaction may not meet."""
     if getattr(error, "sqlstate", None) in _RETRYABLE_SQLSTATES:
         return True
     if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
         return True
     return retry_unique and is_unique_violation(error)
+
+
+async def pause_before_retry(attempt: int) -> None:
+    """Jittered exponential backoff, capped at 100 ms per wait."""
+    await asyncio.sleep(min(0.1, 0.002 * 2**attempt) * random.random())
 
 
 async def in_write_transaction(work: Callable[[], Awaitable[T]], *, retry_unique: bool = False) -> T:
@@ -139,9 +145,8 @@ async def in_write_transaction(work: Callable[[], Awaitable[T]], *, retry_unique
                 async with db.transaction():
                     return await work()
         except Exception as error:
-            if not _is_retryable(error, retry_unique=retry_unique):
+            if not retryable(error, retry_unique=retry_unique):
                 raise
             last_error = error
-            # Jittered exponential backoff, capped at 100 ms per wait.
-            await asyncio.sleep(min(0.1, 0.002 * 2**attempt) * random.random())
+            await pause_before_retry(attempt)
     raise DatabaseBusy(f"the database is busy; gave up after {MAX_ATTEMPTS} attempts ({last_error})")

@@ -1,0 +1,243 @@
+"""Fixed SQL for measured hot paths, run straight on the driver.
+
+Piccolo builds and compiles each query from Python objects: ~100-200 µs of
+client CPU per statement here, against ~15 µs for a fixed string, and its
+per-query wrappers add more (``bench/RESULTS.md``). On the few paths where
+that was measured to matter (posting, holds, the wallet read, redemptions),
+statements are written once as text and sent through this module:
+
+- on PostgreSQL on the transaction's asyncpg connection (prepared once per
+  connection by asyncpg's statement cache);
+- on SQLite on the writer or a reader of ``core.sqlite_connections``, a
+  whole script in **one** thread hop.
+
+A statement is written with PostgreSQL's ``$1, $2`` parameters; SQLite
+reads the same text with ``?1, ?2`` unless it is given its own text. A list
+argument reaches PostgreSQL as an array (``= ANY($1)``) and SQLite as JSON
+text (``IN (SELECT value FROM json_each(?1))``), so both texts stay fixed
+whatever the list's length.
+
+Several statements that depend on each other's results are a **script**: a
+generator that yields ``Step``s and receives each step's rows. The script
+holds the logic (pure decisions between statements); the driver here only
+sends statements. The same script runs on both engines, and on SQLite in a
+single hop, ``BEGIN IMMEDIATE … COMMIT`` included when it is its own
+transaction.
+
+Everything else stays on Piccolo's query builder (ARCHITECTURE.md §9).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine
+
+from core.database import MAX_ATTEMPTS, engine, pause_before_retry, retryable
+from core.engines import FenglingSQLiteEngine, WriterConnection
+from core.errors import DatabaseBusy
+from core.sqlite_connections import SqliteWriter
+
+T = TypeVar("T")
+
+_POSTGRES_PARAMETER = re.compile(r"\$(\d+)")
+
+
+class Row(Protocol):
+    """A result row: asyncpg's ``Record`` or ``sqlite3.Row``, both read by
+    column name or position."""
+
+    def __getitem__(self, key: str | int, /) -> Any: ...
+
+
+class Dialect(StrEnum):
+    POSTGRES = "postgres"
+    SQLITE = "sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class FixedSql:
+    """One statement, as PostgreSQL and SQLite each read it."""
+
+    postgres: str
+    sqlite: str
+
+    def __call__(self, *args: Any) -> Step:
+        return Step(self, args)
+
+
+def fixed_sql(postgres: str, *, sqlite: str | None = None) -> FixedSql:
+    """A statement written with ``$n`` parameters; SQLite gets the same text
+    with ``?n`` unless ``sqlite`` is given."""
+    return FixedSql(postgres=postgres, sqlite=_POSTGRES_PARAMETER.sub(r"?\1", postgres) if sqlite is None else sqlite)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    statement: FixedSql
+    args: tuple[Any, ...]
+
+
+Script = Generator[Step, list[Row], T]
+"""Yields the statements to send; receives each one's rows; returns the result."""
+
+ScriptFactory = Callable[[Dialect], Script[T]]
+"""Builds a fresh script for an engine (a retry starts a new one)."""
+
+
+def dialect() -> Dialect:
+    return Dialect.SQLITE if engine().engine_type == "sqlite" else Dialect.POSTGRES
+
+
+def _sqlite_argument(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value))
+    return value
+
+
+def drive_sqlite(connection: sqlite3.Connection, script: Script[T]) -> T:
+    """Run ``script`` to the end on ``connection`` (synchronously, in the
+    connection's thread)."""
+    try:
+        step = next(script)
+        while True:
+            cursor = connection.cursor()
+            cursor.row_factory = sqlite3.Row
+            cursor.execute(step.statement.sqlite, [_sqlite_argument(value) for value in step.args])
+            step = script.send(cursor.fetchall())
+    except StopIteration as finished:
+        return finished.value  # type: ignore[no-any-return]
+    finally:
+        script.close()
+
+
+def _in_own_sqlite_transaction(script: Script[T], begin: str) -> Callable[[sqlite3.Connection], T]:
+    def work(connection: sqlite3.Connection) -> T:
+        connection.execute(begin)
+        try:
+            result = drive_sqlite(connection, script)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        return result
+
+    return work
+
+
+async def drive_postgres(connection: asyncpg.Connection, script: Script[T]) -> T:
+    """Run ``script`` to the end on ``connection``, one round trip per step."""
+    try:
+        step = next(script)
+        while True:
+            rows = await connection.fetch(step.statement.postgres, *step.args)
+            step = script.send(rows)
+    except StopIteration as finished:
+        return finished.value  # type: ignore[no-any-return]
+    finally:
+        script.close()
+
+
+def _current_transaction_connection() -> Any:
+    current = engine().current_transaction.get()
+    return None if current is None else current.connection
+
+
+def _sqlite_engine() -> FenglingSQLiteEngine:
+    db = engine()
+    if not isinstance(db, FenglingSQLiteEngine):
+        raise TypeError("fixed SQL on SQLite needs core.engines.FenglingSQLiteEngine (see piccolo_conf)")
+    return db
+
+
+async def _run_postgres_outside_transaction(db: PostgresEngine, script: Script[T], *, transaction: bool) -> T:
+    if db.pool is not None:
+        async with db.pool.acquire() as connection:
+            if transaction:
+                async with connection.transaction():
+                    return await drive_postgres(connection, script)
+            return await drive_postgres(connection, script)
+    connection = await db.get_new_connection()
+    try:
+        if transaction:
+            async with connection.transaction():
+                return await drive_postgres(connection, script)
+        return await drive_postgres(connection, script)
+    finally:
+        await connection.close()
+
+
+async def read(factory: ScriptFactory[T]) -> T:
+    """Run a reading script: inside the open transaction if there is one,
+    else on a pooled connection (PostgreSQL) or a reader (SQLite), with no
+    transaction around it."""
+    kind = dialect()
+    script = factory(kind)
+    connection = _current_transaction_connection()
+    if kind is Dialect.SQLITE:
+        if isinstance(connection, WriterConnection):
+            return await connection.writer.call(lambda db_connection: drive_sqlite(db_connection, script))
+        sqlite_db = _sqlite_engine()
+        return await sqlite_db.connections.readers().call(
+            sqlite_db.connection_kwargs, lambda db_connection: drive_sqlite(db_connection, script)
+        )
+    if connection is not None:
+        return await drive_postgres(connection, script)
+    db = engine()
+    assert isinstance(db, PostgresEngine)
+    return await _run_postgres_outside_transaction(db, script, transaction=False)
+
+
+async def fetch(statement: Step) -> list[Row]:
+    """The rows of one statement (see ``read``)."""
+
+    def one_step(_: Dialect) -> Script[list[Row]]:
+        rows = yield statement
+        return rows
+
+    return await read(one_step)
+
+
+async def _write_in_own_transaction(kind: Dialect, factory: ScriptFactory[T]) -> T:
+    if kind is Dialect.SQLITE:
+        writer: SqliteWriter = _sqlite_engine().connections.writer()
+        async with writer.lock:
+            return await writer.call(_in_own_sqlite_transaction(factory(kind), "BEGIN IMMEDIATE"))
+    db = engine()
+    assert isinstance(db, PostgresEngine)
+    return await _run_postgres_outside_transaction(db, factory(kind), transaction=True)
+
+
+async def write(factory: ScriptFactory[T], *, retry_unique: bool = False) -> T:
+    """Run a writing script as one transaction, retrying transient failures
+    like ``core.database.in_write_transaction`` (whose rules it follows).
+
+    Inside an open transaction the script joins it, and the caller owns
+    commit and retries. Otherwise it is its own transaction: on SQLite
+    ``BEGIN IMMEDIATE``, the script and ``COMMIT`` in one thread hop on the
+    writer; on PostgreSQL a pooled connection's transaction.
+    """
+    kind = dialect()
+    connection = _current_transaction_connection()
+    if connection is not None:
+        if isinstance(connection, WriterConnection):
+            script = factory(kind)
+            return await connection.writer.call(lambda db_connection: drive_sqlite(db_connection, script))
+        return await drive_postgres(connection, factory(kind))
+    last_error: BaseException | None = None
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return await _write_in_own_transaction(kind, factory)
+        except Exception as error:
+            if not retryable(error, retry_unique=retry_unique):
+                raise
+            last_error = error
+            await pause_before_retry(attempt)
+    raise DatabaseBusy(f"the database is busy; gave up after {MAX_ATTEMPTS} attempts ({last_error})")
