@@ -112,6 +112,69 @@ class AccountBalance:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldLine:
+    """A hold as its account's holder reads it: what is reserved, why, until when."""
+
+    id: int
+    amount: Decimal
+    status: HoldStatus
+    reason_zh: str
+    reason_en: str
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> HoldLine:
+        """``row`` carries the hold's ``hold_id``, ``amount_minor``, ``status``,
+        ``hold_reason_zh``, ``hold_reason_en``, ``created_at`` and ``expires_at``."""
+        return cls(
+            id=int(row["hold_id"]),
+            amount=from_minor(int(row["amount_minor"])),
+            status=HoldStatus(row["status"]),
+            reason_zh=str(row["hold_reason_zh"]),
+            reason_en=str(row["hold_reason_en"]),
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """An account as its holder reads it: the balance, what is held, and the
+    active holds behind ``held``, newest first."""
+
+    code: str
+    account_type: AccountType
+    name_zh: str
+    name_en: str
+    balance: Decimal
+    held: Decimal
+    holds: tuple[HoldLine, ...]
+
+    @property
+    def available(self) -> Decimal:
+        """What may still be spent: balance − active holds."""
+        return self.balance - self.held
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> AccountView:
+        """``rows``: the account's columns (``code``, ``account_type``,
+        ``name_zh``, ``name_en``, ``balance_minor``, ``held_minor``) on
+        each row, joined with one active hold per row (``hold_id`` None
+        when there is none)."""
+        first = rows[0]
+        return cls(
+            code=str(first["code"]),
+            account_type=AccountType(first["account_type"]),
+            name_zh=str(first["name_zh"]),
+            name_en=str(first["name_en"]),
+            balance=from_minor(int(first["balance_minor"])),
+            held=from_minor(int(first["held_minor"])),
+            holds=tuple(HoldLine.from_row(row) for row in rows if row["hold_id"] is not None),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PostingRecord:
     """One leg as written (``ledger_posting``), named by its account's code."""
 

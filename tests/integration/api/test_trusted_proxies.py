@@ -3,7 +3,7 @@
 127.0.0.1, so a client on loopback (or behind a proxy that passes the header
 through) could name a new address with every request and get fresh
 per-address login tries. The app is wrapped exactly as uvicorn wraps it with
-the options ``serve`` passes (``admin.cli.uvicorn_options``)."""
+the options ``serve`` passes (``admin.serving.uvicorn_options``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 import community.members
-from admin.cli import uvicorn_options
+from admin.serving import uvicorn_options
 from api.app import create_app
 from fengling_settings import Settings, get_settings
 
