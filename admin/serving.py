@@ -43,18 +43,22 @@ UVICORN_TARGET = "api.app:create_app"
 GRANIAN_TARGET = "admin.serving:served_app"
 
 
-def served_app() -> Any:
-    """The app as Granian serves it: wrapped to believe ``X-Forwarded-For``
-    from the trusted proxies only, and not wrapped at all when there are none."""
-    from granian.utils.proxies import wrap_asgi_with_proxy_headers
-
-    from api.app import create_app
-
-    settings = get_settings()
-    app = create_app()
+def believing_trusted_proxies(app: Any, settings: Settings) -> Any:
+    """``app`` wrapped to take the client address from ``X-Forwarded-For``
+    when the peer is a trusted proxy, and not wrapped at all when there are
+    none (Granian's wrapper, for Granian, which has no option for it)."""
     if not settings.trusted_proxies:
         return app
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
     return wrap_asgi_with_proxy_headers(app, trusted_hosts=list(settings.trusted_proxies))
+
+
+def served_app() -> Any:
+    """The app as Granian serves it (its factory, imported in each worker)."""
+    from api.app import create_app
+
+    return believing_trusted_proxies(create_app(), get_settings())
 
 
 def uvicorn_options(settings: Settings, *, host: str, port: int, workers: int) -> dict[str, Any]:

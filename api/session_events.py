@@ -67,8 +67,7 @@ async def _listen_once(redis: Redis, cache: SessionCache) -> None:
     """Subscribe, switch the cache on, and forget each member announced,
     until the subscription breaks (raises)."""
     loop = asyncio.get_running_loop()
-    pubsub = redis.pubsub()
-    try:
+    async with redis.pubsub() as pubsub:
         await pubsub.subscribe(channel_of(redis))
         cache.enable()
         last_heard = last_ping = loop.time()
@@ -84,9 +83,6 @@ async def _listen_once(redis: Redis, cache: SessionCache) -> None:
             if now - last_ping >= HEARTBEAT_SECONDS:
                 await pubsub.ping()
                 last_ping = now
-    finally:
-        with contextlib.suppress(RedisError, OSError):
-            await pubsub.aclose()
 
 
 async def listen(redis: Redis, cache: SessionCache = SESSIONS) -> None:
@@ -103,9 +99,17 @@ async def listen(redis: Redis, cache: SessionCache = SESSIONS) -> None:
 @contextlib.asynccontextmanager
 async def member_change_notifications(redis: Redis) -> AsyncIterator[None]:
     """For the app's lifespan: publish this process's changes, hear the others'."""
+    app_loop = asyncio.get_running_loop()
 
     async def publish(member_id: int) -> None:
-        await publish_member_change(redis, member_id)
+        if asyncio.get_running_loop() is app_loop:
+            await publish_member_change(redis, member_id)
+            return
+        # A service run on another event loop than the app's (tests drive
+        # services beside a running app): the client's connections belong
+        # to the app's loop, so publish there.
+        sent = asyncio.run_coroutine_threadsafe(publish_member_change(redis, member_id), app_loop)
+        await asyncio.wrap_future(sent)
 
     add_change_listener(publish)
     listener = asyncio.create_task(listen(redis), name="fengling-member-changes")

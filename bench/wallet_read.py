@@ -14,7 +14,10 @@ creates and removes:
 
 1. Seeds: migrates, loads the demo organisation (``seeds/demo.py``), and
    gives the demo volunteer's wallet ``--holds`` active holds and two
-   resolved ones (voided, so the read must filter them out).
+   resolved ones (voided, so the read must filter them out), then writes
+   the rest of a ledger in bulk so the planner sees realistic tables:
+   2,000 other wallets with 2 active and 10 resolved holds each, and 50
+   resolved holds (a year of orders) on the measured wallet.
 2. Starts Fengling as ``fengling serve --workers 2`` does (the same CLI
    command, so the same log set-up and server options) and the ceiling app
    (``bench/wallet_ceiling.py``: Litestar doing one indexed read of the same
@@ -94,9 +97,59 @@ def loadavg() -> str:
 ###############################################################################
 
 
+# The rest of the ledger, so the planner sees a realistic hold table: other
+# wallets with a few active holds each and a history of resolved ones, and a
+# history of resolved holds on the measured wallet too (a year of orders).
+OTHER_WALLETS = 2_000
+OTHER_ACTIVE_HOLDS = 2
+OTHER_RESOLVED_HOLDS = 10
+OWN_RESOLVED_HOLDS = 50
+HOLD_MINOR = 50
+
+# Plain SQL both engines read (a recursive CTE, not generate_series), with
+# Piccolo's ``{}`` placeholders.
+_OTHER_WALLETS_SQL = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {})"
+    " INSERT INTO ledger_account (code, account_type, allow_negative, owner_ref, scope_ref, name_zh, name_en,"
+    " balance_minor, held_minor, created_at)"
+    " SELECT 'bench:' || i || ':wallet', 'liability', false, 'bench:' || i, 'org:1', '志愿者积分账户',"
+    " 'Volunteer wallet', 100000, {}, {} FROM n"
+)
+_HOLDS_SQL = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {})"
+    " INSERT INTO ledger_hold (account, amount_minor, status, reason_zh, reason_en, actor_ref, cause_ref, metadata,"
+    " request_fingerprint, created_at, expires_at, resolved_at, posted_amount_minor)"
+    " SELECT a.id, {}, {}, '基准测试预留', 'bench hold', 'bench', '', {}, '', {}, {}, {}, 0"
+    " FROM ledger_account a, n WHERE a.code LIKE {}"
+)
+
+
+async def seed_history(code: str) -> None:
+    """The rest of the ledger (see ``OTHER_WALLETS``), written in bulk with
+    consistent ``held_minor`` totals."""
+    from datetime import timedelta
+
+    from core.clock import utc_now
+    from ledger.tables import LedgerAccount
+
+    now = utc_now()
+    later, earlier = now + timedelta(days=30), now - timedelta(days=30)
+    held = OTHER_ACTIVE_HOLDS * HOLD_MINOR
+    await LedgerAccount.raw(_OTHER_WALLETS_SQL, OTHER_WALLETS, held, earlier).run()
+    for count, status, expires_at, resolved_at, codes in (
+        (OTHER_ACTIVE_HOLDS, "active", later, None, "bench:%"),
+        (OTHER_RESOLVED_HOLDS, "voided", earlier, earlier, "bench:%"),
+        (OWN_RESOLVED_HOLDS, "posted", earlier, earlier, code),
+    ):
+        await LedgerAccount.raw(
+            _HOLDS_SQL, count, HOLD_MINOR, status, "{}", earlier, expires_at, resolved_at, codes
+        ).run()
+
+
 async def seed(holds: int) -> dict[str, Any]:
-    """Migrate, load the demo, and put ``holds`` active holds (and two voided
-    ones) on the demo volunteer's wallet."""
+    """Migrate, load the demo, put ``holds`` active holds (and two voided
+    ones) on the demo volunteer's wallet, and write the rest of the ledger
+    (``seed_history``)."""
     from datetime import timedelta
 
     from admin.migrations import migrate
@@ -105,6 +158,7 @@ async def seed(holds: int) -> dict[str, Any]:
     from core.clock import utc_now
     from core.database import engine
     from ledger.holds import create_hold, void_hold
+    from ledger.tables import LedgerAccount
     from seeds.demo import load_demo
 
     await migrate()
@@ -127,6 +181,8 @@ async def seed(holds: int) -> dict[str, Any]:
             )
             if number >= holds:
                 await void_hold(hold.id)
+        await seed_history(code)
+        await LedgerAccount.raw("ANALYZE").run()  # plans for the tables as loaded
     finally:
         if pooled:
             await db.close_connection_pool()
@@ -207,17 +263,21 @@ def process_group_cpu(pgid: int) -> float:
 def start_server(name: str, command: list[str], env: dict[str, str], cwd: Path, folder: Path) -> Server:
     log_path = folder / f"{name}.log"
     with log_path.open("wb") as output:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     port = int(command[command.index("--port") + 1])
     server = Server(name, port, process, log_path)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"{name} exited at start (see its log):\n{log_path.read_text()[-3000:]}")
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            with urllib.request.urlopen(server.url("/health"), timeout=2) as answer:  # noqa: S310 (loopback only)
-                if answer.status == 200:
-                    return server
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(server.url("/health"), timeout=2) as answer,  # noqa: S310 (loopback only)
+        ):
+            if answer.status == 200:
+                return server
         time.sleep(0.3)
     stop_server(server)
     raise SystemExit(f"{name} did not answer /health within {START_TIMEOUT_S:.0f} s:\n{log_path.read_text()[-3000:]}")
@@ -327,7 +387,13 @@ class DatabaseCpu:
             return None
         name = self.url.rsplit("/", 1)[1]
         found = subprocess.run(
-            ["psql", "-qAt", self.url, "-c", f"SELECT pid FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"],
+            [
+                "psql",
+                "-qAt",
+                self.url,
+                "-c",
+                f"SELECT pid FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -340,19 +406,42 @@ class DatabaseCpu:
         return total / CLOCK_TICKS
 
 
-def measure(target: str, server: Server, url: str, token: str | None, args: argparse.Namespace, round_number: int, db: DatabaseCpu) -> Run:
+def measure(
+    target: str,
+    server: Server,
+    url: str,
+    token: str | None,
+    args: argparse.Namespace,
+    round_number: int,
+    db: DatabaseCpu,
+) -> Run:
     app_before, db_before, (busy_before, total_before) = server.cpu_seconds(), db.seconds(), machine_ticks()
     text = wrk(url, args, args.duration, token)
     app_after, db_after, (busy_after, total_after) = server.cpu_seconds(), db.seconds(), machine_ticks()
     per_s, p50, p99, count = parse_wrk(text)
     db_us = None if db_before is None or db_after is None else (db_after - db_before) / count * 1e6
     busy = (busy_after - busy_before) / max(1, total_after - total_before)
-    run = Run(target, server.name.split("-")[-1], round_number, per_s, p50, p99, count, (app_after - app_before) / count * 1e6, db_us, busy)
-    log(f"round {round_number} {target:>7} on {run.server}: {per_s:,.0f}/s p50 {p50:.2f} ms p99 {p99:.2f} ms, machine {busy:.0%} busy")
+    run = Run(
+        target,
+        server.name.split("-")[-1],
+        round_number,
+        per_s,
+        p50,
+        p99,
+        count,
+        (app_after - app_before) / count * 1e6,
+        db_us,
+        busy,
+    )
+    log(
+        f"round {round_number} {target:>7} on {run.server}: {per_s:,.0f}/s p50 {p50:.2f} ms p99 {p99:.2f} ms, machine {busy:.0%} busy"
+    )
     return run
 
 
-def bench_server(server_name: str, env: dict[str, str], folder: Path, args: argparse.Namespace, account: str, *, server_option: bool) -> list[Run]:
+def bench_server(
+    server_name: str, env: dict[str, str], folder: Path, args: argparse.Namespace, account: str, *, server_option: bool
+) -> list[Run]:
     db = DatabaseCpu(env["FENGLING_DATABASE_URL"] if env["FENGLING_DATABASE_URL"].startswith("postgres") else None)
     ours_cmd = ours_command(server_name, free_port(), args.workers, server_option=server_option)
     ceiling_cmd = ceiling_command(server_name, free_port(), args.workers)
@@ -362,7 +451,10 @@ def bench_server(server_name: str, env: dict[str, str], folder: Path, args: argp
     ):
         token = login(ours)
         check_wallet(ours, token, args.holds)
-        targets = {"ours": (ours, ours.url(WALLET_PATH), token), "ceiling": (ceiling, ceiling.url(f"/accounts/{account}"), None)}
+        targets = {
+            "ours": (ours, ours.url(WALLET_PATH), token),
+            "ceiling": (ceiling, ceiling.url(f"/accounts/{account}"), None),
+        }
         for _, url, bearer in targets.values():
             wrk(url, args, args.warmup, bearer)
         runs: list[Run] = []
@@ -437,19 +529,29 @@ def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def code_version(repo: Path) -> str:
-    found = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False)
-    dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True, check=False)
+    found = subprocess.run(
+        ["git", "-C", str(repo), "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True, check=False
+    )
     return found.stdout.strip()[:70] + (" (+ uncommitted changes)" if dirty.stdout.strip() else "")
 
 
 def machine() -> str:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         "?",
     )
     versions = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
     wrk_version = (versions.stdout or versions.stderr).split("\n", 1)[0].strip()
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, kernel {platform.release()}, {wrk_version}"
+    return (
+        f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, kernel {platform.release()}, {wrk_version}"
+    )
 
 
 def _fmt_db(value: float | None) -> str:
@@ -457,7 +559,9 @@ def _fmt_db(value: float | None) -> str:
 
 
 def print_runs(runs: Sequence[dict[str, Any]]) -> None:
-    print(f"{'round':>5} {'server':>8} {'target':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'app CPU us/req':>15} {'db CPU us/req':>14} {'machine busy':>13}")
+    print(
+        f"{'round':>5} {'server':>8} {'target':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'app CPU us/req':>15} {'db CPU us/req':>14} {'machine busy':>13}"
+    )
     for run in runs:
         print(
             f"{run['round']:>5} {run['server']:>8} {run['target']:>8} {run['per_s']:>8,.0f} {run['p50_ms']:>7.2f} {run['p99_ms']:>7.2f}"
@@ -478,14 +582,18 @@ def print_summary(runs: Sequence[dict[str, Any]], args: argparse.Namespace) -> N
                 f" p99 {statistics.median(run['p99_ms'] for run in chosen):.2f} ms (worst {max(run['p99_ms'] for run in chosen):.2f}),"
                 f" app CPU {statistics.median(run['app_cpu_us'] for run in chosen):.0f} us/req"
             )
-        print(f"  {server:>8} ours/ceiling: {statistics.median(ratios):.2f} (rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})")
+        print(
+            f"  {server:>8} ours/ceiling: {statistics.median(ratios):.2f} (rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})"
+        )
 
 
 def report(results: Sequence[dict[str, Any]], args: argparse.Namespace, loads: tuple[str, str], command: str) -> None:
     print(f"machine: {machine()}")
     print(f"code: {args.repo} at {code_version(args.repo)}")
     print(f"load average (1/5/15 min): {loads[0]} at the start, {loads[1]} at the end")
-    print(f"wrk: {args.threads} threads, {args.connections} connections, {args.duration:g} s per run, {args.rounds} rounds interleaved; {args.workers} workers per server")
+    print(
+        f"wrk: {args.threads} threads, {args.connections} connections, {args.duration:g} s per run, {args.rounds} rounds interleaved; {args.workers} workers per server"
+    )
     for result in results:
         print(f"\n== {result['engine']}")
         print_runs(result["runs"])
@@ -499,13 +607,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated: uvicorn,granian (default both)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run (default 10)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of wrk per target before the rounds (default 3)")
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of wrk per target before the rounds (default 3)"
+    )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes per server (default 2)")
     parser.add_argument("--holds", type=int, default=5, help="active holds on the wallet (default 5)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="server where user postgres may CREATE DATABASE")
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"a Redis database the servers may use (default {DEFAULT_REDIS_URL})")
+    parser.add_argument(
+        "--redis-url",
+        default=DEFAULT_REDIS_URL,
+        help=f"a Redis database the servers may use (default {DEFAULT_REDIS_URL})",
+    )
     parser.add_argument("--repo", type=Path, default=REPO, help="checkout whose Fengling is served (default: this one)")
     parser.add_argument("--_seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -56,9 +56,7 @@ async def wallet_if_earner(member_id: int, home_organisation_id: int, roles: Ite
     return await open_wallet(member_id, home_organisation_id)
 
 
-async def wallet_view_if_earner(
-    member_id: int, home_organisation_id: int, roles: Iterable[Role]
-) -> AccountView | None:
+async def wallet_view_if_earner(member_id: int, home_organisation_id: int, roles: Iterable[Role]) -> AccountView | None:
     """The member's wallet as they read it (balance, held, active holds: one
     statement), under the rule of ``wallet_if_earner``: opened on first need
     if they can earn, None (nothing written) if they cannot and never had one."""

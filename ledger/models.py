@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ledger.amounts import from_minor, parse_amount
+
+if TYPE_CHECKING:
+    from core.fixed_sql import Row
 
 # Limits, so no request can make the ledger do unbounded work.
 MAX_LEGS = 16
@@ -124,7 +127,7 @@ class HoldLine:
     expires_at: datetime
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> HoldLine:
+    def from_row(cls, row: Row) -> HoldLine:
         """``row`` carries the hold's ``hold_id``, ``amount_minor``, ``status``,
         ``hold_reason_zh``, ``hold_reason_en``, ``created_at`` and ``expires_at``."""
         return cls(
@@ -157,7 +160,7 @@ class AccountView:
         return self.balance - self.held
 
     @classmethod
-    def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> AccountView:
+    def from_rows(cls, rows: Sequence[Row]) -> AccountView:
         """``rows``: the account's columns (``code``, ``account_type``,
         ``name_zh``, ``name_en``, ``balance_minor``, ``held_minor``) on
         each row, joined with one active hold per row (``hold_id`` None

@@ -89,8 +89,9 @@ class SessionToken(Token):
     ) -> Self:
         key = (secret, algorithm, encoded_token)
         known = _verified_tokens.get(key)
-        if known is not None and known.exp.timestamp() > time.time():
-            return known
+        if known is not None and known[0] > time.time():
+            remembered: Self = known[1]
+            return remembered
         token = super().decode(
             encoded_token,
             secret,
@@ -104,11 +105,12 @@ class SessionToken(Token):
         )
         if len(_verified_tokens) >= MAX_VERIFIED_TOKENS:
             _verified_tokens.pop(next(iter(_verified_tokens)))
-        _verified_tokens[key] = token
+        _verified_tokens[key] = (token.exp.timestamp(), token)
         return token
 
 
-_verified_tokens: dict[tuple[str, str, str], Any] = {}
+# (secret, algorithm, token) -> (its expiry as a Unix time, the verified token)
+_verified_tokens: dict[tuple[str, str, str], tuple[float, Any]] = {}
 
 
 async def principal_for_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:

@@ -18,8 +18,8 @@ from litestar.testing import AsyncTestClient
 
 from community.access import Principal
 from community.members import authenticate, bump_session_version, get_member, grant_role
-from community.session_cache import SESSIONS
 from community.roles import Role
+from community.session_cache import SESSIONS
 from community.tables import AuditEvent, Member
 from core.database import in_write_transaction
 from fengling_settings import get_settings
