@@ -10,7 +10,8 @@ holder is shown. Both engines read the same text.
 
 The account's columns repeat on each hold's row; with no active hold there
 is one row whose hold columns are NULL (the LEFT JOIN), and with no account
-there is no row at all.
+there is no row at all. A LEFT JOIN row has a hold on every row or on none,
+so ``AccountView.from_rows`` looks at the first.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ MAX_VIEWED_HOLDS = 100
 
 _ACCOUNT_WITH_ACTIVE_HOLDS = fixed_sql(
     "SELECT a.code, a.account_type, a.name_zh, a.name_en, a.balance_minor, a.held_minor,"
-    " h.id AS hold_id, h.amount_minor, h.status, h.reason_zh AS hold_reason_zh,"
+    " h.id AS hold_id, h.amount_minor, h.reason_zh AS hold_reason_zh,"
     " h.reason_en AS hold_reason_en, h.created_at, h.expires_at"
     " FROM ledger_account a LEFT JOIN ledger_hold h ON h.account = a.id AND h.status = $2"
     " WHERE a.code = $1"

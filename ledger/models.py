@@ -116,26 +116,27 @@ class AccountBalance:
 
 @dataclass(frozen=True, slots=True)
 class HoldLine:
-    """A hold as its account's holder reads it: what is reserved, why, until when."""
+    """An active hold as its account's holder reads it: what is reserved,
+    why, until when."""
 
     id: int
     amount: Decimal
-    status: HoldStatus
     reason_zh: str
     reason_en: str
     created_at: datetime
     expires_at: datetime
+    status: HoldStatus = HoldStatus.ACTIVE
 
     @classmethod
     def from_row(cls, row: Row) -> HoldLine:
-        """``row`` carries the hold's ``hold_id``, ``amount_minor``, ``status``,
-        ``hold_reason_zh``, ``hold_reason_en``, ``created_at`` and ``expires_at``."""
+        """``row`` carries the hold's ``hold_id``, ``amount_minor``,
+        ``hold_reason_zh``, ``hold_reason_en``, ``created_at`` and
+        ``expires_at``; the statement that read it selected active holds only."""
         return cls(
-            id=int(row["hold_id"]),
-            amount=from_minor(int(row["amount_minor"])),
-            status=HoldStatus(row["status"]),
-            reason_zh=str(row["hold_reason_zh"]),
-            reason_en=str(row["hold_reason_en"]),
+            id=row["hold_id"],
+            amount=from_minor(row["amount_minor"]),
+            reason_zh=row["hold_reason_zh"],
+            reason_en=row["hold_reason_en"],
             created_at=row["created_at"],
             expires_at=row["expires_at"],
         )
@@ -164,16 +165,18 @@ class AccountView:
         """``rows``: the account's columns (``code``, ``account_type``,
         ``name_zh``, ``name_en``, ``balance_minor``, ``held_minor``) on
         each row, joined with one active hold per row (``hold_id`` None
-        when there is none)."""
+        when there is none). Built on the busiest read (the wallet): the
+        driver's values are used as they come (ints, strs, datetimes)."""
         first = rows[0]
+        holds = [HoldLine.from_row(row) for row in rows] if first["hold_id"] is not None else []
         return cls(
-            code=str(first["code"]),
+            code=first["code"],
             account_type=AccountType(first["account_type"]),
-            name_zh=str(first["name_zh"]),
-            name_en=str(first["name_en"]),
-            balance=from_minor(int(first["balance_minor"])),
-            held=from_minor(int(first["held_minor"])),
-            holds=tuple(HoldLine.from_row(row) for row in rows if row["hold_id"] is not None),
+            name_zh=first["name_zh"],
+            name_en=first["name_en"],
+            balance=from_minor(first["balance_minor"]),
+            held=from_minor(first["held_minor"]),
+            holds=tuple(holds),
         )
 
 
