@@ -25,8 +25,10 @@ from litestar import Controller, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.authentication import AuthenticationResult
 from litestar.params import JSONBody, SkipValidation
-from litestar.security.jwt import JWTAuth, Token
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
@@ -112,6 +114,22 @@ class SessionToken(Token):
 # (secret, algorithm, token) -> (its expiry as a Unix time, the verified token)
 _verified_tokens: dict[tuple[str, str, str], tuple[float, Any]] = {}
 
+_AUTHORIZATION = b"authorization"
+
+
+class SessionTokenMiddleware(JWTAuthenticationMiddleware):
+    """Litestar's JWT middleware, reading the ``Authorization`` header
+    straight from the request's raw headers: the stock one builds a
+    ``Headers`` mapping of every header on every request to read that one
+    (servers hand ASGI apps lower-case header names)."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        for name, value in connection.scope["headers"]:
+            if name == _AUTHORIZATION:
+                encoded_token = value.decode("latin-1").partition(" ")[-1]
+                return await self.authenticate_token(encoded_token=encoded_token, connection=connection)
+        raise NotAuthorizedException("No JWT token found in request header")
+
 
 async def principal_for_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     """The token's member as the acting principal, or None (401) for
@@ -133,6 +151,7 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
     return JWTAuth[Principal, Token](
         retrieve_user_handler=principal_for_token,
         token_cls=SessionToken,
+        authentication_middleware_class=SessionTokenMiddleware,
         token_secret=settings.secret_key,
         default_token_expiration=timedelta(minutes=settings.token_ttl_minutes),
         exclude=["^/health$", "^/schema", "^/api/v1/auth/login$"],
