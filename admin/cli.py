@@ -96,7 +96,9 @@ def serve(
         console.print(f"trusted proxies (X-Forwarded-For believed): {', '.join(settings.trusted_proxies)}")
     if settings.access_log:
         console.print("access log on (FENGLING_ACCESS_LOG=1)")
-    serving.run(server, settings, host=host, port=port, workers=workers)
+    chosen = serving.server_for(server, settings)
+    console.print(f"HTTP server: {chosen.value}")
+    serving.run(chosen, settings, host=host, port=port, workers=workers)
 
 
 @app.command()

@@ -1,9 +1,24 @@
 """How ``fengling serve`` runs the API: the HTTP server, its workers, its logs
 and which proxies it believes.
 
-Two servers can run it. **Granian is the default** (``bench/RESULTS.md``,
-the wallet read): TODO-FIGURES. uvicorn stays available as
-``fengling serve --server uvicorn``.
+Two servers can run it, and ``--server auto`` (the default) picks by the
+database, from ``bench/wallet_read.py`` (``bench/RESULTS.md``, the wallet
+read, same machine, same runs):
+
+- **PostgreSQL: Granian.** Fengling's wallet read cost 4-10 % less CPU
+  per request under Granian in every run (357 against 395 µs in the final
+  one) and served more in 3 of 4 runs (2,308 against 1,959 req/s in the
+  final one); the one-read ceiling app was faster under Granian in 4 of 5
+  runs. Granian's HTTP handling is cheaper per request; our own Python
+  dominates the wallet read, so the gain there is smaller.
+- **SQLite: uvicorn.** The same read on SQLite served 2,720 req/s under
+  uvicorn against 1,629 under Granian (medians, 3 rounds each) at the same
+  CPU per request: each SQLite read is a hop to a reader thread and back,
+  and those hand-backs were slower under Granian's worker loop (the
+  ceiling, which reads on the loop without a thread, was faster under
+  Granian).
+
+``--server granian`` or ``--server uvicorn`` forces one.
 
 Both get the same three things from the settings:
 
@@ -32,11 +47,21 @@ from fengling_settings import Settings, get_settings
 
 
 class HttpServer(StrEnum):
+    AUTO = "auto"
     GRANIAN = "granian"
     UVICORN = "uvicorn"
 
 
-DEFAULT_SERVER = HttpServer.GRANIAN
+DEFAULT_SERVER = HttpServer.AUTO
+
+
+def server_for(requested: HttpServer, settings: Settings) -> HttpServer:
+    """The server to run: ``requested``, or for ``auto`` Granian on
+    PostgreSQL and uvicorn on SQLite (why: the module's doc)."""
+    if requested is not HttpServer.AUTO:
+        return requested
+    return HttpServer.UVICORN if settings.database_url.startswith("sqlite") else HttpServer.GRANIAN
+
 
 # What the servers import in each worker: a factory that builds the app.
 UVICORN_TARGET = "api.app:create_app"
@@ -94,7 +119,7 @@ def granian_options(settings: Settings, *, host: str, port: int, workers: int) -
 
 
 def run(server: HttpServer, settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Serve the API until interrupted."""
+    """Serve the API with ``server`` (resolved by ``server_for``) until interrupted."""
     if server is HttpServer.UVICORN:
         import uvicorn
 

@@ -20,7 +20,7 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 import community.members
-from admin.serving import HttpServer, believing_trusted_proxies, granian_options, uvicorn_options
+from admin.serving import HttpServer, believing_trusted_proxies, granian_options, server_for, uvicorn_options
 from api.app import create_app
 from fengling_settings import Settings, get_settings
 
@@ -83,6 +83,14 @@ def test_by_default_no_proxy_is_trusted_not_even_loopback() -> None:
     assert options["forwarded_allow_ips"] == []  # not None: uvicorn would fall back to 127.0.0.1
 
 
+def test_auto_serves_postgresql_with_granian_and_sqlite_with_uvicorn() -> None:
+    on_postgres = dataclasses.replace(get_settings(), database_url="postgres://postgres@127.0.0.1:5432/fengling")
+    on_sqlite = dataclasses.replace(get_settings(), database_url="sqlite:///var/fengling.sqlite3")
+    assert server_for(HttpServer.AUTO, on_postgres) is HttpServer.GRANIAN
+    assert server_for(HttpServer.AUTO, on_sqlite) is HttpServer.UVICORN
+    assert server_for(HttpServer.GRANIAN, on_sqlite) is HttpServer.GRANIAN
+
+
 def test_granian_is_handed_the_access_log_setting_and_no_websockets() -> None:
     settings = dataclasses.replace(get_settings(), access_log=False)
     options = granian_options(settings, host="127.0.0.1", port=8000, workers=2)
@@ -91,7 +99,7 @@ def test_granian_is_handed_the_access_log_setting_and_no_websockets() -> None:
     assert uvicorn_options(settings, host="127.0.0.1", port=8000, workers=1)["access_log"] is False
 
 
-@pytest.mark.parametrize("server", list(HttpServer))
+@pytest.mark.parametrize("server", [HttpServer.GRANIAN, HttpServer.UVICORN])
 async def test_without_trusted_proxies_a_rotating_forwarded_for_gets_no_fresh_tries(
     app: Litestar, server: HttpServer
 ) -> None:
@@ -100,7 +108,7 @@ async def test_without_trusted_proxies_a_rotating_forwarded_for_gets_no_fresh_tr
     assert statuses == [401] * LOGINS_PER_MINUTE + [429]
 
 
-@pytest.mark.parametrize("server", list(HttpServer))
+@pytest.mark.parametrize("server", [HttpServer.GRANIAN, HttpServer.UVICORN])
 async def test_a_listed_proxy_is_believed_and_an_unlisted_peer_is_not(app: Litestar, server: HttpServer) -> None:
     settings = dataclasses.replace(get_settings(), trusted_proxies=("127.0.0.1/32", "10.0.0.0/8"))
     served = _served(app, settings, server)
