@@ -147,8 +147,10 @@ async def test_concurrent_replays_of_one_key_make_one_order(market: Market, monk
     all 10 results carry its id, exactly one of them not replayed."""
     item = await market.item(stock=10)
     member = await market.member("100")
-    # All 10 pass the key check before the first inserts (then: unique violation, retry, replay).
-    rendezvous(monkeypatch, orders, "_lock_item", 10)
+    # All 10 start their transaction before the first inserts: they queue on
+    # the item row, and those whose facts predate the first's commit hit the
+    # unique key (retry, replay).
+    rendezvous(monkeypatch, orders, "_placed", 10)
     results = await asyncio.gather(
         *[
             orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-1")
@@ -185,7 +187,7 @@ async def test_concurrent_replays_replay_even_when_the_first_took_the_last_unit(
         fields.update(limit_count=1, limit_period="month")
     item = await market.item(**fields)
     member = await market.member("10" if scarce == "points" else "100")
-    rendezvous(monkeypatch, orders, "_lock_item", 10)
+    rendezvous(monkeypatch, orders, "_placed", 10)
     results = await asyncio.gather(
         *[
             orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-2")
