@@ -312,10 +312,6 @@ async def _place(request: _Placing) -> OrderRecord:
                 "quantity": request.quantity,
             },
         )
-        order, taken = await write(lambda _: _write_order_steps(request, facts, decided, hold.id))
-        # The units again, counted as the order was written (sql.PLACE_FACTS
-        # says why they can have changed since the facts were read).
-        placement.check_member_limit(facts.item, request.quantity, taken_in_period=taken)
     except (MarketplaceError, LedgerError):
         # A rule refused; if the key's first request committed while this
         # one waited for the item (sql.PLACE_FACTS), the replay wins.
@@ -323,6 +319,11 @@ async def _place(request: _Placing) -> OrderRecord:
         if replay is None:
             raise
         return replay
+    order, taken = await write(lambda _: _write_order_steps(request, facts, decided, hold.id))
+    # The units again, counted as the order is written (sql.PLACE_FACTS says
+    # why they can have changed since the facts were read). No replay here:
+    # the key was free, or the insert would have been a unique violation.
+    placement.check_member_limit(facts.item, request.quantity, taken_in_period=taken)
     return order
 
 

@@ -205,6 +205,35 @@ async def test_concurrent_replays_replay_even_when_the_first_took_the_last_unit(
     await assert_ledger_ok()
 
 
+async def test_a_member_limit_holds_when_one_members_orders_race(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10 different orders of one member for an item limited to 2 a month, at
+    once (unlimited stock, so nothing else about the item changes): exactly 2
+    are placed, 8 refused with MemberLimitReached, 2 holds, ledger verifies.
+    The callers that waited for the item row read the units taken before the
+    winners committed; the count taken as the order is written refuses them."""
+    item = await market.item(stock=None, limit_count=2, limit_period="month")
+    member = await market.member("100")
+    rendezvous(monkeypatch, orders, "_placed", 10)
+    results = await asyncio.gather(
+        *[
+            orders.place_order(
+                await acting(member), item_id=item.id, shop_id=market.shop_a.id, idempotency_key=f"limit-{n}"
+            )
+            for n in range(10)
+        ],
+        return_exceptions=True,
+    )
+    grouped, unexpected = split(results, OrderRecord, MemberLimitReached)
+    assert unexpected == [], f"leaked: {[repr(e) for e in unexpected]}"
+    assert len(grouped[OrderRecord]) == 2 and len(grouped[MemberLimitReached]) == 8
+    assert int(await RedemptionOrder.count().run()) == 2
+    assert len(await active_holds()) == 2
+    assert await wallet_available(member) == Decimal("80.00")
+    await assert_ledger_ok()
+
+
 async def test_concurrent_cancel_and_confirm_resolve_one_way(market: Market) -> None:
     """Cancel and pickup of one order at once, 10 times over: each order ends either
     fulfilled (points at the shop) or cancelled (points and stock back), never both."""
