@@ -33,10 +33,10 @@ process, against a database it creates and drops):
 
 ``--repo PATH`` runs the same worker against another checkout of the project
 (e.g. ``git worktree add /tmp/market_before 48d081b``) with this venv's
-packages. ``--compare PATH --rounds N`` runs PATH ("before") and this
-checkout ("after") alternately, N rounds each, and prints both side by side
-with their medians: the machine is shared, so before and after are only
-comparable inside one such run.
+packages. ``--compare PATH [PATH ...] --rounds N`` runs each PATH ("before")
+and then this checkout ("after"), N rounds in turn, and prints them side by
+side with their medians: the machine is shared, so before and after are
+only comparable inside one such run.
 """
 
 from __future__ import annotations
@@ -528,33 +528,32 @@ def print_result(result: dict[str, Any], *, list_statements: bool) -> None:
             print(f"    {row['query']:<28} median {row['median_ms']:7.2f} ms   p95 {row['p95_ms']:7.2f} ms")
 
 
-def print_comparison(engine: str, rounds: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    """Before and after, round by round, then the medians and after/before."""
-    print(f"\n== {engine}: before vs after, {len(rounds)} interleaved rounds")
-    labels = [(0, "1 client, 50 items"), (1, "8 clients, 50 items"), (2, "8 clients, 1 hot item")]
-    print(f"{'round':>6}  {'run':<22}{'orders/s before':>16}{'after':>8}{'CPU us before':>15}{'after':>8}")
-    for number, (before, after) in enumerate(rounds, 1):
-        for index, label in labels:
-            b, a = before["orders"][index], after["orders"][index]
-            print(
-                f"{number:>6}  {label:<22}{b['orders_per_s']:>16.1f}{a['orders_per_s']:>8.1f}"
-                f"{b['client_cpu_us']:>15.0f}{a['client_cpu_us']:>8.0f}"
-            )
-    print("  medians:")
-    for index, label in labels:
-        rate_b = statistics.median(before["orders"][index]["orders_per_s"] for before, _ in rounds)
-        rate_a = statistics.median(after["orders"][index]["orders_per_s"] for _, after in rounds)
-        cpu_b = statistics.median(before["orders"][index]["client_cpu_us"] for before, _ in rounds)
-        cpu_a = statistics.median(after["orders"][index]["client_cpu_us"] for _, after in rounds)
+RUN_LABELS = ("1 client, 50 items", "8 clients, 50 items", "8 clients, 1 hot item")
+
+
+def print_comparison(engine: str, labels: list[str], rounds: list[list[dict[str, Any]]]) -> None:
+    """Each checkout (the befores, then after), round by round, then the
+    medians and after / first before."""
+    print(f"\n== {engine}: {' vs '.join(labels)}, {len(rounds)} interleaved rounds")
+    width = max(10, *(len(label) + 2 for label in labels))
+    heads = "".join(f"{label:>{width}}" for label in labels)
+    print(f"{'round':>6}  {'run':<22}{'orders/s:':>10}{heads}   client CPU us/order:{heads}")
+    for number, results in enumerate(rounds, 1):
+        for index, run in enumerate(RUN_LABELS):
+            rate_cells = "".join(f"{result['orders'][index]['orders_per_s']:>{width}.1f}" for result in results)
+            cpu_cells = "".join(f"{result['orders'][index]['client_cpu_us']:>{width}.0f}" for result in results)
+            print(f"{number:>6}  {run:<22}{'':>10}{rate_cells}   {'':>20}{cpu_cells}")
+    print("  medians (after / first before):")
+    for index, run in enumerate(RUN_LABELS):
+        rates = [statistics.median(r[k]["orders"][index]["orders_per_s"] for r in rounds) for k in range(len(labels))]
+        cpus = [statistics.median(r[k]["orders"][index]["client_cpu_us"] for r in rounds) for k in range(len(labels))]
         print(
-            f"    {label:<22} {rate_b:8.1f} -> {rate_a:8.1f} orders/s (x{rate_a / rate_b:.2f}); "
-            f"client CPU {cpu_b:,.0f} -> {cpu_a:,.0f} us/order"
+            f"    {run:<22} orders/s {' -> '.join(f'{rate:.1f}' for rate in rates)} (x{rates[-1] / rates[0]:.2f});"
+            f" client CPU us/order {' -> '.join(f'{cpu:,.0f}' for cpu in cpus)} (x{cpus[-1] / cpus[0]:.2f})"
         )
-    before_trips, after_trips = rounds[0][0]["round_trips"], rounds[0][1]["round_trips"]
-    print(
-        f"    round trips per redemption: {before_trips['place'] + before_trips['confirm']:.1f} -> "
-        f"{after_trips['place'] + after_trips['confirm']:.1f}"
-    )
+    trips = [result["round_trips"]["place"] + result["round_trips"]["confirm"] for result in rounds[0]]
+    unit = "round trips" if engine == "postgres" else "statements"
+    print(f"    {unit} per redemption: {' -> '.join(f'{count:.1f}' for count in trips)}")
 
 
 def main() -> None:
@@ -567,8 +566,10 @@ def main() -> None:
     parser.add_argument(
         "--repo", type=Path, default=REPO, help="checkout whose code the worker runs (default: this one)"
     )
-    parser.add_argument("--compare", type=Path, help="a 'before' checkout, run alternately with --repo ('after')")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of before and after with --compare (default 3)")
+    parser.add_argument(
+        "--compare", type=Path, nargs="+", help="'before' checkouts, run in turn with --repo ('after') each round"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every checkout with --compare (default 3)")
     parser.add_argument("--list-statements", action="store_true", help="print the statements of one place and confirm")
     parser.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -581,9 +582,9 @@ def main() -> None:
     repo = args.repo.resolve()
     print(f"machine: {machine()}")
     print(f"code: {repo} at {code_version(repo)}")
-    if args.compare is not None:
-        before_repo = args.compare.resolve()
-        print(f"before: {before_repo} at {code_version(before_repo)}")
+    checkouts = [path.resolve() for path in args.compare or []] + [repo]
+    for path in checkouts[:-1]:
+        print(f"before: {path} at {code_version(path)}")
     for engine in engines:
         if args.compare is None:
             start = loadavg()
@@ -593,14 +594,14 @@ def main() -> None:
             continue
         rounds = []
         for number in range(1, args.rounds + 1):
-            pair = []
-            for label, code in (("before", before_repo), ("after", repo)):
+            results = []
+            for code in checkouts:
                 start = loadavg()
-                pair.append(run_engine(engine, args, code))
-                print(f"\nround {number}, {label}: load average {start} at the start, {loadavg()} at the end")
-                print_result(pair[-1], list_statements=args.list_statements and number == 1)
-            rounds.append((pair[0], pair[1]))
-        print_comparison(engine, rounds)
+                results.append(run_engine(engine, args, code))
+                print(f"\nround {number}, {code}: load average {start} at the start, {loadavg()} at the end")
+                print_result(results[-1], list_statements=args.list_statements and number == 1)
+            rounds.append(results)
+        print_comparison(engine, [path.name for path in checkouts], rounds)
     rerun = (
         f".venv/bin/python bench/marketplace_throughput.py --engine {args.engine} --orders {args.orders} "
         f"--sqlite-orders {args.sqlite_orders} --items {args.items}"
@@ -608,7 +609,7 @@ def main() -> None:
     if repo != REPO:
         rerun += f" --repo {repo}"
     if args.compare is not None:
-        rerun += f" --compare {args.compare} --rounds {args.rounds}"
+        rerun += f" --compare {' '.join(str(path) for path in args.compare)} --rounds {args.rounds}"
     print(f"\nrerun: {rerun}")
 
 
