@@ -18,16 +18,17 @@ from decimal import Decimal
 from typing import Any
 
 from core.clock import utc_now
-from core.fixed_sql import Script, fetch, write
+from core.fixed_sql import Dialect, Script, dialect, fetch, write
 from ledger import sql
-from ledger.amounts import parse_amount, to_minor
-from ledger.errors import HoldNotActive, HoldNotFound
+from ledger.amounts import from_minor, parse_amount, to_minor
+from ledger.errors import AccountNotFound, HoldNotActive, HoldNotFound, IdempotencyConflict
 from ledger.models import EntryRecord, EntryRequest, HoldRecord, HoldStatus, KeyedRequest, Leg
 from ledger.posting import (
     _key,
     _replayed,
     decide_or_replay_steps,
     entry_fingerprint,
+    entry_time,
     fingerprint,
     lock_accounts_steps,
     replay_steps,
@@ -35,6 +36,7 @@ from ledger.posting import (
     write_entry_steps,
 )
 from ledger.rules import (
+    LockedAccount,
     apply_legs,
     check_hold_affordable,
     check_legs,
@@ -46,6 +48,7 @@ from ledger.rules import (
 )
 from ledger.tables import LedgerHold
 
+_HOLD_COLUMNS = [column.strip() for column in sql.HOLD_COLUMNS.split(",")]
 # Bounds one listing; a wallet with more active holds than this is a bug upstream.
 MAX_LISTED_HOLDS = 500
 
@@ -295,3 +298,136 @@ async def expire_holds(*, now: datetime | None = None, batch_size: int = 500) ->
                 continue
         if len(due) < batch_size:
             return expired
+
+
+# -- holds inside a caller's transaction ------------------------------------------
+#
+# For a caller whose own row carries the request's idempotency key and whose
+# own lock already serialises the hold's transitions (``marketplace.orders``:
+# the item row for placing, the order row for confirming): the hold and its
+# capture as script fragments that run inside the caller's script, each two
+# round trips on PostgreSQL, returning only what the caller records.
+
+
+def hold_steps(
+    *,
+    account_code: str,
+    amount: Decimal,
+    reason_zh: str,
+    reason_en: str,
+    expires_at: datetime,
+    actor_ref: str,
+    cause_ref: str,
+    metadata: Mapping[str, Any],
+    now: datetime,
+) -> Script[int]:
+    """``create_hold`` without an idempotency key, inside the caller's
+    script: lock the account, decide (``check_new_hold``,
+    ``check_hold_affordable``), insert the hold and store the held total.
+    Returns the hold's id. A refusal is raised before anything is written
+    and without an SQL error, so the caller's transaction stays usable.
+    PostgreSQL: the lock, then one statement (``sql.INSERT_HOLD_AND_HELD``)."""
+    points = parse_amount(amount)
+    check_new_hold(points, reason_zh, expires_at, now)
+    amount_minor = to_minor(points)
+    account = (yield from lock_accounts_steps([account_code]))[account_code]
+    check_hold_affordable(account, amount_minor)
+    request_fingerprint = fingerprint(
+        {"op": "hold", "account": account_code, "amount": str(points), "reason_zh": reason_zh, "cause_ref": cause_ref}
+    )
+    values = (
+        account.id,
+        amount_minor,
+        reason_zh,
+        reason_en,
+        actor_ref,
+        cause_ref,
+        json.dumps(dict(metadata), ensure_ascii=False, sort_keys=True, default=str),
+    )
+    account.held_minor += amount_minor
+    if dialect() is Dialect.POSTGRES:
+        rows = yield sql.INSERT_HOLD_AND_HELD(*values, request_fingerprint, now, expires_at, account.held_minor)
+        return int(rows[0]["id"])
+    rows = yield sql.INSERT_HOLD(*values, None, request_fingerprint, now, expires_at)
+    yield from store_balances([account])
+    return int(rows[0]["id"])
+
+
+def capture_steps(
+    hold_id: int,
+    *,
+    destination_code: str,
+    kind: str,
+    reason_zh: str,
+    reason_en: str,
+    actor_ref: str,
+    metadata: Mapping[str, Any],
+    idempotency_key: str,
+) -> Script[tuple[int, datetime]]:
+    """``post_hold`` of the whole hold to ``destination_code``, inside the
+    caller's script; returns the entry's id and ``created_at``.
+
+    Locks the hold's account and the destination (ascending ids) and reads
+    the hold in the same statement, decides (``require_active``,
+    ``check_legs``, ``apply_legs``), then writes the entry, its postings, the
+    balances and the hold's move in one statement (PostgreSQL). The hold is
+    read unlocked: if a transition of it committed while this waited for the
+    account, the write finds it no longer active, moves nothing and this
+    raises ``HoldNotActive`` (the caller's transaction rolls back). Unlike
+    ``post_hold``, a taken ``idempotency_key`` is not replayed: it raises
+    (the caller's own lock makes a second capture impossible)."""
+    rows = yield sql.LOCK_ACCOUNTS_OF_HOLD(hold_id, destination_code)
+    if not rows:
+        raise _missing(hold_id)
+    accounts = {account.code: account for account in map(LockedAccount.from_row, rows)}
+    source = next(str(row["code"]) for row in rows if row["id"] == rows[0]["hold_account"])
+    if destination_code not in accounts:
+        raise AccountNotFound(destination_code)
+    hold = HoldRecord.from_row({column: rows[0][f"hold_{column}"] for column in _HOLD_COLUMNS}, source)
+    now = entry_time()
+    require_active(hold, utc_now())
+    amount_minor = to_minor(hold.amount)
+    points = from_minor(amount_minor)
+    request = EntryRequest(
+        kind=kind,
+        legs=(Leg(account_code=source, amount=-points), Leg(account_code=destination_code, amount=points)),
+        reason_zh=reason_zh,
+        reason_en=reason_en,
+        metadata={**dict(metadata), "hold_id": hold_id},
+        actor_ref=actor_ref,
+        cause_ref=hold.cause_ref,
+        idempotency_key=idempotency_key,
+    )
+    check_legs(request.legs)
+    accounts[source].held_minor -= amount_minor
+    moves = apply_legs(accounts, request.legs)
+    request_fingerprint = entry_fingerprint(request)
+    if dialect() is Dialect.SQLITE:
+        entry = yield from write_entry_steps(request=request, request_fingerprint=request_fingerprint, moves=moves)
+        if entry is None:
+            raise IdempotencyConflict(idempotency_key)
+        yield sql.POST_HOLD(hold_id, entry.created_at, entry.id, amount_minor)
+        return entry.id, entry.created_at
+    written = yield sql.CAPTURE_HOLD(
+        request.kind,
+        request.reason_zh,
+        request.reason_en,
+        request.memo,
+        json.dumps(request.metadata, ensure_ascii=False, sort_keys=True, default=str),
+        request.actor_ref,
+        request.cause_ref,
+        request.idempotency_key,
+        request_fingerprint,
+        now,
+        hold_id,
+        amount_minor,
+        [account.id for account, _ in moves],
+        [moved for _, moved in moves],
+        [account.balance_minor for account, _ in moves],
+        [account.held_minor for account, _ in moves],
+    )
+    if not written:
+        raise IdempotencyConflict(idempotency_key)
+    if not written[0]["posted"]:
+        raise HoldNotActive(f"hold {hold_id} left active while this waited for its account", field="hold_id")
+    return int(written[0]["id"]), now

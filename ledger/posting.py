@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -66,6 +67,11 @@ def entry_fingerprint(request: EntryRequest) -> str:
 
 
 # -- steps: the pieces of every ledger write, as script fragments -------------
+
+
+def entry_time() -> datetime:
+    """When an entry written now is stamped (the ledger's clock for entries)."""
+    return utc_now()
 
 
 def lock_accounts_steps(codes: Sequence[str]) -> Script[dict[str, LockedAccount]]:
@@ -152,7 +158,7 @@ def write_entry_steps(
     reading it back, or ``None`` if the idempotency key was already used
     (nothing written; the caller replays).
     """
-    created_at = utc_now()
+    created_at = entry_time()
     metadata = json.dumps(request.metadata, ensure_ascii=False, sort_keys=True, default=str)
     entry_values = (
         request.kind,

@@ -131,3 +131,59 @@ POST_HOLD = fixed_sql(
 )
 
 RELEASE_HOLD = fixed_sql(f"UPDATE ledger_hold SET status = $2, resolved_at = $3 WHERE id = $1 RETURNING {HOLD_COLUMNS}")
+
+# -- holds inside a caller's transaction (``holds.hold_steps``, ``holds.capture_steps``) --
+
+INSERT_HOLD_AND_HELD = postgres_only(
+    # One round trip: a hold without an idempotency key (the caller's own row
+    # carries the request's key) and its account's new held total.
+    "WITH hold AS ("
+    " INSERT INTO ledger_hold (account, amount_minor, status, reason_zh, reason_en, actor_ref, cause_ref,"
+    " metadata, idempotency_key, request_fingerprint, created_at, expires_at, resolved_at, posted_entry,"
+    " posted_amount_minor)"
+    " VALUES ($1, $2, 'active', $3, $4, $5, $6, $7::json, NULL, $8, $9, $10, NULL, NULL, 0) RETURNING id"
+    "), held AS (UPDATE ledger_account SET held_minor = $11 WHERE id = $1)"
+    " SELECT id FROM hold"
+)
+
+_HOLD_AS_PREFIXED = ", ".join(f"hold.{column.strip()} AS hold_{column.strip()}" for column in HOLD_COLUMNS.split(","))
+
+LOCK_ACCOUNTS_OF_HOLD = fixed_sql(
+    # The hold's account and the destination, locked in ascending id order,
+    # with the hold (its columns prefixed ``hold_``) as it was when the
+    # statement started: it is not locked, and the write below changes it
+    # only if it is still active.
+    f"SELECT account.id, account.code, account.allow_negative, account.balance_minor, account.held_minor,"
+    f" {_HOLD_AS_PREFIXED} FROM ledger_account AS account JOIN ledger_hold AS hold ON hold.id = $1"
+    f" WHERE account.id = hold.account OR account.code = $2 ORDER BY account.id FOR UPDATE OF account",
+    sqlite=f"SELECT account.id, account.code, account.allow_negative, account.balance_minor, account.held_minor,"
+    f" {_HOLD_AS_PREFIXED} FROM ledger_account AS account JOIN ledger_hold AS hold ON hold.id = ?1"
+    f" WHERE account.id = hold.account OR account.code = ?2 ORDER BY account.id",
+)
+
+CAPTURE_HOLD = postgres_only(
+    # One round trip: the entry (nothing if its key is taken), the hold
+    # posted (only if still active), the postings and the balances (only if
+    # both happened). Returns the entry's id and whether the hold moved; a
+    # caller that sees no move raises, and its transaction rolls back.
+    f"WITH entry AS ("
+    f" INSERT INTO ledger_entry ({_ENTRY_COLUMNS})"
+    f" VALUES ($1, $2, $3, $4, $5::json, $6, $7, $8, $9, NULL, $10)"
+    f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    f"), posted AS ("
+    f" UPDATE ledger_hold SET status = 'posted', resolved_at = $10, posted_entry = entry.id,"
+    f" posted_amount_minor = $12 FROM entry WHERE ledger_hold.id = $11 AND ledger_hold.status = 'active'"
+    f" RETURNING ledger_hold.id"
+    f"), legs AS ("
+    f" INSERT INTO ledger_posting (entry, account, amount_minor, balance_after_minor, created_at)"
+    f" SELECT entry.id, leg.account, leg.amount_minor, leg.balance_after_minor, $10"
+    f" FROM entry, posted, unnest($13::bigint[], $14::bigint[], $15::bigint[])"
+    f" WITH ORDINALITY AS leg(account, amount_minor, balance_after_minor, position)"
+    f" ORDER BY leg.position"
+    f"), balances AS ("
+    f" UPDATE ledger_account AS account"
+    f" SET balance_minor = changed.balance_minor, held_minor = changed.held_minor"
+    f" FROM posted, unnest($13::bigint[], $15::bigint[], $16::bigint[]) AS changed(id, balance_minor, held_minor)"
+    f" WHERE account.id = changed.id"
+    f") SELECT entry.id, posted.id IS NOT NULL AS posted FROM entry LEFT JOIN posted ON TRUE"
+)

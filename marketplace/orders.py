@@ -26,7 +26,6 @@ RETURNING; the rest stays on Piccolo.
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,7 +43,7 @@ from core.fixed_sql import Dialect, Row, Script, dialect, fetch, write
 from core.ids import MAX_ID
 from ledger.amounts import to_minor
 from ledger.errors import HoldNotActive, LedgerError
-from ledger.holds import create_hold, get_hold, post_hold, void_hold
+from ledger.holds import capture_steps, get_hold, hold_steps, void_hold
 from ledger.reversal import reverse_entry
 from marketplace import placement, policy, sql, transitions
 from marketplace.accounts import settlement_code
@@ -281,23 +280,23 @@ async def place_order(
 
 
 async def _placed(request: _Placing) -> OrderRecord:
-    """The placement's one writing transaction. Unique violations are
-    retried: a pickup code collision (the retry draws again) or a concurrent
-    twin with the same idempotency key (the retry replays it)."""
-    return await in_write_transaction(functools.partial(_place, request), retry_unique=True)
+    """The placement's one writing transaction (``_place_steps``). Unique
+    violations are retried: a pickup code collision (the retry draws again)
+    or a concurrent twin with the same idempotency key (the retry replays it)."""
+    return await write(lambda _: _place_steps(request), retry_unique=True)
 
 
-async def _place(request: _Placing) -> OrderRecord:
-    facts = await write(lambda _: _placement_facts_steps(request))
+def _place_steps(request: _Placing) -> Script[OrderRecord]:
+    facts = yield from _placement_facts_steps(request)
     if facts.earlier_id is not None:
-        replay = await write(lambda _: _replay_steps(request))
+        replay = yield from _replay_steps(request)
         if replay is not None:
             return replay
+    member_id = request.principal.member_id
     try:
         decided = _decide(request, facts)
-        member_id = request.principal.member_id
         reason_zh, reason_en = _reasons(facts.item.name_zh, facts.item.name_en, request.quantity)
-        hold = await create_hold(
+        hold_id = yield from hold_steps(
             account_code=wallet_code(member_id),
             amount=decided.total,
             reason_zh=reason_zh,
@@ -311,15 +310,16 @@ async def _place(request: _Placing) -> OrderRecord:
                 "shop_id": request.shop_id,
                 "quantity": request.quantity,
             },
+            now=utc_now(),
         )
     except (MarketplaceError, LedgerError):
         # A rule refused; if the key's first request committed while this
         # one waited for the item (sql.PLACE_FACTS), the replay wins.
-        replay = await write(lambda _: _replay_steps(request))
+        replay = yield from _replay_steps(request)
         if replay is None:
             raise
         return replay
-    order, taken = await write(lambda _: _write_order_steps(request, facts, decided, hold.id))
+    order, taken = yield from _write_order_steps(request, facts, decided, hold_id)
     # The units again, counted as the order is written (sql.PLACE_FACTS says
     # why they can have changed since the facts were read). No replay here:
     # the key was free, or the insert would have been a unique violation.
@@ -400,20 +400,21 @@ async def confirm_pickup(
         policy.check_shop_action(standing, ShopAction.COUNTER)
         raise PickupThrottled(f"too many wrong pickup codes; retry in {locked_for} s", retry_after_seconds=locked_for)
     try:
-        return await in_write_transaction(lambda: _pick_up(principal, shop_id, normalise_pickup_code(code)))
+        return await write(lambda _: _pick_up_steps(principal, shop_id, normalise_pickup_code(code)))
     except PickupCodeNotFound:
         if guesses is not None:
             await guesses.record_failure(shop_id, code)
         raise
 
 
-async def _pick_up(principal: Principal, shop_id: int, code: str) -> OrderRecord:
+def _pick_up_steps(principal: Principal, shop_id: int, code: str) -> Script[OrderRecord]:
     # The clerk's standing is read in the transaction that posts: a role
     # revoked a moment ago ends counter work before anything is written.
-    order, row = await write(lambda _: _counter_steps(principal, shop_id, code))
-    status = transitions.decide_pickup(order, shop_id=shop_id, now=utc_now())
+    order, row = yield from _counter_steps(principal, shop_id, code)
+    now = utc_now()
+    status = transitions.decide_pickup(order, shop_id=shop_id, now=now)
     reason_zh, reason_en = _reasons(order.item_name_zh, order.item_name_en, order.quantity)
-    _, entry = await post_hold(
+    entry_id, posted_at = yield from capture_steps(
         order.hold_id,
         destination_code=settlement_code(shop_id),
         kind="redemption",
@@ -423,7 +424,7 @@ async def _pick_up(principal: Principal, shop_id: int, code: str) -> OrderRecord
         metadata={"order_id": order.id, "item_id": order.item_id, "shop_id": shop_id},
         idempotency_key=f"order:{order.id}:fulfil",
     )
-    changed = await write(lambda _: _fulfil_steps(principal, order, status, entry.id, entry.created_at))
+    changed = yield from _fulfil_steps(principal, order, status, entry_id, posted_at)
     return _order_record(row, changed)
 
 
