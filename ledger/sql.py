@@ -155,10 +155,11 @@ LOCK_ACCOUNTS_OF_HOLD = fixed_sql(
     # only if it is still active.
     f"SELECT account.id, account.code, account.allow_negative, account.balance_minor, account.held_minor,"
     f" {_HOLD_AS_PREFIXED} FROM ledger_account AS account JOIN ledger_hold AS hold ON hold.id = $1"
-    f" WHERE account.id = hold.account OR account.code = $2 ORDER BY account.id FOR UPDATE OF account",
+    f" WHERE account.id IN (hold.account, (SELECT id FROM ledger_account WHERE code = $2))"
+    f" ORDER BY account.id FOR UPDATE OF account",
     sqlite=f"SELECT account.id, account.code, account.allow_negative, account.balance_minor, account.held_minor,"
     f" {_HOLD_AS_PREFIXED} FROM ledger_account AS account JOIN ledger_hold AS hold ON hold.id = ?1"
-    f" WHERE account.id = hold.account OR account.code = ?2 ORDER BY account.id",
+    f" WHERE account.id IN (hold.account, (SELECT id FROM ledger_account WHERE code = ?2)) ORDER BY account.id",
 )
 
 CAPTURE_HOLD = postgres_only(
