@@ -109,6 +109,12 @@ def _order_record(row: Row, *names: Row | dict[str, Any], replayed: bool = False
     return OrderRecord.from_row(merged, replayed=replayed)
 
 
+def _chain(organisation_id: int, path: str | None) -> list[int]:
+    """The node and its ancestors, nearest first, read off its path
+    (``community.organisations.ancestor_ids`` without the query)."""
+    return ancestors_nearest_first(path) if path else [organisation_id]
+
+
 # -- placing an order -----------------------------------------------------------
 
 
@@ -154,8 +160,7 @@ def _placement_facts_steps(request: _Placing) -> Script[_PlacementFacts]:
         # Worded like an item of another catalog (policy.check_order_scope).
         raise ItemNotFound(f"no item {request.item_id} in your catalog", field="item_id")
     row = rows[0]
-    home_path = row["home_path"]
-    home_chain = ancestors_nearest_first(home_path) if home_path else [member.home_organisation_id]
+    home_chain = _chain(member.home_organisation_id, row["home_path"])
     issuer = row["member_issuer"]
     return _PlacementFacts(
         item=ItemTerms.from_row(row),
@@ -340,9 +345,10 @@ class PickupGuesses(Protocol):
 
 
 def _shop_facts(row: Row) -> ShopFacts:
+    organisation_id = int(row["shop_organisation"])
     return ShopFacts(
-        organisation_id=int(row["shop_organisation"]),
-        chain=tuple(ancestors_nearest_first(row["shop_path"])),
+        organisation_id=organisation_id,
+        chain=tuple(_chain(organisation_id, row["shop_path"])),
         linked=bool(row["linked"]),
         staff_role_at=tuple(int(organisation_id) for organisation_id in json.loads(row["staff_grants"])),
     )
