@@ -23,19 +23,24 @@ makes no check a database constraint does not make anyway.
   the migrations); one transfer is ``BEGIN IMMEDIATE`` … ``COMMIT`` as one
   synchronous call in the event loop's thread: no thread hop, no lock.
 
-Until the ledger's posting statements are ``FixedSql`` constants, the text
-below is a copy of what ``ledger/posting.py`` sends (Piccolo's compiled
-INSERTs included); ``ledger_statements.compare`` flags any drift.
+The statements are the ledger's own constants (``ledger.sql``, each a
+``core.fixed_sql.FixedSql`` with its PostgreSQL and SQLite text), so a
+changed statement changes both sides. A statement added, removed or
+reordered in ``ledger.posting`` is not followed automatically: the report
+compares what both sides sent (``ledger_statements.compare``) and says so.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from ledger import sql
 
 KIND = "transfer"
 REASON_ZH = "积分转赠"
@@ -53,182 +58,93 @@ class Transfer:
     key: str  # idempotency key, unique per transfer
 
 
-###############################################################################
-# The statements (a copy of what ledger/posting.py sends today)
-###############################################################################
-
-PG_LOCK = (
-    "SELECT id, code, allow_negative, balance_minor, held_minor FROM ledger_account "
-    "WHERE code = ANY($1) ORDER BY id FOR UPDATE"
-)
-PG_FIND_KEY = "SELECT id, request_fingerprint FROM ledger_entry WHERE idempotency_key = $1"
-PG_INSERT_ENTRY = (
-    'INSERT INTO "ledger_entry" ("id","kind","reason_zh","reason_en","memo","metadata","actor_ref","cause_ref",'
-    '"idempotency_key","request_fingerprint","reverses","created_at","chain_seq","chain_hash") '
-    'VALUES (DEFAULT,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING "id"'
-)
-PG_INSERT_POSTINGS = (
-    'INSERT INTO "ledger_posting" ("id","entry","account","amount_minor","balance_after_minor","created_at") '
-    'VALUES (DEFAULT,$1,$2,$3,$4,$5),(DEFAULT,$6,$7,$8,$9,$10) RETURNING "id"'
-)
-PG_STORE_BALANCES = (
-    "UPDATE ledger_account SET balance_minor = CASE id WHEN $1 THEN CAST($2 AS BIGINT) "
-    "WHEN $3 THEN CAST($4 AS BIGINT) END, held_minor = CASE id WHEN $5 THEN CAST($6 AS BIGINT) "
-    "WHEN $7 THEN CAST($8 AS BIGINT) END WHERE id IN ($9, $10)"
-)
-
-SQLITE_LOCK = (
-    "SELECT id, code, allow_negative, balance_minor, held_minor FROM ledger_account WHERE code IN (?, ?) ORDER BY id"
-)
-SQLITE_FIND_KEY = "SELECT id, request_fingerprint FROM ledger_entry WHERE idempotency_key = ?"
-SQLITE_INSERT_ENTRY = (
-    'INSERT INTO "ledger_entry" ("id","kind","reason_zh","reason_en","memo","metadata","actor_ref","cause_ref",'
-    '"idempotency_key","request_fingerprint","reverses","created_at","chain_seq","chain_hash") '
-    'VALUES (null,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id"'
-)
-SQLITE_INSERT_POSTINGS = (
-    'INSERT INTO "ledger_posting" ("id","entry","account","amount_minor","balance_after_minor","created_at") '
-    'VALUES (null,?,?,?,?,?),(null,?,?,?,?,?) RETURNING "id"'
-)
-SQLITE_STORE_BALANCES = (
-    "UPDATE ledger_account SET balance_minor = CASE id WHEN ? THEN CAST(? AS BIGINT) "
-    "WHEN ? THEN CAST(? AS BIGINT) END, held_minor = CASE id WHEN ? THEN CAST(? AS BIGINT) "
-    "WHEN ? THEN CAST(? AS BIGINT) END WHERE id IN (?, ?)"
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A transfer's arguments, computed before the timed run."""
 
     transfer: Transfer
     codes: list[str]  # sorted, as the lock takes them
+    codes_json: str  # the same for SQLite, where a list is JSON text
+    debit_id: int
+    credit_id: int
     fingerprint: str
     created_at: datetime
     created_at_text: str  # SQLite stores timestamps as text
 
 
-def prepare(transfer: Transfer) -> Prepared:
+def prepare(transfer: Transfer, account_ids: Mapping[str, int]) -> Prepared:
     created_at = datetime.now(UTC)
     fingerprint = hashlib.sha256(
         f"{KIND}|{transfer.debit}|{transfer.credit}|{transfer.minor}|{transfer.key}".encode()
     ).hexdigest()
+    codes = sorted((transfer.debit, transfer.credit))
     return Prepared(
         transfer=transfer,
-        codes=sorted((transfer.debit, transfer.credit)),
+        codes=codes,
+        codes_json=json.dumps(codes),
+        debit_id=account_ids[transfer.debit],
+        credit_id=account_ids[transfer.credit],
         fingerprint=fingerprint,
         created_at=created_at,
         created_at_text=str(created_at),
     )
 
 
-def _new_balances(rows: list[Any], transfer: Transfer) -> tuple[Any, Any, int, int]:
-    """The two locked rows (id, code, allow_negative, balance_minor,
-    held_minor) and the balances after the transfer."""
-    by_code = {row[1]: row for row in rows}
-    debit, credit = by_code[transfer.debit], by_code[transfer.credit]
-    return debit, credit, debit[3] - transfer.minor, credit[3] + transfer.minor
+def _locked(rows: Sequence[Any], p: Prepared) -> tuple[int, int, int, int]:
+    """From the locked rows (id, code, allow_negative, balance_minor,
+    held_minor): the debit's and the credit's balance after the transfer,
+    and their held totals."""
+    by_id = {row[0]: row for row in rows}
+    debit, credit = by_id[p.debit_id], by_id[p.credit_id]
+    return debit[3] - p.transfer.minor, credit[3] + p.transfer.minor, debit[4], credit[4]
+
+
+def _entry_values(p: Prepared, created_at: Any) -> tuple[Any, ...]:
+    """``ledger.sql``'s entry columns: kind, reason_zh, reason_en, memo,
+    metadata, actor_ref, cause_ref, idempotency_key, request_fingerprint,
+    reverses, created_at."""
+    return (KIND, REASON_ZH, REASON_EN, "", "{}", "system", "", p.transfer.key, p.fingerprint, None, created_at)
 
 
 async def post_postgres(connection: Any, p: Prepared) -> None:
-    """One transfer's statements on ``connection``, inside its transaction."""
-    t = p.transfer
-    rows = await connection.fetch(PG_LOCK, p.codes)
-    if await connection.fetch(PG_FIND_KEY, t.key):
-        return  # a replay writes nothing (never happens here: every key is new)
-    debit, credit, new_debit, new_credit = _new_balances(rows, t)
+    """One transfer's statements on ``connection``, inside its transaction:
+    ``LOCK_ACCOUNTS``, ``INSERT_ENTRY_WITH_POSTINGS``, ``STORE_BALANCES``."""
+    minor = p.transfer.minor
+    rows = await connection.fetch(sql.LOCK_ACCOUNTS.postgres, p.codes)
+    new_debit, new_credit, held_debit, held_credit = _locked(rows, p)
     inserted = await connection.fetch(
-        PG_INSERT_ENTRY,
-        KIND,
-        REASON_ZH,
-        REASON_EN,
-        "",
-        "{}",
-        "system",
-        "",
-        t.key,
-        p.fingerprint,
-        None,
-        p.created_at,
-        None,
-        None,
+        sql.INSERT_ENTRY_WITH_POSTINGS.postgres,
+        *_entry_values(p, p.created_at),
+        [p.debit_id, p.credit_id],
+        [-minor, minor],
+        [new_debit, new_credit],
     )
-    entry_id = inserted[0][0]
+    if not inserted:
+        return  # the key was taken: nothing written (never happens here, every key is new)
     await connection.fetch(
-        PG_INSERT_POSTINGS,
-        entry_id,
-        debit[0],
-        -t.minor,
-        new_debit,
-        p.created_at,
-        entry_id,
-        credit[0],
-        t.minor,
-        new_credit,
-        p.created_at,
-    )
-    await connection.fetch(
-        PG_STORE_BALANCES,
-        debit[0],
-        new_debit,
-        credit[0],
-        new_credit,
-        debit[0],
-        debit[4],
-        credit[0],
-        credit[4],
-        debit[0],
-        credit[0],
+        sql.STORE_BALANCES.postgres,
+        [p.debit_id, p.credit_id],
+        [new_debit, new_credit],
+        [held_debit, held_credit],
     )
 
 
 def post_sqlite(connection: sqlite3.Connection, p: Prepared) -> None:
-    """One whole transfer on ``connection``: BEGIN IMMEDIATE … COMMIT."""
-    t = p.transfer
+    """One whole transfer on ``connection``: ``BEGIN IMMEDIATE``,
+    ``LOCK_ACCOUNTS``, ``INSERT_ENTRY``, ``INSERT_POSTING`` per leg,
+    ``STORE_BALANCES`` per account, ``COMMIT``."""
+    minor = p.transfer.minor
     connection.execute("BEGIN IMMEDIATE")
     try:
-        rows = connection.execute(SQLITE_LOCK, p.codes).fetchall()
-        if connection.execute(SQLITE_FIND_KEY, (t.key,)).fetchall():
-            connection.execute("COMMIT")
-            return
-        debit, credit, new_debit, new_credit = _new_balances(rows, t)
-        entry_id = connection.execute(
-            SQLITE_INSERT_ENTRY,
-            (
-                KIND,
-                REASON_ZH,
-                REASON_EN,
-                "",
-                "{}",
-                "system",
-                "",
-                t.key,
-                p.fingerprint,
-                None,
-                p.created_at_text,
-                None,
-                None,
-            ),
-        ).fetchall()[0][0]
-        connection.execute(
-            SQLITE_INSERT_POSTINGS,
-            (
-                entry_id,
-                debit[0],
-                -t.minor,
-                new_debit,
-                p.created_at_text,
-                entry_id,
-                credit[0],
-                t.minor,
-                new_credit,
-                p.created_at_text,
-            ),
-        ).fetchall()
-        connection.execute(
-            SQLITE_STORE_BALANCES,
-            (debit[0], new_debit, credit[0], new_credit, debit[0], debit[4], credit[0], credit[4], debit[0], credit[0]),
-        ).fetchall()
+        rows = connection.execute(sql.LOCK_ACCOUNTS.sqlite, (p.codes_json,)).fetchall()
+        new_debit, new_credit, held_debit, held_credit = _locked(rows, p)
+        inserted = connection.execute(sql.INSERT_ENTRY.sqlite, _entry_values(p, p.created_at_text)).fetchall()
+        if inserted:
+            entry_id = inserted[0][0]
+            connection.execute(sql.INSERT_POSTING.sqlite, (entry_id, p.debit_id, -minor, new_debit, p.created_at_text))
+            connection.execute(sql.INSERT_POSTING.sqlite, (entry_id, p.credit_id, minor, new_credit, p.created_at_text))
+            connection.execute(sql.STORE_BALANCES.sqlite, (p.debit_id, new_debit, held_debit))
+            connection.execute(sql.STORE_BALANCES.sqlite, (p.credit_id, new_credit, held_credit))
     except BaseException:
         connection.execute("ROLLBACK")
         raise

@@ -96,6 +96,8 @@ class _Labeller:
         self.by_postgres_text = {normalise(c.postgres): label for label, c in constants.items()}
         self.sqlite_patterns: list[tuple[re.Pattern[str], str]] = []
         for label, constant in constants.items():
+            if not constant.sqlite:  # PostgreSQL only
+                continue
             pattern = re.escape(normalise(constant.sqlite))
             pattern = re.sub(r"\\\?\d*", _SQLITE_LITERAL.replace("\\", "\\\\"), pattern)
             self.sqlite_patterns.append((re.compile(pattern, re.DOTALL), label))

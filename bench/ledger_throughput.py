@@ -313,7 +313,7 @@ class Worker:
         """(function, its items, the pool or None) for one run."""
         if impl == "ours":
             return self.ours, transfers, (await self.ours_pool(tasks)) if self.is_pg else None
-        prepared = [prepare(t) for t in transfers]
+        prepared = [prepare(t, self.ids) for t in transfers]
         if not self.is_pg:
             connection = self.raw_sqlite
 
