@@ -30,8 +30,9 @@ the stdlib module, the explicitly created indexes dropped and rebuilt under
 the same rule (the ones backing UNIQUE constraints cannot be dropped and
 stay), triggers on; then ``ANALYZE`` and a WAL checkpoint.
 
-Timings on the 2-core VM (bench/RESULTS.md): PostgreSQL 1M entries in
-~75 s with the indexes in place; 10M with the rebuild: see RESULTS.md.
+Timings on the 2-core VM under load from other work (bench/README.md):
+PostgreSQL 1M entries in 36 s, 10M in a further 5 minutes (COPY 2 min,
+rebuilding the indexes 3 min).
 """
 
 from __future__ import annotations
@@ -514,5 +515,18 @@ async def check_consistency(engine: str, url: str) -> dict[str, Any]:
     return consistency_verdict(values)
 
 
-def environ_database_url() -> str:
-    return os.environ["FENGLING_DATABASE_URL"]
+async def database_bytes(engine: str, url: str) -> int:
+    """The database's size on disk (SQLite: the file and its WAL)."""
+    if engine == "postgres":
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        try:
+            return int(await conn.fetchval("SELECT pg_database_size(current_database())"))
+        finally:
+            await conn.close()
+    return sqlite_file_bytes(url.removeprefix("sqlite:///"))
+
+
+def sqlite_file_bytes(path: str) -> int:
+    return sum(os.path.getsize(p) for p in (path, f"{path}-wal") if os.path.exists(p))

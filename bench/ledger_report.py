@@ -132,7 +132,10 @@ def _rounds_section(results: list[dict[str, Any]], args: argparse.Namespace, w: 
             if engine == "postgres":
                 how = f"ours on Piccolo's pool of {tasks} (no reset); the ceiling on an asyncpg pool of {tasks}, `reset` a no-op"
             else:
-                how = "ours through the service's one writer per process; the ceiling on one `sqlite3` connection in the loop's thread"
+                how = (
+                    "ours through the service's one writer per process; the ceiling on one `sqlite3` connection in the "
+                    "loop's thread, whose synchronous calls run its tasks one after another"
+                )
             w(f"### {ENGINE_NAMES[engine]}, {tasks} task{'s' if tasks > 1 else ''} ({how})")
             w("")
             w(
@@ -283,7 +286,7 @@ def _reads_section(results: list[dict[str, Any]], args: argparse.Namespace, w: W
             phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in r["phases"].items())
             w(
                 f"- {r['entries']:,} entries ({r['avg_wallet_postings']:,.0f} postings per wallet, issuer {r['issuer_postings']:,}, "
-                f"campaign {r['campaign_postings']:,}): loaded in {r['load_s']:.0f} s ({phases}); consistency check {r['check_s']:.0f} s: "
+                f"campaign {r['campaign_postings']:,}): loaded in {r['load_s']:.0f} s ({phases}); database {r['database_bytes'] / 2**30:.2f} GiB; consistency check {r['check_s']:.0f} s: "
                 f"{'consistent' if r['consistent'] else 'INCONSISTENT'}."
             )
         for note in result.get("notes", []):
