@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 from core.clock import utc_now
 from core.fixed_sql import Dialect, Script, dialect, fetch, read, write
 from ledger import sql
-from ledger.amounts import parse_amount
+from ledger.amounts import from_minor, parse_amount
 from ledger.errors import AccountNotFound, EntryNotFound, LedgerError
 from ledger.models import EntryRecord, EntryRequest, KeyedRequest, Leg, PostingRecord
 from ledger.rules import LockedAccount, apply_legs, check_legs, check_replay, check_transfer_amount
@@ -159,7 +159,11 @@ def write_entry_steps(
     (nothing written; the caller replays).
     """
     created_at = entry_time()
-    metadata = json.dumps(request.metadata, ensure_ascii=False, sort_keys=True, default=str)
+    # Stored as JSON text; the record carries what was stored (an empty
+    # mapping, by far the most common, skips the encoder).
+    metadata = (
+        json.dumps(request.metadata, ensure_ascii=False, sort_keys=True, default=str) if request.metadata else "{}"
+    )
     entry_values = (
         request.kind,
         request.reason_zh,
@@ -197,21 +201,16 @@ def write_entry_steps(
         reason_zh=request.reason_zh,
         reason_en=request.reason_en,
         memo=request.memo,
-        metadata=json.loads(metadata),
+        metadata=json.loads(metadata) if request.metadata else {},
         actor_ref=request.actor_ref,
         cause_ref=request.cause_ref,
         idempotency_key=request.idempotency_key,
         reverses_id=reverses_id,
         created_at=created_at,
         postings=tuple(
-            PostingRecord.from_row(
-                {
-                    "account_code": account.code,
-                    "amount_minor": amount_minor,
-                    "balance_after_minor": account.balance_minor,
-                }
-            )
-            for account, amount_minor in moves
+            # Moves are in leg order; a leg's amount is already the 2-place Decimal.
+            PostingRecord(account_code=account.code, amount=leg.amount, balance_after=from_minor(account.balance_minor))
+            for (account, _), leg in zip(moves, request.legs, strict=True)
         ),
     )
 
