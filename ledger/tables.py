@@ -15,6 +15,7 @@ from piccolo.columns import (
     BigInt,
     BigSerial,
     Boolean,
+    Bytea,
     ForeignKey,
     OnDelete,
     Timestamptz,
@@ -26,13 +27,13 @@ from piccolo.table import Table
 
 class LedgerAccount(Table, tablename="ledger_account"):
     id = BigSerial(primary_key=True)
-    code = Varchar(length=120, unique=True, index=True)
+    code = Varchar(length=120, unique=True)
     # asset / liability / equity: how a person reads the balance, not its sign.
     account_type = Varchar(length=16)
     allow_negative = Boolean(default=False)
     # Opaque references owned by the caller (e.g. "member:42", "org:3").
-    owner_ref = Varchar(length=80, default="", index=True)
-    scope_ref = Varchar(length=80, default="", index=True)
+    owner_ref = Varchar(length=80, default="")
+    scope_ref = Varchar(length=80, default="")
     name_zh = Varchar(length=200, default="")
     name_en = Varchar(length=200, default="")
     # Materialised, updated in the posting transaction: credits minus debits.
@@ -44,29 +45,26 @@ class LedgerAccount(Table, tablename="ledger_account"):
 
 class LedgerEntry(Table, tablename="ledger_entry"):
     id = BigSerial(primary_key=True)
-    kind = Varchar(length=40, index=True)
+    kind = Varchar(length=40)
     # What the volunteer reads on their statement. Never a bare number.
     reason_zh = Varchar(length=300)
     reason_en = Varchar(length=300, default="")
     memo = Varchar(length=1000, default="")
     metadata = JSON(default="{}")
     actor_ref = Varchar(length=80, default="system")
-    cause_ref = Varchar(length=120, default="", index=True)
+    cause_ref = Varchar(length=120, default="")
     idempotency_key = Varchar(length=200, null=True, default=None, unique=True)
     request_fingerprint = Varchar(length=64, default="")
     reverses: ForeignKey[LedgerEntry] = ForeignKey(
         "self", null=True, default=None, unique=True, on_delete=OnDelete.restrict
     )
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)
-    # Tamper evidence, written once by the sealer after the entry committed.
-    chain_seq = BigInt(null=True, default=None, unique=True)
-    chain_hash = Varchar(length=64, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class LedgerPosting(Table, tablename="ledger_posting"):
     id = BigSerial(primary_key=True)
     entry = ForeignKey(LedgerEntry, null=False, index=True, on_delete=OnDelete.restrict)
-    account = ForeignKey(LedgerAccount, null=False, index=True, on_delete=OnDelete.restrict)
+    account = ForeignKey(LedgerAccount, null=False, on_delete=OnDelete.restrict)
     # Signed: credit positive, debit negative. An entry's postings sum to 0.
     amount_minor = BigInt()
     # The account's balance right after this posting (statements, as-of reads).
@@ -81,33 +79,34 @@ class LedgerHold(Table, tablename="ledger_hold"):
     id = BigSerial(primary_key=True)
     account = ForeignKey(LedgerAccount, null=False, index=True, on_delete=OnDelete.restrict)
     amount_minor = BigInt()
-    status = Varchar(length=16, default="active", index=True)
+    status = Varchar(length=16, default="active")
     reason_zh = Varchar(length=300)
     reason_en = Varchar(length=300, default="")
     actor_ref = Varchar(length=80, default="system")
-    cause_ref = Varchar(length=120, default="", index=True)
+    cause_ref = Varchar(length=120, default="")
     metadata = JSON(default="{}")
     idempotency_key = Varchar(length=200, null=True, default=None, unique=True)
     request_fingerprint = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
-    expires_at = Timestamptz(index=True)
+    expires_at = Timestamptz()
     resolved_at = Timestamptz(null=True, default=None)
     posted_entry = ForeignKey(LedgerEntry, null=True, default=None, on_delete=OnDelete.restrict)
     posted_amount_minor = BigInt(default=0)
 
 
-class LedgerChainCheckpoint(Table, tablename="ledger_chain_checkpoint"):
-    """The chain head after each sealing run. Append-only.
-
-    Entries alone cannot show that their newest rows were cut off: the rest
-    of the chain still verifies. Each checkpoint names a position and link
-    that must still exist, so truncating the tail breaks at least the last
-    checkpoint. (Someone who can rewrite both tables can still cut both; the
-    head printed by ``fengling ledger verify`` is for recording outside the
-    database, and ``--expect-head`` checks against it.)
-    """
+class LedgerChainBlock(Table, tablename="ledger_chain_block"):
+    """The entries one sealing run appended to the chain, and their links. Append-only."""
 
     id = BigSerial(primary_key=True)
-    chain_seq = BigInt(index=True)
-    chain_hash = Varchar(length=64)
+    # Chain position of the block's last entry; its first is
+    # head_seq - (number of entries) + 1, the previous block's head_seq + 1.
+    head_seq = BigInt()
+    # The whole link of the block's last entry (64 hex characters).
+    head = Varchar(length=64)
+    # The sealed entry ids in chain order, 8 bytes each, big-endian.
+    entry_ids = Bytea()
+    # The first LINK_BYTES bytes of each entry's link, in the same order.
+    links = Bytea()
+    # The highest entry id sealed by this block or any before it.
+    sealed_through = BigInt()
     sealed_at = Timestamptz(default=TimestamptzNow())
