@@ -31,14 +31,16 @@ MAX_PAGE_SIZE = 100
 # before lines were ordered by time carried the id alone ("p:<id>"); they
 # are refused as malformed, and the client starts again from the newest line.
 STATEMENT_CURSOR = "p"
-# Keys a cursor may carry: a time a datetime can hold, an id a BIGINT can.
+# The latest time a cursor may carry (what a datetime holds); its posting id
+# may be any positive BIGINT.
 _MAX_TIME_KEY = time_key(datetime.max.replace(tzinfo=UTC))
-_MAX_ID = 2**63 - 1
 
 
 def _after(cursor: str) -> tuple[datetime, int]:
-    time, posting_id = decode_cursor(STATEMENT_CURSOR, cursor, arity=2, key_min=0, key_max=_MAX_TIME_KEY)
-    if not 1 <= posting_id <= _MAX_ID:
+    """The (time, posting id) a page ended at; ``InvalidCursor`` for anything
+    this list did not hand out."""
+    time, posting_id = decode_cursor(STATEMENT_CURSOR, cursor, arity=2, key_min=0)
+    if time > _MAX_TIME_KEY or posting_id < 1:
         raise InvalidCursor()
     return time_from_key(time), posting_id
 
