@@ -133,22 +133,9 @@ async def run_tasks(call: Any, count: int, tasks: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-async def worker(args: argparse.Namespace) -> dict[str, Any]:
-    import asyncpg
-
-    from admin.migrations import migrate
-    from core.database import engine
-    from ledger import chain
-    from ledger.accounts import open_account
-    from ledger.posting import transfer
-
-    db: Any = engine()
-    await migrate()
-    await db.start_connection_pool(min_size=TASKS, max_size=TASKS)
-    conn = await asyncpg.connect(os.environ["FENGLING_DATABASE_URL"])
-    rng = random.Random(args.seed)
-    run = uuid.uuid4().hex[:8]
-
+async def prepare_tables(conn: Any) -> tuple[list[str], list[str]]:
+    """The measured and the listed ledger tables; creates the bare baseline and
+    turns autovacuum off on all of them."""
     ledger_tables = [
         str(r["relname"])
         for r in await conn.fetch(
@@ -162,7 +149,12 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
         await conn.execute(statement)
     for table in [*ledger_tables, *BARE_TABLES]:
         await conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)")
-    empty = await relation_sizes(conn, measured + listed + list(BARE_TABLES))
+    return measured, listed
+
+
+async def open_and_fund(run: str) -> None:
+    from ledger.accounts import open_account
+    from ledger.posting import transfer
 
     await open_account(ISSUER, account_type="equity", allow_negative=True, name_zh="积分发行", name_en="issuance")
     for i in range(WALLETS):
@@ -180,50 +172,41 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
         )
 
     await run_tasks(fund, WALLETS, TASKS)
+
+
+async def post_transfers(rng: random.Random, run: str, first: int, count: int) -> float:
+    """``count`` random wallet-to-wallet transfers, keys ``t-<run>-<first..>``; returns transfers/s."""
+    from ledger.posting import transfer
+
     plan = []
-    for _ in range(2 * args.transfers):
+    for _ in range(count):
         a = rng.randrange(WALLETS)
         b = (a + 1 + rng.randrange(WALLETS - 1)) % WALLETS
         minor = rng.randint(1, 100)
         plan.append((wallet_code(a), wallet_code(b), f"{minor // 100}.{minor % 100:02d}"))
 
-    def posting_batch(offset: int) -> Any:
-        async def post(n: int) -> None:
-            debit, credit, amount = plan[offset + n]
-            await transfer(
-                debit_code=debit,
-                credit_code=credit,
-                amount=amount,
-                kind="transfer",
-                reason_zh="积分转赠",
-                reason_en="points transfer",
-                idempotency_key=f"t-{run}-{offset + n}",
-            )
+    async def post(n: int) -> None:
+        debit, credit, amount = plan[n]
+        await transfer(
+            debit_code=debit,
+            credit_code=credit,
+            amount=amount,
+            kind="transfer",
+            reason_zh="积分转赠",
+            reason_en="points transfer",
+            idempotency_key=f"t-{run}-{first + n}",
+        )
 
-        return post
+    return await run_tasks(post, count, TASKS)
 
-    rate = await run_tasks(posting_batch(0), args.transfers, TASKS)
-    log(f"posted {WALLETS} fundings and {args.transfers} transfers ({rate:.0f}/s)")
-    entries = int(await conn.fetchval("SELECT count(*) FROM ledger_entry"))
-    moments: dict[str, Any] = {"before sealing": await relation_sizes(conn, measured + listed)}
-    t0 = time.perf_counter()
-    sealed = await chain.seal_pending()
-    log(f"sealed {sealed} entries in {time.perf_counter() - t0:.1f}s")
-    moments["after sealing"] = await relation_sizes(conn, measured + listed)
-    for table in measured:
-        await conn.execute(f"VACUUM {table}")
-    moments["after VACUUM"] = await relation_sizes(conn, measured + listed)
 
-    rate = await run_tasks(posting_batch(args.transfers), args.transfers, TASKS)
-    sealed = await chain.seal_pending()
-    log(f"second batch: {args.transfers} transfers ({rate:.0f}/s), sealed {sealed}")
-    moments["second batch sealed"] = await relation_sizes(conn, measured + listed)
-    account_ids = [int(r["id"]) for r in await conn.fetch("SELECT id FROM ledger_account ORDER BY id")]
-    await db.close_connection_pool()
+async def fill_bare(dsn: str, account_ids: list[int], count: int, rng: random.Random) -> None:
+    """The bare baseline: ``count`` journals of 2 postings, one transaction each, 8 tasks."""
+    import asyncpg
 
-    pool = await asyncpg.create_pool(os.environ["FENGLING_DATABASE_URL"], min_size=TASKS, max_size=TASKS)
+    pool = await asyncpg.create_pool(dsn, min_size=TASKS, max_size=TASKS)
 
-    async def bare(n: int) -> None:
+    async def bare(_n: int) -> None:
         a, b = rng.sample(account_ids, 2)
         minor = rng.randint(1, 100)
         async with pool.acquire() as c, c.transaction():
@@ -237,27 +220,65 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
                 minor,
             )
 
-    await run_tasks(bare, entries, TASKS)
+    await run_tasks(bare, count, TASKS)
     await pool.close()
-    bare_sizes = await relation_sizes(conn, list(BARE_TABLES))
-    server = await conn.fetchval("SHOW server_version")
-    widths = {
-        table: float(await conn.fetchval(f"SELECT avg(pg_column_size(t.*)) FROM {table} t") or 0)
-        for table in ("ledger_entry", "ledger_posting", *[t for t in measured if t.startswith("ledger_chain")])
-    }
-    await conn.close()
-    return {
+
+
+async def worker(args: argparse.Namespace) -> dict[str, Any]:
+    import asyncpg
+
+    from admin.migrations import migrate
+    from core.database import engine
+    from ledger import chain
+
+    dsn = os.environ["FENGLING_DATABASE_URL"]
+    db: Any = engine()
+    await migrate()
+    await db.start_connection_pool(min_size=TASKS, max_size=TASKS)
+    conn = await asyncpg.connect(dsn)
+    rng = random.Random(args.seed)
+    run = uuid.uuid4().hex[:8]
+    measured, listed = await prepare_tables(conn)
+    empty = await relation_sizes(conn, measured + listed + list(BARE_TABLES))
+
+    await open_and_fund(run)
+    rate = await post_transfers(rng, run, 0, args.transfers)
+    log(f"posted {WALLETS} fundings and {args.transfers} transfers ({rate:.0f}/s)")
+    entries = int(await conn.fetchval("SELECT count(*) FROM ledger_entry"))
+    moments: dict[str, Any] = {"before sealing": await relation_sizes(conn, measured + listed)}
+    t0 = time.perf_counter()
+    sealed = await chain.seal_pending()
+    log(f"sealed {sealed} entries in {time.perf_counter() - t0:.1f}s")
+    moments["after sealing"] = await relation_sizes(conn, measured + listed)
+    for table in measured:
+        await conn.execute(f"VACUUM {table}")
+    moments["after VACUUM"] = await relation_sizes(conn, measured + listed)
+
+    rate = await post_transfers(rng, run, args.transfers, args.transfers)
+    sealed = await chain.seal_pending()
+    log(f"second batch: {args.transfers} transfers ({rate:.0f}/s), sealed {sealed}")
+    moments["second batch sealed"] = await relation_sizes(conn, measured + listed)
+    account_ids = [int(r["id"]) for r in await conn.fetch("SELECT id FROM ledger_account ORDER BY id")]
+    await db.close_connection_pool()
+
+    await fill_bare(dsn, account_ids, entries, rng)
+    result = {
         "entries": entries,
         "second_batch": args.transfers,
         "measured": measured,
         "listed": listed,
         "empty": empty,
         "moments": moments,
-        "bare": bare_sizes,
-        "server": server,
-        "widths": widths,
+        "bare": await relation_sizes(conn, list(BARE_TABLES)),
+        "server": await conn.fetchval("SHOW server_version"),
+        "widths": {
+            table: float(await conn.fetchval(f"SELECT avg(pg_column_size(t.*)) FROM {table} t") or 0)
+            for table in ("ledger_entry", "ledger_posting", *[t for t in measured if t.startswith("ledger_chain")])
+        },
         "code": os.path.dirname(os.path.dirname(chain.__file__)),
     }
+    await conn.close()
+    return result
 
 
 ###############################################################################
@@ -293,15 +314,21 @@ def report(result: dict[str, Any], args: argparse.Namespace, repo: Path, loads: 
         size = total(moments[moment], measured)
         print(f"{moment:<22}{size / 2**20:>9.2f}{(size - zero) / entries:>16.0f}")
     grown = total(moments["second batch sealed"], measured) - total(moments["after VACUUM"], measured)
-    print(f"{'second batch, sealed':<22}{grown / 2**20:>9.2f}{grown / result['second_batch']:>16.0f}   (growth over {result['second_batch']:,} more transfers after the VACUUM)")
+    print(
+        f"{'second batch, sealed':<22}{grown / 2**20:>9.2f}{grown / result['second_batch']:>16.0f}   (growth over {result['second_batch']:,} more transfers after the VACUUM)"
+    )
     bare = result["bare"]
     bare_total = total(bare, list(BARE_TABLES)) - total(empty, list(BARE_TABLES))
-    print(f"{'bare journal baseline':<22}{bare_total / 2**20:>9.2f}{bare_total / entries:>16.0f}   (journal + 2 postings, same count)")
+    print(
+        f"{'bare journal baseline':<22}{bare_total / 2**20:>9.2f}{bare_total / entries:>16.0f}   (journal + 2 postings, same count)"
+    )
     after = total(moments["after sealing"], measured)
     print(f"\nafter sealing / bare baseline: {(after - zero) / bare_total:.2f}x")
 
     columns = ("before sealing", "after sealing", "second batch sealed")
-    print("\nbreakdown, bytes per transfer (table = heap + TOAST + maps; the second batch: growth per transfer after VACUUM):")
+    print(
+        "\nbreakdown, bytes per transfer (table = heap + TOAST + maps; the second batch: growth per transfer after VACUUM):"
+    )
     print(f"    {'':<44}{'before':>8}{'sealed':>8}{'2nd':>8}")
     for table in measured + result["listed"]:
         base = empty[table]
@@ -318,9 +345,13 @@ def report(result: dict[str, Any], args: argparse.Namespace, repo: Path, loads: 
     for table in BARE_TABLES:
         for name, size in bare[table].items():
             if name != "total":
-                print(f"    {table + '.' + name if name == 'table' else name:<44}{(size - empty[table].get(name, 0)) / entries:>8.1f}")
+                print(
+                    f"    {table + '.' + name if name == 'table' else name:<44}{(size - empty[table].get(name, 0)) / entries:>8.1f}"
+                )
     widths = ", ".join(f"{table} {width:.0f} B" for table, width in result["widths"].items())
-    print(f"\naverage row data (pg_column_size of the row, without the 24+ byte tuple header and 4 byte line pointer): {widths}")
+    print(
+        f"\naverage row size (pg_column_size of the whole row: tuple header and data, not the 4-byte line pointer): {widths}"
+    )
     rerun = f".venv/bin/python bench/ledger_storage.py --transfers {args.transfers}"
     if repo != REPO:
         rerun += f" --repo {repo}"
@@ -331,7 +362,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--transfers", type=int, default=20_000, help="transfers per batch (default 20,000)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="server where user postgres may CREATE DATABASE")
-    parser.add_argument("--repo", type=Path, default=REPO, help="checkout whose code the worker runs (default: this one)")
+    parser.add_argument(
+        "--repo", type=Path, default=REPO, help="checkout whose code the worker runs (default: this one)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

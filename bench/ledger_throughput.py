@@ -318,8 +318,8 @@ class Worker:
         key_sql = "SELECT id FROM ledger_entry WHERE idempotency_key = $1"
         entry_sql = (
             "INSERT INTO ledger_entry (kind, reason_zh, reason_en, memo, metadata, actor_ref, cause_ref, "
-            "idempotency_key, request_fingerprint, reverses, created_at, chain_seq, chain_hash) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,$10,NULL,NULL) RETURNING id"
+            "idempotency_key, request_fingerprint, reverses, created_at) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,$10) RETURNING id"
         )
         postings_sql = (
             "INSERT INTO ledger_posting (entry, account, amount_minor, balance_after_minor, created_at) "
