@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -249,6 +250,7 @@ def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
         result: EngineResult = json.loads(line[len(RESULT_TAG) :])
         return result
     finally:
+        shutil.rmtree(data_dir, ignore_errors=True)  # the worker's data dir (SQLite file, secret key, uploads)
         if database:
             subprocess.run(
                 ["psql", "-q", f"{args.pg_url}/postgres", "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"],

@@ -10,16 +10,19 @@ places; the minor units of the database never leave this module's builders.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ledger.amounts import from_minor, parse_amount
+
+if TYPE_CHECKING:
+    from core.fixed_sql import Row
 
 # Limits, so no request can make the ledger do unbounded work.
 MAX_LEGS = 16
@@ -97,7 +100,7 @@ class AccountBalance:
         return self.balance - self.held
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> AccountBalance:
+    def from_row(cls, row: Row) -> AccountBalance:
         return cls(
             code=str(row["code"]),
             account_type=AccountType(row["account_type"]),
@@ -120,7 +123,7 @@ class PostingRecord:
     balance_after: Decimal
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> PostingRecord:
+    def from_row(cls, row: Row) -> PostingRecord:
         """``row`` carries ``account_code``, ``amount_minor`` and ``balance_after_minor``."""
         return cls(
             account_code=str(row["account_code"]),
@@ -149,9 +152,7 @@ class EntryRecord:
     replayed: bool = False
 
     @classmethod
-    def from_row(
-        cls, row: Mapping[str, Any], postings: Sequence[PostingRecord], *, replayed: bool = False
-    ) -> EntryRecord:
+    def from_row(cls, row: Row, postings: Sequence[PostingRecord], *, replayed: bool = False) -> EntryRecord:
         metadata = row["metadata"]
         return cls(
             id=int(row["id"]),
@@ -191,7 +192,7 @@ class HoldRecord:
     replayed: bool = False
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any], account_code: str, *, replayed: bool = False) -> HoldRecord:
+    def from_row(cls, row: Row, account_code: str, *, replayed: bool = False) -> HoldRecord:
         """``row`` is a ``ledger_hold`` row; its account's code comes from the
         caller, who locked or looked up that account already."""
         return cls(
@@ -221,7 +222,7 @@ class KeyedRequest:
     request_fingerprint: str
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> KeyedRequest:
+    def from_row(cls, row: Row) -> KeyedRequest:
         return cls(id=int(row["id"]), request_fingerprint=str(row["request_fingerprint"]))
 
 
@@ -240,7 +241,7 @@ class StatementLine:
     balance_after: Decimal
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> StatementLine:
+    def from_row(cls, row: Row) -> StatementLine:
         """``row`` is a ``ledger_posting`` row joined with its entry's
         ``entry_id``, ``kind``, ``reason_zh``, ``reason_en`` and ``cause_ref``."""
         return cls(
