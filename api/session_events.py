@@ -36,6 +36,10 @@ logger = logging.getLogger("fengling.sessions")
 HEARTBEAT_SECONDS = 5.0
 MISSED_HEARTBEATS = 3
 RECONNECT_SECONDS = 1.0
+# How long shutdown waits for the cancelled listener. Under Litestar's sync
+# test client the listener's task was seen never to finish once cancelled
+# (its event loop no longer ran), which hung the app's shutdown.
+STOP_SECONDS = 1.0
 
 
 class SubscriptionLost(ConnectionError):
@@ -118,5 +122,6 @@ async def member_change_notifications(redis: Redis) -> AsyncIterator[None]:
     finally:
         remove_change_listener(publish)
         listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await listener
+        await asyncio.wait({listener}, timeout=STOP_SECONDS)
+        if not listener.done():
+            logger.warning("the member change listener did not stop within %s s", STOP_SECONDS)

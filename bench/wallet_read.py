@@ -482,7 +482,7 @@ def engine_env(engine: str, args: argparse.Namespace, folder: Path) -> tuple[dic
             "PYTHONPATH": str(args.repo),
         }
     )
-    env.pop("FENGLING_ACCESS_LOG", None)
+    env["FENGLING_ACCESS_LOG"] = "1" if args.access_log else "0"
     if engine == "sqlite":
         env["FENGLING_DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
         return env, None
@@ -621,6 +621,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"a Redis database the servers may use (default {DEFAULT_REDIS_URL})",
     )
     parser.add_argument("--repo", type=Path, default=REPO, help="checkout whose Fengling is served (default: this one)")
+    parser.add_argument(
+        "--access-log", action="store_true", help="serve Fengling with FENGLING_ACCESS_LOG=1 (default off)"
+    )
     parser.add_argument("--_seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.servers = [name.strip() for name in args.servers.split(",") if name.strip()]
