@@ -96,6 +96,18 @@ class Settings:
     power cut) or ``NORMAL`` (faster; the last commits before a power cut may
     be lost, never corrupted). See ``core/sqlite_connections.py``."""
 
+    principal_cache_seconds: int
+    """How long an API process may keep a member's principal (name, home,
+    roles, session version) in memory instead of reading it per request.
+    Changes made through the services reach every process at once (after
+    commit, over Redis); this bounds anything that bypassed them (a lost
+    message, a row edited by hand). 0: read the member on every request."""
+
+    access_log: bool
+    """Log one line per request (the server's access log). Off by default:
+    it cost up to a quarter of the throughput of a cheap read under load
+    (``bench/RESULTS.md``). Errors are logged either way."""
+
     @property
     def uses_embedded_redis(self) -> bool:
         return self.redis_url == EMBEDDED_REDIS_URL
@@ -116,6 +128,13 @@ def _int_env(name: str, default: int) -> int:
         return int(raw)
     except ValueError as error:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from error
+
+
+def _bounded_int_env(name: str, default: int, lowest: int, highest: int) -> int:
+    value = _int_env(name, default)
+    if not lowest <= value <= highest:
+        raise SystemExit(f"{name} must be {lowest}-{highest}, got {value}")
+    return value
 
 
 def _working_days_env(name: str, default: int) -> int:
@@ -260,4 +279,6 @@ def get_settings() -> Settings:
         upload_daily_quota=_int_env("FENGLING_UPLOAD_DAILY_QUOTA", 30),
         hsts=_bool_env("FENGLING_HSTS", False),
         sqlite_synchronous=_choice_env("FENGLING_SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL")),
+        principal_cache_seconds=_bounded_int_env("FENGLING_PRINCIPAL_CACHE_SECONDS", 10, 0, 300),
+        access_log=_bool_env("FENGLING_ACCESS_LOG", False),
     )

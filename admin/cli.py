@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,7 +18,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from admin.logging_config import log_config
+from admin import serving
+from admin.serving import DEFAULT_SERVER, HttpServer
 from core.spreadsheet_cells import safe_cell
 from fengling_settings import Settings, get_settings, write_private_file
 
@@ -64,37 +65,17 @@ def _load_demo() -> bool:
     return asyncio.run(load_demo())
 
 
-def uvicorn_options(settings: Settings, *, host: str, port: int, workers: int) -> dict[str, Any]:
-    """What ``serve`` hands uvicorn besides the app.
-
-    ``X-Forwarded-For`` is believed only from ``FENGLING_TRUSTED_PROXIES``.
-    uvicorn's own default believes it from 127.0.0.1 (or
-    ``$FORWARDED_ALLOW_IPS``), so anyone reaching the port from loopback
-    could choose their address and get fresh per-address tries with every
-    request. With no trusted proxies the header is not read at all and the
-    client address is the socket peer."""
-    trusted = list(settings.trusted_proxies)
-    return {
-        "factory": True,
-        "host": host,
-        "port": port,
-        "workers": workers,
-        "log_config": log_config(settings.data_dir),
-        "proxy_headers": bool(trusted),
-        "forwarded_allow_ips": trusted,
-    }
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="API worker processes.")] = 1,
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo organisation into an empty database.")] = False,
+    server: Annotated[
+        HttpServer, typer.Option(help="HTTP server (admin/serving.py says why the default).")
+    ] = DEFAULT_SERVER,
 ) -> None:
     """Migrate, then run the API (OpenAPI UI at /schema)."""
-    import uvicorn
-
     settings = get_settings()
     if workers > 1 and settings.uses_embedded_redis:
         console.print(
@@ -113,7 +94,9 @@ def serve(
     console.print(f"日志 logs: {settings.data_dir / 'logs' / 'fengling.log'}")
     if settings.trusted_proxies:
         console.print(f"trusted proxies (X-Forwarded-For believed): {', '.join(settings.trusted_proxies)}")
-    uvicorn.run("api.app:create_app", **uvicorn_options(settings, host=host, port=port, workers=workers))
+    if settings.access_log:
+        console.print("access log on (FENGLING_ACCESS_LOG=1)")
+    serving.run(server, settings, host=host, port=port, workers=workers)
 
 
 @app.command()
@@ -157,7 +140,7 @@ def ledger_verify(
     async def run() -> int:
         from ledger.chain import seal_pending
 
-        sealed = await seal_pending() if seal else 0
+        sealed = await seal_pending(everything=True) if seal else 0
         total, _ = await chain_head()
         with Progress(
             TextColumn("verifying chain"),
@@ -246,10 +229,10 @@ def ledger_statement(
 
 @ledger_app.command("seal")
 def ledger_seal() -> None:
-    """Append committed entries to the hash chain."""
+    """Append committed entries to the hash chain (every one, however late it committed)."""
     from ledger.chain import seal_pending
 
-    console.print(f"sealed {asyncio.run(seal_pending())} entries")
+    console.print(f"sealed {asyncio.run(seal_pending(everything=True))} entries")
 
 
 @ledger_app.command("expire-holds")

@@ -4,8 +4,9 @@
 Phone numbers never reach a log: every handler carries
 ``PhoneMaskingFilter``, which rewrites each record (message, arguments,
 exception and stack text) so a mainland mobile number reads ``138****0001``.
-That covers uvicorn's access log too, whose request line carries query
-strings such as ``/api/v1/members?q=13800000001``. Handler filters see every
+That covers the access log too when it is on (``FENGLING_ACCESS_LOG``),
+whose request line carries query strings such as
+``/api/v1/members?q=13800000001``. Handler filters see every
 record the handler writes, including records propagated from child loggers.
 """
 
@@ -85,6 +86,9 @@ def log_config(data_dir: Path) -> dict[str, Any]:
         "loggers": {
             "uvicorn": {"handlers": handlers, "level": "INFO", "propagate": False},
             "uvicorn.access": {"handlers": handlers, "level": "INFO", "propagate": False},
+            # Granian's own logger (its name matches its Rust module's) and its access log.
+            "_granian": {"handlers": handlers, "level": "INFO", "propagate": False},
+            "granian.access": {"handlers": handlers, "level": "INFO", "propagate": False},
             "fengling": {"handlers": handlers, "level": "INFO", "propagate": False},
         },
         "root": {"handlers": handlers, "level": "WARNING"},

@@ -32,6 +32,7 @@ from api.marketplace.shops import ShopsController
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
 from api.redis_client import build_redis
 from api.security_headers import security_headers_hook
+from api.session_events import member_change_notifications
 from core import database
 from fengling_settings import get_settings
 from jobs.background import background_jobs
@@ -56,11 +57,12 @@ def create_app(*, run_background_jobs: bool | None = None, connection_pool: bool
         if isinstance(db, PostgresEngine) and pooled:
             await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE)
         try:
-            if jobs_enabled:
-                async with background_jobs():
+            async with member_change_notifications(redis):
+                if jobs_enabled:
+                    async with background_jobs():
+                        yield
+                else:
                     yield
-            else:
-                yield
         finally:
             if isinstance(db, PostgresEngine) and pooled:
                 await db.close_connection_pool()

@@ -22,9 +22,9 @@ Implemented as a ``before_send`` hook, which Litestar runs for every
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 CSP = "; ".join(
@@ -47,22 +47,42 @@ HSTS = "max-age=31536000; includeSubDomains"
 PERSONAL_DATA_PREFIX = "/api/v1/"
 SHARED_CACHEABLE_PREFIXES = ("/api/v1/catalog/images/",)
 
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
+@cache
+def security_headers(*, hsts: bool, schema_ui: bool, personal_data: bool) -> tuple[RawHeaders, frozenset[bytes]]:
+    """The headers for one kind of response, as ASGI sends them, and their
+    names. Built once per kind: the hook runs on every response, so it only
+    filters and appends."""
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Content-Security-Policy", SCHEMA_UI_CSP if schema_ui else CSP),
+    ]
+    if hsts:
+        headers.append(("Strict-Transport-Security", HSTS))
+    if personal_data:
+        headers.append(("Cache-Control", "no-store"))
+    raw = tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+    return raw, frozenset(name for name, _ in raw)
+
 
 def security_headers_hook(*, hsts: bool) -> Any:
-    """The ``before_send`` hook for the app; ``hsts`` from the settings."""
+    """The ``before_send`` hook for the app; ``hsts`` from the settings.
+    Each header it sets replaces any of the same name the response had."""
 
     async def add_security_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
         path = str(scope.get("path", ""))
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "no-referrer"
-        headers["Content-Security-Policy"] = SCHEMA_UI_CSP if path.startswith("/schema") else CSP
-        if hsts:
-            headers["Strict-Transport-Security"] = HSTS
-        if path.startswith(PERSONAL_DATA_PREFIX) and not path.startswith(SHARED_CACHEABLE_PREFIXES):
-            headers["Cache-Control"] = "no-store"
+        ours, names = security_headers(
+            hsts=hsts,
+            schema_ui=path.startswith("/schema"),
+            personal_data=path.startswith(PERSONAL_DATA_PREFIX) and not path.startswith(SHARED_CACHEABLE_PREFIXES),
+        )
+        kept = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in names]
+        message["headers"] = [*kept, *ours]
 
     return add_security_headers

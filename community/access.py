@@ -22,7 +22,9 @@ from community.members import get_member
 from community.models import MemberRecord
 from community.organisations import ancestor_chains, ancestor_ids, union_of_subtrees
 from community.roles import MANAGING_ROLES, VERIFYING_ROLES, Role
+from community.session_cache import SESSIONS, CachedSession
 from community.tables import RoleGrant
+from core.fixed_sql import fetch, fixed_sql
 from ledger.models import AccountBalance
 
 
@@ -59,6 +61,57 @@ async def load_principal(member_id: int) -> Principal:
     that act for a known member without a token (seeds, jobs, tests).
     ``MemberNotFound`` if there is no such member."""
     return Principal.of(await get_member(member_id))
+
+
+# The member and their grants (oldest first) in one statement: what a token
+# check needs and nothing else (no password hash, no phone). Fixed SQL: it
+# runs on the first request of each member in each API process and after
+# every change to them (bench/RESULTS.md, the wallet read).
+_SESSION_OF_MEMBER = fixed_sql(
+    "SELECT m.name, m.home_organisation, m.active, m.session_version, g.organisation, g.role"
+    " FROM community_member m LEFT JOIN community_role_grant g ON g.member = m.id"
+    " WHERE m.id = $1 ORDER BY g.id"
+)
+
+
+async def _read_session(member_id: int) -> CachedSession | None:
+    """The member as a token check needs them, from the database, kept in
+    ``SESSIONS`` unless they changed while this read ran."""
+    generation = SESSIONS.generation
+    rows = await fetch(_SESSION_OF_MEMBER(member_id))
+    if not rows:
+        return None
+    first = rows[0]
+    principal = Principal(
+        member_id=member_id,
+        name=str(first["name"]),
+        home_organisation_id=int(first["home_organisation"]),
+        grants=tuple((int(row["organisation"]), Role(row["role"])) for row in rows if row["role"] is not None),
+    )
+    session = CachedSession(
+        principal=principal,
+        session_version=int(first["session_version"]),
+        active=bool(first["active"]),
+    )
+    SESSIONS.put(member_id, session, generation=generation)
+    return session
+
+
+async def principal_for_session(member_id: int, session_version: int) -> Principal | None:
+    """The acting principal of a login token for ``member_id`` issued under
+    ``session_version``; None (a 401) for an unknown or deactivated member
+    or any version but the current one.
+
+    Served from this process's cache (``community/session_cache.py`` says
+    how changes reach it, and the bound on staleness); a token newer than
+    the cached version re-reads the member, so a fresh login is never
+    refused for a stale entry."""
+    session = SESSIONS.get(member_id)
+    if session is None or session.session_version < session_version:
+        session = await _read_session(member_id)
+    if session is None or not session.active or session.session_version != session_version:
+        return None
+    return session.principal
 
 
 # --- pure decisions ------------------------------------------------------------------

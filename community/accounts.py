@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from community.roles import POST_ROLES, Role
+from ledger.account_view import find_account_view
 from ledger.accounts import find_balance, open_account
-from ledger.models import AccountBalance
+from ledger.models import AccountBalance, AccountView
 
 # Who can earn points, and so gets a wallet: volunteers and the grid's posts
 # (area/building/lane heads, grid workers), who also serve. Organisers,
@@ -53,6 +54,17 @@ async def wallet_if_earner(member_id: int, home_organisation_id: int, roles: Ite
     if wallet is not None or not can_earn(roles):
         return wallet
     return await open_wallet(member_id, home_organisation_id)
+
+
+async def wallet_view_if_earner(member_id: int, home_organisation_id: int, roles: Iterable[Role]) -> AccountView | None:
+    """The member's wallet as they read it (balance, held, active holds: one
+    statement), under the rule of ``wallet_if_earner``: opened on first need
+    if they can earn, None (nothing written) if they cannot and never had one."""
+    view = await find_account_view(wallet_code(member_id))
+    if view is not None or not can_earn(roles):
+        return view
+    await open_wallet(member_id, home_organisation_id)
+    return await find_account_view(wallet_code(member_id))
 
 
 async def open_wallet(member_id: int, home_organisation_id: int) -> AccountBalance:

@@ -27,6 +27,7 @@ from community.passwords import (
 )
 from community.phones import mask_phone, normalise_phone, phone_search_digits
 from community.roles import POST_ROLES, Role
+from community.session_cache import member_changed
 from community.tables import Member, RoleGrant
 from core.cursors import decode_cursor, encode_cursor
 from core.database import contains_ignoring_case, contains_pattern, in_write_transaction, is_unique_violation
@@ -265,6 +266,7 @@ async def grant_role(member_id: int, organisation_id: int, role: Role | str) -> 
     )
     if not exists:
         await RoleGrant.insert(RoleGrant(member=member_id, organisation=organisation_id, role=role.value)).run()
+        await member_changed(member_id)
 
 
 async def revoke_role(member_id: int, organisation_id: int, role: Role) -> bool:
@@ -279,6 +281,8 @@ async def revoke_role(member_id: int, organisation_id: int, role: Role) -> bool:
         .returning(RoleGrant.id)
         .run()
     )
+    if rows:
+        await member_changed(member_id)
     return bool(rows)
 
 
@@ -313,8 +317,10 @@ async def password_matches(member_id: int, password: str) -> bool:
 async def bump_session_version(member_id: int) -> None:
     """Sign the member out everywhere: every token issued before now carries
     an older version and answers 401. Joins the caller's transaction, so the
-    change that calls for it and the sign-out commit together."""
+    change that calls for it and the sign-out commit together; after the
+    commit every API process forgets the member (``community/session_cache.py``)."""
     await Member.update({Member.session_version: Member.session_version + 1}).where(Member.id == member_id).run()
+    await member_changed(member_id)
 
 
 async def create_admin(

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import random
 import sqlite3
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from piccolo.columns import Column
@@ -35,6 +37,8 @@ from core.errors import DatabaseBusy
 
 T = TypeVar("T")
 TableT = TypeVar("TableT", bound=Table)
+
+logger = logging.getLogger("fengling.database")
 
 # Enough to ride out a burst of contention; small enough that a caller gets
 # an answer within about a second even when the database is saturated.
@@ -123,6 +127,47 @@ async def pause_before_retry(attempt: int) -> None:
     await asyncio.sleep(min(0.1, 0.002 * 2**attempt) * random.random())
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+
+# The callbacks waiting for the commit of the transaction that
+# ``in_write_transaction`` opened in this task (None: it opened none).
+_after_commit: ContextVar[list[AfterCommit] | None] = ContextVar("fengling_after_commit", default=None)
+
+
+async def after_commit(callback: AfterCommit) -> None:
+    """Run ``callback`` once the writing transaction in progress has
+    committed, and never if it rolls back (a retried attempt's callbacks are
+    dropped with it). Outside a transaction opened by ``in_write_transaction``
+    (a statement that committed on its own) it runs at once.
+
+    For telling the world outside the database what just became true (a
+    session ended, a role changed), which must never be told earlier: a
+    reader who heard it before the commit could read the old rows again. A
+    callback that fails is logged; the transaction has committed regardless.
+    """
+    pending = _after_commit.get()
+    if pending is None:
+        await _run_after_commit([callback])
+    else:
+        pending.append(callback)
+
+
+async def _run_after_commit(callbacks: list[AfterCommit]) -> None:
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:
+            logger.exception("after-commit callback %r failed", callback)
+
+
+async def _one_attempt(db: Engine, work: Callable[[], Awaitable[T]]) -> T:  # type: ignore[type-arg]
+    if db.engine_type == "sqlite":
+        async with db.transaction(transaction_type=TransactionType.immediate):
+            return await work()
+    async with db.transaction():
+        return await work()
+
+
 async def in_write_transaction(work: Callable[[], Awaitable[T]], *, retry_unique: bool = False) -> T:
     """Run ``work`` in one writing transaction, retrying transient failures.
 
@@ -130,23 +175,26 @@ async def in_write_transaction(work: Callable[[], Awaitable[T]], *, retry_unique
     with its own writes), ``work`` joins it and the caller owns commit and
     retries. ``retry_unique`` re-runs ``work`` after a unique violation, for
     operations whose preconditions re-check what the violation was about
-    (idempotency keys, one reversal per entry).
+    (idempotency keys, one reversal per entry). What ``work`` hands to
+    ``after_commit`` runs after the commit, before this returns.
     """
     db = engine()
     if db.transaction_exists():
         return await work()
     last_error: BaseException | None = None
     for attempt in range(MAX_ATTEMPTS):
+        pending: list[AfterCommit] = []
+        token = _after_commit.set(pending)
         try:
-            if db.engine_type == "sqlite":
-                async with db.transaction(transaction_type=TransactionType.immediate):
-                    return await work()
-            else:
-                async with db.transaction():
-                    return await work()
+            result = await _one_attempt(db, work)
         except Exception as error:
             if not retryable(error, retry_unique=retry_unique):
                 raise
             last_error = error
             await pause_before_retry(attempt)
+            continue
+        finally:
+            _after_commit.reset(token)
+        await _run_after_commit(pending)
+        return result
     raise DatabaseBusy(f"the database is busy; gave up after {MAX_ATTEMPTS} attempts ({last_error})")

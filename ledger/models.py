@@ -115,6 +115,72 @@ class AccountBalance:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldLine:
+    """An active hold as its account's holder reads it: what is reserved,
+    why, until when."""
+
+    id: int
+    amount: Decimal
+    reason_zh: str
+    reason_en: str
+    created_at: datetime
+    expires_at: datetime
+    status: HoldStatus = HoldStatus.ACTIVE
+
+    @classmethod
+    def from_row(cls, row: Row) -> HoldLine:
+        """``row`` carries the hold's ``hold_id``, ``amount_minor``,
+        ``hold_reason_zh``, ``hold_reason_en``, ``created_at`` and
+        ``expires_at``; the statement that read it selected active holds only."""
+        return cls(
+            id=row["hold_id"],
+            amount=from_minor(row["amount_minor"]),
+            reason_zh=row["hold_reason_zh"],
+            reason_en=row["hold_reason_en"],
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """An account as its holder reads it: the balance, what is held, and the
+    active holds behind ``held``, newest first."""
+
+    code: str
+    account_type: AccountType
+    name_zh: str
+    name_en: str
+    balance: Decimal
+    held: Decimal
+    holds: tuple[HoldLine, ...]
+
+    @property
+    def available(self) -> Decimal:
+        """What may still be spent: balance − active holds."""
+        return self.balance - self.held
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row]) -> AccountView:
+        """``rows``: the account's columns (``code``, ``account_type``,
+        ``name_zh``, ``name_en``, ``balance_minor``, ``held_minor``) on
+        each row, joined with one active hold per row (``hold_id`` None
+        when there is none). Built on the busiest read (the wallet): the
+        driver's values are used as they come (ints, strs, datetimes)."""
+        first = rows[0]
+        holds = [HoldLine.from_row(row) for row in rows] if first["hold_id"] is not None else []
+        return cls(
+            code=first["code"],
+            account_type=AccountType(first["account_type"]),
+            name_zh=first["name_zh"],
+            name_en=first["name_en"],
+            balance=from_minor(first["balance_minor"]),
+            held=from_minor(first["held_minor"]),
+            holds=tuple(holds),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PostingRecord:
     """One leg as written (``ledger_posting``), named by its account's code."""
 

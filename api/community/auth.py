@@ -15,16 +15,20 @@ reset, a removed role, a deactivation and a logout end every older session
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from litestar import Controller, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.authentication import AuthenticationResult
 from litestar.params import JSONBody, SkipValidation
-from litestar.security.jwt import JWTAuth, Token
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
@@ -33,13 +37,16 @@ from api.guards import public
 from api.params import MAX_ID
 from api.rate_limits import LOGIN_LIMIT
 from api.schemas.ledger import MeOut, me_out
-from community.access import Principal
-from community.errors import InvalidMemberData, MemberNotFound
-from community.members import authenticate, get_member, normalise_phone
+from community.access import Principal, principal_for_session
+from community.errors import InvalidMemberData
+from community.members import authenticate, normalise_phone
 from community.models import MemberRecord
 from fengling_settings import Settings
 
 SESSION_VERSION_CLAIM = "sv"
+# Tokens remembered as verified per process. A token is a few hundred
+# bytes; past this the oldest go first (they expire first).
+MAX_VERIFIED_TOKENS = 10_000
 # A token's subject is a member id: ASCII digits, no sign, no leading zero,
 # and within the id column's range (anything else cannot be a member and
 # must not reach the database driver).
@@ -54,26 +61,97 @@ def member_id_of(token: Token) -> int | None:
     return member_id if member_id <= MAX_ID else None
 
 
+class SessionToken(Token):
+    """A login token, verified once per process and then remembered until it
+    expires.
+
+    Verifying a token (base64, JSON, HMAC-SHA256, claim checks, the
+    ``Token`` built from them) cost more CPU than the rest of a cheap
+    authenticated request (``bench/RESULTS.md``, the wallet read), for the
+    same bytes on every request of a session. A token's claims cannot change
+    without its bytes changing and its signature breaking, so the exact
+    string, once verified with this process's secret, stands for its claims
+    until ``exp``; nothing but the expiry is time-dependent (Fengling issues
+    no ``nbf``). Whether the session is still current is not the token's to
+    say: ``principal_for_token`` checks the session version on every request.
+    """
+
+    @classmethod
+    def decode(
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithm: str,
+        audience: str | Sequence[str] | None = None,
+        issuer: str | Sequence[str] | None = None,
+        require_claims: Sequence[str] | None = None,
+        verify_exp: bool = True,
+        verify_nbf: bool = True,
+        strict_audience: bool = False,
+    ) -> Self:
+        key = (secret, algorithm, encoded_token)
+        known = _verified_tokens.get(key)
+        if known is not None and known[0] > time.time():
+            remembered: Self = known[1]
+            return remembered
+        token = super().decode(
+            encoded_token,
+            secret,
+            algorithm,
+            audience=audience,
+            issuer=issuer,
+            require_claims=require_claims,
+            verify_exp=verify_exp,
+            verify_nbf=verify_nbf,
+            strict_audience=strict_audience,
+        )
+        if len(_verified_tokens) >= MAX_VERIFIED_TOKENS:
+            _verified_tokens.pop(next(iter(_verified_tokens)))
+        _verified_tokens[key] = (token.exp.timestamp(), token)
+        return token
+
+
+# (secret, algorithm, token) -> (its expiry as a Unix time, the verified token)
+_verified_tokens: dict[tuple[str, str, str], tuple[float, Any]] = {}
+
+_AUTHORIZATION = b"authorization"
+
+
+class SessionTokenMiddleware(JWTAuthenticationMiddleware):
+    """Litestar's JWT middleware, reading the ``Authorization`` header
+    straight from the request's raw headers: the stock one builds a
+    ``Headers`` mapping of every header on every request to read that one
+    (servers hand ASGI apps lower-case header names)."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        for name, value in connection.scope["headers"]:
+            if name == _AUTHORIZATION:
+                encoded_token = value.decode("latin-1").partition(" ")[-1]
+                return await self.authenticate_token(encoded_token=encoded_token, connection=connection)
+        raise NotAuthorizedException("No JWT token found in request header")
+
+
 async def principal_for_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    """Re-read the member on every request: a deactivated member, a revoked
-    role or a newer session version take effect at once, not when the token
-    expires. None (401) for anything that is not a current session."""
+    """The token's member as the acting principal, or None (401) for
+    anything that is not a current session: an unknown or deactivated
+    member, or a session version that is not the member's current one.
+
+    No member row per request: ``community.access.principal_for_session``
+    serves the member from this process's cache, which every committed
+    change to their sessions or roles clears in every API process at once
+    (``community/session_cache.py``, ``api/session_events.py``)."""
     member_id = member_id_of(token)
-    if member_id is None:
-        return None
-    try:
-        member = await get_member(member_id)
-    except MemberNotFound:
-        return None
     version = token.extras.get(SESSION_VERSION_CLAIM)
-    if not member.active or type(version) is not int or version != member.session_version:
+    if member_id is None or type(version) is not int:
         return None
-    return Principal.of(member)
+    return await principal_for_session(member_id, version)
 
 
 def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
     return JWTAuth[Principal, Token](
         retrieve_user_handler=principal_for_token,
+        token_cls=SessionToken,
+        authentication_middleware_class=SessionTokenMiddleware,
         token_secret=settings.secret_key,
         default_token_expiration=timedelta(minutes=settings.token_ttl_minutes),
         exclude=["^/health$", "^/schema", "^/api/v1/auth/login$"],

@@ -12,17 +12,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.guards import requires_member
-from api.schemas.ledger import BalanceOut, HoldOut, MeOut, StatementOut, WalletOut, me_out
+from api.schemas.ledger import MeOut, StatementOut, WalletOut, me_out, wallet_json
 from community.access import Principal
-from community.accounts import wallet_code, wallet_if_earner
+from community.accounts import wallet_code, wallet_if_earner, wallet_view_if_earner
 from community.members import get_member
 from core.cursors import MAX_CURSOR_LENGTH
-from ledger.holds import list_holds
 from ledger.models import AccountBalance
 from ledger.statements import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, statement
 
@@ -45,26 +44,27 @@ class MeController(Controller):
         return me_out(await get_member(principal.member_id))
 
     @get("/wallet", operation_id="myWallet", summary="My points: balance, held, available")
-    async def wallet(self, principal: NamedDependency[Principal]) -> WalletOut:
-        account = await own_wallet(principal)
-        if account is None:
-            return WalletOut(
-                account_code=wallet_code(principal.member_id),
-                name_zh="志愿者积分账户",
-                name_en="Volunteer wallet",
-                account_type="liability",
-                balance=ZERO,
-                held=ZERO,
-                available=ZERO,
-                has_wallet=False,
-                active_holds=[],
-            )
-        holds = await list_holds(account.code)
-        return WalletOut(
-            **dict(BalanceOut.model_validate(account)),
-            has_wallet=True,
-            active_holds=[HoldOut.model_validate(hold) for hold in holds],
+    async def wallet(self, principal: NamedDependency[Principal]) -> Response[WalletOut]:
+        # One statement: the balance and active holds together (ledger/account_view.py),
+        # sent as WalletOut's JSON without building the model (api/schemas/ledger.py wallet_json).
+        view = await wallet_view_if_earner(
+            principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
         )
+        if view is None:
+            return Response(
+                WalletOut(
+                    account_code=wallet_code(principal.member_id),
+                    name_zh="志愿者积分账户",
+                    name_en="Volunteer wallet",
+                    account_type="liability",
+                    balance=ZERO,
+                    held=ZERO,
+                    available=ZERO,
+                    has_wallet=False,
+                    active_holds=[],
+                )
+            )
+        return Response(wallet_json(view))  # type: ignore[arg-type]
 
     @get("/wallet/statement", operation_id="myStatement", summary="My points history, newest first")
     async def my_statement(

@@ -14,6 +14,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table, sort_table_classes
 
 from admin.migrations import migrate
+from community.session_cache import SESSIONS
 from core import database
 
 
@@ -40,7 +41,11 @@ async def truncate_all() -> None:
     Runs before every integration test and every hypothesis example, so it
     is built for speed: one round trip on PostgreSQL, and on SQLite no
     write at all when the last test wrote nothing (a test that only reads,
-    or a pure one). See ``_empty_postgres`` and ``_empty_sqlite``."""
+    or a pure one). See ``_empty_postgres`` and ``_empty_sqlite``.
+
+    This process's cached members go too: ids start at 1 again, so member
+    1 of the next test is someone else (``community/session_cache.py``)."""
+    SESSIONS.clear()
     db = database.engine()
     tables = _tables_children_first()
     if isinstance(db, SQLiteEngine):

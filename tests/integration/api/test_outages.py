@@ -22,10 +22,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 from redis import Redis as SyncRedis
 
+import core.fixed_sql
 from api.app import create_app
+from core.engines import FenglingSQLiteEngine
 from fengling_settings import get_settings
 from tests.integration.api.conftest import credentials, login_headers
 from tests.support.database import all_tables
@@ -169,15 +170,18 @@ async def test_a_restarted_redis_is_used_again_without_an_error(
 
 
 def _take_database_down(kind: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Point every table at a database that cannot be reached."""
+    """Point every table, and the fixed-SQL runner (``core/fixed_sql.py``,
+    which sends its statements on the configured engine, not a table's), at
+    a database that cannot be reached."""
     if kind == "postgres-closed-port":
         engine: Any = PostgresEngine(
             config={"host": "127.0.0.1", "port": _free_port(), "database": "fengling", "user": "postgres"}
         )
     else:
-        engine = SQLiteEngine(path=str(tmp_path / "missing-folder" / "fengling.sqlite3"))
+        engine = FenglingSQLiteEngine(path=str(tmp_path / "missing-folder" / "fengling.sqlite3"))
     for table in all_tables():
         monkeypatch.setattr(table._meta, "_db", engine)
+    monkeypatch.setattr(core.fixed_sql, "engine", lambda: engine)
 
 
 @pytest.mark.parametrize("kind", ["postgres-closed-port", "sqlite-missing-folder"])

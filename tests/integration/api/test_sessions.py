@@ -7,6 +7,7 @@ one; the member's session version moves on)."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,12 @@ from litestar.security.jwt import JWTAuth, Token
 from litestar.testing import AsyncTestClient
 
 from community.access import Principal
-from community.members import authenticate, get_member, grant_role
+from community.members import authenticate, bump_session_version, get_member, grant_role
 from community.roles import Role
+from community.session_cache import SESSIONS
 from community.tables import AuditEvent, Member
+from core.database import in_write_transaction
+from fengling_settings import get_settings
 from tests.support.community_helpers import PASSWORD, Tree, add_member, build_tree
 from tests.support.marketplace_helpers import assert_same, snapshot_everything
 
@@ -189,5 +193,21 @@ async def test_a_token_without_the_current_session_version_is_refused(
     assert await _me(client, _forged(app, str(tree.volunteer))) == 401  # issued before versions existed
     assert await _me(client, _forged(app, str(tree.volunteer), sv=str(member.session_version))) == 401
     assert await _me(client, _forged(app, str(tree.volunteer), sv=True)) == 401
-    await Member.update({Member.session_version: 5}).where(Member.id == tree.volunteer).run()
+    await in_write_transaction(lambda: bump_session_version(tree.volunteer))
     assert await _me(client, _forged(app, str(tree.volunteer), sv=member.session_version)) == 401
+
+
+async def test_a_session_version_edited_behind_the_services_back_holds_until_the_cached_member_expires(
+    client: Client, app: Litestar, tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound of community/session_cache.py: a change that no service
+    announced (a row edited by hand) is in force once the process's cached
+    member is older than FENGLING_PRINCIPAL_CACHE_SECONDS."""
+    member = await get_member(tree.volunteer)
+    headers = _forged(app, str(tree.volunteer), sv=member.session_version)
+    assert await _me(client, headers) == 200
+    await Member.update({Member.session_version: 5}).where(Member.id == tree.volunteer).run()
+    assert await _me(client, headers) == 200  # nobody announced it: the cached member stands
+    later = time.monotonic() + get_settings().principal_cache_seconds
+    monkeypatch.setattr(SESSIONS, "_clock", lambda: later)
+    assert await _me(client, headers) == 401

@@ -1,9 +1,11 @@
 """``fengling serve`` believes ``X-Forwarded-For`` only from
-``FENGLING_TRUSTED_PROXIES``. uvicorn's own default believes it from
-127.0.0.1, so a client on loopback (or behind a proxy that passes the header
-through) could name a new address with every request and get fresh
-per-address login tries. The app is wrapped exactly as uvicorn wraps it with
-the options ``serve`` passes (``admin.cli.uvicorn_options``)."""
+``FENGLING_TRUSTED_PROXIES``, with either server. uvicorn's own default
+believes it from 127.0.0.1, so a client on loopback (or behind a proxy that
+passes the header through) could name a new address with every request and
+get fresh per-address login tries. The app is wrapped exactly as each
+server wraps it: uvicorn with the options ``serve`` passes
+(``admin.serving.uvicorn_options``), Granian by Granian's proxy-header
+wrapper as ``admin.serving.served_app`` applies it."""
 
 from __future__ import annotations
 
@@ -18,15 +20,17 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 import community.members
-from admin.cli import uvicorn_options
+from admin.serving import HttpServer, believing_trusted_proxies, granian_options, uvicorn_options
 from api.app import create_app
 from fengling_settings import Settings, get_settings
 
 LOGINS_PER_MINUTE = 30  # api/rate_limits.py LOGIN_LIMIT
 
 
-def _served(app: Litestar, settings: Settings) -> Any:
-    """The ASGI app as uvicorn runs it under these settings."""
+def _served(app: Litestar, settings: Settings, server: HttpServer) -> Any:
+    """The ASGI app as ``server`` runs it under these settings."""
+    if server is HttpServer.GRANIAN:
+        return believing_trusted_proxies(app, settings)
     options = uvicorn_options(settings, host="127.0.0.1", port=8000, workers=1)
     config = uvicorn.Config(app, **{**options, "factory": False, "log_config": None})
     config.load()
@@ -79,15 +83,27 @@ def test_by_default_no_proxy_is_trusted_not_even_loopback() -> None:
     assert options["forwarded_allow_ips"] == []  # not None: uvicorn would fall back to 127.0.0.1
 
 
-async def test_without_trusted_proxies_a_rotating_forwarded_for_gets_no_fresh_tries(app: Litestar) -> None:
+def test_granian_is_handed_the_access_log_setting_and_no_websockets() -> None:
+    settings = dataclasses.replace(get_settings(), access_log=False)
+    options = granian_options(settings, host="127.0.0.1", port=8000, workers=2)
+    assert options["log_access"] is False and options["websockets"] is False and options["workers"] == 2
+    assert granian_options(dataclasses.replace(settings, access_log=True), host="::", port=1, workers=1)["log_access"]
+    assert uvicorn_options(settings, host="127.0.0.1", port=8000, workers=1)["access_log"] is False
+
+
+@pytest.mark.parametrize("server", list(HttpServer))
+async def test_without_trusted_proxies_a_rotating_forwarded_for_gets_no_fresh_tries(
+    app: Litestar, server: HttpServer
+) -> None:
     settings = dataclasses.replace(get_settings(), trusted_proxies=())
-    statuses = await _rotating_logins(_served(app, settings), "127.0.0.1", LOGINS_PER_MINUTE + 1)
+    statuses = await _rotating_logins(_served(app, settings, server), "127.0.0.1", LOGINS_PER_MINUTE + 1)
     assert statuses == [401] * LOGINS_PER_MINUTE + [429]
 
 
-async def test_a_listed_proxy_is_believed_and_an_unlisted_peer_is_not(app: Litestar) -> None:
+@pytest.mark.parametrize("server", list(HttpServer))
+async def test_a_listed_proxy_is_believed_and_an_unlisted_peer_is_not(app: Litestar, server: HttpServer) -> None:
     settings = dataclasses.replace(get_settings(), trusted_proxies=("127.0.0.1/32", "10.0.0.0/8"))
-    served = _served(app, settings)
+    served = _served(app, settings, server)
     # Behind the proxy, each forwarded address is a client of its own.
     assert await _rotating_logins(served, "10.1.2.3", LOGINS_PER_MINUTE + 1) == [401] * (LOGINS_PER_MINUTE + 1)
     # A peer that is not a listed proxy is its own address, whatever it claims.

@@ -1,0 +1,89 @@
+"""How an API process follows the member-change channel
+(api/session_events.py): an announced member is forgotten, and while the
+subscription is broken the cache is off. A fake Redis, no network."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from api import session_events
+from community.access import Principal
+from community.session_cache import CachedSession, SessionCache
+
+
+class FakePubSub:
+    def __init__(self, fail: bool) -> None:
+        self.messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.fail = fail
+        self.subscribed = asyncio.Event()
+
+    async def subscribe(self, channel: str) -> None:
+        if self.fail:
+            raise ConnectionError("Redis is down")
+        self.subscribed.set()
+
+    async def get_message(self, timeout: float = 0.0) -> dict[str, Any] | None:  # noqa: ASYNC109 (redis-py's signature)
+        try:
+            return await asyncio.wait_for(self.messages.get(), 0.01)
+        except TimeoutError:
+            return None
+
+    async def ping(self) -> None:
+        await self.messages.put({"type": "pong", "channel": None, "data": b""})
+
+    async def __aenter__(self) -> FakePubSub:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Nothing to close."""
+
+
+class FakeRedis:
+    def __init__(self, *, fail: bool = False) -> None:
+        self.connection_pool = type("Pool", (), {"connection_kwargs": {"db": 3}})()
+        self.pubsub_client = FakePubSub(fail)
+
+    def pubsub(self) -> FakePubSub:
+        return self.pubsub_client
+
+
+def _session(member_id: int) -> CachedSession:
+    principal = Principal(member_id=member_id, name="李四", home_organisation_id=1, grants=())
+    return CachedSession(principal=principal, session_version=0, active=True)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_an_announced_member_is_forgotten_and_the_others_are_kept() -> None:
+    cache = SessionCache(lambda: 60.0)
+    redis = FakeRedis()
+    task = asyncio.create_task(session_events.listen(redis, cache))  # type: ignore[arg-type]
+    await asyncio.wait_for(redis.pubsub_client.subscribed.wait(), 1.0)
+    await asyncio.sleep(0)  # the listener switches the cache on, empty
+    for member_id in (5, 6):
+        cache.put(member_id, _session(member_id), generation=cache.generation)
+    await redis.pubsub_client.messages.put({"type": "message", "channel": b"fengling:3:member-changed", "data": b"5"})
+    await asyncio.sleep(0.05)
+    await _stop(task)
+    assert cache.get(5) is None
+    assert cache.get(6) == _session(6)
+
+
+async def test_while_redis_is_unreachable_every_member_is_read_per_request() -> None:
+    cache = SessionCache(lambda: 60.0)
+    cache.put(5, _session(5), generation=cache.generation)
+    task = asyncio.create_task(session_events.listen(FakeRedis(fail=True), cache))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    await _stop(task)
+    assert not cache.enabled
+    assert cache.get(5) is None
+
+
+def test_the_channel_carries_the_redis_database_number() -> None:
+    assert session_events.channel_of(FakeRedis()) == "fengling:3:member-changed"  # type: ignore[arg-type]

@@ -1,0 +1,68 @@
+"""The wallet's JSON is built without pydantic on its hot path
+(api/schemas/ledger.py wallet_json); it must be byte for byte what
+WalletOut, the route's declared schema, would send. Pure: no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from litestar.serialization import encode_json
+
+from api.schemas.ledger import wallet_json, wallet_out
+from ledger.amounts import from_minor
+from ledger.models import AccountType, AccountView, HoldLine, HoldStatus
+
+CHINA = timezone(timedelta(hours=8))
+
+
+def _hold(hold_id: int, minor: int, created_at: datetime) -> HoldLine:
+    return HoldLine(
+        id=hold_id,
+        amount=from_minor(minor),
+        status=HoldStatus.ACTIVE,
+        reason_zh="兑换 大米 5kg",
+        reason_en='Order "rice" \\ 5 kg',
+        created_at=created_at,
+        expires_at=created_at + timedelta(days=7),
+    )
+
+
+def _view(balance_minor: int, holds: tuple[HoldLine, ...]) -> AccountView:
+    return AccountView(
+        code="volunteer:42:wallet",
+        account_type=AccountType.LIABILITY,
+        name_zh="志愿者积分账户",
+        name_en="Volunteer wallet",
+        balance=from_minor(balance_minor),
+        held=from_minor(sum(int(hold.amount * 100) for hold in holds)),
+        holds=holds,
+    )
+
+
+VIEWS = {
+    "no holds, zero": _view(0, ()),
+    "holds at whole seconds and microseconds": _view(
+        4750,
+        (
+            _hold(9, 50, datetime(2026, 11, 30, 15, 47, 16, 862250, tzinfo=UTC)),
+            _hold(8, 1, datetime(2026, 11, 30, 15, 47, 16, tzinfo=UTC)),
+            _hold(7, 123456789012, datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC)),
+        ),
+    ),
+    "a time zone other than UTC": _view(100, (_hold(1, 100, datetime(2026, 5, 1, 8, 0, 0, 500000, tzinfo=CHINA)),)),
+}
+
+
+@pytest.mark.parametrize("view", VIEWS.values(), ids=VIEWS.keys())
+def test_the_wallet_json_is_what_walletout_sends(view: AccountView) -> None:
+    # What Litestar sends for a pydantic model: its JSON-mode dump, encoded.
+    assert encode_json(wallet_json(view)) == encode_json(wallet_out(view).model_dump(mode="json"))
+
+
+def test_amounts_leave_as_two_place_strings() -> None:
+    sent = wallet_json(VIEWS["holds at whole seconds and microseconds"])
+    assert (sent["balance"], sent["held"], sent["available"]) == ("47.50", "1234567890.63", "-1234567843.13")
+    assert [hold["amount"] for hold in sent["active_holds"]] == ["0.50", "0.01", "1234567890.12"]
+    assert Decimal(sent["available"]) == Decimal(sent["balance"]) - Decimal(sent["held"])
