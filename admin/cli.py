@@ -142,7 +142,7 @@ def ledger_verify(
     async def run() -> int:
         from ledger.chain import seal_pending
 
-        sealed = await seal_pending() if seal else 0
+        sealed = await seal_pending(everything=True) if seal else 0
         total, _ = await chain_head()
         with Progress(
             TextColumn("verifying chain"),
@@ -231,10 +231,10 @@ def ledger_statement(
 
 @ledger_app.command("seal")
 def ledger_seal() -> None:
-    """Append committed entries to the hash chain."""
+    """Append committed entries to the hash chain (every one, however late it committed)."""
     from ledger.chain import seal_pending
 
-    console.print(f"sealed {asyncio.run(seal_pending())} entries")
+    console.print(f"sealed {asyncio.run(seal_pending(everything=True))} entries")
 
 
 @ledger_app.command("expire-holds")

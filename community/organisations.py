@@ -25,7 +25,14 @@ from community.models import OrganisationPage, OrganisationRecord
 from community.names import name_problem
 from community.roles import LEVEL_RANK, Level
 from community.tables import Organisation
-from community.tree_paths import SUBTREE_END, ancestors_nearest_first, child_path, subtree_range
+from community.tree_paths import (
+    MAX_DEPTH,
+    SEGMENT_DIGITS,
+    SUBTREE_END,
+    ancestors_nearest_first,
+    child_path,
+    subtree_range,
+)
 from core.cursors import decode_cursor, encode_cursor
 from core.database import in_write_transaction
 from core.ids import MAX_ID
@@ -164,6 +171,20 @@ async def issuing_organisation_for(organisation_id: int) -> OrganisationRecord |
     )
     issuers = {record.id: record for record in map(OrganisationRecord.from_row, rows)}
     return next((issuers[candidate] for candidate in chain if candidate in issuers), None)
+
+
+def nearest_issuer_sql(path: str) -> str:
+    """SQL for the id of the nearest organisation that issues points at or
+    above the node whose path is the SQL expression ``path`` (NULL if none):
+    ``issuing_organisation_for`` as a subquery, for a fixed statement that
+    reads it together with other facts (``marketplace.sql``). The ancestors'
+    paths are the prefixes of ``path`` one segment apart, so this is at most
+    ``MAX_DEPTH`` probes of the path index; the same text on both engines."""
+    prefixes = ", ".join(f"substr({path}, 1, {SEGMENT_DIGITS * depth})" for depth in range(1, MAX_DEPTH + 1))
+    return (
+        "(SELECT issuer.id FROM community_organisation AS issuer"  # noqa: S608 (built from constants and the caller's column expression)
+        f" WHERE issuer.issues_points AND issuer.path IN ({prefixes}) ORDER BY length(issuer.path) DESC LIMIT 1)"
+    )
 
 
 async def child_ids(parent_id: int) -> set[int]:

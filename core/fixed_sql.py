@@ -51,10 +51,10 @@ _POSTGRES_PARAMETER = re.compile(r"\$(\d+)")
 
 
 class Row(Protocol):
-    """A result row: asyncpg's ``Record`` or ``sqlite3.Row``, both read by
-    column name or position."""
+    """A result row: asyncpg's ``Record`` or ``sqlite3.Row`` (or a dict),
+    read by column name."""
 
-    def __getitem__(self, key: str | int, /) -> Any: ...
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 class Dialect(StrEnum):
@@ -77,6 +77,12 @@ def fixed_sql(postgres: str, *, sqlite: str | None = None) -> FixedSql:
     """A statement written with ``$n`` parameters; SQLite gets the same text
     with ``?n`` unless ``sqlite`` is given."""
     return FixedSql(postgres=postgres, sqlite=_POSTGRES_PARAMETER.sub(r"?\1", postgres) if sqlite is None else sqlite)
+
+
+def postgres_only(postgres: str) -> FixedSql:
+    """A statement SQLite cannot read (a data-modifying CTE, say): scripts
+    send it only when ``Dialect.POSTGRES``."""
+    return FixedSql(postgres=postgres, sqlite="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +114,8 @@ def drive_sqlite(connection: sqlite3.Connection, script: Script[T]) -> T:
     try:
         step = next(script)
         while True:
+            if not step.statement.sqlite:
+                raise TypeError(f"a PostgreSQL-only statement reached SQLite: {step.statement.postgres[:80]}")
             cursor = connection.cursor()
             cursor.row_factory = sqlite3.Row
             cursor.execute(step.statement.sqlite, [_sqlite_argument(value) for value in step.args])

@@ -10,7 +10,7 @@ places; the minor units of the database never leave this module's builders.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -100,7 +100,7 @@ class AccountBalance:
         return self.balance - self.held
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> AccountBalance:
+    def from_row(cls, row: Row) -> AccountBalance:
         return cls(
             code=str(row["code"]),
             account_type=AccountType(row["account_type"]),
@@ -189,7 +189,7 @@ class PostingRecord:
     balance_after: Decimal
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> PostingRecord:
+    def from_row(cls, row: Row) -> PostingRecord:
         """``row`` carries ``account_code``, ``amount_minor`` and ``balance_after_minor``."""
         return cls(
             account_code=str(row["account_code"]),
@@ -218,9 +218,7 @@ class EntryRecord:
     replayed: bool = False
 
     @classmethod
-    def from_row(
-        cls, row: Mapping[str, Any], postings: Sequence[PostingRecord], *, replayed: bool = False
-    ) -> EntryRecord:
+    def from_row(cls, row: Row, postings: Sequence[PostingRecord], *, replayed: bool = False) -> EntryRecord:
         metadata = row["metadata"]
         return cls(
             id=int(row["id"]),
@@ -260,7 +258,7 @@ class HoldRecord:
     replayed: bool = False
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any], account_code: str, *, replayed: bool = False) -> HoldRecord:
+    def from_row(cls, row: Row, account_code: str, *, replayed: bool = False) -> HoldRecord:
         """``row`` is a ``ledger_hold`` row; its account's code comes from the
         caller, who locked or looked up that account already."""
         return cls(
@@ -290,7 +288,7 @@ class KeyedRequest:
     request_fingerprint: str
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> KeyedRequest:
+    def from_row(cls, row: Row) -> KeyedRequest:
         return cls(id=int(row["id"]), request_fingerprint=str(row["request_fingerprint"]))
 
 
@@ -309,7 +307,7 @@ class StatementLine:
     balance_after: Decimal
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> StatementLine:
+    def from_row(cls, row: Row) -> StatementLine:
         """``row`` is a ``ledger_posting`` row joined with its entry's
         ``entry_id``, ``kind``, ``reason_zh``, ``reason_en`` and ``cause_ref``."""
         return cls(

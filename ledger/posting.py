@@ -12,26 +12,37 @@ database:
   payload is refused (invariant 3, ``rules.check_replay``);
 - the materialised balance moves in the same transaction as the postings
   that justify it (invariant 4, ``write_entry`` / ``store_balances``).
+
+Each operation is a script of fixed statements (``ledger.sql``) with the
+rules between them (``core.fixed_sql``): load → decide → write. On
+PostgreSQL a transfer is BEGIN, the account lock, one statement for the
+entry and its postings, one for the balances, COMMIT; on SQLite the whole
+transaction is one thread hop on the writer.
+
+Idempotency costs nothing on the common path: the entry is inserted with
+``ON CONFLICT (idempotency_key) DO NOTHING``, and only when that inserts
+nothing (or a rule refuses) is the stored outcome looked up and replayed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from core.clock import utc_now
-from core.database import in_write_transaction, is_sqlite
-from ledger.amounts import parse_amount
-from ledger.errors import AccountNotFound, EntryNotFound
+from core.fixed_sql import Dialect, Script, dialect, fetch, read, write
+from ledger import sql
+from ledger.amounts import from_minor, parse_amount
+from ledger.errors import AccountNotFound, EntryNotFound, LedgerError
 from ledger.models import EntryRecord, EntryRequest, KeyedRequest, Leg, PostingRecord
 from ledger.rules import LockedAccount, apply_legs, check_legs, check_replay, check_transfer_amount
-from ledger.tables import LedgerAccount, LedgerEntry, LedgerPosting
 
-_LOCK_COLUMNS = "SELECT id, code, allow_negative, balance_minor, held_minor FROM ledger_account"
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def fingerprint(payload: Mapping[str, Any]) -> str:
@@ -55,25 +66,19 @@ def entry_fingerprint(request: EntryRequest) -> str:
     )
 
 
-async def lock_accounts(codes: Sequence[str]) -> dict[str, LockedAccount]:
-    """Read (and on PostgreSQL lock) the named accounts, in ascending id order.
+# -- steps: the pieces of every ledger write, as script fragments -------------
 
-    Must run inside a writing transaction. Raises ``AccountNotFound`` for the
-    first code that does not exist.
-    """
+
+def entry_time() -> datetime:
+    """When an entry written now is stamped (the ledger's clock for entries)."""
+    return utc_now()
+
+
+def lock_accounts_steps(codes: Sequence[str]) -> Script[dict[str, LockedAccount]]:
+    """Read (and on PostgreSQL lock) the named accounts, in ascending id
+    order. Raises ``AccountNotFound`` for the first code that does not exist."""
     unique_codes = sorted(set(codes))
-    # Fixed SQL rather than ``core.database.lock_rows``: this runs in every
-    # posting, and building the query cost more client CPU than the round
-    # trip. The engine split is the one ``lock_rows`` makes: SQLite has no
-    # row locks (BEGIN IMMEDIATE already serialises writers).
-    if is_sqlite():
-        placeholders = ", ".join("{}" for _ in unique_codes)
-        sql = f"{_LOCK_COLUMNS} WHERE code IN ({placeholders}) ORDER BY id"
-        rows = await LedgerAccount.raw(sql, *unique_codes).run()
-    else:
-        rows = await LedgerAccount.raw(
-            f"{_LOCK_COLUMNS} WHERE code = ANY({{}}) ORDER BY id FOR UPDATE", unique_codes
-        ).run()
+    rows = yield sql.LOCK_ACCOUNTS(unique_codes)
     found = {account.code: account for account in map(LockedAccount.from_row, rows)}
     for code in unique_codes:
         if code not in found:
@@ -81,79 +86,46 @@ async def lock_accounts(codes: Sequence[str]) -> dict[str, LockedAccount]:
     return found
 
 
-async def find_entry_by_key(key: str) -> KeyedRequest | None:
-    """The entry posted under ``key`` (its id and request fingerprint), if any."""
-    rows = await LedgerEntry.raw(
-        "SELECT id, request_fingerprint FROM ledger_entry WHERE idempotency_key = {}", key
-    ).run()
-    return KeyedRequest.from_row(rows[0]) if rows else None
+def load_entry_steps(entry_id: int, *, replayed: bool = False) -> Script[EntryRecord]:
+    rows = yield sql.ENTRY_BY_ID(entry_id)
+    if not rows:
+        raise EntryNotFound(f"entry {entry_id} does not exist", field="entry_id")
+    postings = yield sql.POSTINGS_OF_ENTRY(entry_id)
+    return EntryRecord.from_row(rows[0], [PostingRecord.from_row(row) for row in postings], replayed=replayed)
 
 
-async def replay_or_conflict(key: str, request_fingerprint: str) -> EntryRecord | None:
+def replay_steps(key: str, request_fingerprint: str) -> Script[EntryRecord | None]:
     """Invariant 3: same key + same payload → the original entry;
     same key + another payload → ``IdempotencyConflict``; unknown key → None."""
-    first = await find_entry_by_key(key)
-    if first is None:
+    rows = yield sql.ENTRY_UNDER_KEY(key)
+    if not rows:
         return None
-    check_replay(key, first, request_fingerprint)
-    return replace(await load_entry(first.id), replayed=True)
+    check_replay(key, KeyedRequest.from_row(rows[0]), request_fingerprint)
+    return (yield from load_entry_steps(int(rows[0]["id"]), replayed=True))
 
 
-async def write_entry(
-    *,
-    request: EntryRequest,
-    request_fingerprint: str,
-    moves: Sequence[tuple[LockedAccount, int]],
-    touched: Sequence[LockedAccount],
-    reverses_id: int | None = None,
-) -> EntryRecord:
-    """Insert the entry and its postings, then store the new balances.
-
-    Runs inside the caller's transaction, after the accounts were locked and
-    every rule was checked. ``touched`` lists every locked account whose
-    balance or held total changed (a hold's release touches ``held_minor``).
-    Returns the record of what was written, without reading it back.
-    """
-    created_at = utc_now()
-    entry_row: dict[str, Any] = {
-        "kind": request.kind,
-        "reason_zh": request.reason_zh,
-        "reason_en": request.reason_en,
-        "memo": request.memo,
-        "metadata": json.dumps(request.metadata, ensure_ascii=False, sort_keys=True, default=str),
-        "actor_ref": request.actor_ref,
-        "cause_ref": request.cause_ref,
-        "idempotency_key": request.idempotency_key,
-        "request_fingerprint": request_fingerprint,
-        "reverses": reverses_id,
-        "created_at": created_at,
-    }
-    inserted = await LedgerEntry.insert(LedgerEntry(**entry_row)).run()
-    entry_id = inserted[0]["id"]
-    await LedgerPosting.insert(
-        *(
-            LedgerPosting(
-                entry=entry_id,
-                account=account.id,
-                amount_minor=amount_minor,
-                balance_after_minor=account.balance_minor,
-                created_at=created_at,
-            )
-            for account, amount_minor in moves
-        )
-    ).run()
-    await store_balances(touched)
-    postings = [
-        PostingRecord.from_row(
-            {"account_code": account.code, "amount_minor": amount_minor, "balance_after_minor": account.balance_minor}
-        )
-        for account, amount_minor in moves
-    ]
-    return EntryRecord.from_row({**entry_row, "id": entry_id}, postings)
+def decide_or_replay_steps(
+    decide: Callable[[], T], key: str | None, replay: Callable[[str], Script[R | None]]
+) -> Script[tuple[T | None, R | None]]:
+    """Run the pure decision ``decide``. If a rule refuses and the request
+    carries a key already used, the replay wins over the refusal: a retried
+    request answers as the first one did, whatever changed since. (On the
+    common path, a fresh key, this costs no statement: the insert's
+    ``ON CONFLICT`` finds a taken key.)"""
+    try:
+        return decide(), None
+    except LedgerError:
+        if key is None:
+            raise
+        replayed = yield from replay(key)
+        if replayed is None:
+            raise
+        return None, replayed
 
 
-async def store_balances(accounts: Sequence[LockedAccount]) -> None:
-    """Write the materialised balances of locked accounts (invariant 4).
+def store_balances(accounts: Sequence[LockedAccount]) -> Script[None]:
+    """Write the materialised balances of locked accounts (invariant 4):
+    one statement on PostgreSQL, one per account on SQLite.
 
     A separate step so tests can inject a failure between the postings and
     the balances and prove the transaction leaves no trace.
@@ -161,48 +133,139 @@ async def store_balances(accounts: Sequence[LockedAccount]) -> None:
     changed = [account for account in accounts if account.changed]
     if not changed:
         return
-    # One statement for every touched account (a round trip saved per
-    # posting); plain SQL that SQLite and PostgreSQL read alike.
-    balance_cases = " ".join("WHEN {} THEN CAST({} AS BIGINT)" for _ in changed)
-    held_cases = " ".join("WHEN {} THEN CAST({} AS BIGINT)" for _ in changed)
-    ids = ", ".join("{}" for _ in changed)
-    args: list[int] = []
+    if dialect() is Dialect.POSTGRES:
+        yield sql.STORE_BALANCES(
+            [account.id for account in changed],
+            [account.balance_minor for account in changed],
+            [account.held_minor for account in changed],
+        )
+        return
     for account in changed:
-        args += [account.id, account.balance_minor]
-    for account in changed:
-        args += [account.id, account.held_minor]
-    args += [account.id for account in changed]
-    await LedgerAccount.raw(
-        # Only placeholders are interpolated; every value is a bound parameter.
-        f"UPDATE ledger_account SET balance_minor = CASE id {balance_cases} END, "  # noqa: S608
-        f"held_minor = CASE id {held_cases} END WHERE id IN ({ids})",
-        *args,
-    ).run()
+        yield sql.STORE_BALANCES(account.id, account.balance_minor, account.held_minor)
 
 
-async def _post(request: EntryRequest, request_fingerprint: str) -> EntryRecord:
-    """``post_entry`` inside its transaction: lock, replay or decide, write."""
-    accounts = await lock_accounts([leg.account_code for leg in request.legs])
-    if request.idempotency_key is not None:
-        replay = await replay_or_conflict(request.idempotency_key, request_fingerprint)
-        if replay is not None:
-            return replay
-    moves = apply_legs(accounts, request.legs)
-    return await write_entry(
-        request=request,
-        request_fingerprint=request_fingerprint,
-        moves=moves,
-        touched=[account for account, _ in moves],
+def write_entry_steps(
+    *,
+    request: EntryRequest,
+    request_fingerprint: str,
+    moves: Sequence[tuple[LockedAccount, int]],
+    reverses_id: int | None = None,
+) -> Script[EntryRecord | None]:
+    """Insert the entry and its postings, then store the new balances.
+
+    Runs inside the caller's transaction, after the accounts were locked and
+    every rule was checked. Returns the record of what was written, without
+    reading it back, or ``None`` if the idempotency key was already used
+    (nothing written; the caller replays).
+    """
+    created_at = entry_time()
+    # Stored as JSON text; the record carries what was stored (an empty
+    # mapping, by far the most common, skips the encoder).
+    metadata = (
+        json.dumps(request.metadata, ensure_ascii=False, sort_keys=True, default=str) if request.metadata else "{}"
     )
+    entry_values = (
+        request.kind,
+        request.reason_zh,
+        request.reason_en,
+        request.memo,
+        metadata,
+        request.actor_ref,
+        request.cause_ref,
+        request.idempotency_key,
+        request_fingerprint,
+        reverses_id,
+        created_at,
+    )
+    if dialect() is Dialect.POSTGRES:
+        inserted = yield sql.INSERT_ENTRY_WITH_POSTINGS(
+            *entry_values,
+            [account.id for account, _ in moves],
+            [amount_minor for _, amount_minor in moves],
+            [account.balance_minor for account, _ in moves],
+        )
+        if not inserted:
+            return None
+        entry_id = int(inserted[0]["id"])
+    else:
+        inserted = yield sql.INSERT_ENTRY(*entry_values)
+        if not inserted:
+            return None
+        entry_id = int(inserted[0]["id"])
+        for account, amount_minor in moves:
+            yield sql.INSERT_POSTING(entry_id, account.id, amount_minor, account.balance_minor, created_at)
+    yield from store_balances([account for account, _ in moves])
+    return EntryRecord(
+        id=entry_id,
+        kind=request.kind,
+        reason_zh=request.reason_zh,
+        reason_en=request.reason_en,
+        memo=request.memo,
+        metadata=json.loads(metadata) if request.metadata else {},
+        actor_ref=request.actor_ref,
+        cause_ref=request.cause_ref,
+        idempotency_key=request.idempotency_key,
+        reverses_id=reverses_id,
+        created_at=created_at,
+        postings=tuple(
+            # Moves are in leg order; a leg's amount is already the 2-place Decimal.
+            PostingRecord(account_code=account.code, amount=leg.amount, balance_after=from_minor(account.balance_minor))
+            for (account, _), leg in zip(moves, request.legs, strict=True)
+        ),
+    )
+
+
+def post_steps(request: EntryRequest, request_fingerprint: str) -> Script[EntryRecord]:
+    """``post_entry`` inside its transaction: lock, decide (or replay), write
+    (or replay when the key turns out to be taken)."""
+    accounts = yield from lock_accounts_steps([leg.account_code for leg in request.legs])
+    key = request.idempotency_key
+    moves, replay = yield from decide_or_replay_steps(
+        lambda: apply_legs(accounts, request.legs), key, lambda taken: replay_steps(taken, request_fingerprint)
+    )
+    if replay is not None or moves is None:
+        return _replayed(replay)
+    entry = yield from write_entry_steps(request=request, request_fingerprint=request_fingerprint, moves=moves)
+    if entry is not None:
+        return entry
+    return _replayed((yield from replay_steps(_key(key), request_fingerprint)))
+
+
+def _key(key: str | None) -> str:
+    if key is None:  # only a keyed insert can insert nothing
+        raise AssertionError("an entry without a key was not inserted")
+    return key
+
+
+def _replayed(replay: R | None) -> R:
+    if replay is None:  # the key's row is gone: only a rolled-back twin could do that
+        raise AssertionError("the idempotency key is taken but its row was not found")
+    return replay
+
+
+# -- the public operations -----------------------------------------------------
+
+
+async def lock_accounts(codes: Sequence[str]) -> dict[str, LockedAccount]:
+    """``lock_accounts_steps`` on its own, inside the caller's transaction
+    (callers composing a larger write lock accounts first, as every ledger
+    write does)."""
+    return await read(lambda _: lock_accounts_steps(codes))
+
+
+async def find_entry_by_key(key: str) -> KeyedRequest | None:
+    """The entry posted under ``key`` (its id and request fingerprint), if any."""
+    rows = await fetch(sql.ENTRY_UNDER_KEY(key))
+    return KeyedRequest.from_row(rows[0]) if rows else None
 
 
 async def post_entry(request: EntryRequest) -> EntryRecord:
     """Post one balanced entry. The only way points move between accounts."""
     check_legs(request.legs)
     request_fingerprint = entry_fingerprint(request)
-    # A unique violation means a concurrent twin with the same key committed
-    # first: re-running finds it and replays (or reports the conflict).
-    return await in_write_transaction(lambda: _post(request, request_fingerprint), retry_unique=True)
+    # A unique violation that ON CONFLICT does not absorb (one reversal per
+    # entry) means a concurrent twin committed first: re-running decides again.
+    return await write(lambda _: post_steps(request, request_fingerprint), retry_unique=True)
 
 
 async def transfer(
@@ -242,17 +305,4 @@ async def transfer(
 
 
 async def load_entry(entry_id: int) -> EntryRecord:
-    rows = await LedgerEntry.select().where(LedgerEntry.id == entry_id).run()
-    if not rows:
-        raise EntryNotFound(f"entry {entry_id} does not exist", field="entry_id")
-    postings = (
-        await LedgerPosting.select(
-            LedgerPosting.account.code.as_alias("account_code"),
-            LedgerPosting.amount_minor,
-            LedgerPosting.balance_after_minor,
-        )
-        .where(LedgerPosting.entry == entry_id)
-        .order_by(LedgerPosting.id)
-        .run()
-    )
-    return EntryRecord.from_row(rows[0], [PostingRecord.from_row(row) for row in postings])
+    return await read(lambda _: load_entry_steps(entry_id))

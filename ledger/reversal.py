@@ -11,29 +11,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.database import in_write_transaction
+from core.fixed_sql import Script, fetch, write
+from ledger import sql
 from ledger.models import EntryRecord, EntryRequest
-from ledger.posting import entry_fingerprint, load_entry, lock_accounts, replay_or_conflict, write_entry
+from ledger.posting import (
+    entry_fingerprint,
+    load_entry,
+    lock_accounts_steps,
+    replay_steps,
+    write_entry_steps,
+)
 from ledger.rules import apply_legs, check_not_reversed, reversal_legs
-from ledger.tables import LedgerEntry
 
 
-async def _reverse(entry_id: int, request: EntryRequest, request_fingerprint: str) -> EntryRecord:
-    """``reverse_entry`` inside its transaction: lock, replay or decide, write."""
-    accounts = await lock_accounts([leg.account_code for leg in request.legs])
+def reverse_steps(entry_id: int, request: EntryRequest, request_fingerprint: str) -> Script[EntryRecord]:
+    """``reverse_entry`` inside its transaction: lock, replay or decide, write.
+
+    Reversals are rare, so a keyed one looks its key up first (the replay
+    must win over "already reversed", which its own first run caused)."""
+    accounts = yield from lock_accounts_steps([leg.account_code for leg in request.legs])
     if request.idempotency_key is not None:
-        replay = await replay_or_conflict(request.idempotency_key, request_fingerprint)
+        replay = yield from replay_steps(request.idempotency_key, request_fingerprint)
         if replay is not None:
             return replay
-    check_not_reversed(entry_id, await find_reversal(entry_id))
+    reversals = yield sql.REVERSAL_OF(entry_id)
+    check_not_reversed(entry_id, int(reversals[0]["id"]) if reversals else None)
     moves = apply_legs(accounts, request.legs)
-    return await write_entry(
-        request=request,
-        request_fingerprint=request_fingerprint,
-        moves=moves,
-        touched=[account for account, _ in moves],
-        reverses_id=entry_id,
+    entry = yield from write_entry_steps(
+        request=request, request_fingerprint=request_fingerprint, moves=moves, reverses_id=entry_id
     )
+    if entry is None:  # a twin with the same key committed in between: answer as it did
+        replay = yield from replay_steps(str(request.idempotency_key), request_fingerprint)
+        if replay is None:
+            raise AssertionError("the idempotency key is taken but its entry was not found")
+        return replay
+    return entry
 
 
 async def reverse_entry(
@@ -57,10 +69,12 @@ async def reverse_entry(
         idempotency_key=idempotency_key,
     )
     request_fingerprint = entry_fingerprint(request)
-    return await in_write_transaction(lambda: _reverse(entry_id, request, request_fingerprint), retry_unique=True)
+    # The unique ``reverses`` column turns a concurrent second reversal into
+    # a unique violation; re-running finds the first and refuses.
+    return await write(lambda _: reverse_steps(entry_id, request, request_fingerprint), retry_unique=True)
 
 
 async def find_reversal(entry_id: int) -> int | None:
     """The id of the entry that reversed ``entry_id``, if any."""
-    ids = await LedgerEntry.select(LedgerEntry.id).where(LedgerEntry.reverses == entry_id).output(as_list=True).run()
-    return int(ids[0]) if ids else None
+    rows = await fetch(sql.REVERSAL_OF(entry_id))
+    return int(rows[0]["id"]) if rows else None

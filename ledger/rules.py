@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ledger.amounts import from_minor, to_minor
 from ledger.errors import (
@@ -37,6 +37,9 @@ from ledger.models import (
     Leg,
 )
 
+if TYPE_CHECKING:
+    from core.fixed_sql import Row
+
 # A hold that outlives a year is a bug in its caller, not a reservation.
 MAX_HOLD_TTL = timedelta(days=366)
 
@@ -56,7 +59,7 @@ class LockedAccount:
     original_held_minor: int
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> LockedAccount:
+    def from_row(cls, row: Row) -> LockedAccount:
         """``row``: id, code, allow_negative, balance_minor, held_minor of ``ledger_account``."""
         return cls(
             id=int(row["id"]),

@@ -1,15 +1,25 @@
 """Account statements: what a volunteer reads, newest first, a page at a time.
 
+Lines come newest first by (time, posting id): the order of the one index
+that serves both statements and balances as of a moment, ``(account,
+created_at)`` (ledger/README.md, "Indexes"). Within an account that is the
+order the postings were written in, since each is written under its
+account's lock with the time read then; the posting id breaks ties.
+
 The cursor is the one opaque keyset cursor of ``core.cursors`` (list tag
-``STATEMENT_CURSOR``, key: the last posting id shown), so a page boundary
-never shifts when new postings arrive, and a forged cursor is refused
-(``InvalidCursor``, field ``cursor``) before it reaches the driver.
+``STATEMENT_CURSOR``, keys: the time and posting id of the last line
+shown), so a page boundary never shifts when new postings arrive, and a
+forged cursor is refused (``InvalidCursor``, field ``cursor``) before it
+reaches the driver.
 """
 
 from __future__ import annotations
 
-from core.cursors import decode_cursor, encode_cursor
-from ledger.accounts import account_id
+from datetime import UTC, datetime
+
+from core.cursors import decode_cursor, encode_cursor, time_from_key, time_key
+from core.errors import InvalidCursor
+from ledger.accounts import account_id, postings_of
 from ledger.errors import InvalidEntry
 from ledger.models import StatementLine, StatementPage
 from ledger.tables import LedgerPosting
@@ -17,9 +27,22 @@ from ledger.tables import LedgerPosting
 # A phone shows ~20 lines; 100 bounds the work of one request.
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-# The list tag in a statement cursor ("p": postings; the codec predates core
-# and already wrote "p:<id>", so cursors handed out before stay valid).
+# The list tag in a statement cursor ("p": postings). Cursors handed out
+# before lines were ordered by time carried the id alone ("p:<id>"); they
+# are refused as malformed, and the client starts again from the newest line.
 STATEMENT_CURSOR = "p"
+# The latest time a cursor may carry (what a datetime holds); its posting id
+# may be any positive BIGINT.
+_MAX_TIME_KEY = time_key(datetime.max.replace(tzinfo=UTC))
+
+
+def _after(cursor: str) -> tuple[datetime, int]:
+    """The (time, posting id) a page ended at; ``InvalidCursor`` for anything
+    this list did not hand out."""
+    time, posting_id = decode_cursor(STATEMENT_CURSOR, cursor, arity=2, key_min=0)
+    if time > _MAX_TIME_KEY or posting_id < 1:
+        raise InvalidCursor()
+    return time_from_key(time), posting_id
 
 
 async def statement(code: str, *, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> StatementPage:
@@ -36,20 +59,17 @@ async def statement(code: str, *, cursor: str | None = None, limit: int = DEFAUL
         LedgerPosting.created_at,
         LedgerPosting.amount_minor,
         LedgerPosting.balance_after_minor,
-    ).where(
-        # A range, not `=`: PostgreSQL drops an equality-fixed column from the
-        # sort keys, and then may walk the primary key backwards hoping to
-        # meet this account's rows soon; for a long-dormant account that is
-        # most of history (measured: 194 ms at 1M entries). As a range, the
-        # (account, id) order below can only come from the composite index.
-        (LedgerPosting.account >= the_account_id) & (LedgerPosting.account <= the_account_id)
-    )
+    ).where(postings_of(the_account_id))
     if cursor is not None:
-        # Posting ids start at 1; the key range keeps any id the column holds.
-        (before_posting_id,) = decode_cursor(STATEMENT_CURSOR, cursor, key_min=1)
-        query = query.where(LedgerPosting.id < before_posting_id)
+        before, before_id = _after(cursor)
+        # The first condition alone bounds the index scan; the second is the
+        # exact keyset (ties on time go by posting id).
+        query = query.where(LedgerPosting.created_at <= before).where(
+            (LedgerPosting.created_at < before) | (LedgerPosting.id < before_id)
+        )
     rows = (
         await query.order_by(LedgerPosting.account, ascending=False)
+        .order_by(LedgerPosting.created_at, ascending=False)
         .order_by(LedgerPosting.id, ascending=False)
         .limit(limit + 1)
         .run()
@@ -59,5 +79,7 @@ async def statement(code: str, *, cursor: str | None = None, limit: int = DEFAUL
     return StatementPage(
         account_code=code,
         lines=lines,
-        next_cursor=encode_cursor(STATEMENT_CURSOR, lines[-1].posting_id) if has_more else None,
+        next_cursor=(
+            encode_cursor(STATEMENT_CURSOR, time_key(lines[-1].created_at), lines[-1].posting_id) if has_more else None
+        ),
     )

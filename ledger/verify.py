@@ -1,6 +1,8 @@
 """``fengling ledger verify``: recompute everything the ledger promises.
 
-- the hash chain, link by link, from genesis (names the first broken entry);
+- the hash chain, link by link, from genesis (names the first broken entry;
+  a missing position, a deleted sealed entry, a rewritten block head and a
+  cut-off tail all break it: every block is also a checkpoint);
 - every entry has ≥ 2 postings summing to zero (invariant 1);
 - every materialised balance equals the sum of its postings (invariant 4),
   and every held total equals its active holds;
@@ -18,15 +20,20 @@ from typing import Any
 
 from ledger.chain import (
     GENESIS,
+    Block,
+    IdSet,
+    blocks_after,
     chain_head,
+    entries_by_id,
     entry_digest,
+    link_prefix,
     postings_by_entry,
     seal_pending,
-    unsealed_count,
 )
 from ledger.tables import LedgerEntry
 
 CHAIN_PAGE = 2000
+BLOCK_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,49 +70,118 @@ async def _raw(sql: str) -> list[dict[str, Any]]:
     return list(await LedgerEntry.raw(sql).run())
 
 
-async def _check_chain(report: VerifyReport, progress: Callable[[int], None] | None) -> None:
-    previous = GENESIS
-    expected_seq = 1
-    chain_broken = False
-    while True:
-        rows = (
-            await LedgerEntry.select()
-            .where(LedgerEntry.chain_seq >= expected_seq)
-            .order_by(LedgerEntry.chain_seq)
-            .limit(CHAIN_PAGE)
-            .run()
-        )
-        if not rows:
+@dataclass(slots=True)
+class _ChainWalk:
+    """Recomputes the chain block by block, from genesis.
+
+    One broken link is the finding: after it the walk only counts entries
+    (every later link depends on the broken one).
+    """
+
+    report: VerifyReport
+    expect_head: tuple[int, str] | None
+    previous: str = GENESIS
+    next_seq: int = 1
+    broken: bool = False
+    head_confirmed: bool = False
+    sealed: IdSet = field(default_factory=IdSet)
+
+    def fault(self, detail: str, entry_id: int | None) -> None:
+        self.report.faults.append(Fault("chain", detail, entry_id))
+        self.broken = True
+
+    def block(self, block: Block, rows: dict[int, dict[str, Any]], postings: dict[int, list[dict[str, Any]]]) -> None:
+        self._check_place(block)
+        for index, entry_id in enumerate(block.entry_ids):
+            self._check_entry(block, index, rows.get(entry_id), postings.get(entry_id, []))
+        if not self.broken and block.head != self.previous:
+            last = block.entry_ids[-1] if block.entry_ids else None
+            self.fault(f"the seal of the block ending at chain position {block.head_seq} was rewritten", last)
+        self.next_seq = block.head_seq + 1
+
+    def _check_place(self, block: Block) -> None:
+        """The block is intact and starts where the previous one ended."""
+        if self.broken:
             return
-        postings = await postings_by_entry([row["id"] for row in rows])
-        for row in rows:
-            report.entries_checked += 1
-            if chain_broken:
-                continue
-            if row["chain_seq"] != expected_seq:
-                report.faults.append(
-                    Fault("chain", f"chain position {expected_seq} is missing (a sealed entry was deleted)", row["id"])
-                )
-                chain_broken = True
-                continue
-            digest = entry_digest(row, postings[row["id"]], previous)
-            if digest != row["chain_hash"]:
-                report.faults.append(
-                    Fault(
-                        "chain",
-                        f"entry {row['id']} does not match its seal: its content or a posting was changed",
-                        row["id"],
-                    )
-                )
-                chain_broken = True
-                continue
-            previous = digest
-            expected_seq += 1
-        if progress is not None:
-            progress(len(rows))
-        if chain_broken:
-            # Keep counting entries, but one broken link is the finding.
-            expected_seq = int(rows[-1]["chain_seq"]) + 1
+        first = block.entry_ids[0] if block.entry_ids else None
+        if not block.well_formed:
+            self.fault(f"the block ending at chain position {block.head_seq} was altered (its lists disagree)", first)
+        elif block.first_seq > self.next_seq:
+            self.fault(
+                f"chain positions {self.next_seq} to {block.first_seq - 1} are missing (sealed entries were deleted)",
+                first,
+            )
+        elif block.first_seq < self.next_seq:
+            self.fault(f"chain positions from {block.first_seq} appear twice (a block was copied or altered)", first)
+
+    def _check_entry(
+        self, block: Block, index: int, row: dict[str, Any] | None, postings: list[dict[str, Any]]
+    ) -> None:
+        entry_id = block.entry_ids[index]
+        if row is not None:
+            self.report.entries_checked += 1
+        if not self.sealed.add(entry_id) and not self.broken:
+            self.fault(f"entry {entry_id} is sealed twice", entry_id)
+        if self.broken:
+            return
+        if row is None:
+            position = block.first_seq + index
+            self.fault(
+                f"entry {entry_id} at chain position {position} is missing (a sealed entry was deleted)", entry_id
+            )
+            return
+        digest = entry_digest(row, postings, self.previous)
+        if link_prefix(digest) != block.link_at(index):
+            self.fault(f"entry {entry_id} does not match its seal: its content or a posting was changed", entry_id)
+            return
+        self.previous = digest
+        if self.expect_head is not None and block.first_seq + index == self.expect_head[0]:
+            self.head_confirmed = digest == self.expect_head[1]
+
+
+async def _check_chain(
+    report: VerifyReport, progress: Callable[[int], None] | None, expect_head: tuple[int, str] | None
+) -> IdSet:
+    """Walk the chain; returns the ids it names (to count what is unsealed)."""
+    walk = _ChainWalk(report, expect_head)
+    after = 0
+    while blocks := await blocks_after(after, BLOCK_PAGE):
+        after = blocks[-1].id
+        group: list[Block] = []
+        for block in blocks:
+            group.append(block)
+            if sum(len(b.entry_ids) for b in group) >= CHAIN_PAGE or block is blocks[-1]:
+                ids = [entry_id for b in group for entry_id in b.entry_ids]
+                rows = await entries_by_id(ids)
+                postings = await postings_by_entry(list(rows))
+                for each in group:
+                    walk.block(each, rows, postings)
+                if progress is not None:
+                    progress(len(ids))
+                group = []
+    if expect_head is not None and not walk.head_confirmed:
+        expected_seq, expected_hash = expect_head
+        report.faults.append(
+            Fault("chain_head", f"the recorded head {expected_seq}:{expected_hash[:12]}… is not in the chain")
+        )
+    return walk.sealed
+
+
+async def _unsealed(sealed: IdSet) -> int:
+    count = 0
+    above = 0
+    while ids := [
+        int(i)
+        for i in await LedgerEntry.select(LedgerEntry.id)
+        .where(LedgerEntry.id > above)
+        .order_by(LedgerEntry.id)
+        .limit(CHAIN_PAGE * 5)
+        .output(as_list=True)
+        .run()
+    ]:
+        count += sum(1 for i in ids if i not in sealed)
+        above = ids[-1]
+    return count
 
 
 async def verify_ledger(
@@ -118,33 +194,11 @@ async def verify_ledger(
     earlier outside the database; it must still be part of the chain."""
     report = VerifyReport()
     if seal_first:
-        report.sealed_now = await seal_pending()
+        report.sealed_now = await seal_pending(everything=True)
 
-    await _check_chain(report, progress)
-    report.unsealed = await unsealed_count()
+    sealed = await _check_chain(report, progress, expect_head)
+    report.unsealed = await _unsealed(sealed)
     report.head_seq, report.head_hash = await chain_head()
-
-    # Every checkpoint must still name a link of the chain: a cut-off tail
-    # (newest entries deleted) leaves a checkpoint pointing past the end.
-    for row in await _raw(
-        "SELECT c.chain_seq FROM ledger_chain_checkpoint c "
-        "LEFT JOIN ledger_entry e ON e.chain_seq = c.chain_seq "
-        "WHERE e.id IS NULL OR e.chain_hash <> c.chain_hash ORDER BY c.chain_seq LIMIT 20"
-    ):
-        report.faults.append(
-            Fault(
-                "chain_checkpoint",
-                f"checkpoint at chain position {row['chain_seq']} no longer matches the chain: "
-                "sealed entries were deleted or rewritten",
-            )
-        )
-    if expect_head is not None:
-        expected_seq, expected_hash = expect_head
-        found = await LedgerEntry.select(LedgerEntry.chain_hash).where(LedgerEntry.chain_seq == expected_seq).run()
-        if not found or found[0]["chain_hash"] != expected_hash:
-            report.faults.append(
-                Fault("chain_head", f"the recorded head {expected_seq}:{expected_hash[:12]}… is not in the chain")
-            )
 
     for row in await _raw(
         "SELECT e.id AS entry_id, COUNT(p.id) AS legs, COALESCE(SUM(p.amount_minor), 0) AS total "

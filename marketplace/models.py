@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.amounts import from_minor
 from marketplace.accounts import settlement_code
 from marketplace.tables import RedemptionOrder
+
+if TYPE_CHECKING:
+    from core.fixed_sql import Row as FixedRow
 
 Row = Mapping[str, Any]
 
@@ -157,6 +160,41 @@ class ItemRecord:
             available_until=row["available_until"],
             active=bool(row["active"]),
             shops=shops,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTerms:
+    """What placing an order reads of a catalog item: ``ItemRecord`` without
+    its descriptions, image and shops (the placement rules judge the terms;
+    the names word the ledger's reason)."""
+
+    id: int
+    organisation_id: int
+    name_zh: str
+    name_en: str
+    price: Decimal
+    stock: int | None
+    limit_count: int | None
+    limit_period: LimitPeriod | None
+    available_from: datetime | None
+    available_until: datetime | None
+    active: bool
+
+    @classmethod
+    def from_row(cls, row: FixedRow) -> ItemTerms:
+        return cls(
+            id=int(row["id"]),
+            organisation_id=int(row["organisation"]),
+            name_zh=row["name_zh"],
+            name_en=row["name_en"],
+            price=from_minor(row["price_minor"]),
+            stock=row["stock"],
+            limit_count=row["limit_count"],
+            limit_period=LimitPeriod(row["limit_period"]) if row["limit_period"] is not None else None,
+            available_from=row["available_from"],
+            available_until=row["available_until"],
+            active=bool(row["active"]),
         )
 
 

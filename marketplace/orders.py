@@ -1,8 +1,9 @@
 """Redemption orders: two-phase, on ledger holds.
 
-place   → one transaction: lock the item row, load the facts, decide
-          (``marketplace.placement``), insert the order, hold the points,
-          take the stock. Nothing is written if any rule refuses.
+place   → one transaction: lock the item row with every fact the rules
+          need, decide (``marketplace.placement``), hold the points, write
+          the order, the stock it takes and the audit row. Nothing is
+          written if any rule refuses.
 confirm → staff who work at that shop (``marketplace.policy``) enter the
           pickup code: the hold is posted to the shop's settlement account;
           the order is fulfilled once.
@@ -17,49 +18,58 @@ audit record in its own transaction. Every operation locks in one order —
 order row, item row, shop row, then the ledger's account rows — so no two of
 them can deadlock each other. On SQLite each is one BEGIN IMMEDIATE
 transaction.
+
+Placing and confirming are the hot path: their statements are fixed SQL
+(``marketplace.sql``), each reading only what the rules need and writing with
+RETURNING; the rest stays on Piccolo.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import replace
+import json
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from community import audit
 from community.access import Principal
 from community.accounts import wallet_code
-from community.organisations import issuing_organisation_for
+from community.audit import INSERT_AUDIT_ROW, audit_detail
+from community.tree_paths import ancestors_nearest_first
 from core.clock import utc_now
 from core.cursors import decode_cursor, encode_cursor
 from core.database import in_write_transaction, lock_row
+from core.fixed_sql import Dialect, Row, Script, dialect, fetch, write
 from core.ids import MAX_ID
 from ledger.amounts import to_minor
-from ledger.errors import HoldNotActive
-from ledger.holds import create_hold, get_hold, post_hold, void_hold
+from ledger.errors import HoldNotActive, LedgerError
+from ledger.holds import capture_steps, get_hold, hold_steps, void_hold
 from ledger.reversal import reverse_entry
-from marketplace import placement, policy, transitions
+from marketplace import placement, policy, sql, transitions
 from marketplace.accounts import settlement_code
 from marketplace.errors import (
     InvalidCatalogData,
     ItemNotFound,
+    MarketplaceError,
     OrderNotFound,
     OrderNotOpen,
     PickupCodeNotFound,
     PickupThrottled,
 )
-from marketplace.models import ORDER_COLUMNS, ItemRecord, OrderPage, OrderRecord, OrderStatus
-from marketplace.pickup_codes import is_well_formed, new_pickup_code, normalise_pickup_code
-from marketplace.placement import PickupShop
-from marketplace.policy import ShopAction
+from marketplace.models import ORDER_COLUMNS, ItemTerms, OrderPage, OrderRecord, OrderStatus
+from marketplace.pickup_codes import new_pickup_code, normalise_pickup_code
+from marketplace.placement import PickupShop, Placement
+from marketplace.policy import STAFF_ROLE, ShopAction, ShopFacts
 from marketplace.settlement import is_settled_at
-from marketplace.tables import CatalogItem, CatalogItemShop, RedemptionOrder, Shop
+from marketplace.tables import CatalogItem, RedemptionOrder, Shop
 from marketplace.transitions import OrderAction
 
 # Orders listed per page: what a phone screen or a counter list shows.
 MAX_PAGE_SIZE = 100
 # The tag of order-list cursors (``core.cursors``): newest first, by id.
 ORDER_CURSOR = "orders"
+# The role ``marketplace.policy`` asks of counter staff.
+(_COUNTER_ROLE,) = STAFF_ROLE
 
 
 async def get_order(order_id: int) -> OrderRecord:
@@ -78,56 +88,6 @@ async def _lock_order(order_id: int) -> OrderRecord:
     return await get_order(order_id)
 
 
-async def _lock_item(item_id: int) -> ItemRecord:
-    row = await lock_row(CatalogItem, item_id)
-    if row is None:
-        # Worded like an item of another catalog (policy.check_order_scope).
-        raise ItemNotFound(f"no item {item_id} in your catalog", field="item_id")
-    return ItemRecord.from_row(row)
-
-
-async def _pickup_shop(principal: Principal, item_id: int, shop_id: int) -> PickupShop:
-    """The facts ``policy.check_pickup_shop`` judges for this order."""
-    shop = await policy.find_shop(shop_id)
-    carries = (
-        await CatalogItemShop.exists()
-        .where((CatalogItemShop.item == item_id) & (CatalogItemShop.shop == shop_id))
-        .run()
-    )
-    same_issuer = False
-    if shop is not None and carries:
-        shop_issuer = await issuing_organisation_for(shop.organisation_id)
-        member_issuer = await issuing_organisation_for(principal.home_organisation_id)
-        same_issuer = shop_issuer is not None and member_issuer is not None and shop_issuer.id == member_issuer.id
-    return PickupShop(carries_item=bool(carries), active=shop is not None and shop.active, same_issuer=same_issuer)
-
-
-async def _units_taken(member_id: int, item_id: int, window: tuple[datetime, datetime] | None) -> int:
-    """Units of the item the member ordered in ``window`` that count
-    against its limit (``placement.COUNTED_STATUSES``); 0 without a limit."""
-    if window is None:
-        return 0
-    start, end = window
-    quantities: list[int] = (
-        await RedemptionOrder.select(RedemptionOrder.quantity)
-        .where(
-            (RedemptionOrder.member == member_id)
-            & (RedemptionOrder.item == item_id)
-            & RedemptionOrder.status.is_in(list(placement.COUNTED_STATUSES))
-            & (RedemptionOrder.placed_at >= start)
-            & (RedemptionOrder.placed_at < end)
-        )
-        .output(as_list=True)
-        .run()
-    )
-    return sum(quantities)
-
-
-async def _order_with_key(idempotency_key: str) -> OrderRecord | None:
-    rows = await RedemptionOrder.select(*ORDER_COLUMNS).where(RedemptionOrder.idempotency_key == idempotency_key).run()
-    return OrderRecord.from_row(rows[0]) if rows else None
-
-
 async def _restock(item_id: int, quantity: int) -> None:
     await (
         CatalogItem.update({CatalogItem.stock: CatalogItem.stock + quantity})
@@ -139,6 +99,157 @@ async def _restock(item_id: int, quantity: int) -> None:
 def _reasons(item_name_zh: str, item_name_en: str, quantity: int) -> tuple[str, str]:
     """The ledger's wording for a redemption, in Chinese and English."""
     return f"积分兑换：{item_name_zh} ×{quantity}", f"Redeemed: {item_name_en or item_name_zh} x{quantity}"
+
+
+def _order_record(row: Row, *names: Row | dict[str, Any], replayed: bool = False) -> OrderRecord:
+    """An order record from its row and the rows that carry its names."""
+    merged: dict[str, Any] = {}
+    for part in (row, *names):
+        merged.update(part if isinstance(part, dict) else dict(part))  # type: ignore[call-overload]
+    return OrderRecord.from_row(merged, replayed=replayed)
+
+
+def _chain(organisation_id: int, path: str | None) -> list[int]:
+    """The node and its ancestors, nearest first, read off its path
+    (``community.organisations.ancestor_ids`` without the query)."""
+    return ancestors_nearest_first(path) if path else [organisation_id]
+
+
+# -- placing an order -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Placing:
+    """One place_order request, as checked on arrival."""
+
+    principal: Principal
+    item_id: int
+    shop_id: int
+    quantity: int
+    pickup_days: int
+    idempotency_key: str | None
+    moment: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _PlacementFacts:
+    """What ``sql.PLACE_FACTS`` read, under the item's lock."""
+
+    item: ItemTerms
+    names: dict[str, str]  # item_name_zh, item_name_en, shop_name_zh: what an order record shows
+    in_catalog: bool
+    pickup_shop: PickupShop
+    taken: int  # units the member ordered in the item's limit period (see sql.PLACE_FACTS)
+    earlier_id: int | None  # the order the idempotency key already made
+    next_order_id: int
+
+
+def _placement_facts_steps(request: _Placing) -> Script[_PlacementFacts]:
+    member = request.principal
+    windows = placement.period_windows(request.moment)
+    rows = yield sql.PLACE_FACTS(
+        request.item_id,
+        request.shop_id,
+        member.member_id,
+        member.home_organisation_id,
+        request.idempotency_key,
+        *(start for start, _ in windows),
+        *(end for _, end in windows),
+    )
+    if not rows:
+        # Worded like an item of another catalog (policy.check_order_scope).
+        raise ItemNotFound(f"no item {request.item_id} in your catalog", field="item_id")
+    row = rows[0]
+    home_chain = _chain(member.home_organisation_id, row["home_path"])
+    issuer = row["member_issuer"]
+    return _PlacementFacts(
+        item=ItemTerms.from_row(row),
+        names={"item_name_zh": row["name_zh"], "item_name_en": row["name_en"], "shop_name_zh": row["shop_name_zh"]},
+        in_catalog=int(row["organisation"]) in home_chain,
+        pickup_shop=PickupShop(
+            carries_item=bool(row["carries"]),
+            active=bool(row["shop_active"]),
+            same_issuer=issuer is not None and issuer == row["shop_issuer"],
+        ),
+        taken=int(row["taken"]),
+        earlier_id=row["earlier_id"],
+        next_order_id=int(row["next_order_id"]),
+    )
+
+
+def _replay_steps(request: _Placing) -> Script[OrderRecord | None]:
+    """The order the request's idempotency key made, if any, as stored now:
+    the answer to a replay (``placement.check_replay``: same request, or
+    ``OrderKeyConflict``)."""
+    if request.idempotency_key is None:
+        return None
+    rows = yield sql.ORDER_UNDER_KEY(request.idempotency_key)
+    if not rows:
+        return None
+    earlier = _order_record(rows[0], replayed=True)
+    placement.check_replay(
+        earlier,
+        idempotency_key=request.idempotency_key,
+        member_id=request.principal.member_id,
+        item_id=request.item_id,
+        shop_id=request.shop_id,
+        quantity=request.quantity,
+    )
+    return earlier
+
+
+def _write_order_steps(
+    request: _Placing, facts: _PlacementFacts, decided: Placement, hold_id: int
+) -> Script[tuple[OrderRecord, int]]:
+    """Insert the order, take the stock and write the audit row; return the
+    order as stored and the units of the member's other counted orders in
+    the limit window, counted now (0 without a limit)."""
+    member_id = request.principal.member_id
+    order_id = facts.next_order_id
+    window = placement.limit_window(facts.item, request.moment) or (None, None)
+    order_values = (
+        order_id,
+        member_id,
+        request.item_id,
+        request.shop_id,
+        request.quantity,
+        to_minor(decided.unit_price),
+        to_minor(decided.total),
+        new_pickup_code(),
+        hold_id,
+        request.idempotency_key,
+        request.moment,
+        decided.expires_at,
+    )
+    audit_values = (
+        request.principal.ref,
+        "order.place",
+        f"order:{order_id}",
+        audit_detail(item_id=request.item_id, shop_id=request.shop_id, quantity=request.quantity),
+        utc_now(),
+    )
+    if dialect() is Dialect.POSTGRES:
+        rows = yield sql.PLACE_ORDER(*order_values, decided.stock_after, *window, *audit_values)
+        return _order_record(rows[0], facts.names), int(rows[0]["taken"])
+    rows = yield sql.INSERT_ORDER(*order_values)
+    if decided.stock_after is not None:
+        yield sql.TAKE_STOCK(request.item_id, decided.stock_after)
+    yield INSERT_AUDIT_ROW(*audit_values)
+    taken = yield sql.TAKEN_BESIDE(order_id, member_id, request.item_id, *window)
+    return _order_record(rows[0], facts.names), int(taken[0]["taken"])
+
+
+def _decide(request: _Placing, facts: _PlacementFacts) -> Placement:
+    return placement.decide_placement(
+        facts.item,
+        quantity=request.quantity,
+        pickup_days=request.pickup_days,
+        moment=request.moment,
+        clock_now=utc_now(),
+        in_catalog=facts.in_catalog,
+        pickup_shop=facts.pickup_shop,
+        taken_in_period=facts.taken,
+    )
 
 
 async def place_order(
@@ -160,111 +271,68 @@ async def place_order(
     Replaying ``idempotency_key`` returns the original order.
     """
     placement.check_order_request(quantity=quantity, pickup_days=pickup_days)
-    place = functools.partial(
-        _place,
-        principal,
-        item_id=item_id,
-        shop_id=shop_id,
-        quantity=quantity,
-        pickup_days=pickup_days,
-        idempotency_key=idempotency_key,
-        moment=now or utc_now(),
-    )
-    # Unique violations: a pickup code collision (draw again) or a concurrent
-    # twin with the same idempotency key (replay it).
-    return await in_write_transaction(place, retry_unique=True)
-
-
-async def _place(
-    principal: Principal,
-    *,
-    item_id: int,
-    shop_id: int,
-    quantity: int,
-    pickup_days: int,
-    idempotency_key: str | None,
-    moment: datetime,
-) -> OrderRecord:
-    # Lock first, then look the key up: concurrent twins of one request
-    # queue on the item row and then find the order the first one made,
-    # instead of re-checking stock the first one already took.
-    item = await _lock_item(item_id)
-    member_id = principal.member_id
-    if idempotency_key is not None and (earlier := await _order_with_key(idempotency_key)) is not None:
-        placement.check_replay(
-            earlier,
-            idempotency_key=idempotency_key,
-            member_id=member_id,
+    return await _placed(
+        _Placing(
+            principal=principal,
             item_id=item_id,
             shop_id=shop_id,
             quantity=quantity,
-        )
-        return replace(earlier, replayed=True)
-
-    decided = placement.decide_placement(
-        item,
-        quantity=quantity,
-        pickup_days=pickup_days,
-        moment=moment,
-        clock_now=utc_now(),
-        in_catalog=await policy.in_catalog_of(principal, item.organisation_id),
-        pickup_shop=await _pickup_shop(principal, item_id, shop_id),
-        taken_in_period=await _units_taken(member_id, item_id, placement.limit_window(item, moment)),
-    )
-
-    inserted = await RedemptionOrder.insert(
-        RedemptionOrder(
-            member=member_id,
-            item=item_id,
-            shop=shop_id,
-            quantity=quantity,
-            unit_price_minor=to_minor(decided.unit_price),
-            total_minor=to_minor(decided.total),
-            status=OrderStatus.PLACED,
-            pickup_code=new_pickup_code(),
+            pickup_days=pickup_days,
             idempotency_key=idempotency_key,
-            placed_at=moment,
-            expires_at=decided.expires_at,
+            moment=now or utc_now(),
         )
-    ).run()
-    order_id = int(inserted[0]["id"])
-    reason_zh, reason_en = _reasons(item.name_zh, item.name_en, quantity)
-    hold = await create_hold(
-        account_code=wallet_code(member_id),
-        amount=decided.total,
-        reason_zh=reason_zh,
-        reason_en=reason_en,
-        expires_at=decided.hold_expires_at,
-        actor_ref=f"member:{member_id}",
-        cause_ref=f"order:{order_id}",
-        metadata={"order_id": order_id, "item_id": item_id, "shop_id": shop_id, "quantity": quantity},
     )
-    await RedemptionOrder.update({RedemptionOrder.hold_id: hold.id}).where(RedemptionOrder.id == order_id).run()
-    if decided.stock_after is not None:
-        await CatalogItem.update({CatalogItem.stock: decided.stock_after}).where(CatalogItem.id == item_id).run()
-    await audit.record(
-        principal.ref, "order.place", f"order:{order_id}", item_id=item_id, shop_id=shop_id, quantity=quantity
-    )
-    return await get_order(order_id)
 
 
-async def find_open_order_by_code(shop_id: int, code: str) -> int | None:
-    """The id of the open order of ``shop_id`` with pickup code ``code``
-    (as typed or scanned), if there is one."""
-    normalised = normalise_pickup_code(code)
-    if not is_well_formed(normalised):
-        return None
-    ids: list[int] = (
-        await RedemptionOrder.select(RedemptionOrder.id)
-        .where(
-            (RedemptionOrder.pickup_code == normalised)
-            & (RedemptionOrder.status == OrderStatus.PLACED)
-            & (RedemptionOrder.shop == shop_id)
+async def _placed(request: _Placing) -> OrderRecord:
+    """The placement's one writing transaction (``_place_steps``). Unique
+    violations are retried: a pickup code collision (the retry draws again)
+    or a concurrent twin with the same idempotency key (the retry replays it)."""
+    return await write(lambda _: _place_steps(request), retry_unique=True)
+
+
+def _place_steps(request: _Placing) -> Script[OrderRecord]:
+    facts = yield from _placement_facts_steps(request)
+    if facts.earlier_id is not None:
+        replay = yield from _replay_steps(request)
+        if replay is not None:
+            return replay
+    member_id = request.principal.member_id
+    try:
+        decided = _decide(request, facts)
+        reason_zh, reason_en = _reasons(facts.item.name_zh, facts.item.name_en, request.quantity)
+        hold_id = yield from hold_steps(
+            account_code=wallet_code(member_id),
+            amount=decided.total,
+            reason_zh=reason_zh,
+            reason_en=reason_en,
+            expires_at=decided.hold_expires_at,
+            actor_ref=f"member:{member_id}",
+            cause_ref=f"order:{facts.next_order_id}",
+            metadata={
+                "order_id": facts.next_order_id,
+                "item_id": request.item_id,
+                "shop_id": request.shop_id,
+                "quantity": request.quantity,
+            },
+            now=utc_now(),
         )
-        .output(as_list=True)
-        .run()
-    )
-    return ids[0] if ids else None
+    except (MarketplaceError, LedgerError):
+        # A rule refused; if the key's first request committed while this
+        # one waited for the item (sql.PLACE_FACTS), the replay wins.
+        replay = yield from _replay_steps(request)
+        if replay is None:
+            raise
+        return replay
+    order, taken = yield from _write_order_steps(request, facts, decided, hold_id)
+    # The units again, counted as the order is written (sql.PLACE_FACTS says
+    # why they can have changed since the facts were read). No replay here:
+    # the key was free, or the insert would have been a unique violation.
+    placement.check_member_limit(facts.item, request.quantity, taken_in_period=taken)
+    return order
+
+
+# -- confirming a pickup at the counter -----------------------------------------
 
 
 class PickupGuesses(Protocol):
@@ -274,6 +342,49 @@ class PickupGuesses(Protocol):
     async def seconds_locked(self, shop_id: int, code: str) -> int: ...
 
     async def record_failure(self, shop_id: int, code: str) -> None: ...
+
+
+def _shop_facts(row: Row) -> ShopFacts:
+    organisation_id = int(row["shop_organisation"])
+    return ShopFacts(
+        organisation_id=organisation_id,
+        chain=tuple(_chain(organisation_id, row["shop_path"])),
+        linked=bool(row["linked"]),
+        staff_role_at=tuple(int(organisation_id) for organisation_id in json.loads(row["staff_grants"])),
+    )
+
+
+def _counter_steps(principal: Principal, shop_id: int, code: str) -> Script[tuple[OrderRecord, Row]]:
+    """Authorise the clerk at the counter, then find the open order of
+    ``code`` at this shop, locked: one statement (``sql.COUNTER_ORDER``),
+    decided in that order."""
+    rows = yield sql.COUNTER_ORDER(shop_id, principal.member_id, _COUNTER_ROLE.value, code)
+    standing = policy.standing_from(principal, shop_id, _shop_facts(rows[0]) if rows else None)
+    policy.check_shop_action(standing, ShopAction.COUNTER)
+    row = rows[0]
+    if row["id"] is None:
+        raise PickupCodeNotFound("no open order with this code at this shop", field="code")
+    return _order_record(row), row
+
+
+def _fulfil_steps(
+    principal: Principal, order: OrderRecord, status: OrderStatus, entry_id: int, at: datetime
+) -> Script[Row]:
+    """The order's move to ``status`` and its audit row; returns what changed."""
+    move = (order.id, status.value, entry_id, at, principal.member_id)
+    audit_values = (
+        principal.ref,
+        "order.pickup",
+        f"order:{order.id}",
+        audit_detail(shop_id=order.shop_id),
+        utc_now(),
+    )
+    if dialect() is Dialect.POSTGRES:
+        rows = yield sql.FULFIL_ORDER(*move, *audit_values)
+        return rows[0]
+    rows = yield sql.UPDATE_FULFILLED(*move)
+    yield INSERT_AUDIT_ROW(*audit_values)
+    return rows[0]
 
 
 async def confirm_pickup(
@@ -286,57 +397,41 @@ async def confirm_pickup(
     ``shop_staff`` role over it). A code that is not an open order of this
     shop gives ``PickupCodeNotFound``, reveals nothing else and counts as a
     wrong guess; while ``guesses`` says the shop or code is locked,
-    ``PickupThrottled`` answers before any code is looked up."""
-    await policy.authorise_shop(principal, shop_id, ShopAction.COUNTER)
-    if guesses is not None:
-        locked_for = await guesses.seconds_locked(shop_id, code)
-        if locked_for:
-            raise PickupThrottled(
-                f"too many wrong pickup codes; retry in {locked_for} s", retry_after_seconds=locked_for
-            )
+    ``PickupThrottled`` answers (to staff of the shop only) and no code is
+    looked up."""
+    locked_for = await guesses.seconds_locked(shop_id, code) if guesses is not None else 0
+    if locked_for:
+        rows = await fetch(sql.COUNTER_STANDING(shop_id, principal.member_id, _COUNTER_ROLE.value))
+        standing = policy.standing_from(principal, shop_id, _shop_facts(rows[0]) if rows else None)
+        policy.check_shop_action(standing, ShopAction.COUNTER)
+        raise PickupThrottled(f"too many wrong pickup codes; retry in {locked_for} s", retry_after_seconds=locked_for)
     try:
-        return await in_write_transaction(lambda: _pick_up(principal, shop_id, code))
+        return await write(lambda _: _pick_up_steps(principal, shop_id, normalise_pickup_code(code)))
     except PickupCodeNotFound:
         if guesses is not None:
             await guesses.record_failure(shop_id, code)
         raise
 
 
-async def _pick_up(principal: Principal, shop_id: int, code: str) -> OrderRecord:
-    # Re-checked inside the transaction that posts: a role revoked since
-    # the check in confirm_pickup ends counter work before anything is written.
-    await policy.authorise_shop(principal, shop_id, ShopAction.COUNTER)
-    order_id = await find_open_order_by_code(shop_id, code)
-    if order_id is None:
-        raise PickupCodeNotFound("no open order with this code at this shop", field="code")
-    order = await _lock_order(order_id)
-    status = transitions.decide_pickup(order, shop_id=shop_id, now=utc_now())
+def _pick_up_steps(principal: Principal, shop_id: int, code: str) -> Script[OrderRecord]:
+    # The clerk's standing is read in the transaction that posts: a role
+    # revoked a moment ago ends counter work before anything is written.
+    order, row = yield from _counter_steps(principal, shop_id, code)
+    now = utc_now()
+    status = transitions.decide_pickup(order, shop_id=shop_id, now=now)
     reason_zh, reason_en = _reasons(order.item_name_zh, order.item_name_en, order.quantity)
-    _, entry = await post_hold(
+    entry_id, posted_at = yield from capture_steps(
         order.hold_id,
         destination_code=settlement_code(shop_id),
         kind="redemption",
         reason_zh=reason_zh,
         reason_en=reason_en,
         actor_ref=principal.ref,
-        metadata={"order_id": order_id, "item_id": order.item_id, "shop_id": shop_id},
-        idempotency_key=f"order:{order_id}:fulfil",
+        metadata={"order_id": order.id, "item_id": order.item_id, "shop_id": shop_id},
+        idempotency_key=f"order:{order.id}:fulfil",
     )
-    await (
-        RedemptionOrder.update(
-            {
-                RedemptionOrder.status: status,
-                RedemptionOrder.entry_id: entry.id,
-                RedemptionOrder.fulfilled_at: entry.created_at,
-                RedemptionOrder.fulfilled_by: principal.member_id,
-                RedemptionOrder.closed_at: entry.created_at,
-            }
-        )
-        .where(RedemptionOrder.id == order_id)
-        .run()
-    )
-    await audit.record(principal.ref, "order.pickup", f"order:{order_id}", shop_id=shop_id)
-    return await get_order(order_id)
+    changed = yield from _fulfil_steps(principal, order, status, entry_id, posted_at)
+    return _order_record(row, changed)
 
 
 async def _close_unfulfilled(

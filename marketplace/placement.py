@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from marketplace import policy
 from marketplace.errors import InvalidCatalogData, ItemUnavailable, MemberLimitReached, OrderKeyConflict, OutOfStock
-from marketplace.models import ItemRecord, OrderRecord, OrderStatus
+from marketplace.models import ItemRecord, ItemTerms, LimitPeriod, OrderRecord, OrderStatus
 from marketplace.periods import period_bounds
 
 # One order holds at most this many units: a points supermarket, not a wholesaler.
@@ -46,6 +46,10 @@ MAX_PICKUP_DAYS = 90
 HOLD_MARGIN = timedelta(days=1)
 # Orders that count against a member's per-period limit.
 COUNTED_STATUSES = (OrderStatus.PLACED, OrderStatus.FULFILLED)
+
+OfferedItem = ItemRecord | ItemTerms
+"""An item as the rules judge it: the catalog's record, or the terms
+``marketplace.orders`` reads under the item's lock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,7 @@ def check_order_request(*, quantity: int, pickup_days: int) -> None:
         raise InvalidCatalogData(f"pickup_days must be 1-{MAX_PICKUP_DAYS}", field="pickup_days")
 
 
-def check_on_offer(item: ItemRecord, moment: datetime) -> None:
+def check_on_offer(item: OfferedItem, moment: datetime) -> None:
     """Active, and ``moment`` inside [available_from, available_until)."""
     if not item.active:
         raise ItemUnavailable("this item is not on offer", field="item_id")
@@ -86,13 +90,13 @@ def check_on_offer(item: ItemRecord, moment: datetime) -> None:
         raise ItemUnavailable("this item is no longer on offer", field="item_id")
 
 
-def check_stock(item: ItemRecord, quantity: int) -> None:
+def check_stock(item: OfferedItem, quantity: int) -> None:
     """Invariant 6: an order never takes stock below zero."""
     if item.stock is not None and item.stock < quantity:
         raise OutOfStock(f"only {item.stock} left", field="quantity")
 
 
-def limit_window(item: ItemRecord, moment: datetime) -> tuple[datetime, datetime] | None:
+def limit_window(item: OfferedItem, moment: datetime) -> tuple[datetime, datetime] | None:
     """[start, end) of the period whose orders count against the item's
     per-member limit, or None if the item has no limit."""
     if item.limit_count is None or item.limit_period is None:
@@ -100,7 +104,14 @@ def limit_window(item: ItemRecord, moment: datetime) -> tuple[datetime, datetime
     return period_bounds(item.limit_period, moment)
 
 
-def check_member_limit(item: ItemRecord, quantity: int, *, taken_in_period: int) -> None:
+def period_windows(moment: datetime) -> tuple[tuple[datetime, datetime], ...]:
+    """[start, end) of each limit period containing ``moment``, in
+    ``LimitPeriod`` order: the units taken are read before the item is (in
+    one statement), so for every period; ``limit_window`` is the item's."""
+    return tuple(period_bounds(period, moment) for period in LimitPeriod)
+
+
+def check_member_limit(item: OfferedItem, quantity: int, *, taken_in_period: int) -> None:
     """``taken_in_period`` units (of ``COUNTED_STATUSES`` orders placed in
     ``limit_window``) plus ``quantity`` stay within the item's limit."""
     if item.limit_count is None:
@@ -113,7 +124,7 @@ def check_member_limit(item: ItemRecord, quantity: int, *, taken_in_period: int)
 
 
 def decide_placement(
-    item: ItemRecord,
+    item: OfferedItem,
     *,
     quantity: int,
     pickup_days: int,

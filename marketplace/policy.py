@@ -41,7 +41,9 @@ from community.access import (
     Principal,
     can_manage_organisation,
     can_see_organisation,
+    covers,
     holds_role_over,
+    manages,
 )
 from community.errors import AccessRefused, MemberNotFound, OrganisationNotFound
 from community.organisations import ancestor_ids
@@ -68,6 +70,34 @@ class ShopStanding:
     organisation_id: int
     works_here: bool  # linked to the shop and holding the shop_staff role over it
     manages: bool  # organiser or admin over the shop's organisation
+
+
+@dataclass(frozen=True, slots=True)
+class ShopFacts:
+    """What a shop standing is decided over, read in one statement
+    (``marketplace.sql.COUNTER_STANDING``): the shop's organisation and its
+    chain (the node, then upwards), whether the member is linked to the
+    shop, and where the member holds the counter role."""
+
+    organisation_id: int
+    chain: tuple[int, ...]
+    linked: bool
+    staff_role_at: tuple[int, ...]
+
+
+def standing_from(principal: Principal, shop_id: int, facts: ShopFacts | None) -> ShopStanding:
+    """The principal's standing at ``shop_id`` (``None``: no such shop).
+    Works here: linked *and* holding ``shop_staff`` at the shop's node or
+    above (``works_at``); manages: an organiser or admin grant there or
+    above (``community.access.can_manage_organisation``)."""
+    if facts is None:
+        return ShopStanding(shop_id=shop_id, organisation_id=0, works_here=False, manages=False)
+    return ShopStanding(
+        shop_id=shop_id,
+        organisation_id=facts.organisation_id,
+        works_here=facts.linked and covers(facts.staff_role_at, facts.chain),
+        manages=manages(principal, facts.chain),
+    )
 
 
 def check_shop_action(standing: ShopStanding, action: ShopAction) -> None:

@@ -10,7 +10,7 @@ when the service is bypassed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +19,10 @@ import pytest
 import ledger.holds
 import ledger.posting
 from core.database import is_check_violation
+from core.fixed_sql import Script, fixed_sql
 from ledger import holds, reversal
 from ledger.models import HoldRecord
-from ledger.tables import LedgerAccount, LedgerEntry, LedgerHold, LedgerPosting
+from ledger.tables import LedgerAccount, LedgerHold
 from ledger.verify import verify_ledger
 from tests.support.ledger_helpers import (
     ISSUANCE,
@@ -47,18 +48,21 @@ async def chart() -> None:
     await open_chart()
 
 
-def failing_store_balances(calls: list[dict[str, int]]) -> Callable[[Sequence[Any]], Awaitable[None]]:
-    """A store_balances that records what the open transaction can already see, then fails."""
+COUNT_ENTRIES = fixed_sql("SELECT count(*) AS n FROM ledger_entry")
+COUNT_POSTINGS = fixed_sql("SELECT count(*) AS n FROM ledger_posting")
+COUNT_HOLDS = fixed_sql("SELECT count(*) AS n FROM ledger_hold")
 
-    async def fail(accounts: Sequence[Any]) -> None:
-        # Runs inside the posting transaction: its uncommitted rows are visible here.
-        calls.append(
-            {
-                "entries": int(await LedgerEntry.count().run()),
-                "postings": int(await LedgerPosting.count().run()),
-                "accounts": len(accounts),
-            }
-        )
+
+def failing_store_balances(calls: list[dict[str, int]]) -> Callable[[Sequence[Any]], Script[None]]:
+    """A store_balances step that records what the open transaction can
+    already see, then fails. (The ledger's writes are scripts of statements,
+    ``core.fixed_sql``; this one runs in the same transaction, where the
+    uncommitted entry and postings are visible.)"""
+
+    def fail(accounts: Sequence[Any]) -> Script[None]:
+        entries = yield COUNT_ENTRIES()
+        postings = yield COUNT_POSTINGS()
+        calls.append({"entries": int(entries[0]["n"]), "postings": int(postings[0]["n"]), "accounts": len(accounts)})
         raise InjectedFailure("database went away between postings and balances")
 
     return fail
@@ -155,8 +159,9 @@ async def test_failure_while_creating_a_hold_leaves_no_hold(monkeypatch: pytest.
     before = await snapshot()
     holds_seen: list[int] = []
 
-    async def fail(accounts: Sequence[Any]) -> None:
-        holds_seen.append(int(await LedgerHold.count().run()))
+    def fail(accounts: Sequence[Any]) -> Script[None]:
+        held = yield COUNT_HOLDS()
+        holds_seen.append(int(held[0]["n"]))
         raise InjectedFailure("crash before held_minor was stored")
 
     monkeypatch.setattr(ledger.holds, "store_balances", fail)
@@ -172,8 +177,9 @@ async def test_failure_while_voiding_leaves_the_hold_active(monkeypatch: pytest.
     hold = await holds.create_hold(account_code=WALLET, amount="30", reason_zh="兑换预留", expires_at=in_hours(1))
     before = await snapshot()
 
-    async def fail(accounts: Sequence[Any]) -> None:
+    def fail(accounts: Sequence[Any]) -> Script[None]:
         raise InjectedFailure("crash while releasing")
+        yield  # a step, like the real one (never reached)
 
     monkeypatch.setattr(ledger.holds, "store_balances", fail)
     with pytest.raises(InjectedFailure):

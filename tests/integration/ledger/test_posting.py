@@ -8,13 +8,13 @@ writes nothing (no entry, no posting, no balance change).
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.cursors import encode_cursor
+from core.cursors import encode_cursor, time_key
 from core.errors import InvalidCursor
 from ledger import accounts, posting, statements
 from ledger.errors import (
@@ -380,18 +380,24 @@ async def test_statement_page_boundary_exactly_at_limit_has_no_cursor() -> None:
         "",
         "===",
         base64.urlsafe_b64encode(b"x:5").decode(),
-        base64.urlsafe_b64encode(b"p:five").decode(),
+        base64.urlsafe_b64encode(b"p:five:5").decode(),
         base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode(),
-        base64.urlsafe_b64encode(b"p:0").decode(),
-        base64.urlsafe_b64encode(b"p:-5").decode(),
+        # The id alone: what cursors carried before lines were ordered by time.
+        base64.urlsafe_b64encode(b"p:5").decode(),
+        base64.urlsafe_b64encode(b"p:1764500000000000:0").decode(),
+        base64.urlsafe_b64encode(b"p:1764500000000000:-5").decode(),
+        base64.urlsafe_b64encode(b"p:-1:5").decode(),
         # Beyond BIGINT: used to leak OverflowError (SQLite) / asyncpg DataError (PostgreSQL).
-        base64.urlsafe_b64encode(b"p:99999999999999999999999").decode(),
-        base64.urlsafe_b64encode(f"p:{2**63}".encode()).decode(),
+        base64.urlsafe_b64encode(b"p:1764500000000000:99999999999999999999999").decode(),
+        base64.urlsafe_b64encode(f"p:1764500000000000:{2**63}".encode()).decode(),
+        # Beyond what a datetime holds (it would overflow before the query).
+        base64.urlsafe_b64encode(f"p:{2**62}:5".encode()).decode(),
     ],
 )
 async def test_bad_cursor_is_invalid_cursor(cursor: str) -> None:
     """A cursor this API did not hand out (another list's tag, not a number,
-    not base64, below 1 or beyond BIGINT) raises InvalidCursor on field cursor."""
+    not base64, an id alone, an id below 1 or beyond BIGINT, a time before
+    1970 or beyond year 9999) raises InvalidCursor on field cursor."""
     await fund(WALLET, "1")
     with pytest.raises(InvalidCursor) as caught:
         await statements.statement(WALLET, cursor=cursor)
@@ -399,9 +405,11 @@ async def test_bad_cursor_is_invalid_cursor(cursor: str) -> None:
 
 
 async def test_largest_valid_cursor_is_accepted() -> None:
-    """The BIGINT boundary itself is a well-formed cursor (it just starts from the newest line)."""
+    """The boundaries themselves (the last moment a datetime holds, the largest
+    BIGINT id) are a well-formed cursor: it just starts from the newest line."""
     await fund(WALLET, "1")
-    page = await statements.statement(WALLET, cursor=encode_cursor(statements.STATEMENT_CURSOR, 2**63 - 1))
+    latest = time_key(datetime.max.replace(tzinfo=UTC))
+    page = await statements.statement(WALLET, cursor=encode_cursor(statements.STATEMENT_CURSOR, latest, 2**63 - 1))
     assert len(page.lines) == 1
 
 

@@ -147,8 +147,10 @@ async def test_concurrent_replays_of_one_key_make_one_order(market: Market, monk
     all 10 results carry its id, exactly one of them not replayed."""
     item = await market.item(stock=10)
     member = await market.member("100")
-    # All 10 pass the key check before the first inserts (then: unique violation, retry, replay).
-    rendezvous(monkeypatch, orders, "_lock_item", 10)
+    # All 10 start their transaction before the first inserts: they queue on
+    # the item row, and those whose facts predate the first's commit hit the
+    # unique key (retry, replay).
+    rendezvous(monkeypatch, orders, "_placed", 10)
     results = await asyncio.gather(
         *[
             orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-1")
@@ -185,7 +187,7 @@ async def test_concurrent_replays_replay_even_when_the_first_took_the_last_unit(
         fields.update(limit_count=1, limit_period="month")
     item = await market.item(**fields)
     member = await market.member("10" if scarce == "points" else "100")
-    rendezvous(monkeypatch, orders, "_lock_item", 10)
+    rendezvous(monkeypatch, orders, "_placed", 10)
     results = await asyncio.gather(
         *[
             orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id, idempotency_key="tap-2")
@@ -200,6 +202,35 @@ async def test_concurrent_replays_replay_even_when_the_first_took_the_last_unit(
     assert len({o.id for o in grouped[OrderRecord]}) == 1
     assert int(await RedemptionOrder.count().run()) == 1
     assert len(await active_holds()) == 1
+    await assert_ledger_ok()
+
+
+async def test_a_member_limit_holds_when_one_members_orders_race(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10 different orders of one member for an item limited to 2 a month, at
+    once (unlimited stock, so nothing else about the item changes): exactly 2
+    are placed, 8 refused with MemberLimitReached, 2 holds, ledger verifies.
+    The callers that waited for the item row read the units taken before the
+    winners committed; the count taken as the order is written refuses them."""
+    item = await market.item(stock=None, limit_count=2, limit_period="month")
+    member = await market.member("100")
+    rendezvous(monkeypatch, orders, "_placed", 10)
+    results = await asyncio.gather(
+        *[
+            orders.place_order(
+                await acting(member), item_id=item.id, shop_id=market.shop_a.id, idempotency_key=f"limit-{n}"
+            )
+            for n in range(10)
+        ],
+        return_exceptions=True,
+    )
+    grouped, unexpected = split(results, OrderRecord, MemberLimitReached)
+    assert unexpected == [], f"leaked: {[repr(e) for e in unexpected]}"
+    assert len(grouped[OrderRecord]) == 2 and len(grouped[MemberLimitReached]) == 8
+    assert int(await RedemptionOrder.count().run()) == 2
+    assert len(await active_holds()) == 2
+    assert await wallet_available(member) == Decimal("80.00")
     await assert_ledger_ok()
 
 

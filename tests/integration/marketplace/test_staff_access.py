@@ -19,7 +19,7 @@ from community.posts import revoke_post
 from community.roles import Level, Role
 from community.tables import AuditEvent, RoleGrant
 from marketplace import orders
-from marketplace.errors import ShopNotFound, StaffNotFound
+from marketplace.errors import PickupThrottled, ShopNotFound, StaffNotFound
 from marketplace.models import OrderRecord
 from marketplace.orders import confirm_pickup, return_order, shop_orders
 from marketplace.periods import period_bounds
@@ -107,6 +107,39 @@ async def test_counter_needs_the_link_and_the_role_and_managers_are_not_clerks(m
     assert isinstance(error, AccessRefused) and error.code == "not_shop_staff"
     # Staff of shop B see nothing of shop A.
     await refused_alike(ShopNotFound, shop_orders(await acting(market.staff_b), market.shop_a.id))
+
+
+class LockedCounter:
+    """A pickup-guess counter whose shop is locked for a minute."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    async def seconds_locked(self, shop_id: int, code: str) -> int:
+        return 60
+
+    async def record_failure(self, shop_id: int, code: str) -> None:
+        self.failures += 1
+
+
+async def test_a_locked_counter_refuses_its_staff_and_tells_no_one_else(market: Market) -> None:
+    """While the shop's counter is locked for wrong codes, its own clerk gets
+    PickupThrottled even with a right code and nothing is written; staff of
+    another shop and managers get the refusal they get anyway (404 / 403),
+    never the throttle, which would say the shop exists and is being tried."""
+    waiting, _ = await open_and_fulfilled(market)
+    counter = LockedCounter()
+    before = await snapshot_everything()
+    code = waiting.pickup_code
+    with pytest.raises(PickupThrottled) as throttled:
+        await confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=code, guesses=counter)
+    assert throttled.value.retry_after_seconds == 60
+    with pytest.raises(ShopNotFound):
+        await confirm_pickup(await acting(market.staff_b), shop_id=market.shop_a.id, code=code, guesses=counter)
+    with pytest.raises(AccessRefused):
+        await confirm_pickup(await acting(market.organiser), shop_id=market.shop_a.id, code=code, guesses=counter)
+    assert counter.failures == 0
+    assert_same(before, await snapshot_everything())
 
 
 async def test_staff_do_not_settle_and_other_communities_do_not_see_the_shop(market: Market) -> None:
