@@ -301,3 +301,18 @@ class Throwaway:
                 print(f"could not drop database {name}: {error}", file=sys.stderr)
         while self._dirs:
             shutil.rmtree(self._dirs.pop(), ignore_errors=True)
+
+
+def checkout_version(repo: Path) -> str:
+    """The commit a bench measured (its hash and subject), marked when the
+    checkout had uncommitted changes to tracked files."""
+    found = subprocess.run(
+        ["git", "-C", str(repo), "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip()[:70] + (" (+ uncommitted changes)" if dirty.stdout.strip() else "")

@@ -60,6 +60,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from bench_host import checkout_version
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432"
 RESULT_TAG = "@@MARKET-BENCH@@ "
@@ -474,19 +476,6 @@ def run_engine(engine: str, args: argparse.Namespace, repo: Path) -> dict[str, A
                 )
 
 
-def code_version(repo: Path) -> str:
-    found = subprocess.run(
-        ["git", "-C", str(repo), "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False
-    )
-    dirty = subprocess.run(
-        ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return found.stdout.strip()[:70] + (" (+ uncommitted changes)" if dirty.stdout.strip() else "")
-
-
 def machine() -> str:
     cpu = next(
         (
@@ -581,10 +570,10 @@ def main() -> None:
     engines = ["postgres", "sqlite"] if args.engine == "all" else [args.engine]
     repo = args.repo.resolve()
     print(f"machine: {machine()}")
-    print(f"code: {repo} at {code_version(repo)}")
+    print(f"code: {repo} at {checkout_version(repo)}")
     checkouts = [path.resolve() for path in args.compare or []] + [repo]
     for path in checkouts[:-1]:
-        print(f"before: {path} at {code_version(path)}")
+        print(f"before: {path} at {checkout_version(path)}")
     for engine in engines:
         if args.compare is None:
             start = loadavg()

@@ -64,6 +64,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bench_host import checkout_version
+
 REPO = Path(__file__).resolve().parent.parent
 RESULT_TAG = "@@VERIFY-BENCH@@ "
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432"
@@ -362,16 +364,6 @@ def run_engine(engine: str, args: argparse.Namespace, repo: Path) -> dict[str, A
                 )
 
 
-def code_version(repo: Path) -> str:
-    found = subprocess.run(
-        ["git", "-C", str(repo), "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False
-    )
-    dirty = subprocess.run(
-        ["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True, check=False
-    )
-    return found.stdout.strip()[:70] + (" (+ uncommitted changes)" if dirty.stdout.strip() else "")
-
-
 def report(results: list[dict[str, Any]], args: argparse.Namespace, repo: Path, loads: tuple[str, str]) -> None:
     cpu = next(
         (
@@ -382,7 +374,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, repo: Path, 
         "?",
     )
     print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
-    print(f"code: {repo} at {code_version(repo)}")
+    print(f"code: {repo} at {checkout_version(repo)}")
     print(f"load average (1/5/15 min): {loads[0]} at the start, {loads[1]} at the end")
     for result in results:
         engine = result["engine"]

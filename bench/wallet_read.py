@@ -68,6 +68,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench_host import checkout_version
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 RESULT_TAG = "@@WALLET-BENCH@@ "
@@ -528,16 +530,6 @@ def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
 ###############################################################################
 
 
-def code_version(repo: Path) -> str:
-    found = subprocess.run(
-        ["git", "-C", str(repo), "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False
-    )
-    dirty = subprocess.run(
-        ["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True, check=False
-    )
-    return found.stdout.strip()[:70] + (" (+ uncommitted changes)" if dirty.stdout.strip() else "")
-
-
 def machine() -> str:
     cpu = next(
         (
@@ -589,7 +581,7 @@ def print_summary(runs: Sequence[dict[str, Any]], args: argparse.Namespace) -> N
 
 def report(results: Sequence[dict[str, Any]], args: argparse.Namespace, loads: tuple[str, str], command: str) -> None:
     print(f"machine: {machine()}")
-    print(f"code: {args.repo} at {code_version(args.repo)}")
+    print(f"code: {args.repo} at {checkout_version(args.repo)}")
     print(f"load average (1/5/15 min): {loads[0]} at the start, {loads[1]} at the end")
     print(
         f"wrk: {args.threads} threads, {args.connections} connections, {args.duration:g} s per run, {args.rounds} rounds interleaved; {args.workers} workers per server"
