@@ -64,7 +64,7 @@ def server_for(requested: HttpServer, settings: Settings) -> HttpServer:
 
 
 # What the servers import in each worker: a factory that builds the app.
-UVICORN_TARGET = "api.app:create_app"
+UVICORN_TARGET = "admin.serving:served_api"
 GRANIAN_TARGET = "admin.serving:served_app"
 
 
@@ -79,11 +79,19 @@ def believing_trusted_proxies(app: Any, settings: Settings) -> Any:
     return wrap_asgi_with_proxy_headers(app, trusted_hosts=list(settings.trusted_proxies))
 
 
-def served_app() -> Any:
-    """The app as Granian serves it (its factory, imported in each worker)."""
+def served_api() -> Any:
+    """The app as a server serves it (uvicorn's factory, imported in each
+    worker): what startup built is frozen out of the garbage collector's
+    sight (``api.app.freeze_what_startup_built``)."""
     from api.app import create_app
 
-    return believing_trusted_proxies(create_app(), get_settings())
+    return create_app(freeze_after_startup=True)
+
+
+def served_app() -> Any:
+    """The app as Granian serves it (its factory, imported in each worker):
+    ``served_api``, behind the trusted proxies' headers."""
+    return believing_trusted_proxies(served_api(), get_settings())
 
 
 def uvicorn_options(settings: Settings, *, host: str, port: int, workers: int) -> dict[str, Any]:

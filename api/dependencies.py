@@ -1,6 +1,6 @@
 """What handlers receive by name, through Litestar's ``Provide``.
 
-A handler declares ``principal: Principal`` to get the logged-in member (the
+A handler declares ``principal: ActingPrincipal`` to get the logged-in member (the
 route's guard has already refused anonymous callers), ``settings:
 Settings`` for configuration, and ``redis: Redis`` for the shared client.
 Nothing reaches into ``request.scope`` or ``app.state`` by hand.
@@ -13,15 +13,22 @@ controllers with ``dependencies={...}``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
 from redis.asyncio import Redis
 
 from api.guards import principal_of
 from community.access import Principal
 from fengling_settings import Settings, get_settings
+
+ActingPrincipal: TypeAlias = NamedDependency[SkipValidation[Principal]]
+"""How a handler asks for the caller: ``principal: ActingPrincipal``. The
+value is ``provide_principal``'s, a ``Principal`` the authentication
+middleware built; Litestar's per-request re-validation of it (a msgspec
+conversion of the whole record, on every authenticated request) is skipped."""
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:

@@ -12,13 +12,14 @@ import logging
 from collections.abc import Awaitable
 from typing import Any, Literal
 
-from litestar import Controller, Response, get
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from api.guards import public
 from api.outages import RETRY_AFTER_SECONDS
+from api.routing import get
 from ledger.tables import LedgerAccount
 
 logger = logging.getLogger("fengling.health")

@@ -9,7 +9,9 @@ statements are written once as text and sent through this module:
 - on PostgreSQL on the transaction's asyncpg connection (prepared once per
   connection by asyncpg's statement cache);
 - on SQLite on the writer or a reader of ``core.sqlite_connections``, a
-  whole script in **one** thread hop.
+  whole script as one synchronous call (a writing script that is its own
+  transaction runs in the loop's thread while that is quick, else in one
+  hop to the writer's thread).
 
 A statement is written with PostgreSQL's ``$1, $2`` parameters; SQLite
 reads the same text with ``?1, ?2`` unless it is given its own text. A list
@@ -20,8 +22,8 @@ whatever the list's length.
 Several statements that depend on each other's results are a **script**: a
 generator that yields ``Step``s and receives each step's rows. The script
 holds the logic (pure decisions between statements); the driver here only
-sends statements. The same script runs on both engines, and on SQLite in a
-single hop, ``BEGIN IMMEDIATE … COMMIT`` included when it is its own
+sends statements. The same script runs on both engines, and on SQLite as
+one call, ``BEGIN IMMEDIATE … COMMIT`` included when it is its own
 transaction.
 
 Everything else stays on Piccolo's query builder (ARCHITECTURE.md §9).
@@ -126,20 +128,6 @@ def drive_sqlite(connection: sqlite3.Connection, script: Script[T]) -> T:
         script.close()
 
 
-def _in_own_sqlite_transaction(script: Script[T], begin: str) -> Callable[[sqlite3.Connection], T]:
-    def work(connection: sqlite3.Connection) -> T:
-        connection.execute(begin)
-        try:
-            result = drive_sqlite(connection, script)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-        return result
-
-    return work
-
-
 async def drive_postgres(connection: asyncpg.Connection, script: Script[T]) -> T:
     """Run ``script`` to the end on ``connection``, one round trip per step."""
     try:
@@ -216,8 +204,9 @@ async def fetch(statement: Step) -> list[Row]:
 async def _write_in_own_transaction(kind: Dialect, factory: ScriptFactory[T]) -> T:
     if kind is Dialect.SQLITE:
         writer: SqliteWriter = _sqlite_engine().connections.writer()
+        script = factory(kind)
         async with writer.lock:
-            return await writer.call(_in_own_sqlite_transaction(factory(kind), "BEGIN IMMEDIATE"))
+            return await writer.transaction(lambda connection: drive_sqlite(connection, script))
     db = engine()
     assert isinstance(db, PostgresEngine)
     return await _run_postgres_outside_transaction(db, factory(kind), transaction=True)
@@ -229,8 +218,9 @@ async def write(factory: ScriptFactory[T], *, retry_unique: bool = False) -> T:
 
     Inside an open transaction the script joins it, and the caller owns
     commit and retries. Otherwise it is its own transaction: on SQLite
-    ``BEGIN IMMEDIATE``, the script and ``COMMIT`` in one thread hop on the
-    writer; on PostgreSQL a pooled connection's transaction.
+    ``BEGIN IMMEDIATE``, the script and ``COMMIT`` as one synchronous call
+    on the writer (``SqliteWriter.transaction``); on PostgreSQL a pooled
+    connection's transaction.
     """
     kind = dialect()
     connection = _current_transaction_connection()

@@ -12,9 +12,20 @@ Measured on this machine that capped posting at ~130 transfers/s against
   is one loop, so one writer per process), owned by one thread. Writing
   transactions take the writer's ``asyncio.Lock`` for their whole length,
   so they queue in the process instead of in SQLite's busy handler, and a
-  whole transaction can run as one synchronous function in one hop
-  (``SqliteWriter.call``). Several processes (workers) still serialise on
-  SQLite's own write lock, with the busy timeout of ``piccolo_conf``.
+  whole transaction can run as one synchronous function
+  (``SqliteWriter.transaction``). Several processes (workers) still
+  serialise on SQLite's own write lock, with the busy timeout of
+  ``piccolo_conf``.
+- **Inline when quick.** A hop to the writer's thread and back costs
+  ~150 µs of CPU here, as much as the transfer's own statements, and capped
+  posting at ~0.55x of one plain connection (``bench/RESULTS.md``). So a
+  whole transaction runs in the event loop's own thread while it is quick:
+  ``BEGIN IMMEDIATE`` is tried with no busy wait (another process holding
+  the write lock sends the transaction to the thread, which waits there),
+  and while the recent transactions took under ``INLINE_BUDGET_SECONDS``
+  (a slow disk's fsync at ``FULL``, say) they keep going to the thread,
+  which releases the loop while SQLite works. The loop is therefore never
+  blocked for longer than about one budget by a write.
 - **Readers.** Statements outside a transaction run on a small pool of
   threads, each keeping its own connection per database file. In WAL mode
   readers never wait for the writer and always see the last commit.
@@ -34,6 +45,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +58,19 @@ SYNCHRONOUS_LEVELS = ("FULL", "NORMAL", "EXTRA", "OFF")
 # Enough for the reads of a few concurrent requests; each thread holds one
 # connection per database file.
 READER_THREADS = 4
+
+# A writing transaction runs in the event loop's thread while the recent
+# ones took less than this (see the module docstring); a posting takes
+# ~0.3 ms here at FULL.
+INLINE_BUDGET_SECONDS = 0.001
+
+# Weight of the newest transaction in the running estimate of how long one
+# takes: a few slow commits in a row send the next ones to the thread.
+_RECENT_WEIGHT = 0.2
+
+# What busy_timeout the connection arguments ask for when they name none
+# (sqlite3.connect's own default: 5 s).
+_DEFAULT_BUSY_SECONDS = 5.0
 
 
 def open_connection(connection_kwargs: Mapping[str, Any], synchronous: str) -> sqlite3.Connection:
@@ -85,25 +110,54 @@ class SqliteWriter:
     def __init__(self, connection_kwargs: Mapping[str, Any], synchronous: str) -> None:
         self._connection_kwargs = dict(connection_kwargs)
         self._synchronous = synchronous
+        self._busy_milliseconds = int(1000 * float(connection_kwargs.get("timeout", _DEFAULT_BUSY_SECONDS)))
+        self._connection: sqlite3.Connection | None = None
+        # Whether the connection's busy handler waits (the thread's mode)
+        # or fails at once (inline mode): switched only when the mode
+        # changes, so a run of inline transactions sends no PRAGMA.
+        self._busy_waits = True
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
         self.lock = asyncio.Lock()
+        self.recent_seconds = 0.0
+        """Running estimate of how long a writing transaction takes."""
         threading.Thread(target=self._serve, name="sqlite-writer", daemon=True).start()
 
+    def _opened(self) -> sqlite3.Connection:
+        # Only the lock holder gets here (or the thread, on its behalf).
+        if self._connection is None:
+            self._connection = open_connection(self._connection_kwargs, self._synchronous)
+        return self._connection
+
+    def _waiting_when_busy(self) -> sqlite3.Connection:
+        """The connection, set to wait out another process's write lock
+        (the thread's mode; it may block, the loop does not)."""
+        connection = self._opened()
+        if not self._busy_waits:
+            connection.execute(f"PRAGMA busy_timeout = {self._busy_milliseconds}")
+            self._busy_waits = True
+        return connection
+
+    def _failing_when_busy(self) -> sqlite3.Connection:
+        """The connection, set to fail at once on another process's write
+        lock (the inline mode: the loop must never wait on it)."""
+        connection = self._opened()
+        if self._busy_waits:
+            connection.execute("PRAGMA busy_timeout = 0")
+            self._busy_waits = False
+        return connection
+
     def _serve(self) -> None:
-        connection: sqlite3.Connection | None = None
         while (job := self._jobs.get()) is not None:
             work, future, loop = job
             try:
-                if connection is None:
-                    connection = open_connection(self._connection_kwargs, self._synchronous)
-                outcome: tuple[bool, Any] = (True, work(connection))
+                outcome: tuple[bool, Any] = (True, work(self._waiting_when_busy()))
             except BaseException as error:  # handed to the awaiting task, whatever it is
                 outcome = (False, error)
             with contextlib.suppress(RuntimeError):  # the loop closed while the work ran
                 loop.call_soon_threadsafe(_settle, future, outcome)
-        if connection is not None:
-            connection.close()
+        if self._connection is not None:
+            self._connection.close()
 
     async def call(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` on the writer's connection, in its thread: one hop,
@@ -115,12 +169,65 @@ class SqliteWriter:
         self._jobs.put((work, future, loop))
         return await future
 
+    async def transaction(self, work: Callable[[sqlite3.Connection], T], begin: str = "BEGIN IMMEDIATE") -> T:
+        """Run ``work`` as one transaction (``begin`` … COMMIT, or ROLLBACK
+        if it raises): in the loop's own thread when that is quick, else in
+        the writer's thread, one hop. The caller holds ``lock``."""
+        if self._closed:
+            raise RuntimeError("the SQLite writer is closed")
+        if self.recent_seconds < INLINE_BUDGET_SECONDS:
+            connection = self._failing_when_busy()
+            started = time.perf_counter()
+            if _began_unless_busy(connection, begin):
+                try:
+                    return _finish_transaction(connection, work)
+                finally:
+                    self._note_duration(time.perf_counter() - started)
+
+        def in_thread(connection: sqlite3.Connection) -> T:
+            started = time.perf_counter()
+            try:
+                connection.execute(begin)
+                return _finish_transaction(connection, work)
+            finally:
+                self._note_duration(time.perf_counter() - started)
+
+        return await self.call(in_thread)
+
+    def _note_duration(self, seconds: float) -> None:
+        self.recent_seconds += _RECENT_WEIGHT * (seconds - self.recent_seconds)
+
     def close(self) -> None:
         """Stop the thread once the work already queued is done; it closes
         the connection. Safe twice, and from a weakref callback."""
         if not self._closed:
             self._closed = True
             self._jobs.put(None)
+
+
+def _began_unless_busy(connection: sqlite3.Connection, begin: str) -> bool:
+    """``begin`` on a connection whose busy handler fails at once: False if
+    another connection holds the write lock."""
+    try:
+        connection.execute(begin)
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
+        return False
+    return True
+
+
+def _finish_transaction(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work`` inside the transaction just begun, then COMMIT; ROLLBACK if
+    anything fails, the commit included."""
+    try:
+        result = work(connection)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return result
 
 
 _Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]

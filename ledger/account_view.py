@@ -17,25 +17,32 @@ so ``AccountView.from_rows`` looks at the first.
 from __future__ import annotations
 
 from core.fixed_sql import fetch, fixed_sql
-from ledger.models import AccountView, HoldStatus
+from ledger.models import AccountView
 
 # Active holds listed with the balance, newest first. A wallet has a
 # handful (one per order awaiting pickup); the cap keeps the answer bounded
 # whatever happens, and the account's ``held`` total counts them all.
 MAX_VIEWED_HOLDS = 100
 
+# The status is written into the text, not sent as a parameter: only then
+# can both engines read the partial index ``ledger_hold_active_account``
+# (account, id) WHERE status = 'active', which holds nothing else, so the
+# read does not grow with the account's resolved holds (one per order ever
+# placed). The literal is ``HoldStatus.ACTIVE``'s value, as in the index;
+# ``tests/integration/ledger/test_account_view.py`` checks the plan and the
+# holds listed.
 _ACCOUNT_WITH_ACTIVE_HOLDS = fixed_sql(
     "SELECT a.code, a.account_type, a.name_zh, a.name_en, a.balance_minor, a.held_minor,"
     " h.id AS hold_id, h.amount_minor, h.reason_zh AS hold_reason_zh,"
     " h.reason_en AS hold_reason_en, h.created_at, h.expires_at"
-    " FROM ledger_account a LEFT JOIN ledger_hold h ON h.account = a.id AND h.status = $2"
+    " FROM ledger_account a LEFT JOIN ledger_hold h ON h.account = a.id AND h.status = 'active'"
     " WHERE a.code = $1"
-    " ORDER BY h.id DESC LIMIT $3"
+    " ORDER BY h.id DESC LIMIT $2"
 )
 
 
 async def find_account_view(code: str) -> AccountView | None:
     """The account ``code`` with its active holds (at most
     ``MAX_VIEWED_HOLDS``, newest first), or None if there is no such account."""
-    rows = await fetch(_ACCOUNT_WITH_ACTIVE_HOLDS(code, HoldStatus.ACTIVE.value, MAX_VIEWED_HOLDS))
+    rows = await fetch(_ACCOUNT_WITH_ACTIVE_HOLDS(code, MAX_VIEWED_HOLDS))
     return AccountView.from_rows(rows) if rows else None

@@ -73,6 +73,16 @@ def from_minor(minor: int) -> Decimal:
     return (Decimal(minor) / MINOR_PER_POINT).quantize(QUANTUM)
 
 
+def minor_text(minor: int) -> str:
+    """``1234`` → ``"12.34"``: the JSON form of an amount held in minor
+    units, the same text as ``format_amount(from_minor(minor))`` without the
+    ``Decimal`` (the wallet read sends several per request)."""
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise TypeError(f"minor units must be int, got {type(minor).__name__}")
+    whole, hundredths = divmod(abs(minor), MINOR_PER_POINT)
+    return f"{'-' if minor < 0 else ''}{whole}.{hundredths:02d}"
+
+
 def format_amount(amount: Decimal) -> str:
     """The JSON form of an amount: a string with exactly two places."""
     return str(parse_amount(amount))

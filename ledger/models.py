@@ -117,15 +117,21 @@ class AccountBalance:
 @dataclass(frozen=True, slots=True)
 class HoldLine:
     """An active hold as its account's holder reads it: what is reserved,
-    why, until when."""
+    why, until when. The amount stays in minor units as read (the wallet
+    sends it as text, ``ledger.amounts.minor_text``); ``amount`` is the
+    ``Decimal``."""
 
     id: int
-    amount: Decimal
+    amount_minor: int
     reason_zh: str
     reason_en: str
     created_at: datetime
     expires_at: datetime
     status: HoldStatus = HoldStatus.ACTIVE
+
+    @property
+    def amount(self) -> Decimal:
+        return from_minor(self.amount_minor)
 
     @classmethod
     def from_row(cls, row: Row) -> HoldLine:
@@ -134,7 +140,7 @@ class HoldLine:
         ``expires_at``; the statement that read it selected active holds only."""
         return cls(
             id=row["hold_id"],
-            amount=from_minor(row["amount_minor"]),
+            amount_minor=row["amount_minor"],
             reason_zh=row["hold_reason_zh"],
             reason_en=row["hold_reason_en"],
             created_at=row["created_at"],
@@ -145,20 +151,33 @@ class HoldLine:
 @dataclass(frozen=True, slots=True)
 class AccountView:
     """An account as its holder reads it: the balance, what is held, and the
-    active holds behind ``held``, newest first."""
+    active holds behind ``held``, newest first. Amounts stay in minor units
+    as read; ``balance``, ``held`` and ``available`` are the ``Decimal``s."""
 
     code: str
     account_type: AccountType
     name_zh: str
     name_en: str
-    balance: Decimal
-    held: Decimal
+    balance_minor: int
+    held_minor: int
     holds: tuple[HoldLine, ...]
 
     @property
-    def available(self) -> Decimal:
+    def available_minor(self) -> int:
         """What may still be spent: balance − active holds."""
-        return self.balance - self.held
+        return self.balance_minor - self.held_minor
+
+    @property
+    def balance(self) -> Decimal:
+        return from_minor(self.balance_minor)
+
+    @property
+    def held(self) -> Decimal:
+        return from_minor(self.held_minor)
+
+    @property
+    def available(self) -> Decimal:
+        return from_minor(self.available_minor)
 
     @classmethod
     def from_rows(cls, rows: Sequence[Row]) -> AccountView:
@@ -174,8 +193,8 @@ class AccountView:
             account_type=AccountType(first["account_type"]),
             name_zh=first["name_zh"],
             name_en=first["name_en"],
-            balance=from_minor(first["balance_minor"]),
-            held=from_minor(first["held_minor"]),
+            balance_minor=first["balance_minor"],
+            held_minor=first["held_minor"],
             holds=tuple(holds),
         )
 

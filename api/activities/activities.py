@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 
@@ -46,8 +45,10 @@ from activities.verification import (
     verify_activity,
 )
 from api.activities.uploads import ImageUpload, Sha256, prepare_image, read_image, save_image
+from api.dependencies import ActingPrincipal
 from api.guards import requires_manager, requires_member
 from api.params import MAX_ID, Id
+from api.routing import get, post
 from api.schemas.activities import (
     ActivityOut,
     ActivityPageOut,
@@ -58,7 +59,6 @@ from api.schemas.activities import (
     activity_out,
 )
 from campaigns.rules import ReportKind
-from community.access import Principal
 
 # A phone photo, re-encoded by the app, fits well within this.
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -70,11 +70,11 @@ class ActivitiesController(Controller):
     guards = [requires_member]
 
     @post("/service", operation_id="logService", summary="记录志愿服务时长 · Log service hours", status_code=201)
-    async def service(self, principal: NamedDependency[Principal], data: JSONBody[ServiceLogIn]) -> ActivityOut:
+    async def service(self, principal: ActingPrincipal, data: JSONBody[ServiceLogIn]) -> ActivityOut:
         return activity_out(await log_service(principal, data))
 
     @post("/patrols", operation_id="checkInPatrol", summary="巡逻签到 · Check in for a patrol", status_code=201)
-    async def check_in(self, principal: NamedDependency[Principal], data: JSONBody[PatrolCheckIn]) -> ActivityOut:
+    async def check_in(self, principal: ActingPrincipal, data: JSONBody[PatrolCheckIn]) -> ActivityOut:
         return activity_out(await check_in_patrol(principal, data))
 
     @post(
@@ -85,7 +85,7 @@ class ActivitiesController(Controller):
     )
     async def route(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         activity_id: Id,
         data: Annotated[list[RoutePointIn], Body(max_length=MAX_ROUTE_POINTS_PER_CALL)],
     ) -> ActivityOut:
@@ -97,13 +97,11 @@ class ActivitiesController(Controller):
         summary="巡逻签退 · Check out; the patrol goes to verification",
         status_code=200,
     )
-    async def check_out(
-        self, principal: NamedDependency[Principal], activity_id: Id, data: JSONBody[Position]
-    ) -> ActivityOut:
+    async def check_out(self, principal: ActingPrincipal, activity_id: Id, data: JSONBody[Position]) -> ActivityOut:
         return activity_out(await check_out_patrol(principal, activity_id, data))
 
     @post("/reports", operation_id="submitReport", summary="上报隐患、线索、纠纷、随手拍 · Report", status_code=201)
-    async def report(self, principal: NamedDependency[Principal], data: JSONBody[ReportIn]) -> ActivityOut:
+    async def report(self, principal: ActingPrincipal, data: JSONBody[ReportIn]) -> ActivityOut:
         return activity_out(await submit_report(principal, data))
 
     @post(
@@ -114,7 +112,7 @@ class ActivitiesController(Controller):
     )
     async def upload_photo(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> PhotoOut:
         # Recorded (duplicate and quota checks) before it is written: a refused
@@ -129,7 +127,7 @@ class ActivitiesController(Controller):
         return PhotoOut.model_validate(await save_image("reports", image), from_attributes=True)
 
     @get("/photos/{sha256:str}", operation_id="getReportPhoto", summary="A report photo")
-    async def photo(self, principal: NamedDependency[Principal], sha256: Sha256) -> Response[bytes]:
+    async def photo(self, principal: ActingPrincipal, sha256: Sha256) -> Response[bytes]:
         await visible_photo(principal, sha256)
         content, media_type = await read_image("reports", sha256)
         return Response(content, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
@@ -137,7 +135,7 @@ class ActivitiesController(Controller):
     @get("", operation_id="listActivities", summary="我的记录 / 待我审核 · My activities, or those I review")
     async def list_all(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         view: Annotated[
             ActivityScope, QueryParameter(name="scope", description="mine: my own; review: those I may verify")
         ] = "mine",
@@ -170,25 +168,21 @@ class ActivitiesController(Controller):
         return ActivityPageOut(items=[activity_out(a) for a in page.items], next_cursor=page.next_cursor)
 
     @get("/{activity_id:int}", operation_id="getActivity", summary="记录详情 · One activity")
-    async def detail(self, principal: NamedDependency[Principal], activity_id: Id) -> ActivityOut:
+    async def detail(self, principal: ActingPrincipal, activity_id: Id) -> ActivityOut:
         return activity_out(await visible_activity(principal, activity_id))
 
     @post("/{activity_id:int}/verify", operation_id="verifyActivity", summary="审核通过并发放积分", status_code=200)
     async def verify(
-        self, principal: NamedDependency[Principal], activity_id: Id, data: JSONBody[VerifyIn | None] = None
+        self, principal: ActingPrincipal, activity_id: Id, data: JSONBody[VerifyIn | None] = None
     ) -> ActivityOut:
         return activity_out(await verify_activity(principal, activity_id, data=data))
 
     @post("/{activity_id:int}/reject", operation_id="rejectActivity", summary="驳回（已发积分则冲正）", status_code=200)
-    async def reject(
-        self, principal: NamedDependency[Principal], activity_id: Id, data: JSONBody[RejectIn]
-    ) -> ActivityOut:
+    async def reject(self, principal: ActingPrincipal, activity_id: Id, data: JSONBody[RejectIn]) -> ActivityOut:
         return activity_out(await reject_activity(principal, activity_id, reason=data.reason))
 
     @post("/{activity_id:int}/assign", operation_id="assignReport", summary="交办 · Assign a report", status_code=200)
-    async def assign(
-        self, principal: NamedDependency[Principal], activity_id: Id, data: JSONBody[AssignIn]
-    ) -> ActivityOut:
+    async def assign(self, principal: ActingPrincipal, activity_id: Id, data: JSONBody[AssignIn]) -> ActivityOut:
         return activity_out(await assign_report(principal, activity_id, handler_id=data.handler_id))
 
     @post(
@@ -197,15 +191,13 @@ class ActivitiesController(Controller):
         summary="办结并反馈 · Handled, with feedback",
         status_code=200,
     )
-    async def handle(
-        self, principal: NamedDependency[Principal], activity_id: Id, data: JSONBody[HandleIn]
-    ) -> ActivityOut:
+    async def handle(self, principal: ActingPrincipal, activity_id: Id, data: JSONBody[HandleIn]) -> ActivityOut:
         return activity_out(await handle_report(principal, activity_id, data=data))
 
     @post(
         "/{activity_id:int}/rate", operation_id="rateReport", summary="评价办理结果 · Rate the outcome", status_code=200
     )
-    async def rate(self, principal: NamedDependency[Principal], activity_id: Id, data: JSONBody[RateIn]) -> ActivityOut:
+    async def rate(self, principal: ActingPrincipal, activity_id: Id, data: JSONBody[RateIn]) -> ActivityOut:
         return activity_out(await rate_report(principal, activity_id, data=data))
 
 
@@ -214,7 +206,7 @@ class PatrolTasksController(Controller):
     tags = ["activities"]
 
     @post("", guards=[requires_manager], operation_id="createPatrolTask", summary="发布巡逻任务", status_code=201)
-    async def create(self, principal: NamedDependency[Principal], data: JSONBody[PatrolTaskIn]) -> PatrolTaskRecord:
+    async def create(self, principal: ActingPrincipal, data: JSONBody[PatrolTaskIn]) -> PatrolTaskRecord:
         return await create_patrol_task(
             principal,
             organisation_id=data.organisation_id,
@@ -224,5 +216,5 @@ class PatrolTasksController(Controller):
         )
 
     @get("", guards=[requires_member], operation_id="listPatrolTasks", summary="巡逻任务 · Patrol tasks near me")
-    async def list_all(self, principal: NamedDependency[Principal]) -> list[PatrolTaskRecord]:
+    async def list_all(self, principal: ActingPrincipal) -> list[PatrolTaskRecord]:
         return await patrol_tasks_near(principal)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import QueryParameter
 
@@ -20,9 +19,10 @@ from activities.deadline_rules import Stage
 from activities.deadlines import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, OverduePage, list_overdue_for
 from activities.models import Kind
 from activities.policy import check_deadline_watcher
+from api.dependencies import ActingPrincipal
 from api.guards import principal_of
 from api.params import MAX_ID, Id
-from community.access import Principal
+from api.routing import get
 
 
 async def requires_deadline_watcher(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -48,7 +48,7 @@ class OverdueController(Controller):
     )
     async def overdue(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         organisation_id: Id,
         cursor: Annotated[
             str | None, QueryParameter(max_length=100, description="next_cursor of the page before")

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
-from litestar.di import NamedDependency
+from litestar import Controller
 from litestar.params import JSONBody, QueryParameter
 
 from activities.figures import visible_campaign_figures
+from api.dependencies import ActingPrincipal
 from api.guards import requires_manager, requires_member
 from api.params import MAX_ID, Id, IdempotencyKey
+from api.routing import get, post
 from api.schemas.campaigns import CampaignDetailOut, CampaignIn, CampaignOut, CampaignPageOut, FundIn, FundOut
 from campaigns.campaigns import MAX_PAGE_SIZE, create_campaign, list_visible_campaigns
 from campaigns.funding import close_campaign, fund_campaign
 from campaigns.models import CampaignStatus
-from community.access import Principal
 
 
 class CampaignsController(Controller):
@@ -26,7 +26,7 @@ class CampaignsController(Controller):
     tags = ["campaigns"]
 
     @post("", guards=[requires_manager], operation_id="createCampaign", summary="发起活动 · Create a campaign")
-    async def create(self, principal: NamedDependency[Principal], data: JSONBody[CampaignIn]) -> CampaignOut:
+    async def create(self, principal: ActingPrincipal, data: JSONBody[CampaignIn]) -> CampaignOut:
         campaign = await create_campaign(
             principal,
             organisation_id=data.organisation_id,
@@ -43,7 +43,7 @@ class CampaignsController(Controller):
     @get("", guards=[requires_member], operation_id="listCampaigns", summary="活动列表 · Campaigns I can see")
     async def list_all(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         status: Annotated[CampaignStatus | None, QueryParameter()] = None,
         organisation_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
@@ -55,7 +55,7 @@ class CampaignsController(Controller):
         return CampaignPageOut(items=[CampaignOut.of(c) for c in page.items], next_cursor=page.next_cursor)
 
     @get("/{campaign_id:int}", guards=[requires_member], operation_id="getCampaign", summary="活动详情与统计")
-    async def detail(self, principal: NamedDependency[Principal], campaign_id: Id) -> CampaignDetailOut:
+    async def detail(self, principal: ActingPrincipal, campaign_id: Id) -> CampaignDetailOut:
         campaign, figures = await visible_campaign_figures(principal, campaign_id)
         return CampaignDetailOut.of_figures(campaign, figures)
 
@@ -68,7 +68,7 @@ class CampaignsController(Controller):
     )
     async def fund(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         campaign_id: Id,
         data: JSONBody[FundIn],
         idempotency_key: IdempotencyKey,
@@ -84,5 +84,5 @@ class CampaignsController(Controller):
         summary="结束活动，退回剩余预算 · Close and return the unspent budget",
         status_code=200,
     )
-    async def close(self, principal: NamedDependency[Principal], campaign_id: Id) -> CampaignOut:
+    async def close(self, principal: ActingPrincipal, campaign_id: Id) -> CampaignOut:
         return CampaignOut.of(await close_campaign(principal, campaign_id))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
-from litestar import Controller, post
+from litestar import Controller
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -36,6 +36,7 @@ from api.errors import ProblemException
 from api.guards import public
 from api.params import MAX_ID
 from api.rate_limits import LOGIN_LIMIT
+from api.routing import post
 from api.schemas.ledger import MeOut, me_out
 from community.access import Principal, principal_for_session
 from community.errors import InvalidMemberData

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, QueryParameter
 from redis.asyncio import Redis
 
 from api.community.auth import INVITATION_PURPOSE, PhoneLockout, locked_problem
+from api.dependencies import ActingPrincipal
 from api.guards import public, requires_manager, requires_member
 from api.params import MAX_ID, Cursor, Id
 from api.rate_limits import INVITATION_LIMIT
+from api.routing import get, post
 from api.schemas.community import (
     InvitationAcceptIn,
     InvitationCodeOut,
@@ -37,7 +39,7 @@ from api.schemas.community import (
     member_view,
 )
 from api.schemas.ledger import MeOut, me_out
-from community.access import Principal, sees_full_phone
+from community.access import sees_full_phone
 from community.directory import member_page_for
 from community.errors import InvalidMemberData, InvitationInvalid
 from community.invitations import accept_invitation, invite_member, issue_invitation
@@ -49,7 +51,7 @@ from community.sessions import deactivate_member
 from fengling_settings import Settings
 
 
-async def provide_visible_member(principal: NamedDependency[Principal], member_id: Id) -> MemberRecord:
+async def provide_visible_member(principal: ActingPrincipal, member_id: Id) -> MemberRecord:
     """The member in the path, if the caller may see them; 404 otherwise, as
     for a member who does not exist (``community.policy.visible_member``)."""
     return await visible_member(principal, member_id)
@@ -61,7 +63,7 @@ class MembersController(Controller):
     dependencies = {"member": Provide(provide_visible_member)}
 
     @post("", guards=[requires_manager], operation_id="registerMember", summary="登记成员 · Register a member")
-    async def register(self, principal: NamedDependency[Principal], data: JSONBody[MemberIn]) -> MemberCreatedOut:
+    async def register(self, principal: ActingPrincipal, data: JSONBody[MemberIn]) -> MemberCreatedOut:
         """The member has no password: the answer carries their one-time
         invitation code, shown this once."""
         invited = await invite_member(
@@ -80,7 +82,7 @@ class MembersController(Controller):
     @get("", guards=[requires_member], operation_id="listMembers", summary="Members living in a node's subtree")
     async def list_all(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         organisation_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
         role: Annotated[Role | None, QueryParameter()] = None,
         q: Annotated[str | None, QueryParameter(max_length=50, description="name, or phone digits (managers)")] = None,
@@ -96,9 +98,7 @@ class MembersController(Controller):
         )
 
     @get("/{member_id:int}", guards=[requires_member], operation_id="getMember", summary="One member")
-    async def get_one(
-        self, principal: NamedDependency[Principal], member: NamedDependency[MemberRecord]
-    ) -> MemberViewOut:
+    async def get_one(self, principal: ActingPrincipal, member: NamedDependency[MemberRecord]) -> MemberViewOut:
         full = await sees_full_phone(principal, member.id, member.home_organisation_id)
         return member_view(member, full_phone=full)
 
@@ -108,7 +108,7 @@ class MembersController(Controller):
         operation_id="reinviteMember",
         summary="重新发送邀请码 · A new invitation code (older ones stop working)",
     )
-    async def reinvite(self, principal: NamedDependency[Principal], member_id: Id) -> InvitationCodeOut:
+    async def reinvite(self, principal: ActingPrincipal, member_id: Id) -> InvitationCodeOut:
         """A password reset: the member's tokens stop working at once."""
         return invitation_out(await issue_invitation(principal, member_id))
 
@@ -119,7 +119,7 @@ class MembersController(Controller):
         summary="停用成员 · Deactivate a member (signs them out everywhere)",
         status_code=200,
     )
-    async def deactivate(self, principal: NamedDependency[Principal], member_id: Id) -> MemberViewOut:
+    async def deactivate(self, principal: ActingPrincipal, member_id: Id) -> MemberViewOut:
         return member_view(await deactivate_member(principal, member_id), full_phone=True)
 
 

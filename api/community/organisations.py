@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, PathParameter, QueryParameter
 
+from api.dependencies import ActingPrincipal
 from api.errors import ProblemException, problem
 from api.guards import requires_manager, requires_member
 from api.params import Cursor, Id
+from api.routing import delete, get, post
 from api.schemas.community import (
     MemberViewOut,
     OrganisationIn,
@@ -35,7 +37,6 @@ from api.schemas.community import (
     post_holder_out,
 )
 from community import policy, structure
-from community.access import Principal
 from community.member_import import MAX_IMPORT_BYTES
 from community.members import get_member
 from community.models import OrganisationRecord
@@ -55,17 +56,13 @@ class MemberCsvUpload:
     file: UploadFile
 
 
-async def provide_visible_organisation(
-    principal: NamedDependency[Principal], organisation_id: Id
-) -> OrganisationRecord:
+async def provide_visible_organisation(principal: ActingPrincipal, organisation_id: Id) -> OrganisationRecord:
     """The node in the path, if the caller may see it; 404 otherwise, as for
     a node that does not exist (``community.policy.visible_organisation``)."""
     return await policy.visible_organisation(principal, organisation_id)
 
 
-async def provide_managed_organisation(
-    principal: NamedDependency[Principal], organisation_id: Id
-) -> OrganisationRecord:
+async def provide_managed_organisation(principal: ActingPrincipal, organisation_id: Id) -> OrganisationRecord:
     """The node in the path, if the caller manages it: 404 if they cannot
     see it, 403 if they see it only (``community.policy.managed_organisation``)."""
     return await policy.managed_organisation(principal, organisation_id)
@@ -80,7 +77,7 @@ class OrganisationsController(Controller):
     }
 
     @post("", guards=[requires_manager], operation_id="createOrganisation", summary="添加下级组织 · Add a child node")
-    async def create(self, principal: NamedDependency[Principal], data: JSONBody[OrganisationIn]) -> OrganisationOut:
+    async def create(self, principal: ActingPrincipal, data: JSONBody[OrganisationIn]) -> OrganisationOut:
         organisation = await structure.create_organisation(
             principal,
             parent_id=data.parent_id,
@@ -125,7 +122,7 @@ class OrganisationsController(Controller):
     )
     async def posts(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         organisation_id: Id,
         role: Annotated[Role | None, QueryParameter()] = None,
     ) -> list[PostHolderOut]:
@@ -139,9 +136,7 @@ class OrganisationsController(Controller):
         summary="任命岗位 · Grant a post or role at this node",
         status_code=200,
     )
-    async def grant(
-        self, principal: NamedDependency[Principal], organisation_id: Id, data: JSONBody[PostIn]
-    ) -> MemberViewOut:
+    async def grant(self, principal: ActingPrincipal, organisation_id: Id, data: JSONBody[PostIn]) -> MemberViewOut:
         await grant_post(principal, organisation_id, data.member_id, data.role)
         return member_view(await get_member(data.member_id), full_phone=True)
 
@@ -151,9 +146,7 @@ class OrganisationsController(Controller):
         operation_id="revokePost",
         summary="免去岗位 · Revoke a post or role at this node",
     )
-    async def revoke(
-        self, principal: NamedDependency[Principal], organisation_id: Id, member_id: Id, role: RoleText
-    ) -> None:
+    async def revoke(self, principal: ActingPrincipal, organisation_id: Id, member_id: Id, role: RoleText) -> None:
         await revoke_post(principal, organisation_id, member_id, role)
 
     @post(
@@ -165,7 +158,7 @@ class OrganisationsController(Controller):
     async def import_csv(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         managed_organisation: NamedDependency[OrganisationRecord],
         data: Annotated[MemberCsvUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         skip_bad_rows: Annotated[bool, QueryParameter(description="write the valid rows, report the bad")] = False,

@@ -9,15 +9,16 @@ device that changed it stays signed in.
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from api.community.auth import TOKEN_DEPENDENCIES, LoginOut, TokenIssuer, issue_token, locked_problem, login_lockout
+from api.dependencies import ActingPrincipal
 from api.guards import requires_member
-from community.access import Principal
+from api.routing import post
 from community.members import get_member
 from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from community.sessions import change_password, end_all_sessions
@@ -41,7 +42,7 @@ class SessionsController(Controller):
         summary="退出登录（所有设备）· Log out on every device",
         status_code=204,
     )
-    async def logout(self, principal: NamedDependency[Principal]) -> None:
+    async def logout(self, principal: ActingPrincipal) -> None:
         await end_all_sessions(principal)
 
     @post(
@@ -52,7 +53,7 @@ class SessionsController(Controller):
     )
     async def change_password(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         data: JSONBody[PasswordChangeIn],
         redis: NamedDependency[Redis],
         settings: NamedDependency[Settings],

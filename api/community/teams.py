@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, post, put
-from litestar.di import NamedDependency
+from litestar import Controller
 from litestar.params import JSONBody, QueryParameter
 
+from api.dependencies import ActingPrincipal
 from api.guards import requires_manager, requires_member
 from api.params import MAX_ID, Id
+from api.routing import delete, get, post, put
 from api.schemas.community import (
     TeamDetailOut,
     TeamIn,
@@ -40,7 +41,7 @@ class TeamsController(Controller):
     tags = ["community"]
 
     @post("", guards=[requires_manager], operation_id="createTeam", summary="成立志愿服务队 · Create a team")
-    async def create(self, principal: NamedDependency[Principal], data: JSONBody[TeamIn]) -> TeamDetailOut:
+    async def create(self, principal: ActingPrincipal, data: JSONBody[TeamIn]) -> TeamDetailOut:
         team = await structure.create_team(
             principal,
             organisation_id=data.organisation_id,
@@ -54,7 +55,7 @@ class TeamsController(Controller):
     @get("", guards=[requires_member], operation_id="listTeams", summary="Teams of an organisation")
     async def list_all(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         organisation_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
         kind: Annotated[TeamKind | None, QueryParameter()] = None,
         include_subtree: Annotated[bool, QueryParameter(description="also the teams of nodes below")] = False,
@@ -63,7 +64,7 @@ class TeamsController(Controller):
         return [team_out(team) for team in teams]
 
     @get("/{team_id:int}", guards=[requires_member], operation_id="getTeam", summary="A team and its members")
-    async def get_one(self, principal: NamedDependency[Principal], team_id: Id) -> TeamDetailOut:
+    async def get_one(self, principal: ActingPrincipal, team_id: Id) -> TeamDetailOut:
         return await _detail(principal, team_id)
 
     @post(
@@ -73,9 +74,7 @@ class TeamsController(Controller):
         summary="Add a member to the team",
         status_code=200,
     )
-    async def add_member(
-        self, principal: NamedDependency[Principal], team_id: Id, data: JSONBody[TeamMemberIn]
-    ) -> TeamDetailOut:
+    async def add_member(self, principal: ActingPrincipal, team_id: Id, data: JSONBody[TeamMemberIn]) -> TeamDetailOut:
         await structure.add_team_member(principal, team_id, data.member_id)
         return await _detail(principal, team_id)
 
@@ -85,7 +84,7 @@ class TeamsController(Controller):
         operation_id="removeTeamMember",
         summary="Remove a member from the team",
     )
-    async def remove_member(self, principal: NamedDependency[Principal], team_id: Id, member_id: Id) -> None:
+    async def remove_member(self, principal: ActingPrincipal, team_id: Id, member_id: Id) -> None:
         await structure.remove_team_member(principal, team_id, member_id)
 
     @put(
@@ -94,5 +93,5 @@ class TeamsController(Controller):
         operation_id="setTeamLeader",
         summary="Make a team member its leader",
     )
-    async def leader(self, principal: NamedDependency[Principal], team_id: Id, data: JSONBody[TeamMemberIn]) -> TeamOut:
+    async def leader(self, principal: ActingPrincipal, team_id: Id, data: JSONBody[TeamMemberIn]) -> TeamOut:
         return team_out(await structure.set_team_leader(principal, team_id, data.member_id))

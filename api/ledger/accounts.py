@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency, Provide
 from litestar.params import PathParameter, QueryParameter
 
+from api.dependencies import ActingPrincipal
 from api.guards import requires_member
+from api.routing import get
 from api.schemas.ledger import BalanceOut, HoldOut, StatementOut
 from community import policy
-from community.access import Principal
 from core.cursors import MAX_CURSOR_LENGTH
 from ledger.accounts import balance_as_of
 from ledger.holds import list_holds
@@ -30,7 +31,7 @@ CodeParam = Annotated[
 ]
 
 
-async def readable_account(principal: NamedDependency[Principal], code: CodeParam) -> AccountBalance:
+async def readable_account(principal: ActingPrincipal, code: CodeParam) -> AccountBalance:
     """The account ``code`` if the caller may read it; 404 otherwise."""
     return await policy.readable_account(principal, code)
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 
+from api.dependencies import ActingPrincipal
 from api.guards import requires_manager
 from api.params import MAX_ID, BigId, Id, IdempotencyKey
+from api.routing import get, post
 from api.schemas.ledger import (
     AdjustmentIn,
     AdjustmentPageOut,
@@ -27,7 +28,6 @@ from api.schemas.ledger import (
     EntryOut,
     ReversalIn,
 )
-from community.access import Principal
 from community.manual_points import (
     MAX_PAGE_SIZE,
     AdjustmentDraft,
@@ -80,7 +80,7 @@ class LedgerController(Controller):
         },
     )
     async def post_adjustment(
-        self, principal: NamedDependency[Principal], data: JSONBody[AdjustmentIn], idempotency_key: IdempotencyKey
+        self, principal: ActingPrincipal, data: JSONBody[AdjustmentIn], idempotency_key: IdempotencyKey
     ) -> Response[EntryOut]:
         done = await adjust(
             principal,
@@ -104,7 +104,7 @@ class LedgerController(Controller):
     @get("/adjustments", operation_id="listAdjustments", summary="Four-eyes adjustment requests you may decide")
     async def list_requests(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         status: Annotated[AdjustmentStatus, QueryParameter()] = AdjustmentStatus.PENDING,
         cursor: Annotated[
             str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page")
@@ -124,7 +124,7 @@ class LedgerController(Controller):
         summary="Approve a pending adjustment: post its held points (not your own request)",
         status_code=200,
     )
-    async def approve(self, principal: NamedDependency[Principal], adjustment_id: Id) -> AdjustmentRequestOut:
+    async def approve(self, principal: ActingPrincipal, adjustment_id: Id) -> AdjustmentRequestOut:
         return AdjustmentRequestOut.model_validate(await approve_adjustment(principal, adjustment_id))
 
     @post(
@@ -134,13 +134,13 @@ class LedgerController(Controller):
         status_code=200,
     )
     async def reject(
-        self, principal: NamedDependency[Principal], adjustment_id: Id, data: JSONBody[AdjustmentRejectIn]
+        self, principal: ActingPrincipal, adjustment_id: Id, data: JSONBody[AdjustmentRejectIn]
     ) -> AdjustmentRequestOut:
         decided = await reject_adjustment(principal, adjustment_id, reason_zh=data.reason_zh, reason_en=data.reason_en)
         return AdjustmentRequestOut.model_validate(decided)
 
     @get("/entries/{entry_id:int}", operation_id="getEntry", summary="One entry with its postings")
-    async def get_entry(self, principal: NamedDependency[Principal], entry_id: BigId) -> EntryOut:
+    async def get_entry(self, principal: ActingPrincipal, entry_id: BigId) -> EntryOut:
         return EntryOut.model_validate(await visible_entry(principal, entry_id))
 
     @post(
@@ -156,7 +156,7 @@ class LedgerController(Controller):
     )
     async def reverse(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         entry_id: BigId,
         data: JSONBody[ReversalIn],
         idempotency_key: IdempotencyKey,

@@ -12,11 +12,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from litestar import Controller, Response, get
-from litestar.di import NamedDependency
+from litestar import Controller, Response
 from litestar.params import QueryParameter
 
+from api.dependencies import ActingPrincipal
 from api.guards import requires_member
+from api.routing import get
 from api.schemas.ledger import MeOut, StatementOut, WalletOut, me_out, wallet_json
 from community.access import Principal
 from community.accounts import wallet_code, wallet_if_earner, wallet_view_if_earner
@@ -40,11 +41,11 @@ class MeController(Controller):
     guards = [requires_member]
 
     @get("", operation_id="me", summary="Who am I")
-    async def me(self, principal: NamedDependency[Principal]) -> MeOut:
+    async def me(self, principal: ActingPrincipal) -> MeOut:
         return me_out(await get_member(principal.member_id))
 
     @get("/wallet", operation_id="myWallet", summary="My points: balance, held, available")
-    async def wallet(self, principal: NamedDependency[Principal]) -> Response[WalletOut]:
+    async def wallet(self, principal: ActingPrincipal) -> Response[WalletOut]:
         # One statement: the balance and active holds together (ledger/account_view.py),
         # sent as WalletOut's JSON without building the model (api/schemas/ledger.py wallet_json).
         view = await wallet_view_if_earner(
@@ -69,7 +70,7 @@ class MeController(Controller):
     @get("/wallet/statement", operation_id="myStatement", summary="My points history, newest first")
     async def my_statement(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> StatementOut:

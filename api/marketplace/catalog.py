@@ -6,17 +6,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from litestar import Controller, Response, get, post, put
-from litestar.di import NamedDependency
+from litestar import Controller, Response
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 
 from api.activities.uploads import ImageUpload, Sha256, read_image, store_image
+from api.dependencies import ActingPrincipal
 from api.guards import requires_manager, requires_member
 from api.ledger.wallet import own_wallet
 from api.params import Id
+from api.routing import get, post, put
 from api.schemas.marketplace import CatalogPageOut, ItemIn, ItemOut, item_out
-from community.access import Principal
 from community.accounts import wallet_code
 from core.clock import utc_now
 from core.cursors import MAX_CURSOR_LENGTH
@@ -48,7 +48,7 @@ class CatalogController(Controller):
     @get("/items", guards=[requires_member], operation_id="listCatalog", summary="积分超市商品 · Browse the catalog")
     async def list_items(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         category: Annotated[Category | None, QueryParameter()] = None,
         shop_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
         q: Annotated[str | None, QueryParameter(max_length=50, description="search in names")] = None,
@@ -78,17 +78,17 @@ class CatalogController(Controller):
         )
 
     @get("/items/{item_id:int}", guards=[requires_member], operation_id="getCatalogItem", summary="One item")
-    async def get_one(self, principal: NamedDependency[Principal], item_id: Id) -> ItemOut:
+    async def get_one(self, principal: ActingPrincipal, item_id: Id) -> ItemOut:
         item = await visible_item(principal, item_id)
         wallet = await find_balance(wallet_code(principal.member_id))
         return item_out(item, available=wallet.available if wallet else None)
 
     @post("/items", guards=[requires_manager], operation_id="createCatalogItem", summary="Add an item")
-    async def create(self, principal: NamedDependency[Principal], data: JSONBody[ItemIn]) -> ItemOut:
+    async def create(self, principal: ActingPrincipal, data: JSONBody[ItemIn]) -> ItemOut:
         return item_out(await create_item(principal, data.organisation_id, _draft(data)))
 
     @put("/items/{item_id:int}", guards=[requires_manager], operation_id="updateCatalogItem", summary="Replace an item")
-    async def update(self, principal: NamedDependency[Principal], item_id: Id, data: JSONBody[ItemIn]) -> ItemOut:
+    async def update(self, principal: ActingPrincipal, item_id: Id, data: JSONBody[ItemIn]) -> ItemOut:
         return item_out(await update_item(principal, item_id, _draft(data), organisation_id=data.organisation_id))
 
     @post(
@@ -99,7 +99,7 @@ class CatalogController(Controller):
     )
     async def upload_image(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         item_id: Id,
         data: Annotated[ImageUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ItemOut:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
+from api.dependencies import ActingPrincipal
 from api.guards import requires_member
 from api.params import Id, IdempotencyKey
+from api.routing import get, post
 from api.schemas.marketplace import OrderIn, OrderOut, OrderPageOut, order_out
-from community.access import Principal
 from core.cursors import MAX_CURSOR_LENGTH
 from fengling_settings import Settings
 from marketplace.models import OrderStatus
@@ -33,7 +34,7 @@ class OrdersController(Controller):
     @post("", operation_id="placeOrder", summary="兑换 · Redeem an item for pickup")
     async def place(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         settings: NamedDependency[Settings],
         data: JSONBody[OrderIn],
         idempotency_key: IdempotencyKey,
@@ -52,7 +53,7 @@ class OrdersController(Controller):
     @get("", operation_id="listMyOrders", summary="My orders, newest first")
     async def mine(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         status: Annotated[OrderStatus | None, QueryParameter()] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
@@ -63,13 +64,13 @@ class OrdersController(Controller):
         )
 
     @get("/{order_id:int}", operation_id="getMyOrder", summary="One of my orders, with its pickup code")
-    async def one(self, principal: NamedDependency[Principal], order_id: Id) -> OrderOut:
+    async def one(self, principal: ActingPrincipal, order_id: Id) -> OrderOut:
         return order_out(await member_order(principal, order_id), show_code=True)
 
     @get("/{order_id:int}/qr", operation_id="getPickupQr", summary="Pickup code as a QR image")
     async def qr(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         order_id: Id,
         format: Annotated[Literal["png", "svg"], QueryParameter()] = "png",
     ) -> Response[bytes]:
@@ -80,5 +81,5 @@ class OrdersController(Controller):
         )
 
     @post("/{order_id:int}/cancel", operation_id="cancelMyOrder", summary="Cancel before pickup", status_code=200)
-    async def cancel(self, principal: NamedDependency[Principal], order_id: Id) -> OrderOut:
+    async def cancel(self, principal: ActingPrincipal, order_id: Id) -> OrderOut:
         return order_out(await cancel_order(principal, order_id=order_id), show_code=False)

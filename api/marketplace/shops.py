@@ -18,17 +18,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from redis.asyncio import Redis
 
+from api.dependencies import ActingPrincipal
 from api.guards import requires_manager, requires_member
 from api.i18n import wants_english
 from api.marketplace.orders import Cursor, Limit
 from api.marketplace.pickup_throttle import PickupThrottle
 from api.params import Id
 from api.rate_limits import PICKUP_LIMIT
+from api.routing import delete, get, post
 from api.schemas.marketplace import (
     OrderOut,
     OrderPageOut,
@@ -44,7 +46,6 @@ from api.schemas.marketplace import (
     staff_out,
     statement_out,
 )
-from community.access import Principal
 from fengling_settings import Settings
 from marketplace import policy
 from marketplace.models import OrderStatus, ShopRecord
@@ -56,12 +57,12 @@ from marketplace.shops import add_staff, create_shop, remove_staff, shops_for, s
 Period = Annotated[str, PathParameter(pattern=r"^\d{4}-\d{2}$", description="a month, e.g. 2026-11")]
 
 
-async def readable_shop(principal: NamedDependency[Principal], shop_id: Id) -> ShopRecord:
+async def readable_shop(principal: ActingPrincipal, shop_id: Id) -> ShopRecord:
     """The shop, for its staff and the managers of its organisation."""
     return await policy.shop_for(principal, shop_id, ShopAction.READ)
 
 
-async def managed_shop(principal: NamedDependency[Principal], shop_id: Id) -> ShopRecord:
+async def managed_shop(principal: ActingPrincipal, shop_id: Id) -> ShopRecord:
     """The shop, for the managers of its organisation."""
     return await policy.shop_for(principal, shop_id, ShopAction.MANAGE)
 
@@ -81,7 +82,7 @@ class ShopsController(Controller):
     }
 
     @post("", guards=[requires_manager], operation_id="createShop", summary="Register a partner shop")
-    async def create(self, principal: NamedDependency[Principal], data: JSONBody[ShopIn]) -> ShopOut:
+    async def create(self, principal: ActingPrincipal, data: JSONBody[ShopIn]) -> ShopOut:
         shop = await create_shop(
             principal,
             organisation_id=data.organisation_id,
@@ -92,7 +93,7 @@ class ShopsController(Controller):
         return shop_out(shop)
 
     @get("", guards=[requires_member], operation_id="listShops", summary="Shops near me (and the ones I manage)")
-    async def list_all(self, principal: NamedDependency[Principal]) -> list[ShopOut]:
+    async def list_all(self, principal: ActingPrincipal) -> list[ShopOut]:
         return [shop_out(shop) for shop in await shops_for(principal)]
 
     @post(
@@ -102,7 +103,7 @@ class ShopsController(Controller):
         summary="Make a member you manage counter staff of this shop (grants shop_staff)",
         status_code=204,
     )
-    async def staff(self, principal: NamedDependency[Principal], shop_id: Id, data: JSONBody[ShopStaffIn]) -> None:
+    async def staff(self, principal: ActingPrincipal, shop_id: Id, data: JSONBody[ShopStaffIn]) -> None:
         await add_staff(principal, shop_id, data.member_id)
 
     @get("/{shop_id:int}/staff", guards=[requires_manager], operation_id="listShopStaff", summary="The shop's staff")
@@ -115,7 +116,7 @@ class ShopsController(Controller):
         operation_id="removeShopStaff",
         summary="Take a member off this shop's counter (revokes shop_staff if no other shop needs it)",
     )
-    async def staff_remove(self, principal: NamedDependency[Principal], shop_id: Id, member_id: Id) -> None:
+    async def staff_remove(self, principal: ActingPrincipal, shop_id: Id, member_id: Id) -> None:
         await remove_staff(principal, shop_id, member_id)
 
     @post(
@@ -128,7 +129,7 @@ class ShopsController(Controller):
     )
     async def pickup(
         self,
-        principal: NamedDependency[Principal],
+        principal: ActingPrincipal,
         guesses: NamedDependency[PickupThrottle],
         shop_id: Id,
         data: JSONBody[PickupIn],
@@ -158,7 +159,7 @@ class ShopsController(Controller):
         status_code=200,
     )
     async def return_item(
-        self, principal: NamedDependency[Principal], shop_id: Id, order_id: Id, data: JSONBody[ReturnIn]
+        self, principal: ActingPrincipal, shop_id: Id, order_id: Id, data: JSONBody[ReturnIn]
     ) -> OrderOut:
         returned = await return_order(
             principal, shop_id=shop_id, order_id=order_id, restock=data.restock, reason_zh=data.reason_zh
@@ -194,5 +195,5 @@ class ShopsController(Controller):
         summary="Settle a finished month: retire its points and lock it",
         status_code=200,
     )
-    async def settle(self, principal: NamedDependency[Principal], shop_id: Id, period: Period) -> StatementOut:
+    async def settle(self, principal: ActingPrincipal, shop_id: Id, period: Period) -> StatementOut:
         return statement_out(await settle_period(principal, shop_id=shop_id, period=period))

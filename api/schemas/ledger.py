@@ -9,6 +9,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from api.points import Points
 from community.models import AdjustmentStatus, MemberRecord
+from ledger.amounts import minor_text
 from ledger.models import AccountView, HoldStatus
 
 
@@ -83,8 +84,8 @@ def wallet_json(view: AccountView) -> dict[str, Any]:
     ``GET /api/v1/me/wallet`` is the busiest read (``bench/RESULTS.md``):
     validating and dumping ``WalletOut`` and a ``HoldOut`` per hold cost
     ~50 µs of its CPU, for values that are already checked records (amounts
-    are 2-place ``Decimal``s from ``ledger.amounts.from_minor``, so ``str``
-    is their wire form). ``WalletOut`` stays the route's declared schema;
+    are the minor units as read, sent through ``ledger.amounts.minor_text``,
+    the same text as a 2-place ``Decimal``'s ``str``). ``WalletOut`` stays the route's declared schema;
     ``tests/unit/test_wallet_json.py`` proves this dict dumps to the same
     JSON as the model for the same view."""
     return {
@@ -92,16 +93,16 @@ def wallet_json(view: AccountView) -> dict[str, Any]:
         "name_zh": view.name_zh,
         "name_en": view.name_en,
         "account_type": view.account_type.value,
-        "balance": str(view.balance),
-        "held": str(view.held),
-        "available": str(view.available),
+        "balance": minor_text(view.balance_minor),
+        "held": minor_text(view.held_minor),
+        "available": minor_text(view.available_minor),
         "as_of": None,
         "balance_as_of": None,
         "has_wallet": True,
         "active_holds": [
             {
                 "id": hold.id,
-                "amount": str(hold.amount),
+                "amount": minor_text(hold.amount_minor),
                 "status": hold.status.value,
                 "reason_zh": hold.reason_zh,
                 "reason_en": hold.reason_en,

@@ -11,7 +11,6 @@ import pytest
 from litestar.serialization import encode_json
 
 from api.schemas.ledger import wallet_json, wallet_out
-from ledger.amounts import from_minor
 from ledger.models import AccountType, AccountView, HoldLine, HoldStatus
 
 CHINA = timezone(timedelta(hours=8))
@@ -20,7 +19,7 @@ CHINA = timezone(timedelta(hours=8))
 def _hold(hold_id: int, minor: int, created_at: datetime) -> HoldLine:
     return HoldLine(
         id=hold_id,
-        amount=from_minor(minor),
+        amount_minor=minor,
         status=HoldStatus.ACTIVE,
         reason_zh="兑换 大米 5kg",
         reason_en='Order "rice" \\ 5 kg',
@@ -35,8 +34,8 @@ def _view(balance_minor: int, holds: tuple[HoldLine, ...]) -> AccountView:
         account_type=AccountType.LIABILITY,
         name_zh="志愿者积分账户",
         name_en="Volunteer wallet",
-        balance=from_minor(balance_minor),
-        held=from_minor(sum(int(hold.amount * 100) for hold in holds)),
+        balance_minor=balance_minor,
+        held_minor=sum(hold.amount_minor for hold in holds),
         holds=holds,
     )
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.amounts import MAX_MINOR, format_amount, from_minor, parse_amount, to_minor
+from ledger.amounts import MAX_MINOR, format_amount, from_minor, minor_text, parse_amount, to_minor
 from ledger.errors import InvalidAmount, LedgerError
 from ledger.models import Leg
 
@@ -252,3 +252,16 @@ def test_third_decimal_place_is_always_refused_property(amount: Decimal) -> None
         parse_amount(amount)
     with pytest.raises(InvalidAmount):
         parse_amount(str(amount))
+
+
+@PROPERTY
+@given(minor=st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR))
+def test_minor_text_is_the_wire_form_of_the_same_amount(minor: int) -> None:
+    """minor_text (the wallet's fast path) sends exactly what the Decimal path sends."""
+    assert minor_text(minor) == format_amount(from_minor(minor))
+
+
+@pytest.mark.parametrize("minor", [1.0, True, "12", None])
+def test_minor_text_refuses_non_ints(minor: object) -> None:
+    with pytest.raises(TypeError):
+        minor_text(minor)  # type: ignore[arg-type]
