@@ -104,6 +104,9 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     activity_errors.PhotoNotFound: 422,
     activity_errors.PhotoUnavailable: 404,
     activity_errors.UploadQuotaExceeded: 429,
+    activity_errors.ClaimRefused: 409,
+    activity_errors.PatrolTaskNotFound: 404,
+    activity_errors.ClaimNotFound: 404,
     InvalidOverdueQuery: 422,
 }
 

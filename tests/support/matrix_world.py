@@ -30,8 +30,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from activities.claim_rules import GrabOrder
 from activities.models import Position
-from activities.patrol_tasks import create_patrol_task
+from activities.patrol_tasks import claim_task, create_patrol_task
 from activities.photos import register_photo
 from activities.submissions import (
     PatrolCheckIn,
@@ -46,7 +47,7 @@ from api.activities.uploads import upload_folder
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import ReportKind
-from community.access import load_principal
+from community.access import Principal, load_principal
 from community.accounts import issuance_code, open_wallet, wallet_code
 from community.members import create_member, grant_role
 from community.organisations import create_organisation
@@ -151,6 +152,9 @@ class Side:
     team_name: str
     patrol_task: int
     patrol_task_title: str
+    grab_task: int  # a grab-order task at the grid, nobody's claim on it
+    grab_task_title: str
+    claimed_task: int  # a grab-order task the volunteer of side 1 holds a slot of
     adjustment_entry: int  # issuance → peer's wallet, by hand: reversible
     award_entry: int  # budget → peer's wallet for a verified activity: owned by that flow
     placed_order: int
@@ -180,6 +184,7 @@ class Side:
             self.campaign_title,
             self.team_name,
             self.patrol_task_title,
+            self.grab_task_title,
             self.placed_code,
             self.service_title,
             self.verified_report_title,
@@ -203,6 +208,23 @@ class World:
 
     def other_side(self, role: str) -> Side:
         return self.sides[0] if role == "organiser_2" else self.sides[1]
+
+
+async def _patrol_tasks(organiser: Principal, grid: int, titles: tuple[str, str, str]) -> tuple[int, int, int]:
+    """A plain patrol task at the grid, and two grab-order tasks two days
+    ahead: one nobody claims, one the volunteer of side 1 holds a slot of
+    (claimed by ``build_world``)."""
+    title, grab_title, claimed_title = titles
+    task = await create_patrol_task(organiser, organisation_id=grid, title_zh=title)
+    shift = GrabOrder(
+        starts_at=utc_now() + timedelta(days=2),
+        ends_at=utc_now() + timedelta(days=2, hours=4),
+        slots=5,
+        multiplier=Decimal("1.50"),
+    )
+    grab = await create_patrol_task(organiser, organisation_id=grid, title_zh=grab_title, grab_order=shift)
+    claimed = await create_patrol_task(organiser, organisation_id=grid, title_zh=claimed_title, grab_order=shift)
+    return task.id, grab.id, claimed.id
 
 
 async def _side(number: int, street: int, district: int) -> Side:
@@ -250,8 +272,10 @@ async def _side(number: int, street: int, district: int) -> Side:
         organisation_id=community.id, name_zh=team_name, kind=TeamKind.PATROL, actor_ref=organiser_ref
     )
     await add_team_member(team.id, peer.id, actor_ref=organiser_ref)
-    patrol_task_title = f"{label}夜巡任务{number}"
-    task = await create_patrol_task(organiser, organisation_id=grid.id, title_zh=patrol_task_title)
+    patrol_task_title, grab_task_title = f"{label}夜巡任务{number}", f"{label}抢单巡逻{number}"
+    task, grab_task, claimed_task = await _patrol_tasks(
+        organiser, grid.id, (patrol_task_title, grab_task_title, f"{label}已抢巡逻{number}")
+    )
 
     await posting.transfer(
         debit_code=issuance_code(community.id),
@@ -323,8 +347,11 @@ async def _side(number: int, street: int, district: int) -> Side:
         campaign_title=campaign_title,
         team=team.id,
         team_name=team_name,
-        patrol_task=task.id,
+        patrol_task=task,
         patrol_task_title=patrol_task_title,
+        grab_task=grab_task,
+        grab_task_title=grab_task_title,
+        claimed_task=claimed_task,
         adjustment_entry=adjustment.id,
         award_entry=award.award_entry_id,
         placed_order=placed.id,
@@ -388,7 +415,9 @@ async def build_world() -> World:
         debit_code=one.issuance, credit_code=wallet_code(volunteer), amount="3.00", kind="adjustment", reason_zh="调整"
     )
     await add_team_member(one.team, volunteer, actor_ref=f"member:{one.peer_organiser.id}")
+    await claim_task(acting, one.claimed_task)
     world.own["volunteer"] = {
+        "claimed_task": one.claimed_task,
         "order": order.id,
         "service": service.id,
         "handled_report": report.id,
