@@ -77,7 +77,7 @@ def create_app(
         try:
             async with member_change_notifications(redis):
                 if jobs_enabled:
-                    async with background_jobs():
+                    async with background_jobs(redis):
                         yield
                 else:
                     yield
