@@ -44,8 +44,6 @@ from redis.asyncio import Redis
 
 from community.organisations import ancestor_chains
 from community.tables import Member, TeamMember
-from ledger.chain import Block, blocks_after, seal_pending
-from ledger.tables import LedgerEntry, LedgerPosting
 from leaderboards.earnings import (
     COUNTED_KINDS,
     REVERSAL_KIND,
@@ -63,6 +61,8 @@ from leaderboards.redis_boards import (
     feed_position,
     remember_scopes,
 )
+from ledger.chain import Block, blocks_after, seal_pending
+from ledger.tables import LedgerEntry, LedgerPosting
 
 # Blocks per run: a sealing run makes one block of up to 1,000 entries.
 BLOCKS_PER_RUN = 20
@@ -234,9 +234,7 @@ async def changes_at(positions: Sequence[tuple[int, int]]) -> list[Change]:
     members = {item.award.member_id for item in counted}
     homes = await _homes(members)
     joins = await _team_joins(members)
-    where_done = {
-        item.award.organisation_id or homes.get(item.award.member_id, 0) for item in counted
-    } - {0}
+    where_done = {item.award.organisation_id or homes.get(item.award.member_id, 0) for item in counted} - {0}
     chains = await ancestor_chains(where_done)
     changes: list[Change] = []
     for item in counted:
@@ -265,9 +263,7 @@ async def changes_at(positions: Sequence[tuple[int, int]]) -> list[Change]:
 
 def positions_of(blocks: Sequence[Block]) -> list[tuple[int, int]]:
     """(chain position, entry id) of every entry of ``blocks``, in chain order."""
-    return [
-        (block.first_seq + index, entry_id) for block in blocks for index, entry_id in enumerate(block.entry_ids)
-    ]
+    return [(block.first_seq + index, entry_id) for block in blocks for index, entry_id in enumerate(block.entry_ids)]
 
 
 def by_scope(changes: Sequence[Change], shown: Mapping[int, tuple[int, bool]]) -> dict[str, list[BoardChange]]:
@@ -316,7 +312,7 @@ async def feed_lock(redis: Redis, *, wait_seconds: float = 0.0) -> AsyncIterator
     try:
         yield True
     finally:
-        await redis.eval(  # type: ignore[misc]
+        await redis.eval(
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
             1,
             FEED_LOCK_KEY,

@@ -43,9 +43,10 @@ def scope_name(kind: ScopeKind, scope_id: int) -> str:
 def parse_scope(scope: str) -> tuple[ScopeKind, int]:
     """``org:12`` → (ORGANISATION, 12); ValueError for anything else."""
     kind_text, _, id_text = scope.partition(":")
-    if not id_text.isdigit() or len(id_text) > 18:
+    kinds = {kind.value: kind for kind in ScopeKind}
+    if kind_text not in kinds or not id_text.isdigit() or len(id_text) > 18:
         raise ValueError(f"not a scope: {scope!r}")
-    return ScopeKind(kind_text), int(id_text)
+    return kinds[kind_text], int(id_text)
 
 
 def board_key(scope: str, period: str) -> str:

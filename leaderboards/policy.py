@@ -18,6 +18,7 @@ from campaigns.errors import CampaignNotFound
 from campaigns.policy import check_campaign_visible
 from community.access import Principal, can_see_organisation
 from community.teams import find_team, is_team_member
+from core.ids import MAX_ID
 from leaderboards.errors import BoardNotFound
 from leaderboards.keys import ScopeKind, parse_scope
 
@@ -49,6 +50,8 @@ async def check_board_visible(principal: Principal, scope: str) -> str:
         kind, scope_id = parse_scope(scope)
     except ValueError:
         raise _not_found(scope) from None
+    if not 1 <= scope_id <= MAX_ID:  # beyond every id column: nothing there to see
+        raise _not_found(scope)
     if kind is ScopeKind.ORGANISATION:
         allowed = await can_see_organisation(principal, scope_id)
     elif kind is ScopeKind.TEAM:

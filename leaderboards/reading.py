@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -126,11 +127,11 @@ async def read_board(
         pipe.zrevrange(key, 0, query.top - 1, withscores=True)
         size, top_rows = await pipe.execute()
     mine = await _position(redis, scope, period, me)
-    around_rows: list[tuple[bytes, float]] = []
+    around_rows: list[Any] = []
     first_around = 0
     if query.around and mine.rank is not None:
         first_around = max(0, mine.rank - query.around)
-        around_rows = await redis.zrevrange(key, first_around, mine.rank + query.around, withscores=True)
+        around_rows = list(await redis.zrevrange(key, first_around, mine.rank + query.around, withscores=True))
     names = await _names([int(member) for member, _ in [*top_rows, *around_rows]] + [me])
     return BoardView(
         scope=scope,

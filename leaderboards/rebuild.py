@@ -25,8 +25,6 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from ledger.chain import blocks_after
-from ledger.tables import LedgerChainBlock
 from leaderboards.earnings import Board, apply_change
 from leaderboards.feed import LOCK_WAIT_SECONDS, catch_up, changes_at, feed_lock, positions_of, visibilities
 from leaderboards.keys import FEED_LOCK_KEY, PREFIX
@@ -36,8 +34,11 @@ from leaderboards.redis_boards import (
     feed_position,
     remember_scopes,
     replace_board,
+    text,
 )
 from leaderboards.scores import compose
+from ledger.chain import blocks_after
+from ledger.tables import LedgerChainBlock
 
 BLOCKS_PER_PAGE = 50
 Progress = Callable[[int, int], None]  # (blocks read, blocks in all)
@@ -93,9 +94,7 @@ async def _remove_all(redis: Redis) -> None:
         await redis.unlink(*batch)
 
 
-async def _write(
-    redis: Redis, boards: dict[tuple[str, str], Board], *, through_seq: int
-) -> None:
+async def _write(redis: Redis, boards: dict[tuple[str, str], Board], *, through_seq: int) -> None:
     members = {member for board in boards.values() for member in board}
     shown = await visibilities(members)
     scopes: dict[int, set[str]] = {}
@@ -117,8 +116,8 @@ async def _existing_boards(redis: Redis, scope: str | None) -> set[tuple[str, st
     async for key in redis.scan_iter(match=pattern, count=1000):
         name = key.decode()
         key_scope = name[len(PREFIX) + 2 : name.rindex("}")]
-        for period in await redis.smembers(name):  # type: ignore[misc]
-            found.add((key_scope, period.decode()))
+        for period in await redis.smembers(name):
+            found.add((key_scope, text(period)))
     return found
 
 

@@ -165,6 +165,11 @@ return 0
 """
 
 
+def text(value: bytes | str) -> str:
+    """A Redis reply as text (the client returns bytes)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 @dataclass(frozen=True, slots=True)
 class BoardChange:
     """One change on one board of a scope, as the script takes it."""
@@ -205,7 +210,7 @@ async def apply_scope(redis: Redis, scope: str, changes: Sequence[BoardChange]) 
             change.visibility_version,
             "1" if change.visible else "0",
         ]
-    return int(await redis.eval(APPLY_SCRIPT, len(keys), *keys, *args))  # type: ignore[misc]
+    return int(await redis.eval(APPLY_SCRIPT, len(keys), *keys, *args))
 
 
 async def replace_board(
@@ -225,7 +230,7 @@ async def replace_board(
         version = standing.visibility_version if standing.visible else -standing.visibility_version - 1
         args += [standing.member_id, standing.points_minor, standing.score, version]
     args.append(through_seq)
-    await redis.eval(REPLACE_SCRIPT, len(keys), *keys, *args)  # type: ignore[misc]
+    await redis.eval(REPLACE_SCRIPT, len(keys), *keys, *args)
 
 
 VISIBILITY_ATTEMPTS = 5
@@ -234,11 +239,11 @@ VISIBILITY_ATTEMPTS = 5
 async def apply_visibility(redis: Redis, scope: str, member_id: int, *, version: int, visible: bool) -> None:
     """Show or hide ``member_id`` on every board of ``scope`` (highest version wins)."""
     for _ in range(VISIBILITY_ATTEMPTS):
-        periods = sorted(str(period, "utf-8") for period in await redis.smembers(periods_key(scope)))  # type: ignore[misc]
+        periods = sorted(text(period) for period in await redis.smembers(periods_key(scope)))
         keys = [visibility_key(scope), periods_key(scope)]
         for period in periods:
             keys += [board_key(scope, period), all_key(scope, period)]
-        done = await redis.eval(  # type: ignore[misc]
+        done = await redis.eval(
             VISIBILITY_SCRIPT, len(keys), *keys, member_id, version, "1" if visible else "0", len(periods)
         )
         if int(done) >= 0:
@@ -248,18 +253,18 @@ async def apply_visibility(redis: Redis, scope: str, member_id: int, *, version:
 
 async def remember_scopes(redis: Redis, member_id: int, scopes: Sequence[str]) -> None:
     if scopes:
-        await redis.sadd(member_scopes_key(member_id), *scopes)  # type: ignore[misc]
+        await redis.sadd(member_scopes_key(member_id), *scopes)
 
 
 async def scopes_of_member(redis: Redis, member_id: int) -> list[str]:
-    return sorted(str(scope, "utf-8") for scope in await redis.smembers(member_scopes_key(member_id)))  # type: ignore[misc]
+    return sorted(text(scope) for scope in await redis.smembers(member_scopes_key(member_id)))
 
 
 async def feed_position(redis: Redis) -> tuple[int, int]:
     """The last chain block the feed applied, and its head position."""
-    block, seq = await redis.hmget(FEED_KEY, ["block", "seq"])  # type: ignore[misc]
+    block, seq = await redis.hmget(FEED_KEY, ["block", "seq"])
     return int(block or 0), int(seq or 0)
 
 
 async def advance_feed(redis: Redis, block_id: int, seq: int) -> None:
-    await redis.eval(ADVANCE_SCRIPT, 1, FEED_KEY, block_id, seq)  # type: ignore[misc]
+    await redis.eval(ADVANCE_SCRIPT, 1, FEED_KEY, block_id, seq)

@@ -63,9 +63,13 @@ async def set_visibility(principal: Principal, visibility: Visibility, *, redis:
         if current.visibility is visibility:
             return current
         changed = VisibilityRecord(principal.member_id, visibility, current.version + 1)
-        await Member.update(
-            {Member.ranking_visibility: visibility.value, Member.ranking_visibility_version: changed.version}
-        ).where(Member.id == principal.member_id).run()
+        await (
+            Member.update(
+                {Member.ranking_visibility: visibility.value, Member.ranking_visibility_version: changed.version}
+            )
+            .where(Member.id == principal.member_id)
+            .run()
+        )
         await audit.record(
             principal.ref,
             "leaderboards.visibility",

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -21,6 +22,7 @@ from community.tables import Team, TeamMember
 from core.clock import utc_now
 from fengling_settings import get_settings
 from leaderboards.keys import PREFIX
+from leaderboards.redis_boards import text
 from ledger import accounts, posting
 from ledger.models import EntryRecord
 from ledger.reversal import reverse_entry
@@ -109,16 +111,23 @@ async def board_snapshot(redis: Redis) -> dict[str, object]:
     """Every board key's content (sorted sets, hashes, sums), for comparison."""
     snapshot: dict[str, object] = {}
     async for raw in redis.scan_iter(match=f"{PREFIX}:{{*", count=1000):
-        key = raw.decode()
+        key = text(raw)
         if key.endswith((":seq", ":vis", ":periods")) or key.startswith(("lb:{feed}", "lb:{member:")):
             continue
-        kind = (await redis.type(key)).decode()
+        kind = text(await redis.type(key))
         if kind == "zset":
-            snapshot[key] = [(m.decode(), s) for m, s in await redis.zrange(key, 0, -1, withscores=True)]
+            rows: list[Any] = list(await redis.zrange(key, 0, -1, withscores=True))
+            snapshot[key] = [(text(member), score) for member, score in rows]
         elif kind == "hash":
-            snapshot[key] = {k.decode(): v.decode() for k, v in (await redis.hgetall(key)).items()}  # type: ignore[misc]
+            snapshot[key] = {text(k): text(v) for k, v in (await redis.hgetall(key)).items()}
         elif kind == "string":
             value = int(await redis.get(key) or 0)
             if value:
                 snapshot[key] = value
     return snapshot
+
+
+async def number_at(redis: Redis, key: str) -> int:
+    """A string key holding an integer (0 when absent)."""
+    value = await redis.get(key)
+    return int(text(value)) if value is not None else 0

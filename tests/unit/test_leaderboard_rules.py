@@ -164,7 +164,7 @@ def test_the_fold_adds_points_keeps_the_latest_minute_and_drops_members_back_at_
 def test_scope_names_parse_and_keys_carry_the_scope_as_a_hash_tag() -> None:
     assert parse_scope("team:12") == (ScopeKind.TEAM, 12)
     for bad in ("org:", "org:-1", "shop:3", "org:1:2", "org:" + "9" * 19):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="not a scope"):
             parse_scope(bad)
     assert board_key("org:12", "week:2026-W48") == "lb:{org:12}:week:2026-W48"
     assert seq_key("org:12") == "lb:{org:12}:seq"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -43,10 +44,10 @@ async def _town_with_awards() -> tuple[int, int]:
     return town.grid, town.members[0]
 
 
-async def _board(scope: str) -> list[tuple[bytes, float]]:
+async def _board(scope: str) -> list[Any]:
     redis = Redis.from_url(get_settings().redis_url)
     try:
-        return await redis.zrevrange(board_key(scope, "all"), 0, -1, withscores=True)
+        return list(await redis.zrevrange(board_key(scope, "all"), 0, -1, withscores=True))
     finally:
         await redis.aclose()
 

@@ -13,7 +13,15 @@ from leaderboards.periods import periods_of
 from leaderboards.rebuild import rebuild
 from leaderboards.scores import Score
 from ledger.chain import seal_pending
-from tests.support.leaderboard_helpers import award, board_snapshot, build_town, spend, take_back, fresh_redis
+from tests.support.leaderboard_helpers import (
+    award,
+    board_snapshot,
+    build_town,
+    fresh_redis,
+    number_at,
+    spend,
+    take_back,
+)
 
 
 async def _points(redis: object, key: str) -> dict[int, int]:
@@ -35,7 +43,7 @@ async def test_awards_reach_every_scope_and_period_after_the_feed_runs() -> None
         assert await _points(redis, board_key(f"org:{town.community}", "all")) == {first: 500, second: 350, far: 200}
         assert await _points(redis, board_key(f"team:{town.team}", "all")) == {first: 500, second: 350}
         assert await _points(redis, board_key("campaign:1", "all")) == {first: 500, second: 350, far: 200}
-        assert int(await redis.get(sum_key(f"org:{town.community}", "all"))) == 1050
+        assert await number_at(redis, sum_key(f"org:{town.community}", "all")) == 1050
 
 
 async def test_spending_never_lowers_the_board_and_a_reversal_takes_its_points_off() -> None:
@@ -65,7 +73,7 @@ async def test_feeding_the_same_blocks_twice_changes_nothing() -> None:
         await redis.delete(FEED_KEY)  # the cursor lost: every block is read again
         await feed_once(redis)
         assert await board_snapshot(redis) == once
-        assert int(await redis.get(seq_key(f"org:{town.grid}"))) >= len(town.members)
+        assert await number_at(redis, seq_key(f"org:{town.grid}")) >= len(town.members)
 
 
 async def test_a_lost_board_update_is_caught_by_the_comparison_with_a_rebuild() -> None:

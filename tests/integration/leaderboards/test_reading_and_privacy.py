@@ -18,7 +18,7 @@ from leaderboards.periods import PeriodKind
 from leaderboards.reading import BoardQuery, read_board
 from leaderboards.visibility import set_visibility
 from ledger import posting
-from tests.support.leaderboard_helpers import Town, award, build_town, fresh_redis
+from tests.support.leaderboard_helpers import Town, award, build_town, fresh_redis, number_at
 from tests.support.marketplace_helpers import wallet
 
 
@@ -33,9 +33,14 @@ async def test_top_my_rank_and_neighbours_with_masked_names() -> None:
     reader = await load_principal(town.members[0])
     async with fresh_redis() as redis:
         await feed_once(redis)
-        view = await read_board(reader, BoardQuery(scope=f"org:{town.community}", period=PeriodKind.ALL, top=2, around=1), redis=redis)
+        view = await read_board(
+            reader, BoardQuery(scope=f"org:{town.community}", period=PeriodKind.ALL, top=2, around=1), redis=redis
+        )
     assert view.size == 4
-    assert [(row.rank, row.name, row.points) for row in view.top] == [(1, "李*", Decimal("9.00")), (2, "王*力", Decimal("7.00"))]
+    assert [(row.rank, row.name, row.points) for row in view.top] == [
+        (1, "李*", Decimal("9.00")),
+        (2, "王*力", Decimal("7.00")),
+    ]
     assert view.me.rank == 3 and view.me.points == Decimal("5.00") and not view.me.hidden
     # Neighbours ±1: the one above, me (my own name shown whole to me), the one below.
     assert [(row.rank, row.name, row.is_me) for row in view.neighbours] == [
@@ -51,7 +56,11 @@ async def test_a_member_who_shows_their_full_name_is_named_in_full() -> None:
     async with fresh_redis() as redis:
         await set_visibility(await load_principal(town.members[0]), Visibility.FULL_NAME, redis=redis)
         await feed_once(redis)
-        view = await read_board(await load_principal(town.members[1]), BoardQuery(scope=f"org:{town.community}", period=PeriodKind.ALL), redis=redis)
+        view = await read_board(
+            await load_principal(town.members[1]),
+            BoardQuery(scope=f"org:{town.community}", period=PeriodKind.ALL),
+            redis=redis,
+        )
     assert [row.name for row in view.top] == ["张小英"]
 
 
@@ -65,7 +74,9 @@ async def test_equal_points_rank_by_who_reached_them_first(monkeypatch: pytest.M
     await award(first, "5.00", town.grid)
     async with fresh_redis() as redis:
         await feed_once(redis)
-        view = await read_board(await load_principal(first), BoardQuery(scope=f"org:{town.grid}", period=PeriodKind.ALL), redis=redis)
+        view = await read_board(
+            await load_principal(first), BoardQuery(scope=f"org:{town.grid}", period=PeriodKind.ALL), redis=redis
+        )
     assert [row.member_id for row in view.top] == [second, first]
 
 
@@ -110,18 +121,26 @@ async def test_opting_out_hides_the_member_everywhere_keeps_their_points_and_opt
         # (No campaign row exists here to authorise a read; its board is checked in Redis.)
         assert await redis.zscore(board_key("campaign:1", "all"), str(second)) is None
         for scope in (grid_scope, team_scope, f"org:{town.community}"):
-            view = await read_board(await load_principal(first), BoardQuery(scope=scope, period=PeriodKind.ALL, around=5), redis=redis)
+            view = await read_board(
+                await load_principal(first), BoardQuery(scope=scope, period=PeriodKind.ALL, around=5), redis=redis
+            )
             assert second not in {row.member_id for row in (*view.top, *view.neighbours)}, scope
-        view = await read_board(await load_principal(third), BoardQuery(scope=grid_scope, period=PeriodKind.ALL, around=5), redis=redis)
+        view = await read_board(
+            await load_principal(third), BoardQuery(scope=grid_scope, period=PeriodKind.ALL, around=5), redis=redis
+        )
         assert view.me.rank == 1 and view.size == 2
         # The team's total keeps the hidden member's points (a league counts them, unnamed).
-        assert int(await redis.get(sum_key(team_scope, "all"))) == 500 + 1000
+        assert await number_at(redis, sum_key(team_scope, "all")) == 500 + 1000
         # They still see their own points, unranked.
-        mine = await read_board(await load_principal(second), BoardQuery(scope=grid_scope, period=PeriodKind.ALL), redis=redis)
+        mine = await read_board(
+            await load_principal(second), BoardQuery(scope=grid_scope, period=PeriodKind.ALL), redis=redis
+        )
         assert mine.me.rank is None and mine.me.hidden and mine.me.points == Decimal("10.00")
         assert await wallet(second) == before + Decimal("1.00")
         await set_visibility(await load_principal(second), Visibility.MASKED, redis=redis)
-        back = await read_board(await load_principal(first), BoardQuery(scope=team_scope, period=PeriodKind.ALL), redis=redis)
+        back = await read_board(
+            await load_principal(first), BoardQuery(scope=team_scope, period=PeriodKind.ALL), redis=redis
+        )
         assert [row.member_id for row in back.top] == [second, first]
     actions = await AuditEvent.select(AuditEvent.action, AuditEvent.target_ref).order_by(AuditEvent.id).run()
     assert [row["action"] for row in actions].count("leaderboards.visibility") == 2

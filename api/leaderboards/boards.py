@@ -1,0 +1,100 @@
+"""Leaderboards: where I stand, and whether I am on the boards at all.
+
+``GET /api/v1/leaderboards``: a board of a scope the caller may see
+(``leaderboards.policy``: their own nodes, their teams, campaigns they can
+see; anything else is 404 as if it did not exist), for the current week,
+month or all time, with the top N, the caller's rank and, with
+``around=me``, their neighbours. ``PUT /api/v1/me/ranking-visibility``:
+the caller's own choice (masked, full name, hidden), audited.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from litestar import Controller
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, QueryParameter
+from redis.asyncio import Redis
+
+from api.dependencies import ActingPrincipal
+from api.guards import requires_member
+from api.routing import get, put
+from api.schemas.leaderboards import BoardOut, RankingVisibilityIn, RankingVisibilityOut
+from leaderboards.periods import PeriodKind
+from leaderboards.reading import MAX_AROUND, MAX_TOP, BoardQuery, read_board
+from leaderboards.visibility import set_visibility, visibility_of
+
+SCOPE_PATTERN = r"^(org|team|campaign):[0-9]{1,10}$"
+DEFAULT_NEIGHBOURS = 5
+
+
+class BoardPeriod(StrEnum):
+    """The periods served (seasons come with their definitions, issue #11)."""
+
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+
+
+class Around(StrEnum):
+    ME = "me"
+
+
+class LeaderboardsController(Controller):
+    path = "/api/v1/leaderboards"
+    tags = ["leaderboards"]
+    guards = [requires_member]
+
+    @get(
+        "",
+        operation_id="getLeaderboard",
+        summary="排行榜 · A board: top N, my rank and my neighbours, this week vs last",
+    )
+    async def board(
+        self,
+        principal: ActingPrincipal,
+        redis: NamedDependency[Redis],
+        board_scope: Annotated[
+            str | None,
+            QueryParameter(
+                name="scope",
+                pattern=SCOPE_PATTERN,
+                max_length=20,
+                description="org:<id>, team:<id> or campaign:<id>; default: your home grid",
+            ),
+        ] = None,
+        period: Annotated[BoardPeriod, QueryParameter(description="China-time week, month, or all time")] = (
+            BoardPeriod.WEEK
+        ),
+        around: Annotated[Around | None, QueryParameter(description="me: include your neighbours")] = None,
+        top: Annotated[int, QueryParameter(ge=1, le=MAX_TOP)] = 10,
+        neighbours: Annotated[
+            int, QueryParameter(ge=1, le=MAX_AROUND, description="how many above and below you, with around=me")
+        ] = DEFAULT_NEIGHBOURS,
+    ) -> BoardOut:
+        query = BoardQuery(
+            scope=board_scope,
+            period=PeriodKind(period.value),
+            top=top,
+            around=neighbours if around is Around.ME else 0,
+        )
+        view = await read_board(principal, query, redis=redis)
+        return BoardOut.of(view, (await visibility_of(principal.member_id)).visibility)
+
+
+class RankingVisibilityController(Controller):
+    path = "/api/v1/me/ranking-visibility"
+    tags = ["leaderboards"]
+    guards = [requires_member]
+
+    @put(
+        "",
+        operation_id="setMyRankingVisibility",
+        summary="我的排行榜显示 · Show me masked, by full name, or leave the rankings (points are kept)",
+    )
+    async def set_mine(
+        self, principal: ActingPrincipal, redis: NamedDependency[Redis], data: JSONBody[RankingVisibilityIn]
+    ) -> RankingVisibilityOut:
+        return RankingVisibilityOut.of(await set_visibility(principal, data.visibility, redis=redis))
