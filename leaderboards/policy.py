@@ -7,8 +7,9 @@
 - A campaign's boards: whoever may see the campaign (``campaigns.policy``).
 
 Anything else is ``BoardNotFound``, worded as for a scope that does not
-exist. A member's own visibility is theirs alone to change (the service
-takes the principal and changes only that member).
+exist; text that is not a scope at all is ``InvalidBoardRequest``. A
+member's own visibility is theirs alone to change (the service takes the
+principal and changes only that member).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from campaigns.policy import check_campaign_visible
 from community.access import Principal, can_see_organisation
 from community.teams import find_team, is_team_member
 from core.ids import MAX_ID
-from leaderboards.errors import BoardNotFound
+from leaderboards.errors import BoardNotFound, InvalidBoardRequest
 from leaderboards.keys import ScopeKind, parse_scope
+
+MAX_SCOPE_CHARS = 30
 
 
 def _not_found(scope: str) -> BoardNotFound:
@@ -46,10 +49,12 @@ async def _may_see_campaign_board(principal: Principal, campaign_id: int) -> boo
 
 async def check_board_visible(principal: Principal, scope: str) -> str:
     """The scope, normalised, if the principal may see its boards."""
+    if len(scope) > MAX_SCOPE_CHARS:
+        raise InvalidBoardRequest(f"a scope has at most {MAX_SCOPE_CHARS} characters", field="scope")
     try:
         kind, scope_id = parse_scope(scope)
     except ValueError:
-        raise _not_found(scope) from None
+        raise InvalidBoardRequest("scope is org:<id>, team:<id> or campaign:<id>", field="scope") from None
     if not 1 <= scope_id <= MAX_ID:  # beyond every id column: nothing there to see
         raise _not_found(scope)
     if kind is ScopeKind.ORGANISATION:

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from litestar import Controller
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
 from litestar.params import JSONBody, QueryParameter
 from redis.asyncio import Redis
 
@@ -26,7 +27,6 @@ from leaderboards.periods import PeriodKind
 from leaderboards.reading import MAX_AROUND, MAX_TOP, BoardQuery, read_board
 from leaderboards.visibility import set_visibility, visibility_of
 
-SCOPE_PATTERN = r"^(org|team|campaign):[0-9]{1,10}$"
 DEFAULT_NEIGHBOURS = 5
 
 
@@ -60,9 +60,9 @@ class LeaderboardsController(Controller):
             str | None,
             QueryParameter(
                 name="scope",
-                pattern=SCOPE_PATTERN,
-                max_length=20,
-                description="org:<id>, team:<id> or campaign:<id>; default: your home grid",
+                description="org:<id>, team:<id> or campaign:<id>; default: your home grid "
+                "(checked by leaderboards.policy: 422 naming scope if it is not one)",
+                examples=[Example(value="org:12")],
             ),
         ] = None,
         period: Annotated[BoardPeriod, QueryParameter(description="China-time week, month, or all time")] = (

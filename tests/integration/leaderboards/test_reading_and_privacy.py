@@ -160,9 +160,13 @@ async def test_boards_of_another_grid_or_a_missing_scope_are_not_found() -> None
     town = await build_town(volunteers=2)
     reader = await load_principal(town.members[0])
     async with fresh_redis() as redis:
-        for scope in (f"org:{town.other_grid}", "org:999999", "team:999999", "campaign:999999", "shop:1"):
+        for scope in (f"org:{town.other_grid}", "org:999999", "team:999999", "campaign:999999", f"org:{2**31}"):
             with pytest.raises(BoardNotFound):
                 await read_board(reader, BoardQuery(scope=scope), redis=redis)
+        for scope in ("shop:1", "org:", "org:" + "1" * 40):
+            with pytest.raises(InvalidBoardRequest) as refused:
+                await read_board(reader, BoardQuery(scope=scope), redis=redis)
+            assert refused.value.field == "scope"
         with pytest.raises(InvalidBoardRequest):
             await read_board(reader, BoardQuery(top=500), redis=redis)
         # The home grid is the default scope, and the community above it is visible.

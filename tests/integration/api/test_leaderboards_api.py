@@ -1,0 +1,72 @@
+"""The leaderboard routes over HTTP: a board with amounts as strings and the
+caller's own standing; leaving the rankings and coming back."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from api.redis_client import build_redis
+from fengling_settings import get_settings
+from leaderboards.feed import feed_once
+from tests.integration.api.conftest import login_headers
+
+
+async def _feed(client: AsyncTestClient[Litestar]) -> None:
+    """One feed run: on the app's own stand-in, or on a real Redis through a
+    client of this loop (the app's client belongs to the app's loop)."""
+    if get_settings().uses_embedded_redis:
+        await feed_once(client.app.state.redis)
+        return
+    redis = build_redis(get_settings())
+    try:
+        await feed_once(redis)
+    finally:
+        await redis.aclose()
+
+
+async def test_the_demo_volunteer_sees_their_rank_and_points_as_strings(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    headers = await login_headers(client, "volunteer")
+    await _feed(client)
+    response = await client.get("/api/v1/leaderboards", params={"period": "all", "around": "me"}, headers=headers)
+    assert response.status_code == 200, response.text
+    board = response.json()
+    assert board["scope"].startswith("org:") and board["period"] == "all"
+    assert board["me"]["rank"] == 1 and board["me"]["visibility"] == "masked"
+    assert isinstance(board["me"]["points"], str) and board["me"]["points"] != "0.00"
+    assert [row["is_me"] for row in board["neighbours"]] == [True]
+    assert board["week"] is None
+
+
+async def test_leaving_the_rankings_hides_me_from_others_and_coming_back_restores_me(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    volunteer = await login_headers(client, "volunteer")
+    organiser = await login_headers(client, "organizer")
+    await _feed(client)
+    left = await client.put("/api/v1/me/ranking-visibility", json={"visibility": "hidden"}, headers=volunteer)
+    assert left.status_code == 200, left.text
+    assert left.json() == {"visibility": "hidden", "version": 1}
+    seen = (await client.get("/api/v1/leaderboards", params={"period": "all"}, headers=organiser)).json()
+    assert seen["size"] == 0 and seen["top"] == []
+    mine = (await client.get("/api/v1/leaderboards", params={"period": "all"}, headers=volunteer)).json()
+    assert mine["me"]["rank"] is None and mine["me"]["hidden"] and mine["me"]["points"] != "0.00"
+    back = await client.put("/api/v1/me/ranking-visibility", json={"visibility": "full_name"}, headers=volunteer)
+    assert back.json() == {"visibility": "full_name", "version": 2}
+    seen = (await client.get("/api/v1/leaderboards", params={"period": "all"}, headers=organiser)).json()
+    assert seen["size"] == 1 and "*" not in seen["top"][0]["name"]
+
+
+async def test_a_board_one_may_not_see_is_a_problem_naming_the_scope(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    headers = await login_headers(client, "volunteer")
+    response = await client.get("/api/v1/leaderboards", params={"scope": "org:99999"}, headers=headers)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "leaderboard_not_found" and response.json()["field"] == "scope"
+    bad = await client.get("/api/v1/leaderboards", params={"scope": "shop:1"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["field"] == "scope"
+    assert bad.json()["code"] == "invalid_leaderboard_request"
