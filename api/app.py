@@ -24,7 +24,7 @@ from api.community.teams import TeamsController
 from api.dependencies import APP_DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
-from api.leaderboards.boards import LeaderboardsController, RankingVisibilityController
+from api.leaderboards.boards import LeaderboardsController, LeagueMethodController, RankingVisibilityController
 from api.ledger.accounts import AccountsController
 from api.ledger.entries import LedgerController
 from api.ledger.wallet import MeController
@@ -105,6 +105,7 @@ def create_app(
             OverdueController,
             LeaderboardsController,
             RankingVisibilityController,
+            LeagueMethodController,
             CampaignsController,
             ActivitiesController,
             PatrolTasksController,

@@ -20,9 +20,19 @@ from litestar.params import JSONBody, QueryParameter
 from redis.asyncio import Redis
 
 from api.dependencies import ActingPrincipal
-from api.guards import requires_member
+from api.guards import requires_manager, requires_member
+from api.params import Id
 from api.routing import get, put
-from api.schemas.leaderboards import BoardOut, RankingVisibilityIn, RankingVisibilityOut
+from api.schemas.leaderboards import (
+    BoardOut,
+    LeagueMethodIn,
+    LeagueMethodOut,
+    LeagueOut,
+    RankingVisibilityIn,
+    RankingVisibilityOut,
+)
+from leaderboards.league_rules import LeagueUnits
+from leaderboards.leagues import read_league, set_league_method
 from leaderboards.periods import PeriodKind
 from leaderboards.reading import MAX_AROUND, MAX_TOP, BoardQuery, read_board
 from leaderboards.visibility import set_visibility, visibility_of
@@ -82,6 +92,50 @@ class LeaderboardsController(Controller):
         )
         view = await read_board(principal, query, redis=redis)
         return BoardOut.of(view, (await visibility_of(principal.member_id)).visibility)
+
+    @get(
+        "/leagues",
+        operation_id="getLeague",
+        summary="四季竞赛 · The grids (or teams) under a node ranked by sum or per-capita average",
+    )
+    async def league(
+        self,
+        principal: ActingPrincipal,
+        redis: NamedDependency[Redis],
+        board_scope: Annotated[
+            str,
+            QueryParameter(
+                name="scope",
+                description="org:<id>: the node whose child nodes or teams compete",
+                examples=[Example(value="org:12")],
+            ),
+        ],
+        units: Annotated[LeagueUnits, QueryParameter(description="children: its child nodes; teams: its teams")] = (
+            LeagueUnits.CHILDREN
+        ),
+        period: Annotated[BoardPeriod, QueryParameter(description="China-time week, month, or all time")] = (
+            BoardPeriod.WEEK
+        ),
+    ) -> LeagueOut:
+        view = await read_league(principal, board_scope, units=units, period=PeriodKind(period.value), redis=redis)
+        return LeagueOut.of(view)
+
+
+class LeagueMethodController(Controller):
+    path = "/api/v1/organisations"
+    tags = ["leaderboards"]
+    guards = [requires_manager]
+
+    @put(
+        "/{organisation_id:int}/league-method",
+        operation_id="setLeagueMethod",
+        summary="联赛计分方式 · Rank this node's leagues by sum or per-capita average",
+    )
+    async def set_method(
+        self, principal: ActingPrincipal, organisation_id: Id, data: JSONBody[LeagueMethodIn]
+    ) -> LeagueMethodOut:
+        method = await set_league_method(principal, organisation_id, data.method)
+        return LeagueMethodOut(organisation_id=organisation_id, method=method)
 
 
 class RankingVisibilityController(Controller):

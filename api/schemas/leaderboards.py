@@ -9,6 +9,8 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from api.points import Points
+from leaderboards.league_rules import LeagueMethod, LeagueUnits, RankedUnit
+from leaderboards.leagues import LeagueView
 from leaderboards.models import BoardView, RankedMember, Visibility, VisibilityRecord, WeekComparison
 
 
@@ -99,3 +101,52 @@ class RankingVisibilityOut(BaseModel):
     @classmethod
     def of(cls, record: VisibilityRecord) -> RankingVisibilityOut:
         return cls(visibility=record.visibility, version=record.version)
+
+
+class LeagueUnitOut(BaseModel):
+    rank: int = Field(ge=1)
+    unit_id: int = Field(description="An organisation node's id (units=children) or a team's (units=teams)")
+    name_zh: str
+    total: Points = Field(description="Members' points added up (those who left the rankings included)")
+    headcount: int
+    value: Points = Field(description="What the league ranks by: the total, or the total per member")
+
+    @classmethod
+    def of(cls, unit: RankedUnit, name_zh: str) -> LeagueUnitOut:
+        return cls(
+            rank=unit.rank,
+            unit_id=unit.unit_id,
+            name_zh=name_zh,
+            total=unit.total,
+            headcount=unit.headcount,
+            value=unit.value,
+        )
+
+
+class LeagueOut(BaseModel):
+    scope: str
+    period: str
+    units: LeagueUnits
+    method: LeagueMethod
+    ranking: list[LeagueUnitOut]
+    as_of: datetime
+
+    @classmethod
+    def of(cls, view: LeagueView) -> LeagueOut:
+        return cls(
+            scope=view.scope,
+            period=view.period,
+            units=view.units,
+            method=view.method,
+            ranking=[LeagueUnitOut.of(unit, view.names.get(unit.unit_id, "")) for unit in view.ranking],
+            as_of=view.as_of,
+        )
+
+
+class LeagueMethodIn(BaseModel):
+    method: LeagueMethod = Field(description="sum: members' points added up; average: per member (small grids compete)")
+
+
+class LeagueMethodOut(BaseModel):
+    organisation_id: int
+    method: LeagueMethod

@@ -4,6 +4,7 @@ score, name masking, what counts and the fold."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from leaderboards.earnings import Change, credited_wallet, fold, is_counted_award, wallet_member
 from leaderboards.keys import ScopeKind, board_key, parse_scope, seq_key
+from leaderboards.league_rules import LeagueMethod, UnitTotal, league_value, rank_units
 from leaderboards.masking import mask_name, shown_name
 from leaderboards.periods import (
     PeriodKind,
@@ -168,3 +170,22 @@ def test_scope_names_parse_and_keys_carry_the_scope_as_a_hash_tag() -> None:
             parse_scope(bad)
     assert board_key("org:12", "week:2026-W48") == "lb:{org:12}:week:2026-W48"
     assert seq_key("org:12") == "lb:{org:12}:seq"
+
+
+def test_a_league_by_sum_ranks_the_big_unit_and_by_average_the_small_one() -> None:
+    big = UnitTotal(unit_id=1, points_minor=10_000, headcount=20)  # 100.00 points, 5.00 each
+    small = UnitTotal(unit_id=2, points_minor=3_000, headcount=3)  # 30.00 points, 10.00 each
+    assert [unit.unit_id for unit in rank_units([big, small], LeagueMethod.SUM)] == [1, 2]
+    by_average = rank_units([big, small], LeagueMethod.AVERAGE)
+    assert [(unit.unit_id, unit.value) for unit in by_average] == [(2, Decimal("10.00")), (1, Decimal("5.00"))]
+
+
+def test_a_per_capita_average_rounds_half_even_and_an_empty_unit_scores_zero() -> None:
+    assert league_value(UnitTotal(1, 1, 2), LeagueMethod.AVERAGE) == Decimal("0.00")  # 0.005 → 0.00
+    assert league_value(UnitTotal(1, 3, 2), LeagueMethod.AVERAGE) == Decimal("0.02")  # 0.015 → 0.02
+    assert league_value(UnitTotal(1, 500, 0), LeagueMethod.AVERAGE) == Decimal("0.00")
+
+
+def test_league_ties_rank_by_unit_id() -> None:
+    tied = rank_units([UnitTotal(9, 100, 1), UnitTotal(4, 100, 1)], LeagueMethod.SUM)
+    assert [(unit.rank, unit.unit_id) for unit in tied] == [(1, 4), (2, 9)]

@@ -292,6 +292,21 @@ ROWS: dict[str, Row] = {
             "campaign_foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
         },
     ),
+    "getLeague": Row(
+        {
+            **each_side(lambda s, w, r: Call(query={"scope": f"org:{s.community}", "units": "children"})),
+            "teams_same": lambda w, r: Call(query={"scope": f"org:{w.side_of(r).community}", "units": "teams"}),
+        },
+        {
+            "same": roles(ok(200)),
+            "foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
+            "teams_same": roles(ok(200)),
+        },
+    ),
+    "setLeagueMethod": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community}, json={"method": "average"})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
     "setMyRankingVisibility": Row(
         only(with_foreign_secrets(lambda w, r: Call(json={"visibility": "hidden"}))),
         {"any": roles(ok(200, hides=True))},

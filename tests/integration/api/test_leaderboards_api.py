@@ -70,3 +70,29 @@ async def test_a_board_one_may_not_see_is_a_problem_naming_the_scope(
     bad = await client.get("/api/v1/leaderboards", params={"scope": "shop:1"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["field"] == "scope"
     assert bad.json()["code"] == "invalid_leaderboard_request"
+
+
+async def test_an_organiser_chooses_the_per_capita_league_and_volunteers_read_it(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    organiser = await login_headers(client, "organizer")
+    volunteer = await login_headers(client, "volunteer")
+    me = (await client.get("/api/v1/me", headers=organiser)).json()
+    community = me["home_organisation_id"]
+    refused = await client.put(
+        f"/api/v1/organisations/{community}/league-method", json={"method": "average"}, headers=volunteer
+    )
+    assert refused.status_code == 403
+    chosen = await client.put(
+        f"/api/v1/organisations/{community}/league-method", json={"method": "average"}, headers=organiser
+    )
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json() == {"organisation_id": community, "method": "average"}
+    await _feed(client)
+    league = await client.get(
+        "/api/v1/leaderboards/leagues", params={"scope": f"org:{community}", "period": "all"}, headers=volunteer
+    )
+    assert league.status_code == 200, league.text
+    body = league.json()
+    assert body["method"] == "average" and body["units"] == "children"
+    assert body["ranking"][0]["rank"] == 1 and isinstance(body["ranking"][0]["value"], str)
