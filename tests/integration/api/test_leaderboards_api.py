@@ -30,13 +30,20 @@ async def test_the_demo_volunteer_sees_their_rank_and_points_as_strings(
 ) -> None:
     headers = await login_headers(client, "volunteer")
     await _feed(client)
-    response = await client.get("/api/v1/leaderboards", params={"period": "all", "around": "me"}, headers=headers)
+    response = await client.get(
+        "/api/v1/leaderboards", params={"period": "all", "around": "me", "neighbours": 1}, headers=headers
+    )
     assert response.status_code == 200, response.text
     board = response.json()
     assert board["scope"].startswith("org:") and board["period"] == "all"
-    assert board["me"]["rank"] == 1 and board["me"]["visibility"] == "masked"
-    assert isinstance(board["me"]["points"], str) and board["me"]["points"] != "0.00"
-    assert [row["is_me"] for row in board["neighbours"]] == [True]
+    # The demo grid: the volunteer (47.50) and seven neighbours, one of them ahead (50.00).
+    assert board["size"] == 8
+    assert board["me"] == {"rank": 2, "points": "47.50", "hidden": False, "visibility": "masked"}
+    assert [(row["rank"], row["name"], row["points"]) for row in board["top"][:2]] == [
+        (1, "王*英", "50.00"),
+        (2, "张秀英", "47.50"),
+    ]
+    assert [(row["rank"], row["is_me"]) for row in board["neighbours"]] == [(1, False), (2, True), (3, False)]
     assert board["week"] is None
 
 
@@ -46,17 +53,18 @@ async def test_leaving_the_rankings_hides_me_from_others_and_coming_back_restore
     volunteer = await login_headers(client, "volunteer")
     organiser = await login_headers(client, "organizer")
     await _feed(client)
+    grid = (await client.get("/api/v1/leaderboards", headers=volunteer)).json()["scope"]
     left = await client.put("/api/v1/me/ranking-visibility", json={"visibility": "hidden"}, headers=volunteer)
     assert left.status_code == 200, left.text
     assert left.json() == {"visibility": "hidden", "version": 1}
-    seen = (await client.get("/api/v1/leaderboards", params={"period": "all"}, headers=organiser)).json()
-    assert seen["size"] == 0 and seen["top"] == []
+    seen = (await client.get("/api/v1/leaderboards", params={"period": "all", "scope": grid}, headers=organiser)).json()
+    assert seen["size"] == 7 and "47.50" not in {row["points"] for row in seen["top"]}
     mine = (await client.get("/api/v1/leaderboards", params={"period": "all"}, headers=volunteer)).json()
     assert mine["me"]["rank"] is None and mine["me"]["hidden"] and mine["me"]["points"] != "0.00"
     back = await client.put("/api/v1/me/ranking-visibility", json={"visibility": "full_name"}, headers=volunteer)
     assert back.json() == {"visibility": "full_name", "version": 2}
-    seen = (await client.get("/api/v1/leaderboards", params={"period": "all"}, headers=organiser)).json()
-    assert seen["size"] == 1 and "*" not in seen["top"][0]["name"]
+    seen = (await client.get("/api/v1/leaderboards", params={"period": "all", "scope": grid}, headers=organiser)).json()
+    assert seen["size"] == 8 and seen["top"][1]["name"] == "张秀英"
 
 
 async def test_a_board_one_may_not_see_is_a_problem_naming_the_scope(
@@ -95,4 +103,8 @@ async def test_an_organiser_chooses_the_per_capita_league_and_volunteers_read_it
     assert league.status_code == 200, league.text
     body = league.json()
     assert body["method"] == "average" and body["units"] == "children"
-    assert body["ranking"][0]["rank"] == 1 and isinstance(body["ranking"][0]["value"], str)
+    # Per capita the small second grid (3 neighbours, 105.00) beats the first (9 members, 217.50).
+    assert [(unit["name_zh"], unit["headcount"], unit["total"], unit["value"]) for unit in body["ranking"]] == [
+        ("第二网格", 3, "105.00", "35.00"),
+        ("第一网格", 9, "217.50", "24.17"),
+    ]
