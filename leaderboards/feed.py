@@ -64,8 +64,10 @@ from leaderboards.redis_boards import (
 from ledger.chain import Block, blocks_after, seal_pending
 from ledger.tables import LedgerEntry, LedgerPosting
 
-# Blocks per run: a sealing run makes one block of up to 1,000 entries.
-BLOCKS_PER_RUN = 20
+# Blocks per step: a sealing run makes one block of up to 1,000 entries, and
+# a step's queries bind every entry id of its blocks (SQLite binds at most
+# 32,766 parameters a statement).
+BLOCKS_PER_RUN = 5
 # Longer than any run; a run that outlives it is still safe (exactly-once
 # does not rest on the lock), merely no longer alone.
 LOCK_SECONDS = 120
