@@ -144,7 +144,7 @@ async def _load_neighbours(
     grids = {1: grid_id, 2: second_grid.id}
     for number, (name, grid, hours) in enumerate(DEMO_NEIGHBOURS, start=1):
         member_id = await create_member(
-            name=name, phone=f"1370000{number:04d}", home_organisation_id=grids[grid], roles=(Role.VOLUNTEER,)
+            name=name, phone=f"1580000{number:04d}", home_organisation_id=grids[grid], roles=(Role.VOLUNTEER,)
         )
         if number <= 3:
             await add_team_member(team_id, member_id, actor_ref="demo")
