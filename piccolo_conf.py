@@ -38,5 +38,6 @@ APP_REGISTRY = AppRegistry(
         "campaigns.piccolo_app",
         "activities.piccolo_app",
         "marketplace.piccolo_app",
+        "leaderboards.piccolo_app",
     ]
 )

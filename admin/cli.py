@@ -39,6 +39,8 @@ members_app = typer.Typer(
 app.add_typer(members_app, name="members")
 activities_app = typer.Typer(help="Activities: response deadlines and escalation.", no_args_is_help=True)
 app.add_typer(activities_app, name="activities")
+boards_app = typer.Typer(help="Leaderboards: rebuild boards from the ledger, run the feed.", no_args_is_help=True)
+app.add_typer(boards_app, name="leaderboards")
 console = Console()
 
 
@@ -536,3 +538,83 @@ def _write_invites(path: Path, created: Sequence[ImportedMember]) -> None:
 
 if __name__ == "__main__":
     app()
+
+
+def _boards_redis(settings: Settings) -> Redis:
+    """The Redis the boards live in. The in-process stand-in lives inside
+    each API process, out of the command line's reach."""
+    if settings.uses_embedded_redis:
+        console.print(
+            "[red]FENGLING_REDIS_URL is the in-process stand-in: the boards live in the API process, "
+            "which feeds and rebuilds them itself (restarting it rebuilds them from the ledger).[/red]"
+        )
+        raise typer.Exit(2)
+    from redis.asyncio import Redis
+
+    return Redis.from_url(settings.redis_url)
+
+
+@boards_app.command("rebuild")
+def leaderboards_rebuild(
+    scope: Annotated[
+        str | None, typer.Option(help="One scope only: org:<id>, team:<id> or campaign:<id>. Default: every scope.")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="One period only: all, week:2026-W48, month:2026-11, season:<id>.")
+    ] = None,
+) -> None:
+    """Rebuild boards from the ledger (the source of truth); with no option,
+    every board, as after Redis lost its data."""
+    from leaderboards.keys import parse_scope
+    from leaderboards.rebuild import RebuildBusy, rebuild
+
+    if scope is not None:
+        try:
+            parse_scope(scope)
+        except ValueError as error:
+            console.print(f"[red]--scope: {escape(str(error))}[/red]")
+            raise typer.Exit(2) from error
+    redis = _boards_redis(get_settings())
+
+    async def run() -> tuple[int, int]:
+        try:
+            with Progress(
+                TextColumn("重建排行榜 rebuilding boards"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("blocks", total=None)
+
+                def advance(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                result = await rebuild(redis, scope=scope, period=period, progress=advance)
+            return result.boards, result.entries
+        finally:
+            await redis.aclose()
+
+    try:
+        boards, entries = asyncio.run(run())
+    except RebuildBusy as error:
+        console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(1) from error
+    console.print(f"rebuilt {boards} board(s) from {entries} ledger entries")
+
+
+@boards_app.command("feed")
+def leaderboards_feed() -> None:
+    """Bring the boards up to the committed ledger once (the API runs this every 2 s)."""
+    from leaderboards.feed import feed_once
+
+    redis = _boards_redis(get_settings())
+
+    async def run() -> int:
+        try:
+            return await feed_once(redis)
+        finally:
+            await redis.aclose()
+
+    console.print(f"read {asyncio.run(run())} ledger entries")

@@ -24,6 +24,7 @@ from api.community.teams import TeamsController
 from api.dependencies import APP_DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.health import HealthController
+from api.leaderboards.boards import LeaderboardsController, LeagueMethodController, RankingVisibilityController
 from api.ledger.accounts import AccountsController
 from api.ledger.entries import LedgerController
 from api.ledger.wallet import MeController
@@ -77,7 +78,7 @@ def create_app(
         try:
             async with member_change_notifications(redis):
                 if jobs_enabled:
-                    async with background_jobs():
+                    async with background_jobs(redis):
                         yield
                 else:
                     yield
@@ -102,6 +103,9 @@ def create_app(
             InvitationsController,
             TeamsController,
             OverdueController,
+            LeaderboardsController,
+            RankingVisibilityController,
+            LeagueMethodController,
             CampaignsController,
             ActivitiesController,
             PatrolTasksController,
@@ -128,6 +132,7 @@ def create_app(
                 Tag(name="campaigns", description="积分活动与预算 · Campaigns and budgets"),
                 Tag(name="activities", description="服务、巡逻、上报与审核 · Service, patrols, reports, verification"),
                 Tag(name="community", description="社区与成员 · Community: organisations, members, teams"),
+                Tag(name="leaderboards", description="排行榜 · Leaderboards"),
                 Tag(name="health", description="运行状态 · Health"),
             ],
             components=Components(

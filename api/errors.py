@@ -31,6 +31,7 @@ from api.outages import RETRY_AFTER_SECONDS, unavailable_dependency
 from campaigns import errors as campaign_errors
 from community import errors as community_errors
 from core import errors as core_errors
+from leaderboards import errors as leaderboard_errors
 from ledger import errors as ledger_errors
 from marketplace import errors as marketplace_errors
 
@@ -108,6 +109,8 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     activity_errors.PatrolTaskNotFound: 404,
     activity_errors.ClaimNotFound: 404,
     InvalidOverdueQuery: 422,
+    leaderboard_errors.BoardNotFound: 404,
+    leaderboard_errors.InvalidBoardRequest: 422,
 }
 
 _HTTP_CODES = {
@@ -247,6 +250,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     marketplace_errors.MarketplaceError: _domain_error,
     campaign_errors.CampaignError: _domain_error,
     activity_errors.ActivityError: _domain_error,
+    leaderboard_errors.LeaderboardError: _domain_error,
     Exception: _unexpected,
 }
 

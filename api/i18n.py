@@ -8,6 +8,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "validation_error": ("请求参数有误", "Invalid request"),
     "invalid_campaign_data": ("活动信息有误", "Invalid campaign data"),
     "campaign_not_found": ("活动不存在", "Campaign not found"),
+    "leaderboard_not_found": ("排行榜不存在", "Leaderboard not found"),
+    "invalid_leaderboard_request": ("排行榜请求无效", "Invalid leaderboard request"),
     "campaign_closed": ("活动已结束", "The campaign is closed"),
     "default_campaign_exists": ("该组织已有常设活动", "This organisation already has a default campaign"),
     "campaign_not_applicable": ("该活动不适用于此地点或时间", "The campaign does not cover this place or time"),

@@ -37,6 +37,8 @@ from campaigns.rules import check_budget
 from community.accounts import issuance_code, open_wallet, wallet_code
 from community.members import home_organisation_of
 from community.organisations import issuing_organisation_for
+from core.database import after_commit
+from core.nudges import awards_committed
 from ledger.errors import AccountNotFound, InsufficientFunds
 from ledger.models import EntryRecord
 from ledger.posting import transfer
@@ -114,6 +116,8 @@ async def pay(campaign: CampaignRecord, payment: Payment) -> int:
         if refused.account_code == budget_code(campaign.id):
             check_budget(campaign.id, available=refused.available, amount=payment.amount)
         raise
+    # Wakes the leaderboards' feed once this commits (a hint; its cursor decides).
+    await after_commit(awards_committed.fire)
     return entry.id
 
 
@@ -153,6 +157,7 @@ async def take_back(campaign: CampaignRecord, refunds: Sequence[Refund], *, acto
             idempotency_key=refund.idempotency_key,
         )
         reversal_ids.append(reversal.id)
+    await after_commit(awards_committed.fire)
     if not campaign.is_open:
         returned = sum((refund.amount for refund in refunds), Decimal("0.00"))
         await return_to_issuance(campaign, returned, actor_ref=actor_ref)

@@ -49,6 +49,12 @@ class Member(Table, tablename="community_member"):
     # and older tokens then answer 401 (``api/community/auth.py``).
     session_version = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
+    # How the member appears on leaderboards (``leaderboards/visibility.py``):
+    # ``masked`` (the default: 张*英), ``full_name`` or ``hidden`` (off every
+    # board; points untouched). The version rises with every change, so the
+    # boards in Redis apply changes in order whatever order they arrive in.
+    ranking_visibility = Varchar(length=12, default="masked")
+    ranking_visibility_version = Integer(default=0)
 
 
 class RoleGrant(Table, tablename="community_role_grant"):

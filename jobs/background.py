@@ -13,10 +13,14 @@
   a check-in (idempotent; no points move).
 - The photo job removes report photos attached to nothing a day after
   upload, and stray upload files (idempotent, safe with several workers).
+- The leaderboards' feed brings the boards in Redis up to the committed
+  ledger (``leaderboards/feed.py``: exactly-once, one run at a time across
+  workers), every ``LEADERBOARD_FEED_EVERY_SECONDS`` or at once when an
+  award or its reversal commits in this process (``core.nudges``).
 Each is also a CLI command (``fengling ledger seal`` / ``expire-holds`` /
 ``expire-adjustments``, ``fengling marketplace expire-orders``,
 ``fengling activities escalate`` / ``mark-no-shows`` /
-``remove-unattached-photos``) for
+``remove-unattached-photos``, ``fengling leaderboards feed``) for
 deployments that prefer cron.
 """
 
@@ -27,10 +31,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from redis.asyncio import Redis
+
 from activities.deadlines import escalate_overdue
 from activities.patrol_tasks import mark_no_shows
 from activities.photos import remove_unattached_photos
 from community.manual_points import expire_adjustments
+from core.nudges import awards_committed
+from leaderboards.feed import feed_once
 from ledger.chain import seal_pending
 from ledger.holds import expire_holds
 from marketplace.orders import expire_orders
@@ -43,6 +51,8 @@ EXPIRE_EVERY_SECONDS = 60.0
 ESCALATE_EVERY_SECONDS = 60.0
 # Unattached photos may wait a day; hourly keeps the disk tidy at no cost.
 PHOTO_CLEANUP_EVERY_SECONDS = 3600.0
+# The boards lag the ledger by at most this (plus a run) when no nudge comes.
+LEADERBOARD_FEED_EVERY_SECONDS = 2.0
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[int]], name: str) -> None:
@@ -58,8 +68,23 @@ async def _every(seconds: float, job: Callable[[], Awaitable[int]], name: str) -
         await asyncio.sleep(seconds)
 
 
+async def _feed_leaderboards(redis: Redis) -> None:
+    """The feed, on its timer or at once when nudged."""
+    while True:
+        try:
+            done = await feed_once(redis)
+            if done:
+                logger.debug("leaderboards: %d entries read", done)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # Redis or the database away: logged, retried next tick
+            logger.exception("leaderboards feed failed")
+        await awards_committed.wait(LEADERBOARD_FEED_EVERY_SECONDS)
+
+
 @contextlib.asynccontextmanager
-async def background_jobs() -> AsyncIterator[None]:
+async def background_jobs(redis: Redis | None = None) -> AsyncIterator[None]:
+    """Every job as a task; the leaderboards' feed only with a Redis client."""
     tasks = [
         asyncio.create_task(_every(SEAL_EVERY_SECONDS, seal_pending, "sealed entries")),
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_holds, "expired holds")),
@@ -69,6 +94,8 @@ async def background_jobs() -> AsyncIterator[None]:
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, mark_no_shows, "grab-order no-shows")),
         asyncio.create_task(_every(PHOTO_CLEANUP_EVERY_SECONDS, remove_unattached_photos, "removed unattached photos")),
     ]
+    if redis is not None:
+        tasks.append(asyncio.create_task(_feed_leaderboards(redis)))
     try:
         yield
     finally:

@@ -29,7 +29,7 @@ from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import EarningRules, ReportKind
 from community.access import Principal, load_principal
-from community.members import register_member
+from community.members import create_member, register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
 from community.tables import Organisation
@@ -113,11 +113,56 @@ async def load_demo() -> bool:
             name=login.name, phone=login.phone, password=login.password, home_organisation_id=home, roles=(role,)
         )
 
-    await _load_earning(
+    team_id = await _load_earning(
         community.id, grid.id, members["volunteer"].id, members["organizer"].id, members["grid_worker"].id
     )
     await _load_supermarket(community.id, await load_principal(members["organizer"].id), members["shop_staff"].id)
+    await _load_neighbours(community.id, grid.id, team_id, members["organizer"].id, members["grid_worker"].id)
     return True
+
+
+# Neighbours who earned too, so the demo volunteer has a rank among people
+# (their service hours at 5.00 an hour, capped at 50.00 a day): grid 1 has
+# seven of them, a smaller second grid three, which wins its league per
+# capita but not by sum. They were invited and have not logged in (no password).
+DEMO_NEIGHBOURS = (
+    ("王秀英", 1, 10.0),
+    ("李桂兰", 1, 8.0),
+    ("张建国", 1, 6.0),
+    ("刘淑珍", 1, 4.0),
+    ("陈志强", 1, 3.0),
+    ("杨丽华", 1, 2.0),
+    ("赵德明", 1, 1.0),
+    ("黄玉梅", 2, 9.0),
+    ("周卫东", 2, 7.0),
+    ("吴春燕", 2, 5.0),
+)
+
+
+async def _load_neighbours(
+    community_id: int, grid_id: int, team_id: int, organizer_id: int, grid_worker_id: int
+) -> None:
+    """The neighbours above, each with one verified service log; the first
+    three patrol with the demo volunteer's team."""
+    now = utc_now()
+    second_grid = await create_organisation(
+        name_zh="第二网格", name_en="Grid 2", level=Level.GRID, parent_id=community_id
+    )
+    verifiers = {1: await load_principal(grid_worker_id), 2: await load_principal(organizer_id)}
+    grids = {1: grid_id, 2: second_grid.id}
+    for number, (name, grid, hours) in enumerate(DEMO_NEIGHBOURS, start=1):
+        member_id = await create_member(
+            name=name, phone=f"1580000{number:04d}", home_organisation_id=grids[grid], roles=(Role.VOLUNTEER,)
+        )
+        if number <= 3:
+            await add_team_member(team_id, member_id, actor_ref="demo")
+        start = now - timedelta(days=2, hours=hours + 1)
+        logged = await log_service(
+            await load_principal(member_id),
+            ServiceLogIn(title="社区志愿服务", started_at=start, ended_at=start + timedelta(hours=hours)),
+            now=now - timedelta(days=2),
+        )
+        await verify_activity(verifiers[grid], logged.id, now=now - timedelta(days=1))
 
 
 # (name_zh, name_en, category, price, stock, limit per month)
@@ -158,13 +203,11 @@ async def _load_supermarket(community_id: int, organiser: Principal, staff_membe
         )
 
 
-async def _load_earning(
-    community_id: int, grid_id: int, volunteer_id: int, organizer_id: int, verifier_id: int
-) -> None:
+async def _load_earning(community_id: int, grid_id: int, volunteer_id: int, organizer_id: int, verifier_id: int) -> int:
     """A funded default campaign, a patrol team and task, and the demo
     volunteer's points earned the real way: submitted, then verified by the
     grid worker (every point traces to its activity, campaign and approver).
-    One service log waits in the grid worker's queue."""
+    One service log waits in the grid worker's queue. Returns the team's id."""
     now = utc_now()
     organizer = await load_principal(organizer_id)
     volunteer = await load_principal(volunteer_id)
@@ -231,3 +274,4 @@ async def _load_earning(
         ServiceLogIn(title="陪同独居老人就医", started_at=now - timedelta(hours=4), ended_at=now - timedelta(hours=2)),
         now=now,
     )
+    return team.id

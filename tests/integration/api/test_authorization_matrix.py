@@ -272,6 +272,45 @@ ROWS: dict[str, Row] = {
     "me": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
     "myWallet": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
     "myStatement": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
+    # --- leaderboards: a board of what one may see; one's own visibility ---
+    "getLeaderboard": Row(
+        {
+            "own": own("member", lambda m, w, r: Call(query={"scope": f"org:{home_of(w, r)}", "around": "me"})),
+            **each_side(lambda s, w, r: Call(query={"scope": f"org:{s.community}", "period": "all"})),
+            "team_same": lambda w, r: Call(query={"scope": f"team:{w.side_of(r).team}"}),
+            "team_foreign": lambda w, r: Call(query={"scope": f"team:{w.other_side(r).team}"}),
+            "campaign_same": lambda w, r: Call(query={"scope": f"campaign:{w.side_of(r).campaign}"}),
+            "campaign_foreign": lambda w, r: Call(query={"scope": f"campaign:{w.other_side(r).campaign}"}),
+        },
+        {
+            "own": roles(ok(200)),
+            "same": roles(ok(200)),
+            "foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
+            "team_same": roles(ok(200)),
+            "team_foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
+            "campaign_same": roles(ok(200)),
+            "campaign_foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
+        },
+    ),
+    "getLeague": Row(
+        {
+            **each_side(lambda s, w, r: Call(query={"scope": f"org:{s.community}", "units": "children"})),
+            "teams_same": lambda w, r: Call(query={"scope": f"org:{w.side_of(r).community}", "units": "teams"}),
+        },
+        {
+            "same": roles(ok(200)),
+            "foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
+            "teams_same": roles(ok(200)),
+        },
+    ),
+    "setLeagueMethod": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community}, json={"method": "average"})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    "setMyRankingVisibility": Row(
+        only(with_foreign_secrets(lambda w, r: Call(json={"visibility": "hidden"}))),
+        {"any": roles(ok(200, hides=True))},
+    ),
     # --- ledger ---
     **{
         op: Row(

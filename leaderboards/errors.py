@@ -1,0 +1,24 @@
+"""Leaderboard refusals; mapped to problem+json in ``api/errors.py``."""
+
+from __future__ import annotations
+
+
+class LeaderboardError(Exception):
+    code = "leaderboard_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class BoardNotFound(LeaderboardError):
+    """No such scope, or one the caller may not see (404, worded alike)."""
+
+    code = "leaderboard_not_found"
+
+
+class InvalidBoardRequest(LeaderboardError):
+    """A scope or period that is not one (422)."""
+
+    code = "invalid_leaderboard_request"

@@ -1,0 +1,354 @@
+"""From the ledger to the boards: a cursor over committed award entries.
+
+**Which entries, in which order.** The ledger's hash chain (``ledger/chain.py``)
+already lists every *committed* entry exactly once, in a gapless order: the
+sealer appends blocks after commit, and an entry that commits late (an id
+below sealed ones) lands in a later block. The feed follows those blocks
+(``ledger_chain_block.id`` ascending); an entry's chain position (``seq``)
+orders every change. So the boards never see an uncommitted entry, never
+miss a late one, and never touch the posting transaction. The lag is the
+sealer's (every 2 s, run by the feed itself first) plus one feed run.
+
+**Exactly-once.** ``feed_once`` reads the feed's cursor (the last block
+applied, in Redis), derives the counted changes of the next blocks
+(``earnings.py``), applies them scope by scope with ``redis_boards.apply_scope``
+(each change skipped if its ``seq`` is at or below the scope's), and only
+then moves the cursor forward. A run that dies half-way is repeated whole
+by the next, and the scopes it had already reached skip what they applied.
+
+**Scopes of an award.** Every organisation node from where the work was
+done (the entry's ``metadata.organisation_id``; the member's home when it
+has none) up to the root; every team the member had joined by the time of
+the award; the campaign that paid it (``metadata.campaign_id``). A
+reversal moves exactly the boards of the award it reverses.
+
+Runs under ``lb:{feed}:lock`` (one run at a time; the rebuild takes it too).
+If Redis lost everything the cursor is gone too, and the next run replays
+the whole chain: the boards come back by themselves (``fengling
+leaderboards rebuild`` does it faster).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+from community.organisations import ancestor_chains
+from community.tables import Member, TeamMember
+from leaderboards.earnings import (
+    COUNTED_KINDS,
+    REVERSAL_KIND,
+    Change,
+    credited_wallet,
+    is_counted_award,
+)
+from leaderboards.keys import FEED_LOCK_KEY, ScopeKind, scope_name
+from leaderboards.models import Visibility
+from leaderboards.periods import periods_of
+from leaderboards.redis_boards import (
+    BoardChange,
+    advance_feed,
+    apply_scope,
+    feed_position,
+    remember_scopes,
+)
+from ledger.chain import Block, blocks_after, seal_pending
+from ledger.tables import LedgerEntry, LedgerPosting
+
+# Blocks per step: a sealing run makes one block of up to 1,000 entries, and
+# a step's queries bind every entry id of its blocks (SQLite binds at most
+# 32,766 parameters a statement).
+BLOCKS_PER_RUN = 5
+# Longer than any run; a run that outlives it is still safe (exactly-once
+# does not rest on the lock), merely no longer alone.
+LOCK_SECONDS = 120
+LOCK_WAIT_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Award:
+    entry_id: int
+    member_id: int
+    amount_minor: int
+    created_at: datetime
+    organisation_id: int | None
+    campaign_id: int | None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _metadata(value: Any) -> Mapping[str, Any]:
+    if isinstance(value, str):
+        loaded = json.loads(value or "{}")
+        return loaded if isinstance(loaded, dict) else {}
+    return value if isinstance(value, dict) else {}
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+
+
+async def _wallet_credits(entry_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """entry id → (member, hundredths) it credited to a volunteer wallet."""
+    if not entry_ids:
+        return {}
+    rows = (
+        await LedgerPosting.select(
+            LedgerPosting.entry, LedgerPosting.amount_minor, LedgerPosting.account.code.as_alias("code")
+        )
+        .where(LedgerPosting.entry.is_in(list(entry_ids)))
+        .run()
+    )
+    legs: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for row in rows:
+        legs[int(row["entry"])].append((str(row["code"]), int(row["amount_minor"])))
+    credits: dict[int, tuple[int, int]] = {}
+    for entry_id, entry_legs in legs.items():
+        credited = credited_wallet(entry_legs)
+        if credited is not None:
+            credits[entry_id] = credited
+    return credits
+
+
+async def _awards(entry_ids: Sequence[int]) -> dict[int, _Award]:
+    """The counted awards among ``entry_ids``."""
+    if not entry_ids:
+        return {}
+    rows = (
+        await LedgerEntry.select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.metadata, LedgerEntry.created_at)
+        .where(LedgerEntry.id.is_in(list(entry_ids)) & LedgerEntry.kind.is_in(sorted(COUNTED_KINDS)))
+        .run()
+    )
+    counted = {int(row["id"]): row for row in rows if is_counted_award(row["kind"], _metadata(row["metadata"]))}
+    credits = await _wallet_credits(sorted(counted))
+    awards: dict[int, _Award] = {}
+    for entry_id, row in counted.items():
+        if entry_id not in credits:
+            continue
+        metadata = _metadata(row["metadata"])
+        member_id, amount_minor = credits[entry_id]
+        awards[entry_id] = _Award(
+            entry_id=entry_id,
+            member_id=member_id,
+            amount_minor=amount_minor,
+            created_at=_aware(row["created_at"]),
+            organisation_id=_optional_int(metadata.get("organisation_id")),
+            campaign_id=_optional_int(metadata.get("campaign_id")),
+        )
+    return awards
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """A counted entry at its chain position: the award it adds (sign +1)
+    or takes back (sign −1), and when the entry itself was made."""
+
+    seq: int
+    award: _Award
+    sign: int
+    changed_at: datetime
+
+
+async def _counted_entries(positions: Sequence[tuple[int, int]]) -> list[_Counted]:
+    """(seq, entry id) in chain order → the counted ones among them."""
+    entry_ids = [entry_id for _, entry_id in positions]
+    awards = await _awards(entry_ids)
+    reversal_rows = (
+        await LedgerEntry.select(LedgerEntry.id, LedgerEntry.reverses, LedgerEntry.created_at)
+        .where(LedgerEntry.id.is_in(entry_ids) & (LedgerEntry.kind == REVERSAL_KIND))
+        .run()
+        if entry_ids
+        else []
+    )
+    reversals = {int(row["id"]): row for row in reversal_rows if row["reverses"] is not None}
+    reversed_awards = await _awards(sorted({int(row["reverses"]) for row in reversals.values()}))
+    counted: list[_Counted] = []
+    for seq, entry_id in positions:
+        if entry_id in awards:
+            award = awards[entry_id]
+            counted.append(_Counted(seq=seq, award=award, sign=1, changed_at=award.created_at))
+        elif entry_id in reversals and int(reversals[entry_id]["reverses"]) in reversed_awards:
+            row = reversals[entry_id]
+            counted.append(
+                _Counted(
+                    seq=seq,
+                    award=reversed_awards[int(row["reverses"])],
+                    sign=-1,
+                    changed_at=_aware(row["created_at"]),
+                )
+            )
+    return counted
+
+
+async def _homes(member_ids: Iterable[int]) -> dict[int, int]:
+    wanted = sorted(set(member_ids))
+    if not wanted:
+        return {}
+    rows = await Member.select(Member.id, Member.home_organisation).where(Member.id.is_in(wanted)).run()
+    return {int(row["id"]): int(row["home_organisation"]) for row in rows}
+
+
+async def _team_joins(member_ids: Iterable[int]) -> dict[int, list[tuple[int, datetime]]]:
+    wanted = sorted(set(member_ids))
+    joins: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    if wanted:
+        rows = (
+            await TeamMember.select(TeamMember.member, TeamMember.team, TeamMember.joined_at)
+            .where(TeamMember.member.is_in(wanted))
+            .run()
+        )
+        for row in rows:
+            joins[int(row["member"])].append((int(row["team"]), _aware(row["joined_at"])))
+    return joins
+
+
+async def visibilities(member_ids: Iterable[int]) -> dict[int, tuple[int, bool]]:
+    """member → (visibility version, visible on boards)."""
+    wanted = sorted(set(member_ids))
+    if not wanted:
+        return {}
+    rows = (
+        await Member.select(Member.id, Member.ranking_visibility, Member.ranking_visibility_version)
+        .where(Member.id.is_in(wanted))
+        .run()
+    )
+    return {
+        int(row["id"]): (int(row["ranking_visibility_version"]), row["ranking_visibility"] != Visibility.HIDDEN.value)
+        for row in rows
+    }
+
+
+async def changes_at(positions: Sequence[tuple[int, int]]) -> list[Change]:
+    """The board changes of the entries at ``positions`` ((seq, entry id),
+    chain order): the one derivation the feed and the rebuild share."""
+    counted = await _counted_entries(positions)
+    members = {item.award.member_id for item in counted}
+    homes = await _homes(members)
+    joins = await _team_joins(members)
+    where_done = {item.award.organisation_id or homes.get(item.award.member_id, 0) for item in counted} - {0}
+    chains = await ancestor_chains(where_done)
+    changes: list[Change] = []
+    for item in counted:
+        award = item.award
+        done_at = award.organisation_id or homes.get(award.member_id)
+        scopes = [scope_name(ScopeKind.ORGANISATION, node) for node in chains.get(done_at or 0, [])]
+        scopes += [
+            scope_name(ScopeKind.TEAM, team)
+            for team, joined_at in sorted(joins.get(award.member_id, []))
+            if joined_at <= award.created_at
+        ]
+        if award.campaign_id is not None:
+            scopes.append(scope_name(ScopeKind.CAMPAIGN, award.campaign_id))
+        periods = periods_of(award.created_at)
+        changes.append(
+            Change(
+                seq=item.seq,
+                member_id=award.member_id,
+                delta_minor=item.sign * award.amount_minor,
+                changed_at=item.changed_at,
+                boards=tuple((scope, period) for scope in scopes for period in periods),
+            )
+        )
+    return changes
+
+
+def positions_of(blocks: Sequence[Block]) -> list[tuple[int, int]]:
+    """(chain position, entry id) of every entry of ``blocks``, in chain order."""
+    return [(block.first_seq + index, entry_id) for block in blocks for index, entry_id in enumerate(block.entry_ids)]
+
+
+def by_scope(changes: Sequence[Change], shown: Mapping[int, tuple[int, bool]]) -> dict[str, list[BoardChange]]:
+    """The changes as each scope's script takes them, chain order kept."""
+    grouped: dict[str, list[BoardChange]] = defaultdict(list)
+    for change in changes:
+        version, visible = shown.get(change.member_id, (0, True))
+        for scope, period in change.boards:
+            grouped[scope].append(
+                BoardChange(
+                    seq=change.seq,
+                    member_id=change.member_id,
+                    delta_minor=change.delta_minor,
+                    minute=change.minute,
+                    period=period,
+                    visibility_version=version,
+                    visible=visible,
+                )
+            )
+    return grouped
+
+
+async def apply_changes(redis: Redis, changes: Sequence[Change]) -> None:
+    shown = await visibilities(change.member_id for change in changes)
+    scopes_by_member: dict[int, set[str]] = defaultdict(set)
+    for change in changes:
+        scopes_by_member[change.member_id].update(scope for scope, _ in change.boards)
+    # Remembered before the points land, so a visibility change never misses a scope.
+    for member_id, scopes in scopes_by_member.items():
+        await remember_scopes(redis, member_id, sorted(scopes))
+    for scope, scope_changes in by_scope(changes, shown).items():
+        await apply_scope(redis, scope, scope_changes)
+
+
+@contextlib.asynccontextmanager
+async def feed_lock(redis: Redis, *, wait_seconds: float = 0.0) -> AsyncIterator[bool]:
+    """Hold ``lb:{feed}:lock`` (yields False if another holder kept it
+    longer than ``wait_seconds``)."""
+    token = secrets.token_hex(16)
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while not await redis.set(FEED_LOCK_KEY, token, nx=True, ex=LOCK_SECONDS):
+        if asyncio.get_running_loop().time() >= deadline:
+            yield False
+            return
+        await asyncio.sleep(0.05)
+    try:
+        yield True
+    finally:
+        await redis.eval(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+            1,
+            FEED_LOCK_KEY,
+            token,
+        )
+
+
+async def feed_step(redis: Redis) -> int:
+    """Apply the next blocks after the cursor (the caller holds the lock);
+    the number of entries read."""
+    block_id, _ = await feed_position(redis)
+    blocks = await blocks_after(block_id, BLOCKS_PER_RUN)
+    if not blocks:
+        return 0
+    positions = positions_of(blocks)
+    await apply_changes(redis, await changes_at(positions))
+    await advance_feed(redis, blocks[-1].id, blocks[-1].head_seq)
+    return len(positions)
+
+
+async def catch_up(redis: Redis) -> int:
+    """Apply every sealed block after the cursor (the caller holds the lock)."""
+    total = 0
+    while done := await feed_step(redis):
+        total += done
+    return total
+
+
+async def feed_once(redis: Redis, *, seal: bool = True) -> int:
+    """Seal what committed, then bring the boards up to the chain: the
+    background job's run. 0 if another run holds the lock."""
+    if seal:
+        await seal_pending()
+    async with feed_lock(redis) as locked:
+        if not locked:
+            return 0
+        return await catch_up(redis)

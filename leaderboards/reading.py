@@ -1,0 +1,149 @@
+"""Reading a board: top N, my rank, my neighbours (±k), this week vs last.
+
+Every read is a handful of sorted-set commands, each O(log N) (+ the rows
+returned), sent in one pipeline per board; names come from the database
+for the (at most ``MAX_TOP + 2 × MAX_AROUND + 1``) members shown, so a
+change of name or visibility shows at once. Hidden members are not in a
+board's sorted set: they are not counted, ranked or shown; a hidden reader
+still sees their own points (``MyStanding.hidden``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+from community.access import Principal
+from community.tables import Member
+from core.clock import utc_now
+from leaderboards.errors import InvalidBoardRequest
+from leaderboards.keys import ScopeKind, all_key, board_key, scope_name
+from leaderboards.masking import shown_name
+from leaderboards.models import BoardView, MyStanding, RankedMember, Visibility, WeekComparison
+from leaderboards.periods import PeriodKind, current_period, previous_week
+from leaderboards.policy import check_board_visible
+from leaderboards.scores import Score
+from ledger.amounts import from_minor
+
+# Bounds, so no request makes Redis or the database do unbounded work.
+MAX_TOP = 50
+MAX_AROUND = 10
+
+
+@dataclass(frozen=True, slots=True)
+class BoardQuery:
+    scope: str | None = None  # None: the reader's home node
+    period: PeriodKind = PeriodKind.WEEK
+    top: int = 10
+    around: int = 0  # neighbours above and below the reader; 0: none
+
+
+@dataclass(frozen=True, slots=True)
+class _Position:
+    rank: int | None  # 0-based, None when not on the visible board
+    score: int | None  # from the all-members hash (hidden members too)
+
+
+async def _position(redis: Redis, scope: str, period: str, member_id: int) -> _Position:
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.zrevrank(board_key(scope, period), member_id)
+        pipe.hget(all_key(scope, period), str(member_id))
+        rank, score = await pipe.execute()
+    return _Position(rank=None if rank is None else int(rank), score=None if score is None else int(score))
+
+
+async def _names(member_ids: Sequence[int]) -> dict[int, tuple[str, bool]]:
+    if not member_ids:
+        return {}
+    rows = (
+        await Member.select(Member.id, Member.name, Member.ranking_visibility)
+        .where(Member.id.is_in(sorted(set(member_ids))))
+        .run()
+    )
+    return {int(row["id"]): (str(row["name"]), row["ranking_visibility"] == Visibility.FULL_NAME.value) for row in rows}
+
+
+def _ranked(
+    rows: Sequence[tuple[bytes, float]], first_rank: int, names: dict[int, tuple[str, bool]], me: int
+) -> tuple[RankedMember, ...]:
+    ranked = []
+    for offset, (member_text, score) in enumerate(rows):
+        member_id = int(member_text)
+        name, full = names.get(member_id, ("", False))
+        decoded = Score.of(score)
+        ranked.append(
+            RankedMember(
+                rank=first_rank + offset + 1,
+                member_id=member_id,
+                name=shown_name(name, full_name_shown=full or member_id == me),
+                points=from_minor(decoded.points_minor),
+                reached_at=decoded.reached_at,
+                is_me=member_id == me,
+            )
+        )
+    return tuple(ranked)
+
+
+def _check(query: BoardQuery) -> None:
+    if not 1 <= query.top <= MAX_TOP:
+        raise InvalidBoardRequest(f"top is 1 to {MAX_TOP}", field="top")
+    if not 0 <= query.around <= MAX_AROUND:
+        raise InvalidBoardRequest(f"around is 0 to {MAX_AROUND}", field="around")
+    if query.period is PeriodKind.SEASON:
+        raise InvalidBoardRequest("season boards open once seasons are defined (issue #11)", field="period")
+
+
+async def _week(redis: Redis, scope: str, member_id: int, now: datetime) -> WeekComparison:
+    this_week, last_week = current_period(PeriodKind.WEEK, now), previous_week(now)
+    now_at = await _position(redis, scope, this_week, member_id)
+    before = await _position(redis, scope, last_week, member_id)
+    return WeekComparison(
+        this_week=this_week,
+        last_week=last_week,
+        points_this_week=from_minor(Score.of(now_at.score).points_minor if now_at.score is not None else 0),
+        points_last_week=from_minor(Score.of(before.score).points_minor if before.score is not None else 0),
+        rank_this_week=None if now_at.rank is None else now_at.rank + 1,
+        rank_last_week=None if before.rank is None else before.rank + 1,
+    )
+
+
+async def read_board(
+    principal: Principal, query: BoardQuery, *, redis: Redis, now: datetime | None = None
+) -> BoardView:
+    _check(query)
+    now = now or utc_now()
+    scope = await check_board_visible(
+        principal, query.scope or scope_name(ScopeKind.ORGANISATION, principal.home_organisation_id)
+    )
+    period = current_period(query.period, now)
+    key = board_key(scope, period)
+    me = principal.member_id
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.zcard(key)
+        pipe.zrevrange(key, 0, query.top - 1, withscores=True)
+        size, top_rows = await pipe.execute()
+    mine = await _position(redis, scope, period, me)
+    around_rows: list[Any] = []
+    first_around = 0
+    if query.around and mine.rank is not None:
+        first_around = max(0, mine.rank - query.around)
+        around_rows = list(await redis.zrevrange(key, first_around, mine.rank + query.around, withscores=True))
+    names = await _names([int(member) for member, _ in [*top_rows, *around_rows]] + [me])
+    return BoardView(
+        scope=scope,
+        period=period,
+        size=int(size),
+        top=_ranked(top_rows, 0, names, me),
+        me=MyStanding(
+            rank=None if mine.rank is None else mine.rank + 1,
+            points=from_minor(Score.of(mine.score).points_minor if mine.score is not None else 0),
+            hidden=mine.score is not None and mine.rank is None,
+        ),
+        neighbours=_ranked(around_rows, first_around, names, me),
+        week=await _week(redis, scope, me, now) if query.period is PeriodKind.WEEK else None,
+        as_of=now,
+    )
