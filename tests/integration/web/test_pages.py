@@ -246,3 +246,41 @@ async def test_pages_send_the_strict_csp_and_are_never_cached(client: Client) ->
     static = await client.get("/static/vendor/htmx.min.js")
     assert static.status_code == 200
     assert "no-store" not in static.headers.get("cache-control", "")
+
+
+async def add_lines(count: int) -> None:
+    """``count`` more awards on the demo volunteer's wallet."""
+    from community.members import get_member
+    from community.organisations import issuing_organisation_for
+    from seeds.demo import DEMO_LOGINS
+    from tests.support.database import pooled_connections
+    from tests.support.marketplace_helpers import fund_member
+
+    async with pooled_connections(max_size=2):
+        from community.tables import Member
+
+        phone = next(login.phone for login in DEMO_LOGINS if login.role == "volunteer")
+        member_id = (await Member.select(Member.id).where(Member.phone == phone).first().run())["id"]
+        member = await get_member(member_id)
+        issuer = await issuing_organisation_for(member.home_organisation_id)
+        assert issuer is not None
+        for _ in range(count):
+            await fund_member(issuer.id, member_id, "1.00")
+
+
+@pytest.mark.usefixtures("demo")
+async def test_the_statements_more_loads_the_next_page_as_an_htmx_fragment(client: Client) -> None:
+    await add_lines(25)
+    await log_in_page(client)
+    first = await client.get("/statement")
+    assert first.text.count('class="line"') == 20
+    cursor = re.search(r'hx-get="/statement\?cursor=([^"]+)"', first.text)
+    assert cursor
+    more = await client.get(f"/statement?cursor={cursor.group(1)}", headers={"HX-Request": "true"})
+    assert more.status_code == 200
+    assert "<html" not in more.text  # a fragment, appended to the list
+    assert more.text.count('class="line"') >= 9
+    assert 'id="more" class="more" hx-swap-oob="true"' in more.text
+    first_reasons = re.findall(r'<time datetime="([^"]+)"', first.text)
+    more_reasons = re.findall(r'<time datetime="([^"]+)"', more.text)
+    assert min(first_reasons) >= max(more_reasons)  # older lines, no overlap by time order
