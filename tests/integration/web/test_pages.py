@@ -260,7 +260,9 @@ async def add_lines(count: int) -> None:
         from community.tables import Member
 
         phone = next(login.phone for login in DEMO_LOGINS if login.role == "volunteer")
-        member_id = (await Member.select(Member.id).where(Member.phone == phone).first().run())["id"]
+        row = await Member.select(Member.id).where(Member.phone == phone).first().run()
+        assert row is not None
+        member_id = int(row["id"])
         member = await get_member(member_id)
         issuer = await issuing_organisation_for(member.home_organisation_id)
         assert issuer is not None
