@@ -65,6 +65,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "me_grid": ("所在网格", "Grid"),
     "me_teams": ("所在队伍", "Teams"),
     "me_no_teams": ("未加入队伍", "No team"),
+    "me_display": ("显示设置", "Display"),
     "me_language": ("语言", "Language"),
     "me_elder_mode": ("长辈模式（大字、大按钮）", "Elder mode (large text and buttons)"),
     "me_elder_on": ("已开启", "On"),

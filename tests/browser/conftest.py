@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from playwright.sync_api import ViewportSize
 from redis.asyncio import Redis
 
 from api.app import create_app
@@ -29,7 +30,7 @@ from seeds.demo import DEMO_LOGINS, load_demo
 from tests.support import database
 
 CHROMIUM_PACKAGE = "chromium"
-VIEWPORT = {"width": 360, "height": 640}
+VIEWPORT: ViewportSize = {"width": 360, "height": 640}
 SERVER_START_SECONDS = 20
 
 
