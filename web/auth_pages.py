@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import TooManyRequestsException
@@ -24,7 +23,6 @@ from litestar.response import Redirect, Template
 from redis.asyncio import Redis
 
 from api.community.auth import (
-    SESSION_COOKIE,
     TOKEN_DEPENDENCIES,
     TokenIssuer,
     issue_token,
@@ -37,10 +35,10 @@ from api.rate_limits import LOGIN_LIMIT
 from api.routing import get, post
 from community.sessions import end_all_sessions
 from fengling_settings import Settings
+from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
+from web.session_cookie import HOME_PATH, LOGIN_PATH, ended_session_cookie, session_cookie
 
-LOGIN_PATH = "/login"
-HOME_PATH = "/"
 MAX_PHONE_CHARS = 20
 MAX_PASSWORD_CHARS = 128
 
@@ -49,23 +47,6 @@ MAX_PASSWORD_CHARS = 128
 class LoginForm:
     phone: str = ""
     password: str = ""
-
-
-def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value=value,
-        path="/",
-        max_age=max_age,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-    )
-
-
-def ended_session_cookie(settings: Settings) -> Cookie:
-    """The cookie removed (empty, expired now)."""
-    return session_cookie("", settings, max_age=0)
 
 
 NOTICES = frozenset({"logged_out"})
@@ -97,7 +78,7 @@ class LoginPages(Controller):
     path = ""
     include_in_schema = False
     dependencies = TOKEN_DEPENDENCIES
-    exception_handlers = {TooManyRequestsException: too_many_logins}
+    exception_handlers = {**PAGE_EXCEPTION_HANDLERS, TooManyRequestsException: too_many_logins}
 
     @get(LOGIN_PATH, guards=[public], exclude_from_auth=True, name="login_page")
     async def show(self, request: Request[Any, Any, Any]) -> Template:

@@ -34,39 +34,19 @@ from community.teams import teams_of_member
 from core.clock import utc_now
 from core.cursors import MAX_CURSOR_LENGTH
 from core.errors import InvalidCursor
-from fengling_settings import Settings, get_settings
+from fengling_settings import Settings
 from ledger.models import StatementLine
 from ledger.statements import MAX_PAGE_SIZE, statement
-from web.auth_pages import LOGIN_PATH, ended_session_cookie, session_cookie
 from web.causes import cause_of
+from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
+from web.session_cookie import session_cookie
 
 HOME_LINES = 5
 STATEMENT_PAGE = 20
 # The printable statement: every line, up to this many (a few years of a busy volunteer).
 PRINT_MAX_LINES = 2000
 NOTICES = frozenset({"me_saved", "password_changed"})
-
-
-def to_login(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
-    """No current session: to the login page, dropping a stale cookie. An
-    htmx request is told to load the login page as a whole page."""
-    settings_cookie = ended_session_cookie(get_settings())
-    if request.headers.get("hx-request"):
-        return Response(b"", status_code=200, headers={"HX-Redirect": LOGIN_PATH}, cookies=[settings_cookie])
-    return Redirect(LOGIN_PATH, status_code=303, cookies=[settings_cookie])
-
-
-def refused(request: Request[Any, Any, Any], exc: Exception) -> Template:
-    """403 (a form without its CSRF token, or a forbidden action) as a page."""
-    return render(request, "error.html", status_code=403, message="error_forbidden")
-
-
-def not_found(request: Request[Any, Any, Any], exc: Exception) -> Template:
-    return render(request, "error.html", status_code=404, message="error_not_found")
-
-
-PAGE_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {401: to_login, 403: refused, 404: not_found}
 
 
 @dataclass(frozen=True, slots=True)

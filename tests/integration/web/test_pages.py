@@ -142,6 +142,7 @@ async def test_a_login_post_without_its_csrf_token_is_refused_with_403(client: C
     phone, password = credentials("volunteer")
     response = await client.post("/login", data={"phone": phone, "password": password})
     assert response.status_code == 403
+    assert "text/html" in response.headers["content-type"]
     assert not client.cookies.get(SESSION_COOKIE)
 
 
@@ -286,3 +287,49 @@ async def test_the_statements_more_loads_the_next_page_as_an_htmx_fragment(clien
     first_reasons = re.findall(r'<time datetime="([^"]+)"', first.text)
     more_reasons = re.findall(r'<time datetime="([^"]+)"', more.text)
     assert min(first_reasons) >= max(more_reasons)  # older lines, no overlap by time order
+
+
+@pytest.mark.usefixtures("demo")
+async def test_an_anonymous_logout_is_sent_to_the_login_page(client: Client) -> None:
+    form = await client.get("/login")
+    response = await client.post("/logout", data={"_csrf_token": csrf_from(form.text)})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+
+
+@pytest.mark.usefixtures("demo")
+async def test_an_htmx_request_without_a_session_is_told_to_load_the_login_page(client: Client) -> None:
+    response = await client.get("/statement", headers={"HX-Request": "true"})
+    assert response.headers["hx-redirect"] == "/login"
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_password_change_on_the_page_keeps_this_browser_and_ends_other_sessions(client: Client) -> None:
+    headers = await login_headers(client, "volunteer")
+    await log_in_page(client)
+    me = await client.get("/me")
+    _, password = credentials("volunteer")
+    changed = await client.post(
+        "/me/password",
+        data={
+            "current_password": password,
+            "new_password": "a-new-long-password-42",
+            "_csrf_token": csrf_from(me.text),
+        },
+    )
+    assert changed.status_code == 303
+    assert changed.headers["location"] == "/me?n=password_changed"
+    assert (await client.get("/")).status_code == 200  # this browser's fresh cookie
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 401  # the other session ended
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_wrong_current_password_on_the_page_is_refused_with_a_message(client: Client) -> None:
+    await log_in_page(client)
+    me = await client.get("/me")
+    response = await client.post(
+        "/me/password",
+        data={"current_password": "wrong", "new_password": "a-new-long-password-42", "_csrf_token": csrf_from(me.text)},
+    )
+    assert response.status_code == 422
+    assert "当前密码不正确" in response.text
