@@ -67,8 +67,11 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[object]:
+    """Per module: Playwright's sync API keeps an event loop running on the
+    test thread while it is open, which the async tests of other folders
+    must not find there."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
