@@ -11,6 +11,7 @@ package; with ``CI`` set they fail instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -87,9 +88,9 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server(chromium: str) -> Iterator[str]:
-    """The app on a free port, served by uvicorn in a daemon thread."""
+@contextlib.contextmanager
+def serving() -> Iterator[str]:
+    """The app on a free port, served by uvicorn in a daemon thread; its base URL."""
     run_async(database.migrate_once)
     port = _free_port()
     app = create_app(run_background_jobs=False, connection_pool=False)
@@ -100,14 +101,22 @@ def server(chromium: str) -> Iterator[str]:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while not uvicorn_server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
+            raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=10)
 
 
-async def _fresh_demo() -> None:
+@pytest.fixture(scope="session")
+def server(chromium: str) -> Iterator[str]:
+    with serving() as base_url:
+        yield base_url
+
+
+async def fresh_demo() -> None:
     await database.truncate_all()
     async with database.pooled_connections(max_size=4):
         await load_demo()
@@ -121,7 +130,7 @@ async def _fresh_demo() -> None:
 @pytest.fixture
 def demo(server: str) -> str:
     """Emptied tables and the demo organisation; the server's base URL."""
-    run_async(_fresh_demo)
+    run_async(fresh_demo)
     return server
 
 

@@ -25,8 +25,6 @@ PAGES = (("login", "/login"), ("home", "/"), ("statement", "/statement"), ("me",
 
 
 def main() -> int:
-    from playwright.sync_api import sync_playwright
-
     from tests.browser import conftest as harness
 
     chromium = harness.chromium_path()
@@ -38,38 +36,43 @@ def main() -> int:
         print("no Chinese font: install the Debian package `fonts-wqy-microhei`", file=sys.stderr)
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
-    server = harness.server.__wrapped__(chromium)  # type: ignore[attr-defined]
-    base = next(server)
-    harness.run_async(harness._fresh_demo)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-            for elder in (False, True):
-                context = browser.new_context(viewport=harness.VIEWPORT, base_url=base, locale="zh-CN")
-                page = context.new_page()
-                suffix = "-elder" if elder else ""
-                page.goto("/login")
-                page.screenshot(path=OUT / f"login{suffix}.png")
-                phone, password = harness.credentials("volunteer")
-                page.fill("#phone", phone)
-                page.fill("#password", password)
-                page.click("button[type=submit]")
-                page.wait_for_url("**/")
-                page.goto("/me")
-                page.check(f"input[name=elder_mode][value='{1 if elder else 0}']")
-                page.click("form[action='/me/preferences'] button[type=submit]")
-                page.wait_for_url("**/me?n=me_saved")
-                for name, path in PAGES[1:]:
-                    page.goto(path)
-                    page.screenshot(path=OUT / f"{name}{suffix}.png")
-                if elder:  # the login page in elder mode is the normal one: the member is not known yet
-                    (OUT / "login-elder.png").unlink()
-                context.close()
-            browser.close()
-    finally:
-        next(server, None)
+    with harness.serving() as base:
+        harness.run_async(harness.fresh_demo)
+        shoot(chromium, base)
     print(f"screenshots in {OUT}")
     return 0
+
+
+def shoot(chromium: str, base: str) -> None:
+    """Login once, then each page, normal and in elder mode (the login page
+    only in normal mode: nobody is known yet, so it has no elder mode)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import VIEWPORT, credentials
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        for elder in (False, True):
+            context = browser.new_context(viewport=VIEWPORT, base_url=base, locale="zh-CN")
+            page = context.new_page()
+            suffix = "-elder" if elder else ""
+            page.goto("/login")
+            if not elder:
+                page.screenshot(path=OUT / "login.png")
+            phone, password = credentials("volunteer")
+            page.fill("#phone", phone)
+            page.fill("#password", password)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/")
+            page.goto("/me")
+            page.check(f"input[name=elder_mode][value='{1 if elder else 0}']")
+            page.click("form[action='/me/preferences'] button[type=submit]")
+            page.wait_for_url("**/me?n=me_saved")
+            for name, path in PAGES[1:]:
+                page.goto(path)
+                page.screenshot(path=OUT / f"{name}{suffix}.png")
+            context.close()
+        browser.close()
 
 
 if __name__ == "__main__":
