@@ -25,7 +25,7 @@ from api.errors import ProblemException
 from api.guards import requires_member
 from api.routing import get, post
 from community.accounts import wallet_view_if_earner
-from community.errors import CommunityError, WrongPassword
+from community.errors import CommunityError, InvalidMemberData, WrongPassword
 from community.members import get_member
 from community.organisations import get_organisation
 from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
@@ -171,12 +171,16 @@ class MemberPages(Controller):
     @post("/me/preferences", status_code=303, name="me_preferences")
     async def preferences(
         self,
+        request: Request[Any, Any, Any],
         principal: ActingPrincipal,
         data: Annotated[PreferencesForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Redirect:
+    ) -> Response[Any]:
         language = data.preferred_language or None
         elder = {"1": True, "0": False}.get(data.elder_mode)
-        await set_preferences(principal, preferred_language=language, elder_mode=elder)
+        try:
+            await set_preferences(principal, preferred_language=language, elder_mode=elder)
+        except InvalidMemberData:
+            return await self._me_page(request, principal, error="me_bad_language", status_code=422)
         return Redirect("/me?n=me_saved", status_code=303)
 
     @post("/me/password", status_code=303, name="me_password")

@@ -333,3 +333,15 @@ async def test_a_wrong_current_password_on_the_page_is_refused_with_a_message(cl
     )
     assert response.status_code == 422
     assert "当前密码不正确" in response.text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_an_unknown_language_is_refused_on_the_page_and_nothing_changes(client: Client) -> None:
+    await log_in_page(client)
+    me = await client.get("/me")
+    response = await client.post(
+        "/me/preferences", data={"preferred_language": "fr", "elder_mode": "1", "_csrf_token": csrf_from(me.text)}
+    )
+    assert response.status_code == 422
+    assert "请选择中文或 English" in response.text
+    assert '<body class="elder' not in (await client.get("/")).text
