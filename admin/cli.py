@@ -539,7 +539,11 @@ def vendor_refresh(
     tarball against the registry's integrity, and rewrite the manifests."""
     from web.vendor import VENDOR_DIRS, VendorError, refresh
 
-    versions = dict(item.partition("=")[::2] for item in version or [])
+    moves = [item.partition("=") for item in version or []]
+    if any(not package or not sep or not number for package, sep, number in moves):
+        console.print("[red]--version takes PACKAGE=VERSION, e.g. htmx.org=2.0.11[/red]")
+        raise typer.Exit(2)
+    versions = {package: number for package, _, number in moves}
     try:
         for folder in VENDOR_DIRS:
             for f in refresh(folder, versions):
