@@ -91,6 +91,11 @@ class Settings:
     hsts: bool
     """Send ``Strict-Transport-Security`` (only behind HTTPS)."""
 
+    cookie_secure: bool
+    """Mark the pages' session and CSRF cookies ``Secure`` (sent over HTTPS
+    only). On in production behind HTTPS; off for a plain-HTTP laptop or LAN
+    deployment, where a Secure cookie would never come back."""
+
     sqlite_synchronous: str
     """SQLite's ``PRAGMA synchronous``: ``FULL`` (every commit survives a
     power cut) or ``NORMAL`` (faster; the last commits before a power cut may
@@ -278,6 +283,7 @@ def get_settings() -> Settings:
         adjustment_approval_hours=_int_env("FENGLING_ADJUSTMENT_APPROVAL_HOURS", 72),
         upload_daily_quota=_int_env("FENGLING_UPLOAD_DAILY_QUOTA", 30),
         hsts=_bool_env("FENGLING_HSTS", False),
+        cookie_secure=_bool_env("FENGLING_COOKIE_SECURE", False),
         sqlite_synchronous=_choice_env("FENGLING_SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL")),
         principal_cache_seconds=_bounded_int_env("FENGLING_PRINCIPAL_CACHE_SECONDS", 10, 0, 300),
         access_log=_bool_env("FENGLING_ACCESS_LOG", False),

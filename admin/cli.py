@@ -41,6 +41,8 @@ activities_app = typer.Typer(help="Activities: response deadlines and escalation
 app.add_typer(activities_app, name="activities")
 boards_app = typer.Typer(help="Leaderboards: rebuild boards from the ledger, run the feed.", no_args_is_help=True)
 app.add_typer(boards_app, name="leaderboards")
+vendor_app = typer.Typer(help="Vendored front-end libraries (web/vendor.py).", no_args_is_help=True)
+app.add_typer(vendor_app, name="vendor")
 console = Console()
 
 
@@ -534,6 +536,31 @@ def _write_invites(path: Path, created: Sequence[ImportedMember]) -> None:
     # and never over an existing file.
     if not write_private_file(path, "\ufeff" + buffer.getvalue()):
         raise typer.Exit(1)
+
+
+@vendor_app.command("refresh")
+def vendor_refresh(
+    version: Annotated[
+        list[str] | None,
+        typer.Option("--version", help="PACKAGE=VERSION to move a package to, e.g. htmx.org=2.0.11 (repeatable)."),
+    ] = None,
+) -> None:
+    """Re-download every vendored file from the npm registry, check each
+    tarball against the registry's integrity, and rewrite the manifests."""
+    from web.vendor import VENDOR_DIRS, VendorError, refresh
+
+    moves = [item.partition("=") for item in version or []]
+    if any(not package or not sep or not number for package, sep, number in moves):
+        console.print("[red]--version takes PACKAGE=VERSION, e.g. htmx.org=2.0.11[/red]")
+        raise typer.Exit(2)
+    versions = {package: number for package, _, number in moves}
+    try:
+        for folder in VENDOR_DIRS:
+            for f in refresh(folder, versions):
+                console.print(f"{escape(f.package)} {f.version} -> {folder.name}/{f.file} sha256 {f.sha256}")
+    except (VendorError, OSError) as error:
+        console.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(1) from error
 
 
 if __name__ == "__main__":

@@ -38,6 +38,9 @@ from api.session_events import member_change_notifications
 from core import database
 from fengling_settings import get_settings
 from jobs.background import background_jobs
+from web.auth_pages import LoginPages
+from web.member_pages import MemberPages
+from web.mount import csrf_config, static_files_router, template_config
 
 # Connections per API process; PostgreSQL's default allows 100 in all.
 POOL_MAX_SIZE = 10
@@ -110,7 +113,13 @@ def create_app(
             ActivitiesController,
             PatrolTasksController,
             *ui_route_handlers(),
+            # The pages (web/): server-rendered, cookie sessions, CSRF-checked forms.
+            LoginPages,
+            MemberPages,
+            static_files_router(),
         ],
+        template_config=template_config(),
+        csrf_config=csrf_config(settings),
         lifespan=[lifespan],
         on_startup=[freeze_what_startup_built] if freeze_after_startup else [],
         dependencies=APP_DEPENDENCIES,

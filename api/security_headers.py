@@ -11,10 +11,11 @@
   (camera previews). The Swagger UI at ``/schema`` needs inline styles
   (it sets them as it renders) and nothing else beyond that.
 - ``Strict-Transport-Security`` when ``FENGLING_HSTS=1`` (only behind HTTPS).
-- ``Cache-Control: no-store`` on everything under ``/api/v1``: the answers
-  are a member's own data (wallet, orders, reports) and must not stay in a
-  shared or browser cache. Catalog images are the one exception: the same
-  item photo for everyone, cached as their handler says.
+- ``Cache-Control: no-store`` on everything under ``/api/v1`` and on every
+  page (``web/``): the answers are a member's own data (wallet, orders,
+  reports) and must not stay in a shared or browser cache. Catalog images
+  and the pages' static files (``/static/``) are the exceptions: the same
+  bytes for everyone, cached as their handler says.
 
 Implemented as a ``before_send`` hook, which Litestar runs for every
 ``http.response.start`` it sends, whichever route, handler or error made it.
@@ -46,6 +47,16 @@ SCHEMA_UI_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline
 HSTS = "max-age=31536000; includeSubDomains"
 PERSONAL_DATA_PREFIX = "/api/v1/"
 SHARED_CACHEABLE_PREFIXES = ("/api/v1/catalog/images/",)
+# Paths that are not pages: the API (above), the OpenAPI UI, static files.
+NOT_PAGES = ("/api/", "/schema", "/static/")
+
+
+def is_personal(path: str) -> bool:
+    """A member's own data: the API's answers and every page."""
+    if path.startswith(PERSONAL_DATA_PREFIX):
+        return not path.startswith(SHARED_CACHEABLE_PREFIXES)
+    return not path.startswith(NOT_PAGES)
+
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
 
@@ -80,7 +91,7 @@ def security_headers_hook(*, hsts: bool) -> Any:
         ours, names = security_headers(
             hsts=hsts,
             schema_ui=path.startswith("/schema"),
-            personal_data=path.startswith(PERSONAL_DATA_PREFIX) and not path.startswith(SHARED_CACHEABLE_PREFIXES),
+            personal_data=is_personal(path),
         )
         kept = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in names]
         message["headers"] = [*kept, *ours]

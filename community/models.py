@@ -118,6 +118,8 @@ class MemberRecord:
     phone: str
     home_organisation_id: int
     preferred_language: str
+    # 长辈模式 on the pages: large type, large tap targets (``community/preferences.py``).
+    elder_mode: bool
     active: bool
     # False until the member accepts an invitation and sets a password.
     has_password: bool
@@ -133,6 +135,7 @@ class MemberRecord:
             phone=str(row["phone"]),
             home_organisation_id=int(row["home_organisation"]),
             preferred_language=str(row["preferred_language"]),
+            elder_mode=bool(row["elder_mode"]),
             active=bool(row["active"]),
             has_password=bool(row["password_hash"]),
             grants=grants,

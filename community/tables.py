@@ -43,6 +43,8 @@ class Member(Table, tablename="community_member"):
     password_hash = Varchar(length=200)
     home_organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
     preferred_language = Varchar(length=8, default="zh")
+    # 长辈模式: the pages in large type with large tap targets (``web/``).
+    elder_mode = Boolean(default=False)
     active = Boolean(default=True)
     # Every login token carries the version it was issued under; a password
     # change, a reset, a role removal, a deactivation or a logout bumps it,

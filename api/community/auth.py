@@ -116,19 +116,30 @@ class SessionToken(Token):
 _verified_tokens: dict[tuple[str, str, str], tuple[float, Any]] = {}
 
 _AUTHORIZATION = b"authorization"
+# The pages' session cookie (``web/``): the same token as the API's bearer
+# token, so a logout, a password change or a role change ends it exactly as
+# it ends API tokens. Read only outside the JSON API: ``/api/`` takes bearer
+# tokens alone, so a cookie can never authorise an API call (no CSRF there).
+SESSION_COOKIE = "fengling_session"
+API_PREFIX = "/api/"
 
 
 class SessionTokenMiddleware(JWTAuthenticationMiddleware):
     """Litestar's JWT middleware, reading the ``Authorization`` header
     straight from the request's raw headers: the stock one builds a
     ``Headers`` mapping of every header on every request to read that one
-    (servers hand ASGI apps lower-case header names)."""
+    (servers hand ASGI apps lower-case header names). Page requests (any
+    path outside ``/api/``) without that header use the session cookie."""
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         for name, value in connection.scope["headers"]:
             if name == _AUTHORIZATION:
                 encoded_token = value.decode("latin-1").partition(" ")[-1]
                 return await self.authenticate_token(encoded_token=encoded_token, connection=connection)
+        if not connection.scope["path"].startswith(API_PREFIX):
+            cookie = connection.cookies.get(SESSION_COOKIE)
+            if cookie:
+                return await self.authenticate_token(encoded_token=cookie, connection=connection)
         raise NotAuthorizedException("No JWT token found in request header")
 
 
@@ -155,7 +166,7 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[Principal, Token]:
         authentication_middleware_class=SessionTokenMiddleware,
         token_secret=settings.secret_key,
         default_token_expiration=timedelta(minutes=settings.token_ttl_minutes),
-        exclude=["^/health$", "^/schema", "^/api/v1/auth/login$"],
+        exclude=["^/health$", "^/schema", "^/api/v1/auth/login$", "^/static/"],
     )
 
 
@@ -253,6 +264,27 @@ TOKEN_DEPENDENCIES = {"jwt_auth": Provide(provide_jwt_auth, sync_to_thread=False
 TokenIssuer = SkipValidation[NamedDependency[JWTAuth[Principal, Token]]]
 
 
+async def log_in(redis: Redis, settings: Settings, phone_as_typed: str, password: str) -> MemberRecord:
+    """Phone + password to a member, counting the attempt against the phone's
+    lockout (``PhoneLockout``): the API's login and the pages' login form
+    (``web/``) both come here, so one lockout covers both. Raises
+    ``login_locked`` (429) or ``bad_credentials`` (401) problems."""
+    try:
+        phone = normalise_phone(phone_as_typed)
+    except InvalidMemberData:
+        phone = None  # nobody's number: nothing to lock, same answer and cost
+    lockout = login_lockout(redis, settings)
+    if phone is not None:
+        locked_for = await lockout.reserve(phone)
+        if locked_for:
+            raise locked_problem("login_locked", "phone", locked_for)
+    member = await authenticate(phone_as_typed, password)
+    if member is None:
+        raise ProblemException(401, "bad_credentials", "wrong phone number or password", field="password")
+    await lockout.reset(member.phone)
+    return member
+
+
 def issue_token(jwt_auth: JWTAuth[Principal, Token], settings: Settings, member: MemberRecord) -> LoginOut:
     """A token for the member's current session version."""
     ttl = timedelta(minutes=settings.token_ttl_minutes)
@@ -287,17 +319,5 @@ class AuthController(Controller):
     ) -> LoginOut:
         """The per-address limit is the route's middleware; this counts
         attempts per phone (``PhoneLockout``)."""
-        try:
-            phone = normalise_phone(data.phone)
-        except InvalidMemberData:
-            phone = None  # nobody's number: nothing to lock, same answer and cost
-        lockout = login_lockout(redis, settings)
-        if phone is not None:
-            locked_for = await lockout.reserve(phone)
-            if locked_for:
-                raise locked_problem("login_locked", "phone", locked_for)
-        member = await authenticate(data.phone, data.password)
-        if member is None:
-            raise ProblemException(401, "bad_credentials", "wrong phone number or password", field="password")
-        await lockout.reset(member.phone)
+        member = await log_in(redis, settings, data.phone, data.password)
         return issue_token(jwt_auth, settings, member)

@@ -19,7 +19,9 @@ from api.community.auth import TOKEN_DEPENDENCIES, LoginOut, TokenIssuer, issue_
 from api.dependencies import ActingPrincipal
 from api.guards import requires_member
 from api.routing import post
+from community.access import Principal
 from community.members import get_member
+from community.models import MemberRecord
 from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from community.sessions import change_password, end_all_sessions
 from fengling_settings import Settings
@@ -28,6 +30,22 @@ from fengling_settings import Settings
 class PasswordChangeIn(BaseModel):
     current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
     new_password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
+
+
+async def change_own_password(
+    principal: Principal, redis: Redis, settings: Settings, *, current_password: str, new_password: str
+) -> MemberRecord:
+    """The member's password change, for the API and the pages (``web/``):
+    wrong current passwords count against the login lockout of the member's
+    phone, so a stolen session cannot be used to guess it."""
+    lockout = login_lockout(redis, settings)
+    phone = (await get_member(principal.member_id)).phone
+    locked_for = await lockout.reserve(phone)
+    if locked_for:
+        raise locked_problem("login_locked", "current_password", locked_for)
+    member = await change_password(principal, current_password=current_password, new_password=new_password)
+    await lockout.reset(phone)
+    return member
 
 
 class SessionsController(Controller):
@@ -61,13 +79,7 @@ class SessionsController(Controller):
     ) -> LoginOut:
         """Wrong current passwords count against the login lockout of the
         member's phone, so a stolen token cannot be used to guess it."""
-        lockout = login_lockout(redis, settings)
-        phone = (await get_member(principal.member_id)).phone
-        locked_for = await lockout.reserve(phone)
-        if locked_for:
-            raise locked_problem("login_locked", "current_password", locked_for)
-        member = await change_password(
-            principal, current_password=data.current_password, new_password=data.new_password
+        member = await change_own_password(
+            principal, redis, settings, current_password=data.current_password, new_password=data.new_password
         )
-        await lockout.reset(phone)
         return issue_token(jwt_auth, settings, member)

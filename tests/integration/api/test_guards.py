@@ -15,10 +15,10 @@ from api.routing import FenglingRouteHandler
 
 
 def our_route_handlers(app: Litestar) -> Iterator[tuple[str, HTTPRouteHandler]]:
-    """Every route handler of the app but Litestar's own (the OpenAPI UI
-    and automatic CORS preflight answers)."""
+    """Every route handler of the app but Litestar's own (the OpenAPI UI,
+    the static files router of the pages, automatic CORS preflight answers)."""
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path.startswith("/schema"):
+        if not isinstance(route, HTTPRoute) or route.path.startswith(("/schema", "/static/")):
             continue
         for handler in route.route_handlers:
             if handler.http_methods != {"OPTIONS"}:

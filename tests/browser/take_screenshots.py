@@ -1,0 +1,79 @@
+"""Screenshots of the pages at 360×640, normal and elder mode, for the README:
+``.venv/bin/python -m tests.browser.take_screenshots`` writes them to
+``docs/screenshots/``. A throwaway SQLite database with the demo organisation,
+served by uvicorn on a free port, photographed with the system Chromium.
+Chinese needs a CJK font on the machine (Debian: ``fonts-wqy-microhei`` or
+``fonts-noto-cjk``); without one every character is a box."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_tmp = tempfile.mkdtemp(prefix="fengling-shots-")
+os.environ["FENGLING_DATA_DIR"] = _tmp
+os.environ["FENGLING_DATABASE_URL"] = f"sqlite:///{_tmp}/shots.sqlite3"
+os.environ["FENGLING_REDIS_URL"] = "memory://"
+os.environ["FENGLING_BACKGROUND_JOBS"] = "0"
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PAGES = (("login", "/login"), ("home", "/"), ("statement", "/statement"), ("me", "/me"))
+
+
+def main() -> int:
+    from tests.browser import conftest as harness
+
+    chromium = harness.chromium_path()
+    if chromium is None:
+        print("Chromium not found: install the Debian package `chromium`", file=sys.stderr)
+        return 1
+    fc_list = shutil.which("fc-list")
+    if fc_list and not subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True, check=False).stdout:  # noqa: S603
+        print("no Chinese font: install the Debian package `fonts-wqy-microhei`", file=sys.stderr)
+        return 1
+    OUT.mkdir(parents=True, exist_ok=True)
+    with harness.serving() as base:
+        harness.run_async(harness.fresh_demo)
+        shoot(chromium, base)
+    print(f"screenshots in {OUT}")
+    return 0
+
+
+def shoot(chromium: str, base: str) -> None:
+    """Login once, then each page, normal and in elder mode (the login page
+    only in normal mode: nobody is known yet, so it has no elder mode)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import VIEWPORT, credentials
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        for elder in (False, True):
+            context = browser.new_context(viewport=VIEWPORT, base_url=base, locale="zh-CN")
+            page = context.new_page()
+            suffix = "-elder" if elder else ""
+            page.goto("/login")
+            if not elder:
+                page.screenshot(path=OUT / "login.png")
+            phone, password = credentials("volunteer")
+            page.fill("#phone", phone)
+            page.fill("#password", password)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/")
+            page.goto("/me")
+            page.check(f"input[name=elder_mode][value='{1 if elder else 0}']")
+            page.click("form[action='/me/preferences'] button[type=submit]")
+            page.wait_for_url("**/me?n=me_saved")
+            for name, path in PAGES[1:]:
+                page.goto(path)
+                page.screenshot(path=OUT / f"{name}{suffix}.png")
+            context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

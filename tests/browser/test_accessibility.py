@@ -1,0 +1,57 @@
+"""axe-core (vendored from the npm registry into ``tests/browser/vendor/``)
+finds no serious or critical violations on any page, in normal and elder
+mode; in elder mode text contrast meets WCAG AAA (axe's
+``color-contrast-enhanced``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import VIEWPORT
+from tests.browser.test_pages_in_browser import log_in, set_elder_mode
+
+AXE = (Path(__file__).resolve().parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+PAGES = ("/", "/statement", "/statement/print", "/me")
+SERIOUS = {"serious", "critical"}
+
+
+@pytest.fixture
+def axe_page(browser: Any, demo: str) -> Iterator[Any]:
+    # axe is injected by the test; the app's own CSP stays as it is for everything else.
+    context = browser.new_context(viewport=VIEWPORT, base_url=demo, locale="zh-CN", bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+def violations(page: Any, *, aaa: bool) -> list[str]:
+    page.evaluate(AXE)
+    rules = "{'color-contrast-enhanced': {enabled: true}}" if aaa else "{}"
+    result = page.evaluate(f"axe.run(document, {{rules: {rules}}}).then(r => [r.violations, r.passes.length])")
+    found, passed = result
+    assert passed > 0, "axe checked nothing"
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in SERIOUS or (aaa and v["id"] == "color-contrast-enhanced")
+    ]
+
+
+def test_the_login_page_has_no_serious_violations(axe_page: Any) -> None:
+    axe_page.goto("/login")
+    assert violations(axe_page, aaa=False) == []
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_every_page_has_no_serious_violations(axe_page: Any, elder: bool) -> None:
+    log_in(axe_page)
+    if elder:
+        set_elder_mode(axe_page, on=True)
+    found = {}
+    for path in PAGES:
+        axe_page.goto(path)
+        found[path] = violations(axe_page, aaa=elder)
+    assert found == {path: [] for path in PAGES}

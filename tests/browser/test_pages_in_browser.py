@@ -1,0 +1,170 @@
+"""The phone pages in headless Chromium at 360×640 (``web/``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from api.community.auth import SESSION_COOKIE
+from tests.browser.conftest import VIEWPORT, credentials, run_async
+
+# Elder mode's numbers (issue #13).
+ELDER_BASE_PX = 20
+ELDER_FIGURE_PX = 28
+ELDER_TAP_PX = 48
+TAP_TARGETS = ", ".join(
+    (
+        "main a.button",
+        "main button:not([hidden])",
+        "main input[type=tel]",
+        "main input[type=password]",
+        "nav a",
+        "label.choice",
+    )
+)
+
+
+@pytest.fixture
+def page(browser: Any, demo: str) -> Iterator[Any]:
+    context = browser.new_context(viewport=VIEWPORT, base_url=demo, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def log_in(page: Any, role: str = "volunteer") -> None:
+    phone, password = credentials(role)
+    page.goto("/login")
+    page.fill("#phone", phone)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def api_wallet(base_url: str, role: str = "volunteer") -> dict[str, Any]:
+    phone, password = credentials(role)
+    with httpx.Client(base_url=base_url) as api:
+        token = api.post("/api/v1/auth/login", json={"phone": phone, "password": password}).json()["access_token"]
+        wallet: dict[str, Any] = api.get("/api/v1/me/wallet", headers={"Authorization": f"Bearer {token}"}).json()
+        return wallet
+
+
+def px(page: Any, selector: str, prop: str) -> float:
+    value = page.eval_on_selector(selector, f"e => getComputedStyle(e).getPropertyValue('{prop}')")
+    return float(str(value).removesuffix("px"))
+
+
+def test_after_login_home_shows_the_balance_the_api_reports(page: Any, demo: str) -> None:
+    wallet = api_wallet(demo)
+    log_in(page)
+    assert page.inner_text("#available").split()[0].replace(",", "") == wallet["available"]
+    assert page.inner_text("#balance").replace(",", "") == wallet["balance"]
+    assert page.inner_text("#pending").replace(",", "") == wallet["held"]
+    assert "北京时间" in page.inner_text(".lines")
+
+
+def set_elder_mode(page: Any, on: bool) -> None:
+    page.goto("/me")
+    page.check(f"input[name=elder_mode][value='{1 if on else 0}']")
+    page.click("form[action='/me/preferences'] button[type=submit]")
+    page.wait_for_url("**/me?n=me_saved")
+
+
+def assert_elder_sizes(page: Any) -> None:
+    page.goto("/")
+    assert px(page, "body", "font-size") >= ELDER_BASE_PX
+    assert px(page, "#available", "font-size") >= ELDER_FIGURE_PX
+    assert px(page, "#balance", "font-size") >= ELDER_FIGURE_PX
+    for path in ("/", "/statement", "/me"):
+        page.goto(path)
+        targets = page.query_selector_all(TAP_TARGETS)
+        assert targets, path
+        for target in targets:
+            box = target.bounding_box()
+            assert box is not None
+            assert box["height"] >= ELDER_TAP_PX, (path, target.inner_text() or target.get_attribute("name"))
+        # Icons always with words: every nav link and icon button shows text.
+        for icon_holder in page.query_selector_all("nav a, button:has(svg)"):
+            if icon_holder.is_visible():
+                assert icon_holder.inner_text().strip(), path
+
+
+def test_elder_mode_meets_the_sizes_and_persists_across_logins(page: Any) -> None:
+    log_in(page)
+    normal_base = px(page, "body", "font-size")
+    assert normal_base < ELDER_BASE_PX
+    set_elder_mode(page, on=True)
+    assert_elder_sizes(page)
+    page.goto("/me")
+    page.click("form[action='/logout'] button")
+    page.wait_for_url("**/login?n=logged_out")
+    log_in(page)
+    assert "elder" in (page.get_attribute("body", "class") or "")
+    assert_elder_sizes(page)
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(page: Any) -> None:
+    log_in(page)
+    response = page.request.post("/me/preferences", form={"elder_mode": "1"}, max_redirects=0)
+    assert response.status == 403
+    page.goto("/")
+    assert "elder" not in (page.get_attribute("body", "class") or "")
+
+
+def test_logout_ends_the_session_and_the_old_cookie_is_refused(page: Any, browser: Any, demo: str) -> None:
+    log_in(page)
+    old = next(c for c in page.context.cookies() if c["name"] == SESSION_COOKIE)
+    page.goto("/me")
+    page.click("form[action='/logout'] button")
+    page.wait_for_url("**/login?n=logged_out")
+    assert "已退出登录" in page.inner_text("#flash")
+    replay = browser.new_context(viewport=VIEWPORT, base_url=demo)
+    try:
+        replay.add_cookies([old])
+        stale = replay.new_page()
+        stale.goto("/")
+        assert stale.url.endswith("/login")
+    finally:
+        replay.close()
+
+
+async def _add_awards() -> None:
+    from tests.integration.web.test_pages import add_lines
+
+    await add_lines(25)
+
+
+def test_the_statements_more_button_loads_the_next_page(page: Any) -> None:
+    run_async(_add_awards)
+    log_in(page)
+    page.goto("/statement")
+    assert page.locator("#lines .line").count() == 20
+    page.click("#more a")
+    page.locator("#lines .line").nth(20).wait_for()
+    total = page.locator("#lines .line").count()
+    assert total >= 29
+    assert page.url.endswith("/statement")  # appended in place, not a new page
+    assert "已经到底了" in page.inner_text("#more")
+
+
+def test_the_read_aloud_button_shows_only_where_speech_synthesis_exists(page: Any) -> None:
+    log_in(page)
+    has_speech = page.evaluate("'speechSynthesis' in window")
+    assert page.is_visible(".read-aloud") == has_speech
+    page.add_init_script("delete window.speechSynthesis; delete window.SpeechSynthesisUtterance;")
+    page.goto("/")
+    assert not page.is_visible(".read-aloud")
+
+
+def test_pages_load_no_inline_script_or_style_and_no_csp_violation(page: Any) -> None:
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    log_in(page)
+    for path in ("/", "/statement", "/statement/print", "/me"):
+        page.goto(path)
+    assert violations == []

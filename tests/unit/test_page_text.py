@@ -1,0 +1,100 @@
+"""The pages' words and formats (``web/i18n.py``, ``web/causes.py``): pure."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from web.causes import cause_of
+from web.i18n import CATALOG, china_time, language_from_accept, points, signed_points, translate
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
+
+
+def test_times_are_shown_in_china_time_and_labelled() -> None:
+    moment = datetime(2026, 11, 30, 10, 5, tzinfo=UTC)
+    assert china_time(moment, "zh", now=NOW) == "11月30日 18:05 北京时间"
+    assert china_time(moment, "en", now=NOW) == "30 Nov 18:05 China time"
+
+
+def test_a_time_crossing_midnight_in_china_shows_the_china_date() -> None:
+    moment = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)  # 01:30 on 1 December in China
+    assert china_time(moment, "zh", now=NOW) == "12月1日 01:30 北京时间"
+
+
+def test_a_time_of_another_year_shows_its_year() -> None:
+    moment = datetime(2025, 1, 2, 3, 4, tzinfo=UTC)
+    assert china_time(moment, "zh", now=NOW) == "2025年1月2日 11:04 北京时间"
+    assert china_time(moment, "en", now=NOW) == "2 Jan 2025 11:04 China time"
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        (None, "zh"),
+        ("", "zh"),
+        ("en-GB,en;q=0.9", "en"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+        ("en;q=0.5,zh;q=0.8", "zh"),
+        ("fr-FR,en;q=0.7", "en"),
+        ("fr-FR,de", "zh"),
+        ("en;q=0,zh;q=0.1", "zh"),
+        ("en;q=abc", "zh"),
+    ],
+)
+def test_the_browser_language_picks_english_only_when_it_ranks_first(header: str | None, language: str) -> None:
+    assert language_from_accept(header) == language
+
+
+def test_every_catalog_entry_has_chinese_and_english() -> None:
+    for key, (zh, en) in CATALOG.items():
+        assert zh.strip() and en.strip(), key
+        assert re.findall(r"{(\w+)}", zh) == re.findall(r"{(\w+)}", en), key
+
+
+def test_every_key_a_template_names_is_in_the_catalog() -> None:
+    used: set[str] = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+)["']\s*[,)]""", template.read_text(encoding="utf-8")))
+    assert used, "no template calls t()"
+    assert used - CATALOG.keys() == set()
+
+
+def test_a_translation_fills_its_values() -> None:
+    assert translate("zh", "cause_activity", id=7) == "服务记录 #7"
+    assert translate("en", "cause_order", id=3) == "Order #3"
+
+
+def test_points_show_two_places_grouped_and_debits_signed() -> None:
+    assert points(Decimal("1234.5")) == "1,234.50"
+    assert signed_points(Decimal("20.00")) == "+20.00"
+    assert signed_points(Decimal("-3.00")) == "-3.00"
+
+
+@pytest.mark.parametrize(
+    ("cause_ref", "expected"),
+    [
+        ("activity:12", ("activity", 12)),
+        ("order:3", ("order", 3)),
+        ("settlement:1:2026-11", (None, None)),
+        ("activity:", (None, None)),
+        ("activity:01", (None, None)),
+        ("activity:1x", (None, None)),
+        ("", (None, None)),
+    ],
+)
+def test_a_statement_line_names_its_cause_only_for_activities_and_orders(
+    cause_ref: str, expected: tuple[str | None, int | None]
+) -> None:
+    assert cause_of(cause_ref) == expected
+
+
+def test_every_cause_a_line_can_name_has_words_in_the_catalog() -> None:
+    from web.causes import SHOWN_CAUSES
+
+    assert {f"cause_{kind}" for kind in SHOWN_CAUSES} <= CATALOG.keys()

@@ -1,0 +1,123 @@
+"""The login form and logout for the pages.
+
+A login sets the session cookie (``api.community.auth.SESSION_COOKIE``):
+the same signed token the API hands out, carrying the member's session
+version, so everything that ends API tokens (logout, a password change or
+reset, a removed role, a deactivation) ends page sessions too. HttpOnly,
+SameSite=Lax, Secure when ``FENGLING_COOKIE_SECURE=1``. The login shares the
+API login's per-address rate limit and per-phone lockout
+(``api.community.auth.log_in``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import TooManyRequestsException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from redis.asyncio import Redis
+
+from api.community.auth import (
+    TOKEN_DEPENDENCIES,
+    TokenIssuer,
+    issue_token,
+    log_in,
+)
+from api.dependencies import ActingPrincipal
+from api.errors import ProblemException
+from api.guards import public, requires_member
+from api.rate_limits import LOGIN_LIMIT
+from api.routing import get, post
+from community.sessions import end_all_sessions
+from fengling_settings import Settings
+from web.page_errors import PAGE_EXCEPTION_HANDLERS
+from web.rendering import render
+from web.session_cookie import HOME_PATH, LOGIN_PATH, ended_session_cookie, session_cookie
+
+MAX_PHONE_CHARS = 20
+MAX_PASSWORD_CHARS = 128
+
+
+@dataclass
+class LoginForm:
+    phone: str = ""
+    password: str = ""
+
+
+NOTICES = frozenset({"logged_out"})
+
+
+def login_page(
+    request: Request[Any, Any, Any],
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    **error_values: object,
+) -> Template:
+    notice = request.query_params.get("n")
+    return render(
+        request,
+        "login.html",
+        status_code=status_code,
+        error=error,
+        error_values=error_values,
+        notice=notice if notice in NOTICES else None,
+    )
+
+
+def too_many_logins(request: Request[Any, Any, Any], _: Exception) -> Template:
+    return login_page(request, error="login_rate_limited", status_code=429)
+
+
+class LoginPages(Controller):
+    path = ""
+    include_in_schema = False
+    dependencies = TOKEN_DEPENDENCIES
+    exception_handlers = {**PAGE_EXCEPTION_HANDLERS, TooManyRequestsException: too_many_logins}
+
+    @get(LOGIN_PATH, guards=[public], exclude_from_auth=True, name="login_page")
+    async def show(self, request: Request[Any, Any, Any]) -> Template:
+        return login_page(request)
+
+    @post(
+        LOGIN_PATH,
+        guards=[public],
+        exclude_from_auth=True,
+        middleware=[LOGIN_LIMIT.middleware],
+        status_code=303,
+        name="login_submit",
+    )
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        redis: NamedDependency[Redis],
+        settings: NamedDependency[Settings],
+        jwt_auth: NamedDependency[TokenIssuer],
+    ) -> Response[Any]:
+        phone, password = data.phone.strip(), data.password
+        if not phone or not password or len(phone) > MAX_PHONE_CHARS or len(password) > MAX_PASSWORD_CHARS:
+            return login_page(request, error="login_bad_credentials", status_code=401)
+        try:
+            member = await log_in(redis, settings, phone, password)
+        except ProblemException as problem:
+            if problem.problem_code == "login_locked":
+                return login_page(request, error="login_locked", status_code=429, minutes=settings.login_lock_minutes)
+            return login_page(request, error="login_bad_credentials", status_code=401)
+        token = issue_token(jwt_auth, settings, member)
+        return Redirect(
+            HOME_PATH,
+            status_code=303,
+            cookies=[session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60)],
+        )
+
+    @post("/logout", guards=[requires_member], status_code=303, name="logout")
+    async def logout(self, principal: ActingPrincipal, settings: NamedDependency[Settings]) -> Redirect:
+        """Ends every session of the member, on every device (as the API's logout)."""
+        await end_all_sessions(principal)
+        return Redirect(f"{LOGIN_PATH}?n=logged_out", status_code=303, cookies=[ended_session_cookie(settings)])

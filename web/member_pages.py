@@ -1,0 +1,218 @@
+"""The logged-in member's pages: home, statement (with its printable
+version), me (profile, preferences, password, logout).
+
+Every page answers only for the caller's own data: there is no member id in
+these paths. A request without a current session is sent to the login page
+(``to_login``); refusals render as pages, never as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
+from litestar.response import Redirect, Template
+from redis.asyncio import Redis
+
+from api.community.auth import TOKEN_DEPENDENCIES, TokenIssuer, issue_token
+from api.community.sessions import change_own_password
+from api.dependencies import ActingPrincipal
+from api.errors import ProblemException
+from api.guards import requires_member
+from api.routing import get, post
+from community.accounts import wallet_view_if_earner
+from community.errors import CommunityError, InvalidMemberData, WrongPassword
+from community.members import get_member
+from community.organisations import get_organisation
+from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from community.preferences import set_preferences
+from community.teams import teams_of_member
+from core.clock import utc_now
+from core.cursors import MAX_CURSOR_LENGTH
+from core.errors import InvalidCursor
+from fengling_settings import Settings
+from ledger.models import StatementLine
+from ledger.statements import MAX_PAGE_SIZE, statement
+from web.causes import cause_of
+from web.page_errors import PAGE_EXCEPTION_HANDLERS
+from web.rendering import render
+from web.session_cookie import session_cookie
+
+HOME_LINES = 5
+STATEMENT_PAGE = 20
+# The printable statement: every line, up to this many (a few years of a busy volunteer).
+PRINT_MAX_LINES = 2000
+NOTICES = frozenset({"me_saved", "password_changed"})
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A statement line as a page shows it."""
+
+    line: StatementLine
+    cause_kind: str | None
+    cause_id: int | None
+
+
+def shown(lines: tuple[StatementLine, ...]) -> list[Line]:
+    return [Line(line, *cause_of(line.cause_ref)) for line in lines]
+
+
+@dataclass
+class PreferencesForm:
+    preferred_language: str = ""
+    elder_mode: str = ""
+
+
+@dataclass
+class PasswordForm:
+    current_password: str = ""
+    new_password: str = ""
+
+
+class MemberPages(Controller):
+    path = ""
+    include_in_schema = False
+    guards = [requires_member]
+    dependencies = TOKEN_DEPENDENCIES
+    exception_handlers = PAGE_EXCEPTION_HANDLERS
+
+    @get("/", name="home")
+    async def home(self, request: Request[Any, Any, Any], principal: ActingPrincipal) -> Template:
+        member = await get_member(principal.member_id)
+        view = await wallet_view_if_earner(
+            principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
+        )
+        lines = shown((await statement(view.code, limit=HOME_LINES)).lines) if view else []
+        return render(request, "home.html", member=member, wallet=view, lines=lines)
+
+    @get("/statement", name="statement")
+    async def statement_page(
+        self,
+        request: Request[Any, Any, Any],
+        principal: ActingPrincipal,
+        cursor: Annotated[str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH)] = None,
+    ) -> Template:
+        """Every line, a page at a time; "more" appends the next page with htmx
+        (``statement_lines.html``), or loads it as a page without script."""
+        member = await get_member(principal.member_id)
+        view = await wallet_view_if_earner(
+            principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
+        )
+        template = "statement_more.html" if request.headers.get("hx-request") else "statement.html"
+        if view is None:
+            return render(request, template, member=member, wallet=None, lines=[], next_cursor=None)
+        try:
+            page = await statement(view.code, cursor=cursor, limit=STATEMENT_PAGE)
+        except InvalidCursor:
+            page = await statement(view.code, limit=STATEMENT_PAGE)
+        return render(
+            request, template, member=member, wallet=view, lines=shown(page.lines), next_cursor=page.next_cursor
+        )
+
+    @get("/statement/print", name="statement_print")
+    async def statement_print(self, request: Request[Any, Any, Any], principal: ActingPrincipal) -> Template:
+        """Every line on A4 in large type (``static/print.css``)."""
+        member = await get_member(principal.member_id)
+        view = await wallet_view_if_earner(
+            principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
+        )
+        lines: list[StatementLine] = []
+        cursor: str | None = None
+        while view is not None and len(lines) < PRINT_MAX_LINES:
+            page = await statement(view.code, cursor=cursor, limit=MAX_PAGE_SIZE)
+            lines.extend(page.lines)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return render(
+            request,
+            "statement_print.html",
+            member=member,
+            wallet=view,
+            lines=shown(tuple(lines[:PRINT_MAX_LINES])),
+            truncated=cursor is not None,
+            printed_at=utc_now(),
+        )
+
+    @get("/me", name="me")
+    async def me(self, request: Request[Any, Any, Any], principal: ActingPrincipal) -> Template:
+        return await self._me_page(request, principal)
+
+    async def _me_page(
+        self,
+        request: Request[Any, Any, Any],
+        principal: ActingPrincipal,
+        *,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        member = await get_member(principal.member_id)
+        grid = await get_organisation(member.home_organisation_id)
+        teams = await teams_of_member(member.id)
+        notice = request.query_params.get("n")
+        return render(
+            request,
+            "me.html",
+            member=member,
+            grid=grid,
+            teams=teams,
+            error=error,
+            notice=notice if notice in NOTICES else None,
+            min_password=MIN_PASSWORD_CHARS,
+            max_password=MAX_PASSWORD_CHARS,
+            status_code=status_code,
+        )
+
+    @post("/me/preferences", status_code=303, name="me_preferences")
+    async def preferences(
+        self,
+        request: Request[Any, Any, Any],
+        principal: ActingPrincipal,
+        data: Annotated[PreferencesForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        language = data.preferred_language or None
+        elder = {"1": True, "0": False}.get(data.elder_mode)
+        try:
+            await set_preferences(principal, preferred_language=language, elder_mode=elder)
+        except InvalidMemberData:
+            return await self._me_page(request, principal, error="me_bad_language", status_code=422)
+        return Redirect("/me?n=me_saved", status_code=303)
+
+    @post("/me/password", status_code=303, name="me_password")
+    async def password(
+        self,
+        request: Request[Any, Any, Any],
+        principal: ActingPrincipal,
+        data: Annotated[PasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        redis: NamedDependency[Redis],
+        settings: NamedDependency[Settings],
+        jwt_auth: NamedDependency[TokenIssuer],
+    ) -> Response[Any]:
+        """Every other session ends; this browser gets a fresh cookie."""
+        if len(data.current_password) > MAX_PASSWORD_CHARS or len(data.new_password) > MAX_PASSWORD_CHARS:
+            return await self._me_page(request, principal, error="password_too_short", status_code=422)
+        try:
+            member = await change_own_password(
+                principal,
+                redis,
+                settings,
+                current_password=data.current_password,
+                new_password=data.new_password,
+            )
+        except WrongPassword:
+            return await self._me_page(request, principal, error="password_wrong", status_code=422)
+        except ProblemException:
+            return await self._me_page(request, principal, error="password_wrong", status_code=429)
+        except CommunityError:
+            return await self._me_page(request, principal, error="password_too_short", status_code=422)
+        token = issue_token(jwt_auth, settings, member)
+        return Redirect(
+            "/me?n=password_changed",
+            status_code=303,
+            cookies=[session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60)],
+        )

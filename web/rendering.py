@@ -1,0 +1,49 @@
+"""How a page is rendered: the language, elder mode, the catalog and the
+formatting helpers every template gets, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from community.models import MemberRecord
+from web.i18n import china_time, language_from_accept, points, signed_points, translator
+
+HTML = "text/html; charset=utf-8"
+
+
+def language_of(request: Request[Any, Any, Any], member: MemberRecord | None) -> str:
+    """The member's own setting once logged in, else the browser's."""
+    if member is not None:
+        return member.preferred_language
+    return language_from_accept(request.headers.get("accept-language"))
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    member: MemberRecord | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    language = language_of(request, member)
+    return Template(
+        template_name=template,
+        status_code=status_code,
+        media_type=HTML,
+        context={
+            "lang": language,
+            "html_lang": "en" if language == "en" else "zh-CN",
+            "t": translator(language),
+            "elder": bool(member and member.elder_mode),
+            "member": member,
+            "when": lambda moment: china_time(moment, language),
+            "points": points,
+            "signed_points": signed_points,
+            "path": request.url.path,
+            **context,
+        },
+    )

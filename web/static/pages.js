@@ -1,0 +1,53 @@
+// Fengling pages: the few behaviours that need script. Loaded from this
+// origin only (CSP: no inline script). The pages work without it.
+(function () {
+  "use strict";
+
+  // 读给我听: speak a page's figures with the browser's speech synthesis;
+  // the buttons stay hidden where there is none.
+  function setUpReadAloud() {
+    var buttons = document.querySelectorAll(".read-aloud");
+    if (!("speechSynthesis" in window) || typeof SpeechSynthesisUtterance === "undefined") {
+      return;
+    }
+    buttons.forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var text = button.getAttribute("data-speech") || "";
+        var linesSelector = button.getAttribute("data-read-lines");
+        if (linesSelector) {
+          document.querySelectorAll(linesSelector + " .line").forEach(function (line, index) {
+            if (index < 10) { text += " " + line.innerText.replace(/\s+/g, " ") + "。"; }
+          });
+        }
+        window.speechSynthesis.cancel();
+        var utterance = new SpeechSynthesisUtterance(text);
+        utterance.lang = button.getAttribute("data-lang") || "zh-CN";
+        utterance.rate = 0.9;
+        window.speechSynthesis.speak(utterance);
+      });
+    });
+  }
+
+  // The offline banner: shown while the browser says it is offline.
+  function setUpOfflineBanner() {
+    var banner = document.getElementById("offline-banner");
+    if (!banner) { return; }
+    function update() { banner.hidden = navigator.onLine; }
+    window.addEventListener("online", update);
+    window.addEventListener("offline", update);
+    update();
+  }
+
+  function setUpPrint() {
+    document.querySelectorAll(".print-now").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpReadAloud();
+    setUpOfflineBanner();
+    setUpPrint();
+  });
+})();
