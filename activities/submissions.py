@@ -73,6 +73,9 @@ class ServiceLogIn(BaseModel):
     organisation_id: RowId | None = None
     campaign_id: RowId | None = None
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    # When the phone recorded this submission, by its clock (an offline
+    # phone uploads later); the fraud rules count bursts by it.
+    recorded_at: datetime | None = None
 
 
 class ReportIn(BaseModel):
@@ -85,6 +88,9 @@ class ReportIn(BaseModel):
     organisation_id: RowId | None = None
     campaign_id: RowId | None = None
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    # When the phone recorded this submission, by its clock (an offline
+    # phone uploads later); the fraud rules count bursts by it.
+    recorded_at: datetime | None = None
 
 
 class PatrolCheckIn(BaseModel):
@@ -115,6 +121,7 @@ class NewActivity:
     moment: datetime
     now: datetime
     client_ref: str | None
+    recorded_at: datetime | None = None
     team_id: int | None = None
     patrol_task_id: int | None = None
     report_kind: ReportKind | None = None
@@ -198,6 +205,7 @@ async def _insert(new: NewActivity) -> int:
             longitude=position.longitude if position is not None else None,
             accuracy_m=position.accuracy_m if position is not None else None,
             client_ref=new.client_ref,
+            client_recorded_at=new.recorded_at,
             award_day=award_day(new.moment),
             award_week=award_week(new.moment),
             submitted_at=new.now if submitted else None,
@@ -253,6 +261,7 @@ async def log_service(principal: Principal, data: ServiceLogIn, *, now: datetime
         ended_at=data.ended_at,
         minutes=minutes,
         client_ref=data.client_ref,
+        recorded_at=data.recorded_at,
         now=now,
     )
     return await _submit_once(new, lambda: _insert_timed(new))
@@ -421,6 +430,7 @@ async def submit_report(principal: Principal, data: ReportIn, *, now: datetime |
         moment=occurred,
         position=data.position,
         client_ref=data.client_ref,
+        recorded_at=data.recorded_at,
         now=now,
     )
     return await _submit_once(new, lambda: _insert_report(new, data.photos))
