@@ -9,6 +9,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
@@ -36,7 +37,7 @@ LAT, LON = 35.1041, 118.3564
 KM_NORTH = 1 / 111.2
 
 
-def context(**fields: object) -> ScreeningContext:
+def context(**fields: Any) -> ScreeningContext:
     base = ScreeningContext(
         subject=Subject.ACTIVITY,
         subject_id=10,
@@ -60,7 +61,7 @@ def test_travel_at_600_kmh_between_check_ins_is_impossible() -> None:
     result = impossible_travel(planted, T)
     assert result.hit and result.score == T.travel_score
     assert result.evidence["speed_kmh"] == pytest.approx(600, rel=0.01)
-    assert result.evidence["from"]["source"] == "p0"  # type: ignore[index]
+    assert result.evidence["from"]["source"] == "p0"
     assert "公里/小时" in result.reason_zh and "km/h" in result.reason_en
 
 
