@@ -5,8 +5,8 @@ columns, then asks ``fraud.rules.decide`` (pure) and stores the decision
 (``fraud.decisions.record_decision``) in the verify step's transaction:
 
 - the member's joining time (one row by primary key);
-- the member's activities around this one (``HISTORY_WINDOW`` either side
-  of its recorded time, at most ``HISTORY_LIMIT``): their positions and
+- the member's activities that happened or arrived within
+  ``HISTORY_WINDOW`` of this one's recorded time (at most ``HISTORY_LIMIT``): their positions and
   the times their phones recorded them, for impossible travel and bursts;
 - a patrol's own route points;
 - the photos of this activity and, for reports with photos, the
@@ -70,8 +70,13 @@ async def _neighbours(activity: ActivityRecord) -> tuple[list[Fix], list[Submiss
         )
         .where(
             (Activity.member == activity.member_id)
-            & (Activity.started_at >= around - HISTORY_WINDOW)
-            & (Activity.started_at <= around + HISTORY_WINDOW)
+            & (
+                ((Activity.started_at >= around - HISTORY_WINDOW) & (Activity.started_at <= around + HISTORY_WINDOW))
+                | (
+                    (Activity.submitted_at >= around - HISTORY_WINDOW)
+                    & (Activity.submitted_at <= around + HISTORY_WINDOW)
+                )
+            )
         )
         .order_by(Activity.started_at)
         .limit(HISTORY_LIMIT)

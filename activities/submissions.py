@@ -39,6 +39,7 @@ from activities.policy import applicable_campaign_for, check_own_patrol, may_see
 from activities.records import get_activity, lock_activity
 from activities.submission_rules import (
     MAX_PHOTOS,
+    aware,
     check_photo_list,
     check_position,
     check_route_batch,
@@ -181,6 +182,12 @@ async def _replay(member_id: int, client_ref: str | None, kind: Kind) -> Activit
     return await get_activity(earlier.id, replayed=True)
 
 
+def _recorded(recorded_at: datetime | None) -> datetime | None:
+    """The phone's recorded time, which must carry a time zone; whether it
+    is believed is the fraud rules' business (``fraud.rules.believed_time``)."""
+    return None if recorded_at is None else aware(recorded_at, "recorded_at")
+
+
 async def _insert(new: NewActivity) -> int:
     status = initial_status(new.kind)
     submitted = status is Status.SUBMITTED
@@ -261,7 +268,7 @@ async def log_service(principal: Principal, data: ServiceLogIn, *, now: datetime
         ended_at=data.ended_at,
         minutes=minutes,
         client_ref=data.client_ref,
-        recorded_at=data.recorded_at,
+        recorded_at=_recorded(data.recorded_at),
         now=now,
     )
     return await _submit_once(new, lambda: _insert_timed(new))
@@ -430,7 +437,7 @@ async def submit_report(principal: Principal, data: ReportIn, *, now: datetime |
         moment=occurred,
         position=data.position,
         client_ref=data.client_ref,
-        recorded_at=data.recorded_at,
+        recorded_at=_recorded(data.recorded_at),
         now=now,
     )
     return await _submit_once(new, lambda: _insert_report(new, data.photos))

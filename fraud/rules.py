@@ -133,7 +133,7 @@ def burst(context: ScreeningContext, thresholds: Thresholds) -> RuleResult:
     rule = "burst"
     skew = timedelta(minutes=thresholds.clock_skew_minutes)
     window = timedelta(minutes=thresholds.burst_minutes)
-    timed = sorted((believed_time(item, skew), item) for item in context.submissions)
+    timed = sorted(((believed_time(item, skew), item) for item in context.submissions), key=lambda pair: pair[0])
     best: list[tuple[datetime, Submission]] = []
     start = 0
     for end in range(len(timed)):

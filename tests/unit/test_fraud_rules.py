@@ -241,3 +241,9 @@ def test_overrides_apply_and_bad_ones_are_refused() -> None:
         apply_overrides(T, {"burst_count": 2.5})
     with pytest.raises(InvalidThresholds):
         apply_overrides(T, {"review_score": 90, "deny_score": 80})
+
+
+def test_submissions_recorded_at_the_same_instant_are_counted_together() -> None:
+    same = tuple(Submission(f"s{n}", NOW, NOW, own=n == 0) for n in range(6))
+    result = burst(context(submissions=same), T)
+    assert result.hit and result.evidence["count"] == 6
