@@ -28,11 +28,16 @@ what was loaded is passed down, never read again:
 4. what the caps count (one query, only if the campaign has caps) and the
    team's kind (only for service logged with a team), then what is owed
    (``activities.earning.owed``, pure);
-5. ``campaigns.budget.pay``: one ledger entry from the budget to the
+5. the fraud rules judge a non-zero award (``activities.screening``; the
+   decision is stored): *deny* stores only the decision and its audit row,
+   then refuses (``FraudDenied``); *review* holds the award on the budget
+   and opens a case (``activities.held.hold_award``), the activity becomes
+   ``held``; *allow* goes on;
+6. ``campaigns.budget.pay``: one ledger entry from the budget to the
    wallet; the posting locks the two accounts once and applies the budget
    rule;
-6. the activity row's update and the audit record, then commit;
-7. the reply, read after commit (``records.get_activity``).
+7. the activity row's update and the audit record, then commit;
+8. the reply, read after commit (``records.get_activity``).
 
 Lock order, the same on every path: activity → campaign → ledger accounts.
 """

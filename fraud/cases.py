@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from community import audit
-from community.access import Principal
+from community.access import Principal, managed_organisations
 from core.clock import utc_now
 from core.database import in_write_transaction, lock_row
 from fraud.errors import CaseClosed, CaseTaken, InvalidCaseNote
 from fraud.models import CaseRecord, CaseStatus, Label, Subject
-from fraud.policy import check_case_reviewer, not_found
+from fraud.policy import check_case_reviewer, may_review_case, not_found
 from fraud.tables import FraudCase
 from ledger.amounts import to_minor
 
@@ -174,17 +174,18 @@ async def add_objection(principal: Principal, case_id: int, *, note: str) -> Cas
     return await get_case(case_id)
 
 
-async def open_cases_for(principal: Principal, organisation_ids: list[int]) -> list[CaseRecord]:
-    """Open cases over the given organisations (the caller has resolved
-    which the principal manages), by deadline, excluding the principal's
-    own and those they verified."""
+async def open_cases_for(principal: Principal, *, now: datetime | None = None) -> list[CaseRecord]:
+    """The principal's review queue: open cases in the organisations they
+    manage, by deadline (the earliest first), never their own nor those
+    they verified; at most ``MAX_CASES_LISTED``."""
+    organisation_ids = await managed_organisations(principal)
     if not organisation_ids:
         return []
     rows = await (
         FraudCase.select()
         .where(
             (FraudCase.status == CaseStatus.OPEN.value)
-            & FraudCase.organisation.is_in(organisation_ids)
+            & FraudCase.organisation.is_in(sorted(organisation_ids))
             & (FraudCase.member != principal.member_id)
         )
         .order_by(FraudCase.due_at)
@@ -192,3 +193,12 @@ async def open_cases_for(principal: Principal, organisation_ids: list[int]) -> l
         .run()
     )
     return [case for case in map(CaseRecord.from_row, rows) if case.verifier_id != principal.member_id]
+
+
+async def visible_case(principal: Principal, case_id: int) -> CaseRecord:
+    """A case for reading: its member (why their points are pending) or a
+    manager over its organisation; for anyone else, not found."""
+    case = await get_case(case_id)
+    if case.member_id == principal.member_id or await may_review_case(principal, case):
+        return case
+    raise not_found(case_id)

@@ -44,3 +44,8 @@ async def decisions_for(subject: Subject, subject_id: int) -> list[DecisionRecor
         .run()
     )
     return [DecisionRecord.from_row(row) for row in rows]
+
+
+async def get_decision(decision_id: int) -> DecisionRecord | None:
+    rows = await FraudDecision.select().where(FraudDecision.id == decision_id).run()
+    return DecisionRecord.from_row(rows[0]) if rows else None

@@ -30,7 +30,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from activities.models import Position
+from activities.models import Position, Status
 from activities.patrol_tasks import create_patrol_task
 from activities.photos import register_photo
 from activities.submissions import (
@@ -46,7 +46,7 @@ from api.activities.uploads import upload_folder
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import ReportKind
-from community.access import load_principal
+from community.access import Principal, load_principal
 from community.accounts import issuance_code, open_wallet, wallet_code
 from community.members import create_member, grant_role
 from community.organisations import create_organisation
@@ -54,6 +54,8 @@ from community.roles import Level, Role
 from community.teams import TeamKind, add_team_member, create_team
 from core import database
 from core.clock import utc_now
+from fraud.cases import case_for
+from fraud.models import Subject
 from ledger import posting
 from marketplace.catalog import ItemDraft, create_item, set_image
 from marketplace.orders import confirm_pickup, place_order
@@ -160,6 +162,7 @@ class Side:
     service_title: str
     verified_report: int
     verified_report_title: str
+    held_case: int  # a fraud review case: the peer's far-away report, held when verified
     handled_report: int
     open_patrol: int
     report_photo: str
@@ -203,6 +206,17 @@ class World:
 
     def other_side(self, role: str) -> Side:
         return self.sides[0] if role == "organiser_2" else self.sides[1]
+
+
+async def _held_case(member: Principal, verifier: Principal, title: str) -> int:
+    """A report 111 km from the member's other positions, moments later:
+    the verifier's verify holds it for review (impossible travel); its case."""
+    far = Position(latitude=HERE.latitude + 1.0, longitude=HERE.longitude, accuracy_m=10.0)
+    report = await submit_report(member, ReportIn(report_kind=ReportKind.HAZARD, title=title, position=far))
+    assert (await verify_activity(verifier, report.id)).status == Status.HELD
+    case = await case_for(Subject.ACTIVITY, report.id)
+    assert case is not None
+    return case.id
 
 
 async def _side(number: int, street: int, district: int) -> Side:
@@ -334,6 +348,7 @@ async def _side(number: int, street: int, district: int) -> Side:
         service_title=service_title,
         verified_report=verified_report.id,
         verified_report_title=verified_title,
+        held_case=await _held_case(peer_acting, verifier, f"{label}远处上报{number}"),
         handled_report=handled_report.id,
         open_patrol=patrol.id,
         report_photo=report_photo,
