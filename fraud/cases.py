@@ -195,6 +195,19 @@ async def open_cases_for(principal: Principal, *, now: datetime | None = None) -
     return [case for case in map(CaseRecord.from_row, rows) if case.verifier_id != principal.member_id]
 
 
+async def member_cases(principal: Principal) -> list[CaseRecord]:
+    """The principal's own cases (points held, or held and decided),
+    newest first; at most ``MAX_CASES_LISTED``."""
+    rows = await (
+        FraudCase.select()
+        .where(FraudCase.member == principal.member_id)
+        .order_by(FraudCase.id, ascending=False)
+        .limit(MAX_CASES_LISTED)
+        .run()
+    )
+    return [CaseRecord.from_row(row) for row in rows]
+
+
 async def visible_case(principal: Principal, case_id: int) -> CaseRecord:
     """A case for reading: its member (why their points are pending) or a
     manager over its organisation; for anyone else, not found."""

@@ -18,7 +18,7 @@ from api.params import Id
 from api.routing import get, post
 from api.schemas.fraud import CaseDecisionIn, CaseListOut, CaseOut, CaseVerdict, ObjectionIn, case_out
 from community.access import Principal
-from fraud.cases import add_objection, get_case, open_cases_for, take_case, visible_case
+from fraud.cases import add_objection, get_case, member_cases, open_cases_for, take_case, visible_case
 from fraud.decisions import get_decision
 from fraud.models import CaseRecord
 
@@ -37,6 +37,10 @@ class FraudCasesController(Controller):
     async def queue(self, principal: ActingPrincipal) -> CaseListOut:
         cases = await open_cases_for(principal)
         return CaseListOut(items=[await _shaped(principal, case) for case in cases])
+
+    @get("/mine", operation_id="listMyFraudCases", summary="我的待审核积分 · My points held for review")
+    async def mine(self, principal: ActingPrincipal) -> CaseListOut:
+        return CaseListOut(items=[await _shaped(principal, case) for case in await member_cases(principal)])
 
     @get("/{case_id:int}", operation_id="getFraudCase", summary="积分待审核原因 · Why points are held")
     async def case(self, principal: ActingPrincipal, case_id: Id) -> CaseOut:

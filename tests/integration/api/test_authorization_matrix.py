@@ -763,6 +763,7 @@ ROWS: dict[str, Row] = {
         only(with_foreign_secrets(lambda w, r: Call())),
         {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
     ),
+    "listMyFraudCases": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
     **{
         op: Row(
             each_side(on_held_case(body)),

@@ -28,7 +28,7 @@ from community.members import grant_role
 from community.roles import Role
 from community.tables import AuditEvent
 from core.clock import utc_now
-from fraud.cases import add_objection, case_for, take_case
+from fraud.cases import add_objection, case_for, member_cases, open_cases_for, take_case
 from fraud.decisions import decisions_for
 from fraud.errors import CaseNotFound, CaseTaken, FraudDenied, ReviewerConflict
 from fraud.models import CaseStatus, Label, Outcome, Subject
@@ -115,6 +115,8 @@ async def test_the_reviewer_is_never_the_member_nor_the_verifier(world: World) -
         await approve_held(await load_principal(volunteer), case.id, label=Label.LEGITIMATE, note="我自己的")
     with pytest.raises(ReviewerConflict):
         await take_case(await load_principal(world.organizer), case.id)
+    # Nor does it appear in the verifier's queue.
+    assert await open_cases_for(await load_principal(world.organizer)) == []
     # A grid worker holds a post but does not manage: the case is not theirs to see.
     with pytest.raises(CaseNotFound):
         await approve_held(await load_principal(world.grid_worker), case.id, label=Label.LEGITIMATE, note="看看")
@@ -266,3 +268,14 @@ async def test_a_decision_is_not_rewritten_when_the_thresholds_change(world: Wor
     log = await service(world.volunteers[1], minutes=60, ago=timedelta(hours=5))
     assert (await verify_activity(await load_principal(world.grid_worker), log.id)).status == Status.VERIFIED
     assert json.loads(json.dumps(after[0].thresholds))["deny_score"] == 100
+
+
+async def test_the_volunteer_finds_their_held_points_among_their_cases(world: World) -> None:
+    _, activity_id, case_id = await _held_world(world)
+    mine = await member_cases(await load_principal(world.volunteers[0]))
+    assert [(case.id, case.subject_id, case.status) for case in mine] == [(case_id, activity_id, CaseStatus.OPEN)]
+    assert await member_cases(await load_principal(world.volunteers[1])) == []
+    queue = await open_cases_for(await load_principal(world.organizer))
+    assert [case.id for case in queue] == [case_id]
+    # The member manages nothing: their queue is empty, their own case included.
+    assert await open_cases_for(await load_principal(world.volunteers[0])) == []
