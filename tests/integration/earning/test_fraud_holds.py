@@ -22,8 +22,10 @@ from activities.records import get_activity
 from activities.submissions import ReportIn, ServiceLogIn, log_service, submit_report
 from activities.verification import reject_activity, verify_activity
 from campaigns.accounts import budget_code
+from campaigns.funding import close_campaign
 from campaigns.rules import ReportKind
 from community.access import load_principal
+from community.accounts import issuance_code
 from community.members import grant_role
 from community.roles import Role
 from community.tables import AuditEvent
@@ -279,3 +281,19 @@ async def test_the_volunteer_finds_their_held_points_among_their_cases(world: Wo
     assert [case.id for case in queue] == [case_id]
     # The member manages nothing: their queue is empty, their own case included.
     assert await open_cases_for(await load_principal(world.volunteers[0])) == []
+
+
+async def test_closing_a_campaign_keeps_a_held_award_until_its_review(world: World) -> None:
+    """Closing sweeps only what is not on hold; rejecting the held award
+    afterwards returns it to issuance, so the closed budget ends empty."""
+    campaign_id, _, case_id = await _held_world(world)
+    await close_campaign(await load_principal(world.organizer), campaign_id)
+    assert await balance(budget_code(campaign_id)) == Decimal("60.00")
+    assert await available(budget_code(campaign_id)) == Decimal("0.00")
+    await assert_ledger_ok()
+
+    await reject_held(await load_principal(world.organizer), case_id, label=Label.FRAUD, note="虚报时长")
+
+    assert await balance(budget_code(campaign_id)) == Decimal("0.00")
+    assert await balance(issuance_code(world.community)) == Decimal("0.00")
+    await assert_ledger_ok()
