@@ -90,7 +90,11 @@ async def _neighbours(activity: ActivityRecord) -> tuple[list[Fix], list[Submiss
         if row["latitude"] is not None and row["longitude"] is not None:
             fixes.append(Fix(row["latitude"], row["longitude"], row["accuracy_m"], row["started_at"], ref, own))
         arrived = row["submitted_at"] or row["started_at"]
-        submissions.append(Submission(ref=ref, recorded_at=row["client_recorded_at"], arrived_at=arrived, own=own))
+        # Without the phone's recording time, the time it gave for the
+        # activity itself (a report's occurred_at, a service's start) is the
+        # phone's clock too; a patrol's start is the server's arrival time.
+        recorded = row["client_recorded_at"] or row["started_at"]
+        submissions.append(Submission(ref=ref, recorded_at=recorded, arrived_at=arrived, own=own))
     return fixes, submissions
 
 
