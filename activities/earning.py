@@ -8,7 +8,8 @@ the activity did into the points it earns:
      default rate), rounded once, half to even, to 2 places
      (``campaigns.rules.service_points``);
    - patrol: the fixed patrol points if it lasted at least the rule's
-     minimum, else nothing (it is still verified);
+     minimum, else nothing (it is still verified), times the multiplier of
+     the grab-order task it was on (``claim_rules.multiplied``);
    - report: the fixed points of its kind;
    - the useful-report bonus: the rule's fixed bonus.
 2. **awarded**, the part of it that fits under the campaign's daily and
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from activities.claim_rules import multiplied
 from activities.models import Kind
 from campaigns.rules import EarningRules, ReportKind, apply_caps, service_points
 
@@ -45,6 +47,8 @@ class Work:
     report_kind: ReportKind | None = None
     # The kind of the team service was logged with; None without a team.
     team_kind: str | None = None
+    # A patrol on a task: the task's points multiplier in hundredths.
+    multiplier_pct: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,9 @@ def computed_points(work: Work, rules: EarningRules, purpose: Purpose = "award")
     if work.kind is Kind.SERVICE:
         return service_points(work.minutes, rules.service_rate(work.team_kind))
     if work.kind is Kind.PATROL:
-        return rules.patrol_points if work.minutes >= rules.patrol_min_minutes else ZERO
+        if work.minutes < rules.patrol_min_minutes:
+            return ZERO
+        return multiplied(rules.patrol_points, work.multiplier_pct)
     return rules.report_points.get(work.report_kind, ZERO) if work.report_kind is not None else ZERO
 
 

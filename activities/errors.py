@@ -62,3 +62,28 @@ class UploadQuotaExceeded(ActivityError):
     def __init__(self, message: str, *, retry_after_seconds: int, field: str | None = "data") -> None:
         super().__init__(message, field=field)
         self.retry_after_seconds = retry_after_seconds
+
+
+class ClaimRefused(ActivityError):
+    """A grab-order claim, release or check-in the task's state does not
+    allow; ``code`` names which (``task_full``, ``task_closed``,
+    ``task_already_claimed``, ``claim_not_releasable``, ``task_not_claimed``,
+    ``task_not_started``, ``task_not_grab_order``)."""
+
+    code = "claim_refused"
+
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.code = code
+
+
+class PatrolTaskNotFound(ActivityError):
+    """A task that does not exist or that the caller may not see (one answer)."""
+
+    code = "patrol_task_not_found"
+
+
+class ClaimNotFound(ActivityError):
+    """The caller holds no live claim of this task."""
+
+    code = "claim_not_found"

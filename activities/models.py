@@ -244,7 +244,11 @@ class ActivityView(ActivityRecord):
 @dataclass(frozen=True, slots=True)
 class PatrolTaskRecord:
     """One row of ``activities_patrol_task``: a patrol an organiser asks for.
-    Returned to clients as it is (it carries nothing they may not see)."""
+    Returned to clients as it is (it carries nothing they may not see).
+
+    A grab-order task has ``slots`` (and a window); ``slots_left`` is what
+    may still be claimed. ``multiplier`` scales the patrol award (1.00 when
+    the organiser set none)."""
 
     id: int
     organisation_id: int
@@ -253,6 +257,24 @@ class PatrolTaskRecord:
     description: str
     active: bool
     created_at: datetime
+    area: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    slots: int | None = None
+    slots_taken: int = 0
+    multiplier_pct: int = 100
+
+    @property
+    def grab_order(self) -> bool:
+        return self.slots is not None
+
+    @property
+    def slots_left(self) -> int | None:
+        return None if self.slots is None else max(0, self.slots - self.slots_taken)
+
+    @property
+    def multiplier(self) -> Decimal:
+        return (Decimal(self.multiplier_pct) / 100).quantize(Decimal("0.01"))
 
     @classmethod
     def from_row(cls, row: Row) -> PatrolTaskRecord:
@@ -264,6 +286,54 @@ class PatrolTaskRecord:
             description=row["description"],
             active=bool(row["active"]),
             created_at=row["created_at"],
+            area=row["area"],
+            starts_at=row["starts_at"],
+            ends_at=row["ends_at"],
+            slots=None if row["slots"] is None else int(row["slots"]),
+            slots_taken=int(row["slots_taken"]),
+            multiplier_pct=int(row["multiplier_pct"]),
+        )
+
+
+class ClaimStatus(StrEnum):
+    """A grab-order claim: ``claimed`` → ``checked_in`` (the patrol started),
+    ``released`` (given back before the window), or ``no_show`` (the window
+    ended without a check-in; shown to the organiser, never a penalty)."""
+
+    CLAIMED = "claimed"
+    CHECKED_IN = "checked_in"
+    RELEASED = "released"
+    NO_SHOW = "no_show"
+
+
+LIVE_CLAIMS = (ClaimStatus.CLAIMED, ClaimStatus.CHECKED_IN)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskClaimRecord:
+    """One row of ``activities_task_claim``, with the claimant's name (their
+    organiser sees who claimed; a volunteer sees only their own)."""
+
+    id: int
+    task_id: int
+    member_id: int
+    member_name: str
+    status: ClaimStatus
+    claimed_at: datetime
+    resolved_at: datetime | None
+    activity_id: int | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> TaskClaimRecord:
+        return cls(
+            id=int(row["id"]),
+            task_id=int(row["task"]),
+            member_id=int(row["member"]),
+            member_name=str(row.get("member_name") or ""),
+            status=ClaimStatus(row["status"]),
+            claimed_at=row["claimed_at"],
+            resolved_at=row["resolved_at"],
+            activity_id=None if row["activity"] is None else int(row["activity"]),
         )
 
 

@@ -20,6 +20,10 @@ the API, the CLI, jobs and later the admin forms all answer alike.
   is attached to.
 - Patrol tasks are put up by managers of their organisation; a member sees
   the tasks of their home, the nodes above and below it, and what they manage.
+  A task outside that answers exactly as a missing one. A grab-order task's
+  slots are claimed by members who can earn points and whose home is the
+  task's node or below it; its claims (who claimed, who did not show) are
+  read by the managers of its node.
 - An organisation's overdue list is read by its managers and by holders of
   a verifying role at it or above; to anyone else the node does not exist.
 """
@@ -29,8 +33,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from activities.errors import ActivityNotFound
-from activities.models import ActivityPlace, ActivityRecord, ActivityView
+from activities.errors import ActivityNotFound, PatrolTaskNotFound
+from activities.models import ActivityPlace, ActivityRecord, ActivityView, PatrolTaskRecord
 from activities.records import get_activity
 from campaigns.campaigns import applicable_campaign, visible_campaign
 from campaigns.errors import CampaignClosed, CampaignNotApplicable, CampaignNotFound
@@ -42,6 +46,7 @@ from community.access import (
     managed_organisations,
     verifying_organisations,
 )
+from community.accounts import can_earn
 from community.errors import AccessRefused, OrganisationNotFound
 from community.organisations import ancestor_ids, subtree_ids
 from community.roles import VERIFYING_ROLES
@@ -111,6 +116,29 @@ async def patrol_task_scope(principal: Principal) -> set[int]:
 async def check_patrol_task_create(principal: Principal, organisation_id: int) -> None:
     if not await can_manage_organisation(principal, organisation_id):
         raise AccessRefused("you do not manage this organisation", field="organisation_id")
+
+
+def check_task_visible(task_id: int, task: PatrolTaskRecord | None, scope: set[int]) -> PatrolTaskRecord:
+    """The task, if the principal whose ``patrol_task_scope`` is ``scope``
+    may see it; one not-found for a missing task and a hidden one."""
+    if task is None or task.organisation_id not in scope:
+        raise PatrolTaskNotFound(f"no patrol task {task_id}", field="task_id")
+    return task
+
+
+async def check_may_claim(principal: Principal, task: PatrolTaskRecord) -> None:
+    """Volunteers of the task's node or below, who can earn points."""
+    if not can_earn(role for _, role in principal.grants):
+        raise AccessRefused("only volunteers and grid posts claim patrol tasks", field="task_id")
+    if principal.home_organisation_id not in await subtree_ids(task.organisation_id):
+        raise AccessRefused("this task is for volunteers of its own area", field="task_id")
+
+
+async def check_task_claims_reader(principal: Principal, task: PatrolTaskRecord) -> None:
+    """A task's claims (names, no-shows) are its node's managers' to read;
+    to anyone else the task answers as missing."""
+    if not await can_manage_organisation(principal, task.organisation_id):
+        raise PatrolTaskNotFound(f"no patrol task {task.id} that you manage", field="task_id")
 
 
 async def check_deadline_watcher(principal: Principal, organisation_id: int) -> None:

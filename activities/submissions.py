@@ -21,12 +21,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from activities.claim_rules import check_check_in
 from activities.deadline_rules import accept_due, deadline_after
 from activities.errors import ActivityNotFound, ActivityOverlap, InvalidActivity, PhotoNotFound, PhotoUnavailable
 from activities.models import (
+    LIVE_CLAIMS,
     ActivityPlace,
     ActivityRecord,
     ActivityView,
+    ClaimStatus,
     Kind,
     PatrolTaskRecord,
     PhotoRecord,
@@ -48,7 +51,7 @@ from activities.submission_rules import (
     report_time,
     service_minutes,
 )
-from activities.tables import Activity, ActivityPhoto, PatrolPoint, PatrolTask, Photo
+from activities.tables import Activity, ActivityPhoto, PatrolPoint, PatrolTask, Photo, TaskClaim
 from activities.transitions import Action, decide, initial_status
 from campaigns.rules import ReportKind
 from community.access import Principal
@@ -58,7 +61,7 @@ from community.policy import visible_organisation
 from community.tables import Member
 from community.teams import is_team_member
 from core.clock import utc_now
-from core.database import in_write_transaction, lock_row
+from core.database import in_write_transaction, lock_row, lock_rows
 from core.ids import RowId
 
 TIMED_KINDS = (Kind.SERVICE.value, Kind.PATROL.value)
@@ -297,6 +300,7 @@ async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: dat
     place = await _place(principal, data.organisation_id)
     await _check_team(data.team_id, principal.member_id)
     title = data.title.strip()
+    task: PatrolTaskRecord | None = None
     if data.patrol_task_id is not None:
         task = await _patrol_task(data.patrol_task_id, place)
         title = title or task.title_zh
@@ -315,7 +319,32 @@ async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: dat
         client_ref=data.client_ref,
         now=now,
     )
+    if task is not None and task.grab_order:
+        grabbed = task
+        return await _submit_once(new, lambda: _check_in_claimed(new, grabbed))
     return await _submit_once(new, lambda: _insert_timed(new))
+
+
+async def _check_in_claimed(new: NewActivity, task: PatrolTaskRecord) -> int:
+    """A patrol on a grab-order task: the member's own live claim, inside
+    the window (``claim_rules.check_check_in``), becomes ``checked_in`` and
+    links the patrol, in the patrol's transaction."""
+    claims = await lock_rows(
+        TaskClaim.select(TaskClaim.id, TaskClaim.status).where(
+            (TaskClaim.task == task.id)
+            & (TaskClaim.member == new.member_id)
+            & TaskClaim.status.is_in([status.value for status in LIVE_CLAIMS])
+        )
+    )
+    status = ClaimStatus(str(claims[0]["status"])) if claims else None
+    check_check_in(task, status, now=new.now)
+    activity_id = await _insert_timed(new)
+    await (
+        TaskClaim.update({TaskClaim.status: ClaimStatus.CHECKED_IN.value, TaskClaim.activity: activity_id})
+        .where(TaskClaim.id == int(str(claims[0]["id"])))
+        .run()
+    )
+    return activity_id
 
 
 async def _add_point(activity_id: int, kind: PointKind, position: Position, at: datetime) -> None:

@@ -28,7 +28,13 @@ from community.tables import Member, Organisation, Team
 
 
 class PatrolTask(Table, tablename="activities_patrol_task"):
-    """A patrol an organiser asks for (route, area); free patrols have none."""
+    """A patrol an organiser asks for (route, area); free patrols have none.
+
+    A grab-order task (抢单) also has a time window and a number of slots
+    that volunteers claim (``TaskClaim``); ``slots_taken`` counts the live
+    claims and only ever moves by a conditional UPDATE, so N slots give
+    exactly N claims under any concurrency (``patrol_tasks.claim_task``).
+    Without ``slots`` a task is open to anyone, as before."""
 
     id = Serial(primary_key=True)
     organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
@@ -38,6 +44,14 @@ class PatrolTask(Table, tablename="activities_patrol_task"):
     active = Boolean(default=True)
     created_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Where: an area or a route, in words the volunteers know.
+    area = Varchar(length=300, default="")
+    starts_at = Timestamptz(null=True, default=None)
+    ends_at = Timestamptz(null=True, default=None)
+    slots = Integer(null=True, default=None)
+    slots_taken = Integer(default=0)
+    # Points multiplier in hundredths (100 = x1.00), applied to the patrol award.
+    multiplier_pct = Integer(default=100)
 
 
 class Activity(Table, tablename="activities_activity"):
@@ -97,6 +111,21 @@ class Activity(Table, tablename="activities_activity"):
     overdue = Boolean(default=False, index=True)
     escalations = Integer(default=0)
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class TaskClaim(Table, tablename="activities_task_claim"):
+    """A volunteer's claim of one slot of a grab-order task. At most one live
+    (claimed or checked-in) claim per member and task: a partial unique index
+    (migration) backs the service's check."""
+
+    id = Serial(primary_key=True)
+    task = ForeignKey(PatrolTask, null=False, index=True, on_delete=OnDelete.restrict)
+    member = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    # Indexed: the no-show job looks for claims still unused.
+    status = Varchar(length=12, index=True)
+    claimed_at = Timestamptz(default=TimestamptzNow())
+    resolved_at = Timestamptz(null=True, default=None)
+    activity = ForeignKey(Activity, null=True, default=None, on_delete=OnDelete.restrict)
 
 
 class PatrolPoint(Table, tablename="activities_patrol_point"):

@@ -64,7 +64,7 @@ from activities.models import ActivityRecord, ActivityView, Kind, Status
 from activities.policy import applicable_campaign_for, check_activity_visible, may_review
 from activities.records import get_activity, lock_activity
 from activities.screening import Screened, screen_award
-from activities.tables import Activity
+from activities.tables import Activity, PatrolTask
 from activities.transitions import Action, decide
 from campaigns.budget import Payment, Refund, pay, take_back
 from campaigns.campaigns import locked_campaign
@@ -104,10 +104,29 @@ class RateIn(BaseModel):
     comment: str = Field(default="", max_length=1000)
 
 
-def _work(activity: ActivityRecord, team_kind: str | None) -> Work:
+def _work(activity: ActivityRecord, team_kind: str | None, multiplier_pct: int = 100) -> Work:
     """What the earning rules look at."""
     minutes = activity.minutes or 0
-    return Work(kind=activity.kind, minutes=minutes, report_kind=activity.report_kind, team_kind=team_kind)
+    return Work(
+        kind=activity.kind,
+        minutes=minutes,
+        report_kind=activity.report_kind,
+        team_kind=team_kind,
+        multiplier_pct=multiplier_pct,
+    )
+
+
+async def _task_multiplier(activity: ActivityRecord) -> int:
+    """A patrol on a task: the task's points multiplier (hundredths); 100 otherwise."""
+    if activity.kind is not Kind.PATROL or activity.patrol_task_id is None:
+        return 100
+    found = (
+        await PatrolTask.select(PatrolTask.multiplier_pct)
+        .where(PatrolTask.id == activity.patrol_task_id)
+        .output(as_list=True)
+        .run()
+    )
+    return int(found[0]) if found else 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +196,8 @@ async def _owed(activity: ActivityRecord, campaign: CampaignRecord | None, purpo
     with_team = purpose == "award" and activity.kind is Kind.SERVICE and activity.team_id is not None
     team_kind = await team_kind_of(activity.team_id) if with_team and activity.team_id is not None else None
     earned = await _earned(activity, campaign.id) if counts_caps(campaign.rules) else Earned()
-    return owed(_work(activity, team_kind), campaign.rules, earned, purpose)
+    multiplier_pct = await _task_multiplier(activity) if purpose == "award" else 100
+    return owed(_work(activity, team_kind, multiplier_pct), campaign.rules, earned, purpose)
 
 
 async def _grant(

@@ -328,6 +328,14 @@ def activities_remove_unattached_photos() -> None:
     console.print(f"删除未使用照片 removed {asyncio.run(remove_unattached_photos())} unattached photos")
 
 
+@activities_app.command("mark-no-shows")
+def activities_mark_no_shows() -> None:
+    """Close grab-order claims whose task window ended without a check-in (no points move)."""
+    from activities.patrol_tasks import mark_no_shows
+
+    console.print(f"未到岗 marked {asyncio.run(mark_no_shows())} claims as no-shows")
+
+
 @members_app.command("import")
 def members_import(
     file: Annotated[Path, typer.Argument(help="CSV from Excel (UTF-8 or GBK): 姓名,手机号[,网格,角色,队伍,语言]")],

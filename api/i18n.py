@@ -89,6 +89,15 @@ TITLES: dict[str, tuple[str, str]] = {
     "image_invalid": ("图片无法识别，请上传 PNG、JPEG 或 WebP", "The image cannot be read; upload PNG, JPEG or WebP"),
     "image_too_large": ("图片过大", "The image is too large"),
     "upload_quota_exceeded": ("今日上传照片已达上限", "Daily photo upload limit reached"),
+    "task_full": ("名额已被抢完", "All slots of this task are taken"),
+    "task_closed": ("任务已结束或已撤下", "This task is over or withdrawn"),
+    "task_already_claimed": ("你已经抢到这个任务的名额", "You already hold a slot of this task"),
+    "claim_not_releasable": ("任务已开始，不能再退出", "The task has started; the slot can no longer be given back"),
+    "task_not_claimed": ("请先抢到名额再签到", "Claim a slot of this task before checking in"),
+    "task_not_started": ("任务还没开始", "This task has not started yet"),
+    "task_not_grab_order": ("这个任务不用抢单，直接签到即可", "This task has no slots to claim; just check in"),
+    "claim_not_found": ("没有你在这个任务的名额", "You hold no slot of this task"),
+    "patrol_task_not_found": ("巡逻任务不存在", "Patrol task not found"),
     "http_error": ("请求无法处理", "Request could not be processed"),
 }
 

@@ -148,6 +148,25 @@ def cpu_per_operation(before: CpuSample, after: CpuSample, operations: int) -> d
 ###############################################################################
 
 
+def log(message: str) -> None:
+    """A progress line on stderr, stamped with the time (the report goes to stdout)."""
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile of ``values`` (NaN when empty)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def machine_line() -> str:
+    """The machine in one line, for a report's header."""
+    info = machine_info(None)
+    return f"{info['nproc']} cores, {info['cpu']}, {info['memory']}, Python {info['python']}, kernel {info['kernel']}"
+
+
 def load_average() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -301,6 +320,35 @@ class Throwaway:
                 print(f"could not drop database {name}: {error}", file=sys.stderr)
         while self._dirs:
             shutil.rmtree(self._dirs.pop(), ignore_errors=True)
+
+
+def run_worker(
+    script: Path, engine: str, *, name: str, pg_url: str, repo: Path, worker_args: Sequence[str], result_tag: str
+) -> dict[str, Any]:
+    """Run ``script --_worker *worker_args`` in a child process with the
+    project at ``repo`` on a throwaway database of ``engine`` (a SQLite file
+    in a throwaway folder, or a new PostgreSQL database on ``pg_url``), and
+    return the JSON it printed after ``result_tag``. The folder and the
+    database are removed afterwards (``FL_BENCH_KEEP=1`` keeps them)."""
+    import json
+
+    throwaway = Throwaway()
+    folder = throwaway.folder(f"fl-{name}-bench-")
+    env = {**os.environ, "FENGLING_DATA_DIR": str(folder), "PYTHONPATH": str(repo)}
+    if engine == "postgres":
+        admin_url = f"{pg_url}/postgres"
+        env["FENGLING_DATABASE_URL"] = f"{pg_url}/{throwaway.database(admin_url, f'fl_bench_{name}_')}"
+    else:
+        env["FENGLING_DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    try:
+        command = [sys.executable, str(script), "--_worker", *worker_args]
+        proc = subprocess.run(command, env=env, cwd=repo, stdout=subprocess.PIPE, text=True, check=False)
+        line = next((x for x in proc.stdout.splitlines() if x.startswith(result_tag)), None)
+        if proc.returncode != 0 or line is None:
+            raise SystemExit(f"{engine} worker failed (exit {proc.returncode})")
+        return dict(json.loads(line[len(result_tag) :]))
+    finally:
+        throwaway.clean()
 
 
 def checkout_version(repo: Path) -> str:

@@ -67,6 +67,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench_host import load_average as loadavg
+from bench_host import log
+
 REPO = Path(__file__).resolve().parent.parent
 RESULT_TAG = "@@STORAGE-BENCH@@ "
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432"
@@ -81,17 +84,6 @@ BARE_DDL = [
     "CREATE INDEX bench_bare_posting_account_id ON bench_bare_posting (account, id)",
     "CREATE INDEX bench_bare_posting_journal ON bench_bare_posting (journal)",
 ]
-
-
-def log(message: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def wallet_code(i: int) -> str:

@@ -84,7 +84,9 @@ from bench_host import (
     busiest_processes,
     cpu_per_operation,
     load_average,
+    log,
     machine_info,
+    percentile,
     pg_admin,
     uptime_line,
     with_database,
@@ -118,18 +120,6 @@ DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 def wallet_code(i: int) -> str:
     return f"bench:wallet:{i:04d}"
-
-
-def log(message: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def plan(rng: random.Random, count: int, prefix: str) -> list[Transfer]:
@@ -169,8 +159,8 @@ async def run_concurrently(
         "transfers": n,
         "seconds": wall,
         "transfers_per_s": n / wall,
-        "p50_ms": pct(latencies, 0.5) * 1000,
-        "p95_ms": pct(latencies, 0.95) * 1000,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
         **cpu_per_operation(before, after, n),
     }
 
@@ -533,7 +523,11 @@ class Worker:
                 check(value)
             if time.perf_counter() - started > READ_TIME_CAP_S and len(times) >= 20:
                 break
-        return {"median_ms": statistics.median(times) * 1000, "p95_ms": pct(times, 0.95) * 1000, "calls": len(times)}
+        return {
+            "median_ms": statistics.median(times) * 1000,
+            "p95_ms": percentile(times, 0.95) * 1000,
+            "calls": len(times),
+        }
 
     async def last_statement(self, call: Callable[[], Awaitable[Any]]) -> Sent | None:
         """The last statement one call sends (its main query), as sent."""
@@ -579,7 +573,7 @@ class Worker:
                         break
             finally:
                 sconn.close()
-        return {"median_ms": statistics.median(times) * 1000, "p95_ms": pct(times, 0.95) * 1000}
+        return {"median_ms": statistics.median(times) * 1000, "p95_ms": percentile(times, 0.95) * 1000}
 
     async def explain(self, sent: Sent, *, generic: bool = False) -> str:
         """PostgreSQL: EXPLAIN ANALYZE (``generic``: the plan a prepared

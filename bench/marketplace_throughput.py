@@ -46,12 +46,8 @@ import asyncio
 import inspect
 import json
 import os
-import platform
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -60,7 +56,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from bench_host import checkout_version
+from bench_host import checkout_version, log, machine_line, run_worker
+from bench_host import load_average as loadavg
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432"
@@ -72,20 +69,9 @@ WARMUP = 30  # redemptions before each timed run (and before counting), not coun
 COUNTED = 20  # redemptions whose round trips are counted
 
 
-def log(message: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 ###############################################################################
@@ -446,46 +432,16 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_engine(engine: str, args: argparse.Namespace, repo: Path) -> dict[str, Any]:
-    env = dict(os.environ)
-    data_dir = tempfile.mkdtemp(prefix="fl-market-bench-")
-    env["FENGLING_DATA_DIR"] = data_dir
-    env["PYTHONPATH"] = str(repo)
-    database = None
-    if engine == "postgres":
-        database = f"fl_bench_market_{uuid.uuid4().hex[:8]}"
-        subprocess.run(["psql", "-q", f"{args.pg_url}/postgres", "-c", f"CREATE DATABASE {database}"], check=True)
-        env["FENGLING_DATABASE_URL"] = f"{args.pg_url}/{database}"
-    else:
-        env["FENGLING_DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
-    command = [sys.executable, str(Path(__file__).resolve()), "--_worker", "--items", str(args.items)]
-    command += ["--orders", str(args.orders), "--sqlite-orders", str(args.sqlite_orders)]
-    try:
-        proc = subprocess.run(command, env=env, cwd=repo, stdout=subprocess.PIPE, text=True, check=False)
-        line = next((x for x in proc.stdout.splitlines() if x.startswith(RESULT_TAG)), None)
-        if proc.returncode != 0 or line is None:
-            raise SystemExit(f"{engine} worker failed (exit {proc.returncode})")
-        result: dict[str, Any] = json.loads(line[len(RESULT_TAG) :])
-        return result
-    finally:
-        if os.environ.get("FL_BENCH_KEEP") != "1":
-            shutil.rmtree(data_dir, ignore_errors=True)
-            if database:
-                subprocess.run(
-                    ["psql", "-q", f"{args.pg_url}/postgres", "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"],
-                    check=False,
-                )
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "?",
+    worker_args = ["--items", str(args.items), "--orders", str(args.orders), "--sqlite-orders", str(args.sqlite_orders)]
+    return run_worker(
+        Path(__file__).resolve(),
+        engine,
+        name="market",
+        pg_url=args.pg_url,
+        repo=repo,
+        worker_args=worker_args,
+        result_tag=RESULT_TAG,
     )
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def print_result(result: dict[str, Any], *, list_statements: bool) -> None:
@@ -569,7 +525,7 @@ def main() -> None:
         return
     engines = ["postgres", "sqlite"] if args.engine == "all" else [args.engine]
     repo = args.repo.resolve()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine_line()}")
     print(f"code: {repo} at {checkout_version(repo)}")
     checkouts = [path.resolve() for path in args.compare or []] + [repo]
     for path in checkouts[:-1]:

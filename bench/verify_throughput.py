@@ -52,11 +52,8 @@ import inspect
 import json
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -64,7 +61,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_host import checkout_version
+from bench_host import checkout_version, log, run_worker
+from bench_host import load_average as loadavg
+from bench_host import percentile as pct
 
 REPO = Path(__file__).resolve().parent.parent
 RESULT_TAG = "@@VERIFY-BENCH@@ "
@@ -74,24 +73,6 @@ TASKS_MULTI = 8
 WARMUP = 30  # verifications (and transfers) before each measured run, not counted
 COUNTED = 20  # verifications whose statements are counted, per path
 AWARD = "2.00"  # what one 60-minute log earns at 2.00/h, and what each ceiling transfer moves
-
-
-def log(message: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 ###############################################################################
@@ -335,33 +316,15 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_engine(engine: str, args: argparse.Namespace, repo: Path) -> dict[str, Any]:
-    env = dict(os.environ)
-    data_dir = tempfile.mkdtemp(prefix="fl-verify-bench-")
-    env["FENGLING_DATA_DIR"] = data_dir
-    env["PYTHONPATH"] = str(repo)
-    database = None
-    if engine == "postgres":
-        database = f"fl_bench_verify_{uuid.uuid4().hex[:8]}"
-        subprocess.run(["psql", "-q", f"{args.pg_url}/postgres", "-c", f"CREATE DATABASE {database}"], check=True)
-        env["FENGLING_DATABASE_URL"] = f"{args.pg_url}/{database}"
-    else:
-        env["FENGLING_DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
-    command = [sys.executable, str(Path(__file__).resolve()), "--_worker", "--verifies", str(args.verifies)]
-    command += ["--sqlite-verifies", str(args.sqlite_verifies)]
-    try:
-        proc = subprocess.run(command, env=env, cwd=repo, stdout=subprocess.PIPE, text=True, check=False)
-        line = next((x for x in proc.stdout.splitlines() if x.startswith(RESULT_TAG)), None)
-        if proc.returncode != 0 or line is None:
-            raise SystemExit(f"{engine} worker failed (exit {proc.returncode})")
-        return dict(json.loads(line[len(RESULT_TAG) :]))
-    finally:
-        if os.environ.get("FL_BENCH_KEEP") != "1":
-            shutil.rmtree(data_dir, ignore_errors=True)
-            if database:
-                subprocess.run(
-                    ["psql", "-q", f"{args.pg_url}/postgres", "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"],
-                    check=False,
-                )
+    return run_worker(
+        Path(__file__).resolve(),
+        engine,
+        name="verify",
+        pg_url=args.pg_url,
+        repo=repo,
+        worker_args=["--verifies", str(args.verifies), "--sqlite-verifies", str(args.sqlite_verifies)],
+        result_tag=RESULT_TAG,
+    )
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace, repo: Path, loads: tuple[str, str]) -> None:

@@ -50,7 +50,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -68,7 +67,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_host import checkout_version
+from bench_host import checkout_version, log, machine_line
+from bench_host import load_average as loadavg
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
@@ -81,17 +81,6 @@ VOLUNTEER_PASSWORD = "fengling-volunteer"  # noqa: S105 (the published demo logi
 WALLET_PATH = "/api/v1/me/wallet"
 START_TIMEOUT_S = 60.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def log(message: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 ###############################################################################
@@ -531,19 +520,9 @@ def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "?",
-    )
     versions = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
     wrk_version = (versions.stdout or versions.stderr).split("\n", 1)[0].strip()
-    return (
-        f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, kernel {platform.release()}, {wrk_version}"
-    )
+    return f"{machine_line()}, {wrk_version}"
 
 
 def _fmt_db(value: float | None) -> str:

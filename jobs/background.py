@@ -9,11 +9,14 @@
   decided in time and releases their held points (idempotent).
 - The deadline job escalates activities past their response deadline one
   level up the organisation tree (idempotent, safe with several workers).
+- The no-show job closes grab-order claims whose task window ended without
+  a check-in (idempotent; no points move).
 - The photo job removes report photos attached to nothing a day after
   upload, and stray upload files (idempotent, safe with several workers).
 Each is also a CLI command (``fengling ledger seal`` / ``expire-holds`` /
 ``expire-adjustments``, ``fengling marketplace expire-orders``,
-``fengling activities escalate`` / ``remove-unattached-photos``) for
+``fengling activities escalate`` / ``mark-no-shows`` /
+``remove-unattached-photos``) for
 deployments that prefer cron.
 """
 
@@ -25,6 +28,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from activities.deadlines import escalate_overdue
+from activities.patrol_tasks import mark_no_shows
 from activities.photos import remove_unattached_photos
 from community.manual_points import expire_adjustments
 from ledger.chain import seal_pending
@@ -62,6 +66,7 @@ async def background_jobs() -> AsyncIterator[None]:
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_orders, "expired orders")),
         asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_adjustments, "expired adjustment requests")),
         asyncio.create_task(_every(ESCALATE_EVERY_SECONDS, escalate_overdue, "escalated overdue activities")),
+        asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, mark_no_shows, "grab-order no-shows")),
         asyncio.create_task(_every(PHOTO_CLEANUP_EVERY_SECONDS, remove_unattached_photos, "removed unattached photos")),
     ]
     try:

@@ -8,11 +8,13 @@ the Linyi 平安风铃 programme (shared/context).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from activities.calendar import CHINA_ZONE
+from activities.claim_rules import GrabOrder
 from activities.models import Position
-from activities.patrol_tasks import create_patrol_task
+from activities.patrol_tasks import claim_task, create_patrol_task
 from activities.submissions import (
     PatrolCheckIn,
     ReportIn,
@@ -68,6 +70,12 @@ DEMO_RULES = EarningRules.model_validate(
 )
 DEMO_BUDGET = Decimal("1000.00")
 HERE = Position(latitude=35.0606, longitude=118.3425, accuracy_m=10.0)
+
+
+def china_evening(now: datetime, days: int) -> datetime:
+    """19:00 China time, ``days`` days after ``now``'s China-time day."""
+    day = now.astimezone(CHINA_ZONE).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, 19, tzinfo=CHINA_ZONE)
 
 
 async def demo_loaded() -> bool:
@@ -178,6 +186,22 @@ async def _load_earning(
     await create_patrol_task(
         organizer, organisation_id=grid_id, title_zh="夜间巡逻：平安路—幸福街", description="19:00-21:00"
     )
+    # Grab-order shifts (抢单) for the coming evenings: tomorrow's with a slot
+    # taken by the demo volunteer, the weekend's at x1.5 points.
+    for days, title, slots, multiplier in ((1, "明晚护学岗巡逻", 4, "1.00"), (3, "周末夜巡：学府巷", 6, "1.50")):
+        evening = china_evening(now, days)
+        shift = await create_patrol_task(
+            organizer,
+            organisation_id=grid_id,
+            title_zh=title,
+            area="平安路—幸福街—学府巷",
+            grab_order=GrabOrder(
+                starts_at=evening, ends_at=evening + timedelta(hours=2), slots=slots, multiplier=Decimal(multiplier)
+            ),
+            now=now,
+        )
+        if days == 1:
+            await claim_task(volunteer, shift.id, now=now)
 
     patrol_start = now - timedelta(days=4, hours=2)
     patrol = await check_in_patrol(volunteer, PatrolCheckIn(position=HERE, team_id=team.id), now=patrol_start)

@@ -17,8 +17,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 
 from activities.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ActivityFilter, list_activities_for
-from activities.models import Kind, PatrolTaskRecord, Position, Status
-from activities.patrol_tasks import create_patrol_task, patrol_tasks_near
+from activities.models import Kind, Position, Status
+from activities.patrol_tasks import claim_task, create_patrol_task, patrol_tasks_near, release_claim, task_claims
 from activities.photos import register_photo
 from activities.policy import visible_activity
 from activities.submission_rules import MAX_ROUTE_POINTS_PER_CALL
@@ -56,8 +56,11 @@ from api.schemas.activities import (
     ActivityScope,
     AssignIn,
     PatrolTaskIn,
+    PatrolTaskOut,
     PhotoOut,
+    TaskClaimOut,
     activity_out,
+    patrol_task_out,
 )
 from campaigns.rules import ReportKind
 from fraud.photo_prints import perceptual_hash
@@ -209,15 +212,55 @@ class PatrolTasksController(Controller):
     tags = ["activities"]
 
     @post("", guards=[requires_manager], operation_id="createPatrolTask", summary="发布巡逻任务", status_code=201)
-    async def create(self, principal: ActingPrincipal, data: JSONBody[PatrolTaskIn]) -> PatrolTaskRecord:
-        return await create_patrol_task(
-            principal,
-            organisation_id=data.organisation_id,
-            title_zh=data.title_zh,
-            title_en=data.title_en,
-            description=data.description,
+    async def create(self, principal: ActingPrincipal, data: JSONBody[PatrolTaskIn]) -> PatrolTaskOut:
+        return patrol_task_out(
+            await create_patrol_task(
+                principal,
+                organisation_id=data.organisation_id,
+                title_zh=data.title_zh,
+                title_en=data.title_en,
+                description=data.description,
+                area=data.area,
+                grab_order=data.grab_order(),
+            )
         )
 
     @get("", guards=[requires_member], operation_id="listPatrolTasks", summary="巡逻任务 · Patrol tasks near me")
-    async def list_all(self, principal: ActingPrincipal) -> list[PatrolTaskRecord]:
-        return await patrol_tasks_near(principal)
+    async def list_all(
+        self,
+        principal: ActingPrincipal,
+        open_only: Annotated[
+            bool, QueryParameter(description="only tasks still open: not over, and with a slot left or mine")
+        ] = False,
+    ) -> list[PatrolTaskOut]:
+        views = await patrol_tasks_near(principal, open_only=open_only)
+        return [patrol_task_out(view.task, view.my_claim) for view in views]
+
+    @post(
+        "/{task_id:int}/claim",
+        guards=[requires_member],
+        operation_id="claimPatrolTask",
+        summary="抢单 · Claim a slot",
+        status_code=201,
+    )
+    async def claim(self, principal: ActingPrincipal, task_id: Id) -> TaskClaimOut:
+        return TaskClaimOut.model_validate(await claim_task(principal, task_id))
+
+    @post(
+        "/{task_id:int}/release",
+        guards=[requires_member],
+        operation_id="releasePatrolTask",
+        summary="退出抢单 · Give the slot back",
+        status_code=200,
+    )
+    async def release(self, principal: ActingPrincipal, task_id: Id) -> TaskClaimOut:
+        return TaskClaimOut.model_validate(await release_claim(principal, task_id))
+
+    @get(
+        "/{task_id:int}/claims",
+        guards=[requires_manager],
+        operation_id="listPatrolTaskClaims",
+        summary="抢单名单 · Who claimed, who did not show",
+    )
+    async def claims(self, principal: ActingPrincipal, task_id: Id) -> list[TaskClaimOut]:
+        return [TaskClaimOut.model_validate(claim) for claim in await task_claims(principal, task_id)]

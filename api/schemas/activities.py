@@ -6,11 +6,14 @@ Amounts are ``Points``: JSON strings in both directions, never numbers.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from activities.models import ActivityView, Kind, PointKind, Position, Status
+from activities.claim_rules import MAX_SLOTS, GrabOrder
+from activities.models import ActivityView, ClaimStatus, Kind, PatrolTaskRecord, PointKind, Position, Status
 from api.points import Points
 from campaigns.rules import ReportKind
 from core.ids import MAX_ID
@@ -103,10 +106,98 @@ class PhotoOut(BaseModel):
 
 
 class PatrolTaskIn(BaseModel):
+    """A patrol task. With ``slots`` it is a grab-order task (抢单): then
+    ``starts_at`` and ``ends_at`` are required, and ``points_multiplier``
+    (1.00-5.00, default 1.00) scales the patrol award."""
+
     organisation_id: int = Field(ge=1, le=MAX_ID)
     title_zh: str = Field(min_length=1, max_length=200, examples=["夜间巡逻：平安路—幸福街"])
     title_en: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=2000)
+    area: str = Field(default="", max_length=300, examples=["平安路—幸福街—学府巷"])
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    slots: int | None = Field(default=None, ge=1, le=MAX_SLOTS)
+    points_multiplier: Points | None = Field(default=None, description='e.g. "1.50"; grab-order tasks only')
+
+    @model_validator(mode="after")
+    def _grab_order_is_whole(self) -> PatrolTaskIn:
+        if self.slots is None:
+            for name in ("starts_at", "ends_at", "points_multiplier"):
+                if getattr(self, name) is not None:
+                    raise PydanticCustomError("grab_order", f"{name} needs slots (a grab-order task)")
+            return self
+        for name in ("starts_at", "ends_at"):
+            if getattr(self, name) is None:
+                raise PydanticCustomError("grab_order", f"a grab-order task needs {name}")
+        return self
+
+    def grab_order(self) -> GrabOrder | None:
+        if self.slots is None or self.starts_at is None or self.ends_at is None:
+            return None
+        return GrabOrder(
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            slots=self.slots,
+            multiplier=self.points_multiplier or Decimal("1.00"),
+        )
+
+
+class PatrolTaskOut(BaseModel):
+    """A patrol task as a member sees it; ``my_claim`` is the caller's own
+    claim of a grab-order task (null when they hold none)."""
+
+    id: int
+    organisation_id: int
+    title_zh: str
+    title_en: str
+    description: str
+    area: str
+    active: bool
+    created_at: datetime
+    grab_order: bool
+    starts_at: datetime | None
+    ends_at: datetime | None
+    slots: int | None
+    slots_left: int | None
+    points_multiplier: Points
+    my_claim: ClaimStatus | None
+
+
+def patrol_task_out(task: PatrolTaskRecord, my_claim: ClaimStatus | None = None) -> PatrolTaskOut:
+    return PatrolTaskOut(
+        id=task.id,
+        organisation_id=task.organisation_id,
+        title_zh=task.title_zh,
+        title_en=task.title_en,
+        description=task.description,
+        area=task.area,
+        active=task.active,
+        created_at=task.created_at,
+        grab_order=task.grab_order,
+        starts_at=task.starts_at,
+        ends_at=task.ends_at,
+        slots=task.slots,
+        slots_left=task.slots_left,
+        points_multiplier=task.multiplier,
+        my_claim=my_claim,
+    )
+
+
+class TaskClaimOut(BaseModel):
+    """A claim of a grab-order task. ``member_name`` is shown to the task's
+    organisers; a volunteer sees only their own claim."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    task_id: int
+    member_id: int
+    member_name: str
+    status: ClaimStatus
+    claimed_at: datetime
+    resolved_at: datetime | None
+    activity_id: int | None
 
 
 ActivityScope = Literal["mine", "review"]

@@ -4,8 +4,9 @@ with budgets, and activities submitted a fixed time ago."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from activities.models import ActivityView
 from activities.submissions import ServiceLogIn, log_service
@@ -58,6 +59,15 @@ class World:
         if Decimal(budget) > 0:
             await fund_campaign(organizer, campaign.id, amount=budget, idempotency_key=f"fund-{next(_key_counter)}")
         return campaign
+
+
+def last_china_noon() -> datetime:
+    """The most recent 12:00 China time that has passed: a moment whose
+    preceding hours lie on one China-time day, for tests of per-day caps."""
+    china = ZoneInfo("Asia/Shanghai")
+    now = utc_now().astimezone(china)
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    return (noon if noon <= now else noon - timedelta(days=1)).astimezone(UTC)
 
 
 def default_rules(**overrides: object) -> EarningRules:

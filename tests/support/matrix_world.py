@@ -30,8 +30,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from activities.claim_rules import GrabOrder
 from activities.models import Position, Status
-from activities.patrol_tasks import create_patrol_task
+from activities.patrol_tasks import claim_task, create_patrol_task
 from activities.photos import register_photo
 from activities.submissions import (
     PatrolCheckIn,
@@ -153,6 +154,9 @@ class Side:
     team_name: str
     patrol_task: int
     patrol_task_title: str
+    grab_task: int  # a grab-order task at the grid, nobody's claim on it
+    grab_task_title: str
+    claimed_task: int  # a grab-order task the volunteer of side 1 holds a slot of
     adjustment_entry: int  # issuance → peer's wallet, by hand: reversible
     award_entry: int  # budget → peer's wallet for a verified activity: owned by that flow
     placed_order: int
@@ -183,6 +187,7 @@ class Side:
             self.campaign_title,
             self.team_name,
             self.patrol_task_title,
+            self.grab_task_title,
             self.placed_code,
             self.service_title,
             self.verified_report_title,
@@ -217,6 +222,23 @@ async def _held_case(member: Principal, verifier: Principal, title: str) -> int:
     case = await case_for(Subject.ACTIVITY, report.id)
     assert case is not None
     return case.id
+
+
+async def _patrol_tasks(organiser: Principal, grid: int, titles: tuple[str, str, str]) -> tuple[int, int, int]:
+    """A plain patrol task at the grid, and two grab-order tasks two days
+    ahead: one nobody claims, one the volunteer of side 1 holds a slot of
+    (claimed by ``build_world``)."""
+    title, grab_title, claimed_title = titles
+    task = await create_patrol_task(organiser, organisation_id=grid, title_zh=title)
+    shift = GrabOrder(
+        starts_at=utc_now() + timedelta(days=2),
+        ends_at=utc_now() + timedelta(days=2, hours=4),
+        slots=5,
+        multiplier=Decimal("1.50"),
+    )
+    grab = await create_patrol_task(organiser, organisation_id=grid, title_zh=grab_title, grab_order=shift)
+    claimed = await create_patrol_task(organiser, organisation_id=grid, title_zh=claimed_title, grab_order=shift)
+    return task.id, grab.id, claimed.id
 
 
 async def _side(number: int, street: int, district: int) -> Side:
@@ -264,8 +286,10 @@ async def _side(number: int, street: int, district: int) -> Side:
         organisation_id=community.id, name_zh=team_name, kind=TeamKind.PATROL, actor_ref=organiser_ref
     )
     await add_team_member(team.id, peer.id, actor_ref=organiser_ref)
-    patrol_task_title = f"{label}夜巡任务{number}"
-    task = await create_patrol_task(organiser, organisation_id=grid.id, title_zh=patrol_task_title)
+    patrol_task_title, grab_task_title = f"{label}夜巡任务{number}", f"{label}抢单巡逻{number}"
+    task, grab_task, claimed_task = await _patrol_tasks(
+        organiser, grid.id, (patrol_task_title, grab_task_title, f"{label}已抢巡逻{number}")
+    )
 
     await posting.transfer(
         debit_code=issuance_code(community.id),
@@ -337,8 +361,11 @@ async def _side(number: int, street: int, district: int) -> Side:
         campaign_title=campaign_title,
         team=team.id,
         team_name=team_name,
-        patrol_task=task.id,
+        patrol_task=task,
         patrol_task_title=patrol_task_title,
+        grab_task=grab_task,
+        grab_task_title=grab_task_title,
+        claimed_task=claimed_task,
         adjustment_entry=adjustment.id,
         award_entry=award.award_entry_id,
         placed_order=placed.id,
@@ -403,7 +430,9 @@ async def build_world() -> World:
         debit_code=one.issuance, credit_code=wallet_code(volunteer), amount="3.00", kind="adjustment", reason_zh="调整"
     )
     await add_team_member(one.team, volunteer, actor_ref=f"member:{one.peer_organiser.id}")
+    await claim_task(acting, one.claimed_task)
     world.own["volunteer"] = {
+        "claimed_task": one.claimed_task,
         "order": order.id,
         "service": service.id,
         "handled_report": report.id,

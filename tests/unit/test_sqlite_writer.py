@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from core import sqlite_connections
 from core.sqlite_connections import INLINE_BUDGET_SECONDS, SqliteWriter, open_connection
 
 
@@ -106,9 +107,24 @@ async def test_another_process_holding_the_write_lock_sends_the_transaction_to_t
     assert names(database) == ["other process", "ours"]
 
 
+class TickingClock:
+    """``time.perf_counter`` for the writer: each reading 0.1 ms after the
+    last, so every transaction measures quick whatever the machine's load."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.guard = threading.Lock()
+
+    def perf_counter(self) -> float:
+        with self.guard:
+            self.now += 0.0001
+            return self.now
+
+
 async def test_after_slow_transactions_the_next_ones_go_to_the_thread_until_they_are_quick_again(
-    writer: SqliteWriter, database: Path
+    writer: SqliteWriter, database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sqlite_connections, "time", TickingClock())
     writer.recent_seconds = 10 * INLINE_BUDGET_SECONDS  # as after a run of slow fsyncs
     threads: list[str] = []
     async with writer.lock:
@@ -119,6 +135,7 @@ async def test_after_slow_transactions_the_next_ones_go_to_the_thread_until_they
 
     assert threads[0] == "sqlite-writer"
     assert threads[-1] == threading.current_thread().name  # quick again: back inline
+    assert writer.recent_seconds < INLINE_BUDGET_SECONDS
     assert len(names(database)) == 40
 
 

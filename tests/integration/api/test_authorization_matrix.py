@@ -719,6 +719,27 @@ ROWS: dict[str, Row] = {
         each_side(lambda s, w, r: Call(json={"organisation_id": s.grid, "title_zh": "周末巡逻"})),
         {"same": managers_only(ok(201)), "foreign": managers_only(REFUSED, ({ADMIN}, ok(201)))},
     ),
+    # --- grab-order tasks: volunteers and posts of the task's grid or below
+    # claim; who cannot earn is refused; a task of another community is hidden.
+    "claimPatrolTask": Row(
+        each_side(lambda s, w, r: Call(path={"task_id": s.grab_task})),
+        {
+            "same": roles(FORBIDDEN, ({VOLUNTEER, GRID_WORKER, BUILDING_HEAD}, ok(201))),
+            "foreign": roles(HIDDEN, ({ADMIN}, FORBIDDEN)),
+        },
+    ),
+    "releasePatrolTask": Row(
+        {
+            "own": own("claimed_task", lambda t, w, r: Call(path={"task_id": t})),
+            # Nobody holds a slot of these: one not-found, seen or not.
+            **each_side(lambda s, w, r: Call(path={"task_id": s.grab_task})),
+        },
+        {"own": roles(ok(200)), "same": roles(HIDDEN), "foreign": roles(HIDDEN)},
+    ),
+    "listPatrolTaskClaims": Row(
+        each_side(lambda s, w, r: Call(path={"task_id": s.claimed_task})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
     # --- activities: the caller's own patrol ---
     **{
         op: Row(

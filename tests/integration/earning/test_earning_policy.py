@@ -169,7 +169,7 @@ async def test_patrol_tasks_overdue_lists_and_photos_follow_the_policy(world: Wo
     assert error.field == "organisation_id"
     await refused(AccessRefused, lambda: create_patrol_task(foreign, organisation_id=world.grid, title_zh="夜巡"))
     task = await create_patrol_task(organiser, organisation_id=world.grid, title_zh="夜巡")
-    assert [t.id for t in await patrol_tasks_near(volunteer)] == [task.id]
+    assert [view.task.id for view in await patrol_tasks_near(volunteer)] == [task.id]
     assert await patrol_tasks_near(foreign) == []
 
     await refused(OrganisationNotFound, lambda: list_overdue_for(volunteer, world.grid))

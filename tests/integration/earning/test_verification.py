@@ -29,7 +29,7 @@ from community.roles import Role
 from ledger.accounts import find_balance
 from ledger.posting import load_entry, transfer
 from tests.support.database import on_postgres
-from tests.support.earning_helpers import World, default_rules, service
+from tests.support.earning_helpers import World, default_rules, last_china_noon, service
 from tests.support.marketplace_helpers import assert_ledger_ok, assert_same, balance, snapshot_everything, wallet
 
 
@@ -225,8 +225,12 @@ async def test_a_rejected_log_frees_its_time(world: World) -> None:
 async def test_daily_cap_cuts_an_award_down_to_what_is_left(world: World) -> None:
     await world.campaign(rules=default_rules(daily_cap="5.00"))
     volunteer = world.volunteers[0]
-    first = await service(volunteer, minutes=120, ago=timedelta(hours=6))  # 4.00
-    second = await service(volunteer, minutes=120, ago=timedelta(hours=3))  # 4.00 → 1.00
+    # Both on one China-time day whatever the hour the test runs at: counted
+    # back from the last China noon (6 and 3 hours before now straddle
+    # midnight when the suite runs between 03:00 and 06:00 China time).
+    noon = last_china_noon()
+    first = await service(volunteer, minutes=120, ago=timedelta(hours=6), now=noon)  # 4.00
+    second = await service(volunteer, minutes=120, ago=timedelta(hours=3), now=noon)  # 4.00 → 1.00
     await verify_activity(await load_principal(world.grid_worker), first.id)
     capped = await verify_activity(await load_principal(world.grid_worker), second.id)
     assert capped.points_computed == Decimal("4.00")
