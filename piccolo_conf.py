@@ -36,6 +36,7 @@ APP_REGISTRY = AppRegistry(
         "ledger.piccolo_app",
         "community.piccolo_app",
         "campaigns.piccolo_app",
+        "fraud.piccolo_app",
         "activities.piccolo_app",
         "marketplace.piccolo_app",
         "leaderboards.piccolo_app",

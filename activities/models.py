@@ -42,6 +42,7 @@ class Status(StrEnum):
 
     CHECKED_IN = "checked_in"  # a patrol under way
     SUBMITTED = "submitted"  # waiting for a reviewer to verify or reject
+    HELD = "held"  # 待审核: verified, but the fraud rules held its award for review (points on a ledger hold)
     VERIFIED = "verified"  # accepted; its award (if any) was posted
     REJECTED = "rejected"  # refused; any award it had was reversed
     ASSIGNED = "assigned"  # a verified report handed to a handler
@@ -148,6 +149,8 @@ class ActivityRecord:
     responsible_organisation_id: int
     overdue: bool
     escalations: int
+    # When the phone recorded the submission (its clock), if it said.
+    client_recorded_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> ActivityRecord:
@@ -203,6 +206,7 @@ class ActivityRecord:
             responsible_organisation_id=int(row["responsible_organisation"]),
             overdue=bool(row["overdue"]),
             escalations=int(row["escalations"]),
+            client_recorded_at=row.get("client_recorded_at"),
         )
 
 

@@ -64,7 +64,7 @@ async def check_photo_quota(member_id: int, *, now: datetime | None = None) -> N
 
 
 async def register_photo(
-    *, sha256: str, content_type: str, size_bytes: int, member_id: int, now: datetime | None = None
+    *, sha256: str, content_type: str, size_bytes: int, member_id: int, phash: str = "", now: datetime | None = None
 ) -> str:
     """Record an uploaded photo before its bytes are written under
     ``sha256``. Uploading the same photo twice is one photo and does not
@@ -74,12 +74,14 @@ async def register_photo(
         return sha256
     moment = now or utc_now()
     await in_write_transaction(
-        lambda: _record_photo(sha256, content_type, size_bytes, member_id, moment), retry_unique=True
+        lambda: _record_photo(sha256, content_type, size_bytes, member_id, phash, moment), retry_unique=True
     )
     return sha256
 
 
-async def _record_photo(sha256: str, content_type: str, size_bytes: int, member_id: int, moment: datetime) -> None:
+async def _record_photo(
+    sha256: str, content_type: str, size_bytes: int, member_id: int, phash: str, moment: datetime
+) -> None:
     # Re-checked under the member's lock: a concurrent upload of the same
     # photo may have won (then a unique violation re-runs this and ends here).
     if await Photo.exists().where(Photo.sha256 == sha256).run():
@@ -91,6 +93,7 @@ async def _record_photo(sha256: str, content_type: str, size_bytes: int, member_
             sha256=sha256,
             content_type=content_type,
             size_bytes=size_bytes,
+            phash=phash,
             uploaded_by=member_id,
             uploaded_at=moment,
         )

@@ -42,6 +42,7 @@ from activities.policy import applicable_campaign_for, check_own_patrol, may_see
 from activities.records import get_activity, lock_activity
 from activities.submission_rules import (
     MAX_PHOTOS,
+    aware,
     check_photo_list,
     check_position,
     check_route_batch,
@@ -76,6 +77,9 @@ class ServiceLogIn(BaseModel):
     organisation_id: RowId | None = None
     campaign_id: RowId | None = None
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    # When the phone recorded this submission, by its clock (an offline
+    # phone uploads later); the fraud rules count bursts by it.
+    recorded_at: datetime | None = None
 
 
 class ReportIn(BaseModel):
@@ -88,6 +92,9 @@ class ReportIn(BaseModel):
     organisation_id: RowId | None = None
     campaign_id: RowId | None = None
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    # When the phone recorded this submission, by its clock (an offline
+    # phone uploads later); the fraud rules count bursts by it.
+    recorded_at: datetime | None = None
 
 
 class PatrolCheckIn(BaseModel):
@@ -118,6 +125,7 @@ class NewActivity:
     moment: datetime
     now: datetime
     client_ref: str | None
+    recorded_at: datetime | None = None
     team_id: int | None = None
     patrol_task_id: int | None = None
     report_kind: ReportKind | None = None
@@ -177,6 +185,12 @@ async def _replay(member_id: int, client_ref: str | None, kind: Kind) -> Activit
     return await get_activity(earlier.id, replayed=True)
 
 
+def _recorded(recorded_at: datetime | None) -> datetime | None:
+    """The phone's recorded time, which must carry a time zone; whether it
+    is believed is the fraud rules' business (``fraud.rules.believed_time``)."""
+    return None if recorded_at is None else aware(recorded_at, "recorded_at")
+
+
 async def _insert(new: NewActivity) -> int:
     status = initial_status(new.kind)
     submitted = status is Status.SUBMITTED
@@ -201,6 +215,7 @@ async def _insert(new: NewActivity) -> int:
             longitude=position.longitude if position is not None else None,
             accuracy_m=position.accuracy_m if position is not None else None,
             client_ref=new.client_ref,
+            client_recorded_at=new.recorded_at,
             award_day=award_day(new.moment),
             award_week=award_week(new.moment),
             submitted_at=new.now if submitted else None,
@@ -256,6 +271,7 @@ async def log_service(principal: Principal, data: ServiceLogIn, *, now: datetime
         ended_at=data.ended_at,
         minutes=minutes,
         client_ref=data.client_ref,
+        recorded_at=_recorded(data.recorded_at),
         now=now,
     )
     return await _submit_once(new, lambda: _insert_timed(new))
@@ -450,6 +466,7 @@ async def submit_report(principal: Principal, data: ReportIn, *, now: datetime |
         moment=occurred,
         position=data.position,
         client_ref=data.client_ref,
+        recorded_at=_recorded(data.recorded_at),
         now=now,
     )
     return await _submit_once(new, lambda: _insert_report(new, data.photos))

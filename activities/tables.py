@@ -74,6 +74,9 @@ class Activity(Table, tablename="activities_activity"):
     longitude = DoublePrecision(null=True, default=None)
     accuracy_m = DoublePrecision(null=True, default=None)
     submitted_at = Timestamptz(null=True, default=None)
+    # When the phone recorded the submission (its own clock; the burst rule
+    # counts by it, so a day's offline queue uploaded at once is no burst).
+    client_recorded_at = Timestamptz(null=True, default=None)
     # The phone's own id for the submission: a retried upload is one activity.
     client_ref = Varchar(length=100, null=True, default=None)
     # China-time day and ISO week of started_at: the periods caps count in.
@@ -144,6 +147,8 @@ class Photo(Table, tablename="activities_photo"):
     sha256 = Varchar(length=64, unique=True, index=True)
     content_type = Varchar(length=40)
     size_bytes = Integer()
+    # 64-bit perceptual hash (16 hex digits) for the near-duplicate photo rule; "" if undecodable.
+    phash = Varchar(length=16, default="", index=True)
     uploaded_by = ForeignKey(Member, null=False, on_delete=OnDelete.restrict)
     uploaded_at = Timestamptz(default=TimestamptzNow())
 

@@ -2,6 +2,7 @@
 and which status it leads to. One machine for every kind.
 
     service, report:  (created) submitted → verified | rejected
+    held for review:  submitted → held (fraud review) → verified | rejected
     patrol:           (created) checked_in → submitted → verified | rejected
     report, after verified:   → assigned → handled → closed (rated by the reporter)
     verified and beyond:      → rejected (the award and bonus are reversed)
@@ -13,8 +14,11 @@ add_route  patrol      checked_in → checked_in                      —
 check_out  patrol      checked_in → submitted                       —
 verify     all         submitted → verified                         verified, assigned, handled,
                                                                     closed
-reject     all         submitted, verified, assigned, handled,      rejected
-                       closed → rejected
+hold       all         submitted → held                             held
+clear      all         held → verified                              verified, assigned, handled,
+                                                                    closed
+reject     all         submitted, held, verified, assigned,         rejected
+                       handled, closed → rejected
 assign     report      verified, assigned → assigned                —
 handle     report      verified, assigned → handled                 handled, closed
 rate       report      handled → closed                             —
@@ -45,6 +49,8 @@ class Action(StrEnum):
     ADD_ROUTE = "add_route"
     CHECK_OUT = "check_out"
     VERIFY = "verify"
+    HOLD = "hold"  # verify, when the fraud rules hold the award for review
+    CLEAR = "clear"  # a reviewer approves a held award
     REJECT = "reject"
     ASSIGN = "assign"
     HANDLE = "handle"
@@ -101,9 +107,21 @@ TRANSITIONS: Mapping[Action, Rule] = {
         done=AWARDED_STATUSES,
         refused="activity {id} is {status}; only submitted activities can be verified",
     ),
+    Action.HOLD: Rule(
+        kinds=ALL_KINDS,
+        moves={Status.SUBMITTED: Status.HELD},
+        done=frozenset({Status.HELD}),
+        refused="activity {id} is {status}; only submitted activities can be held for review",
+    ),
+    Action.CLEAR: Rule(
+        kinds=ALL_KINDS,
+        moves={Status.HELD: Status.VERIFIED},
+        done=AWARDED_STATUSES,
+        refused="activity {id} is {status}; only an activity held for review can be cleared",
+    ),
     Action.REJECT: Rule(
         kinds=ALL_KINDS,
-        moves=dict.fromkeys((Status.SUBMITTED, *sorted(AWARDED_STATUSES)), Status.REJECTED),
+        moves=dict.fromkeys((Status.SUBMITTED, Status.HELD, *sorted(AWARDED_STATUSES)), Status.REJECTED),
         done=frozenset({Status.REJECTED}),
         refused="activity {id} is {status}; it can be rejected once submitted",
     ),

@@ -28,11 +28,16 @@ what was loaded is passed down, never read again:
 4. what the caps count (one query, only if the campaign has caps) and the
    team's kind (only for service logged with a team), then what is owed
    (``activities.earning.owed``, pure);
-5. ``campaigns.budget.pay``: one ledger entry from the budget to the
+5. the fraud rules judge a non-zero award (``activities.screening``; the
+   decision is stored): *deny* stores only the decision and its audit row,
+   then refuses (``FraudDenied``); *review* holds the award on the budget
+   and opens a case (``activities.held.hold_award``), the activity becomes
+   ``held``; *allow* goes on;
+6. ``campaigns.budget.pay``: one ledger entry from the budget to the
    wallet; the posting locks the two accounts once and applies the budget
    rule;
-6. the activity row's update and the audit record, then commit;
-7. the reply, read after commit (``records.get_activity``).
+7. the activity row's update and the audit record, then commit;
+8. the reply, read after commit (``records.get_activity``).
 
 Lock order, the same on every path: activity → campaign → ledger accounts.
 """
@@ -54,9 +59,11 @@ from activities.errors import (
     NotResponsible,
     SelfVerificationRefused,
 )
+from activities.held import HeldAward, award_metadata, hold_award
 from activities.models import ActivityRecord, ActivityView, Kind, Status
 from activities.policy import applicable_campaign_for, check_activity_visible, may_review
 from activities.records import get_activity, lock_activity
+from activities.screening import Screened, screen_award
 from activities.tables import Activity, PatrolTask
 from activities.transitions import Action, decide
 from campaigns.budget import Payment, Refund, pay, take_back
@@ -70,6 +77,8 @@ from community.teams import team_kind_of
 from core.clock import utc_now
 from core.database import in_write_transaction
 from core.ids import RowId
+from fraud.errors import FraudDenied
+from fraud.models import Outcome
 from ledger.amounts import from_minor, to_minor
 from ledger.errors import InsufficientFunds
 
@@ -121,6 +130,15 @@ async def _task_multiplier(activity: ActivityRecord) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class Verified:
+    """What the verify transaction did: nothing (``replayed``), verified
+    or held, or stored a *deny* decision (``denied``) and nothing else."""
+
+    replayed: bool
+    denied: Screened | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Award:
     owed: Owed
     entry_id: int | None
@@ -167,12 +185,10 @@ async def _earned(activity: ActivityRecord, campaign_id: int) -> Earned:
     return Earned(today=from_minor(int(rows[0]["today"])), this_week=from_minor(int(rows[0]["this_week"])))
 
 
-async def _grant(
-    activity: ActivityRecord, campaign: CampaignRecord | None, *, purpose: Purpose, approver_id: int
-) -> Award:
-    """Load what the rules need, decide what is owed, and have the budget pay it."""
+async def _owed(activity: ActivityRecord, campaign: CampaignRecord | None, purpose: Purpose) -> Owed:
+    """Load what the earning rules need and decide what is owed."""
     if campaign is None:
-        return Award(owed=NOTHING, entry_id=None)
+        return NOTHING
     if not campaign.is_open:
         raise CampaignClosed(
             f"campaign {campaign.id} is closed; verify under another campaign (campaign_id)", field="campaign_id"
@@ -181,8 +197,21 @@ async def _grant(
     team_kind = await team_kind_of(activity.team_id) if with_team and activity.team_id is not None else None
     earned = await _earned(activity, campaign.id) if counts_caps(campaign.rules) else Earned()
     multiplier_pct = await _task_multiplier(activity) if purpose == "award" else 100
-    decided = owed(_work(activity, team_kind, multiplier_pct), campaign.rules, earned, purpose)
-    if decided.awarded <= 0:
+    return owed(_work(activity, team_kind, multiplier_pct), campaign.rules, earned, purpose)
+
+
+async def _grant(
+    activity: ActivityRecord,
+    campaign: CampaignRecord | None,
+    *,
+    purpose: Purpose,
+    approver_id: int,
+    decided: Owed | None = None,
+) -> Award:
+    """Decide what is owed (unless already decided), and have the budget pay it."""
+    if decided is None:
+        decided = await _owed(activity, campaign, purpose)
+    if campaign is None or decided.awarded <= 0:
         return Award(owed=decided, entry_id=None)
     kind, reason_zh, reason_en = ENTRY_WORDING[purpose]
     payment = Payment(
@@ -194,15 +223,7 @@ async def _grant(
         actor_ref=member_ref(approver_id),
         cause_ref=_ref(activity.id),
         idempotency_key=f"{_ref(activity.id)}:{purpose}",
-        metadata={
-            "activity_id": activity.id,
-            "activity_kind": activity.kind.value,
-            "approver_member_id": approver_id,
-            "organisation_id": activity.organisation_id,
-            "minutes": activity.minutes,
-            "computed": str(decided.computed),
-            "capped": decided.capped,
-        },
+        metadata=award_metadata(activity, decided, approver_id),
     )
     return Award(owed=decided, entry_id=await pay(campaign, payment))
 
@@ -216,14 +237,26 @@ async def _campaign_to_pay(principal: Principal, activity: ActivityRecord, named
     )
 
 
-async def _verify(principal: Principal, activity_id: int, data: VerifyIn, now: datetime) -> bool:
+async def _verify(principal: Principal, activity_id: int, data: VerifyIn, now: datetime) -> Verified:
     activity = await _lock_visible(principal, activity_id)
     _check_actor(activity, principal.member_id, "verify")
     move = decide(Action.VERIFY, activity_id=activity_id, kind=activity.kind, status=activity.status)
     if move.replay:
-        return True
+        return Verified(replayed=True)
     campaign = await _campaign_to_pay(principal, activity, data.campaign_id)
-    award = await _grant(activity, campaign, purpose="award", approver_id=principal.member_id)
+    decided = await _owed(activity, campaign, "award")
+    if campaign is not None and decided.awarded > 0:
+        screened = await screen_award(activity, amount=decided.awarded, verifier_id=principal.member_id, now=now)
+        if screened.verdict.outcome is Outcome.DENY:
+            await audit.record(
+                principal.ref, "activity.verify.denied", _ref(activity_id), decision_id=screened.decision_id
+            )
+            return Verified(replayed=False, denied=screened)
+        if screened.verdict.outcome is Outcome.REVIEW:
+            held = HeldAward(activity=activity, campaign=campaign, owed=decided, screened=screened)
+            await hold_award(principal, held, complex_=bool(data.complex and activity.kind is Kind.REPORT), now=now)
+            return Verified(replayed=False)
+    award = await _grant(activity, campaign, purpose="award", approver_id=principal.member_id, decided=decided)
     campaign_id = campaign.id if campaign is not None else None
     is_report = activity.kind is Kind.REPORT
     complex_ = bool(data.complex and is_report)
@@ -255,7 +288,7 @@ async def _verify(principal: Principal, activity_id: int, data: VerifyIn, now: d
         campaign_id=campaign_id,
         points_awarded=str(award.owed.awarded),
     )
-    return False
+    return Verified(replayed=False)
 
 
 async def verify_activity(
@@ -264,10 +297,21 @@ async def verify_activity(
     """submitted → verified, posting the award with its audit record.
     Refusals change nothing: not visible (not found), self-verification, no
     post over the grid, not yet submitted, already rejected, campaign closed
-    or out of scope, budget exhausted."""
+    or out of scope, budget exhausted, denied by the fraud rules
+    (``FraudDenied``: only the decision is stored). When the rules ask for
+    review, the activity is ``held`` and its award waits on a ledger hold
+    (``activities.held``)."""
     work = functools.partial(_verify, principal, activity_id, data or VerifyIn(), now or utc_now())
-    replayed = await in_write_transaction(work)
-    return await get_activity(activity_id, replayed=replayed)
+    verified = await in_write_transaction(work)
+    if verified.denied is not None:
+        # The decision and its audit row are committed; nothing else changed.
+        verdict = verified.denied.verdict
+        raise FraudDenied(
+            f"拒绝：{verdict.reason_zh()} · Refused: {verdict.reason_en()}",
+            decision_id=verified.denied.decision_id,
+            field="activity_id",
+        )
+    return await get_activity(activity_id, replayed=verified.replayed)
 
 
 def _brief(text: str, limit: int = 100) -> str:
@@ -321,6 +365,11 @@ async def _reject(principal: Principal, activity_id: int, reason: str, now: date
     move = decide(Action.REJECT, activity_id=activity_id, kind=activity.kind, status=activity.status)
     if move.replay:
         return True
+    if activity.status is Status.HELD:
+        # Its points wait on a ledger hold: only the review case releases them.
+        raise ActivityNotOpen(
+            f"activity {activity_id} is held for fraud review; decide its review case instead", field="activity_id"
+        )
     award_reversal, bonus_reversal = await _take_back_points(activity, actor_id=principal.member_id, reason=reason)
     await (
         Activity.update(

@@ -23,6 +23,7 @@ from api.community.sessions import SessionsController
 from api.community.teams import TeamsController
 from api.dependencies import APP_DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
+from api.fraud.cases import FraudCasesController
 from api.health import HealthController
 from api.leaderboards.boards import LeaderboardsController, LeagueMethodController, RankingVisibilityController
 from api.ledger.accounts import AccountsController
@@ -112,6 +113,7 @@ def create_app(
             CampaignsController,
             ActivitiesController,
             PatrolTasksController,
+            FraudCasesController,
             *ui_route_handlers(),
             # The pages (web/): server-rendered, cookie sessions, CSRF-checked forms.
             LoginPages,

@@ -31,6 +31,7 @@ from api.outages import RETRY_AFTER_SECONDS, unavailable_dependency
 from campaigns import errors as campaign_errors
 from community import errors as community_errors
 from core import errors as core_errors
+from fraud import errors as fraud_errors
 from leaderboards import errors as leaderboard_errors
 from ledger import errors as ledger_errors
 from marketplace import errors as marketplace_errors
@@ -111,6 +112,13 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     InvalidOverdueQuery: 422,
     leaderboard_errors.BoardNotFound: 404,
     leaderboard_errors.InvalidBoardRequest: 422,
+    fraud_errors.FraudDenied: 409,
+    fraud_errors.CaseNotFound: 404,
+    fraud_errors.CaseTaken: 409,
+    fraud_errors.CaseClosed: 409,
+    fraud_errors.ReviewerConflict: 403,
+    fraud_errors.InvalidThresholds: 422,
+    fraud_errors.InvalidCaseNote: 422,
 }
 
 _HTTP_CODES = {
@@ -251,6 +259,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     campaign_errors.CampaignError: _domain_error,
     activity_errors.ActivityError: _domain_error,
     leaderboard_errors.LeaderboardError: _domain_error,
+    fraud_errors.FraudError: _domain_error,
     Exception: _unexpected,
 }
 

@@ -90,7 +90,10 @@ async def _close(principal: Principal, campaign_id: int) -> None:
     if not campaign.is_open:
         return
     accounts = await lock_accounts([budget_code(campaign_id)])
-    remaining = from_minor(accounts[budget_code(campaign_id)].balance_minor)
+    budget = accounts[budget_code(campaign_id)]
+    # Points on hold (awards held for fraud review) stay in the budget until
+    # their review posts them to a wallet or, voided, returns them to issuance.
+    remaining = from_minor(budget.balance_minor - budget.held_minor)
     await (
         Campaign.update(
             {
@@ -108,7 +111,7 @@ async def _close(principal: Principal, campaign_id: int) -> None:
 
 async def close_campaign(principal: Principal, campaign_id: int) -> CampaignWithBudget:
     """Close a campaign the principal manages and return its unspent budget
-    to issuance, with the audit record, in one transaction. Closing a closed
+    (what is not on hold) to issuance, with the audit record, in one transaction. Closing a closed
     campaign changes nothing."""
     await in_write_transaction(functools.partial(_close, principal, campaign_id))
     return await get_campaign(campaign_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from anyio import to_thread
 from litestar import Controller, Response
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
@@ -62,6 +63,7 @@ from api.schemas.activities import (
     patrol_task_out,
 )
 from campaigns.rules import ReportKind
+from fraud.photo_prints import perceptual_hash
 
 # A phone photo, re-encoded by the app, fits well within this.
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -126,6 +128,7 @@ class ActivitiesController(Controller):
             content_type=image.content_type,
             size_bytes=image.size_bytes,
             member_id=principal.member_id,
+            phash=await to_thread.run_sync(perceptual_hash, image.content),
         )
         return PhotoOut.model_validate(await save_image("reports", image), from_attributes=True)
 

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from activities.claim_rules import GrabOrder
-from activities.models import Position
+from activities.models import Position, Status
 from activities.patrol_tasks import claim_task, create_patrol_task
 from activities.photos import register_photo
 from activities.submissions import (
@@ -55,6 +55,8 @@ from community.roles import Level, Role
 from community.teams import TeamKind, add_team_member, create_team
 from core import database
 from core.clock import utc_now
+from fraud.cases import case_for
+from fraud.models import Subject
 from ledger import posting
 from marketplace.catalog import ItemDraft, create_item, set_image
 from marketplace.orders import confirm_pickup, place_order
@@ -164,6 +166,7 @@ class Side:
     service_title: str
     verified_report: int
     verified_report_title: str
+    held_case: int  # a fraud review case: the peer's far-away report, held when verified
     handled_report: int
     open_patrol: int
     report_photo: str
@@ -208,6 +211,17 @@ class World:
 
     def other_side(self, role: str) -> Side:
         return self.sides[0] if role == "organiser_2" else self.sides[1]
+
+
+async def _held_case(member: Principal, verifier: Principal, title: str) -> int:
+    """A report 111 km from the member's other positions, moments later:
+    the verifier's verify holds it for review (impossible travel); its case."""
+    far = Position(latitude=HERE.latitude + 1.0, longitude=HERE.longitude, accuracy_m=10.0)
+    report = await submit_report(member, ReportIn(report_kind=ReportKind.HAZARD, title=title, position=far))
+    assert (await verify_activity(verifier, report.id)).status == Status.HELD
+    case = await case_for(Subject.ACTIVITY, report.id)
+    assert case is not None
+    return case.id
 
 
 async def _patrol_tasks(organiser: Principal, grid: int, titles: tuple[str, str, str]) -> tuple[int, int, int]:
@@ -361,6 +375,7 @@ async def _side(number: int, street: int, district: int) -> Side:
         service_title=service_title,
         verified_report=verified_report.id,
         verified_report_title=verified_title,
+        held_case=await _held_case(peer_acting, verifier, f"{label}远处上报{number}"),
         handled_report=handled_report.id,
         open_patrol=patrol.id,
         report_photo=report_photo,

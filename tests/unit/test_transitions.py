@@ -31,9 +31,21 @@ EXPECTED: dict[tuple[Action, Kind], dict[Status, Status | str]] = {
         }
         for kind in Kind
     },
+    **{(Action.HOLD, kind): {S.SUBMITTED: S.HELD, S.HELD: REPLAY} for kind in Kind},
+    **{
+        (Action.CLEAR, kind): {
+            S.HELD: S.VERIFIED,
+            S.VERIFIED: REPLAY,
+            S.ASSIGNED: REPLAY,
+            S.HANDLED: REPLAY,
+            S.CLOSED: REPLAY,
+        }
+        for kind in Kind
+    },
     **{
         (Action.REJECT, kind): {
             S.SUBMITTED: S.REJECTED,
+            S.HELD: S.REJECTED,
             S.VERIFIED: S.REJECTED,
             S.ASSIGNED: S.REJECTED,
             S.HANDLED: S.REJECTED,

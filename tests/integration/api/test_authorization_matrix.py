@@ -210,6 +210,11 @@ def decide_service(body: dict[str, str] | None) -> dict[str, Fill]:
     }
 
 
+def on_held_case(body: dict[str, str] | None) -> Callable[[Side, World, str], Call]:
+    """The side's held fraud case, sent ``body``."""
+    return lambda side, world, role: Call(path={"case_id": side.held_case}, json=body)
+
+
 def wallet(member_id: int) -> str:
     return f"volunteer:{member_id}:wallet"
 
@@ -813,6 +818,35 @@ ROWS: dict[str, Row] = {
         )
         for op, body in (("verifyActivity", None), ("rejectActivity", {"reason": "时间对不上"}))
     },
+    # --- fraud review cases: the peer's held report on each side ---
+    "listFraudCases": Row(
+        only(with_foreign_secrets(lambda w, r: Call())),
+        {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
+    ),
+    "listMyFraudCases": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
+    **{
+        op: Row(
+            each_side(on_held_case(body)),
+            {
+                "same": guard(roles(HIDDEN, (MANAGERS, ok(200)))),
+                "foreign": guard(roles(HIDDEN, ({ADMIN}, ok(200)))),
+            },
+        )
+        for op, body, guard in (
+            ("getFraudCase", None, lambda table: table),
+            ("takeFraudCase", None, lambda table: {**table, **dict.fromkeys(EVERYONE - MANAGERS, FORBIDDEN)}),
+            (
+                "decideFraudCase",
+                {"verdict": "approve", "label": "legitimate", "note": "核实无误"},
+                lambda table: {**table, **dict.fromkeys(EVERYONE - MANAGERS, FORBIDDEN)},
+            ),
+        )
+    },
+    # Only the member whose points are held objects; the peer is no matrix role.
+    "objectToFraudCase": Row(
+        each_side(lambda s, w, r: Call(path={"case_id": s.held_case}, json={"note": "我确实在现场"})),
+        {"same": roles(HIDDEN), "foreign": roles(HIDDEN)},
+    ),
     "assignReport": Row(
         each_side(lambda s, w, r: Call(path={"activity_id": s.verified_report}, json={"handler_id": s.grid_worker.id})),
         {"same": roles(HIDDEN, (REVIEWERS, ok(200))), "foreign": roles(HIDDEN, ({ADMIN}, ok(200)))},

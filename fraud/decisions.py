@@ -1,0 +1,51 @@
+"""Storing decisions: one append-only row per screened award or order.
+
+``record_decision`` runs inside the caller's writing transaction (the
+verify or placement step that asked), so the decision commits with what it
+decided. Nothing in this app updates or deletes a ``fraud_decision`` row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from fraud.models import DecisionRecord, Subject, Verdict
+from fraud.tables import FraudDecision
+
+
+async def record_decision(
+    verdict: Verdict, *, subject: Subject, subject_id: int, member_id: int, issuer_id: int | None, now: datetime
+) -> int:
+    """Insert the decision with every rule's result; its id."""
+    rows = await FraudDecision.insert(
+        FraudDecision(
+            subject=subject.value,
+            subject_id=subject_id,
+            member=member_id,
+            issuer=issuer_id,
+            outcome=verdict.outcome.value,
+            score=verdict.score,
+            ruleset_version=verdict.ruleset_version,
+            thresholds=verdict.thresholds.to_json(),
+            results=json.dumps([result.to_json() for result in verdict.results], ensure_ascii=False, sort_keys=True),
+            decided_at=now,
+        )
+    ).run()
+    return int(rows[0]["id"])
+
+
+async def decisions_for(subject: Subject, subject_id: int) -> list[DecisionRecord]:
+    """Every decision made on one activity or order, oldest first."""
+    rows = await (
+        FraudDecision.select()
+        .where((FraudDecision.subject == subject.value) & (FraudDecision.subject_id == subject_id))
+        .order_by(FraudDecision.id)
+        .run()
+    )
+    return [DecisionRecord.from_row(row) for row in rows]
+
+
+async def get_decision(decision_id: int) -> DecisionRecord | None:
+    rows = await FraudDecision.select().where(FraudDecision.id == decision_id).run()
+    return DecisionRecord.from_row(rows[0]) if rows else None

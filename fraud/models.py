@@ -1,0 +1,266 @@
+"""The fraud app's typed records: what a rule sees, what it answers, and
+the thresholds an issuing organisation judges with.
+
+Pure data: no database, no clock. ``fraud.rules`` evaluates a
+``ScreeningContext`` into ``RuleResult``s and ``fraud.decisions`` sums
+them against ``Thresholds``. The services that load a context live with
+what they screen (``activities.screening`` for awards), so this app reads
+no other app's tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from ledger.amounts import from_minor
+
+
+class Outcome(StrEnum):
+    """What a decision does to the award or order it screened."""
+
+    ALLOW = "allow"  # go ahead as if nothing was screened
+    REVIEW = "review"  # held: the points wait on a ledger hold for a reviewer
+    DENY = "deny"  # refused with the reasons; nothing changes
+
+
+class Subject(StrEnum):
+    ACTIVITY = "activity"  # an award for a verified activity
+    ORDER = "order"  # a redemption
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"  # waiting for a reviewer
+    APPROVED = "approved"  # the hold was posted to the wallet
+    REJECTED = "rejected"  # the hold was voided, the activity rejected
+
+
+class Label(StrEnum):
+    """A reviewer's verdict on the rules' hit (statistics read these)."""
+
+    FRAUD = "fraud"  # confirmed fraud
+    LEGITIMATE = "legitimate"  # a false positive
+    UNCLEAR = "unclear"
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A position the member's phone reported, and where it comes from
+    (``own``: it belongs to the subject being screened)."""
+
+    latitude: float
+    longitude: float
+    accuracy_m: float | None
+    at: datetime
+    source: str
+    own: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One of the member's recent submissions: the time its phone recorded
+    (None when the phone sent none) and when it reached the server."""
+
+    ref: str
+    recorded_at: datetime | None
+    arrived_at: datetime
+    own: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoPrint:
+    """A photo's 64-bit perceptual hash (16 hex digits) and whose it is."""
+
+    sha256: str
+    phash: str
+    activity_id: int | None
+    member_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningContext:
+    """Everything the rules look at for one award or redemption, loaded
+    once by the service (only what the rules need)."""
+
+    subject: Subject
+    subject_id: int
+    member_id: int
+    member_joined_at: datetime
+    amount: Decimal
+    moment: datetime
+    verifier_id: int | None = None
+    positions: tuple[Fix, ...] = ()
+    submissions: tuple[Submission, ...] = ()
+    photos: tuple[PhotoPrint, ...] = ()
+    other_photos: tuple[PhotoPrint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """One rule's answer: hit or not, its score (0 unless hit), why in
+    Chinese and English, and the evidence it used (JSON-ready)."""
+
+    rule: str
+    hit: bool
+    score: int
+    reason_zh: str
+    reason_en: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "evidence": dict(self.evidence)}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """How an issuing organisation judges: the sum of hit scores at which
+    an award is held (``review_score``) or refused (``deny_score``), each
+    rule's score and its parameters. ``DEFAULT_THRESHOLDS`` unless the
+    organisation stored overrides (``fraud.thresholds``)."""
+
+    review_score: int = 50
+    deny_score: int = 100
+    # Impossible travel: faster than this between consecutive positions,
+    # after taking both positions' accuracy off the distance.
+    travel_max_kmh: int = 120
+    travel_score: int = 60
+    # Bursts: more than burst_count submissions recorded on the phone
+    # within burst_minutes; a recorded time later than arrival plus the
+    # skew is not believed (the arrival time counts instead).
+    burst_count: int = 5
+    burst_minutes: int = 10
+    clock_skew_minutes: int = 10
+    burst_score: int = 50
+    # New-account cooling-off: an award of cooling_award_minor hundredths
+    # or more, or any redemption, within cooling_days of joining.
+    cooling_days: int = 7
+    cooling_award_minor: int = 5000
+    cooling_score: int = 50
+    # Near-duplicate photos: perceptual hashes within this Hamming distance.
+    photo_max_distance: int = 6
+    photo_score: int = 60
+    # Review deadline in working days (the calendar of activities' deadlines).
+    review_working_days: int = 3
+
+    @property
+    def cooling_award(self) -> Decimal:
+        return from_minor(self.cooling_award_minor)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A decision before it is stored: the outcome, the total score and
+    every rule's result, under the rule-set version that produced them."""
+
+    outcome: Outcome
+    score: int
+    results: tuple[RuleResult, ...]
+    ruleset_version: str
+    thresholds: Thresholds
+
+    @property
+    def hits(self) -> tuple[RuleResult, ...]:
+        return tuple(result for result in self.results if result.hit)
+
+    def reason_zh(self) -> str:
+        return "；".join(result.reason_zh for result in self.hits) or "无风险提示"
+
+    def reason_en(self) -> str:
+        return "; ".join(result.reason_en for result in self.hits) or "no risk found"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A stored decision (``fraud_decision``): never updated."""
+
+    id: int
+    subject: Subject
+    subject_id: int
+    member_id: int
+    issuer_id: int | None
+    outcome: Outcome
+    score: int
+    ruleset_version: str
+    thresholds: Mapping[str, Any]
+    results: tuple[Mapping[str, Any], ...]
+    decided_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> DecisionRecord:
+        return cls(
+            id=int(row["id"]),
+            subject=Subject(row["subject"]),
+            subject_id=int(row["subject_id"]),
+            member_id=int(row["member"]),
+            issuer_id=None if row["issuer"] is None else int(row["issuer"]),
+            outcome=Outcome(row["outcome"]),
+            score=int(row["score"]),
+            ruleset_version=str(row["ruleset_version"]),
+            thresholds=json.loads(row["thresholds"]),
+            results=tuple(json.loads(row["results"])),
+            decided_at=row["decided_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A held award waiting for (or decided by) a reviewer (``fraud_case``)."""
+
+    id: int
+    decision_id: int
+    subject: Subject
+    subject_id: int
+    member_id: int
+    verifier_id: int | None
+    organisation_id: int
+    hold_id: int
+    amount: Decimal
+    reason_zh: str
+    reason_en: str
+    status: CaseStatus
+    due_at: datetime
+    taken_by: int | None
+    taken_until: datetime | None
+    decided_by: int | None
+    decided_at: datetime | None
+    label: Label | None
+    note: str
+    objection: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> CaseRecord:
+        return cls(
+            id=int(row["id"]),
+            decision_id=int(row["decision"]),
+            subject=Subject(row["subject"]),
+            subject_id=int(row["subject_id"]),
+            member_id=int(row["member"]),
+            verifier_id=None if row["verifier"] is None else int(row["verifier"]),
+            organisation_id=int(row["organisation"]),
+            hold_id=int(row["hold_id"]),
+            amount=from_minor(int(row["amount_minor"])),
+            reason_zh=str(row["reason_zh"]),
+            reason_en=str(row["reason_en"]),
+            status=CaseStatus(row["status"]),
+            due_at=row["due_at"],
+            taken_by=None if row["taken_by"] is None else int(row["taken_by"]),
+            taken_until=row["taken_until"],
+            decided_by=None if row["decided_by"] is None else int(row["decided_by"]),
+            decided_at=row["decided_at"],
+            label=None if not row["label"] else Label(row["label"]),
+            note=str(row["note"]),
+            objection=str(row["objection"]),
+            created_at=row["created_at"],
+        )
