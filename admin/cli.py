@@ -440,18 +440,21 @@ def _hand_out_codes(created: Sequence[ImportedMember], invites_out: Path | None)
     console.print(codes)
 
 
-def _lockout_redis(settings: Settings) -> Redis:
-    """The Redis the API keeps its lockout counters in. The in-process
-    stand-in lives inside each API process, out of the command line's reach."""
+def _real_redis(settings: Settings, what_lives_there: str) -> Redis:
+    """The deployment's Redis, for a command that must reach what the API
+    processes keep there. The in-process stand-in lives inside each API
+    process, out of the command line's reach: say so and stop."""
     if settings.uses_embedded_redis:
-        console.print(
-            "[red]FENGLING_REDIS_URL is the in-process stand-in: its counters live in the API process; "
-            "restarting the API clears them.[/red]"
-        )
+        console.print(f"[red]FENGLING_REDIS_URL is the in-process stand-in: {what_lives_there}[/red]")
         raise typer.Exit(2)
     from redis.asyncio import Redis
 
     return Redis.from_url(settings.redis_url)
+
+
+def _lockout_redis(settings: Settings) -> Redis:
+    """The Redis the API keeps its lockout counters in."""
+    return _real_redis(settings, "its counters live in the API process; restarting the API clears them.")
 
 
 @members_app.command("unlock")
@@ -568,17 +571,12 @@ if __name__ == "__main__":
 
 
 def _boards_redis(settings: Settings) -> Redis:
-    """The Redis the boards live in. The in-process stand-in lives inside
-    each API process, out of the command line's reach."""
-    if settings.uses_embedded_redis:
-        console.print(
-            "[red]FENGLING_REDIS_URL is the in-process stand-in: the boards live in the API process, "
-            "which feeds and rebuilds them itself (restarting it rebuilds them from the ledger).[/red]"
-        )
-        raise typer.Exit(2)
-    from redis.asyncio import Redis
-
-    return Redis.from_url(settings.redis_url)
+    """The Redis the boards live in."""
+    return _real_redis(
+        settings,
+        "the boards live in the API process, which feeds and rebuilds them itself "
+        "(restarting it rebuilds them from the ledger).",
+    )
 
 
 @boards_app.command("rebuild")
