@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from community.session_cache import SESSIONS, SessionCache, add_change_listener, remove_change_listener
+from core.cancellation import stop_if_cancelled
 
 logger = logging.getLogger("fengling.sessions")
 
@@ -95,6 +96,7 @@ async def listen(redis: Redis, cache: SessionCache = SESSIONS) -> None:
         try:
             await _listen_once(redis, cache)
         except (RedisError, OSError) as error:
+            stop_if_cancelled(error)  # redis-py may turn our cancellation into a connection error
             cache.disable()
             logger.warning("member change notifications interrupted, members are read per request: %r", error)
             await asyncio.sleep(RECONNECT_SECONDS)

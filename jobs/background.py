@@ -37,6 +37,7 @@ from activities.deadlines import escalate_overdue
 from activities.patrol_tasks import mark_no_shows
 from activities.photos import remove_unattached_photos
 from community.manual_points import expire_adjustments
+from core.cancellation import stop_if_cancelled
 from core.nudges import awards_committed
 from leaderboards.feed import feed_once
 from ledger.chain import seal_pending
@@ -63,7 +64,8 @@ async def _every(seconds: float, job: Callable[[], Awaitable[int]], name: str) -
                 logger.info("%s: %d", name, done)
         except asyncio.CancelledError:
             raise
-        except Exception:  # a failed run is logged and retried next tick
+        except Exception as error:  # a failed run is logged and retried next tick
+            stop_if_cancelled(error)  # unless it is our own cancellation in disguise
             logger.exception("%s failed", name)
         await asyncio.sleep(seconds)
 
@@ -77,7 +79,8 @@ async def _feed_leaderboards(redis: Redis) -> None:
                 logger.debug("leaderboards: %d entries read", done)
         except asyncio.CancelledError:
             raise
-        except Exception:  # Redis or the database away: logged, retried next tick
+        except Exception as error:  # Redis or the database away: logged, retried next tick
+            stop_if_cancelled(error)  # unless it is our own cancellation in disguise
             logger.exception("leaderboards feed failed")
         await awards_committed.wait(LEADERBOARD_FEED_EVERY_SECONDS)
 

@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from api import session_events
 from community.access import Principal
 from community.session_cache import CachedSession, SessionCache
@@ -87,3 +89,27 @@ async def test_while_redis_is_unreachable_every_member_is_read_per_request() -> 
 
 def test_the_channel_carries_the_redis_database_number() -> None:
     assert session_events.channel_of(FakeRedis()) == "fengling:3:member-changed"  # type: ignore[arg-type]
+
+
+class CancellationToErrorPubSub(FakePubSub):
+    """A client that turns the cancellation thrown into a waiting read into
+    a connection error of its own, as redis-py can."""
+
+    async def get_message(self, timeout: float = 0.0) -> dict[str, Any] | None:  # noqa: ASYNC109 (redis-py's signature)
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError as cancelled:
+            raise RedisConnectionError("Connection closed by server.") from cancelled
+        return None
+
+
+async def test_the_listener_stops_when_cancelled_even_if_the_client_turns_the_cancel_into_an_error() -> None:
+    redis = FakeRedis()
+    redis.pubsub_client = CancellationToErrorPubSub(fail=False)
+    task = asyncio.create_task(session_events.listen(redis, SessionCache(lambda: 60.0)))  # type: ignore[arg-type]
+    await asyncio.wait_for(redis.pubsub_client.subscribed.wait(), 1.0)
+
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2.0)
+
+    assert task in done and task.cancelled()
