@@ -32,7 +32,7 @@ from community.access import Principal, load_principal
 from community.members import create_member, register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
-from community.tables import Organisation
+from community.tables import Member, Organisation
 from community.teams import TeamKind, add_team_member, create_team
 from core.clock import utc_now
 from marketplace.catalog import ItemDraft, create_item
@@ -82,6 +82,16 @@ async def demo_loaded() -> bool:
     return bool(await Organisation.exists().run())
 
 
+# The demo's people are the programme's regulars: they joined months ago, so
+# the new-account cooling-off rule (fraud/) does not hold their ordinary
+# awards for review as it would a stranger's first day.
+DEMO_MEMBERSHIP_AGE = timedelta(days=120)
+
+
+async def _joined_months_ago(member_id: int) -> None:
+    await Member.update({Member.created_at: utc_now() - DEMO_MEMBERSHIP_AGE}).where(Member.id == member_id).run()
+
+
 async def load_demo() -> bool:
     """Load the demo data set if the database has no organisations yet.
     Returns True if it loaded."""
@@ -112,6 +122,7 @@ async def load_demo() -> bool:
         members[login.role] = await register_member(
             name=login.name, phone=login.phone, password=login.password, home_organisation_id=home, roles=(role,)
         )
+        await _joined_months_ago(members[login.role].id)
 
     team_id = await _load_earning(
         community.id, grid.id, members["volunteer"].id, members["organizer"].id, members["grid_worker"].id
@@ -154,6 +165,7 @@ async def _load_neighbours(
         member_id = await create_member(
             name=name, phone=f"1580000{number:04d}", home_organisation_id=grids[grid], roles=(Role.VOLUNTEER,)
         )
+        await _joined_months_ago(member_id)
         if number <= 3:
             await add_team_member(team_id, member_id, actor_ref="demo")
         start = now - timedelta(days=2, hours=hours + 1)
