@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from community.session_cache import SESSIONS, SessionCache, add_change_listener, remove_change_listener
-from core.cancellation import stop_if_cancelled
+from core.cancellation import raise_if_cancel_lost, stop_if_cancelled, stop_tasks
 
 logger = logging.getLogger("fengling.sessions")
 
@@ -37,9 +37,10 @@ logger = logging.getLogger("fengling.sessions")
 HEARTBEAT_SECONDS = 5.0
 MISSED_HEARTBEATS = 3
 RECONNECT_SECONDS = 1.0
-# How long shutdown waits for the cancelled listener. Under Litestar's sync
-# test client the listener's task was seen never to finish once cancelled
-# (its event loop no longer ran), which hung the app's shutdown.
+# How long shutdown waits for the cancelled listener (``stop_tasks``
+# repeats the cancellation, which redis-py can swallow). Under Litestar's
+# sync test client the listener's task was seen never to finish once
+# cancelled (its event loop no longer ran), which hung the app's shutdown.
 STOP_SECONDS = 1.0
 
 
@@ -74,10 +75,12 @@ async def _listen_once(redis: Redis, cache: SessionCache) -> None:
     loop = asyncio.get_running_loop()
     async with redis.pubsub() as pubsub:
         await pubsub.subscribe(channel_of(redis))
+        raise_if_cancel_lost()
         cache.enable()
         last_heard = last_ping = loop.time()
         while True:
             message = await pubsub.get_message(timeout=HEARTBEAT_SECONDS)
+            raise_if_cancel_lost()
             now = loop.time()
             if message is not None:
                 last_heard = now
@@ -87,6 +90,7 @@ async def _listen_once(redis: Redis, cache: SessionCache) -> None:
                 raise SubscriptionLost(f"no answer from Redis for {now - last_heard:.0f} s")
             if now - last_ping >= HEARTBEAT_SECONDS:
                 await pubsub.ping()
+                raise_if_cancel_lost()
                 last_ping = now
 
 
@@ -123,7 +127,5 @@ async def member_change_notifications(redis: Redis) -> AsyncIterator[None]:
         yield
     finally:
         remove_change_listener(publish)
-        listener.cancel()
-        await asyncio.wait({listener}, timeout=STOP_SECONDS)
-        if not listener.done():
+        if await stop_tasks({listener}, within=STOP_SECONDS):
             logger.warning("the member change listener did not stop within %s s", STOP_SECONDS)

@@ -37,7 +37,7 @@ from activities.deadlines import escalate_overdue
 from activities.patrol_tasks import mark_no_shows
 from activities.photos import remove_unattached_photos
 from community.manual_points import expire_adjustments
-from core.cancellation import stop_if_cancelled
+from core.cancellation import raise_if_cancel_lost, stop_if_cancelled, stop_tasks
 from core.nudges import awards_committed
 from leaderboards.feed import feed_once
 from ledger.chain import seal_pending
@@ -54,12 +54,16 @@ ESCALATE_EVERY_SECONDS = 60.0
 PHOTO_CLEANUP_EVERY_SECONDS = 3600.0
 # The boards lag the ledger by at most this (plus a run) when no nudge comes.
 LEADERBOARD_FEED_EVERY_SECONDS = 2.0
+# How long shutdown waits for the jobs to stop (a job stops at its next
+# await; a database or Redis call has its own timeout).
+STOP_SECONDS = 10.0
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[int]], name: str) -> None:
     while True:
         try:
             done = await job()
+            raise_if_cancel_lost()
             if done:
                 logger.info("%s: %d", name, done)
         except asyncio.CancelledError:
@@ -75,6 +79,7 @@ async def _feed_leaderboards(redis: Redis) -> None:
     while True:
         try:
             done = await feed_once(redis)
+            raise_if_cancel_lost()
             if done:
                 logger.debug("leaderboards: %d entries read", done)
         except asyncio.CancelledError:
@@ -89,21 +94,36 @@ async def _feed_leaderboards(redis: Redis) -> None:
 async def background_jobs(redis: Redis | None = None) -> AsyncIterator[None]:
     """Every job as a task; the leaderboards' feed only with a Redis client."""
     tasks = [
-        asyncio.create_task(_every(SEAL_EVERY_SECONDS, seal_pending, "sealed entries")),
-        asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_holds, "expired holds")),
-        asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_orders, "expired orders")),
-        asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, expire_adjustments, "expired adjustment requests")),
-        asyncio.create_task(_every(ESCALATE_EVERY_SECONDS, escalate_overdue, "escalated overdue activities")),
-        asyncio.create_task(_every(EXPIRE_EVERY_SECONDS, mark_no_shows, "grab-order no-shows")),
-        asyncio.create_task(_every(PHOTO_CLEANUP_EVERY_SECONDS, remove_unattached_photos, "removed unattached photos")),
+        asyncio.create_task(
+            _every(SEAL_EVERY_SECONDS, seal_pending, "sealed entries"), name="fengling-job: sealed entries"
+        ),
+        asyncio.create_task(
+            _every(EXPIRE_EVERY_SECONDS, expire_holds, "expired holds"), name="fengling-job: expired holds"
+        ),
+        asyncio.create_task(
+            _every(EXPIRE_EVERY_SECONDS, expire_orders, "expired orders"), name="fengling-job: expired orders"
+        ),
+        asyncio.create_task(
+            _every(EXPIRE_EVERY_SECONDS, expire_adjustments, "expired adjustment requests"),
+            name="fengling-job: expired adjustment requests",
+        ),
+        asyncio.create_task(
+            _every(ESCALATE_EVERY_SECONDS, escalate_overdue, "escalated overdue activities"),
+            name="fengling-job: escalated overdue activities",
+        ),
+        asyncio.create_task(
+            _every(EXPIRE_EVERY_SECONDS, mark_no_shows, "grab-order no-shows"), name="fengling-job: grab-order no-shows"
+        ),
+        asyncio.create_task(
+            _every(PHOTO_CLEANUP_EVERY_SECONDS, remove_unattached_photos, "removed unattached photos"),
+            name="fengling-job: removed unattached photos",
+        ),
     ]
     if redis is not None:
-        tasks.append(asyncio.create_task(_feed_leaderboards(redis)))
+        tasks.append(asyncio.create_task(_feed_leaderboards(redis), name="fengling-job: leaderboards feed"))
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        still_running = await stop_tasks(tasks, within=STOP_SECONDS)
+        for task in still_running:
+            logger.warning("background job %s did not stop within %s s", task.get_name(), STOP_SECONDS)

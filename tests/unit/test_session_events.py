@@ -13,6 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from api import session_events
 from community.access import Principal
 from community.session_cache import CachedSession, SessionCache
+from core.cancellation import stop_tasks
 
 
 class FakePubSub:
@@ -113,3 +114,31 @@ async def test_the_listener_stops_when_cancelled_even_if_the_client_turns_the_ca
     done, _ = await asyncio.wait({task}, timeout=2.0)
 
     assert task in done and task.cancelled()
+
+
+class CancellationSwallowingPubSub(FakePubSub):
+    """A client whose subscribe drops the cancellation that arrives as its
+    write completes, as ``asyncio.wait_for`` does on Python 3.11 (CPython
+    gh-86296) inside redis-py; the reads that follow wait normally."""
+
+    async def subscribe(self, channel: str) -> None:
+        # The write "completed" as the cancellation arrived: its result wins.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)
+        self.subscribed.set()
+
+    async def get_message(self, timeout: float = 0.0) -> dict[str, Any] | None:  # noqa: ASYNC109 (redis-py's signature)
+        await asyncio.sleep(3600)  # a long read, as with HEARTBEAT_SECONDS
+        return None
+
+
+async def test_the_listener_stops_even_when_the_client_drops_its_cancellation_while_subscribing() -> None:
+    redis = FakeRedis()
+    redis.pubsub_client = CancellationSwallowingPubSub(fail=False)
+    task = asyncio.create_task(session_events.listen(redis, SessionCache(lambda: 60.0)))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)  # the listener waits in subscribe
+
+    still_running = await stop_tasks({task}, within=2.0)
+
+    assert not still_running and task.cancelled()
+    assert redis.pubsub_client.subscribed.is_set()  # the cancellation was indeed swallowed once

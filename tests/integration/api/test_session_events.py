@@ -6,6 +6,7 @@ forgets its cached copy, so the next request reads the member again."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -78,3 +79,15 @@ async def test_a_logout_is_announced_to_the_other_processes_after_it_commits(
         await end_all_sessions(await load_principal(tree.volunteer))
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=WAIT_S)
     assert message is not None and message["data"] == str(tree.volunteer).encode()
+
+
+async def test_the_app_stops_its_listener_at_every_shutdown(app: Litestar, caplog: pytest.LogCaptureFixture) -> None:
+    """Stopping right after starting is when redis-py can swallow the
+    listener's cancellation (it is still subscribing); the shutdown repeats
+    it (core/cancellation.stop_tasks). A listener left running kept its
+    event loop from closing, which once hung the whole test run."""
+    caplog.set_level(logging.WARNING, logger="fengling.sessions")
+    for _ in range(5):
+        async with AsyncTestClient(app=app) as client:
+            assert (await client.get("/api/v1/me")).status_code == 401
+    assert [record.message for record in caplog.records if "did not stop" in record.message] == []
