@@ -30,7 +30,7 @@ from api.ledger.accounts import AccountsController
 from api.ledger.entries import LedgerController
 from api.ledger.wallet import MeController
 from api.marketplace.catalog import CatalogController
-from api.marketplace.orders import OrdersController
+from api.marketplace.orders import OrdersController, pickup_keys
 from api.marketplace.shops import ShopsController
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
 from api.redis_client import build_redis
@@ -101,6 +101,7 @@ def create_app(
             LedgerController,
             CatalogController,
             OrdersController,
+            pickup_keys,
             ShopsController,
             OrganisationsController,
             MembersController,

@@ -83,6 +83,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     marketplace_errors.MemberLimitReached: 409,
     marketplace_errors.OrderNotFound: 404,
     marketplace_errors.OrderNotOpen: 409,
+    marketplace_errors.PickupTokenRefused: 422,
     marketplace_errors.PickupCodeNotFound: 404,
     marketplace_errors.OrderKeyConflict: 422,
     marketplace_errors.PeriodNotClosed: 409,

@@ -111,3 +111,15 @@ class PickupThrottled(MarketplaceError):
     @property
     def problem_extensions(self) -> dict[str, int]:
         return {"tries_left": 0, "locked_for": max(self.locked_for, self.retry_after_seconds)}
+
+
+class PickupTokenRefused(MarketplaceError):
+    """A scanned pickup token that proves no order of this shop: unreadable,
+    signed by no key of this deployment, altered, expired, or for another
+    shop (``reason``)."""
+
+    code = "pickup_token_refused"
+
+    def __init__(self, message: str, *, reason: str, field: str | None = "token") -> None:
+        super().__init__(message, field=field)
+        self.reason = reason

@@ -373,14 +373,21 @@ def _shop_facts(row: Row) -> ShopFacts:
     )
 
 
-def _counter_steps(principal: Principal, shop_id: int, code: str) -> Script[tuple[OrderRecord, Row]]:
+def _counter_steps(
+    principal: Principal, shop_id: int, code: str, expect_order_id: int | None = None
+) -> Script[tuple[OrderRecord, Row]]:
     """Authorise the clerk at the counter, then find the open order of
     ``code`` at this shop, locked: one statement (``sql.COUNTER_ORDER``),
-    decided in that order."""
+    decided in that order. With ``expect_order_id`` (a scanned token names
+    its order), anything but that order still open is ``OrderNotOpen``: the
+    order was handed over, cancelled or expired, and its code may already
+    belong to a newer order."""
     rows = yield sql.COUNTER_ORDER(shop_id, principal.member_id, _COUNTER_ROLE.value, code)
     standing = policy.standing_from(principal, shop_id, _shop_facts(rows[0]) if rows else None)
     policy.check_shop_action(standing, ShopAction.COUNTER)
     row = rows[0]
+    if expect_order_id is not None and row["id"] != expect_order_id:
+        raise OrderNotOpen(f"order {expect_order_id} is no longer waiting for pickup", field="token")
     if row["id"] is None:
         raise PickupCodeNotFound("no open order with this code at this shop", field="code")
     return _order_record(row), row
@@ -407,7 +414,12 @@ def _fulfil_steps(
 
 
 async def confirm_pickup(
-    principal: Principal, *, shop_id: int, code: str, guesses: PickupGuesses | None = None
+    principal: Principal,
+    *,
+    shop_id: int,
+    code: str,
+    guesses: PickupGuesses | None = None,
+    expect_order_id: int | None = None,
 ) -> OrderRecord:
     """The principal hands over an order at the counter of ``shop_id``: its
     hold is posted to the shop's settlement account.
@@ -419,7 +431,8 @@ async def confirm_pickup(
     is slowed (``PickupGuesses``): a code is still looked up, and a right
     one still works, but only one every few seconds; a code typed sooner
     gets ``PickupThrottled`` with the seconds to wait (told to staff of the
-    shop only)."""
+    shop only). ``expect_order_id``: see ``_counter_steps`` (the signed
+    token's path, ``signing_keys.confirm_pickup_by_token``)."""
     if guesses is not None and (await guesses.standing(shop_id, code)).locked_for:
         wait = await guesses.take_slow_lookup(shop_id)
         if wait:
@@ -428,7 +441,7 @@ async def confirm_pickup(
             policy.check_shop_action(standing, ShopAction.COUNTER)
             raise PickupThrottled(f"too many wrong pickup codes; next code in {wait} s", retry_after_seconds=wait)
     try:
-        return await write(lambda _: _pick_up_steps(principal, shop_id, normalise_pickup_code(code)))
+        return await write(lambda _: _pick_up_steps(principal, shop_id, normalise_pickup_code(code), expect_order_id))
     except PickupCodeNotFound as wrong:
         if guesses is None:
             raise
@@ -438,10 +451,12 @@ async def confirm_pickup(
         ) from None
 
 
-def _pick_up_steps(principal: Principal, shop_id: int, code: str) -> Script[OrderRecord]:
+def _pick_up_steps(
+    principal: Principal, shop_id: int, code: str, expect_order_id: int | None = None
+) -> Script[OrderRecord]:
     # The clerk's standing is read in the transaction that posts: a role
     # revoked a moment ago ends counter work before anything is written.
-    order, row = yield from _counter_steps(principal, shop_id, code)
+    order, row = yield from _counter_steps(principal, shop_id, code, expect_order_id)
     now = utc_now()
     status = transitions.decide_pickup(order, shop_id=shop_id, now=now)
     reason_zh, reason_en = _reasons(order.item_name_zh, order.item_name_en, order.quantity)

@@ -34,10 +34,13 @@ from community.names import mask_name
 from core.clock import utc_now
 from core.database import in_write_transaction
 from fengling_settings import get_settings
-from marketplace import transitions
-from marketplace.orders import member_order
-from marketplace.pickup_tokens import PickupClaims, sign_token
+from marketplace import policy, transitions
+from marketplace.errors import PickupTokenRefused
+from marketplace.models import OrderRecord
+from marketplace.orders import confirm_pickup, get_order, member_order
+from marketplace.pickup_tokens import PickupClaims, TokenRefused, read_token, sign_token
 from marketplace.placement import MAX_PICKUP_DAYS
+from marketplace.policy import ShopAction
 from marketplace.tables import SigningKey
 
 # How long a retired key still verifies: the longest pickup window, and a day.
@@ -204,3 +207,33 @@ async def pickup_token_of(principal: Principal, order_id: int, *, now: datetime 
         expires_at=order.expires_at,
     )
     return sign_token(claims, key.private_key)
+
+
+async def counter_public_keys(*, now: datetime | None = None) -> dict[int, Ed25519PublicKey]:
+    """The keys a token must be signed by to be trusted, by key id."""
+    return {key.key_id: public_key_of(key.public_key) for key in await verification_keys(now=now)}
+
+
+async def confirm_pickup_by_token(principal: Principal, *, shop_id: int, token: str) -> OrderRecord:
+    """Hand over the order a scanned pickup token names, at the counter of
+    ``shop_id``: the same confirmation as a typed code, exactly once.
+
+    The token is checked here too (a counter's offline check is a
+    convenience, never trusted). A genuine token for an order that is no
+    longer waiting (picked up on another device, cancelled, expired) is
+    ``OrderNotOpen``: a conflict the counter shows and syncs no further. A
+    token cannot be guessed, so it does not count against the counter's
+    wrong codes; the policy check in ``confirm_pickup`` still decides who
+    may hand over at this shop."""
+    # Who may hand over at this shop is decided before the token is read:
+    # to anyone else the answer says nothing about tokens or orders.
+    await policy.shop_for(principal, shop_id, ShopAction.COUNTER)
+    now = utc_now()
+    try:
+        claims = read_token(token, await counter_public_keys(now=now), now=now)
+    except TokenRefused as refused:
+        raise PickupTokenRefused(refused.message, reason=refused.reason) from None
+    if claims.shop_id != shop_id:
+        raise PickupTokenRefused("this pickup token is for another shop", reason="other_shop")
+    order = await get_order(claims.order_id)
+    return await confirm_pickup(principal, shop_id=shop_id, code=order.pickup_code, expect_order_id=order.id)

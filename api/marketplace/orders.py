@@ -13,12 +13,14 @@ from api.dependencies import ActingPrincipal
 from api.guards import requires_member
 from api.params import Id, IdempotencyKey
 from api.routing import get, post
-from api.schemas.marketplace import OrderIn, OrderOut, OrderPageOut, order_out
+from api.schemas.marketplace import OrderIn, OrderOut, OrderPageOut, PickupKeyOut, PickupTokenOut, order_out
 from core.cursors import MAX_CURSOR_LENGTH
 from fengling_settings import Settings
 from marketplace.models import OrderStatus
-from marketplace.orders import MAX_PAGE_SIZE, cancel_order, member_order, member_orders, pickup_code_of, place_order
+from marketplace.orders import MAX_PAGE_SIZE, cancel_order, member_order, member_orders, place_order
+from marketplace.pickup_tokens import key_id_of
 from marketplace.qr import pickup_qr
+from marketplace.signing_keys import pickup_token_of, verification_keys
 
 Cursor = Annotated[
     str | None, QueryParameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page")
@@ -67,19 +69,49 @@ class OrdersController(Controller):
     async def one(self, principal: ActingPrincipal, order_id: Id) -> OrderOut:
         return order_out(await member_order(principal, order_id), show_code=True)
 
-    @get("/{order_id:int}/qr", operation_id="getPickupQr", summary="Pickup code as a QR image")
+    @get(
+        "/{order_id:int}/qr",
+        operation_id="getPickupQr",
+        summary="The order's QR image: its signed pickup token (the 8-character code stays for typing)",
+    )
     async def qr(
         self,
         principal: ActingPrincipal,
         order_id: Id,
         format: Annotated[Literal["png", "svg"], QueryParameter()] = "png",
     ) -> Response[bytes]:
-        code = await pickup_code_of(principal, order_id)
+        token = await pickup_token_of(principal, order_id)
         media_type = "image/svg+xml" if format == "svg" else "image/png"
         return Response(
-            pickup_qr(code, image_format=format), media_type=media_type, headers={"Cache-Control": "private, no-store"}
+            pickup_qr(token, image_format=format), media_type=media_type, headers={"Cache-Control": "private, no-store"}
         )
+
+    @get(
+        "/{order_id:int}/pickup-token",
+        operation_id="getPickupToken",
+        summary="The order's signed pickup token, as its QR carries it",
+    )
+    async def pickup_token(self, principal: ActingPrincipal, order_id: Id) -> PickupTokenOut:
+        order = await member_order(principal, order_id)
+        token = await pickup_token_of(principal, order_id)
+        return PickupTokenOut(token=token, key_id=key_id_of(token), expires_at=order.expires_at)
 
     @post("/{order_id:int}/cancel", operation_id="cancelMyOrder", summary="Cancel before pickup", status_code=200)
     async def cancel(self, principal: ActingPrincipal, order_id: Id) -> OrderOut:
         return order_out(await cancel_order(principal, order_id=order_id), show_code=False)
+
+
+@get(
+    "/api/v1/pickup-keys",
+    guards=[requires_member],
+    operation_id="listPickupKeys",
+    summary="The public keys a counter checks pickup tokens with, offline",
+    tags=["marketplace"],
+)
+async def pickup_keys() -> list[PickupKeyOut]:
+    """Public by nature (they only check signatures); served to signed-in
+    members, as counters are."""
+    return [
+        PickupKeyOut(key_id=key.key_id, public_key=key.public_key, verify_until=key.verify_until)
+        for key in await verification_keys()
+    ]

@@ -35,6 +35,7 @@ from api.schemas.marketplace import (
     OrderOut,
     OrderPageOut,
     PickupIn,
+    PickupTokenIn,
     ReturnIn,
     ShopIn,
     ShopOut,
@@ -53,6 +54,7 @@ from marketplace.orders import confirm_pickup, list_orders, return_order
 from marketplace.policy import ShopAction
 from marketplace.settlement import settle_period, statement_csv, statement_of
 from marketplace.shops import add_staff, create_shop, remove_staff, shops_for, staff_of
+from marketplace.signing_keys import confirm_pickup_by_token
 
 Period = Annotated[str, PathParameter(pattern=r"^\d{4}-\d{2}$", description="a month, e.g. 2026-11")]
 
@@ -136,6 +138,20 @@ class ShopsController(Controller):
     ) -> OrderOut:
         # PickupThrottled leaves as 429 with Retry-After (api/errors.py).
         order = await confirm_pickup(principal, shop_id=shop_id, code=data.code, guesses=guesses)
+        return order_out(order, show_code=False)
+
+    @post(
+        "/{shop_id:int}/pickups/by-token",
+        guards=[requires_member],
+        operation_id="confirmPickupByToken",
+        summary="柜台扫码核销 · Confirm a pickup with the token scanned from the member's QR",
+        status_code=200,
+        middleware=[PICKUP_LIMIT.middleware],
+    )
+    async def pickup_by_token(self, principal: ActingPrincipal, shop_id: Id, data: JSONBody[PickupTokenIn]) -> OrderOut:
+        # A genuine token for an order no longer waiting is 409 order_not_open:
+        # the counter's conflict (picked up on another device, cancelled, expired).
+        order = await confirm_pickup_by_token(principal, shop_id=shop_id, token=data.token)
         return order_out(order, show_code=False)
 
     @get("/{shop_id:int}/orders", guards=[requires_member], operation_id="listShopOrders", summary="A shop's orders")

@@ -198,6 +198,27 @@ class PickupIn(BaseModel):
     code: str = Field(min_length=1, max_length=16, examples=["ABCD-EFGH"])
 
 
+class PickupTokenIn(BaseModel):
+    token: str = Field(
+        min_length=1,
+        max_length=400,
+        description="the signed pickup token read from the member's QR (FL1:…)",
+        examples=["FL1:V500003H0000000WA0448000$*0000.D5YD09V1L68V%2JCO"],
+    )
+
+
+class PickupTokenOut(BaseModel):
+    token: str = Field(description="what the order's QR carries: signed, checkable offline with the pickup keys")
+    key_id: int
+    expires_at: datetime
+
+
+class PickupKeyOut(BaseModel):
+    key_id: int
+    public_key: str = Field(description="Ed25519 public key, 32 raw bytes, base64url without padding")
+    verify_until: datetime | None = Field(description="trust tokens of this key until then; null: it signs now")
+
+
 class ReturnIn(BaseModel):
     restock: bool = Field(description="true if the item itself came back to the shelf")
     reason_zh: str = Field(min_length=1, max_length=300, examples=["包装破损"])

@@ -16,6 +16,7 @@ from piccolo.table import Table, sort_table_classes
 from admin.migrations import migrate
 from community.session_cache import SESSIONS
 from core import database
+from marketplace.signing_keys import forget_cached_key
 
 
 def engine_type() -> str:
@@ -44,8 +45,11 @@ async def truncate_all() -> None:
     or a pure one). See ``_empty_postgres`` and ``_empty_sqlite``.
 
     This process's cached members go too: ids start at 1 again, so member
-    1 of the next test is someone else (``community/session_cache.py``)."""
+    1 of the next test is someone else (``community/session_cache.py``), and
+    so does the unsealed signing key (``marketplace/signing_keys.py``), whose
+    row is gone."""
     SESSIONS.clear()
+    forget_cached_key()
     db = database.engine()
     tables = _tables_children_first()
     if isinstance(db, SQLiteEngine):

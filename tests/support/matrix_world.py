@@ -61,6 +61,7 @@ from ledger import posting
 from marketplace.catalog import ItemDraft, create_item, set_image
 from marketplace.orders import confirm_pickup, place_order
 from marketplace.shops import add_staff, create_shop
+from marketplace.signing_keys import pickup_token_of
 from tests.support.community_helpers import PASSWORD, password_hash
 from tests.support.database import all_tables, on_postgres
 from tests.support.earning_helpers import default_rules
@@ -161,6 +162,7 @@ class Side:
     award_entry: int  # budget → peer's wallet for a verified activity: owned by that flow
     placed_order: int
     placed_code: str
+    placed_token: str  # the signed pickup token of placed_order (its QR)
     fulfilled_order: int
     submitted_service: int
     service_title: str
@@ -370,6 +372,7 @@ async def _side(number: int, street: int, district: int) -> Side:
         award_entry=award.award_entry_id,
         placed_order=placed.id,
         placed_code=placed.pickup_code,
+        placed_token=await pickup_token_of(peer_acting, placed.id),
         fulfilled_order=picked.id,
         submitted_service=service.id,
         service_title=service_title,

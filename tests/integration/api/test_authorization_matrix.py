@@ -445,8 +445,10 @@ ROWS: dict[str, Row] = {
             },
             {"own": roles(ok(200)), "same": roles(HIDDEN), "foreign": roles(HIDDEN)},
         )
-        for op in ("getMyOrder", "getPickupQr", "cancelMyOrder")
+        for op in ("getMyOrder", "getPickupQr", "getPickupToken", "cancelMyOrder")
     },
+    # Public keys, by nature: every signed-in member (counters are members).
+    "listPickupKeys": Row(only(lambda w, r: Call()), {"any": roles(ok(200))}),
     # --- shops ---
     "listShops": Row(
         only(with_foreign_secrets(lambda w, r: Call())),
@@ -494,6 +496,26 @@ ROWS: dict[str, Row] = {
             "same": roles(HIDDEN, ({SHOP_STAFF}, ok(200)), (MANAGERS, FORBIDDEN)),
             "foreign": roles(HIDDEN, ({ADMIN}, FORBIDDEN)),
             "code_of_other_shop": roles(HIDDEN, (MANAGERS, FORBIDDEN)),
+        },
+    ),
+    "confirmPickupByToken": Row(
+        {
+            **each_side(lambda s, w, r: Call(path={"shop_id": s.shop}, json={"token": s.placed_token})),
+            # Shop A's counter scanning the QR of an order at shop B.
+            "token_of_other_shop": lambda w, r: Call(
+                path={"shop_id": w.side_of(r).shop},
+                json={"token": w.other_side(r).placed_token},
+                secrets=w.other_side(r).secrets(),
+            ),
+        },
+        {
+            # As typing the code: that shop's staff only; its managers see the
+            # shop (403 not_shop_staff), everyone else does not (404). A token
+            # for another shop is refused to the clerk by name (422), since a
+            # token cannot be guessed and says nothing the QR did not show.
+            "same": roles(HIDDEN, ({SHOP_STAFF}, ok(200)), (MANAGERS, FORBIDDEN)),
+            "foreign": roles(HIDDEN, ({ADMIN}, FORBIDDEN)),
+            "token_of_other_shop": roles(HIDDEN, ({SHOP_STAFF}, refused(422)), (MANAGERS, FORBIDDEN)),
         },
     ),
     "listShopOrders": Row(

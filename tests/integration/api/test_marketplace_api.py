@@ -18,8 +18,11 @@ from community.members import register_member
 from community.organisations import create_organisation
 from community.roles import Level
 from community.tables import Member, RoleGrant
+from core.clock import utc_now
 from ledger.posting import transfer
 from ledger.tables import LedgerEntry, LedgerHold
+from marketplace.pickup_tokens import read_token
+from marketplace.signing_keys import public_key_of
 from marketplace.tables import RedemptionOrder
 from tests.integration.api.conftest import credentials, login_headers
 
@@ -135,6 +138,42 @@ async def test_redeem_and_pick_up_end_to_end(client: AsyncTestClient[Litestar], 
     assert (wallet["balance"], wallet["held"]) == ("37.50", "0.00")
     statement = (await client.get("/api/v1/me/wallet/statement", headers=volunteer)).json()
     assert statement["lines"][0]["reason_zh"] == "积分兑换：大米 5kg ×1"
+
+
+async def test_a_scanned_qr_token_is_checked_with_the_served_keys_and_confirms_once(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    """The order's token (what its QR carries) reads back with the public
+    keys a counter downloads; the counter confirms with it once, and a
+    second device's confirmation of the same token is a 409 conflict."""
+    setup = await _setup(client)
+    volunteer = await login_headers(client, "volunteer")
+    placed = await client.post(
+        "/api/v1/orders",
+        json={"item_id": setup["item_id"], "shop_id": setup["shop_id"]},
+        headers={**volunteer, **key()},
+    )
+    order = placed.json()
+    issued = await client.get(f"/api/v1/orders/{order['id']}/pickup-token", headers=volunteer)
+    assert issued.status_code == 200, issued.text
+    token = issued.json()["token"]
+
+    staff = await login_headers(client, "shop_staff")
+    served = await client.get("/api/v1/pickup-keys", headers=staff)
+    assert served.status_code == 200, served.text
+    keys = {key["key_id"]: public_key_of(key["public_key"]) for key in served.json()}
+    claims = read_token(token, keys, now=utc_now())
+    assert (claims.order_id, claims.shop_id, claims.quantity) == (order["id"], setup["shop_id"], 1)
+
+    by_token = f"/api/v1/shops/{setup['shop_id']}/pickups/by-token"
+    confirmed = await client.post(by_token, json={"token": token}, headers=staff)
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "fulfilled", confirmed.text
+    again = await client.post(by_token, json={"token": token}, headers=staff)
+    assert again.status_code == 409 and again.json()["code"] == "order_not_open"
+    forged = await client.post(by_token, json={"token": token[:-1] + ("A" if token[-1] != "A" else "B")}, headers=staff)
+    assert forged.status_code == 422 and forged.json()["field"] == "token"
+    wallet = (await client.get("/api/v1/me/wallet", headers=volunteer)).json()
+    assert (wallet["balance"], wallet["held"]) == ("37.50", "0.00")  # one posting of 10.00
 
 
 async def test_cancel_returns_points_and_stock(client: AsyncTestClient[Litestar], demo: None) -> None:
