@@ -68,7 +68,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "cause_order": ("兑换订单 #{id}", "Order #{id}"),
     "cause_adjustment": ("积分调整 #{id}", "Adjustment #{id}"),
     # The supermarket and orders (web/shop_pages.py).
-    "nav_shop": ("积分超市", "Shop"),
+    "nav_shop": ("超市", "Shop"),
     "shop_title": ("积分超市", "Points supermarket"),
     "shop_available": ("我的可用积分", "My available points"),
     "shop_all": ("全部", "All"),
@@ -166,7 +166,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "ranking_week": ("本周", "This week"),
     "ranking_month": ("本月", "This month"),
     "ranking_my_rank": ("我的名次", "My rank"),
-    "ranking_rank_of": ("第 {rank} 名（共 {size} 人）", "No. {rank} of {size}"),
+    "ranking_size": ("共 {size} 人上榜", "{size} on the board"),
     "ranking_unranked": ("还没有上榜", "Not on the board yet"),
     "ranking_hidden": ("您已选择不上榜，积分照常累计", "You chose not to be ranked; your points still count"),
     "ranking_my_points": ("我的积分", "My points"),
