@@ -93,6 +93,11 @@ def shown_items(items: tuple[ItemRecord, ...], available: Decimal) -> list[Shown
     return [row for row in rows if row.affordable] + [row for row in rows if not row.affordable]
 
 
+def refusal_message(refusal: Exception) -> str:
+    """The catalog key telling the member why a redemption was refused."""
+    return next(message for kind, message in REDEEM_REFUSALS.items() if isinstance(refusal, kind))
+
+
 def new_order_key() -> str:
     return secrets.token_urlsafe(KEY_BYTES)
 
@@ -225,14 +230,16 @@ class ShopPages(Controller):
         except ItemNotFound:
             raise NotFoundException() from None
         except tuple(REDEEM_REFUSALS) as refusal:
-            # Nothing was written: the same key may be sent again once the member changes something.
+            # Nothing was written. The same key may be sent again once the
+            # member changes something, except after a key conflict.
+            conflict = isinstance(refusal, OrderKeyConflict)
             return await self._item_page(
                 request,
                 principal,
                 item_id,
-                error=REDEEM_REFUSALS[type(refusal)],
-                status_code=422 if not isinstance(refusal, OrderKeyConflict) else 409,
-                order_key=key if not isinstance(refusal, OrderKeyConflict) else None,
+                error=refusal_message(refusal),
+                status_code=409 if conflict else 422,
+                order_key=None if conflict else key,
                 chosen_shop=shop_id,
             )
         return Redirect(f"/orders/{order.id}?n=order_placed", status_code=303)

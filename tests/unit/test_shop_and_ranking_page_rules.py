@@ -107,3 +107,14 @@ def test_every_word_a_template_builds_from_a_value_is_in_the_catalog() -> None:
         | {f"ranking_{period}" for period in PERIODS}
     )
     assert built - CATALOG.keys() == set()
+
+
+def test_every_redemption_refusal_has_words_and_a_subclass_gets_its_parents() -> None:
+    from ledger.errors import InsufficientFunds
+    from web.shop_pages import REDEEM_REFUSALS, refusal_message
+
+    class Poorer(InsufficientFunds):
+        pass
+
+    assert set(REDEEM_REFUSALS.values()) <= CATALOG.keys()
+    assert refusal_message(Poorer("w", Decimal("1.00"), Decimal("2.00"))) == "redeem_insufficient"
