@@ -39,9 +39,12 @@ from api.session_events import member_change_notifications
 from core import database
 from fengling_settings import get_settings
 from jobs.background import background_jobs
+from web.activity_pages import ActivityPages
 from web.auth_pages import LoginPages
 from web.member_pages import MemberPages
-from web.mount import csrf_config, static_files_router, template_config
+from web.mount import compression_config, csrf_config, static_files_router, template_config
+from web.ranking_pages import RankingPages
+from web.shop_pages import ShopPages
 
 # Connections per API process; PostgreSQL's default allows 100 in all.
 POOL_MAX_SIZE = 10
@@ -119,10 +122,14 @@ def create_app(
             # The pages (web/): server-rendered, cookie sessions, CSRF-checked forms.
             LoginPages,
             MemberPages,
+            ShopPages,
+            ActivityPages,
+            RankingPages,
             static_files_router(),
         ],
         template_config=template_config(),
         csrf_config=csrf_config(settings),
+        compression_config=compression_config(),
         lifespan=[lifespan],
         on_startup=[freeze_what_startup_built] if freeze_after_startup else [],
         dependencies=APP_DEPENDENCIES,

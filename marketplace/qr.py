@@ -17,3 +17,13 @@ def pickup_qr(code: str, *, image_format: str = "png", scale: int = 8) -> bytes:
     else:
         qr.save(buffer, kind="png", scale=scale, border=2)
     return buffer.getvalue()
+
+
+def pickup_qr_inline_svg(code: str, *, scale: int = 4) -> str:
+    """The same QR as an ``<svg>`` element to put inside a page: no XML
+    declaration, no fixed size (the page's style sheet sizes it from its
+    viewBox), black modules as one path, no style attribute (the pages'
+    CSP allows no inline style)."""
+    qr = segno.make(code, error="m", micro=False)
+    svg: str = qr.svg_inline(scale=scale, border=2, omitsize=True, svgclass="qr-code")
+    return svg

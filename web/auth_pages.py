@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import TooManyRequestsException
@@ -35,12 +36,20 @@ from api.rate_limits import LOGIN_LIMIT
 from api.routing import get, post
 from community.sessions import end_all_sessions
 from fengling_settings import Settings
+from web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
 from web.session_cookie import HOME_PATH, LOGIN_PATH, ended_session_cookie, session_cookie
 
+LANGUAGE_PATH = "/language"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 60 * 60
 MAX_PHONE_CHARS = 20
 MAX_PASSWORD_CHARS = 128
+
+
+@dataclass
+class LanguageForm:
+    lang: str = ""
 
 
 @dataclass
@@ -115,6 +124,28 @@ class LoginPages(Controller):
             status_code=303,
             cookies=[session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60)],
         )
+
+    @post(LANGUAGE_PATH, guards=[public], exclude_from_auth=True, status_code=303, name="language")
+    async def language(
+        self,
+        data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        settings: NamedDependency[Settings],
+    ) -> Redirect:
+        """中文 / English on the login page: a cookie for the pages shown
+        before logging in (an unknown choice keeps the current one). Once
+        logged in, the member's own setting wins."""
+        if data.lang not in LANGUAGES:
+            return Redirect(LOGIN_PATH, status_code=303)
+        cookie = Cookie(
+            key=LANGUAGE_COOKIE,
+            value=data.lang,
+            path="/",
+            max_age=LANGUAGE_COOKIE_SECONDS,
+            httponly=True,
+            secure=settings.cookie_secure,
+            samesite="lax",
+        )
+        return Redirect(LOGIN_PATH, status_code=303, cookies=[cookie])
 
     @post("/logout", guards=[requires_member], status_code=303, name="logout")
     async def logout(self, principal: ActingPrincipal, settings: NamedDependency[Settings]) -> Redirect:

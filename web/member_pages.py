@@ -35,9 +35,11 @@ from core.clock import utc_now
 from core.cursors import MAX_CURSOR_LENGTH
 from core.errors import InvalidCursor
 from fengling_settings import Settings
+from leaderboards.models import Visibility
+from leaderboards.visibility import set_visibility, visibility_of
 from ledger.models import StatementLine
 from ledger.statements import MAX_PAGE_SIZE, statement
-from web.causes import cause_of
+from web.causes import Cause, causes_for
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
 from web.session_cookie import session_cookie
@@ -46,26 +48,32 @@ HOME_LINES = 5
 STATEMENT_PAGE = 20
 # The printable statement: every line, up to this many (a few years of a busy volunteer).
 PRINT_MAX_LINES = 2000
-NOTICES = frozenset({"me_saved", "password_changed"})
+NOTICES = frozenset({"me_saved", "password_changed", "ranking_saved"})
+VISIBILITIES = tuple(choice.value for choice in Visibility)
 
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """A statement line as a page shows it."""
+    """A statement line as a page shows it, with what caused it."""
 
     line: StatementLine
-    cause_kind: str | None
-    cause_id: int | None
+    cause: Cause | None
 
 
-def shown(lines: tuple[StatementLine, ...]) -> list[Line]:
-    return [Line(line, *cause_of(line.cause_ref)) for line in lines]
+async def shown(lines: tuple[StatementLine, ...]) -> list[Line]:
+    causes = await causes_for(line.cause_ref for line in lines)
+    return [Line(line, causes[line.cause_ref]) for line in lines]
 
 
 @dataclass
 class PreferencesForm:
     preferred_language: str = ""
     elder_mode: str = ""
+
+
+@dataclass
+class VisibilityForm:
+    ranking_visibility: str = ""
 
 
 @dataclass
@@ -87,7 +95,7 @@ class MemberPages(Controller):
         view = await wallet_view_if_earner(
             principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
         )
-        lines = shown((await statement(view.code, limit=HOME_LINES)).lines) if view else []
+        lines = await shown((await statement(view.code, limit=HOME_LINES)).lines) if view else []
         return render(request, "home.html", member=member, wallet=view, lines=lines)
 
     @get("/statement", name="statement")
@@ -111,7 +119,7 @@ class MemberPages(Controller):
         except InvalidCursor:
             page = await statement(view.code, limit=STATEMENT_PAGE)
         return render(
-            request, template, member=member, wallet=view, lines=shown(page.lines), next_cursor=page.next_cursor
+            request, template, member=member, wallet=view, lines=await shown(page.lines), next_cursor=page.next_cursor
         )
 
     @get("/statement/print", name="statement_print")
@@ -134,7 +142,7 @@ class MemberPages(Controller):
             "statement_print.html",
             member=member,
             wallet=view,
-            lines=shown(tuple(lines[:PRINT_MAX_LINES])),
+            lines=await shown(tuple(lines[:PRINT_MAX_LINES])),
             truncated=cursor is not None,
             printed_at=utc_now(),
         )
@@ -163,6 +171,8 @@ class MemberPages(Controller):
             teams=teams,
             error=error,
             notice=notice if notice in NOTICES else None,
+            visibility=(await visibility_of(member.id)).visibility.value,
+            visibilities=VISIBILITIES,
             min_password=MIN_PASSWORD_CHARS,
             max_password=MAX_PASSWORD_CHARS,
             status_code=status_code,
@@ -182,6 +192,22 @@ class MemberPages(Controller):
         except InvalidMemberData:
             return await self._me_page(request, principal, error="me_bad_language", status_code=422)
         return Redirect("/me?n=me_saved", status_code=303)
+
+    @post("/me/ranking-visibility", status_code=303, name="me_ranking_visibility")
+    async def ranking_visibility(
+        self,
+        request: Request[Any, Any, Any],
+        principal: ActingPrincipal,
+        redis: NamedDependency[Redis],
+        data: Annotated[VisibilityForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        """Masked, full name or not ranked (``leaderboards.visibility``, audited)."""
+        try:
+            choice = Visibility(data.ranking_visibility)
+        except ValueError:
+            return await self._me_page(request, principal, error="me_bad_visibility", status_code=422)
+        await set_visibility(principal, choice, redis=redis)
+        return Redirect("/me?n=ranking_saved", status_code=303)
 
     @post("/me/password", status_code=303, name="me_password")
     async def password(

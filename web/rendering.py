@@ -9,15 +9,19 @@ from litestar import Request
 from litestar.response import Template
 
 from community.models import MemberRecord
-from web.i18n import china_time, language_from_accept, points, signed_points, translator
+from web.i18n import LANGUAGE_COOKIE, LANGUAGES, china_time, language_from_accept, points, signed_points, translator
 
 HTML = "text/html; charset=utf-8"
 
 
 def language_of(request: Request[Any, Any, Any], member: MemberRecord | None) -> str:
-    """The member's own setting once logged in, else the browser's."""
+    """The member's own setting once logged in; before that, the one chosen
+    on the login page (``LANGUAGE_COOKIE``), else the browser's."""
     if member is not None:
         return member.preferred_language
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
     return language_from_accept(request.headers.get("accept-language"))
 
 

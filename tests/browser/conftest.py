@@ -89,11 +89,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[str]:
-    """The app on a free port, served by uvicorn in a daemon thread; its base URL."""
+def serving(*, background_jobs: bool = False) -> Iterator[str]:
+    """The app on a free port, served by uvicorn in a daemon thread; its base
+    URL. With ``background_jobs`` the app runs its jobs (the leaderboards'
+    feed among them), as a deployment does."""
     run_async(database.migrate_once)
     port = _free_port()
-    app = create_app(run_background_jobs=False, connection_pool=False)
+    app = create_app(run_background_jobs=background_jobs, connection_pool=False)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, name="browser-test-server", daemon=True)

@@ -21,7 +21,14 @@ os.environ["FENGLING_REDIS_URL"] = "memory://"
 os.environ["FENGLING_BACKGROUND_JOBS"] = "0"
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PAGES = (("login", "/login"), ("home", "/"), ("statement", "/statement"), ("me", "/me"))
+PAGES = (
+    ("login", "/login"),
+    ("home", "/"),
+    ("statement", "/statement"),
+    ("me", "/me"),
+    ("catalog", "/shop"),
+    ("ranking", "/ranking"),
+)
 
 
 def main() -> int:
@@ -36,7 +43,8 @@ def main() -> int:
         print("no Chinese font: install the Debian package `fonts-wqy-microhei`", file=sys.stderr)
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
-    with harness.serving() as base:
+    # Background jobs on: the leaderboards' feed puts the demo's awards on the boards.
+    with harness.serving(background_jobs=True) as base:
         harness.run_async(harness.fresh_demo)
         shoot(chromium, base)
     print(f"screenshots in {OUT}")
@@ -69,10 +77,31 @@ def shoot(chromium: str, base: str) -> None:
             page.click("form[action='/me/preferences'] button[type=submit]")
             page.wait_for_url("**/me?n=me_saved")
             for name, path in PAGES[1:]:
+                if name == "ranking":
+                    wait_for_the_boards(page)
                 page.goto(path)
                 page.screenshot(path=OUT / f"{name}{suffix}.png")
+            # An open order: its pickup code and QR.
+            page.goto("/shop")
+            page.click("text=毛巾")
+            page.wait_for_url("**/shop/items/*")
+            page.click("form.redeem button[type=submit]")
+            page.wait_for_url("**/orders/*?n=order_placed")
+            page.screenshot(path=OUT / f"order-qr{suffix}.png")
             context.close()
         browser.close()
+
+
+def wait_for_the_boards(page: object) -> None:
+    """The feed runs every few seconds: until the volunteer is on the board."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        page.goto("/ranking")  # type: ignore[attr-defined]
+        if "（我）" in page.inner_text("main"):  # type: ignore[attr-defined]
+            return
+        time.sleep(1)
 
 
 if __name__ == "__main__":

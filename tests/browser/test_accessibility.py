@@ -5,6 +5,7 @@ mode; in elder mode text contrast meets WCAG AAA (axe's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from tests.browser.conftest import VIEWPORT
 from tests.browser.test_pages_in_browser import log_in, set_elder_mode
 
 AXE = (Path(__file__).resolve().parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-PAGES = ("/", "/statement", "/statement/print", "/me")
+PAGES = ("/", "/statement", "/statement/print", "/me", "/shop", "/shop/items/1", "/orders", "/ranking")
 SERIOUS = {"serious", "critical"}
 
 
@@ -50,8 +51,26 @@ def test_every_page_has_no_serious_violations(axe_page: Any, elder: bool) -> Non
     log_in(axe_page)
     if elder:
         set_elder_mode(axe_page, on=True)
+    paths = [*PAGES, f"/orders/{place_an_order(axe_page)}", first_activity_page(axe_page)]
     found = {}
-    for path in PAGES:
+    for path in paths:
         axe_page.goto(path)
         found[path] = violations(axe_page, aaa=elder)
-    assert found == {path: [] for path in PAGES}
+    assert found == {path: [] for path in paths}
+
+
+def place_an_order(page: Any) -> int:
+    """An open order, so its page shows the code and the QR."""
+    page.goto("/shop/items/1")
+    page.click("form.redeem button[type=submit]")
+    page.wait_for_url(re.compile(r"/orders/\d+\?n=order_placed$"))
+    match = re.search(r"/orders/(\d+)", page.url)
+    assert match
+    return int(match.group(1))
+
+
+def first_activity_page(page: Any) -> str:
+    page.goto("/statement")
+    href = page.get_attribute("a.cause[href^='/activities/']", "href")
+    assert href
+    return str(href)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from web.causes import cause_of
+from web.causes import Cause, activity_ids, cause_of, describe
 from web.i18n import CATALOG, china_time, language_from_accept, points, signed_points, translate
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -66,7 +66,7 @@ def test_every_key_a_template_names_is_in_the_catalog() -> None:
 
 
 def test_a_translation_fills_its_values() -> None:
-    assert translate("zh", "cause_activity", id=7) == "服务记录 #7"
+    assert translate("zh", "cause_service", id=7) == "服务记录 #7"
     assert translate("en", "cause_order", id=3) == "Order #3"
 
 
@@ -81,6 +81,7 @@ def test_points_show_two_places_grouped_and_debits_signed() -> None:
     [
         ("activity:12", ("activity", 12)),
         ("order:3", ("order", 3)),
+        ("adjustment:5", ("adjustment", 5)),
         ("settlement:1:2026-11", (None, None)),
         ("activity:", (None, None)),
         ("activity:01", (None, None)),
@@ -88,7 +89,7 @@ def test_points_show_two_places_grouped_and_debits_signed() -> None:
         ("", (None, None)),
     ],
 )
-def test_a_statement_line_names_its_cause_only_for_activities_and_orders(
+def test_a_statement_line_names_its_cause_only_for_activities_orders_and_adjustments(
     cause_ref: str, expected: tuple[str | None, int | None]
 ) -> None:
     assert cause_of(cause_ref) == expected
@@ -98,3 +99,41 @@ def test_every_cause_a_line_can_name_has_words_in_the_catalog() -> None:
     from web.causes import SHOWN_CAUSES
 
     assert {f"cause_{kind}" for kind in SHOWN_CAUSES} <= CATALOG.keys()
+
+
+@pytest.mark.parametrize(
+    ("cause_ref", "kinds", "expected"),
+    [
+        ("activity:4", {4: "service"}, Cause("cause_service", 4, "/activities/4")),
+        ("activity:4", {4: "patrol"}, Cause("cause_patrol", 4, "/activities/4")),
+        ("activity:4", {4: "report"}, Cause("cause_report", 4, "/activities/4")),
+        ("activity:4", {}, Cause("cause_activity", 4, "/activities/4")),
+        ("order:9", {9: "patrol"}, Cause("cause_order", 9, "/orders/9")),
+        ("adjustment:2", {}, Cause("cause_adjustment", 2, None)),
+        ("settlement:1:2026-11", {}, None),
+    ],
+)
+def test_a_cause_is_labelled_by_its_kind_and_links_to_its_page(
+    cause_ref: str, kinds: dict[int, str], expected: Cause | None
+) -> None:
+    assert describe(cause_ref, kinds) == expected
+
+
+def test_patrols_and_reports_are_not_called_service_records() -> None:
+    patrol = describe("activity:1", {1: "patrol"})
+    report = describe("activity:2", {2: "report"})
+    assert patrol is not None and report is not None
+    assert translate("zh", patrol.label, id=1) == "巡逻 #1"
+    assert translate("zh", report.label, id=2) == "随手拍上报 #2"
+
+
+def test_every_cause_label_is_in_the_catalog_in_both_languages() -> None:
+    from web.causes import ACTIVITY_LABEL, ACTIVITY_LABELS
+
+    labels = {ACTIVITY_LABEL, *ACTIVITY_LABELS.values(), "cause_order", "cause_adjustment"}
+    assert labels <= CATALOG.keys()
+    assert all(CATALOG[label][0] != CATALOG[label][1] for label in labels)
+
+
+def test_the_page_only_reads_the_kinds_of_activities_its_lines_name() -> None:
+    assert activity_ids(["activity:3", "order:3", "activity:3", "activity:1", "adjustment:2", "x"]) == [1, 3]

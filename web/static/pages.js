@@ -45,8 +45,23 @@
     });
   }
 
+  // A form whose button is marked "once" (redeem, cancel) disables it while
+  // the request is under way; the server's idempotency key makes a second
+  // send harmless anyway, so it comes back after a while for a retry.
+  function setUpSubmitOnce() {
+    document.querySelectorAll("form").forEach(function (form) {
+      var button = form.querySelector("button.once");
+      if (!button) { return; }
+      form.addEventListener("submit", function () {
+        window.setTimeout(function () { button.disabled = true; }, 0);
+        window.setTimeout(function () { button.disabled = false; }, 8000);
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpReadAloud();
+    setUpSubmitOnce();
     setUpOfflineBanner();
     setUpPrint();
   });
