@@ -1,4 +1,8 @@
-"""QR images of pickup codes (segno): PNG for phones, SVG for print."""
+"""QR images for orders (segno): PNG for phones, SVG for print and pages.
+
+What an order's QR carries is its signed pickup token
+(``pickup_tokens.py``, base45: alphanumeric mode); any text works.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ import segno
 
 
 def pickup_qr(code: str, *, image_format: str = "png", scale: int = 8) -> bytes:
-    """The code alone, at error level M: small enough to scan off a cracked
-    phone screen under shop lighting."""
+    """``code`` at error level M: small enough to scan off a cracked phone
+    screen under shop lighting."""
     qr = segno.make(code, error="m", micro=False)
     buffer = io.BytesIO()
     if image_format == "svg":

@@ -53,6 +53,7 @@ from marketplace.models import ItemRecord, OrderStatus
 from marketplace.orders import cancel_order, member_order, member_orders, place_order
 from marketplace.placement import MAX_QUANTITY, affordable
 from marketplace.qr import pickup_qr_inline_svg
+from marketplace.signing_keys import pickup_token_of
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
 
@@ -287,7 +288,9 @@ class ShopPages(Controller):
             member=member,
             order=order,
             waiting=waiting,
-            qr_svg=pickup_qr_inline_svg(order.pickup_code) if waiting else None,
+            # The QR carries the signed pickup token (checkable offline at the
+            # counter); the code above it stays for typing.
+            qr_svg=pickup_qr_inline_svg(await pickup_token_of(principal, order.id)) if waiting else None,
             notice=notice if notice in ORDER_NOTICES else None,
             error=error,
             status_code=status_code,
