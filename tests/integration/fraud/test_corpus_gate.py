@@ -8,10 +8,15 @@ A fixed seed runs in CI; the property test draws seeds (marked slow)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from admin.cli import app
 from fraud.models import Subject
 from fraud.rules import RULES_BY_SUBJECT, Rule, all_rules
 from fraud.simulate import MAX_FALSE_POSITIVE_RATE, Corpus, GateReport, Label, generate, score, without
@@ -82,3 +87,17 @@ def test_the_same_seed_gives_the_same_corpus() -> None:
 def test_the_gate_holds_for_random_seeds(seed: int, weeks: int) -> None:
     report = score(generate(seed=seed, weeks=weeks))
     assert report.failures() == [], (seed, weeks, report.false_positives[:5])
+
+
+def test_the_simulate_command_prints_each_rule_and_writes_the_corpus_with_labels_apart(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["fraud", "simulate", "--seed", "3", "--weeks", "3", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "gate passes" in result.output
+    for rule in all_rules():
+        assert rule.__name__ in result.output
+    activities = [json.loads(line) for line in (tmp_path / "activities.jsonl").read_text().splitlines()]
+    labels = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
+    assert activities and labels
+    assert not any("label" in row or "rule" in row for row in activities)
+    assert {row["label"] for row in labels} == {"planted", "confirmation", "prelude"}
+    assert {row["subject"] for row in labels} == {"activity", "order"}
