@@ -82,7 +82,7 @@ def test_the_same_seed_gives_the_same_corpus() -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(min_value=0, max_value=2**32), weeks=st.integers(min_value=3, max_value=8))
 def test_the_gate_holds_for_random_seeds(seed: int, weeks: int) -> None:
     report = score(generate(seed=seed, weeks=weeks))
