@@ -88,7 +88,7 @@ REPORT_POINTS = {"hazard": Decimal("3.00"), "tip": Decimal("2.00"), "dispute": D
 LARGE_AWARD = Decimal("60.00")
 
 
-class Label(StrEnum):
+class CorpusLabel(StrEnum):
     PLANTED = "planted"  # fraud: must be flagged review or deny
     CONFIRMATION = "confirmation"  # a later report of the same thing: found, allowed, paid its share
     PRELUDE = "prelude"  # part of a pattern not yet visible: neither fraud to find nor honest
@@ -98,7 +98,7 @@ class Label(StrEnum):
 class Tag:
     """What a labelled subject is: its label and the rule that should find it."""
 
-    label: Label
+    label: CorpusLabel
     rule: str
 
 
@@ -420,11 +420,11 @@ class _Builder:
 
 
 def _planted(rule: str) -> Tag:
-    return Tag(Label.PLANTED, rule)
+    return Tag(CorpusLabel.PLANTED, rule)
 
 
 def _prelude(rule: str) -> Tag:
-    return Tag(Label.PRELUDE, rule)
+    return Tag(CorpusLabel.PRELUDE, rule)
 
 
 def _plant_travel(b: _Builder, member_id: int) -> None:
@@ -549,7 +549,7 @@ def _plant_confirmation(b: _Builder, first_member: int, second_member: int) -> N
     later = b.report(
         second_member, moment + timedelta(minutes=b.rng.randrange(5, 40)), where=near, kind=first.report_kind
     )
-    b.add(later, Tag(Label.CONFIRMATION, "duplicate_report"))
+    b.add(later, Tag(CorpusLabel.CONFIRMATION, "duplicate_report"))
 
 
 def _plant_concentration(b: _Builder, grid: int) -> None:
@@ -978,8 +978,8 @@ def score(
         key = f"{context.subject.value}:{context.subject_id}"
         for rule in hit_rules:
             hits[rule] += 1
-            true_hits[rule] += tag is not None and tag.label is not Label.PRELUDE and tag.rule == rule
-        if tag is not None and tag.label is not Label.PRELUDE:
+            true_hits[rule] += tag is not None and tag.label is not CorpusLabel.PRELUDE and tag.rule == rule
+        if tag is not None and tag.label is not CorpusLabel.PRELUDE:
             planted_for[tag.rule] += 1
             found_for[tag.rule] += tag.rule in hit_rules
         if tag is None:
@@ -987,13 +987,13 @@ def score(
             if flagged:
                 flagged_honest += 1
                 false_positives.append(f"{key} ({', '.join(sorted(hit_rules))})")
-        elif tag.label is Label.PLANTED:
+        elif tag.label is CorpusLabel.PLANTED:
             planted += 1
             if flagged:
                 flagged_planted += 1
             else:
                 missed.append(f"{key} ({tag.rule})")
-        elif tag.label is Label.CONFIRMATION:
+        elif tag.label is CorpusLabel.CONFIRMATION:
             confirmations += 1
             confirmations_found += "duplicate_report" in hit_rules and not flagged
         if progress is not None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from activities.earning import Work, owed
+from activities.earning import Earned, Work, owed
 from activities.models import Kind
 from campaigns.rules import EarningRules, ReportKind
 from fraud.models import (
@@ -42,6 +42,7 @@ from fraud.rules import (
     thin_patrol,
     verifier_concentration,
 )
+from fraud.thresholds import apply_overrides
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 T = DEFAULT_THRESHOLDS
@@ -197,8 +198,6 @@ def test_a_confirmation_earns_its_share_of_the_report_points() -> None:
     pct = confirmation_pct_of(verdict)
     assert pct == 30
     rules = EarningRules.model_validate({"report_points": {"hazard": "3.00"}})
-    from activities.earning import Earned
-
     full = owed(Work(kind=Kind.REPORT, minutes=0, report_kind=ReportKind.HAZARD), rules, Earned())
     share = owed(
         Work(kind=Kind.REPORT, minutes=0, report_kind=ReportKind.HAZARD, confirmation_pct=pct), rules, Earned()
@@ -334,3 +333,15 @@ def test_orders_are_judged_by_every_rule_registered_for_orders() -> None:
     assert [result.rule for result in verdict.results] == [rule.__name__ for rule in RULES_BY_SUBJECT[Subject.ORDER]]
     assert verdict.outcome is Outcome.REVIEW and {hit.rule for hit in verdict.hits} == {"cashing_out"}
     assert set(all_rules()) == set(RULES_BY_SUBJECT[Subject.ACTIVITY]) | set(RULES_BY_SUBJECT[Subject.ORDER])
+
+
+def test_the_new_rules_take_the_organisations_thresholds() -> None:
+    generous = apply_overrides(T, {"confirmation_pct": 50, "patrol_minutes_per_point": 45, "cashout_wallets": 4})
+    confirmation = duplicate_report(report(prior(3, 9, 40, 20)), generous)
+    assert confirmation.evidence["confirmation_pct"] == 50 and "50%" in confirmation.reason_zh
+    sparse = patrol((at(0, 0, 0, 9.0), at(300, 200, 60, 14.0)))
+    assert thin_patrol(sparse, T).hit and not thin_patrol(sparse, generous).hit
+    mine = tuple(award(24 * days, "25.00", 7) for days in (2, 6, 10, 14))
+    three = tuple(redemption(member, {7: "100.00"}) for member in (21, 22, 23))
+    assert not cashing_out(order("95.00", "100.00", mine, three), T).hit
+    assert cashing_out(order("95.00", "100.00", mine, three), generous).hit

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from admin.cli import app
 from fraud.models import Subject
 from fraud.rules import RULES_BY_SUBJECT, Rule, all_rules
-from fraud.simulate import MAX_FALSE_POSITIVE_RATE, Corpus, GateReport, Label, generate, score, without
+from fraud.simulate import MAX_FALSE_POSITIVE_RATE, Corpus, CorpusLabel, GateReport, generate, score, without
 
 CI_SEED = 20261130
 
@@ -54,7 +54,7 @@ def test_every_planted_fraud_is_flagged_and_honest_work_almost_never(corpus: Cor
 
 
 def test_the_corpus_plants_every_kind_the_rules_know_and_keeps_labels_apart(corpus: Corpus) -> None:
-    planted_kinds = {tag.rule for tag in corpus.labels.values() if tag.label is not Label.PRELUDE}
+    planted_kinds = {tag.rule for tag in corpus.labels.values() if tag.label is not CorpusLabel.PRELUDE}
     assert planted_kinds == {rule.__name__ for rule in all_rules()}
     assert {subject for subject, _ in corpus.labels} == {Subject.ACTIVITY, Subject.ORDER}
     # The rules see activities and orders; the answer key is elsewhere.
