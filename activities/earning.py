@@ -10,7 +10,10 @@ the activity did into the points it earns:
    - patrol: the fixed patrol points if it lasted at least the rule's
      minimum, else nothing (it is still verified), times the multiplier of
      the grab-order task it was on (``claim_rules.multiplied``);
-   - report: the fixed points of its kind;
+   - report: the fixed points of its kind; a *confirmation* of another
+     member's earlier report (``fraud.rules.duplicate_report``) earns the
+     organisation's ``confirmation_pct`` of them, so the first reporter
+     keeps the full credit;
    - the useful-report bonus: the rule's fixed bonus.
 2. **awarded**, the part of it that fits under the campaign's daily and
    weekly caps for this person, counted over the China-time day and ISO
@@ -49,6 +52,9 @@ class Work:
     team_kind: str | None = None
     # A patrol on a task: the task's points multiplier in hundredths.
     multiplier_pct: int = 100
+    # A report confirming another member's earlier one (the fraud rules'
+    # duplicate report): the percentage of the report's points it earns.
+    confirmation_pct: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +89,8 @@ def computed_points(work: Work, rules: EarningRules, purpose: Purpose = "award")
         if work.minutes < rules.patrol_min_minutes:
             return ZERO
         return multiplied(rules.patrol_points, work.multiplier_pct)
-    return rules.report_points.get(work.report_kind, ZERO) if work.report_kind is not None else ZERO
+    points = rules.report_points.get(work.report_kind, ZERO) if work.report_kind is not None else ZERO
+    return multiplied(points, work.confirmation_pct)
 
 
 def owed(work: Work, rules: EarningRules, earned: Earned, purpose: Purpose = "award") -> Owed:

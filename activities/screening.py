@@ -12,22 +12,46 @@ columns, then asks ``fraud.rules.decide`` (pure) and stores the decision
 - the photos of this activity and, for reports with photos, the
   perceptual hashes of photos uploaded in the last ``PHOTO_WINDOW``
   (at most ``PHOTO_LIMIT``), for near duplicates;
+- a patrol's duration with its route (the thin-or-fake-patrol rule);
+- for a report, other members' reports of the same kind within the
+  duplicate radius (a bounding box on latitude and longitude) and window
+  before it, not rejected, at most ``NEARBY_LIMIT`` (the duplicate-report
+  rule: a later one is a confirmation);
+- who approved the volunteer's activities within the concentration window
+  (one grouped query on the member's rows), the verifier's approvals (the
+  ``verifier`` index) and the verifier's own activities the volunteer
+  approved (the verifier–volunteer concentration rule);
 - the issuing organisation's thresholds (``fraud.thresholds``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from activities.models import ActivityRecord, Kind
+from piccolo.query.functions.aggregate import Count
+
+from activities.models import ActivityRecord, Kind, Status
 from activities.tables import Activity, ActivityPhoto, PatrolPoint
 from community.organisations import issuing_organisation_for
 from community.tables import Member
 from fraud.decisions import record_decision
-from fraud.models import Fix, PhotoPrint, ScreeningContext, Subject, Submission, Verdict
-from fraud.rules import decide
+from fraud.models import (
+    Fix,
+    PatrolFacts,
+    PhotoPrint,
+    PriorReport,
+    ReportFacts,
+    ScreeningContext,
+    Subject,
+    Submission,
+    Thresholds,
+    Verdict,
+    VerifierFacts,
+)
+from fraud.rules import EARTH_RADIUS_M, decide
 from fraud.thresholds import thresholds_for
 
 # Neighbouring activities the travel and burst rules look at: a day either
@@ -38,6 +62,8 @@ HISTORY_LIMIT = 200
 # e.g. multi-index hashing on the 64 bits, is for when this limit bites).
 PHOTO_WINDOW = timedelta(days=30)
 PHOTO_LIMIT = 5000
+# Reports of the same kind near a new one: a confirmation needs only the first.
+NEARBY_LIMIT = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +135,85 @@ async def _route(activity: ActivityRecord) -> list[Fix]:
     ]
 
 
+def _patrol(activity: ActivityRecord, route: list[Fix]) -> PatrolFacts | None:
+    if activity.kind is not Kind.PATROL:
+        return None
+    return PatrolFacts(minutes=activity.minutes or 0, route=tuple(route))
+
+
+async def _report(activity: ActivityRecord, thresholds: Thresholds) -> ReportFacts | None:
+    """Other members' reports of the same kind around this one, not rejected."""
+    position = activity.position
+    if activity.kind is not Kind.REPORT or position is None:
+        return None
+    kind = activity.report_kind.value if activity.report_kind is not None else ""
+    latitude, longitude = position.latitude, position.longitude
+    radius = float(thresholds.duplicate_radius_m)
+    dlat = math.degrees(radius / EARTH_RADIUS_M)
+    dlon = dlat / max(0.01, math.cos(math.radians(latitude)))
+    at = activity.started_at
+    rows = await (
+        Activity.select(Activity.id, Activity.member, Activity.latitude, Activity.longitude, Activity.started_at)
+        .where(
+            (Activity.kind == Kind.REPORT.value)
+            & (Activity.report_kind == kind)
+            & (Activity.started_at >= at - timedelta(minutes=thresholds.duplicate_minutes))
+            & (Activity.started_at <= at)
+            & (Activity.member != activity.member_id)
+            & (Activity.status != Status.REJECTED.value)
+            & (Activity.latitude >= latitude - dlat)
+            & (Activity.latitude <= latitude + dlat)
+            & (Activity.longitude >= longitude - dlon)
+            & (Activity.longitude <= longitude + dlon)
+        )
+        .order_by(Activity.started_at)
+        .limit(NEARBY_LIMIT)
+        .run()
+    )
+    nearby = tuple(
+        PriorReport(int(row["id"]), int(row["member"]), row["latitude"], row["longitude"], row["started_at"])
+        for row in rows
+    )
+    return ReportFacts(kind, latitude, longitude, at, nearby)
+
+
+async def _verifications(
+    activity: ActivityRecord, verifier_id: int, thresholds: Thresholds, now: datetime
+) -> VerifierFacts:
+    """Approvals within the concentration window, before this one."""
+    since = now - timedelta(days=thresholds.concentration_days)
+    approved = (
+        (Activity.verifier.is_not_null()) & (Activity.verified_at >= since) & (Activity.status != Status.REJECTED.value)
+    )
+    by_verifier = await (
+        Activity.select(Activity.verifier, Count(Activity.id, alias="approvals"))
+        .where((Activity.member == activity.member_id) & approved)
+        .group_by(Activity.verifier)
+        .run()
+    )
+    counts = {int(row["verifier"]): int(row["approvals"]) for row in by_verifier}
+    days = await (
+        Activity.select(Activity.award_day)
+        .where((Activity.member == activity.member_id) & (Activity.verifier == verifier_id) & approved)
+        .distinct()
+        .output(as_list=True)
+        .run()
+    )
+    verifier_total = await Activity.count().where((Activity.verifier == verifier_id) & approved).run()
+    reverse = await (
+        Activity.count()
+        .where((Activity.member == verifier_id) & (Activity.verifier == activity.member_id) & approved)
+        .run()
+    )
+    return VerifierFacts(
+        pair_approvals=counts.get(verifier_id, 0),
+        member_approvals=sum(counts.values()),
+        verifier_approvals=int(verifier_total),
+        reverse_approvals=int(reverse),
+        pair_days=len({*days, activity.award_day}),
+    )
+
+
 async def _photos(activity: ActivityRecord, now: datetime) -> tuple[list[PhotoPrint], list[PhotoPrint]]:
     if activity.kind is not Kind.REPORT:
         return [], []
@@ -153,6 +258,7 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
     thresholds = await thresholds_for(issuer_id)
     fixes, submissions = await _neighbours(activity)
     own_photos, other_photos = await _photos(activity, now)
+    route = await _route(activity)
     context = ScreeningContext(
         subject=Subject.ACTIVITY,
         subject_id=activity.id,
@@ -161,10 +267,13 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
         amount=amount,
         moment=now,
         verifier_id=verifier_id,
-        positions=(*fixes, *await _route(activity)),
+        positions=(*fixes, *route),
         submissions=tuple(submissions),
         photos=tuple(own_photos),
         other_photos=tuple(other_photos),
+        patrol=_patrol(activity, route),
+        report=await _report(activity, thresholds),
+        verifications=await _verifications(activity, verifier_id, thresholds, now),
     )
     verdict = decide(context, thresholds)
     decision_id = await record_decision(

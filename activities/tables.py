@@ -82,7 +82,8 @@ class Activity(Table, tablename="activities_activity"):
     # China-time day and ISO week of started_at: the periods caps count in.
     award_day = Varchar(length=10, default="")
     award_week = Varchar(length=8, default="")
-    verifier = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
+    # Indexed: the verifier–volunteer concentration rule counts a verifier's approvals.
+    verifier = ForeignKey(Member, null=True, default=None, index=True, on_delete=OnDelete.restrict)
     verified_at = Timestamptz(null=True, default=None)
     rejected_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
     rejected_at = Timestamptz(null=True, default=None)

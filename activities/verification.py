@@ -32,7 +32,9 @@ what was loaded is passed down, never read again:
    decision is stored): *deny* stores only the decision and its audit row,
    then refuses (``FraudDenied``); *review* holds the award on the budget
    and opens a case (``activities.held.hold_award``), the activity becomes
-   ``held``; *allow* goes on;
+   ``held``; *allow* goes on. A report the duplicate-report rule found to
+   confirm another member's earlier one is owed only its confirmation
+   share (recomputed, caps applied to the share);
 6. ``campaigns.budget.pay``: one ledger entry from the budget to the
    wallet; the posting locks the two accounts once and applies the budget
    rule;
@@ -45,7 +47,7 @@ Lock order, the same on every path: activity → campaign → ledger accounts.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -79,6 +81,7 @@ from core.database import in_write_transaction
 from core.ids import RowId
 from fraud.errors import FraudDenied
 from fraud.models import Outcome
+from fraud.rules import confirmation_pct_of
 from ledger.amounts import from_minor, to_minor
 from ledger.errors import InsufficientFunds
 
@@ -185,7 +188,9 @@ async def _earned(activity: ActivityRecord, campaign_id: int) -> Earned:
     return Earned(today=from_minor(int(rows[0]["today"])), this_week=from_minor(int(rows[0]["this_week"])))
 
 
-async def _owed(activity: ActivityRecord, campaign: CampaignRecord | None, purpose: Purpose) -> Owed:
+async def _owed(
+    activity: ActivityRecord, campaign: CampaignRecord | None, purpose: Purpose, *, confirmation_pct: int = 100
+) -> Owed:
     """Load what the earning rules need and decide what is owed."""
     if campaign is None:
         return NOTHING
@@ -197,7 +202,8 @@ async def _owed(activity: ActivityRecord, campaign: CampaignRecord | None, purpo
     team_kind = await team_kind_of(activity.team_id) if with_team and activity.team_id is not None else None
     earned = await _earned(activity, campaign.id) if counts_caps(campaign.rules) else Earned()
     multiplier_pct = await _task_multiplier(activity) if purpose == "award" else 100
-    return owed(_work(activity, team_kind, multiplier_pct), campaign.rules, earned, purpose)
+    work = replace(_work(activity, team_kind, multiplier_pct), confirmation_pct=confirmation_pct)
+    return owed(work, campaign.rules, earned, purpose)
 
 
 async def _grant(
@@ -247,6 +253,10 @@ async def _verify(principal: Principal, activity_id: int, data: VerifyIn, now: d
     decided = await _owed(activity, campaign, "award")
     if campaign is not None and decided.awarded > 0:
         screened = await screen_award(activity, amount=decided.awarded, verifier_id=principal.member_id, now=now)
+        confirmation = confirmation_pct_of(screened.verdict)
+        if confirmation is not None:
+            # A confirmation of another member's earlier report: its share only.
+            decided = await _owed(activity, campaign, "award", confirmation_pct=confirmation)
         if screened.verdict.outcome is Outcome.DENY:
             await audit.record(
                 principal.ref, "activity.verify.denied", _ref(activity_id), decision_id=screened.decision_id

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from admin import serving
+from admin.fraud_cli import fraud_app
 from admin.serving import DEFAULT_SERVER, HttpServer
 from core.spreadsheet_cells import safe_cell
 from fengling_settings import Settings, get_settings, write_private_file
@@ -44,6 +45,7 @@ boards_app = typer.Typer(help="Leaderboards: rebuild boards from the ledger, run
 app.add_typer(boards_app, name="leaderboards")
 vendor_app = typer.Typer(help="Vendored front-end libraries (web/vendor.py).", no_args_is_help=True)
 app.add_typer(vendor_app, name="vendor")
+app.add_typer(fraud_app, name="fraud")
 keys_app = typer.Typer(help="Pickup-token signing keys (marketplace/signing_keys.py).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 console = Console()

@@ -83,9 +83,103 @@ class PhotoPrint:
 
 
 @dataclass(frozen=True, slots=True)
+class PatrolFacts:
+    """A patrol's duration and its own positions (check-in, route points,
+    check-out), for the thin-or-fake-patrol rule."""
+
+    minutes: int
+    route: tuple[Fix, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PriorReport:
+    """Another member's report of the same kind, near this one in place and
+    time (loaded by the screening service, not yet judged)."""
+
+    activity_id: int
+    member_id: int
+    latitude: float
+    longitude: float
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFacts:
+    """A report's kind, place and time, and the other members' reports of
+    the same kind around it, for the duplicate-report rule."""
+
+    report_kind: str
+    latitude: float
+    longitude: float
+    at: datetime
+    nearby: tuple[PriorReport, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VerifierFacts:
+    """Who approved what, over the concentration window, before this award:
+    the volunteer's approvals by the verifier, the volunteer's approvals in
+    all, the verifier's approvals of anybody, and the verifier's own
+    activities the volunteer approved (the pair verifying each other)."""
+
+    pair_approvals: int
+    member_approvals: int
+    verifier_approvals: int
+    reverse_approvals: int
+    # China-time days on which the pair's approved activities and this one
+    # happened (a day's offline queue verified together is one day).
+    pair_days: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Funding:
+    """Points a wallet received from awards one verifier approved."""
+
+    verifier_id: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AwardFact:
+    """One award into the wallet: when, how much, approved by whom."""
+
+    at: datetime
+    amount: Decimal
+    verifier_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShopRedemption:
+    """A recent redemption at the same shop by another wallet, with where
+    that wallet's awarded points came from."""
+
+    order_id: int
+    member_id: int
+    at: datetime
+    amount: Decimal
+    balance_before: Decimal
+    funded_by: tuple[Funding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    """What the cashing-out rule looks at for a redemption: the shop, the
+    wallet's balance just before the order, the wallet's recent awards
+    (with their verifiers) and other wallets' recent redemptions at the
+    shop. Loaded by whatever places orders; the rule is pure."""
+
+    shop_id: int
+    balance_before: Decimal
+    recent_awards: tuple[AwardFact, ...] = ()
+    shop_redemptions: tuple[ShopRedemption, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ScreeningContext:
     """Everything the rules look at for one award or redemption, loaded
-    once by the service (only what the rules need)."""
+    once by the service (only what the rules need). The optional facts
+    belong to one kind of subject (a patrol, a report, a verified award,
+    an order); a rule whose facts are missing does not hit."""
 
     subject: Subject
     subject_id: int
@@ -98,6 +192,10 @@ class ScreeningContext:
     submissions: tuple[Submission, ...] = ()
     photos: tuple[PhotoPrint, ...] = ()
     other_photos: tuple[PhotoPrint, ...] = ()
+    patrol: PatrolFacts | None = None
+    report: ReportFacts | None = None
+    verifications: VerifierFacts | None = None
+    order: OrderFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +242,52 @@ class Thresholds:
     # Near-duplicate photos: perceptual hashes within this Hamming distance.
     photo_max_distance: int = 6
     photo_score: int = 60
+    # Thin or fake patrols (patrols of at least patrol_check_minutes):
+    # fewer than one position per patrol_minutes_per_point; or, with at
+    # least patrol_shape_points positions, all within patrol_line_m of one
+    # straight line, every step an equal axis-aligned grid step (within
+    # patrol_grid_m), or every accuracy value the same (mock location).
+    patrol_check_minutes: int = 20
+    patrol_minutes_per_point: int = 10
+    patrol_shape_points: int = 6
+    patrol_line_m: int = 2
+    patrol_grid_m: int = 1
+    patrol_score: int = 50
+    # Duplicate report: another member's report of the same kind within
+    # duplicate_radius_m and duplicate_minutes before it makes this one a
+    # confirmation, paid confirmation_pct percent of the report's points.
+    # Not fraud: it scores nothing.
+    duplicate_radius_m: int = 100
+    duplicate_minutes: int = 60
+    confirmation_pct: int = 30
+    # Verifier–volunteer concentration over concentration_days: at least
+    # concentration_min approvals of the volunteer by one verifier that are
+    # concentration_share_pct of the volunteer's approvals and
+    # concentration_verifier_pct of the verifier's; or the two approving
+    # each other at least mutual_min times each way. The pair's approvals
+    # must also span concentration_min_days days of activity (this one's
+    # included), so one busy day verified together is no pattern.
+    concentration_days: int = 90
+    concentration_min: int = 8
+    concentration_min_days: int = 5
+    concentration_share_pct: int = 80
+    concentration_verifier_pct: int = 50
+    mutual_min: int = 3
+    concentration_score: int = 50
+    # Cashing out (积分套现), on redemptions: within cashout_days, at least
+    # cashout_wallets wallets redeeming at one shop that were funded
+    # (cashout_funded_pct of their award points) by the same cashout_funders
+    # verifiers or fewer, each order taking drain_balance_pct of its
+    # wallet's balance; or an order of drain_balance_pct of the wallet's
+    # balance after drain_awards awards or more within drain_hours.
+    cashout_days: int = 30
+    cashout_wallets: int = 5
+    cashout_funders: int = 2
+    cashout_funded_pct: int = 80
+    drain_hours: int = 24
+    drain_awards: int = 4
+    drain_balance_pct: int = 90
+    cashout_score: int = 60
     # Review deadline in working days (the calendar of activities' deadlines).
     review_working_days: int = 3
 

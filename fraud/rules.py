@@ -3,7 +3,8 @@
 Each rule takes the ``ScreeningContext`` and the organisation's
 ``Thresholds`` and returns a ``RuleResult``: hit or not, its score, a
 reason in Chinese and English, and the evidence it used. ``evaluate`` runs
-every rule of ``RULES`` and ``decide`` sums the hit scores:
+every rule registered for the subject (``RULES_BY_SUBJECT``: awards and
+orders) and ``decide`` sums the hit scores:
 
 - at or above ``deny_score``: **deny** (refused, nothing changes);
 - at or above ``review_score``: **review** (the points are held);
@@ -17,13 +18,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from fraud.models import (
     Fix,
+    Funding,
     Outcome,
     PhotoPrint,
+    PriorReport,
     RuleResult,
     ScreeningContext,
     Subject,
@@ -32,7 +37,7 @@ from fraud.models import (
     Verdict,
 )
 
-RULESET_VERSION = "2026-11-30.1"
+RULESET_VERSION = "2026-12-01.1"
 
 EARTH_RADIUS_M = 6_371_000.0
 # A 64-bit perceptual hash is 16 hex digits.
@@ -228,13 +233,361 @@ def near_duplicate_photo(context: ScreeningContext, thresholds: Thresholds) -> R
     )
 
 
-RULES: tuple[Rule, ...] = (impossible_travel, burst, cooling_off, near_duplicate_photo)
+def _local_m(origin: Fix, point: Fix) -> tuple[float, float]:
+    """(east, north) metres of ``point`` from ``origin``: a flat projection,
+    exact enough over a patrol's few kilometres."""
+    north = math.radians(point.latitude - origin.latitude) * EARTH_RADIUS_M
+    east = math.radians(point.longitude - origin.longitude) * EARTH_RADIUS_M * math.cos(math.radians(origin.latitude))
+    return east, north
+
+
+def line_deviation_m(route: Sequence[Fix]) -> tuple[float, float]:
+    """(the largest distance of any position from the straight line through
+    the first position and the one farthest from it, that farthest
+    distance) in metres."""
+    origin = route[0]
+    points = [_local_m(origin, fix) for fix in route]
+    far = max(points, key=lambda point: math.hypot(*point))
+    span = math.hypot(*far)
+    if span == 0.0:
+        return 0.0, 0.0
+    ux, uy = far[0] / span, far[1] / span
+    return max(abs(x * uy - y * ux) for x, y in points), span
+
+
+def is_grid_walk(route: Sequence[Fix], tolerance_m: float) -> bool:
+    """Every step moves along one axis only, and every step is the same
+    length (within ``tolerance_m``): a route drawn on graph paper, which no
+    phone walking real streets produces."""
+    steps = [_local_m(a, b) for a, b in itertools.pairwise(route)]
+    lengths = [math.hypot(*step) for step in steps]
+    if not lengths or min(lengths) <= tolerance_m:
+        return False
+    axis_aligned = all(min(abs(dx), abs(dy)) <= tolerance_m for dx, dy in steps)
+    return axis_aligned and max(lengths) - min(lengths) <= tolerance_m
+
+
+# A patrol whose ends are nearer than this has no line to follow: a
+# straight-line check on it would judge GPS jitter around one spot.
+LINE_MIN_SPAN_M = 30.0
+
+
+def patrol_signatures(minutes: int, route: Sequence[Fix], thresholds: Thresholds) -> list[str]:
+    """Which signs of a thin or fake patrol ``route`` shows (pure):
+    ``too_few_points``, ``frozen`` (every position identical),
+    ``straight_line``, ``grid`` and ``repeated_accuracy``."""
+    found: list[str] = []
+    if minutes < thresholds.patrol_check_minutes:
+        return found
+    per_point = max(1, thresholds.patrol_minutes_per_point)
+    if len(route) < minutes // per_point:
+        found.append("too_few_points")
+    if len(route) < max(3, thresholds.patrol_shape_points):
+        return found
+    deviation, span = line_deviation_m(route)
+    if span == 0.0:
+        found.append("frozen")
+    elif span >= LINE_MIN_SPAN_M and deviation <= thresholds.patrol_line_m:
+        found.append("straight_line")
+    if is_grid_walk(route, thresholds.patrol_grid_m):
+        found.append("grid")
+    accuracies = {fix.accuracy_m for fix in route}
+    if len(accuracies) == 1 and None not in accuracies:
+        found.append("repeated_accuracy")
+    return found
+
+
+_SIGNATURE_WORDS: Mapping[str, tuple[str, str]] = {
+    "too_few_points": ("轨迹点过少", "too few route points for its length"),
+    "frozen": ("所有定位完全相同", "every position identical"),
+    "straight_line": ("轨迹点排成一条完美直线", "route points on a perfect straight line"),
+    "grid": ("轨迹呈等距方格", "route points on an even grid"),
+    "repeated_accuracy": ("每个定位精度值完全相同（模拟定位特征）", "every accuracy value identical (mock location)"),
+}
+
+
+def thin_patrol(context: ScreeningContext, thresholds: Thresholds) -> RuleResult:
+    """A patrol of at least ``patrol_check_minutes`` whose route is too thin
+    for its length, or looks generated: a perfect line, a perfect grid,
+    every position the same, or every accuracy value the same."""
+    rule = "thin_patrol"
+    patrol = context.patrol
+    if patrol is None:
+        return _no_hit(rule)
+    route = sorted(patrol.route, key=lambda fix: fix.at)
+    evidence: dict[str, object] = {
+        "minutes": patrol.minutes,
+        "points": len(route),
+        "points_expected": patrol.minutes // max(1, thresholds.patrol_minutes_per_point),
+    }
+    found = patrol_signatures(patrol.minutes, route, thresholds)
+    if not found:
+        return _no_hit(rule, evidence)
+    if len(route) >= 2:
+        deviation, span = line_deviation_m(route)
+        evidence |= {"line_deviation_m": round(deviation, 2), "span_m": round(span, 1)}
+    if route:
+        evidence["accuracies_m"] = sorted({fix.accuracy_m for fix in route if fix.accuracy_m is not None})[:5]
+    return RuleResult(
+        rule=rule,
+        hit=True,
+        score=thresholds.patrol_score,
+        reason_zh=f"{patrol.minutes} 分钟的巡逻：" + "、".join(_SIGNATURE_WORDS[name][0] for name in found),
+        reason_en=f"a {patrol.minutes}-minute patrol: " + ", ".join(_SIGNATURE_WORDS[name][1] for name in found),
+        evidence={**evidence, "signatures": found},
+    )
+
+
+def first_report(context: ScreeningContext, thresholds: Thresholds) -> tuple[PriorReport, float] | None:
+    """The earliest report by another member of the same kind within
+    ``duplicate_radius_m`` and ``duplicate_minutes`` before this one (a tie
+    in time goes to the lower id), with its distance; None if this report
+    is the first."""
+    report = context.report
+    if report is None:
+        return None
+    here = Fix(report.latitude, report.longitude, None, report.at, "report")
+    window = timedelta(minutes=thresholds.duplicate_minutes)
+    earlier: list[tuple[datetime, int, PriorReport, float]] = []
+    for prior in report.nearby:
+        if prior.member_id == context.member_id or prior.activity_id == context.subject_id:
+            continue
+        before = prior.at < report.at or (prior.at == report.at and prior.activity_id < context.subject_id)
+        if not before or report.at - prior.at > window:
+            continue
+        distance = distance_m(here, Fix(prior.latitude, prior.longitude, None, prior.at, "prior"))
+        if distance <= thresholds.duplicate_radius_m:
+            earlier.append((prior.at, prior.activity_id, prior, distance))
+    if not earlier:
+        return None
+    _, _, prior, distance = min(earlier, key=lambda item: (item[0], item[1]))
+    return prior, distance
+
+
+def duplicate_report(context: ScreeningContext, thresholds: Thresholds) -> RuleResult:
+    """Another member reported the same kind of problem here first: this
+    report is a *confirmation*, paid ``confirmation_pct`` percent of the
+    points, so the first reporter keeps the full credit. Not fraud: the hit
+    scores nothing (``confirmation_pct_of`` reads it for the award)."""
+    rule = "duplicate_report"
+    found = first_report(context, thresholds)
+    if found is None or context.report is None:
+        return _no_hit(rule, {"nearby": 0 if context.report is None else len(context.report.nearby)})
+    prior, distance = found
+    minutes = (context.report.at - prior.at).total_seconds() / 60
+    pct = thresholds.confirmation_pct
+    return RuleResult(
+        rule=rule,
+        hit=True,
+        score=0,
+        reason_zh=f"他人已先上报同类问题（活动 {prior.activity_id}），本条作为确认，按 {pct}% 计分",
+        reason_en=f"confirms activity {prior.activity_id}, reported earlier by another member: {pct}% of the points",
+        evidence={
+            "first_activity_id": prior.activity_id,
+            "first_member_id": prior.member_id,
+            "distance_m": round(distance, 1),
+            "minutes_after_first": round(minutes, 1),
+            "radius_m": thresholds.duplicate_radius_m,
+            "window_minutes": thresholds.duplicate_minutes,
+            "confirmation_pct": pct,
+        },
+    )
+
+
+def confirmation_pct_of(verdict: Verdict) -> int | None:
+    """The percentage of its points a report earns as a confirmation of an
+    earlier one (the duplicate-report rule's hit), or None if it is first."""
+    for result in verdict.hits:
+        if result.rule == "duplicate_report":
+            return int(result.evidence["confirmation_pct"])
+    return None
+
+
+def verifier_concentration(context: ScreeningContext, thresholds: Thresholds) -> RuleResult:
+    """One verifier approves this volunteer at an unusual share: at least
+    ``concentration_min`` approvals (this one included), on activities of
+    at least ``concentration_min_days`` days, that make
+    ``concentration_share_pct`` of the volunteer's approvals *and*
+    ``concentration_verifier_pct`` of the verifier's (a grid worker
+    approving the whole grid is normal); or the two approve each other,
+    at least ``mutual_min`` times each way."""
+    rule = "verifier_concentration"
+    facts = context.verifications
+    if facts is None or context.verifier_id is None:
+        return _no_hit(rule)
+    pair = facts.pair_approvals + 1
+    pair_days = facts.pair_days
+    member_share = pair * 100 / (facts.member_approvals + 1)
+    verifier_share = pair * 100 / (facts.verifier_approvals + 1)
+    evidence: dict[str, object] = {
+        "verifier_id": context.verifier_id,
+        "pair_approvals": pair,
+        "pair_days": pair_days,
+        "member_share_pct": round(member_share, 1),
+        "verifier_share_pct": round(verifier_share, 1),
+        "reverse_approvals": facts.reverse_approvals,
+        "days": thresholds.concentration_days,
+    }
+    concentrated = (
+        pair >= thresholds.concentration_min
+        and pair_days >= thresholds.concentration_min_days
+        and member_share >= thresholds.concentration_share_pct
+        and verifier_share >= thresholds.concentration_verifier_pct
+    )
+    mutual = pair >= thresholds.mutual_min and facts.reverse_approvals >= thresholds.mutual_min
+    if not (concentrated or mutual):
+        return _no_hit(rule, evidence)
+    days = thresholds.concentration_days
+    if mutual:
+        reason_zh = f"核实人与志愿者 {days} 天内互相核实（{pair} 次 / {facts.reverse_approvals} 次）"
+        reason_en = (
+            f"verifier and volunteer approved each other within {days} days ({pair} / {facts.reverse_approvals})"
+        )
+    else:
+        reason_zh = f"{days} 天内该志愿者 {member_share:.0f}% 的核实出自同一核实人（{pair} 次）"
+        reason_en = f"one verifier made {member_share:.0f}% of the volunteer's approvals in {days} days ({pair})"
+    return RuleResult(
+        rule=rule,
+        hit=True,
+        score=thresholds.concentration_score,
+        reason_zh=reason_zh,
+        reason_en=reason_en,
+        evidence={**evidence, "mutual": mutual, "concentrated": concentrated},
+    )
+
+
+def _funding_by(awards: Sequence[Funding]) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for funding in awards:
+        totals[funding.verifier_id] += funding.amount
+    return dict(totals)
+
+
+def main_funders(funding: Sequence[Funding], thresholds: Thresholds) -> frozenset[int] | None:
+    """The ``cashout_funders`` verifiers (or fewer) whose approvals gave the
+    wallet ``cashout_funded_pct`` of its award points; None if no so few do."""
+    totals = _funding_by(funding)
+    whole = sum(totals.values(), Decimal(0))
+    if whole <= 0:
+        return None
+    chosen: list[int] = []
+    covered = Decimal(0)
+    for verifier, amount in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+        if covered * 100 >= whole * thresholds.cashout_funded_pct or len(chosen) >= thresholds.cashout_funders:
+            break
+        chosen.append(verifier)
+        covered += amount
+    return frozenset(chosen) if covered * 100 >= whole * thresholds.cashout_funded_pct else None
+
+
+def _funded_by(funding: Sequence[Funding], funders: frozenset[int], pct: int) -> bool:
+    totals = _funding_by(funding)
+    whole = sum(totals.values(), Decimal(0))
+    within = sum((amount for verifier, amount in totals.items() if verifier in funders), Decimal(0))
+    return whole > 0 and within * 100 >= whole * pct
+
+
+def _drains(amount: Decimal, balance: Decimal, pct: int) -> bool:
+    return balance > 0 and amount * 100 >= balance * pct
+
+
+def cashing_out(context: ScreeningContext, thresholds: Thresholds) -> RuleResult:
+    """积分套现, on a redemption: (ring) within ``cashout_days``, this and
+    other wallets, ``cashout_wallets`` at least, each emptying
+    ``drain_balance_pct`` of its balance at this shop, all funded by the
+    same few verifiers; or (drain) this order empties the wallet right
+    after a burst of ``drain_awards`` awards within ``drain_hours``."""
+    rule = "cashing_out"
+    order = context.order
+    if order is None:
+        return _no_hit(rule)
+    drains = _drains(context.amount, order.balance_before, thresholds.drain_balance_pct)
+    since_burst = context.moment - timedelta(hours=thresholds.drain_hours)
+    burst_awards = [award for award in order.recent_awards if since_burst <= award.at <= context.moment]
+    drained = drains and len(burst_awards) >= thresholds.drain_awards
+    since = context.moment - timedelta(days=thresholds.cashout_days)
+    own_funding = [
+        Funding(award.verifier_id, award.amount)
+        for award in order.recent_awards
+        if award.verifier_id is not None and award.at >= since
+    ]
+    funders = main_funders(own_funding, thresholds) if drains else None
+    ring: set[int] = set()
+    if funders is not None:
+        ring = {
+            other.member_id
+            for other in order.shop_redemptions
+            if other.member_id != context.member_id
+            and other.at >= since
+            and _drains(other.amount, other.balance_before, thresholds.drain_balance_pct)
+            and _funded_by(other.funded_by, funders, thresholds.cashout_funded_pct)
+        }
+    ringed = funders is not None and len(ring) + 1 >= thresholds.cashout_wallets
+    evidence: dict[str, object] = {
+        "shop_id": order.shop_id,
+        "amount": str(context.amount),
+        "balance_before": str(order.balance_before),
+        "awards_within_drain_hours": len(burst_awards),
+        "funders": sorted(funders) if funders is not None else [],
+        "ring_wallets": sorted(ring),
+    }
+    if not (drained or ringed):
+        return _no_hit(rule, evidence)
+    if ringed:
+        reason_zh = f"{len(ring) + 1} 个钱包在同一商户清空积分，积分多来自相同的 {len(funders or ())} 位核实人"
+        reason_en = (
+            f"{len(ring) + 1} wallets emptied at one shop, funded mostly by the same {len(funders or ())} verifiers"
+        )
+    else:
+        reason_zh = f"{thresholds.drain_hours} 小时内获得 {len(burst_awards)} 笔奖励后立即兑换几乎全部积分"
+        reason_en = (
+            f"the whole balance redeemed right after {len(burst_awards)} awards within {thresholds.drain_hours} hours"
+        )
+    return RuleResult(
+        rule=rule,
+        hit=True,
+        score=thresholds.cashout_score,
+        reason_zh=reason_zh,
+        reason_en=reason_en,
+        evidence={**evidence, "ring": ringed, "drain": drained},
+    )
+
+
+# Which rules judge which subject. Whatever screens a subject calls
+# ``decide`` (or ``rules_for``), so a rule registered here runs there.
+RULES_BY_SUBJECT: Mapping[Subject, tuple[Rule, ...]] = {
+    Subject.ACTIVITY: (
+        impossible_travel,
+        burst,
+        cooling_off,
+        near_duplicate_photo,
+        thin_patrol,
+        duplicate_report,
+        verifier_concentration,
+    ),
+    Subject.ORDER: (cooling_off, cashing_out),
+}
+# The award rules (kept under their old name).
+RULES: tuple[Rule, ...] = RULES_BY_SUBJECT[Subject.ACTIVITY]
+
+
+def rules_for(subject: Subject) -> tuple[Rule, ...]:
+    """Every rule registered for a subject, in order."""
+    return RULES_BY_SUBJECT[subject]
+
+
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule of every subject, once each."""
+    return tuple(dict.fromkeys(rule for rules in RULES_BY_SUBJECT.values() for rule in rules))
 
 
 def evaluate(
-    context: ScreeningContext, thresholds: Thresholds, rules: Sequence[Rule] = RULES
+    context: ScreeningContext, thresholds: Thresholds, rules: Sequence[Rule] | None = None
 ) -> tuple[RuleResult, ...]:
-    return tuple(rule(context, thresholds) for rule in rules)
+    """Every rule's result; the rules registered for the context's subject
+    unless ``rules`` names others."""
+    chosen = rules_for(context.subject) if rules is None else rules
+    return tuple(rule(context, thresholds) for rule in chosen)
 
 
 def outcome_for(score: int, thresholds: Thresholds) -> Outcome:
@@ -245,8 +598,9 @@ def outcome_for(score: int, thresholds: Thresholds) -> Outcome:
     return Outcome.ALLOW
 
 
-def decide(context: ScreeningContext, thresholds: Thresholds, rules: Sequence[Rule] = RULES) -> Verdict:
-    """Every rule's result, their summed score and the outcome."""
+def decide(context: ScreeningContext, thresholds: Thresholds, rules: Sequence[Rule] | None = None) -> Verdict:
+    """Every rule's result, their summed score and the outcome (the rules
+    registered for the context's subject unless ``rules`` names others)."""
     results = evaluate(context, thresholds, rules)
     score = sum(result.score for result in results if result.hit)
     return Verdict(

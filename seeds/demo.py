@@ -18,7 +18,9 @@ from activities.patrol_tasks import claim_task, create_patrol_task
 from activities.submissions import (
     PatrolCheckIn,
     ReportIn,
+    RoutePointIn,
     ServiceLogIn,
+    add_route_points,
     check_in_patrol,
     check_out_patrol,
     log_service,
@@ -70,6 +72,22 @@ DEMO_RULES = EarningRules.model_validate(
 )
 DEMO_BUDGET = Decimal("1000.00")
 HERE = Position(latitude=35.0606, longitude=118.3425, accuracy_m=10.0)
+# The demo patrol's route: a loop round the estate, a point every 8 minutes
+# (the fraud rules hold a two-hour patrol with no route as a thin patrol).
+_LOOP = ((0.0004, 0.0001), (0.0008, 0.0006), (0.0011, 0.0013), (0.0007, 0.0019), (0.0002, 0.0016), (-0.0003, 0.0009))
+
+
+def _walk(start: datetime) -> list[RoutePointIn]:
+    points = []
+    for n in range(1, 15):
+        north, east = _LOOP[n % len(_LOOP)]
+        position = Position(
+            latitude=HERE.latitude + north + n * 0.00001,
+            longitude=HERE.longitude + east,
+            accuracy_m=6.0 + (n * 7) % 13,
+        )
+        points.append(RoutePointIn(position=position, at=start + timedelta(minutes=8 * n)))
+    return points
 
 
 def china_evening(now: datetime, days: int) -> datetime:
@@ -260,6 +278,7 @@ async def _load_earning(community_id: int, grid_id: int, volunteer_id: int, orga
 
     patrol_start = now - timedelta(days=4, hours=2)
     patrol = await check_in_patrol(volunteer, PatrolCheckIn(position=HERE, team_id=team.id), now=patrol_start)
+    await add_route_points(volunteer, patrol.id, _walk(patrol_start), now=patrol_start + timedelta(hours=2))
     await check_out_patrol(volunteer, patrol.id, HERE, now=patrol_start + timedelta(hours=2))
     hazard = await submit_report(
         volunteer,

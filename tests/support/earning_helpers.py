@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from activities.models import ActivityView
-from activities.submissions import ServiceLogIn, log_service
+from activities.models import ActivityView, Position
+from activities.submissions import RoutePointIn, ServiceLogIn, log_service
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.models import CampaignWithBudget
@@ -139,3 +139,18 @@ async def service(
         ),
         now=now,
     )
+
+
+def walked_route(start: datetime, minutes: int, origin: Position) -> list[RoutePointIn]:
+    """What an honest phone records on a patrol: a point every 5 minutes,
+    wandering a few dozen metres at a time, with an accuracy that varies
+    (the fraud rules hold a patrol with no route, or a fake-looking one)."""
+    points = []
+    for n in range(1, max(1, minutes // 5)):
+        position = Position(
+            latitude=origin.latitude + n * 0.00025 + (n % 3) * 0.00004,
+            longitude=origin.longitude + (n % 4) * 0.00018 - (n % 2) * 0.00007,
+            accuracy_m=5.0 + (n * 7) % 13,
+        )
+        points.append(RoutePointIn(position=position, at=start + timedelta(minutes=5 * n)))
+    return points

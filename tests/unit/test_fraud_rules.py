@@ -18,6 +18,7 @@ from fraud.errors import InvalidThresholds
 from fraud.models import DEFAULT_THRESHOLDS, Fix, Outcome, PhotoPrint, ScreeningContext, Subject, Submission
 from fraud.photo_prints import perceptual_hash
 from fraud.rules import (
+    RULES,
     RULESET_VERSION,
     believed_time,
     burst,
@@ -220,7 +221,7 @@ def test_no_hit_allows_one_hit_reviews_two_hits_deny() -> None:
     assert denied.outcome is Outcome.DENY
     assert {hit.rule for hit in denied.hits} == {"impossible_travel", "cooling_off"}
     assert denied.ruleset_version == RULESET_VERSION
-    assert len(denied.results) == 4  # every rule's result is kept, hit or not
+    assert len(denied.results) == len(RULES)  # every rule's result is kept, hit or not
     assert "；" in denied.reason_zh()
 
 

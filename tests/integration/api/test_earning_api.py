@@ -190,7 +190,9 @@ async def test_end_to_end_grid_import_campaign_activities_and_verification(clien
                     json={
                         "report_kind": "hazard",
                         "title": "电动车楼道充电",
-                        "position": {"latitude": 35.06, "longitude": 118.35},
+                        # Each in a different building: the same hazard reported
+                        # by a neighbour nearby would be a confirmation (0.90).
+                        "position": {"latitude": 35.06 + (n - 15) * 0.002, "longitude": 118.35},
                         "photos": photos,
                     },
                 ),

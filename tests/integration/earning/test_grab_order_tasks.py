@@ -23,12 +23,12 @@ from activities.patrol_tasks import (
     release_claim,
     task_claims,
 )
-from activities.submissions import PatrolCheckIn, check_in_patrol, check_out_patrol
+from activities.submissions import PatrolCheckIn, add_route_points, check_in_patrol, check_out_patrol
 from activities.verification import verify_activity
 from community.access import Principal, load_principal
 from community.errors import AccessRefused
 from core.clock import utc_now
-from tests.support.earning_helpers import World, build_world
+from tests.support.earning_helpers import World, build_world, walked_route
 from tests.support.marketplace_helpers import assert_ledger_ok, wallet
 
 HERE = Position(latitude=35.05, longitude=118.34, accuracy_m=8.0)
@@ -136,6 +136,7 @@ async def test_check_in_needs_the_claim_links_the_patrol_and_the_multiplier_scal
     (claim,) = await task_claims(await load_principal(world.organizer), task_id)
     assert claim.status is ClaimStatus.CHECKED_IN and claim.activity_id == patrol.id
 
+    await add_route_points(walker, patrol.id, walked_route(start, 45, HERE), now=start + timedelta(minutes=45))
     done = await check_out_patrol(walker, patrol.id, HERE, now=start + timedelta(minutes=45))
     verified = await verify_activity(await load_principal(world.grid_worker), done.id)
     assert verified.status is Status.VERIFIED
