@@ -40,6 +40,7 @@ from core import database
 from fengling_settings import get_settings
 from jobs.background import background_jobs
 from web.auth_pages import LoginPages
+from web.earn_pages import EarnPages, ServiceWorkerScript
 from web.member_pages import MemberPages
 from web.mount import csrf_config, static_files_router, template_config
 
@@ -118,6 +119,8 @@ def create_app(
             # The pages (web/): server-rendered, cookie sessions, CSRF-checked forms.
             LoginPages,
             MemberPages,
+            EarnPages,
+            ServiceWorkerScript,
             static_files_router(),
         ],
         template_config=template_config(),
