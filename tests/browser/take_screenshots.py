@@ -21,7 +21,15 @@ os.environ["FENGLING_REDIS_URL"] = "memory://"
 os.environ["FENGLING_BACKGROUND_JOBS"] = "0"
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PAGES = (("login", "/login"), ("home", "/"), ("statement", "/statement"), ("me", "/me"))
+PAGES = (
+    ("login", "/login"),
+    ("home", "/"),
+    ("statement", "/statement"),
+    ("me", "/me"),
+    ("earn", "/earn"),
+    ("report", "/earn/report"),
+    ("mine", "/earn/mine"),
+)
 
 
 def main() -> int:

@@ -15,7 +15,17 @@ from tests.browser.conftest import VIEWPORT
 from tests.browser.test_pages_in_browser import log_in, set_elder_mode
 
 AXE = (Path(__file__).resolve().parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-PAGES = ("/", "/statement", "/statement/print", "/me")
+PAGES = (
+    "/",
+    "/statement",
+    "/statement/print",
+    "/me",
+    "/earn",
+    "/earn/report",
+    "/earn/patrol",
+    "/earn/service",
+    "/earn/mine",
+)
 SERIOUS = {"serious", "critical"}
 
 

@@ -195,7 +195,19 @@ def test_the_home_page_offline_shows_the_last_known_balance_with_its_time(page: 
 def test_elder_mode_sizes_hold_on_the_earn_pages(page: Any) -> None:
     log_in(page)
     set_elder_mode(page, on=True)
-    targets = "main a.button, main button, main input[type=text], main select, main textarea, main input[type=datetime-local], .kind-face, .earn-choice, label.choice"
+    targets = ", ".join(
+        (
+            "main a.button",
+            "main button",
+            "main input[type=text]",
+            "main select",
+            "main textarea",
+            "main input[type=datetime-local]",
+            ".kind-face",
+            ".earn-choice",
+            "label.choice",
+        )
+    )
     for path in EARN_PAGES:
         page.goto(path)
         assert px(page, "body", "font-size") >= ELDER_BASE_PX, path
