@@ -125,6 +125,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "position_locating": ("正在定位…", "Finding your position…"),
     "position_found": ("已定位", "Position found"),
     "position_none": ("定位不到，请打开手机定位后再试", "No position; turn on location and try again"),
+    "photo_preview": ("要上传的照片", "The photo to upload"),
     "photo_ready": ("照片已压缩：{kb} KB", "Photo shrunk to {kb} KB"),
     "kind_service": ("志愿服务", "Service"),
     "kind_patrol": ("巡逻", "Patrol"),

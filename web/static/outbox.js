@@ -323,9 +323,14 @@
         var note = document.getElementById("photo-note");
         var file = photoInput.files && photoInput.files[0];
         shrunk = file ? shrink(file) : null;
+        var preview = document.getElementById("photo-preview");
+        if (preview.src) { URL.revokeObjectURL(preview.src); }
+        preview.hidden = true;
         if (shrunk) {
           shrunk.then(function (blob) {
             note.textContent = note.getAttribute("data-ready").replace("{kb}", String(Math.ceil(blob.size / 1024)));
+            preview.src = URL.createObjectURL(blob);
+            preview.hidden = false;
           });
         }
       });
@@ -355,7 +360,10 @@
           }
           flash(form.getAttribute("data-sent"));
           if (kind === "report" || kind === "service") { form.reset(); shrunk = null; }
-          if (kind === "report") { document.getElementById("photo-note").textContent = ""; }
+          if (kind === "report") {
+            document.getElementById("photo-note").textContent = "";
+            document.getElementById("photo-preview").hidden = true;
+          }
           showPatrol();
           return render().then(function () { return sync(true); });
         }, function () {
