@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from community.member_import import ImportedMember, ImportResult
+    from marketplace.signing_keys import KeyInfo
 
 app = typer.Typer(help="风铃 Fengling: volunteer points ledger and points supermarket.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Ledger tools: verify, balances, statements, jobs.", no_args_is_help=True)
@@ -43,6 +44,8 @@ boards_app = typer.Typer(help="Leaderboards: rebuild boards from the ledger, run
 app.add_typer(boards_app, name="leaderboards")
 vendor_app = typer.Typer(help="Vendored front-end libraries (web/vendor.py).", no_args_is_help=True)
 app.add_typer(vendor_app, name="vendor")
+keys_app = typer.Typer(help="Pickup-token signing keys (marketplace/signing_keys.py).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 
@@ -643,3 +646,46 @@ def leaderboards_feed() -> None:
             await redis.aclose()
 
     console.print(f"read {asyncio.run(run())} ledger entries")
+
+
+def _china(moment: datetime) -> str:
+    from activities.calendar import CHINA_ZONE
+
+    return moment.astimezone(CHINA_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def _print_keys(keys: Sequence[KeyInfo]) -> None:
+    """One line per key (a table would wrap the 43-character public key)."""
+    console.print("时间为中国时间 Times in China time (UTC+8)")
+    for key in keys:
+        state = (
+            f"停用 retired {_china(key.retired_at)}, 验证至 verifies until {_china(key.verify_until)}"
+            if key.retired_at and key.verify_until
+            else "签名中 signing"
+        )
+        console.print(
+            f"{key.key_id}  {key.public_key}  创建 created {_china(key.created_at)}  {state}",
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Retire the signing key and make a new one (audited as ``cli:keys-rotate``).
+    Retired keys keep verifying until every token they signed has expired."""
+    from marketplace.signing_keys import all_keys, rotate
+
+    _migrate()
+    made = asyncio.run(rotate(actor_ref="cli:keys-rotate"))
+    console.print(f"[green]新签名密钥 new signing key {made.key_id}[/green]")
+    _print_keys(asyncio.run(all_keys()))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every signing key, with when it stops verifying."""
+    from marketplace.signing_keys import all_keys
+
+    _migrate()
+    _print_keys(asyncio.run(all_keys()))

@@ -140,7 +140,10 @@ def problem(
     field: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response[dict[str, Any]]:
+    """``extensions``: members beyond the standard ones that a client acts on
+    (RFC 9457 §3.2), each declared in ``api/openapi.py``'s ``PROBLEM``."""
     body: dict[str, Any] = {
         "type": f"urn:fengling:problem:{code}",
         "title": title(code, request),
@@ -153,6 +156,8 @@ def problem(
         body["field"] = field
     if errors:
         body["errors"] = errors
+    if extensions:
+        body.update(extensions)
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -169,6 +174,7 @@ def _domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[d
         field=field,
         errors=[{"field": field, "message": message}] if field else None,
         headers={"Retry-After": str(retry_after)} if retry_after else None,
+        extensions=getattr(exc, "problem_extensions", None),
     )
 
 

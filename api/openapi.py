@@ -56,6 +56,16 @@ PROBLEM: dict[str, Any] = {
         "code": {"type": "string", "description": "stable, for programs"},
         "instance": {"type": "string", "description": "the request path"},
         "field": {"type": "string", "description": "the field at fault"},
+        "tries_left": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "wrong pickup codes this counter may still type before it is slowed down",
+        },
+        "locked_for": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "seconds the counter stays slowed (one code looked up at a time); right codes still work",
+        },
         "errors": {
             "type": "array",
             "items": {

@@ -54,10 +54,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bench_host import checkout_version, log, machine_line, run_worker
 from bench_host import load_average as loadavg
+
+if TYPE_CHECKING:
+    from marketplace.orders import GuessStanding
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432"
@@ -166,10 +169,15 @@ class NeverLocked:
     """A pickup-guess counter that never locks (the API passes a Redis one):
     the bench exercises the path the counter uses, without Redis."""
 
-    async def seconds_locked(self, shop_id: int, code: str) -> int:
-        return 0
+    async def standing(self, shop_id: int, code: str) -> GuessStanding:
+        from marketplace.orders import GuessStanding
 
-    async def record_failure(self, shop_id: int, code: str) -> None:
+        return GuessStanding(tries_left=10, locked_for=0)
+
+    async def take_slow_lookup(self, shop_id: int) -> int:
+        raise AssertionError(f"the bench's counter at shop {shop_id} was never slowed")
+
+    async def record_failure(self, shop_id: int, code: str) -> GuessStanding:
         raise AssertionError(f"the bench confirmed a wrong code at shop {shop_id}")
 
 

@@ -45,3 +45,23 @@ def name_problem(text: str) -> str | None:
         return None
     kind = "a bidirectional control character" if chr(int(found[2:], 16)) in BIDI_CONTROLS else "a control character"
     return f"names may not contain {kind} ({found})"
+
+
+# Masked names (张*英): on leaderboards and in pickup tokens, where a name
+# must let a neighbour or a shopkeeper recognise someone and expose no more.
+STAR = "*"
+
+
+def _mask_word(word: str) -> str:
+    return word[0] + STAR * (len(word) - 1) if len(word) > 1 else STAR
+
+
+def mask_name(name: str) -> str:
+    text = " ".join(name.split())
+    if not text:
+        return STAR
+    if " " in text:
+        return " ".join(_mask_word(word) for word in text.split(" "))
+    if len(text) >= 3:
+        return text[0] + STAR * (len(text) - 2) + text[-1]
+    return _mask_word(text)

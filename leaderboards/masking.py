@@ -15,22 +15,9 @@ friend and no more:
 
 from __future__ import annotations
 
-STAR = "*"
+from community.names import STAR, mask_name
 
-
-def _mask_word(word: str) -> str:
-    return word[0] + STAR * (len(word) - 1) if len(word) > 1 else STAR
-
-
-def mask_name(name: str) -> str:
-    text = " ".join(name.split())
-    if not text:
-        return STAR
-    if " " in text:
-        return " ".join(_mask_word(word) for word in text.split(" "))
-    if len(text) >= 3:
-        return text[0] + STAR * (len(text) - 2) + text[-1]
-    return _mask_word(text)
+__all__ = ["STAR", "mask_name", "shown_name"]
 
 
 def shown_name(name: str, *, full_name_shown: bool) -> str:

@@ -51,9 +51,24 @@ class OrderNotOpen(MarketplaceError):
 
 
 class PickupCodeNotFound(MarketplaceError):
-    """Deliberately says nothing about other shops' or closed orders."""
+    """Deliberately says nothing about other shops' or closed orders. At a
+    counter that counts wrong codes, it says how many tries are left and,
+    once none are, how long the counter stays slowed down."""
 
     code = "pickup_code_not_found"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, tries_left: int | None = None, locked_for: int = 0
+    ) -> None:
+        super().__init__(message, field=field)
+        self.tries_left = tries_left
+        self.locked_for = locked_for
+
+    @property
+    def problem_extensions(self) -> dict[str, int]:
+        if self.tries_left is None:
+            return {}
+        return {"tries_left": self.tries_left, "locked_for": self.locked_for}
 
 
 class OrderKeyConflict(MarketplaceError):
@@ -80,10 +95,19 @@ class StaffNotFound(MarketplaceError):
 
 
 class PickupThrottled(MarketplaceError):
-    """Too many wrong pickup codes at this shop (or for this code) lately."""
+    """Too many wrong pickup codes at this shop (or for this code) lately,
+    and another code was looked up moments ago: wait ``retry_after_seconds``
+    (a few seconds) and try again; a right code then works."""
 
     code = "pickup_throttled"
 
-    def __init__(self, message: str, *, retry_after_seconds: int, field: str | None = "code") -> None:
+    def __init__(
+        self, message: str, *, retry_after_seconds: int, locked_for: int = 0, field: str | None = "code"
+    ) -> None:
         super().__init__(message, field=field)
         self.retry_after_seconds = retry_after_seconds
+        self.locked_for = locked_for
+
+    @property
+    def problem_extensions(self) -> dict[str, int]:
+        return {"tries_left": 0, "locked_for": max(self.locked_for, self.retry_after_seconds)}

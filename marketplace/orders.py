@@ -335,13 +335,32 @@ def _place_steps(request: _Placing) -> Script[OrderRecord]:
 # -- confirming a pickup at the counter -----------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class GuessStanding:
+    """Where a counter stands with wrong pickup codes: how many more it may
+    type before it is slowed down, and for how long it is slowed (0: not)."""
+
+    tries_left: int
+    locked_for: int
+
+
 class PickupGuesses(Protocol):
-    """Counts wrong pickup codes (``api/marketplace/pickup_throttle.py`` keeps them in
-    Redis): ``seconds_locked`` > 0 refuses further tries for that long."""
+    """Counts wrong pickup codes per shop and per code value
+    (``api/marketplace/pickup_throttle.py`` keeps them in Redis).
 
-    async def seconds_locked(self, shop_id: int, code: str) -> int: ...
+    Past the limit the counter is *slowed*, not closed: one code is looked
+    up at a time, every few seconds (``take_slow_lookup``). A right code
+    still hands over its order, so a shop being guessed at keeps serving
+    its customers; guessing drops to a few codes a minute."""
 
-    async def record_failure(self, shop_id: int, code: str) -> None: ...
+    async def standing(self, shop_id: int, code: str) -> GuessStanding: ...
+
+    async def take_slow_lookup(self, shop_id: int) -> int:
+        """0 if a code may be looked up now (and none other for a few
+        seconds), else the seconds to wait."""
+        ...
+
+    async def record_failure(self, shop_id: int, code: str) -> GuessStanding: ...
 
 
 def _shop_facts(row: Row) -> ShopFacts:
@@ -395,22 +414,28 @@ async def confirm_pickup(
 
     Only staff who work at that shop (``policy``: linked *and* holding the
     ``shop_staff`` role over it). A code that is not an open order of this
-    shop gives ``PickupCodeNotFound``, reveals nothing else and counts as a
-    wrong guess; while ``guesses`` says the shop or code is locked,
-    ``PickupThrottled`` answers (to staff of the shop only) and no code is
-    looked up."""
-    locked_for = await guesses.seconds_locked(shop_id, code) if guesses is not None else 0
-    if locked_for:
-        rows = await fetch(sql.COUNTER_STANDING(shop_id, principal.member_id, _COUNTER_ROLE.value))
-        standing = policy.standing_from(principal, shop_id, _shop_facts(rows[0]) if rows else None)
-        policy.check_shop_action(standing, ShopAction.COUNTER)
-        raise PickupThrottled(f"too many wrong pickup codes; retry in {locked_for} s", retry_after_seconds=locked_for)
+    shop gives ``PickupCodeNotFound``, reveals nothing else, counts as a
+    wrong guess and says how many tries are left. Past the limit the counter
+    is slowed (``PickupGuesses``): a code is still looked up, and a right
+    one still works, but only one every few seconds; a code typed sooner
+    gets ``PickupThrottled`` with the seconds to wait (told to staff of the
+    shop only)."""
+    if guesses is not None and (await guesses.standing(shop_id, code)).locked_for:
+        wait = await guesses.take_slow_lookup(shop_id)
+        if wait:
+            rows = await fetch(sql.COUNTER_STANDING(shop_id, principal.member_id, _COUNTER_ROLE.value))
+            standing = policy.standing_from(principal, shop_id, _shop_facts(rows[0]) if rows else None)
+            policy.check_shop_action(standing, ShopAction.COUNTER)
+            raise PickupThrottled(f"too many wrong pickup codes; next code in {wait} s", retry_after_seconds=wait)
     try:
         return await write(lambda _: _pick_up_steps(principal, shop_id, normalise_pickup_code(code)))
-    except PickupCodeNotFound:
-        if guesses is not None:
-            await guesses.record_failure(shop_id, code)
-        raise
+    except PickupCodeNotFound as wrong:
+        if guesses is None:
+            raise
+        after = await guesses.record_failure(shop_id, code)
+        raise PickupCodeNotFound(
+            wrong.message, field=wrong.field, tries_left=after.tries_left, locked_for=after.locked_for
+        ) from None
 
 
 def _pick_up_steps(principal: Principal, shop_id: int, code: str) -> Script[OrderRecord]:

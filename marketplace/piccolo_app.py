@@ -9,6 +9,7 @@ from marketplace.tables import (
     SettlementStatement,
     Shop,
     ShopStaff,
+    SigningKey,
 )
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
@@ -16,7 +17,7 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="marketplace",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[Shop, ShopStaff, CatalogItem, CatalogItemShop, RedemptionOrder, SettlementStatement],
+    table_classes=[Shop, ShopStaff, CatalogItem, CatalogItemShop, RedemptionOrder, SettlementStatement, SigningKey],
     migration_dependencies=["ledger.piccolo_app", "community.piccolo_app"],
     commands=[],
 )

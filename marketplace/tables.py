@@ -118,3 +118,20 @@ class SettlementStatement(Table, tablename="marketplace_settlement"):
     entry_id = BigInt(null=True, default=None)
     settled_at = Timestamptz(default=TimestamptzNow())
     settled_by = ForeignKey(Member, null=False, on_delete=OnDelete.restrict)
+
+
+class SigningKey(Table, tablename="marketplace_signing_key"):
+    """The deployment's Ed25519 keys for pickup tokens (``marketplace/signing_keys.py``).
+
+    The newest key not yet retired signs; every key whose ``verify_until``
+    has not passed (or is unset, for the signing one) still verifies, so a
+    rotation never invalidates a token already on a member's phone. The
+    private key is stored sealed (AES-GCM under a key derived from the
+    deployment's secret key), never in the clear."""
+
+    id = Serial(primary_key=True)
+    public_key = Varchar(length=64)  # the raw 32 bytes, base64url
+    sealed_private_key = Text()  # nonce ‖ AES-GCM ciphertext, base64url
+    created_at = Timestamptz(default=TimestamptzNow())
+    retired_at = Timestamptz(null=True, default=None)
+    verify_until = Timestamptz(null=True, default=None)

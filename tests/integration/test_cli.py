@@ -88,3 +88,21 @@ def test_marketplace_statement_and_expiry_commands() -> None:
     assert bad.exit_code == 1
     expired = runner.invoke(app, ["marketplace", "expire-orders"])
     assert expired.exit_code == 0 and "expired 0 orders" in expired.output
+
+
+def test_keys_rotate_makes_a_new_signing_key_and_lists_the_retired_one() -> None:
+    from marketplace.signing_keys import all_keys, forget_cached_key
+
+    forget_cached_key()
+    first = runner.invoke(app, ["keys", "rotate"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["keys", "rotate"])
+    assert second.exit_code == 0, second.output
+    keys = asyncio.run(all_keys())
+    assert len(keys) == 2
+    assert f"new signing key {keys[1].key_id}" in second.output
+    assert keys[0].retired_at is not None and keys[1].retired_at is None
+    listed = runner.invoke(app, ["keys", "list"], terminal_width=200)
+    assert listed.exit_code == 0, listed.output
+    assert keys[0].public_key in listed.output and keys[1].public_key in listed.output
+    assert listed.output.count("签名中 signing") == 1

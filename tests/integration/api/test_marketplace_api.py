@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from api.marketplace.pickup_throttle import SLOW_LOOKUP_SECONDS
 from community.accounts import issuance_code, wallet_code
 from community.members import register_member
 from community.organisations import create_organisation
@@ -227,10 +228,38 @@ async def test_staff_of_one_shop_cannot_act_for_another(client: AsyncTestClient[
     ).status_code == 404
 
 
-async def test_wrong_codes_throttle_that_shop_only(client: AsyncTestClient[Litestar], demo: None) -> None:
+async def test_wrong_codes_slow_that_shop_down_and_its_right_codes_still_work(
+    client: AsyncTestClient[Litestar], demo: None
+) -> None:
+    """Each wrong code says how many tries are left; past the limit the
+    counter is slowed, not closed: a right code still hands over its order,
+    a code typed moments after another waits a few seconds (429), and other
+    shops are not affected."""
     setup = await _setup(client)
     organizer = setup["organizer"]
     assert isinstance(organizer, dict)
+    volunteer = await login_headers(client, "volunteer")
+    here = await client.post(
+        "/api/v1/orders",
+        json={"item_id": setup["item_id"], "shop_id": setup["shop_id"]},
+        headers={**volunteer, **key()},
+    )
+    assert here.status_code == 201, here.text
+    staff = await login_headers(client, "shop_staff")
+    pickups = f"/api/v1/shops/{setup['shop_id']}/pickups"
+    for attempt in range(10):  # FENGLING_PICKUP_MAX_FAILURES default
+        response = await client.post(pickups, json={"code": f"WRONG{attempt}"}, headers=staff)
+        assert response.status_code == 404, response.text
+        assert response.json()["tries_left"] == 9 - attempt
+    assert response.json()["locked_for"] > 0
+    right = await client.post(pickups, json={"code": here.json()["pickup_code"]}, headers=staff)
+    assert right.status_code == 200, right.text
+    assert right.json()["status"] == "fulfilled"
+    soon = await client.post(pickups, json={"code": "ANYTHING"}, headers=staff)
+    assert soon.status_code == 429 and soon.json()["code"] == "pickup_throttled"
+    assert 0 < int(soon.headers["retry-after"]) <= SLOW_LOOKUP_SECONDS
+    assert soon.json()["tries_left"] == 0
+    # The other shop is unaffected: a right code works there at once.
     second = (
         await client.post(
             "/api/v1/shops", headers=organizer, json={"organisation_id": setup["community_id"], "name_zh": "第二家店"}
@@ -240,18 +269,6 @@ async def test_wrong_codes_throttle_that_shop_only(client: AsyncTestClient[Lites
         f"/api/v1/shops/{second['id']}/staff", json={"member_id": await _member_id("13800000002")}, headers=organizer
     )
     assert added.status_code == 204, added.text
-    staff = await login_headers(client, "shop_staff")
-    for attempt in range(10):  # FENGLING_PICKUP_MAX_FAILURES default
-        code = f"ZZZZ{attempt:04d}".replace("0", "Z").replace("1", "Y")[:8]
-        response = await client.post(
-            f"/api/v1/shops/{setup['shop_id']}/pickups", json={"code": f"WRONG{attempt}"}, headers=staff
-        )
-        assert response.status_code == 404, (code, response.text)
-    throttled = await client.post(f"/api/v1/shops/{setup['shop_id']}/pickups", json={"code": "ANYTHING"}, headers=staff)
-    assert throttled.status_code == 429 and throttled.json()["code"] == "pickup_throttled"
-    assert int(throttled.headers["retry-after"]) > 0
-    # The other shop is unaffected: a right code still works there.
-    volunteer = await login_headers(client, "volunteer")
     item = await client.post(
         "/api/v1/catalog/items",
         headers=organizer,

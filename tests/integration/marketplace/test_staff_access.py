@@ -19,9 +19,9 @@ from community.posts import revoke_post
 from community.roles import Level, Role
 from community.tables import AuditEvent, RoleGrant
 from marketplace import orders
-from marketplace.errors import PickupThrottled, ShopNotFound, StaffNotFound
-from marketplace.models import OrderRecord
-from marketplace.orders import confirm_pickup, return_order, shop_orders
+from marketplace.errors import PickupCodeNotFound, PickupThrottled, ShopNotFound, StaffNotFound
+from marketplace.models import OrderRecord, OrderStatus
+from marketplace.orders import GuessStanding, confirm_pickup, return_order, shop_orders
 from marketplace.periods import period_bounds
 from marketplace.settlement import settle_period, shop_statement
 from marketplace.shops import add_staff, list_staff, remove_staff
@@ -109,31 +109,64 @@ async def test_counter_needs_the_link_and_the_role_and_managers_are_not_clerks(m
     await refused_alike(ShopNotFound, shop_orders(await acting(market.staff_b), market.shop_a.id))
 
 
-class LockedCounter:
-    """A pickup-guess counter whose shop is locked for a minute."""
+class SlowedCounter:
+    """A pickup-guess counter past its limit: slowed for a minute, with the
+    slow lookup slot free or just taken."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, slot_free: bool) -> None:
+        self.slot_free = slot_free
         self.failures = 0
+        self.lookups_taken = 0
 
-    async def seconds_locked(self, shop_id: int, code: str) -> int:
-        return 60
+    async def standing(self, shop_id: int, code: str) -> GuessStanding:
+        return GuessStanding(tries_left=0, locked_for=60)
 
-    async def record_failure(self, shop_id: int, code: str) -> None:
+    async def take_slow_lookup(self, shop_id: int) -> int:
+        self.lookups_taken += 1
+        return 0 if self.slot_free else 4
+
+    async def record_failure(self, shop_id: int, code: str) -> GuessStanding:
         self.failures += 1
+        return GuessStanding(tries_left=0, locked_for=60)
 
 
-async def test_a_locked_counter_refuses_its_staff_and_tells_no_one_else(market: Market) -> None:
-    """While the shop's counter is locked for wrong codes, its own clerk gets
-    PickupThrottled even with a right code and nothing is written; staff of
-    another shop and managers get the refusal they get anyway (404 / 403),
-    never the throttle, which would say the shop exists and is being tried."""
+async def test_a_slowed_counter_still_hands_over_a_right_code(market: Market) -> None:
+    """Past the limit of wrong codes the shop keeps serving its customers:
+    a right code, looked up in the slowed counter's slot, is handed over."""
     waiting, _ = await open_and_fulfilled(market)
-    counter = LockedCounter()
+    counter = SlowedCounter(slot_free=True)
+    done = await confirm_pickup(
+        await acting(market.staff_a), shop_id=market.shop_a.id, code=waiting.pickup_code, guesses=counter
+    )
+    assert done.status == OrderStatus.FULFILLED
+    assert (counter.lookups_taken, counter.failures) == (1, 0)
+
+
+async def test_a_wrong_code_at_a_slowed_counter_says_no_tries_are_left_and_for_how_long(market: Market) -> None:
+    await open_and_fulfilled(market)
+    counter = SlowedCounter(slot_free=True)
+    before = await snapshot_everything()
+    with pytest.raises(PickupCodeNotFound) as wrong:
+        await confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code="ZZZZ2222", guesses=counter)
+    assert wrong.value.problem_extensions == {"tries_left": 0, "locked_for": 60}
+    assert counter.failures == 1
+    assert_same(before, await snapshot_everything())
+
+
+async def test_a_code_typed_before_the_slowed_counters_next_slot_waits_and_only_its_staff_hear_why(
+    market: Market,
+) -> None:
+    """While another code was looked up moments ago, the clerk is told to
+    wait a few seconds and nothing is written; staff of another shop and
+    managers get the refusal they get anyway (404 / 403), never the
+    throttle, which would say the shop exists and is being tried."""
+    waiting, _ = await open_and_fulfilled(market)
+    counter = SlowedCounter(slot_free=False)
     before = await snapshot_everything()
     code = waiting.pickup_code
     with pytest.raises(PickupThrottled) as throttled:
         await confirm_pickup(await acting(market.staff_a), shop_id=market.shop_a.id, code=code, guesses=counter)
-    assert throttled.value.retry_after_seconds == 60
+    assert throttled.value.retry_after_seconds == 4
     with pytest.raises(ShopNotFound):
         await confirm_pickup(await acting(market.staff_b), shop_id=market.shop_a.id, code=code, guesses=counter)
     with pytest.raises(AccessRefused):
