@@ -83,9 +83,46 @@ def report_time(occurred_at: datetime | None, *, now: datetime) -> datetime:
 
 
 def patrol_minutes(started_at: datetime, *, now: datetime) -> int:
-    """A patrol's duration at check-out, timed by the server's clock, cut
-    at ``MAX_PATROL_MINUTES`` (a forgotten check-out earns no more)."""
-    return min(int((now - started_at).total_seconds() // 60), MAX_PATROL_MINUTES)
+    """A patrol's duration at check-out (``now``: the check-out's time, see
+    ``phone_time``), cut at ``MAX_PATROL_MINUTES`` (a forgotten check-out
+    earns no more)."""
+    return max(0, min(int((now - started_at).total_seconds() // 60), MAX_PATROL_MINUTES))
+
+
+def new_route_times(times: Sequence[datetime], recorded: Sequence[datetime]) -> list[int]:
+    """Which points of a batch are new (their indexes): a point at the very
+    instant of one already recorded on the patrol is that point, sent again
+    by a phone that never heard the answer. A retried batch is one effect."""
+    seen = set(recorded)
+    fresh: list[int] = []
+    for index, at in enumerate(times):
+        if at not in seen:
+            seen.add(at)
+            fresh.append(index)
+    return fresh
+
+
+def phone_time(recorded_at: datetime | None, *, earliest: datetime, now: datetime) -> datetime:
+    """When a patrol step (check-in, check-out) happened, for a phone that
+    may have recorded it offline and sent it later: the phone's
+    ``recorded_at`` when it lies between ``earliest`` and ``now`` plus
+    ``CLOCK_SKEW`` (a little of the future is clock drift and counts as
+    ``now``); otherwise the server's ``now``. A phone whose clock is far off
+    is timed by the server, never refused: the person did walk. The fraud
+    rules see both times (``client_recorded_at`` next to the arrival)."""
+    if recorded_at is None:
+        return now
+    recorded = aware(recorded_at, "recorded_at")
+    if not earliest <= recorded <= now + CLOCK_SKEW:
+        return now
+    return min(recorded, now)
+
+
+def patrol_start(recorded_at: datetime | None, *, now: datetime) -> datetime:
+    """A patrol's start: the phone's check-in time within the last
+    ``MAX_PATROL_MINUTES`` (a queued check-in is believed as far back as a
+    patrol may last), else ``now``."""
+    return phone_time(recorded_at, earliest=now - timedelta(minutes=MAX_PATROL_MINUTES), now=now)
 
 
 def check_route_batch(points: Sequence[tuple[Position, datetime]]) -> None:

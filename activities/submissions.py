@@ -47,7 +47,10 @@ from activities.submission_rules import (
     check_position,
     check_route_batch,
     check_route_fits,
+    new_route_times,
     patrol_minutes,
+    patrol_start,
+    phone_time,
     report_time,
     service_minutes,
 )
@@ -105,11 +108,22 @@ class PatrolCheckIn(BaseModel):
     campaign_id: RowId | None = None
     title: str = Field(default="", max_length=200)
     client_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    # When the phone checked in, by its clock: a check-in queued offline is
+    # timed from it within bounds (``submission_rules.patrol_start``).
+    recorded_at: datetime | None = None
 
 
 class RoutePointIn(BaseModel):
     position: Position
     at: datetime
+
+
+class CheckOutIn(Position):
+    """Where the patrol ended, and when by the phone's clock (a check-out
+    queued offline): believed between the patrol's start and now
+    (``submission_rules.phone_time``), else the server's time counts."""
+
+    recorded_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +230,7 @@ async def _insert(new: NewActivity) -> int:
             accuracy_m=position.accuracy_m if position is not None else None,
             client_ref=new.client_ref,
             client_recorded_at=new.recorded_at,
+            received_at=new.now,
             award_day=award_day(new.moment),
             award_week=award_week(new.moment),
             submitted_at=new.now if submitted else None,
@@ -246,7 +261,7 @@ async def _insert_timed(new: NewActivity) -> int:
     await _check_no_overlap(new.member_id, new.moment, new.ended_at)
     activity_id = await _insert(new)
     if new.kind is Kind.PATROL and new.position is not None:
-        await _add_point(activity_id, PointKind.CHECK_IN, new.position, new.moment)
+        await _add_point(activity_id, PointKind.CHECK_IN, new.position, new.moment, received_at=new.now)
     return activity_id
 
 
@@ -294,9 +309,12 @@ async def _patrol_task(task_id: int, place: int) -> PatrolTaskRecord:
 
 async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: datetime | None = None) -> ActivityView:
     """Start the principal's patrol (a task or a free patrol) at their
-    position. The server's clock, not the phone's, times the patrol."""
+    position. It starts when the phone says it checked in, if that is
+    within the bounds of ``submission_rules.patrol_start`` (a check-in queued
+    offline), else when the server hears of it."""
     now = now or utc_now()
     check_position(data.position)
+    started = patrol_start(data.recorded_at, now=now)
     place = await _place(principal, data.organisation_id)
     await _check_team(data.team_id, principal.member_id)
     title = data.title.strip()
@@ -304,7 +322,7 @@ async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: dat
     if data.patrol_task_id is not None:
         task = await _patrol_task(data.patrol_task_id, place)
         title = title or task.title_zh
-    campaign = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=now)
+    campaign = await applicable_campaign_for(principal, data.campaign_id, organisation_id=place, moment=started)
     campaign_id = campaign.id if campaign is not None else None
     new = NewActivity(
         kind=Kind.PATROL,
@@ -314,9 +332,10 @@ async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: dat
         team_id=data.team_id,
         patrol_task_id=data.patrol_task_id,
         title=title or FREE_PATROL_TITLE,
-        moment=now,
+        moment=started,
         position=data.position,
         client_ref=data.client_ref,
+        recorded_at=_recorded(data.recorded_at),
         now=now,
     )
     if task is not None and task.grab_order:
@@ -347,7 +366,9 @@ async def _check_in_claimed(new: NewActivity, task: PatrolTaskRecord) -> int:
     return activity_id
 
 
-async def _add_point(activity_id: int, kind: PointKind, position: Position, at: datetime) -> None:
+async def _add_point(
+    activity_id: int, kind: PointKind, position: Position, at: datetime, *, received_at: datetime
+) -> None:
     await PatrolPoint.insert(
         PatrolPoint(
             activity=activity_id,
@@ -356,6 +377,7 @@ async def _add_point(activity_id: int, kind: PointKind, position: Position, at: 
             longitude=position.longitude,
             accuracy_m=position.accuracy_m,
             at=at,
+            received_at=received_at,
         )
     ).run()
 
@@ -373,33 +395,48 @@ async def _own_patrol(principal: Principal, activity_id: int) -> ActivityRecord:
 async def _record_route(principal: Principal, activity_id: int, points: Sequence[RoutePointIn], now: datetime) -> None:
     patrol = await _own_patrol(principal, activity_id)
     decide(Action.ADD_ROUTE, activity_id=activity_id, kind=patrol.kind, status=patrol.status)
+    earlier = (
+        await PatrolPoint.select(PatrolPoint.at)
+        .where((PatrolPoint.activity == activity_id) & (PatrolPoint.kind == PointKind.ROUTE.value))
+        .output(as_list=True)
+        .run()
+    )
+    fresh = [points[index] for index in new_route_times([point.at for point in points], earlier)]
     recorded = await PatrolPoint.count().where(PatrolPoint.activity == activity_id).run()
-    check_route_fits([point.at for point in points], started_at=patrol.started_at, recorded=recorded, now=now)
-    for point in points:
-        await _add_point(activity_id, PointKind.ROUTE, point.position, point.at)
+    check_route_fits([point.at for point in fresh], started_at=patrol.started_at, recorded=recorded, now=now)
+    for point in fresh:
+        await _add_point(activity_id, PointKind.ROUTE, point.position, point.at, received_at=now)
 
 
 async def add_route_points(
     principal: Principal, activity_id: int, points: Sequence[RoutePointIn], *, now: datetime | None = None
 ) -> ActivityView:
-    """Positions recorded along the way (the phone may batch them)."""
+    """Positions recorded along the way (the phone may batch them). A point
+    already recorded (same instant) is not added again: a retried batch is
+    one effect."""
     moment = now or utc_now()
     check_route_batch([(point.position, point.at) for point in points])
     await in_write_transaction(lambda: _record_route(principal, activity_id, points, moment))
     return await get_activity(activity_id)
 
 
-async def _check_out(principal: Principal, activity_id: int, position: Position, now: datetime) -> None:
+async def _check_out(
+    principal: Principal, activity_id: int, position: Position, recorded_at: datetime | None, now: datetime
+) -> bool:
+    """Check out; ``True`` when it had already happened (nothing written)."""
     patrol = await _own_patrol(principal, activity_id)
     move = decide(Action.CHECK_OUT, activity_id=activity_id, kind=patrol.kind, status=patrol.status)
+    if move.replay:
+        return True
+    ended = phone_time(recorded_at, earliest=patrol.started_at, now=now)
     deadline = deadline_after(patrol.kind, move.before, move.to, moment=now)
-    await _add_point(activity_id, PointKind.CHECK_OUT, position, now)
+    await _add_point(activity_id, PointKind.CHECK_OUT, position, ended, received_at=now)
     await (
         Activity.update(
             {
                 Activity.status: move.to.value,
-                Activity.ended_at: now,
-                Activity.minutes: patrol_minutes(patrol.started_at, now=now),
+                Activity.ended_at: ended,
+                Activity.minutes: patrol_minutes(patrol.started_at, now=ended),
                 Activity.submitted_at: now,
                 Activity.due_at: deadline.due_at,
                 Activity.overdue: False,
@@ -410,16 +447,44 @@ async def _check_out(principal: Principal, activity_id: int, position: Position,
         .where(Activity.id == activity_id)
         .run()
     )
+    return False
 
 
 async def check_out_patrol(
-    principal: Principal, activity_id: int, position: Position, *, now: datetime | None = None
+    principal: Principal,
+    activity_id: int,
+    position: Position,
+    *,
+    recorded_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> ActivityView:
-    """End the patrol; it goes to verification with its duration."""
+    """End the patrol; it goes to verification with its duration, timed
+    from the phone's check-out time within bounds (``phone_time``). A
+    patrol already checked out answers as it stands (a retry is one effect)."""
     moment = now or utc_now()
     check_position(position)
-    await in_write_transaction(lambda: _check_out(principal, activity_id, position, moment))
-    return await get_activity(activity_id)
+    replayed = await in_write_transaction(lambda: _check_out(principal, activity_id, position, recorded_at, moment))
+    return await get_activity(activity_id, replayed=replayed)
+
+
+async def own_activity_id(principal: Principal, client_ref: str, kind: Kind) -> int:
+    """The id of the principal's own activity of ``kind`` that the phone
+    created with ``client_ref`` (a queued route point or check-out names its
+    patrol so: the phone never learnt the id). Anyone else's answers as
+    missing."""
+    rows = (
+        await Activity.select(Activity.id)
+        .where(
+            (Activity.member == principal.member_id)
+            & (Activity.client_ref == client_ref)
+            & (Activity.kind == kind.value)
+        )
+        .output(as_list=True)
+        .run()
+    )
+    if not rows:
+        raise ActivityNotFound(f"no {kind.value} of yours made as {client_ref}", field="client_ref")
+    return int(rows[0])
 
 
 async def _attach_photos(activity_id: int, member_id: int, hashes: Sequence[str]) -> None:

@@ -79,6 +79,9 @@ class Activity(Table, tablename="activities_activity"):
     client_recorded_at = Timestamptz(null=True, default=None)
     # The phone's own id for the submission: a retried upload is one activity.
     client_ref = Varchar(length=100, null=True, default=None)
+    # When the server received the submission (a patrol: its check-in), next
+    # to the phone's client_recorded_at: an offline phone sends hours later.
+    received_at = Timestamptz(null=True, default=None)
     # China-time day and ISO week of started_at: the periods caps count in.
     award_day = Varchar(length=10, default="")
     award_week = Varchar(length=8, default="")
@@ -138,7 +141,10 @@ class PatrolPoint(Table, tablename="activities_patrol_point"):
     latitude = DoublePrecision()
     longitude = DoublePrecision()
     accuracy_m = DoublePrecision(null=True, default=None)
+    # When it happened by the phone's clock (check-in and check-out: as
+    # ``submission_rules.phone_time`` believes it), and when it arrived.
     at = Timestamptz()
+    received_at = Timestamptz(null=True, default=None)
 
 
 class Photo(Table, tablename="activities_photo"):

@@ -11,7 +11,8 @@ and which status it leads to. One machine for every kind.
 action     kinds       from → to                                    already done (replayed)
 =========  ==========  ===========================================  ==============================
 add_route  patrol      checked_in → checked_in                      —
-check_out  patrol      checked_in → submitted                       —
+check_out  patrol      checked_in → submitted                       submitted, held, verified,
+                                                                    rejected
 verify     all         submitted → verified                         verified, assigned, handled,
                                                                     closed
 hold       all         submitted → held                             held
@@ -21,13 +22,15 @@ reject     all         submitted, held, verified, assigned,         rejected
                        handled, closed → rejected
 assign     report      verified, assigned → assigned                —
 handle     report      verified, assigned → handled                 handled, closed
-rate       report      handled → closed                             —
+rate       report      handled → closed                             closed
 =========  ==========  ===========================================  ==============================
 
 An action on a kind it does not apply to is ``InvalidActivity``; from a
 status with no move and not already done, ``ActivityNotOpen``. A step that
 has already happened is answered with the activity as it stands
-(``Move.replay``) and changes nothing: verifying twice awards once.
+(``Move.replay``) and changes nothing: verifying twice awards once, and a
+phone that sends its queued check-out or rating again (it never heard the
+answer) gets the first one back.
 
 Pure: no database, no clock. The services load the activity (locked), call
 ``decide``, check who is acting (``activities.policy``), and write the move.
@@ -97,7 +100,8 @@ TRANSITIONS: Mapping[Action, Rule] = {
     Action.CHECK_OUT: Rule(
         kinds=_PATROL_UNDER_WAY.kinds,
         moves={Status.CHECKED_IN: Status.SUBMITTED},
-        done=frozenset(),
+        # Every status a patrol reaches only after its check-out.
+        done=frozenset({Status.SUBMITTED, Status.HELD, Status.VERIFIED, Status.REJECTED}),
         refused=_PATROL_UNDER_WAY.refused,
         wrong_kind=_PATROL_UNDER_WAY.wrong_kind,
     ),
@@ -133,7 +137,7 @@ TRANSITIONS: Mapping[Action, Rule] = {
         frozenset({Status.HANDLED, Status.CLOSED}),
         "handled",
     ),
-    Action.RATE: _report_rule({Status.HANDLED: Status.CLOSED}, frozenset(), "rated"),
+    Action.RATE: _report_rule({Status.HANDLED: Status.CLOSED}, frozenset({Status.CLOSED}), "rated"),
 }
 
 

@@ -501,11 +501,14 @@ async def handle_report(
     return await get_activity(activity_id, replayed=replayed)
 
 
-async def _rate(principal: Principal, activity_id: int, data: RateIn, now: datetime) -> None:
+async def _rate(principal: Principal, activity_id: int, data: RateIn, now: datetime) -> bool:
+    """Rate; ``True`` when it had already been rated (nothing written)."""
     activity = await _lock_visible(principal, activity_id)
     if activity.member_id != principal.member_id:
         raise NotResponsible("only the reporter rates how their report was handled", field="activity_id")
     move = decide(Action.RATE, activity_id=activity_id, kind=activity.kind, status=activity.status)
+    if move.replay:
+        return True
     await (
         Activity.update(
             {
@@ -519,11 +522,14 @@ async def _rate(principal: Principal, activity_id: int, data: RateIn, now: datet
         .where(Activity.id == activity_id)
         .run()
     )
+    return False
 
 
 async def rate_report(
     principal: Principal, activity_id: int, *, data: RateIn, now: datetime | None = None
 ) -> ActivityView:
-    """handled → closed: the reporter rates how it was handled (闭环)."""
-    await in_write_transaction(functools.partial(_rate, principal, activity_id, data, now or utc_now()))
-    return await get_activity(activity_id)
+    """handled → closed: the reporter rates how it was handled (闭环). A
+    report already rated answers as it stands: the first rating holds (a
+    phone's queued rating sent again is one effect)."""
+    replayed = await in_write_transaction(functools.partial(_rate, principal, activity_id, data, now or utc_now()))
+    return await get_activity(activity_id, replayed=replayed)

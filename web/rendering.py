@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.response import Template
 
 from community.models import MemberRecord
+from core.clock import utc_now
 from web.i18n import LANGUAGE_COOKIE, LANGUAGES, china_time, language_from_accept, points, signed_points, translator
 
 HTML = "text/html; charset=utf-8"
@@ -48,6 +49,9 @@ def render(
             "points": points,
             "signed_points": signed_points,
             "path": request.url.path,
+            # When the page was made: a page the phone shows from its cache
+            # (offline) says how old its figures are.
+            "rendered_at": utc_now(),
             **context,
         },
     )

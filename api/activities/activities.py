@@ -17,12 +17,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody, QueryParameter
 
 from activities.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ActivityFilter, list_activities_for
-from activities.models import Kind, Position, Status
+from activities.models import Kind, Status
 from activities.patrol_tasks import claim_task, create_patrol_task, patrol_tasks_near, release_claim, task_claims
 from activities.photos import register_photo
 from activities.policy import visible_activity
 from activities.submission_rules import MAX_ROUTE_POINTS_PER_CALL
 from activities.submissions import (
+    CheckOutIn,
     PatrolCheckIn,
     ReportIn,
     RoutePointIn,
@@ -102,8 +103,8 @@ class ActivitiesController(Controller):
         summary="巡逻签退 · Check out; the patrol goes to verification",
         status_code=200,
     )
-    async def check_out(self, principal: ActingPrincipal, activity_id: Id, data: JSONBody[Position]) -> ActivityOut:
-        return activity_out(await check_out_patrol(principal, activity_id, data))
+    async def check_out(self, principal: ActingPrincipal, activity_id: Id, data: JSONBody[CheckOutIn]) -> ActivityOut:
+        return activity_out(await check_out_patrol(principal, activity_id, data, recorded_at=data.recorded_at))
 
     @post("/reports", operation_id="submitReport", summary="上报隐患、线索、纠纷、随手拍 · Report", status_code=201)
     async def report(self, principal: ActingPrincipal, data: JSONBody[ReportIn]) -> ActivityOut:

@@ -28,6 +28,9 @@ PAGES = (
     ("me", "/me"),
     ("catalog", "/shop"),
     ("ranking", "/ranking"),
+    ("earn", "/earn"),
+    ("report", "/earn/report"),
+    ("mine", "/earn/mine"),
 )
 
 

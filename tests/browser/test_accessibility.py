@@ -16,7 +16,21 @@ from tests.browser.conftest import VIEWPORT
 from tests.browser.test_pages_in_browser import log_in, set_elder_mode
 
 AXE = (Path(__file__).resolve().parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-PAGES = ("/", "/statement", "/statement/print", "/me", "/shop", "/shop/items/1", "/orders", "/ranking")
+PAGES = (
+    "/",
+    "/statement",
+    "/statement/print",
+    "/me",
+    "/shop",
+    "/shop/items/1",
+    "/orders",
+    "/ranking",
+    "/earn",
+    "/earn/report",
+    "/earn/patrol",
+    "/earn/service",
+    "/earn/mine",
+)
 SERIOUS = {"serious", "critical"}
 
 

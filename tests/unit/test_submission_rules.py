@@ -21,7 +21,10 @@ from activities.submission_rules import (
     check_position,
     check_route_batch,
     check_route_fits,
+    new_route_times,
     patrol_minutes,
+    patrol_start,
+    phone_time,
     report_time,
     service_minutes,
 )
@@ -130,3 +133,23 @@ def test_award_periods_are_the_china_day_and_iso_week() -> None:
     late = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
     assert (award_day(late), award_week(late)) == ("2026-11-23", "2026-W48")
     assert (award_day(NOW), award_week(NOW)) == ("2026-11-22", "2026-W47")
+
+
+def test_a_phone_time_within_the_bounds_is_believed_and_any_other_gives_way_to_now() -> None:
+    start = NOW - timedelta(hours=1)
+    assert phone_time(None, earliest=start, now=NOW) == NOW
+    assert phone_time(NOW - timedelta(minutes=20), earliest=start, now=NOW) == NOW - timedelta(minutes=20)
+    assert phone_time(NOW + timedelta(minutes=3), earliest=start, now=NOW) == NOW  # drift: counts as now
+    assert phone_time(NOW + timedelta(hours=2), earliest=start, now=NOW) == NOW  # clock far ahead
+    assert phone_time(start - timedelta(minutes=1), earliest=start, now=NOW) == NOW  # before the patrol began
+    assert patrol_start(NOW - timedelta(hours=11), now=NOW) == NOW - timedelta(hours=11)
+    assert patrol_start(NOW - timedelta(hours=13), now=NOW) == NOW
+    with pytest.raises(InvalidActivity):
+        phone_time(datetime(2026, 11, 1, 9, 0), earliest=start, now=NOW)  # noqa: DTZ001 - no zone on purpose
+
+
+def test_a_route_point_sent_again_at_the_same_instant_is_not_new() -> None:
+    a, b, c = NOW - timedelta(minutes=3), NOW - timedelta(minutes=2), NOW - timedelta(minutes=1)
+    assert new_route_times([a, b, c], []) == [0, 1, 2]
+    assert new_route_times([a, b, c], [a, b]) == [2]
+    assert new_route_times([c, c], []) == [0]

@@ -20,7 +20,13 @@ REPLAY = "replay"
 # listed is refused with ActivityNotOpen; a kind not listed, InvalidActivity.
 EXPECTED: dict[tuple[Action, Kind], dict[Status, Status | str]] = {
     (Action.ADD_ROUTE, Kind.PATROL): {S.CHECKED_IN: S.CHECKED_IN},
-    (Action.CHECK_OUT, Kind.PATROL): {S.CHECKED_IN: S.SUBMITTED},
+    (Action.CHECK_OUT, Kind.PATROL): {
+        S.CHECKED_IN: S.SUBMITTED,
+        S.SUBMITTED: REPLAY,
+        S.HELD: REPLAY,
+        S.VERIFIED: REPLAY,
+        S.REJECTED: REPLAY,
+    },
     **{
         (Action.VERIFY, kind): {
             S.SUBMITTED: S.VERIFIED,
@@ -61,7 +67,7 @@ EXPECTED: dict[tuple[Action, Kind], dict[Status, Status | str]] = {
         S.HANDLED: REPLAY,
         S.CLOSED: REPLAY,
     },
-    (Action.RATE, Kind.REPORT): {S.HANDLED: S.CLOSED},
+    (Action.RATE, Kind.REPORT): {S.HANDLED: S.CLOSED, S.CLOSED: REPLAY},
 }
 
 CELLS = list(product(Action, Kind, Status))

@@ -32,8 +32,13 @@
   // The offline banner: shown while the browser says it is offline.
   function setUpOfflineBanner() {
     var banner = document.getElementById("offline-banner");
+    var asOf = document.getElementById("balance-as-of");
     if (!banner) { return; }
-    function update() { banner.hidden = navigator.onLine; }
+    function update() {
+      banner.hidden = navigator.onLine;
+      // The home page shown from the phone's cache: how old the balance is.
+      if (asOf) { asOf.hidden = navigator.onLine; }
+    }
     window.addEventListener("online", update);
     window.addEventListener("offline", update);
     update();
@@ -59,7 +64,23 @@
     });
   }
 
+  // The offline shell (/sw.js, web/static/service-worker.js). Logging out
+  // drops the cached pages: they hold the member's figures.
+  function setUpServiceWorker() {
+    if (!("serviceWorker" in navigator)) { return; }
+    var loggedIn = document.getElementById("outbox");
+    if (loggedIn) {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" })["catch"](function () { return null; });
+    }
+    document.querySelectorAll("form[action='/logout']").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        if (navigator.serviceWorker.controller) { navigator.serviceWorker.controller.postMessage("forget-pages"); }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setUpServiceWorker();
     setUpReadAloud();
     setUpSubmitOnce();
     setUpOfflineBanner();
