@@ -27,6 +27,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "app_tagline": ("志愿服务积分", "Volunteer points"),
     "nav_home": ("首页", "Home"),
     "nav_statement": ("积分明细", "Statement"),
+    # The bottom tab: five tabs share 360 px, in elder mode too.
+    "nav_tab_statement": ("明细", "Points"),
     "nav_me": ("我的", "Me"),
     "skip_to_content": ("跳到正文", "Skip to content"),
     "offline_banner": ("网络已断开，显示的是上次的内容", "You are offline; showing what was last loaded"),
