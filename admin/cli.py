@@ -650,6 +650,23 @@ def leaderboards_feed() -> None:
     console.print(f"read {asyncio.run(run())} ledger entries")
 
 
+@boards_app.command("freeze-seasons")
+def leaderboards_freeze_seasons() -> None:
+    """Freeze the seasons whose last day has ended (the API does it every minute)."""
+    from leaderboards.freezing import freeze_due_seasons
+
+    redis = _boards_redis(get_settings())
+
+    async def run() -> list[int]:
+        try:
+            return await freeze_due_seasons(redis)
+        finally:
+            await redis.aclose()
+
+    frozen = asyncio.run(run())
+    console.print(f"已冻结赛季 froze {len(frozen)} season(s): {', '.join(map(str, frozen)) or '-'}")
+
+
 def _china(moment: datetime) -> str:
     from activities.calendar import CHINA_ZONE
 

@@ -26,6 +26,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.fraud.cases import FraudCasesController
 from api.health import HealthController
 from api.leaderboards.boards import LeaderboardsController, LeagueMethodController, RankingVisibilityController
+from api.leaderboards.seasons import SeasonsController
 from api.ledger.accounts import AccountsController
 from api.ledger.entries import LedgerController
 from api.ledger.wallet import MeController
@@ -115,6 +116,7 @@ def create_app(
             LeaderboardsController,
             RankingVisibilityController,
             LeagueMethodController,
+            SeasonsController,
             CampaignsController,
             ActivitiesController,
             PatrolTasksController,

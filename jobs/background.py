@@ -13,6 +13,8 @@
   a check-in (idempotent; no points move).
 - The photo job removes report photos attached to nothing a day after
   upload, and stray upload files (idempotent, safe with several workers).
+- The season job freezes seasons whose last day has ended (their boards
+  are stored and never change: ``leaderboards/freezing.py``; idempotent).
 - The leaderboards' feed brings the boards in Redis up to the committed
   ledger (``leaderboards/feed.py``: exactly-once, one run at a time across
   workers), every ``LEADERBOARD_FEED_EVERY_SECONDS`` or at once when an
@@ -20,7 +22,8 @@
 Each is also a CLI command (``fengling ledger seal`` / ``expire-holds`` /
 ``expire-adjustments``, ``fengling marketplace expire-orders``,
 ``fengling activities escalate`` / ``mark-no-shows`` /
-``remove-unattached-photos``, ``fengling leaderboards feed``) for
+``remove-unattached-photos``, ``fengling leaderboards feed`` /
+``freeze-seasons``) for
 deployments that prefer cron.
 """
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -40,6 +44,7 @@ from community.manual_points import expire_adjustments
 from core.cancellation import raise_if_cancel_lost, stop_if_cancelled, stop_tasks
 from core.nudges import awards_committed
 from leaderboards.feed import feed_once
+from leaderboards.freezing import freeze_due_seasons
 from ledger.chain import seal_pending
 from ledger.holds import expire_holds
 from marketplace.orders import expire_orders
@@ -90,6 +95,11 @@ async def _feed_leaderboards(redis: Redis) -> None:
         await awards_committed.wait(LEADERBOARD_FEED_EVERY_SECONDS)
 
 
+async def _close_seasons(redis: Redis) -> int:
+    """Freeze the seasons that have ended."""
+    return len(await freeze_due_seasons(redis))
+
+
 @contextlib.asynccontextmanager
 async def background_jobs(redis: Redis | None = None) -> AsyncIterator[None]:
     """Every job as a task; the leaderboards' feed only with a Redis client."""
@@ -121,6 +131,12 @@ async def background_jobs(redis: Redis | None = None) -> AsyncIterator[None]:
     ]
     if redis is not None:
         tasks.append(asyncio.create_task(_feed_leaderboards(redis), name="fengling-job: leaderboards feed"))
+        tasks.append(
+            asyncio.create_task(
+                _every(EXPIRE_EVERY_SECONDS, functools.partial(_close_seasons, redis), "closed seasons"),
+                name="fengling-job: closed seasons",
+            )
+        )
     try:
         yield
     finally:

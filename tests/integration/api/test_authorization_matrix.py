@@ -250,6 +250,16 @@ def service_body(hours_ago: int, **extra: Any) -> dict[str, Any]:
     }
 
 
+def season_body(organisation_id: int) -> dict[str, Any]:
+    starts = utc_now().astimezone(CHINA).date() + timedelta(days=2)
+    return {
+        "name_zh": "矩阵赛季",
+        "organisation_id": organisation_id,
+        "first_day": starts.isoformat(),
+        "last_day": (starts + timedelta(days=6)).isoformat(),
+    }
+
+
 # --- the rows ----------------------------------------------------------------------
 # Keyed by operation id. A new route fails test_every_served_route_has_matrix_rows
 # until it has a row here (or in FUTURE_ROWS below).
@@ -311,6 +321,27 @@ ROWS: dict[str, Row] = {
     "setLeagueMethod": Row(
         each_side(lambda s, w, r: Call(path={"organisation_id": s.community}, json={"method": "average"})),
         {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    # --- seasons: defined by managers of the node; read by whoever sees it ---
+    "createSeason": Row(
+        each_side(lambda s, w, r: Call(json=season_body(s.community))),
+        {"same": managers_only(ok(201)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(201)))},
+    ),
+    "listSeasons": Row(
+        each_side(lambda s, w, r: Call(query={"organisation_id": s.community})),
+        {"same": roles(ok(200)), "foreign": roles(ok(200, hides=True), ({ADMIN}, ok(200)))},
+    ),
+    "getSeason": Row(
+        each_side(lambda s, w, r: Call(path={"season_id": s.season})),
+        {"same": roles(ok(200)), "foreign": roles(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    "updateSeason": Row(
+        each_side(lambda s, w, r: Call(path={"season_id": s.season}, json={"name_zh": "改名赛季"})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    "deleteSeason": Row(
+        each_side(lambda s, w, r: Call(path={"season_id": s.season})),
+        {"same": managers_only(ok(204)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(204)))},
     ),
     "setMyRankingVisibility": Row(
         only(with_foreign_secrets(lambda w, r: Call(json={"visibility": "hidden"}))),
