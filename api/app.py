@@ -34,6 +34,7 @@ from api.marketplace.catalog import CatalogController
 from api.marketplace.orders import OrdersController, pickup_keys
 from api.marketplace.shops import ShopsController
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
+from api.recognition.recognition import MemberBadgesController, MyRecognitionController, StarThresholdsController
 from api.redis_client import build_redis
 from api.security_headers import security_headers_hook
 from api.session_events import member_change_notifications
@@ -46,6 +47,7 @@ from web.earn_pages import EarnPages, ServiceWorkerScript
 from web.member_pages import MemberPages
 from web.mount import compression_config, csrf_config, static_files_router, template_config
 from web.ranking_pages import RankingPages
+from web.recognition_pages import RecognitionPages
 from web.shop_pages import ShopPages
 
 # Connections per API process; PostgreSQL's default allows 100 in all.
@@ -117,6 +119,9 @@ def create_app(
             RankingVisibilityController,
             LeagueMethodController,
             SeasonsController,
+            MyRecognitionController,
+            MemberBadgesController,
+            StarThresholdsController,
             CampaignsController,
             ActivitiesController,
             PatrolTasksController,
@@ -128,6 +133,7 @@ def create_app(
             ShopPages,
             ActivityPages,
             RankingPages,
+            RecognitionPages,
             EarnPages,
             ServiceWorkerScript,
             static_files_router(),

@@ -35,6 +35,7 @@ from fraud import errors as fraud_errors
 from leaderboards import errors as leaderboard_errors
 from ledger import errors as ledger_errors
 from marketplace import errors as marketplace_errors
+from recognition import errors as recognition_errors
 
 logger = logging.getLogger("fengling.api")
 
@@ -116,6 +117,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     leaderboard_errors.SeasonNotFound: 404,
     leaderboard_errors.InvalidSeason: 422,
     leaderboard_errors.SeasonStarted: 409,
+    recognition_errors.InvalidThresholds: 422,
     fraud_errors.FraudDenied: 409,
     fraud_errors.CaseNotFound: 404,
     fraud_errors.CaseTaken: 409,

@@ -13,6 +13,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "season_not_found": ("赛季不存在", "Season not found"),
     "invalid_season": ("赛季设置无效", "Invalid season"),
     "season_started": ("赛季已开始，不能再改日期或删除", "The season has started"),
+    "invalid_star_thresholds": ("星级标准无效", "Invalid star thresholds"),
     "campaign_closed": ("活动已结束", "The campaign is closed"),
     "default_campaign_exists": ("该组织已有常设活动", "This organisation already has a default campaign"),
     "campaign_not_applicable": ("该活动不适用于此地点或时间", "The campaign does not cover this place or time"),

@@ -250,6 +250,14 @@ def service_body(hours_ago: int, **extra: Any) -> dict[str, Any]:
     }
 
 
+THRESHOLDS = {
+    "levels": [
+        {"stars": stars, "points": f"{points}.00", "hours": hours}
+        for stars, points, hours in ((1, 0, 0), (2, 10, 1), (3, 50, 5), (4, 100, 10), (5, 200, 20))
+    ]
+}
+
+
 def season_body(organisation_id: int) -> dict[str, Any]:
     starts = utc_now().astimezone(CHINA).date() + timedelta(days=2)
     return {
@@ -342,6 +350,28 @@ ROWS: dict[str, Row] = {
     "deleteSeason": Row(
         each_side(lambda s, w, r: Call(path={"season_id": s.season})),
         {"same": managers_only(ok(204)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(204)))},
+    ),
+    # --- recognition: my level and badges; a member's badges; an issuer's star thresholds ---
+    "getMyLevel": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
+    "getMyBadges": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
+    "getMemberBadges": Row(
+        {
+            "own": own("member", lambda m, w, r: Call(path={"member_id": m})),
+            **each_side(lambda s, w, r: Call(path={"member_id": s.peer.id})),
+        },
+        {
+            "own": roles(ok(200)),
+            "same": roles(HIDDEN, (REVIEWERS, ok(200))),
+            "foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
+        },
+    ),
+    "getStarThresholds": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community})),
+        {"same": roles(ok(200)), "foreign": roles(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    "setStarThresholds": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community}, json=THRESHOLDS)),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
     ),
     "setMyRankingVisibility": Row(
         only(with_foreign_secrets(lambda w, r: Call(json={"visibility": "hidden"}))),
