@@ -23,6 +23,7 @@ from typing import Any
 
 from community import audit
 from community.access import Principal, can_see_organisation
+from community.organisations import ancestor_ids
 from community.policy import managed_organisation
 from core.clock import utc_now
 from core.database import in_write_transaction, lock_row
@@ -136,6 +137,16 @@ async def list_seasons(principal: Principal, *, organisation_id: int | None = No
     for node in {season.organisation_id for season in seasons}:
         seen[node] = await can_see_organisation(principal, node)
     return [season for season in seasons if seen[season.organisation_id]]
+
+
+async def running_season_over(organisation_id: int, now: datetime | None = None) -> SeasonRecord | None:
+    """The season running today (China time) on the node or a node above
+    it, the one that started last (then the highest id); None if none."""
+    today = china_date(now or utc_now())
+    chain = await ancestor_ids(organisation_id)
+    rows = await Season.select(*_COLUMNS).where(Season.organisation.is_in(chain)).run()
+    running = [season for season in map(_record, rows) if season.first_day <= today <= season.last_day]
+    return max(running, key=lambda season: (season.first_day, season.id), default=None)
 
 
 def _audit_detail(season: SeasonRecord) -> dict[str, Any]:

@@ -189,6 +189,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "ranking_period": ("时间", "When"),
     "ranking_week": ("本周", "This week"),
     "ranking_month": ("本月", "This month"),
+    "ranking_season": ("本赛季", "This season"),
+    "ranking_season_name": ("{name}（{first} 至 {last}）", "{name} ({first} to {last})"),
     "ranking_my_rank": ("我的名次", "My rank"),
     "ranking_size": ("共 {size} 人上榜", "{size} on the board"),
     "ranking_unranked": ("还没有上榜", "Not on the board yet"),

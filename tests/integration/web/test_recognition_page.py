@@ -48,3 +48,26 @@ async def test_home_and_me_link_to_the_page_and_it_needs_a_login(client: Client)
     await log_in_page(client)
     for path in ("/", "/me"):
         assert 'href="/recognition"' in (await client.get(path)).text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_the_demo_volunteer_sees_a_season_rank_over_the_api_and_on_the_ranking_page(client: Client) -> None:
+    from tests.integration.api.test_leaderboards_api import _feed
+
+    await _feed(client)
+    headers = await login_headers(client, "volunteer")
+    seasons = (await client.get("/api/v1/seasons", headers=headers)).json()["items"]
+    assert [season["name_zh"] for season in seasons] == ["冬季平安竞赛"]
+    board = await client.get(
+        "/api/v1/leaderboards", params={"period": seasons[0]["period"], "around": "me"}, headers=headers
+    )
+    assert board.status_code == 200, board.text
+    assert board.json()["me"]["rank"] == 2 and board.json()["period"] == seasons[0]["period"]
+    await log_in_page(client)
+    page = await client.get("/ranking?period=season")
+    assert page.status_code == 200
+    assert 'aria-current="page">本赛季' in page.text
+    assert "冬季平安竞赛" in page.text and "第 2 名" in page.text
+    odd = await client.get("/api/v1/leaderboards", params={"period": "season:x"}, headers=headers)
+    assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "period", odd.text
+    assert odd.headers["content-type"].startswith("application/problem+json")
