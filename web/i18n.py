@@ -168,6 +168,8 @@ CATALOG: dict[str, tuple[str, str]] = {
         "再得 {points} 积分、再服务 {hours} 小时，升到 {stars} 星",
         "{points} more points and {hours} more hours to {stars} stars",
     ),
+    "recog_next_points": ("再得 {points} 积分，升到 {stars} 星", "{points} more points to {stars} stars"),
+    "recog_next_hours": ("再服务 {hours} 小时，升到 {stars} 星", "{hours} more hours of service to {stars} stars"),
     "recog_top": ("已是最高星级，谢谢您！", "The highest level. Thank you!"),
     "recog_spending_note": ("兑换商品花掉积分，星级不会降低", "Spending points in the shop never lowers your level"),
     "recog_badges": ("我的徽章", "My badges"),

@@ -29,15 +29,15 @@ async def test_the_page_shows_my_level_and_badges_as_the_api_does(client: Client
     assert "我的星级与徽章" in html
     assert f"{level['stars']} 星（共 5 星）" in html
     assert level["earned_points"] in html
-    earned = re.search(r'<ul class="badges" id="earned-badges">(.*?)</ul>', html, re.S)
+    earned = re.search(r'<ul class="awards" id="earned-badges">(.*?)</ul>', html, re.S)
     assert earned is not None
     for badge in badges["earned"]:
         assert badge["name_zh"] in earned.group(1)
     assert "北京时间" in earned.group(1) and "获得" in earned.group(1)
     assert f'href="/activities/{badges["earned"][0]["activity_id"]}"' in earned.group(1)
-    not_yet = re.search(r'<ul class="badges" id="open-badges">(.*?)</ul>', html, re.S)
+    not_yet = re.search(r'<ul class="awards" id="open-badges">(.*?)</ul>', html, re.S)
     assert not_yet is not None
-    assert html.count('class="badge not-yet"') == len(badges["not_yet"])
+    assert html.count('class="award not-yet"') == len(badges["not_yet"])
     assert "怎样获得：累计 50 次巡逻通过审核" in not_yet.group(1)
 
 
