@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from community.access import Principal
 from community.tables import Member
 from core.clock import utc_now
-from leaderboards.errors import InvalidBoardRequest
+from leaderboards.errors import BoardNotFound, InvalidBoardRequest, SeasonNotFound
 from leaderboards.freezing import frozen_if_due
 from leaderboards.keys import ScopeKind, all_key, board_key, scope_name
 from leaderboards.masking import shown_name
@@ -124,7 +124,11 @@ async def read_board(
         principal, query.scope or scope_name(ScopeKind.ORGANISATION, principal.home_organisation_id)
     )
     if query.season_id is not None:
-        season = await frozen_if_due(redis, await visible_season(principal, query.season_id), now)
+        try:
+            visible = await visible_season(principal, query.season_id)
+        except SeasonNotFound:
+            raise BoardNotFound(f"no season {query.season_id} for you", field="period") from None
+        season = await frozen_if_due(redis, visible, now)
         if season.frozen_at is not None:
             return await read_frozen_board(principal, season, scope, query, now)
         period = f"season:{season.id}"

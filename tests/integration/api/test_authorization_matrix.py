@@ -304,8 +304,12 @@ ROWS: dict[str, Row] = {
             "team_foreign": lambda w, r: Call(query={"scope": f"team:{w.other_side(r).team}"}),
             "campaign_same": lambda w, r: Call(query={"scope": f"campaign:{w.side_of(r).campaign}"}),
             "campaign_foreign": lambda w, r: Call(query={"scope": f"campaign:{w.other_side(r).campaign}"}),
+            "season_same": lambda w, r: Call(query={"period": f"season:{w.side_of(r).season}"}),
+            "season_foreign": lambda w, r: Call(query={"period": f"season:{w.other_side(r).season}"}),
         },
         {
+            "season_same": roles(ok(200)),
+            "season_foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
             "own": roles(ok(200)),
             "same": roles(ok(200)),
             "foreign": roles(HIDDEN, ({ADMIN}, ok(200))),

@@ -19,7 +19,7 @@ from leaderboards.errors import InvalidSeason, SeasonNotFound, SeasonStarted
 from leaderboards.feed import feed_once
 from leaderboards.freezing import freeze_due_seasons
 from leaderboards.keys import board_key
-from leaderboards.models import SeasonRecord
+from leaderboards.models import SeasonRecord, Visibility
 from leaderboards.periods import PeriodKind, china_date
 from leaderboards.reading import BoardQuery, read_board
 from leaderboards.rebuild import rebuild
@@ -34,6 +34,8 @@ from leaderboards.seasons import (
     visible_season,
 )
 from leaderboards.tables import SeasonStanding
+from leaderboards.visibility import set_visibility
+from ledger.tables import LedgerEntry
 from tests.support.leaderboard_helpers import Town, award, board_snapshot, build_town, fresh_redis, take_back
 from tests.support.marketplace_helpers import fast_member
 
@@ -174,3 +176,43 @@ async def test_a_running_season_keeps_its_dates_and_is_not_deleted_but_can_be_re
     with pytest.raises(SeasonStarted):
         await delete_season(organiser, season.id)
     assert (await update_season(organiser, season.id, SeasonChange(name_en="Winter cup"))).name_en == "Winter cup"
+
+
+async def test_an_award_at_the_last_china_minute_counts_and_one_at_midnight_does_not() -> None:
+    """The season's last day ends at 24:00 China time (16:00 UTC): the feed
+    places each award by its ledger time."""
+    town = await build_town()
+    first, second, *_ = town.members
+    season = await _running_season(town, await _organiser(town.community), days=1)
+    ends = end_of(season.last_day)
+    inside = await award(first, "1.00", town.grid)
+    outside = await award(second, "2.00", town.grid)
+    await (
+        LedgerEntry.update({LedgerEntry.created_at: ends - timedelta(minutes=1)})
+        .where(LedgerEntry.id == inside.id)
+        .run()
+    )
+    await LedgerEntry.update({LedgerEntry.created_at: ends}).where(LedgerEntry.id == outside.id).run()
+    async with fresh_redis() as redis:
+        await feed_once(redis)
+        view = await read_board(await load_principal(first), _season_query(season.id, f"org:{town.grid}"), redis=redis)
+        assert [row.member_id for row in view.top] == [first]
+        assert view.size == 1
+
+
+async def test_a_member_who_leaves_the_rankings_after_freezing_is_not_shown_on_the_frozen_board() -> None:
+    town = await build_town()
+    first, second, *_ = town.members
+    season = await _running_season(town, await _organiser(town.community), days=1)
+    await award(first, "9.00", town.grid)
+    await award(second, "4.00", town.grid)
+    after_the_end = end_of(season.last_day) + FREEZE_GRACE
+    async with fresh_redis() as redis:
+        await feed_once(redis)
+        await freeze_due_seasons(redis, now=after_the_end)
+        await set_visibility(await load_principal(first), Visibility.HIDDEN, redis=redis)
+        query = _season_query(season.id, f"org:{town.grid}")
+        seen = await read_board(await load_principal(second), query, redis=redis, now=after_the_end)
+        assert [(row.member_id, row.rank) for row in seen.top] == [(second, 2)]  # the frozen rank is kept
+        mine = await read_board(await load_principal(first), query, redis=redis, now=after_the_end)
+        assert mine.me.hidden and mine.me.points == Decimal("9.00")
