@@ -271,6 +271,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     campaign_errors.CampaignError: _domain_error,
     activity_errors.ActivityError: _domain_error,
     leaderboard_errors.LeaderboardError: _domain_error,
+    recognition_errors.RecognitionError: _domain_error,
     fraud_errors.FraudError: _domain_error,
     Exception: _unexpected,
 }

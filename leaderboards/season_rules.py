@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from leaderboards.periods import CHINA, SeasonDates, china_date
 
 MAX_SEASON_DAYS = 366
+MAX_LEAD_DAYS = 731  # a season is defined at most two years ahead
 MAX_NAME_CHARS = 100
 FREEZE_GRACE = timedelta(minutes=10)
 
@@ -57,10 +58,14 @@ def check_name(name_zh: str, name_en: str) -> tuple[str, str]:
 
 
 def check_dates(first_day: date, last_day: date, today: date) -> None:
-    """A new or moved season: starts after today (China time), ends on or
-    after its start, and lasts at most ``MAX_SEASON_DAYS``."""
+    """A new or moved season: starts after today (China time) and within
+    ``MAX_LEAD_DAYS``, ends on or after its start, and lasts at most
+    ``MAX_SEASON_DAYS`` (so every date it yields stays far from the
+    calendar's end)."""
     if first_day <= today:
         raise SeasonRuleBroken("a season starts tomorrow (China time) or later", "first_day")
+    if (first_day - today).days > MAX_LEAD_DAYS:
+        raise SeasonRuleBroken(f"a season starts within {MAX_LEAD_DAYS} days from today", "first_day")
     if last_day < first_day:
         raise SeasonRuleBroken("a season ends on or after its first day", "last_day")
     if (last_day - first_day).days + 1 > MAX_SEASON_DAYS:

@@ -38,6 +38,9 @@ def test_a_season_starts_tomorrow_at_the_earliest_and_ends_after_it_starts() -> 
     assert backwards.value.field == "last_day"
     with pytest.raises(SeasonRuleBroken):
         check_dates(TODAY + timedelta(days=1), TODAY + timedelta(days=367), TODAY)
+    with pytest.raises(SeasonRuleBroken) as far:
+        check_dates(date(9999, 12, 30), date(9999, 12, 31), TODAY)
+    assert far.value.field == "first_day"
 
 
 def test_a_season_needs_a_chinese_name() -> None:
