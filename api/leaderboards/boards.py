@@ -125,11 +125,17 @@ class LeaderboardsController(Controller):
         units: Annotated[LeagueUnits, QueryParameter(description="children: its child nodes; teams: its teams")] = (
             LeagueUnits.CHILDREN
         ),
-        period: Annotated[BoardPeriod, QueryParameter(description="China-time week, month, or all time")] = (
-            BoardPeriod.WEEK
-        ),
+        period: Annotated[
+            str,
+            QueryParameter(
+                pattern=PERIOD_PATTERN,
+                description="China-time week, month, all time, or season:<id> (final after its last day)",
+            ),
+        ] = BoardPeriod.WEEK.value,
     ) -> LeagueOut:
-        view = await read_league(principal, board_scope, units=units, period=PeriodKind(period.value), redis=redis)
+        season_id = int(period.removeprefix("season:")) if period.startswith("season:") else None
+        kind = PeriodKind.SEASON if season_id is not None else PeriodKind(period)
+        view = await read_league(principal, board_scope, units=units, period=kind, redis=redis, season_id=season_id)
         return LeagueOut.of(view)
 
 

@@ -19,6 +19,8 @@ from leaderboards.errors import InvalidSeason, SeasonNotFound, SeasonStarted
 from leaderboards.feed import feed_once
 from leaderboards.freezing import freeze_due_seasons
 from leaderboards.keys import board_key
+from leaderboards.league_rules import LeagueUnits
+from leaderboards.leagues import read_league
 from leaderboards.models import SeasonRecord, Visibility
 from leaderboards.periods import PeriodKind, china_date
 from leaderboards.reading import BoardQuery, read_board
@@ -216,3 +218,38 @@ async def test_a_member_who_leaves_the_rankings_after_freezing_is_not_shown_on_t
         assert [(row.member_id, row.rank) for row in seen.top] == [(second, 2)]  # the frozen rank is kept
         mine = await read_board(await load_principal(first), query, redis=redis, now=after_the_end)
         assert mine.me.hidden and mine.me.points == Decimal("9.00")
+
+
+async def test_a_season_league_ranks_the_grids_live_and_then_as_frozen() -> None:
+    town = await build_town()
+    first, second, _, far = town.members
+    organiser = await _organiser(town.community)
+    season = await _running_season(town, organiser, days=1)
+    undone = await award(first, "3.00", town.grid)
+    await award(second, "1.00", town.grid)
+    await award(far, "5.00", town.other_grid)
+    scope = f"org:{town.community}"
+    async with fresh_redis() as redis:
+        await feed_once(redis)
+        live = await read_league(
+            organiser, scope, units=LeagueUnits.CHILDREN, period=PeriodKind.SEASON, redis=redis, season_id=season.id
+        )
+        assert live.period == f"season:{season.id}"
+        assert [(u.unit_id, u.total) for u in live.ranking] == [
+            (town.other_grid, Decimal("5.00")),
+            (town.grid, Decimal("4.00")),
+        ]
+        after_the_end = end_of(season.last_day) + FREEZE_GRACE
+        await freeze_due_seasons(redis, now=after_the_end)
+        await take_back(undone.id)
+        await feed_once(redis)
+        frozen = await read_league(
+            organiser,
+            scope,
+            units=LeagueUnits.CHILDREN,
+            period=PeriodKind.SEASON,
+            redis=redis,
+            season_id=season.id,
+            now=after_the_end,
+        )
+        assert [(u.unit_id, u.total) for u in frozen.ranking] == [(u.unit_id, u.total) for u in live.ranking]
