@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from activities.verification import verify_activity
+from activities.verification import reject_activity, verify_activity
 from community.access import load_principal
 from community.errors import AccessRefused
 from community.tables import AuditEvent
@@ -66,3 +66,15 @@ async def test_thresholds_are_set_by_managers_of_the_issuer_only_validated_and_a
     assert (await read_thresholds(volunteer, world.community)).levels == tuple(LOW)
     actions = await AuditEvent.select(AuditEvent.action).where(AuditEvent.action == "recognition.thresholds").run()
     assert len(actions) == 1
+
+
+async def test_a_reversal_takes_the_points_back_off_the_level(world: World) -> None:
+    """A correction is not spending: the points were never earned."""
+    await world.campaign()
+    volunteer = world.volunteers[2]
+    log = await service(volunteer, minutes=120)
+    await verify_activity(await load_principal(world.grid_worker), log.id)
+    assert (await my_level(await load_principal(volunteer))).level.earned_minor == 400
+    await reject_activity(await load_principal(world.grid_worker), log.id, reason="重复登记")
+    after = await my_level(await load_principal(volunteer))
+    assert (after.level.earned_minor, after.level.minutes) == (0, 0)
