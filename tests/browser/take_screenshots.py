@@ -28,6 +28,7 @@ PAGES = (
     ("me", "/me"),
     ("catalog", "/shop"),
     ("ranking", "/ranking"),
+    ("recognition", "/recognition"),
     ("earn", "/earn"),
     ("report", "/earn/report"),
     ("mine", "/earn/mine"),
