@@ -41,6 +41,7 @@ from fengling_settings import get_settings
 from jobs.background import background_jobs
 from web.activity_pages import ActivityPages
 from web.auth_pages import LoginPages
+from web.counter_pages import CounterPages
 from web.earn_pages import EarnPages, ServiceWorkerScript
 from web.member_pages import MemberPages
 from web.mount import compression_config, csrf_config, static_files_router, template_config
@@ -127,6 +128,7 @@ def create_app(
             ActivityPages,
             RankingPages,
             EarnPages,
+            CounterPages,
             ServiceWorkerScript,
             static_files_router(),
         ],

@@ -50,7 +50,7 @@ from marketplace.pickup_codes import normalise_pickup_code
 from marketplace.pickup_tokens import read_token
 from marketplace.policy import ShopAction
 from marketplace.signing_keys import confirm_pickup_by_token, counter_public_keys
-from marketplace.tables import PickupConflict, RedemptionOrder, ShopStaff
+from marketplace.tables import CatalogItem, CatalogItemShop, PickupConflict, RedemptionOrder, ShopStaff
 
 # What a conflict says happened to the order before the counter's sync.
 CONFLICT_REASONS: dict[OrderStatus, str] = {
@@ -296,9 +296,7 @@ async def _record_conflict(
             device=device,
             client_ref=client_ref,
         )
-        return _conflict_record(
-            (await PickupConflict.select().where(PickupConflict.id == row.id))[0]
-        )
+        return _conflict_record((await PickupConflict.select().where(PickupConflict.id == row.id))[0])
 
     try:
         return await in_write_transaction(record)
@@ -320,3 +318,18 @@ async def shop_conflicts(shop: ShopRecord) -> list[ConflictRecord]:
         .limit(MAX_CONFLICTS)
     )
     return [_conflict_record(row) for row in rows]
+
+
+async def counter_items(shop_id: int) -> dict[int, tuple[str, str]]:
+    """The names (zh, en) of the items the shop hands out, by id: what an
+    offline counter shows for a scanned token's item id. Not secret (the
+    catalog lists them), so no policy beyond the page's own."""
+    carried = (
+        await CatalogItemShop.select(CatalogItemShop.item).where(CatalogItemShop.shop == shop_id).output(as_list=True)
+    )
+    if not carried:
+        return {}
+    rows = await CatalogItem.select(CatalogItem.id, CatalogItem.name_zh, CatalogItem.name_en).where(
+        CatalogItem.id.is_in(list(carried))
+    )
+    return {int(row["id"]): (row["name_zh"], row["name_en"]) for row in rows}
