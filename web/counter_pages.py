@@ -61,7 +61,7 @@ from marketplace.periods import LOCAL_ZONE
 from marketplace.pickup_codes import normalise_pickup_code, typed_code_problem
 from marketplace.policy import ShopAction
 from marketplace.settlement import statement_csv, statement_of
-from marketplace.signing_keys import verification_keys
+from marketplace.signing_keys import signing_key, verification_keys
 from web.i18n import translate
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import language_of, render
@@ -153,6 +153,8 @@ class CounterPages(Controller):
         status_code: int = 200,
     ) -> Template:
         member = await get_member(principal.member_id)
+        # The signing key is made on first use: make sure the page carries it.
+        await signing_key()
         keys = [{"key_id": key.key_id, "public_key": key.public_key} for key in await verification_keys()]
         notice = request.query_params.get("n")
         return render(
