@@ -25,7 +25,8 @@ from marketplace.pickup_tokens import PREFIX, PickupClaims, read_token, sign_tok
 from marketplace.qr import pickup_qr
 from marketplace.signing_keys import counter_public_keys, signing_key
 from tests.browser.conftest import VIEWPORT, credentials, run_async
-from tests.browser.test_pages_in_browser import log_in
+from tests.browser.test_accessibility import violations
+from tests.browser.test_pages_in_browser import ELDER_FIGURE_PX, ELDER_TAP_PX, log_in, px, set_elder_mode
 
 WAIT_MS = 15000
 
@@ -234,3 +235,33 @@ def test_after_wrong_guesses_the_counter_is_slowed_and_a_right_code_still_works(
     page.click("#confirm-typed")
     page.wait_for_selector("#lookup-done")
     assert order_status(demo, order["id"]) == "fulfilled"
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_the_counter_pages_have_no_serious_violations_and_big_targets_in_elder_mode(
+    browser: Any, demo: str, elder: bool
+) -> None:
+    order = place_towel(demo)
+    checked = browser.new_context(viewport=VIEWPORT, base_url=demo, locale="zh-CN", bypass_csp=True)
+    try:
+        page = open_counter(checked)
+        if elder:
+            set_elder_mode(page, on=True)
+            page.goto("/counter")
+            page.wait_for_selector("#scan[data-engine]")
+            assert px(page, "#code", "font-size") >= ELDER_FIGURE_PX
+        counter = page.url
+        page.fill("#code", order["pickup_code"])
+        page.click("#look-up")
+        page.wait_for_selector("#lookup-found")
+        found = {"counter": violations(page, aaa=elder)}
+        if elder:
+            for target in page.query_selector_all("main button:not([hidden]), main a.button, main summary, nav.tabs a"):
+                if target.is_visible():
+                    box = target.bounding_box()
+                    assert box is not None and box["height"] >= ELDER_TAP_PX, target.inner_text()
+        page.goto(f"{counter}/statement")
+        found["statement"] = violations(page, aaa=elder)
+        assert found == {"counter": [], "statement": []}
+    finally:
+        checked.close()
