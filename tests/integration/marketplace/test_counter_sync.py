@@ -32,7 +32,7 @@ async def _token(market: Market) -> tuple[OrderRecord, str]:
     return order, await pickup_token_of(await acting(member), order.id)
 
 
-async def test_eight_devices_syncing_one_token_at_once_hand_over_once_and_record_seven_conflicts(market: Market) -> None:
+async def test_eight_devices_syncing_one_token_at_once_hand_over_once_with_seven_conflicts(market: Market) -> None:
     order, token = await _token(market)
     staff = await acting(market.staff_a)
 
