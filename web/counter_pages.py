@@ -38,6 +38,7 @@ from api.guards import requires_member
 from api.marketplace.pickup_throttle import PickupThrottle
 from api.marketplace.shops import pickup_guesses
 from api.params import Id
+from api.rate_limits import PICKUP_LIMIT
 from api.routing import get, post
 from community.errors import AccessRefused
 from community.members import get_member
@@ -177,7 +178,7 @@ class CounterPages(Controller):
         shop = await _counter_shop(principal, shop_id)
         return await self._page(request, principal, shop)
 
-    @post("/{shop_id:int}/look-up", name="counter_look_up", status_code=200)
+    @post("/{shop_id:int}/look-up", name="counter_look_up", status_code=200, middleware=[PICKUP_LIMIT.middleware])
     async def look_up(
         self,
         request: Request[Any, Any, Any],
@@ -207,7 +208,7 @@ class CounterPages(Controller):
             return render(request, "_counter_lookup.html", shop=shop, lookup=lookup)
         return await self._page(request, principal, shop, lookup=lookup, status_code=status)
 
-    @post("/{shop_id:int}/confirm", name="counter_confirm", status_code=200)
+    @post("/{shop_id:int}/confirm", name="counter_confirm", status_code=200, middleware=[PICKUP_LIMIT.middleware])
     async def confirm(
         self,
         request: Request[Any, Any, Any],

@@ -164,3 +164,11 @@ async def test_a_counter_post_without_the_csrf_token_is_refused(client: Client) 
     refused = await client.post(f"{path}/confirm", data={"code": code, "order_id": str(order_id)})
     assert refused.status_code == 403
     assert int(await LedgerEntry.count().where(LedgerEntry.kind == "redemption").run()) == 0
+
+
+@pytest.mark.usefixtures("demo")
+async def test_counter_staff_find_their_counter_on_the_home_page_and_volunteers_do_not(client: Client) -> None:
+    await log_in_page(client, "shop_staff")
+    assert 'href="/counter" id="counter-link"' in (await client.get("/")).text
+    await log_in_page(client, "volunteer")
+    assert 'id="counter-link"' not in (await client.get("/")).text
