@@ -191,6 +191,12 @@ def test_offline_a_scanned_qr_is_verified_queued_and_synced_once_and_a_second_de
             page.click("#confirm-scanned")
             page.wait_for_selector("#outbox[data-waiting='1']")
             assert "1 条记录" in page.inner_text("#outbox-count")
+        # The same QR confirmed again on the first device stays one item.
+        scan(first, token)
+        first.wait_for_selector("#scan-order #confirm-scanned", timeout=WAIT_MS)
+        first.click("#confirm-scanned")
+        first.wait_for_selector("#scan-order .queued")
+        assert first.get_attribute("#outbox", "data-waiting") == "1"
         assert order_status(demo, order["id"]) == "placed"  # nothing reached the server
 
         context.set_offline(False)

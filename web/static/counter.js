@@ -175,8 +175,11 @@
     button.id = "confirm-scanned";
     button.addEventListener("click", function () {
       button.disabled = true;
-      window.FenglingOutbox.queueFields("pickup", section.getAttribute("data-sync"), {
-        token: claims.token, device: device()
+      var outbox = window.FenglingOutbox;
+      outbox.holds("pickup", "token", claims.token).then(function (already) {
+        // The same QR confirmed twice on this device is one hand-over.
+        if (already) { return null; }
+        return outbox.queueFields("pickup", section.getAttribute("data-sync"), { token: claims.token, device: device() });
       }).then(function () {
         card.appendChild(element("p", "flash flash-ok queued", words.queued));
         button.hidden = true;

@@ -440,6 +440,13 @@
         return item;
       });
     },
+    // Whether an item of ``kind`` with this field value still waits (or
+    // needs attention): a counter scanning the same QR twice queues it once.
+    holds: function (kind, name, value) {
+      return allItems().then(function (items) {
+        return items.some(function (item) { return item.kind === kind && item.fields[name] === value; });
+      });
+    },
     sync: function () { return sync(true); }
   };
 
