@@ -41,6 +41,7 @@ from marketplace.orders import (
     PickupGuesses,
     PreviewPasses,
     _counter_steps,
+    confirm_pickup,
     counted_wrong_code,
     get_order,
     pass_throttle,
@@ -333,3 +334,19 @@ async def counter_items(shop_id: int) -> dict[int, tuple[str, str]]:
         CatalogItem.id.is_in(list(carried))
     )
     return {int(row["id"]): (row["name_zh"], row["name_en"]) for row in rows}
+
+
+async def confirm_looked_up(
+    principal: Principal, *, shop_id: int, code: str, order_id: int, guesses: PickupGuesses | None = None
+) -> OrderRecord:
+    """Hand over the order ``code`` was looked up as (``preview_pickup``):
+    ``orders.confirm_pickup`` for that order only. Anything but that order
+    still open under that code is ``OrderNotOpen`` and counts as a wrong
+    guess, so this path is no way around the counter's throttle (the answer
+    is the same for a wrong code and for an order handed over meanwhile)."""
+    try:
+        return await confirm_pickup(principal, shop_id=shop_id, code=code, guesses=guesses, expect_order_id=order_id)
+    except OrderNotOpen:
+        if guesses is not None:
+            await guesses.record_failure(shop_id, code)
+        raise

@@ -4,8 +4,8 @@ work at a shop, as ``marketplace.policy`` decides; everyone else gets the
 
 - **Typing a code**: looked up first (``counter.preview_pickup``: counted
   like a guess, tries left shown), then "确认交付" confirms it
-  (``orders.confirm_pickup`` with the looked-up order id, so a code that
-  moved to a newer order meanwhile is refused). Lower case, spaces and
+  (``counter.confirm_looked_up``: that order only, anything else counted as
+  a wrong guess). Lower case, spaces and
   dashes are fine; letters no code holds are refused with a hint before
   any lookup (``pickup_codes.typed_code_problem``), and do not count.
 - **Scanning** (``static/counter.js``): the QR's signed token is checked on
@@ -44,7 +44,14 @@ from community.errors import AccessRefused
 from community.members import get_member
 from core.clock import utc_now
 from marketplace import policy
-from marketplace.counter import counter_day, counter_items, counter_shops, preview_pickup, sync_confirmation
+from marketplace.counter import (
+    confirm_looked_up,
+    counter_day,
+    counter_items,
+    counter_shops,
+    preview_pickup,
+    sync_confirmation,
+)
 from marketplace.errors import (
     InvalidCatalogData,
     OrderNotFound,
@@ -57,7 +64,7 @@ from marketplace.errors import (
     ShopNotFound,
 )
 from marketplace.models import ShopRecord
-from marketplace.orders import confirm_pickup, return_order
+from marketplace.orders import return_order
 from marketplace.periods import LOCAL_ZONE
 from marketplace.pickup_codes import normalise_pickup_code, typed_code_problem
 from marketplace.policy import ShopAction
@@ -226,8 +233,8 @@ class CounterPages(Controller):
             lookup["error"], status = "counter_code_invalid", 422
         else:
             try:
-                done = await confirm_pickup(
-                    principal, shop_id=shop.id, code=data.code, guesses=guesses, expect_order_id=order_id
+                done = await confirm_looked_up(
+                    principal, shop_id=shop.id, code=data.code, order_id=order_id, guesses=guesses
                 )
                 lookup["done"] = done
             except PickupCodeNotFound as wrong:

@@ -172,3 +172,18 @@ async def test_counter_staff_find_their_counter_on_the_home_page_and_volunteers_
     assert 'href="/counter" id="counter-link"' in (await client.get("/")).text
     await log_in_page(client, "volunteer")
     assert 'id="counter-link"' not in (await client.get("/")).text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_confirmation_of_a_code_that_is_not_the_looked_up_order_counts_as_a_wrong_guess(
+    client: Client,
+) -> None:
+    order_id, _ = await placed_order(client)
+    path, page = await counter_page(client)
+    token = csrf_from(page)
+    guessed = await client.post(
+        f"{path}/confirm", data={"code": "ABCD-EFGH", "order_id": str(order_id), "_csrf_token": token}
+    )
+    assert guessed.status_code == 409 and "不能交付" in guessed.text
+    wrong = await client.post(f"{path}/look-up", data={"code": "ABCD-EFGJ", "_csrf_token": token})
+    assert "还可以再试 8 次" in wrong.text  # the confirmation counted
