@@ -221,7 +221,8 @@ async def sync_confirmation(
         order = await get_order(await _token_order_id(token))
         if order.shop_id != shop_id:
             raise
-    if client_ref is not None and order.status is OrderStatus.FULFILLED and await _picked_up_by(order.id, client_ref):
+    handed_over = order.status in (OrderStatus.FULFILLED, OrderStatus.RETURNED)
+    if client_ref is not None and handed_over and await _picked_up_by(order.id, client_ref):
         return order  # this very outbox item, retried after a lost answer
     if order.status is OrderStatus.PLACED:  # a token expired before its order did: no conflict, just refused
         raise PickupTokenRefused("pickup token has expired", reason="expired")

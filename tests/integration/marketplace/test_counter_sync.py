@@ -89,3 +89,16 @@ async def test_a_hand_over_of_an_order_that_expired_meanwhile_is_a_conflict_and_
     assert isinstance(conflict, PickupConflictRecorded) and conflict.reason == "expired"
     assert await _redemptions() == 0
     await assert_ledger_ok()
+
+
+async def test_a_retry_of_a_hand_over_taken_back_since_is_still_that_hand_over(market: Market) -> None:
+    order, token = await _token(market)
+    staff = await acting(market.staff_a)
+    ref = str(uuid.uuid4())
+    await sync_confirmation(staff, shop_id=market.shop_a.id, token=token, client_ref=ref)
+    await orders.return_order(staff, shop_id=market.shop_a.id, order_id=order.id, restock=True, reason_zh="不合适")
+
+    again = await sync_confirmation(staff, shop_id=market.shop_a.id, token=token, client_ref=ref)
+
+    assert again.id == order.id and again.status == "returned"
+    assert int(await PickupConflict.count().run()) == 0
