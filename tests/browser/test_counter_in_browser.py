@@ -5,7 +5,8 @@ verified on the device, confirmed into the outbox and synced once when
 online, a second offline device's confirmation of the same token a conflict
 with still one posting; a tampered and an expired token refused offline in
 plain Chinese; the counter throttled after wrong guesses still taking a
-right code."""
+right code; the camera stream (Chromium's fake device playing the QR) decoded
+frame by frame."""
 
 from __future__ import annotations
 
@@ -262,6 +263,51 @@ def test_the_counter_pages_have_no_serious_violations_and_big_targets_in_elder_m
         assert found == {"counter": [], "statement": []}
     finally:
         checked.close()
+
+
+def qr_video(token: str, path: Any) -> None:
+    """A few seconds of "camera" showing the order's QR, as the Y4M file
+    Chromium's fake capture device plays (``--use-file-for-fake-video-capture``)."""
+    import io
+
+    from PIL import Image
+
+    qr = Image.open(io.BytesIO(pickup_qr(token, scale=4))).convert("RGB")
+    frame = Image.new("RGB", (640, 480), "white")
+    frame.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
+    y, cb, cr = frame.convert("YCbCr").split()
+    half = (320, 240)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with open(path, "wb") as video:
+        video.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(10):
+            video.write(b"FRAME\n" + planes)
+
+
+def test_the_camera_scans_the_orders_qr(browser: Any, chromium: str, demo: str, tmp_path: Any) -> None:
+    """A camera stream (Chromium's fake device playing the QR) is decoded frame by frame."""
+    order = place_towel(demo)
+    video = tmp_path / "qr.y4m"
+    qr_video(token_of(demo, order["id"]), video)
+    with_camera = browser.browser_type.launch(
+        executable_path=chromium,
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = with_camera.new_context(viewport=VIEWPORT, base_url=demo, locale="zh-CN", permissions=["camera"])
+        page = open_counter(context)
+        page.click("#scan-camera")
+        page.wait_for_selector("#scan-order", timeout=WAIT_MS)
+        assert page.get_attribute("#scan-order", "data-order") == str(order["id"])
+        assert page.locator("#scan-video").is_hidden()  # the camera stops once it has read a code
+    finally:
+        with_camera.close()
 
 
 # Last in the module: the embedded Redis keeps the slowed counter until the window ends.
