@@ -31,7 +31,7 @@ from api.ledger.entries import LedgerController
 from api.ledger.wallet import MeController
 from api.marketplace.catalog import CatalogController
 from api.marketplace.orders import OrdersController, pickup_keys
-from api.marketplace.shops import ShopsController
+from api.marketplace.shops import ShopsController, organisation_pickup_conflicts
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
 from api.redis_client import build_redis
 from api.security_headers import security_headers_hook
@@ -108,6 +108,7 @@ def create_app(
             OrdersController,
             pickup_keys,
             ShopsController,
+            organisation_pickup_conflicts,
             OrganisationsController,
             MembersController,
             InvitationsController,

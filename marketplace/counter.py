@@ -30,6 +30,7 @@ from community import audit
 from community.access import Principal
 from community.members import get_member
 from community.names import mask_name
+from community.organisations import subtree_ids
 from community.tables import AuditEvent
 from core.clock import utc_now
 from core.database import in_write_transaction, is_unique_violation
@@ -51,7 +52,7 @@ from marketplace.pickup_codes import normalise_pickup_code
 from marketplace.pickup_tokens import read_token
 from marketplace.policy import ShopAction
 from marketplace.signing_keys import confirm_pickup_by_token, counter_public_keys
-from marketplace.tables import CatalogItem, CatalogItemShop, PickupConflict, RedemptionOrder, ShopStaff
+from marketplace.tables import CatalogItem, CatalogItemShop, PickupConflict, RedemptionOrder, Shop, ShopStaff
 
 # What a conflict says happened to the order before the counter's sync.
 CONFLICT_REASONS: dict[OrderStatus, str] = {
@@ -351,3 +352,21 @@ async def confirm_looked_up(
         if guesses is not None:
             await guesses.record_failure(shop_id, code)
         raise
+
+
+async def organisation_conflicts(principal: Principal, organisation_id: int) -> list[ConflictRecord]:
+    """The pickup conflicts of every shop at ``organisation_id`` or below,
+    newest first, for the organisers and admins who manage that node (a node
+    they cannot see answers as if it did not exist)."""
+    await policy.authorise_organisation_manager(principal, organisation_id, field="organisation_id")
+    nodes = await subtree_ids(organisation_id)
+    shops = await Shop.select(Shop.id).where(Shop.organisation.is_in(list(nodes))).output(as_list=True)
+    if not shops:
+        return []
+    rows = await (
+        PickupConflict.select()
+        .where(PickupConflict.shop.is_in(list(shops)))
+        .order_by(PickupConflict.id, ascending=False)
+        .limit(MAX_CONFLICTS)
+    )
+    return [_conflict_record(row) for row in rows]

@@ -51,7 +51,13 @@ from api.schemas.marketplace import (
 )
 from fengling_settings import Settings
 from marketplace import policy
-from marketplace.counter import preview_pickup, shop_conflicts, sync_confirmation
+from marketplace.counter import (
+    ConflictRecord,
+    organisation_conflicts,
+    preview_pickup,
+    shop_conflicts,
+    sync_confirmation,
+)
 from marketplace.models import OrderStatus, ShopRecord
 from marketplace.orders import confirm_pickup, list_orders, return_order
 from marketplace.policy import ShopAction
@@ -193,20 +199,7 @@ class ShopsController(Controller):
         summary="Counter hand-overs that synced after their order was picked up, cancelled or expired",
     )
     async def conflicts(self, managed_shop: NamedDependency[ShopRecord]) -> list[PickupConflictOut]:
-        return [
-            PickupConflictOut(
-                id=c.id,
-                shop_id=c.shop_id,
-                order_id=c.order_id,
-                staff_id=c.staff_id,
-                device=c.device,
-                reason=c.reason,
-                order_status=c.order_status,
-                client_recorded_at=c.client_recorded_at,
-                recorded_at=c.recorded_at,
-            )
-            for c in await shop_conflicts(managed_shop)
-        ]
+        return [conflict_out(c) for c in await shop_conflicts(managed_shop)]
 
     @get("/{shop_id:int}/orders", guards=[requires_member], operation_id="listShopOrders", summary="A shop's orders")
     async def orders(
@@ -267,3 +260,28 @@ class ShopsController(Controller):
     )
     async def settle(self, principal: ActingPrincipal, shop_id: Id, period: Period) -> StatementOut:
         return statement_out(await settle_period(principal, shop_id=shop_id, period=period))
+
+
+def conflict_out(c: ConflictRecord) -> PickupConflictOut:
+    return PickupConflictOut(
+        id=c.id,
+        shop_id=c.shop_id,
+        order_id=c.order_id,
+        staff_id=c.staff_id,
+        device=c.device,
+        reason=c.reason,
+        order_status=c.order_status,
+        client_recorded_at=c.client_recorded_at,
+        recorded_at=c.recorded_at,
+    )
+
+
+@get(
+    "/api/v1/organisations/{organisation_id:int}/pickup-conflicts",
+    guards=[requires_manager],
+    operation_id="listOrganisationPickupConflicts",
+    summary="Counter hand-overs that conflicted at the shops of this node and below",
+    tags=["marketplace"],
+)
+async def organisation_pickup_conflicts(principal: ActingPrincipal, organisation_id: Id) -> list[PickupConflictOut]:
+    return [conflict_out(c) for c in await organisation_conflicts(principal, organisation_id)]

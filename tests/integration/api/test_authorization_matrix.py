@@ -534,6 +534,10 @@ ROWS: dict[str, Row] = {
             "code_of_other_shop": roles(HIDDEN, (MANAGERS, FORBIDDEN)),
         },
     ),
+    "listOrganisationPickupConflicts": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
     "listPickupConflicts": Row(
         each_side(lambda s, w, r: Call(path={"shop_id": s.shop})),
         {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},

@@ -130,6 +130,11 @@ async def test_a_queued_hand_over_syncs_once_and_another_devices_is_a_recorded_c
     )
     refused = await client.get(f"/api/v1/shops/{setup['shop_id']}/pickup-conflicts", headers=staff)
     assert refused.status_code == 403
+    # The organiser also sees them for the whole node, every shop below it.
+    node = await client.get(
+        f"/api/v1/organisations/{setup['community_id']}/pickup-conflicts", headers=setup["organizer"]
+    )
+    assert node.status_code == 200 and [c["id"] for c in node.json()] == [conflict["id"]]
 
 
 async def test_a_queued_hand_over_of_a_cancelled_order_is_a_conflict_and_posts_nothing(
