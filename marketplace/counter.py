@@ -41,9 +41,9 @@ from marketplace.models import ORDER_COLUMNS, OrderRecord, OrderStatus, ShopReco
 from marketplace.orders import (
     PickupGuesses,
     PreviewPasses,
-    _counter_steps,
     confirm_pickup,
     counted_wrong_code,
+    counter_order_steps,
     get_order,
     pass_throttle,
 )
@@ -130,7 +130,7 @@ async def preview_pickup(
     normalised = normalise_pickup_code(code)
     await pass_throttle(principal, shop_id, code, guesses)
     try:
-        order, _ = await write(lambda _: _counter_steps(principal, shop_id, normalised))
+        order, _ = await write(lambda _: counter_order_steps(principal, shop_id, normalised))
     except PickupCodeNotFound as wrong:
         raise await counted_wrong_code(wrong, shop_id, code, guesses) from None
     if isinstance(guesses, PreviewPasses):

@@ -373,7 +373,7 @@ def _shop_facts(row: Row) -> ShopFacts:
     )
 
 
-def _counter_steps(
+def counter_order_steps(
     principal: Principal, shop_id: int, code: str, expect_order_id: int | None = None
 ) -> Script[tuple[OrderRecord, Row]]:
     """Authorise the clerk at the counter, then find the open order of
@@ -445,7 +445,7 @@ async def confirm_pickup(
     is slowed (``PickupGuesses``): a code is still looked up, and a right
     one still works, but only one every few seconds; a code typed sooner
     gets ``PickupThrottled`` with the seconds to wait (told to staff of the
-    shop only). ``expect_order_id``: see ``_counter_steps`` (the signed
+    shop only). ``expect_order_id``: see ``counter_order_steps`` (the signed
     token's path, ``signing_keys.confirm_pickup_by_token``), as is
     ``client_ref`` (kept in the audit row: ``_fulfil_steps``)."""
     await pass_throttle(principal, shop_id, code, guesses)
@@ -502,7 +502,7 @@ def _pick_up_steps(
 ) -> Script[OrderRecord]:
     # The clerk's standing is read in the transaction that posts: a role
     # revoked a moment ago ends counter work before anything is written.
-    order, row = yield from _counter_steps(principal, shop_id, code, expect_order_id)
+    order, row = yield from counter_order_steps(principal, shop_id, code, expect_order_id)
     now = utc_now()
     status = transitions.decide_pickup(order, shop_id=shop_id, now=now)
     reason_zh, reason_en = _reasons(order.item_name_zh, order.item_name_en, order.quantity)
