@@ -32,7 +32,7 @@ from api.ledger.entries import LedgerController
 from api.ledger.wallet import MeController
 from api.marketplace.catalog import CatalogController
 from api.marketplace.orders import OrdersController, pickup_keys
-from api.marketplace.shops import ShopsController
+from api.marketplace.shops import ShopsController, organisation_pickup_conflicts
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
 from api.recognition.recognition import MemberBadgesController, MyRecognitionController, StarThresholdsController
 from api.redis_client import build_redis
@@ -43,6 +43,7 @@ from fengling_settings import get_settings
 from jobs.background import background_jobs
 from web.activity_pages import ActivityPages
 from web.auth_pages import LoginPages
+from web.counter_pages import CounterPages
 from web.earn_pages import EarnPages, ServiceWorkerScript
 from web.member_pages import MemberPages
 from web.mount import compression_config, csrf_config, static_files_router, template_config
@@ -110,6 +111,7 @@ def create_app(
             OrdersController,
             pickup_keys,
             ShopsController,
+            organisation_pickup_conflicts,
             OrganisationsController,
             MembersController,
             InvitationsController,
@@ -135,6 +137,7 @@ def create_app(
             RankingPages,
             RecognitionPages,
             EarnPages,
+            CounterPages,
             ServiceWorkerScript,
             static_files_router(),
         ],

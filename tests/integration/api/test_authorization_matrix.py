@@ -583,6 +583,32 @@ ROWS: dict[str, Row] = {
             "token_of_other_shop": roles(HIDDEN, ({SHOP_STAFF}, refused(422)), (MANAGERS, FORBIDDEN)),
         },
     ),
+    "previewPickup": Row(
+        {
+            **each_side(lambda s, w, r: Call(path={"shop_id": s.shop}, json={"code": s.placed_code})),
+            "code_of_other_shop": lambda w, r: Call(
+                path={"shop_id": w.side_of(r).shop},
+                json={"code": w.other_side(r).placed_code},
+                secrets=w.other_side(r).secrets(),
+            ),
+        },
+        {
+            # As confirming: a look-up is counter work, for that shop's staff only.
+            "same": roles(HIDDEN, ({SHOP_STAFF}, ok(200)), (MANAGERS, FORBIDDEN)),
+            "foreign": roles(HIDDEN, ({ADMIN}, FORBIDDEN)),
+            "code_of_other_shop": roles(HIDDEN, (MANAGERS, FORBIDDEN)),
+        },
+    ),
+    "listOrganisationPickupConflicts": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    "listPickupConflicts": Row(
+        each_side(lambda s, w, r: Call(path={"shop_id": s.shop})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+        method="GET",
+        path="/api/v1/shops/{shop_id}/pickup-conflicts",
+    ),
     "listShopOrders": Row(
         {
             "own": own("shop", lambda shop, w, r: Call(path={"shop_id": shop})),
