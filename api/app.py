@@ -34,6 +34,7 @@ from api.marketplace.orders import OrdersController, pickup_keys
 from api.marketplace.shops import ShopsController
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
 from api.redis_client import build_redis
+from api.reporting.dashboard import DashboardController
 from api.security_headers import security_headers_hook
 from api.session_events import member_change_notifications
 from core import database
@@ -107,6 +108,7 @@ def create_app(
             OrdersController,
             pickup_keys,
             ShopsController,
+            DashboardController,
             OrganisationsController,
             MembersController,
             InvitationsController,
