@@ -42,6 +42,7 @@ from fengling_settings import get_settings
 from jobs.background import background_jobs
 from web.activity_pages import ActivityPages
 from web.auth_pages import LoginPages
+from web.dashboard_pages import DashboardPages
 from web.earn_pages import EarnPages, ServiceWorkerScript
 from web.member_pages import MemberPages
 from web.mount import compression_config, csrf_config, static_files_router, template_config
@@ -128,6 +129,7 @@ def create_app(
             ShopPages,
             ActivityPages,
             RankingPages,
+            DashboardPages,
             EarnPages,
             ServiceWorkerScript,
             static_files_router(),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,24 +32,14 @@ from community.tree_paths import ids_on_path, subtree_range
 from ledger.amounts import from_minor
 from ledger.tables import LedgerAccount
 from marketplace.tables import CatalogItem, Shop
-from reporting.aggregation import AWARD_KINDS, CHINA, FUND_KIND, REDEMPTION_KIND, active_window
-from reporting.errors import InvalidPeriod
+from reporting.aggregation import AWARD_KINDS, FUND_KIND, REDEMPTION_KIND, active_window
 from reporting.models import Cell, Chart, Column, Dashboard, Figure, Period
+from reporting.periods import check_period, china_today, preset_period
 from reporting.policy import dashboard_organisation
 from reporting.tables import ActivityDay, LedgerDay, MemberDay, RedemptionDay
 
-# A year and a day: a yearly report fits; longer ranges are for rebuilds, not pages.
-MAX_PERIOD_DAYS = 367
 TOP = 10
 HOURS = Decimal("0.01")
-
-
-def check_period(from_day: date, to_day: date) -> Period:
-    if from_day > to_day:
-        raise InvalidPeriod("from is after to", field="from")
-    if (to_day - from_day).days + 1 > MAX_PERIOD_DAYS:
-        raise InvalidPeriod(f"at most {MAX_PERIOD_DAYS} days", field="to")
-    return Period(from_day, to_day)
 
 
 def _in_subtree(table: Any, path: str) -> Any:
@@ -428,18 +418,6 @@ async def dashboard(organisation: OrganisationRecord, period: Period) -> Dashboa
     )
 
 
-def month_period(month_start: date) -> Period:
-    """The China-calendar month starting ``month_start`` (the printable report)."""
-    following = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return Period(month_start, following - timedelta(days=1))
-
-
-def default_period(now: datetime) -> Period:
-    """This China month so far: what an organiser opens the page for."""
-    today = now.astimezone(CHINA).date()
-    return Period(today.replace(day=1), today)
-
-
 async def organiser_dashboard(
     principal: Principal, organisation_id: int, from_day: date | None, to_day: date | None, *, now: datetime
 ) -> Dashboard:
@@ -447,6 +425,6 @@ async def organiser_dashboard(
     404 for a node they cannot see, 403 for one they do not manage) for the
     period (default: this month so far)."""
     organisation = await dashboard_organisation(principal, organisation_id)
-    default = default_period(now)
+    default = preset_period("month", china_today(now))
     period = check_period(from_day or default.from_day, to_day or default.to_day)
     return await dashboard(organisation, period)

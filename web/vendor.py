@@ -12,6 +12,9 @@ Vendored:
 - ``htmx.org`` into ``web/static/vendor/`` (the one interactivity library of
   the pages). Pinned to the 2.x line: htmx 4 changed attribute inheritance
   and the request machinery, and the pages are written against 2.x.
+- ``echarts`` into ``web/static/vendor/`` (``dist/echarts.simple.min.js``:
+  bar, line and pie charts, half the size of the full build; the organiser
+  dashboard's charts, ``web/static/dashboard.js``).
 - ``axe-core`` into ``tests/browser/vendor/`` (the accessibility checks of the
   browser tests; never served).
 """
