@@ -49,7 +49,7 @@
       animation: false,
       grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis" },
-      xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 4 ? 30 : 0 } },
+      xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 2 ? 30 : 0, width: 90, overflow: "truncate" } },
       yAxis: { type: "value" },
       series: [{ type: figure.chart === "line" ? "line" : "bar", name: seriesName, data: values }]
     };
