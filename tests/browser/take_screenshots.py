@@ -13,6 +13,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 _tmp = tempfile.mkdtemp(prefix="fengling-shots-")
 os.environ["FENGLING_DATA_DIR"] = _tmp
@@ -20,6 +24,7 @@ os.environ["FENGLING_DATABASE_URL"] = f"sqlite:///{_tmp}/shots.sqlite3"
 os.environ["FENGLING_REDIS_URL"] = "memory://"
 os.environ["FENGLING_BACKGROUND_JOBS"] = "0"
 
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PAGES = (
     ("login", "/login"),
@@ -108,13 +113,16 @@ def shoot_dashboard(chromium: str, base: str) -> None:
     from tests.browser import conftest as harness
     from tests.browser.conftest import VIEWPORT, credentials
 
-    harness.run_async(catch_up)
+    async def rolled_up() -> None:
+        await catch_up()
+
+    harness.run_async(rolled_up)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
         for name, viewport, elder in (
             ("dashboard", VIEWPORT, False),
             ("dashboard-elder", VIEWPORT, True),
-            ("dashboard-desktop", {"width": 1280, "height": 900}, False),
+            ("dashboard-desktop", DESKTOP, False),
         ):
             context = browser.new_context(viewport=viewport, base_url=base, locale="zh-CN")
             page = context.new_page()

@@ -10,11 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import ViewportSize
 
 from reporting.rollups import catch_up
 from tests.browser.conftest import VIEWPORT, run_async
 from tests.browser.test_pages_in_browser import log_in
 
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+DRAWN = "() => [...document.querySelectorAll('.chart')].every(c => c.dataset.drawn && c.querySelector('canvas'))"
 PAINTED = """(canvas) => {
   const context = canvas.getContext('2d');
   const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
@@ -24,9 +27,13 @@ PAINTED = """(canvas) => {
 }"""
 
 
-@pytest.fixture(params=[VIEWPORT, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
+async def rolled_up() -> None:
+    await catch_up()
+
+
+@pytest.fixture(params=[VIEWPORT, DESKTOP], ids=["phone", "desktop"])
 def page(request: pytest.FixtureRequest, browser: Any, demo: str) -> Iterator[Any]:
-    run_async(catch_up)
+    run_async(rolled_up)
     context = browser.new_context(viewport=request.param, base_url=demo, locale="zh-CN")
     yield context.new_page()
     context.close()
@@ -39,9 +46,7 @@ def test_every_chart_is_drawn_and_each_data_table_matches_the_figures(page: Any)
     page.goto("/dashboard")
     charts = page.locator(".chart")
     assert charts.count() >= 5
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.chart')].every(c => c.dataset.drawn === 'true' && c.querySelector('canvas'))"
-    )
+    page.wait_for_function(DRAWN)
     for index in range(charts.count()):
         canvas = charts.nth(index).locator("canvas").first
         assert canvas.evaluate(PAINTED) > 100, charts.nth(index).get_attribute("data-figure")
