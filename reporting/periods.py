@@ -11,6 +11,9 @@ from reporting.models import Period
 # A year and a day: a yearly report fits; longer ranges are for rebuilds, not pages.
 MAX_PERIOD_DAYS = 367
 PRESETS = ("week", "month", "quarter")
+# Days outside these have no data and overflow date arithmetic at the edges.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 
 
 def china_today(now: datetime) -> date:
@@ -18,6 +21,9 @@ def china_today(now: datetime) -> date:
 
 
 def check_period(from_day: date, to_day: date) -> Period:
+    for value, name in ((from_day, "from"), (to_day, "to")):
+        if not FIRST_DAY <= value <= LAST_DAY:
+            raise InvalidPeriod(f"{name} must lie between {FIRST_DAY} and {LAST_DAY}", field=name)
     if from_day > to_day:
         raise InvalidPeriod("from is after to", field="from")
     if (to_day - from_day).days + 1 > MAX_PERIOD_DAYS:
