@@ -14,7 +14,8 @@ from playwright.sync_api import ViewportSize
 
 from reporting.rollups import catch_up
 from tests.browser.conftest import VIEWPORT, run_async
-from tests.browser.test_pages_in_browser import log_in
+from tests.browser.test_accessibility import violations
+from tests.browser.test_pages_in_browser import log_in, set_elder_mode
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 DRAWN = "() => [...document.querySelectorAll('.chart')].every(c => c.dataset.drawn && c.querySelector('canvas'))"
@@ -62,3 +63,25 @@ def test_every_chart_is_drawn_and_each_data_table_matches_the_figures(page: Any)
             assert cells == [[str(cell) for cell in row] for row in figure["rows"]], figure["key"]
         assert section.locator("table").is_visible()
     assert not [p for p in problems if "Content Security Policy" in p or "echarts" in p.lower()], problems
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_the_dashboard_and_its_report_have_no_serious_accessibility_violations(
+    browser: Any, demo: str, elder: bool
+) -> None:
+    """axe-core, as for every other page: none serious or critical; in elder
+    mode text contrast meets WCAG AAA."""
+    run_async(rolled_up)
+    context = browser.new_context(viewport=VIEWPORT, base_url=demo, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, "organizer")
+        if elder:
+            set_elder_mode(page, on=True)
+        found = {}
+        for path in ("/dashboard", "/dashboard/report"):
+            page.goto(path)
+            found[path] = violations(page, aaa=elder)
+        assert found == {"/dashboard": [], "/dashboard/report": []}
+    finally:
+        context.close()
