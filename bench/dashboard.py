@@ -70,7 +70,7 @@ ACTIVITY_COMBOS = (
     ("patrol", "verified", ""),
     ("report", "closed", "hazard"),
     ("report", "handled", "tip"),
-    ("report", "rejected", "snapshot"),
+    ("report", "rejected", "snap"),
 )
 
 

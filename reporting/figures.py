@@ -142,7 +142,11 @@ async def _budget_figure(path: str) -> Figure:
             Column("points", "剩余积分", "Points left", numeric=True),
         ),
         tuple(
-            (str(c["title_zh"]), str(c["status"]), _points(balances.get(budget_code(int(c["id"])), 0)))
+            (
+                str(c["title_zh"]),
+                _label(CAMPAIGN_STATUS_ZH, str(c["status"])),
+                _points(balances.get(budget_code(int(c["id"])), 0)),
+            )
             for c in campaigns
         ),
     )
@@ -197,6 +201,7 @@ async def _names(table: Any, ids: Iterable[int]) -> dict[int, str]:
 
 # --- activity figures -----------------------------------------------------------
 
+CAMPAIGN_STATUS_ZH = {"open": "进行中", "closed": "已结束"}
 KIND_ZH = {"service": "服务", "patrol": "巡防", "report": "上报"}
 STATUS_ZH = {
     "checked_in": "巡防中",
@@ -208,7 +213,7 @@ STATUS_ZH = {
     "handled": "已处置",
     "closed": "已评价",
 }
-REPORT_KIND_ZH = {"hazard": "隐患", "tip": "线索", "dispute": "纠纷", "snapshot": "随手拍"}
+REPORT_KIND_ZH = {"hazard": "隐患", "tip": "线索", "dispute": "纠纷", "snap": "随手拍"}
 
 
 def _label(words: Mapping[str, str], key: str) -> str:

@@ -95,7 +95,7 @@ class DashboardPages(Controller):
         except InvalidPeriod:
             error = "dashboard_bad_period"
             board = await _board(principal, org, None, None)
-        data = DashboardOut.of(board).model_dump(mode="json", by_alias=True)
+        data = DashboardOut.of(board).model_dump(mode="json")
         return render(
             request,
             "dashboard.html",

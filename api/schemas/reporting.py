@@ -49,8 +49,8 @@ class DashboardOut(BaseModel):
     organisation_id: int
     organisation_name_zh: str
     organisation_name_en: str
-    from_day: date = Field(serialization_alias="from")
-    to_day: date = Field(serialization_alias="to")
+    from_day: date = Field(description="first China day of the period (the query's from)")
+    to_day: date = Field(description="last China day, inclusive (the query's to)")
     timezone: str = "Asia/Shanghai"
     figures: list[FigureOut]
 

@@ -40,6 +40,7 @@ async def test_the_organiser_reads_figures_with_amounts_as_strings(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["timezone"] == "Asia/Shanghai"
+    assert body["from_day"] <= body["to_day"] and body["organisation_id"] == community
     figures = {f["key"]: f for f in body["figures"]}
     assert set(figures) >= {"points", "liability", "budgets", "activities", "active_volunteers", "on_time"}
     awarded = dict(figures["points"]["rows"])["奖励 awarded"]
