@@ -16,7 +16,3 @@ class InvalidPeriod(ReportingError):
     """``from`` after ``to``, or a range longer than ``MAX_PERIOD_DAYS``."""
 
     code = "invalid_period"
-
-
-class UnknownFigure(ReportingError):
-    code = "unknown_figure"
