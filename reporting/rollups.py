@@ -65,6 +65,9 @@ ACTIVITIES_PER_RUN = 2000
 # Longer than any writing transaction lives (they are bounded by the
 # statement timeout and retries), so nothing stamped earlier commits later.
 ACTIVITY_LOOKBACK = timedelta(minutes=2)
+# Steps of each rollup one background run takes at most: 100,000 entries
+# (the sealer's blocks hold up to 1,000) and 40,000 activities.
+STEPS_PER_RUN = 20
 # Rows per INSERT: well under SQLite's parameter limit at 16 columns.
 INSERT_CHUNK = 500
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -442,9 +445,22 @@ async def catch_up(now: datetime | None = None) -> int:
 
 
 async def roll_once() -> int:
-    """One run of the background job: the ledger's next blocks and the
-    activities changed since the last run."""
-    return await roll_ledger_once() + await roll_activities_once()
+    """One run of the background job: the ledger's blocks and the activities
+    changed since the last run, in steps, at most ``STEPS_PER_RUN`` of each
+    (a backlog after downtime is worked off over several runs, never in one
+    long one)."""
+    done = 0
+    for _ in range(STEPS_PER_RUN):
+        read = await roll_ledger_once()
+        done += read
+        if not read:
+            break
+    for _ in range(STEPS_PER_RUN):
+        read = await roll_activities_once()
+        done += read
+        if read < ACTIVITIES_PER_RUN:
+            break
+    return done
 
 
 async def rebuild(progress: Callable[[int, int], None] | None = None) -> int:

@@ -27,7 +27,7 @@ from marketplace import orders
 from reporting.aggregation import CHINA
 from reporting.figures import dashboard
 from reporting.models import Dashboard, Period
-from reporting.rollups import catch_up, roll_ledger_once
+from reporting.rollups import catch_up, roll_ledger_once, roll_once
 from reporting.tables import LedgerDay
 from tests.support.database import on_postgres, pooled_connections
 from tests.support.marketplace_helpers import acting, build_market, fund_member
@@ -122,3 +122,16 @@ def test_the_rebuild_command_replays_the_same_figures() -> None:
     assert result.exit_code == 0, result.output
     assert "rebuilt the rollups" in result.output
     assert asyncio.run(_after_rebuild(organisation_id)) == (before, legs)
+
+
+async def test_one_background_run_works_off_a_backlog_of_several_steps() -> None:
+    """The job's run takes as many steps as the backlog needs (up to its
+    bound), not one block per tick."""
+    async with pooled_connections(max_size=4):
+        market = await build_market()
+        for member in await market.members(6):
+            await fund_member(market.org_id, member, "2.00")
+            await seal_pending(everything=True)  # a block per funding: a backlog of several blocks
+        read = await roll_once()
+        assert read >= 6
+        assert await _legs_rolled_up() == await _legs_on_nodes()
