@@ -137,6 +137,8 @@ def shoot_counter(browser: Any, base: str, *, elder: bool, code: str) -> None:
     page.goto(page.url.rstrip("/") + "/statement")
     page.screenshot(path=OUT / f"counter-statement{suffix}.png")
     context.close()
+
+
 def shoot_dashboard(chromium: str, base: str) -> None:
     """The organiser's dashboard at 360×640 (normal and elder mode) and at a
     desktop width, and the printable monthly report
