@@ -13,7 +13,11 @@ service's transaction. No form writes a table itself.
 - 重发邀请码 reissue an invitation: ``community.invitations.issue_invitation``
   (``member.invite``);
 - 结束活动 close a campaign: ``campaigns.funding.close_campaign`` (``campaign.close``);
-- 商户月结 settle a shop month: ``marketplace.settlement.settle_period`` (``shop.settle``).
+- 商户月结 settle a shop month: ``marketplace.settlement.settle_period`` (``shop.settle``);
+- 商品价格与库存 an item's price, stock and availability:
+  ``marketplace.catalog.update_item`` with the item's other settings as they
+  are (``catalog.update``); the service checks the bounds and who manages
+  the catalog. Orders already placed keep the price and stock they took.
 
 A refusal (a domain error) is shown in the form as its problem title,
 Chinese first, and the service's detail; piccolo_admin answers it as 422
@@ -43,6 +47,7 @@ from community.manual_points import AdjustmentDraft, adjust, approve_adjustment,
 from core.ids import MAX_ID
 from fengling_settings import Settings, get_settings
 from ledger.amounts import parse_amount
+from marketplace.catalog import MAX_STOCK, ItemDraft, managed_item, update_item
 from marketplace.settlement import settle_period
 
 AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
@@ -86,6 +91,15 @@ class InvitationForm(BaseModel):
 
 class CampaignCloseForm(BaseModel):
     campaign_id: int = Field(ge=1, le=MAX_ID, title="活动编号 Campaign id")
+
+
+class ItemForm(BaseModel):
+    item_id: int = Field(ge=1, le=MAX_ID, title="商品编号 Item id")
+    price: str = Field(pattern=AMOUNT_PATTERN, title="兑换积分 Price in points", description="如 10.00 · e.g. 10.00")
+    stock: int | None = Field(
+        default=None, ge=0, le=MAX_STOCK, title="库存 Stock", description="留空为不限 · empty: unlimited"
+    )
+    active: bool = Field(default=True, title="上架 On sale")
 
 
 class SettlementForm(BaseModel):
@@ -173,6 +187,30 @@ async def settle(principal: Principal, data: SettlementForm) -> str:
     return f"已结算 · Settled {statement.period}: {statement.order_count} orders, net {statement.net} points"
 
 
+async def change_item(principal: Principal, data: ItemForm) -> str:
+    # The item as the operator may change it (the policy decides), then the
+    # service's full update with only these three settings changed.
+    item = await managed_item(principal, data.item_id)
+    draft = ItemDraft(
+        name_zh=item.name_zh,
+        name_en=item.name_en,
+        description_zh=item.description_zh,
+        description_en=item.description_en,
+        category=item.category,
+        price=parse_amount(data.price, field="price"),
+        stock=data.stock,
+        limit_count=item.limit_count,
+        limit_period=item.limit_period,
+        available_from=item.available_from,
+        available_until=item.available_until,
+        active=data.active,
+        shop_ids=[shop.id for shop in item.shops],
+    )
+    updated = await update_item(principal, data.item_id, draft)
+    stock = "不限 unlimited" if updated.stock is None else str(updated.stock)
+    return f"已更新 · Updated item {updated.id}: price {updated.price}, stock {stock}"
+
+
 def lockout_clearer(redis: Redis, settings: Settings) -> ClearCounters:
     """Clears the counters the login keeps in the app's Redis
     (``api.community.auth.PhoneLockout``)."""
@@ -257,5 +295,12 @@ def console_forms() -> list[FormConfig]:
             settle,
             GROUP_OPERATIONS,
             "结算已结束月份的兑换 · Settle a finished month's redemptions of a shop",
+        ),
+        form(
+            "商品价格与库存 Item price and stock",
+            ItemForm,
+            change_item,
+            GROUP_OPERATIONS,
+            "修改商品的兑换积分、库存和上架状态 · Change an item's price, stock and whether it is on sale",
         ),
     ]

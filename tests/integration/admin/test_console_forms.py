@@ -9,16 +9,21 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from campaigns.campaigns import create_campaign, get_campaign
 from campaigns.funding import fund_campaign
 from community.accounts import issuance_code, member_ref, wallet_code
+from community.errors import AccessRefused, MemberNotFound
+from community.lockouts import unlock_phone
+from community.posts import revoke_post
 from community.roles import Role
 from community.tables import AdjustmentRequest, AuditEvent
 from core.clock import utc_now
 from ledger.tables import LedgerHold
+from marketplace.catalog import ItemDraft, create_item, get_item
 from marketplace.shops import create_shop
 from marketplace.tables import SettlementStatement
 from tests.support.community_helpers import PASSWORD, Tree, add_member, build_tree, principal
@@ -157,3 +162,57 @@ async def test_the_campaign_and_settlement_forms_act_as_the_operator(client: Cli
     assert await SettlementStatement.count().run() == 1
     assert await audit_rows("campaign.close") == [(member_ref(tree.admin), f"campaign:{campaign.id}")]
     assert await audit_rows("shop.settle") == [(member_ref(tree.admin), f"shop:{shop.id}")]
+
+
+async def test_the_item_form_changes_price_and_stock_through_the_catalog_service(client: Client) -> None:
+    tree = await build_tree()
+    operator = await principal(tree.admin)
+    shop = await create_shop(operator, organisation_id=tree.community, name_zh="便民超市")
+    item = await create_item(
+        operator,
+        tree.community,
+        ItemDraft(name_zh="洗衣液", price=Decimal("10.00"), stock=5, category="household", shop_ids=[shop.id]),
+    )
+    await act_as(client, tree.admin)
+    changed = await submit_form(
+        client, "item-price-and-stock", {"item_id": item.id, "price": "12.50", "stock": 20, "active": True}
+    )
+    negative = await submit_form(client, "item-price-and-stock", {"item_id": item.id, "price": "0.00", "stock": 1})
+    assert (changed.status_code, negative.status_code) == (200, 422), negative.text
+    after = await get_item(item.id)
+    assert (after.price, after.stock, after.name_zh, [s.id for s in after.shops]) == (
+        Decimal("12.50"),
+        20,
+        "洗衣液",
+        [shop.id],
+    )
+    assert await audit_rows("catalog.update") == [(member_ref(tree.admin), f"item:{item.id}")]
+
+
+async def test_removing_the_admin_role_closes_the_console_at_once(client: Client) -> None:
+    tree = await build_tree()
+    other = await second_admin(tree)
+    await act_as(client, tree.admin)
+    assert (await client.get("/admin/api/user/")).status_code == 200
+    await revoke_post(await principal(other), tree.city, tree.admin, Role.ADMIN)
+    assert (await client.get("/admin/api/user/")).status_code == 401
+    assert (await client.get("/admin/", headers={"accept": "text/html"})).status_code == 303
+
+
+async def test_an_unlock_is_refused_for_a_number_the_operator_does_not_manage_or_their_own(client: Client) -> None:
+    tree = await build_tree()
+    outsider_admin = await add_member("外区管理员", "13900000013", tree.other_community, Role.ORGANIZER)
+    cleared: list[str] = []
+
+    async def clear(phone: str) -> int:
+        cleared.append(phone)
+        return 1
+
+    with pytest.raises(MemberNotFound):
+        await unlock_phone(await principal(outsider_admin), await phone_of(tree.volunteer), clear=clear)
+    with pytest.raises(MemberNotFound):
+        await unlock_phone(await principal(tree.admin), "13912345678", clear=clear)
+    with pytest.raises(AccessRefused):
+        await unlock_phone(await principal(tree.admin), await phone_of(tree.admin), clear=clear)
+    assert cleared == []
+    assert await audit_rows("member.unlock") == []
