@@ -40,7 +40,7 @@ CSRF_FIELD = "_csrf_token"
 # OpenAPI UI and static files (none of them reads the session cookie), and
 # the operator console, which keeps piccolo_admin's own CSRF check
 # (``admin/console.py``).
-CSRF_EXEMPT = ["^/api/", "^/health$", "^/schema", f"^{STATIC_PATH}/", "^/admin"]
+CSRF_EXEMPT = ["^/api/", "^/health$", "^/schema", f"^{STATIC_PATH}/", "^/admin(/|$)"]
 STATIC_MAX_AGE_SECONDS = 24 * 60 * 60
 # Smaller bodies gain less from compression than its headers cost.
 COMPRESS_MIN_BYTES = 500
