@@ -5,8 +5,10 @@ only, tables read-only, piccolo's CSRF check kept, a CSP of its own."""
 from __future__ import annotations
 
 import re
+import time
 from decimal import Decimal
 
+import jwt
 import pytest
 from litestar import Litestar
 from litestar.handlers import ASGIRouteHandler
@@ -15,11 +17,14 @@ from litestar.testing import AsyncTestClient
 
 from admin.console import requires_console_operator
 from admin.console_tables import LEDGER_TABLES
+from api.community.auth import SESSION_COOKIE, SESSION_VERSION_CLAIM
 from api.security_headers import CSP
 from community.accounts import issuance_code, wallet_code
 from community.manual_points import AdjustmentDraft, adjust
+from community.members import get_member
 from community.roles import Role
 from community.tables import AuditEvent
+from fengling_settings import get_settings
 from ledger.chain import seal_pending
 from ledger.tables import LedgerAccount, LedgerEntry, LedgerPosting
 from tests.support.community_helpers import PASSWORD, add_member, build_tree, principal
@@ -180,3 +185,24 @@ async def test_logging_in_from_the_console_redirect_comes_back_to_the_console(cl
     assert logged_in.status_code == 303
     assert logged_in.headers["location"] == "/admin/"
     assert (await client.get("/admin/")).status_code == 200
+
+
+async def test_an_expired_session_opens_nothing_in_the_console(client: Client) -> None:
+    """Expiry is the token's own: the same signed token, one second past its
+    ``exp``, is a 401 on the console's API and a trip to the login page."""
+    tree = await build_tree()
+    member = await get_member(tree.admin)
+    claims = {
+        "sub": str(tree.admin),
+        "iat": int(time.time()) - 120,
+        "exp": int(time.time()) - 1,
+        SESSION_VERSION_CLAIM: member.session_version,
+    }
+    secret = get_settings().secret_key
+    fresh = {**claims, "exp": int(time.time()) + 60}
+    client.cookies.set(SESSION_COOKIE, jwt.encode(fresh, secret, algorithm="HS256"))
+    assert (await client.get("/admin/api/user/")).status_code == 200  # the same token, unexpired, gets in
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, jwt.encode(claims, secret, algorithm="HS256"))
+    assert (await client.get("/admin/api/user/")).status_code == 401
+    assert (await client.get("/admin/", headers={"accept": "text/html"})).headers["location"] == "/login?next=/admin/"
