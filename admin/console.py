@@ -59,6 +59,7 @@ from community.access import Principal
 from community.policy import may_use_operator_console
 from community.sessions import end_all_sessions
 from fengling_settings import get_settings
+from web.page_errors import refused
 from web.session_cookie import LOGIN_PATH, ended_session_cookie
 
 CONSOLE_PATH = "/admin"
@@ -115,13 +116,27 @@ async def requires_console_operator(connection: ASGIConnection[Any, Any, Any, An
         raise PermissionDeniedException("the operator console is for admins at the top of the tree")
 
 
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def console_problem(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """A browser refused the console (403) sees our refusal page; anything
+    else gets the app's problem+json, its ``instance`` the path as requested
+    (the mount sees only the part below ``/admin``)."""
+    if _wants_page(request) and isinstance(error, PermissionDeniedException):
+        return refused(request, error)
+    problem: Response[Any] = EXCEPTION_HANDLERS[HTTPException](request, error)
+    if isinstance(problem.content, dict):
+        problem.content["instance"] = CONSOLE_PATH + request.url.path
+    return problem
+
+
 def to_login_or_problem(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     """No session: a browser opening a console page goes to our login page
     and returns here after it; the console's own API calls get a 401 problem."""
-    wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
-    if not wants_page:
-        problem: Response[Any] = EXCEPTION_HANDLERS[HTTPException](request, error)
-        return problem
+    if not _wants_page(request):
+        return console_problem(request, error)
     return Redirect(
         f"{LOGIN_PATH}?next={quote(CONSOLE_PATH + '/', safe='/')}",
         status_code=303,
@@ -181,7 +196,7 @@ def console_route(console: AdminRouter) -> ASGIRouteHandler:
         is_mount=True,
         copy_scope=True,
         guards=[requires_console_operator],
-        exception_handlers={NotAuthorizedException: to_login_or_problem},
+        exception_handlers={NotAuthorizedException: to_login_or_problem, HTTPException: console_problem},
         name="operator_console",
         # The console is a page face (the session cookie, even under its
         # /api/) with a CSP of its own: the mount sees only paths below /admin.

@@ -51,6 +51,7 @@ async def test_an_anonymous_browser_goes_to_our_login_page_and_comes_back(client
     api = await client.get("/admin/api/tables/")
     assert api.status_code == 401
     assert api.headers["content-type"].startswith("application/problem+json")
+    assert api.json()["instance"] == "/admin/api/tables/"
 
 
 async def test_members_who_are_not_root_admins_get_403(client: Client) -> None:
@@ -58,9 +59,13 @@ async def test_members_who_are_not_root_admins_get_403(client: Client) -> None:
     district_admin = await add_member("区管理员", "13900000011", tree.district, Role.ADMIN)
     for member_id in (tree.volunteer, tree.organiser, tree.grid_worker, district_admin):
         await act_as(client, member_id)
-        for path in ("/admin/", "/admin/api/tables/", "/admin/api/tables/ledger_entry/"):
-            response = await client.get(path, headers={"accept": "text/html"})
+        page = await client.get("/admin/", headers={"accept": "text/html"})
+        assert page.status_code == 403
+        assert page.headers["content-type"].startswith("text/html")
+        for path in ("/admin/api/tables/", "/admin/api/tables/ledger_entry/"):
+            response = await client.get(path)
             assert response.status_code == 403, (member_id, path)
+            assert response.json()["instance"] == path
 
 
 async def test_a_root_admin_gets_in_as_themself(client: Client) -> None:
