@@ -1,9 +1,9 @@
 """The operator console: piccolo_admin, built once at start-up and mounted
 at ``/admin`` (``api/app.py``), for admins at a root of the tree only.
 
-- **Built once.** ``create_admin`` builds a whole FastAPI app (~40 ms);
-  ``build_console`` runs once per process in ``create_app``, never per
-  request. It shows the tables of ``admin/console_tables.py`` (all
+- **Built once.** ``create_admin`` builds a whole FastAPI app (~1.5 s with
+  our tables); ``build_console`` runs once per process, at the first
+  ``create_app``, never per request. It shows the tables of ``admin/console_tables.py`` (all
   read-only) and the forms of ``admin/console_forms.py`` (each calls a
   domain service as the operator).
 - **One identity.** piccolo's own authentication is replaced
