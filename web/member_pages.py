@@ -30,6 +30,7 @@ from community.members import get_member
 from community.organisations import get_organisation
 from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from community.preferences import set_preferences
+from community.roles import Role
 from community.teams import teams_of_member
 from core.clock import utc_now
 from core.cursors import MAX_CURSOR_LENGTH
@@ -96,7 +97,9 @@ class MemberPages(Controller):
             principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
         )
         lines = await shown((await statement(view.code, limit=HOME_LINES)).lines) if view else []
-        return render(request, "home.html", member=member, wallet=view, lines=lines)
+        # Counter staff get a way to their counter (which shop: /counter decides).
+        counter = Role.SHOP_STAFF in {role for _, role in principal.grants}
+        return render(request, "home.html", member=member, wallet=view, lines=lines, counter=counter)
 
     @get("/statement", name="statement")
     async def statement_page(
