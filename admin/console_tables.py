@@ -41,15 +41,18 @@ from activities.tables import Activity
 from campaigns.tables import Campaign
 from community.tables import AdjustmentRequest, AuditEvent, Organisation, RoleGrant, Team, TeamMember
 from fraud.tables import FraudCase
+from leaderboards.tables import Season, SeasonStanding
 from ledger.tables import LedgerAccount, LedgerEntry, LedgerHold, LedgerPosting
 from marketplace.tables import (
     CatalogItem,
     CatalogItemShop,
+    PickupConflict,
     RedemptionOrder,
     SettlementStatement,
     Shop,
     ShopStaff,
 )
+from recognition.tables import BadgeAward, StarThreshold
 
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -99,7 +102,16 @@ MENU: dict[str, tuple[type[Table], ...]] = {
     "审计 Audit": (AuditEvent, AdjustmentRequest),
     "社区 Community": (Organisation, ConsoleMember, RoleGrant, Team, TeamMember),
     "活动 Campaigns & activities": (Campaign, Activity, FraudCase),
-    "积分超市 Marketplace": (Shop, ShopStaff, CatalogItem, CatalogItemShop, RedemptionOrder, SettlementStatement),
+    "积分超市 Marketplace": (
+        Shop,
+        ShopStaff,
+        CatalogItem,
+        CatalogItemShop,
+        RedemptionOrder,
+        SettlementStatement,
+        PickupConflict,
+    ),
+    "荣誉 Recognition": (Season, SeasonStanding, StarThreshold, BadgeAward),
 }
 
 

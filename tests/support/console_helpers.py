@@ -27,7 +27,12 @@ async def phone_of(member_id: int) -> str:
 async def act_as(client: Client, member_id: int) -> None:
     """Log the member in through the API and keep their token as the pages'
     session cookie (the console's only authority), with nothing else."""
-    response = await client.post("/api/v1/auth/login", json={"phone": await phone_of(member_id), "password": PASSWORD})
+    await act_as_with_password(client, member_id, PASSWORD)
+
+
+async def act_as_with_password(client: Client, member_id: int, password: str) -> None:
+    """``act_as`` for a member whose password is not the test helpers' one (the demo's)."""
+    response = await client.post("/api/v1/auth/login", json={"phone": await phone_of(member_id), "password": password})
     assert response.status_code == 200, response.text
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, response.json()["access_token"])

@@ -7,10 +7,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.integration.api.conftest import app
+from tests.integration.api.conftest import app, demo
 from tests.integration.api.conftest import client as api_client
 
-__all__ = ["api_client", "app"]
+__all__ = ["api_client", "app", "demo"]
 
 
 @pytest.fixture
