@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.stores.redis import RedisStore
 from piccolo.engine.postgres import PostgresEngine
 
+from admin.console import build_console, console_route
 from api.activities.activities import ActivitiesController, PatrolTasksController
 from api.activities.overdue import OverdueController
 from api.campaigns.campaigns import CampaignsController
@@ -144,6 +145,8 @@ def create_app(
             CounterPages,
             ServiceWorkerScript,
             static_files_router(),
+            # The operator console (piccolo_admin), built once here; admins only.
+            console_route(build_console(secure_cookies=settings.cookie_secure)),
         ],
         template_config=template_config(),
         csrf_config=csrf_config(settings),
