@@ -14,6 +14,7 @@ from litestar.stores.redis import RedisStore
 from piccolo.engine.postgres import PostgresEngine
 
 from api.activities.activities import ActivitiesController, PatrolTasksController
+from api.activities.grid_workers import GridWorkerRatingsController
 from api.activities.overdue import OverdueController
 from api.campaigns.campaigns import CampaignsController
 from api.community.auth import AuthController, build_jwt_auth
@@ -112,6 +113,7 @@ def create_app(
             InvitationsController,
             TeamsController,
             OverdueController,
+            GridWorkerRatingsController,
             LeaderboardsController,
             RankingVisibilityController,
             LeagueMethodController,
