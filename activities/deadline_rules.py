@@ -199,3 +199,12 @@ def escalation_step(
         missed_due_at=missed_due_at,
         new_due_at=stage_due(stage, moment, complex=complex, policy=policy),
     )
+
+
+def handled_late(*, due_at: datetime | None, overdue: bool, moment: datetime) -> bool:
+    """Was a report handled at ``moment`` late? Yes when its finish
+    deadline had come (``due_at`` ≤ ``moment``) or it had already been
+    escalated for missing one (``overdue``: escalation gives a fresh
+    deadline, so ``due_at`` alone would forgive the miss). Decided when
+    handling, because handling clears the deadline."""
+    return overdue or (due_at is not None and due_at <= moment)

@@ -87,3 +87,10 @@ class ClaimNotFound(ActivityError):
     """The caller holds no live claim of this task."""
 
     code = "claim_not_found"
+
+
+class InvalidRatingPeriod(ActivityError):
+    """A grid-worker rating's ``period`` is not ``week``, ``month``,
+    ``week:YYYY-Www`` or ``month:YYYY-MM``."""
+
+    code = "invalid_rating_period"

@@ -103,7 +103,12 @@ class Activity(Table, tablename="activities_activity"):
     handler = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
     assigned_at = Timestamptz(null=True, default=None)
     complex = Boolean(default=False)
-    handled_at = Timestamptz(null=True, default=None)
+    # Indexed: grid-worker ratings read what was handled in a period.
+    handled_at = Timestamptz(null=True, default=None, index=True)
+    # Handled after the finish deadline (or once escalated for missing it),
+    # decided when handling: the deadline is cleared then. None: not handled,
+    # or handled before this column existed (grid-worker ratings skip it).
+    handled_late = Boolean(null=True, default=None)
     useful = Boolean(null=True, default=None)
     feedback = Text(default="")
     rating = Integer(null=True, default=None)

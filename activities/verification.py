@@ -52,7 +52,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from activities.deadline_rules import finish_due
+from activities.deadline_rules import finish_due, handled_late
 from activities.earning import ENTRY_WORDING, NOTHING, Earned, Owed, Purpose, Work, counts_caps, owed
 from activities.errors import (
     ActivityNotFound,
@@ -470,6 +470,7 @@ async def _handle(principal: Principal, activity_id: int, data: HandleIn, feedba
                 Activity.status: move.to.value,
                 Activity.handler: handler_id,
                 Activity.handled_at: now,
+                Activity.handled_late: handled_late(due_at=activity.due_at, overdue=activity.overdue, moment=now),
                 Activity.useful: data.useful,
                 Activity.feedback: feedback,
                 Activity.bonus_minor: bonus_minor,

@@ -15,6 +15,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from admin.console import build_console, console_route
 from api.activities.activities import ActivitiesController, PatrolTasksController
+from api.activities.grid_workers import GridWorkerRatingsController
 from api.activities.overdue import OverdueController
 from api.campaigns.campaigns import CampaignsController
 from api.community.auth import AuthController, build_jwt_auth
@@ -121,6 +122,7 @@ def create_app(
             InvitationsController,
             TeamsController,
             OverdueController,
+            GridWorkerRatingsController,
             LeaderboardsController,
             RankingVisibilityController,
             LeagueMethodController,

@@ -113,6 +113,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     activity_errors.ClaimRefused: 409,
     activity_errors.PatrolTaskNotFound: 404,
     activity_errors.ClaimNotFound: 404,
+    activity_errors.InvalidRatingPeriod: 422,
     InvalidOverdueQuery: 422,
     leaderboard_errors.BoardNotFound: 404,
     leaderboard_errors.InvalidBoardRequest: 422,

@@ -21,6 +21,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "budget_exhausted": ("活动积分预算不足", "The campaign budget is exhausted"),
     "no_issuing_organisation": ("上级没有积分发行组织", "No organisation above issues points"),
     "invalid_activity": ("提交的信息有误", "Invalid activity"),
+    "invalid_rating_period": ("评级周期无效", "Invalid rating period"),
     "activity_not_found": ("记录不存在", "Activity not found"),
     "activity_overlap": ("时间与已有记录重叠", "Overlaps another activity"),
     "activity_wrong_status": ("当前状态不允许此操作", "Not possible in the current status"),

@@ -8,6 +8,7 @@ from community.tables import (
     Invitation,
     Member,
     Organisation,
+    PastTeamMember,
     RoleGrant,
     Team,
     TeamMember,
@@ -18,7 +19,17 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="community",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[Organisation, Member, RoleGrant, AuditEvent, Team, TeamMember, Invitation, AdjustmentRequest],
+    table_classes=[
+        Organisation,
+        Member,
+        RoleGrant,
+        AuditEvent,
+        Team,
+        TeamMember,
+        PastTeamMember,
+        Invitation,
+        AdjustmentRequest,
+    ],
     migration_dependencies=["ledger.piccolo_app"],
     commands=[],
 )

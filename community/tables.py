@@ -95,6 +95,21 @@ class TeamMember(Table, tablename="community_team_member"):
     joined_at = Timestamptz(default=TimestamptzNow())
 
 
+class PastTeamMember(Table, tablename="community_past_team_member"):
+    """A membership that ended: written with the removal of its
+    ``TeamMember`` row, in the same transaction, and never changed. The
+    leaderboards place an award in the teams the member was in *when it
+    was made*, so a rebuild after someone left gives the team board the
+    feed built (``leaderboards.feed``)."""
+
+    id = Serial(primary_key=True)
+    team = ForeignKey(Team, null=False, index=True, on_delete=OnDelete.restrict)
+    # Indexed: the leaderboards' feed reads a member's past teams.
+    member = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    joined_at = Timestamptz()
+    left_at = Timestamptz()
+
+
 class Invitation(Table, tablename="community_invitation"):
     """A one-time code an organiser hands a new member to set their password.
     Only the code's SHA-256 is stored."""

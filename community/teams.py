@@ -28,7 +28,8 @@ from community.members import home_organisation_of
 from community.models import TeamDetail, TeamKind, TeamMemberRecord, TeamRecord
 from community.names import name_problem
 from community.organisations import ancestor_ids, get_organisation, subtree_ids
-from community.tables import Team, TeamMember
+from community.tables import PastTeamMember, Team, TeamMember
+from core.clock import utc_now
 from core.database import in_write_transaction, is_unique_violation
 
 __all__ = ["TeamKind"]  # re-exported: callers import it from here
@@ -235,7 +236,8 @@ async def add_team_member(team_id: int, member_id: int, *, actor_ref: str) -> bo
         return False
 
     async def work() -> None:
-        await TeamMember.insert(TeamMember(team=team_id, member=member_id)).run()
+        # The service's clock, as the leaderboards compare it with award times.
+        await TeamMember.insert(TeamMember(team=team_id, member=member_id, joined_at=utc_now())).run()
         await audit.record(actor_ref, "team.member.add", f"team:{team_id}", member_id=member_id)
 
     try:
@@ -256,11 +258,15 @@ async def remove_team_member(team_id: int, member_id: int, *, actor_ref: str) ->
         removed = (
             await TeamMember.delete()
             .where((TeamMember.team == team_id) & (TeamMember.member == member_id))
-            .returning(TeamMember.id)
+            .returning(TeamMember.id, TeamMember.joined_at)
             .run()
         )
         if not removed:
             raise TeamMembershipRefused(f"member {member_id} is not in this team", field="member_id")
+        # The leaderboards need the team at each award's time (``PastTeamMember``).
+        await PastTeamMember.insert(
+            PastTeamMember(team=team_id, member=member_id, joined_at=removed[0]["joined_at"], left_at=utc_now())
+        ).run()
         await audit.record(actor_ref, "team.member.remove", f"team:{team_id}", member_id=member_id)
 
     await in_write_transaction(work)

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import queue
 import sqlite3
 import threading
@@ -166,7 +167,13 @@ class SqliteWriter:
             raise RuntimeError("the SQLite writer is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((work, future, loop))
+        # In the caller's context variables (``core.clock.as_of``), as if run in its task.
+        context = contextvars.copy_context()
+
+        def in_context(connection: sqlite3.Connection) -> T:
+            return context.run(work, connection)
+
+        self._jobs.put((in_context, future, loop))
         return await future
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T], begin: str = "BEGIN IMMEDIATE") -> T:

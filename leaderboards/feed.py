@@ -43,7 +43,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from community.organisations import ancestor_chains
-from community.tables import Member, TeamMember
+from community.tables import Member, PastTeamMember, TeamMember
 from leaderboards.earnings import (
     COUNTED_KINDS,
     REVERSAL_KIND,
@@ -201,9 +201,17 @@ async def _homes(member_ids: Iterable[int]) -> dict[int, int]:
     return {int(row["id"]): int(row["home_organisation"]) for row in rows}
 
 
-async def _team_joins(member_ids: Iterable[int]) -> dict[int, list[tuple[int, datetime]]]:
+async def _team_joins(member_ids: Iterable[int]) -> dict[int, list[tuple[int, datetime, datetime | None]]]:
+    """member → (team, joined_at, left_at or None) of every membership,
+    current (``TeamMember``) and ended (``PastTeamMember``), so an award
+    counts for the teams its member was in when it was made, whenever the
+    feed or a rebuild reads it. Both ends are inclusive: an award stamped
+    at the very instant of leaving may have been fed while the member was
+    still in the team, so a rebuild counts it too. (An award stamped after
+    a removal that commits later still is fed as the team's; the window is
+    one transaction long, and ``rebuild --scope team:<id>`` settles it.)"""
     wanted = sorted(set(member_ids))
-    joins: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    joins: dict[int, list[tuple[int, datetime, datetime | None]]] = defaultdict(list)
     if wanted:
         rows = (
             await TeamMember.select(TeamMember.member, TeamMember.team, TeamMember.joined_at)
@@ -211,7 +219,16 @@ async def _team_joins(member_ids: Iterable[int]) -> dict[int, list[tuple[int, da
             .run()
         )
         for row in rows:
-            joins[int(row["member"])].append((int(row["team"]), _aware(row["joined_at"])))
+            joins[int(row["member"])].append((int(row["team"]), _aware(row["joined_at"]), None))
+        past = (
+            await PastTeamMember.select(
+                PastTeamMember.member, PastTeamMember.team, PastTeamMember.joined_at, PastTeamMember.left_at
+            )
+            .where(PastTeamMember.member.is_in(wanted))
+            .run()
+        )
+        for row in past:
+            joins[int(row["member"])].append((int(row["team"]), _aware(row["joined_at"]), _aware(row["left_at"])))
     return joins
 
 
@@ -246,11 +263,12 @@ async def changes_at(positions: Sequence[tuple[int, int]]) -> list[Change]:
         award = item.award
         done_at = award.organisation_id or homes.get(award.member_id)
         chain = chains.get(done_at or 0, [])
-        others = [
-            scope_name(ScopeKind.TEAM, team)
-            for team, joined_at in sorted(joins.get(award.member_id, []))
-            if joined_at <= award.created_at
-        ]
+        teams = {
+            team
+            for team, joined_at, left_at in joins.get(award.member_id, [])
+            if joined_at <= award.created_at and (left_at is None or award.created_at <= left_at)
+        }
+        others = [scope_name(ScopeKind.TEAM, team) for team in sorted(teams)]
         if award.campaign_id is not None:
             others.append(scope_name(ScopeKind.CAMPAIGN, award.campaign_id))
         scopes = [scope_name(ScopeKind.ORGANISATION, node) for node in chain] + others

@@ -26,17 +26,18 @@ from activities.submissions import (
     log_service,
     submit_report,
 )
-from activities.verification import verify_activity
+from activities.verification import HandleIn, RateIn, handle_report, rate_report, verify_activity
 from campaigns.campaigns import create_campaign
 from campaigns.funding import fund_campaign
 from campaigns.rules import EarningRules, ReportKind
+from campaigns.tables import Campaign
 from community.access import Principal, load_principal
 from community.members import create_member, register_member
 from community.organisations import create_organisation
 from community.roles import Level, Role
 from community.tables import Member, Organisation
 from community.teams import TeamKind, add_team_member, create_team
-from core.clock import utc_now
+from core.clock import as_of, utc_now
 from leaderboards.periods import china_date
 from leaderboards.seasons import SeasonDraft, create_season
 from marketplace.catalog import ItemDraft, create_item
@@ -150,6 +151,7 @@ async def load_demo() -> bool:
     )
     await _load_supermarket(community.id, await load_principal(members["organizer"].id), members["shop_staff"].id)
     await _load_neighbours(community.id, grid.id, team_id, members["organizer"].id, members["grid_worker"].id)
+    await _load_history(community.id, members["organizer"].id)
     return True
 
 
@@ -265,7 +267,7 @@ async def _load_earning(community_id: int, grid_id: int, volunteer_id: int, orga
         organisation_id=community_id,
         title_zh="平安风铃积分行动",
         title_en="Fengling points programme",
-        starts_at=now - timedelta(days=30),
+        starts_at=now - DEMO_HISTORY - timedelta(days=7),  # covers the history (_load_history)
         is_default=True,
         rules=DEMO_RULES,
     )
@@ -324,3 +326,110 @@ async def _load_earning(community_id: int, grid_id: int, volunteer_id: int, orga
         now=now,
     )
     return team.id
+
+
+# Eight weeks of history in two more grids of different sizes (a big third
+# grid, a small fourth), recorded through the real services at the time each
+# step happened (``core.clock.as_of``): service logs verified by each grid's
+# own grid worker, and reports handled (some late) and rated by their
+# reporters, so the boards differ by week, month and all time and the
+# grid-worker ratings (星级网格员) have something to rate. Grid 1, the demo
+# volunteer's, is left as it is: there they stand 2nd of 8 on every board.
+DEMO_HISTORY = timedelta(weeks=8)
+DEMO_HISTORY_BUDGET = Decimal("2000.00")
+# (name, grid 3 or 4)
+DEMO_TOWN = (
+    *((name, 3) for name in ("孙玉兰", "马国强", "朱桂英", "胡建华", "郭秀珍", "何志明", "高凤英", "林海涛")),
+    *((name, 3) for name in ("罗淑华", "郑德胜", "梁美玲", "谢永福")),
+    *((name, 4) for name in ("宋春梅", "唐金山", "许翠萍", "韩振国")),
+)
+# (reporter's index in DEMO_TOWN, weeks ago, handled after days, rating): a
+# handling after 6+ days misses the 3-working-day deadline.
+DEMO_REPORTS = (
+    (0, 0, 0, 5),
+    (1, 0, 0, 4),
+    (12, 0, 0, 5),
+    (2, 1, 1, 5),
+    (3, 2, 6, 3),
+    (4, 3, 1, 4),
+    (13, 2, 1, 5),
+    (14, 4, 8, 2),
+)
+
+
+async def _town_member(name: str, phone: str, home: int, role: Role = Role.VOLUNTEER) -> int:
+    member_id = await create_member(name=name, phone=phone, home_organisation_id=home, roles=(role,))
+    await _joined_months_ago(member_id)
+    return member_id
+
+
+async def _history_log(member_id: int, verifier: Principal, moment: datetime, hours: int) -> None:
+    """A service log of ``hours`` ending an hour before ``moment``, verified an hour after it."""
+    with as_of(moment):
+        start = moment - timedelta(hours=hours + 1)
+        logged = await log_service(
+            await load_principal(member_id),
+            ServiceLogIn(title="社区志愿服务", started_at=start, ended_at=start + timedelta(hours=hours)),
+        )
+    with as_of(moment + timedelta(hours=1)):
+        await verify_activity(verifier, logged.id)
+
+
+async def _history_report(member_id: int, worker: Principal, moment: datetime, after_days: int, rating: int) -> None:
+    """A report at ``moment``, verified an hour later, handled ``after_days``
+    later (at least an hour), then rated by its reporter."""
+    reporter = await load_principal(member_id)
+    where = Position(latitude=HERE.latitude + 0.01 * (member_id % 9), longitude=HERE.longitude + 0.01, accuracy_m=8.0)
+    with as_of(moment):
+        report = await submit_report(
+            reporter, ReportIn(report_kind=ReportKind.HAZARD, title="楼道堆放杂物", position=where)
+        )
+    with as_of(moment + timedelta(hours=1)):
+        verified = await verify_activity(worker, report.id)
+    if verified.status != "verified":  # held for review: it waits for a reviewer
+        return
+    with as_of(moment + timedelta(days=after_days, hours=2)):
+        await handle_report(worker, report.id, data=HandleIn(useful=True, feedback="已联系物业处理"))
+        await rate_report(reporter, report.id, data=RateIn(rating=rating))
+
+
+async def _load_history(community_id: int, organizer_id: int) -> None:
+    now = utc_now()
+    organizer = await load_principal(organizer_id)
+    campaign = (
+        await Campaign.select(Campaign.id)
+        .where((Campaign.organisation == community_id) & (Campaign.is_default == True))  # noqa: E712 (Piccolo builds SQL from it)
+        .first()
+        .run()
+    )
+    if campaign is None:
+        return
+    await fund_campaign(organizer, int(campaign["id"]), amount=DEMO_HISTORY_BUDGET, idempotency_key="demo-history")
+    grids, workers = {}, {}
+    for number, (name_zh, name_en) in ((3, ("第三网格", "Grid 3")), (4, ("第四网格", "Grid 4"))):
+        grid = await create_organisation(name_zh=name_zh, name_en=name_en, level=Level.GRID, parent_id=community_id)
+        grids[number] = grid.id
+        worker_name = {3: "周敏", 4: "吴刚"}[number]
+        worker_id = await _town_member(worker_name, f"1590000{number:04d}", grid.id, Role.GRID_WORKER)
+        workers[number] = await load_principal(worker_id)
+    people = [
+        await _town_member(name, f"1570000{index:04d}", grids[grid]) for index, (name, grid) in enumerate(DEMO_TOWN)
+    ]
+    for index, (member_id, (_, grid_number)) in enumerate(zip(people, DEMO_TOWN, strict=True)):
+        for weeks in range(0, DEMO_HISTORY.days // 7, 3):  # weeks 0, 3, 6 (+1 for every other)
+            moment = now - timedelta(weeks=weeks + (index % 2), days=index % 3, hours=2)
+            await _history_log(member_id, workers[grid_number], moment, hours=1 + (index + weeks) % 3)
+    for index, weeks, after_days, rating in DEMO_REPORTS:
+        moment = now - timedelta(weeks=weeks, days=after_days, hours=4)
+        await _history_report(people[index], workers[DEMO_TOWN[index][1]], moment, after_days, rating)
+    evening = china_evening(now, 2)
+    await create_patrol_task(
+        organizer,
+        organisation_id=grids[3],
+        title_zh="第三网格 晚间巡逻",
+        area="学府巷—菜市场",
+        grab_order=GrabOrder(
+            starts_at=evening, ends_at=evening + timedelta(hours=2), slots=5, multiplier=Decimal("1.00")
+        ),
+        now=now,
+    )

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from pydantic_core import PydanticCustomError
 
 from activities.claim_rules import MAX_SLOTS, GrabOrder
+from activities.grid_workers import GridWorkerRatings
 from activities.models import ActivityView, ClaimStatus, Kind, PatrolTaskRecord, PointKind, Position, Status
 from api.points import Points
 from campaigns.rules import ReportKind
@@ -201,3 +202,53 @@ class TaskClaimOut(BaseModel):
 
 
 ActivityScope = Literal["mine", "review"]
+
+
+class GridWorkerRatingOut(BaseModel):
+    """星级网格员 · one grid worker's handling of reports in the period
+    (``activities.grid_worker_rules`` documents the star thresholds)."""
+
+    member_id: int
+    name: str
+    organisation_id: int = Field(description="Where they hold the grid-worker post")
+    handled: int = Field(ge=0, description="Reports handled in the period")
+    timed: int = Field(ge=0, description="Of which it is known whether they were on time")
+    on_time: int = Field(ge=0, description="Of which handled before their deadline")
+    on_time_pct: str | None = Field(description='On-time share in percent, e.g. "92.3"; null if nothing is timed')
+    rated: int = Field(ge=0, description="Of which the reporter gave a rating")
+    average_rating: str | None = Field(description='Reporters\' average rating (1–5), e.g. "4.50"; null if none')
+    stars: int | None = Field(ge=1, le=5, description="1–5 stars; null: nothing to rate this period (未评级)")
+
+
+class GridWorkerRatingsOut(BaseModel):
+    organisation_id: int
+    period: str = Field(description="week:2026-W48 or month:2026-11 (China time)")
+    starts_at: datetime = Field(description="UTC instant the period starts (00:00 China time)")
+    ends_at: datetime = Field(description="UTC instant the next period starts")
+    workers: list[GridWorkerRatingOut]
+    truncated: bool = Field(description="More grid workers than one answer lists: rate a lower node")
+
+    @classmethod
+    def of(cls, ratings: GridWorkerRatings) -> GridWorkerRatingsOut:
+        return cls(
+            organisation_id=ratings.organisation_id,
+            period=ratings.period.period_id,
+            starts_at=ratings.period.starts_at,
+            ends_at=ratings.period.ends_at,
+            workers=[
+                GridWorkerRatingOut(
+                    member_id=worker.member_id,
+                    name=worker.name,
+                    organisation_id=worker.organisation_id,
+                    handled=worker.handled,
+                    timed=worker.timed,
+                    on_time=worker.on_time,
+                    on_time_pct=None if worker.on_time_pct is None else str(worker.on_time_pct),
+                    rated=worker.rated,
+                    average_rating=None if worker.average_rating is None else str(worker.average_rating),
+                    stars=worker.stars,
+                )
+                for worker in ratings.workers
+            ],
+            truncated=ratings.truncated,
+        )

@@ -377,6 +377,10 @@ ROWS: dict[str, Row] = {
         each_side(lambda s, w, r: Call(path={"organisation_id": s.community}, json=THRESHOLDS)),
         {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
     ),
+    "listGridWorkerRatings": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community}, query={"period": "month"})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
     "setMyRankingVisibility": Row(
         only(with_foreign_secrets(lambda w, r: Call(json={"visibility": "hidden"}))),
         {"any": roles(ok(200, hides=True))},

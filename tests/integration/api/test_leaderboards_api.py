@@ -103,8 +103,11 @@ async def test_an_organiser_chooses_the_per_capita_league_and_volunteers_read_it
     assert league.status_code == 200, league.text
     body = league.json()
     assert body["method"] == "average" and body["units"] == "children"
-    # Per capita the small second grid (3 neighbours, 105.00) beats the first (9 members, 217.50).
+    # Per capita the small second grid (3 neighbours, 105.00) beats the first (9 members, 217.50),
+    # and so do the third (12 neighbours and their grid worker) and the small fourth.
     assert [(unit["name_zh"], unit["headcount"], unit["total"], unit["value"]) for unit in body["ranking"]] == [
         ("第二网格", 3, "105.00", "35.00"),
+        ("第三网格", 13, "435.00", "33.46"),
+        ("第四网格", 5, "150.00", "30.00"),
         ("第一网格", 9, "217.50", "24.17"),
     ]

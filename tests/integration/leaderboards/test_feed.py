@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+from community import teams
+from community.teams import add_team_member, remove_team_member
 from leaderboards.feed import feed_once
 from leaderboards.keys import FEED_KEY, all_key, board_key, seq_key, sum_key
 from leaderboards.periods import periods_of
 from leaderboards.rebuild import rebuild
 from leaderboards.scores import Score
+from ledger import posting
 from ledger.chain import seal_pending
 from tests.support.leaderboard_helpers import (
     award,
@@ -90,7 +93,53 @@ async def test_a_lost_board_update_is_caught_by_the_comparison_with_a_rebuild() 
         assert await board_snapshot(redis) != before
 
 
-async def fresh_redis_losing_everything_is_repaired_by_a_rebuild_and_the_feed_carries_on() -> None:
+async def test_a_duplicated_board_update_is_caught_by_the_comparison_with_a_rebuild() -> None:
+    """The other half: a board that applied an update twice (its scope's
+    position and the feed's cursor lost) differs from its rebuild."""
+    town = await build_town()
+    await award(town.members[0], "1.00", town.grid)
+    async with fresh_redis() as redis:
+        await feed_once(redis)
+        await redis.delete(FEED_KEY, seq_key(f"org:{town.grid}"))
+        await feed_once(redis)  # the grid's board applies the award again
+        assert await _points(redis, board_key(f"org:{town.grid}", "all")) == {town.members[0]: 200}
+        before = await board_snapshot(redis)
+        await rebuild(redis)
+        assert await board_snapshot(redis) != before
+
+
+async def test_a_team_board_keeps_what_was_earned_in_the_team_after_leaving_and_a_rebuild_agrees(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Awards count for the teams their member was in when they were made:
+    the feed (run before or after the member left) and a rebuild agree, and
+    what is earned after leaving, or before joining again, stays off."""
+    town = await build_town()
+    member, other = town.members[0], town.members[1]
+    moments = iter(datetime(2026, 11, 2, hour, tzinfo=UTC) for hour in range(1, 12))
+    monkeypatch.setattr(posting, "entry_time", lambda: next(moments))
+    monkeypatch.setattr(teams, "utc_now", lambda: next(moments))
+    team_all = board_key(f"team:{town.team}", "all")
+    async with fresh_redis() as redis:
+        await award(member, "5.00", town.grid)  # 01:00, in the team
+        await feed_once(redis)
+        await award(member, "1.00", town.grid)  # 02:00, in the team, fed only after leaving
+        await remove_team_member(town.team, member, actor_ref="test")  # 03:00
+        await award(member, "7.00", town.grid)  # 04:00, out of the team
+        await award(other, "2.00", town.grid)  # 05:00
+        await feed_once(redis)
+        assert await _points(redis, team_all) == {member: 600, other: 200}
+        await add_team_member(town.team, member, actor_ref="test")  # 06:00
+        await award(member, "3.00", town.grid)  # 07:00, in the team again
+        await feed_once(redis)
+        assert await _points(redis, team_all) == {member: 900, other: 200}
+        assert await _points(redis, board_key(f"org:{town.grid}", "all")) == {member: 1600, other: 200}
+        incremental = await board_snapshot(redis)
+        await rebuild(redis)
+        assert await board_snapshot(redis) == incremental
+
+
+async def test_redis_losing_everything_is_repaired_by_a_rebuild_and_the_feed_carries_on() -> None:
     town = await build_town()
     first, second, *_ = town.members
     await award(first, "4.00", town.grid)

@@ -68,16 +68,19 @@ async def test_equal_points_rank_by_who_reached_them_first(monkeypatch: pytest.M
     town = await build_town(volunteers=3)
     first, second, _, _ = [*town.members, 0][:4]
     moments = iter([datetime(2026, 11, 2, 1, 0, tzinfo=UTC), datetime(2026, 11, 2, 2, 0, tzinfo=UTC)])
-    # The later member posts first in id order but reaches the score an hour later.
+    # The first member reaches the score an hour before the second. Without
+    # the time in the score, Redis would order the tie by member id,
+    # highest first (ZREVRANGE): the second member (a higher id) on top.
     monkeypatch.setattr(posting, "entry_time", lambda: next(moments))
-    await award(second, "5.00", town.grid)
     await award(first, "5.00", town.grid)
+    await award(second, "5.00", town.grid)
+    assert second > first
     async with fresh_redis() as redis:
         await feed_once(redis)
         view = await read_board(
             await load_principal(first), BoardQuery(scope=f"org:{town.grid}", period=PeriodKind.ALL), redis=redis
         )
-    assert [row.member_id for row in view.top] == [second, first]
+    assert [row.member_id for row in view.top] == [first, second]
 
 
 async def test_the_week_rolls_over_at_china_midnight_and_this_week_is_compared_with_last(
