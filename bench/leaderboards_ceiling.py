@@ -1,7 +1,7 @@
 """The ceiling for ``GET /api/v1/leaderboards?around=me``: a Litestar app
 sending the same Redis commands raw.
 
-``bench/leaderboards.py`` serves it beside Fengling, with the same server
+``bench/leaderboards_bench.py`` serves it beside Fengling, with the same server
 and number of workers, on the same Redis, and reports Fengling's latency as
 a ratio to this one. Per request it sends what ``leaderboards.reading``
 sends for one board (top 10, my rank, ±5 neighbours): ``ZCARD`` +

@@ -116,8 +116,9 @@ async def scenario(plan: list[Step]) -> None:
     # A season on the community over the clock's first week: its boards must
     # agree with their rebuild too (awards before, inside and after it).
     first_day = china_date(START) + timedelta(days=1)
+    last_day = first_day + timedelta(days=6)
     await Season.insert(
-        Season(name_zh="夏季竞赛", organisation=town.community, first_day=first_day, last_day=first_day + timedelta(days=6))
+        Season(name_zh="夏季竞赛", organisation=town.community, first_day=first_day, last_day=last_day)
     ).run()
     async with fresh_redis() as redis:
         play = Play(town, redis, in_team=set(town.members[:2]))

@@ -4,8 +4,8 @@ time, and the lag from an award's commit to its board.
 Run from the repository root with the project's venv; the report (Markdown,
 ready for ``RESULTS.md``) goes to stdout, progress to stderr::
 
-    .venv/bin/python bench/leaderboards.py --members 2000 | tee /tmp/lb.md   # a check, ~1 min
-    .venv/bin/python bench/leaderboards.py | tee /tmp/lb.md                  # 1M members, 10M awards
+    .venv/bin/python bench/leaderboards_bench.py --members 2000 | tee /tmp/lb.md   # a check, ~1 min
+    .venv/bin/python bench/leaderboards_bench.py | tee /tmp/lb.md                  # 1M members, 10M awards
 
 It needs PostgreSQL (``--pg-url``: a throwaway database is created and
 dropped, ``bench_host.Throwaway``) and a Redis database of its own
@@ -430,7 +430,7 @@ def report(
     print(f"- machine: {machine_line()}")
     print(f"- load at start: `{loads[0]}`")
     print(f"- load at end: `{loads[1]}`")
-    print(f"- command: `python bench/leaderboards.py {' '.join(sys.argv[1:])}`\n")
+    print(f"- command: `python bench/leaderboards_bench.py {' '.join(sys.argv[1:])}`\n")
     print(f"Setup (not the product's work): COPY {world['copy_s']:.1f} s, sealing the chain {world['seal_s']:.1f} s.\n")
     rate = world["entries"] / measured["rebuild_s"] if measured["rebuild_s"] else float("nan")
     print(
