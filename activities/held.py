@@ -224,7 +224,13 @@ async def _post_to_wallet(case: CaseRecord, activity: ActivityRecord, reviewer: 
             reason_zh=reason_zh + activity.title,
             reason_en=reason_en + activity.title,
             actor_ref=reviewer.ref,
-            metadata={"activity_id": activity.id, "fraud_case_id": case.id, "reviewer_member_id": reviewer.member_id},
+            metadata={
+                "activity_id": activity.id,
+                "fraud_case_id": case.id,
+                "reviewer_member_id": reviewer.member_id,
+                # Who verified the work (the cashing-out rule's funders).
+                "approver_member_id": case.verifier_id,
+            },
             idempotency_key=f"{_ref(activity.id)}:award",
         )
         return entry.id

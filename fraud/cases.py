@@ -110,9 +110,10 @@ def check_decidable(case: CaseRecord, reviewer_id: int, now: datetime) -> None:
 
 
 async def close_case(
-    case: CaseRecord, *, status: CaseStatus, reviewer_id: int, label: Label, note: str, now: datetime
+    case: CaseRecord, *, status: CaseStatus, reviewer_id: int | None, label: Label, note: str, now: datetime
 ) -> None:
-    """Record the reviewer's decision on a locked open case."""
+    """Record the reviewer's decision on a locked open case (``reviewer_id``
+    None: the system released it when its deadline passed)."""
     await (
         FraudCase.update(
             {
@@ -126,6 +127,27 @@ async def close_case(
             }
         )
         .where(FraudCase.id == case.id)
+        .run()
+    )
+
+
+async def withdraw_case(subject: Subject, subject_id: int, *, now: datetime) -> None:
+    """The subject's open case is withdrawn (the member cancelled the held
+    order), inside the caller's transaction; nothing if none is open."""
+    await (
+        FraudCase.update(
+            {
+                FraudCase.status: CaseStatus.WITHDRAWN.value,
+                FraudCase.decided_at: now,
+                FraudCase.taken_by: None,
+                FraudCase.taken_until: None,
+            }
+        )
+        .where(
+            (FraudCase.subject == subject.value)
+            & (FraudCase.subject_id == subject_id)
+            & (FraudCase.status == CaseStatus.OPEN.value)
+        )
         .run()
     )
 

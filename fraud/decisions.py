@@ -9,29 +9,54 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
+
+from piccolo.columns import Column
 
 from fraud.models import DecisionRecord, Subject, Verdict
 from fraud.tables import FraudDecision
+
+
+def decision_values(
+    verdict: Verdict, *, subject: Subject, subject_id: int, member_id: int, issuer_id: int | None, now: datetime
+) -> tuple[object, ...]:
+    """A decision row's values in ``fraud.sql.INSERT_DECISION``'s order
+    (the same texts ``record_decision`` stores)."""
+    return (
+        subject.value,
+        subject_id,
+        member_id,
+        issuer_id,
+        verdict.outcome.value,
+        verdict.score,
+        verdict.ruleset_version,
+        verdict.thresholds.to_json(),
+        json.dumps([result.to_json() for result in verdict.results], ensure_ascii=False, sort_keys=True),
+        now,
+    )
 
 
 async def record_decision(
     verdict: Verdict, *, subject: Subject, subject_id: int, member_id: int, issuer_id: int | None, now: datetime
 ) -> int:
     """Insert the decision with every rule's result; its id."""
-    rows = await FraudDecision.insert(
-        FraudDecision(
-            subject=subject.value,
-            subject_id=subject_id,
-            member=member_id,
-            issuer=issuer_id,
-            outcome=verdict.outcome.value,
-            score=verdict.score,
-            ruleset_version=verdict.ruleset_version,
-            thresholds=verdict.thresholds.to_json(),
-            results=json.dumps([result.to_json() for result in verdict.results], ensure_ascii=False, sort_keys=True),
-            decided_at=now,
-        )
-    ).run()
+    values = decision_values(
+        verdict, subject=subject, subject_id=subject_id, member_id=member_id, issuer_id=issuer_id, now=now
+    )
+    columns = (
+        FraudDecision.subject,
+        FraudDecision.subject_id,
+        FraudDecision.member,
+        FraudDecision.issuer,
+        FraudDecision.outcome,
+        FraudDecision.score,
+        FraudDecision.ruleset_version,
+        FraudDecision.thresholds,
+        FraudDecision.results,
+        FraudDecision.decided_at,
+    )
+    row: dict[Column, Any] = dict(zip(columns, values, strict=True))
+    rows = await FraudDecision.insert(FraudDecision(row)).run()
     return int(rows[0]["id"])
 
 

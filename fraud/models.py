@@ -37,7 +37,8 @@ class Subject(StrEnum):
 class CaseStatus(StrEnum):
     OPEN = "open"  # waiting for a reviewer
     APPROVED = "approved"  # the hold was posted to the wallet
-    REJECTED = "rejected"  # the hold was voided, the activity rejected
+    REJECTED = "rejected"  # the hold was voided, the activity (or order) rejected
+    WITHDRAWN = "withdrawn"  # the member cancelled the held order before a decision
 
 
 class Label(StrEnum):

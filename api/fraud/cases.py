@@ -20,7 +20,8 @@ from api.schemas.fraud import CaseDecisionIn, CaseListOut, CaseOut, CaseVerdict,
 from community.access import Principal
 from fraud.cases import add_objection, get_case, member_cases, open_cases_for, take_case, visible_case
 from fraud.decisions import get_decision
-from fraud.models import CaseRecord
+from fraud.models import CaseRecord, Subject
+from marketplace.order_reviews import approve_held_order, reject_held_order
 
 
 async def _shaped(principal: Principal, case: CaseRecord) -> CaseOut:
@@ -64,10 +65,13 @@ class FraudCasesController(Controller):
         guards=[requires_manager],
     )
     async def decide(self, principal: ActingPrincipal, case_id: Id, data: JSONBody[CaseDecisionIn]) -> CaseOut:
-        if data.verdict is CaseVerdict.APPROVE:
-            await approve_held(principal, case_id, label=data.label, note=data.note)
+        approve = data.verdict is CaseVerdict.APPROVE
+        if (await get_case(case_id)).subject is Subject.ORDER:
+            decide_order = approve_held_order if approve else reject_held_order
+            await decide_order(principal, case_id, label=data.label, note=data.note)
         else:
-            await reject_held(principal, case_id, label=data.label, note=data.note)
+            decide_activity = approve_held if approve else reject_held
+            await decide_activity(principal, case_id, label=data.label, note=data.note)
         return await _shaped(principal, await get_case(case_id))
 
     @post(

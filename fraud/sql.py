@@ -1,0 +1,27 @@
+"""The fraud app's writes on a fixed-SQL path (``core.fixed_sql``).
+
+Placing an order is a fixed-SQL script (``marketplace.orders``); its
+screening stores the decision (and, for a review, opens the case) in the
+same transaction, so these are the same INSERTs ``fraud.decisions`` and
+``fraud.cases`` make through Piccolo, as statements a script can send.
+"""
+
+from __future__ import annotations
+
+from core.fixed_sql import fixed_sql
+
+INSERT_DECISION = fixed_sql(
+    "INSERT INTO fraud_decision (subject, subject_id, member, issuer, outcome, score, ruleset_version,"
+    " thresholds, results, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
+)
+"""(``fraud.decisions.decision_values``) → the decision's id."""
+
+INSERT_CASE = fixed_sql(
+    "INSERT INTO fraud_case (decision, subject, subject_id, member, verifier, organisation, hold_id,"
+    " amount_minor, reason_zh, reason_en, status, due_at, taken_by, taken_until, decided_by, decided_at,"
+    " label, note, objection, created_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, NULL, NULL, NULL, NULL, '', '', '', $12)"
+    " RETURNING id"
+)
+"""(decision, subject, subject id, member, verifier, organisation, hold id,
+amount in hundredths, reason zh, reason en, due at, now) → the case's id."""
