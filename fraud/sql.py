@@ -25,3 +25,10 @@ INSERT_CASE = fixed_sql(
 )
 """(decision, subject, subject id, member, verifier, organisation, hold id,
 amount in hundredths, reason zh, reason en, due at, now) → the case's id."""
+
+OPEN_CASES_OF_MEMBER = fixed_sql(
+    "SELECT id, subject, subject_id, amount_minor, reason_zh, reason_en, due_at, objection FROM fraud_case"
+    " WHERE member = $1 AND status = 'open' ORDER BY due_at LIMIT 50"
+)
+"""(member id) → the member's open review cases, earliest deadline first
+(the ``member`` index): what the wallet shows as pending review."""
