@@ -17,7 +17,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-fraud_app = typer.Typer(help="Fraud rules: the seeded fraud corpus and its gate.", no_args_is_help=True)
+fraud_app = typer.Typer(
+    help="Fraud rules: the seeded fraud corpus and its gate, overdue reviews, backtests.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -66,3 +68,28 @@ def simulate(
             console.print(f"[red]gate fails: {escape(failure)}[/red]")
         raise typer.Exit(1)
     console.print("[green]gate passes: every planted fraud flagged, false positives within 1%[/green]")
+
+
+@fraud_app.command("expire-reviews")
+def expire_reviews(
+    now: Annotated[
+        str | None, typer.Option(help="Pretend it is this time (ISO; China time if no zone), e.g. 2026-11-23T09:00")
+    ] = None,
+) -> None:
+    """Release small held amounts whose review is overdue; escalate larger ones up the tree."""
+    import asyncio
+    from datetime import datetime
+
+    from core.calendar import CHINA_ZONE
+    from jobs.review_deadlines import expire_reviews as run
+
+    moment: datetime | None = None
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError as error:
+            console.print(f"[red]--now must be an ISO time like 2026-11-23T09:00:00+08:00, got {escape(now)}[/red]")
+            raise typer.Exit(2) from error
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=CHINA_ZONE)
+    console.print(f"逾期审核 overdue reviews released or escalated: {asyncio.run(run(now=moment))}")

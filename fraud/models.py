@@ -291,10 +291,17 @@ class Thresholds:
     cashout_score: int = 60
     # Review deadline in working days (the calendar of activities' deadlines).
     review_working_days: int = 3
+    # When a review's deadline passes: amounts up to this (hundredths) are
+    # released automatically; larger ones escalate up the tree.
+    auto_release_minor: int = 2000
 
     @property
     def cooling_award(self) -> Decimal:
         return from_minor(self.cooling_award_minor)
+
+    @property
+    def auto_release(self) -> Decimal:
+        return from_minor(self.auto_release_minor)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -24,7 +24,7 @@ from community.access import Principal
 from core.clock import utc_now
 from core.database import in_write_transaction, lock_row
 from fraud.cases import case_ref, check_decidable, close_case, get_case, lock_case
-from fraud.errors import CaseNotFound, InvalidCaseNote
+from fraud.errors import CaseClosed, CaseNotFound, InvalidCaseNote
 from fraud.models import CaseRecord, CaseStatus, Label, Subject
 from fraud.policy import check_case_reviewer
 from ledger.errors import HoldNotActive
@@ -56,8 +56,8 @@ async def _locked(principal: Principal | None, case_id: int, now: datetime) -> t
     case = await lock_case(case_id)
     if principal is not None:
         check_decidable(case, principal.member_id, now)
-    elif case.status is not CaseStatus.OPEN:
-        check_decidable(case, 0, now)
+    elif case.status is not CaseStatus.OPEN or case.due_at > now:
+        raise CaseClosed(f"case {case_id} is not an open overdue case", field="case_id")
     return order, case
 
 

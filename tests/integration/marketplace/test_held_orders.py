@@ -5,6 +5,7 @@ pickable, a rejection voids the hold and restocks; the member may cancel."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from fraud.cases import case_for
 from fraud.decisions import decisions_for, get_decision
 from fraud.errors import FraudDenied, ReviewerConflict
 from fraud.models import CaseStatus, Label, Outcome, Subject
+from jobs.review_deadlines import expire_reviews
 from ledger import posting
 from marketplace import orders
 from marketplace.models import OrderStatus
@@ -170,4 +172,19 @@ async def test_wallets_funded_by_one_verifier_emptied_at_one_shop_are_held_as_a_
     await _award(market, honest, "30.00", approver=market.organiser)
     order = await orders.place_order(await acting(honest), item_id=item.id, shop_id=market.shop_a.id)
     assert order.status is OrderStatus.PLACED
+    await assert_ledger_ok()
+
+
+async def test_an_overdue_small_held_order_is_released_and_becomes_pickable(market: Market) -> None:
+    member = await _newcomer(market, "50.00")
+    item = await market.item(stock=5)
+    held = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
+    case = await case_for(Subject.ORDER, held.id)
+    assert case is not None
+    assert await expire_reviews(now=case.due_at - timedelta(minutes=1)) == 0
+    assert await expire_reviews(now=case.due_at + timedelta(minutes=1)) == 1
+    released = await orders.get_order(held.id)
+    assert released.status is OrderStatus.PLACED
+    after = await case_for(Subject.ORDER, held.id)
+    assert after is not None and after.status is CaseStatus.APPROVED and after.decided_by is None
     await assert_ledger_ok()
