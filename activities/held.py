@@ -156,6 +156,9 @@ async def hold_award(principal: Principal, held: HeldAward, *, complex_: bool, n
         reason_en=verdict.reason_en(),
         due_at=due_at,
         now=now,
+        score=verdict.score,
+        rules=verdict.hit_rules(),
+        campaign_id=held.campaign.id,
     )
     move = decide(Action.HOLD, activity_id=activity.id, kind=activity.kind, status=activity.status)
     await (

@@ -24,6 +24,7 @@ from api.community.teams import TeamsController
 from api.dependencies import APP_DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.fraud.cases import FraudCasesController
+from api.fraud.statistics import FraudStatisticsController
 from api.health import HealthController
 from api.leaderboards.boards import LeaderboardsController, LeagueMethodController, RankingVisibilityController
 from api.ledger.accounts import AccountsController
@@ -119,6 +120,7 @@ def create_app(
             ActivitiesController,
             PatrolTasksController,
             FraudCasesController,
+            FraudStatisticsController,
             *ui_route_handlers(),
             # The pages (web/): server-rendered, cookie sessions, CSRF-checked forms.
             LoginPages,

@@ -120,6 +120,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     fraud_errors.ReviewerConflict: 403,
     fraud_errors.InvalidThresholds: 422,
     fraud_errors.InvalidCaseNote: 422,
+    fraud_errors.InvalidQueueFilter: 422,
 }
 
 _HTTP_CODES = {

@@ -56,3 +56,9 @@ class InvalidCaseNote(FraudError):
     """A note or objection that is empty or too long."""
 
     code = "fraud_invalid_note"
+
+
+class InvalidQueueFilter(FraudError):
+    """A queue filter naming no registered rule."""
+
+    code = "fraud_invalid_queue_filter"

@@ -331,6 +331,10 @@ class Verdict:
     def reason_en(self) -> str:
         return "; ".join(result.reason_en for result in self.hits) or "no risk found"
 
+    def hit_rules(self) -> str:
+        """The rules that hit, comma-separated (a case's ``rules``)."""
+        return ",".join(result.rule for result in self.hits)
+
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
@@ -390,6 +394,9 @@ class CaseRecord:
     note: str
     objection: str
     created_at: datetime
+    score: int = 0
+    rules: tuple[str, ...] = ()
+    campaign_id: int | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> CaseRecord:
@@ -415,4 +422,7 @@ class CaseRecord:
             note=str(row["note"]),
             objection=str(row["objection"]),
             created_at=row["created_at"],
+            score=int(row.get("score") or 0),
+            rules=tuple(rule for rule in str(row.get("rules") or "").split(",") if rule),
+            campaign_id=None if row.get("campaign") is None else int(row["campaign"]),
         )

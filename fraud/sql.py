@@ -19,12 +19,13 @@ INSERT_DECISION = fixed_sql(
 INSERT_CASE = fixed_sql(
     "INSERT INTO fraud_case (decision, subject, subject_id, member, verifier, organisation, hold_id,"
     " amount_minor, reason_zh, reason_en, status, due_at, taken_by, taken_until, decided_by, decided_at,"
-    " label, note, objection, created_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, NULL, NULL, NULL, NULL, '', '', '', $12)"
-    " RETURNING id"
+    " label, note, objection, created_at, score, rules, campaign)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, NULL, NULL, NULL, NULL, '', '', '', $12,"
+    " $13, $14, NULL) RETURNING id"
 )
 """(decision, subject, subject id, member, verifier, organisation, hold id,
-amount in hundredths, reason zh, reason en, due at, now) → the case's id."""
+amount in hundredths, reason zh, reason en, due at, now, score, rules) →
+the case's id."""
 
 OPEN_CASES_OF_MEMBER = fixed_sql(
     "SELECT id, subject, subject_id, amount_minor, reason_zh, reason_en, due_at, objection FROM fraud_case"

@@ -44,6 +44,11 @@ class FraudCase(Table, tablename="fraud_case"):
     amount_minor = BigInt()
     reason_zh = Text()
     reason_en = Text()
+    # For the queue: the decision's score, the rules that hit (comma-separated)
+    # and the campaign an award was to be paid from (None for orders).
+    score = Integer(default=0)
+    rules = Varchar(length=300, default="")
+    campaign = BigInt(null=True, default=None)
     status = Varchar(length=10, index=True)
     due_at = Timestamptz(index=True)
     taken_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)

@@ -131,6 +131,8 @@ def screened_steps(
         verdict.reason_en(),
         review.due_at,
         now,
+        verdict.score,
+        verdict.hit_rules(),
     )
     case_id = int(rows[0]["id"])
     detail = audit_detail(case_id=case_id, decision_id=decision_id, score=verdict.score, points_held=str(order.total))

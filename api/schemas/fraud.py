@@ -9,6 +9,7 @@ member sees the reasons, who decides and by when, but not the evidence
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -65,11 +66,35 @@ class CaseOut(BaseModel):
     note: str
     objection: str
     created_at: datetime
+    score: int = 0
+    rules: list[str] = []
+    campaign_id: int | None = None
     decision: DecisionOut | None
 
 
 class CaseListOut(BaseModel):
     items: list[CaseOut]
+
+
+class NextCaseOut(BaseModel):
+    """The case "take next" locked to the caller; null when none is free."""
+
+    case: CaseOut | None
+
+
+class RuleStatisticsOut(BaseModel):
+    rule: str
+    hits: int = Field(description="flagged decisions (review or deny) the rule hit")
+    labelled_fraud: int
+    labelled_legitimate: int
+    labelled_unclear: int
+    precision: Decimal | None = Field(description="fraud / (fraud + legitimate) among decided cases it hit")
+    median_minutes_to_decide: Decimal | None
+
+
+class StatisticsOut(BaseModel):
+    days: int
+    rules: list[RuleStatisticsOut]
 
 
 class CaseVerdict(StrEnum):
@@ -128,5 +153,8 @@ def case_out(case: CaseRecord, decision: DecisionRecord | None, *, with_evidence
         note=case.note,
         objection=case.objection,
         created_at=case.created_at,
+        score=case.score,
+        rules=list(case.rules),
+        campaign_id=case.campaign_id,
         decision=shown,
     )

@@ -846,6 +846,15 @@ ROWS: dict[str, Row] = {
         {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
     ),
     "listMyFraudCases": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
+    # The best free case of the caller's own queue (never a foreign one but for the admin).
+    "takeNextFraudCase": Row(
+        only(with_foreign_secrets(lambda w, r: Call())),
+        {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
+    ),
+    "getFraudStatistics": Row(
+        only(with_foreign_secrets(lambda w, r: Call())),
+        {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
+    ),
     **{
         op: Row(
             each_side(on_held_case(body)),
