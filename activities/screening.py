@@ -21,7 +21,8 @@ columns, then asks ``fraud.rules.decide`` (pure) and stores the decision
   (one grouped query on the member's rows), the verifier's approvals (the
   ``verifier`` index) and the verifier's own activities the volunteer
   approved (the verifier–volunteer concentration rule);
-- the issuing organisation's thresholds (``fraud.thresholds``).
+- the issuing organisation's thresholds (``fraud.thresholds``);
+- the member's snoozed rules and allow-listed partners (``fraud.exemptions``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from activities.tables import Activity, ActivityPhoto, PatrolPoint
 from community.organisations import issuing_organisation_for
 from community.tables import Member
 from fraud.decisions import record_decision
+from fraud.exemptions import exemptions_for
 from fraud.models import (
     Fix,
     PatrolFacts,
@@ -259,6 +261,7 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
     fixes, submissions = await _neighbours(activity)
     own_photos, other_photos = await _photos(activity, now)
     route = await _route(activity)
+    exempt = await exemptions_for(activity.member_id, now)
     context = ScreeningContext(
         subject=Subject.ACTIVITY,
         subject_id=activity.id,
@@ -274,6 +277,8 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
         patrol=_patrol(activity, route),
         report=await _report(activity, thresholds),
         verifications=await _verifications(activity, verifier_id, thresholds, now),
+        snoozed_rules=exempt.snoozed_rules,
+        allowed_members=exempt.allowed_members,
     )
     verdict = decide(context, thresholds)
     decision_id = await record_decision(

@@ -24,6 +24,7 @@ from api.community.teams import TeamsController
 from api.dependencies import APP_DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.fraud.cases import FraudCasesController
+from api.fraud.exemptions import FraudAllowPairsController, FraudSnoozesController
 from api.fraud.statistics import FraudStatisticsController
 from api.health import HealthController
 from api.leaderboards.boards import LeaderboardsController, LeagueMethodController, RankingVisibilityController
@@ -121,6 +122,8 @@ def create_app(
             PatrolTasksController,
             FraudCasesController,
             FraudStatisticsController,
+            FraudSnoozesController,
+            FraudAllowPairsController,
             *ui_route_handlers(),
             # The pages (web/): server-rendered, cookie sessions, CSRF-checked forms.
             LoginPages,

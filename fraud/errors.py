@@ -62,3 +62,13 @@ class InvalidQueueFilter(FraudError):
     """A queue filter naming no registered rule."""
 
     code = "fraud_invalid_queue_filter"
+
+
+class ExemptionNotFound(FraudError):
+    """No such snooze, pair or member among those the organiser manages."""
+
+    code = "fraud_exemption_not_found"
+
+
+class InvalidExemption(FraudError):
+    code = "fraud_invalid_exemption"

@@ -197,6 +197,11 @@ class ScreeningContext:
     report: ReportFacts | None = None
     verifications: VerifierFacts | None = None
     order: OrderFacts | None = None
+    # Exemptions an organiser set (``fraud.exemptions``): rules snoozed for
+    # this member, and the members allow-listed with them (a family sharing
+    # a phone). ``fraud.rules.evaluate`` honours both.
+    snoozed_rules: frozenset[str] = frozenset()
+    allowed_members: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,3 +69,28 @@ class FraudThreshold(Table, tablename="fraud_threshold"):
     organisation = ForeignKey(Organisation, null=False, unique=True, on_delete=OnDelete.restrict)
     overrides = Text(default="{}")
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class FraudSnooze(Table, tablename="fraud_snooze"):
+    """A rule snoozed for one member until ``expires_at`` (an organiser's
+    call, with a reason); deleting it ends the snooze."""
+
+    id = Serial(primary_key=True)
+    member = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    rule = Varchar(length=40)
+    reason = Text()
+    expires_at = Timestamptz()
+    created_by = ForeignKey(Member, null=False, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class FraudAllowPair(Table, tablename="fraud_allow_pair"):
+    """Two members the rules do not hold against each other (a family
+    sharing a phone): ``member_low`` < ``member_high``."""
+
+    id = Serial(primary_key=True)
+    member_low = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    member_high = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    reason = Text()
+    created_by = ForeignKey(Member, null=False, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())

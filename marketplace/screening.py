@@ -17,7 +17,8 @@ transaction (``marketplace.orders``):
 - other members' orders at the shop within ``cashout_days`` (the ``shop``
   index, at most ``SHOP_ORDER_LIMIT``), and those wallets' postings in the
   window (one query): each order's wallet balance just before it (the
-  last posting's ``balance_after``) and who funded that wallet.
+  last posting's ``balance_after``) and who funded that wallet;
+- the member's snoozed rules and allow-listed partners (``fraud.exemptions``).
 
 The facts are read outside the placement's locks: a screen is a judgement
 over recent history, and an order placed a moment earlier that it misses
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,6 +37,7 @@ from typing import Any
 from community.accounts import wallet_code
 from community.organisations import issuing_organisation_for
 from community.tables import Member
+from fraud.exemptions import Exemptions, exemptions_for
 from fraud.models import AwardFact, Funding, OrderFacts, ScreeningContext, ShopRedemption, Subject, Thresholds, Verdict
 from fraud.rules import decide
 from fraud.thresholds import thresholds_for
@@ -65,6 +67,7 @@ class OrderScreening:
     shop_id: int
     recent_awards: tuple[AwardFact, ...]
     shop_redemptions: tuple[ShopRedemption, ...]
+    exemptions: Exemptions = field(default_factory=Exemptions)
 
     def judge(self, *, order_id: int, amount: Decimal, moment: datetime) -> Verdict:
         """The rules' verdict on an order of ``amount`` (pure)."""
@@ -81,6 +84,8 @@ class OrderScreening:
                 recent_awards=self.recent_awards,
                 shop_redemptions=self.shop_redemptions,
             ),
+            snoozed_rules=self.exemptions.snoozed_rules,
+            allowed_members=self.exemptions.allowed_members,
         )
         return decide(context, self.thresholds)
 
@@ -212,4 +217,5 @@ async def load_order_screening(
         shop_id=shop_id,
         recent_awards=tuple(awards),
         shop_redemptions=await _shop_redemptions(member_id, shop_id, since),
+        exemptions=await exemptions_for(member_id, moment),
     )

@@ -158,3 +158,42 @@ def case_out(case: CaseRecord, decision: DecisionRecord | None, *, with_evidence
         campaign_id=case.campaign_id,
         decision=shown,
     )
+
+
+class SnoozeIn(BaseModel):
+    member_id: int = Field(ge=1)
+    rule: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+    expires_at: datetime
+
+
+class SnoozeOut(BaseModel):
+    id: int
+    member_id: int
+    rule: str
+    reason: str
+    expires_at: datetime
+    created_by: int
+    created_at: datetime
+
+
+class SnoozeListOut(BaseModel):
+    items: list[SnoozeOut]
+
+
+class AllowPairIn(BaseModel):
+    member_a: int = Field(ge=1)
+    member_b: int = Field(ge=1)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AllowPairOut(BaseModel):
+    id: int
+    member_ids: list[int]
+    reason: str
+    created_by: int
+    created_at: datetime
+
+
+class AllowPairListOut(BaseModel):
+    items: list[AllowPairOut]
