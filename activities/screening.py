@@ -21,7 +21,8 @@ columns, then asks ``fraud.rules.decide`` (pure) and stores the decision
   (one grouped query on the member's rows), the verifier's approvals (the
   ``verifier`` index) and the verifier's own activities the volunteer
   approved (the verifier–volunteer concentration rule);
-- the issuing organisation's thresholds (``fraud.thresholds``);
+- the issuing organisation's settings (``fraud.shadow``: thresholds, and
+  shadow mode, whose verdict is stored beside the enforced one);
 - the member's snoozed rules and allow-listed partners (``fraud.exemptions``).
 """
 
@@ -53,8 +54,8 @@ from fraud.models import (
     Verdict,
     VerifierFacts,
 )
-from fraud.rules import EARTH_RADIUS_M, decide
-from fraud.thresholds import thresholds_for
+from fraud.rules import EARTH_RADIUS_M
+from fraud.shadow import judge, settings_for
 
 # Neighbouring activities the travel and burst rules look at: a day either
 # side covers an offline phone's queue and any plausible journey.
@@ -257,7 +258,8 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
     """Judge the award of ``amount`` for ``activity`` and store the decision."""
     issuer = await issuing_organisation_for(activity.organisation_id)
     issuer_id = issuer.id if issuer is not None else None
-    thresholds = await thresholds_for(issuer_id)
+    settings = await settings_for(issuer_id)
+    thresholds = settings.thresholds
     fixes, submissions = await _neighbours(activity)
     own_photos, other_photos = await _photos(activity, now)
     route = await _route(activity)
@@ -280,7 +282,7 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
         snoozed_rules=exempt.snoozed_rules,
         allowed_members=exempt.allowed_members,
     )
-    verdict = decide(context, thresholds)
+    verdict, shadow = judge(context, settings)
     decision_id = await record_decision(
         verdict,
         subject=Subject.ACTIVITY,
@@ -289,4 +291,14 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
         issuer_id=issuer_id,
         now=now,
     )
+    if shadow is not None:
+        await record_decision(
+            shadow,
+            subject=Subject.ACTIVITY,
+            subject_id=activity.id,
+            member_id=activity.member_id,
+            issuer_id=issuer_id,
+            now=now,
+            shadow=True,
+        )
     return Screened(verdict=verdict, decision_id=decision_id, issuer_id=issuer_id)

@@ -25,6 +25,7 @@ from api.dependencies import APP_DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.fraud.cases import FraudCasesController
 from api.fraud.exemptions import FraudAllowPairsController, FraudSnoozesController
+from api.fraud.settings import FraudSettingsController
 from api.fraud.statistics import FraudStatisticsController
 from api.health import HealthController
 from api.leaderboards.boards import LeaderboardsController, LeagueMethodController, RankingVisibilityController
@@ -124,6 +125,7 @@ def create_app(
             FraudStatisticsController,
             FraudSnoozesController,
             FraudAllowPairsController,
+            FraudSettingsController,
             *ui_route_handlers(),
             # The pages (web/): server-rendered, cookie sessions, CSRF-checked forms.
             LoginPages,

@@ -123,6 +123,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     fraud_errors.InvalidQueueFilter: 422,
     fraud_errors.ExemptionNotFound: 404,
     fraud_errors.InvalidExemption: 422,
+    fraud_errors.SettingsNotFound: 404,
 }
 
 _HTTP_CODES = {

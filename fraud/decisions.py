@@ -18,7 +18,14 @@ from fraud.tables import FraudDecision
 
 
 def decision_values(
-    verdict: Verdict, *, subject: Subject, subject_id: int, member_id: int, issuer_id: int | None, now: datetime
+    verdict: Verdict,
+    *,
+    subject: Subject,
+    subject_id: int,
+    member_id: int,
+    issuer_id: int | None,
+    now: datetime,
+    shadow: bool = False,
 ) -> tuple[object, ...]:
     """A decision row's values in ``fraud.sql.INSERT_DECISION``'s order
     (the same texts ``record_decision`` stores)."""
@@ -33,15 +40,30 @@ def decision_values(
         verdict.thresholds.to_json(),
         json.dumps([result.to_json() for result in verdict.results], ensure_ascii=False, sort_keys=True),
         now,
+        shadow,
     )
 
 
 async def record_decision(
-    verdict: Verdict, *, subject: Subject, subject_id: int, member_id: int, issuer_id: int | None, now: datetime
+    verdict: Verdict,
+    *,
+    subject: Subject,
+    subject_id: int,
+    member_id: int,
+    issuer_id: int | None,
+    now: datetime,
+    shadow: bool = False,
 ) -> int:
-    """Insert the decision with every rule's result; its id."""
+    """Insert the decision with every rule's result; its id. ``shadow``:
+    a shadow-mode decision, recorded and never enforced."""
     values = decision_values(
-        verdict, subject=subject, subject_id=subject_id, member_id=member_id, issuer_id=issuer_id, now=now
+        verdict,
+        subject=subject,
+        subject_id=subject_id,
+        member_id=member_id,
+        issuer_id=issuer_id,
+        now=now,
+        shadow=shadow,
     )
     columns = (
         FraudDecision.subject,
@@ -54,17 +76,23 @@ async def record_decision(
         FraudDecision.thresholds,
         FraudDecision.results,
         FraudDecision.decided_at,
+        FraudDecision.shadow,
     )
     row: dict[Column, Any] = dict(zip(columns, values, strict=True))
     rows = await FraudDecision.insert(FraudDecision(row)).run()
     return int(rows[0]["id"])
 
 
-async def decisions_for(subject: Subject, subject_id: int) -> list[DecisionRecord]:
-    """Every decision made on one activity or order, oldest first."""
+async def decisions_for(subject: Subject, subject_id: int, *, shadow: bool = False) -> list[DecisionRecord]:
+    """Every (enforced, or with ``shadow`` shadow) decision made on one
+    activity or order, oldest first."""
     rows = await (
         FraudDecision.select()
-        .where((FraudDecision.subject == subject.value) & (FraudDecision.subject_id == subject_id))
+        .where(
+            (FraudDecision.subject == subject.value)
+            & (FraudDecision.subject_id == subject_id)
+            & (FraudDecision.shadow == shadow)
+        )
         .order_by(FraudDecision.id)
         .run()
     )

@@ -72,3 +72,9 @@ class ExemptionNotFound(FraudError):
 
 class InvalidExemption(FraudError):
     code = "fraud_invalid_exemption"
+
+
+class SettingsNotFound(FraudError):
+    """No issuing organisation of that id among those the caller manages."""
+
+    code = "fraud_settings_not_found"

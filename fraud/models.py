@@ -356,6 +356,7 @@ class DecisionRecord:
     thresholds: Mapping[str, Any]
     results: tuple[Mapping[str, Any], ...]
     decided_at: datetime
+    shadow: bool = False
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> DecisionRecord:
@@ -371,6 +372,7 @@ class DecisionRecord:
             thresholds=json.loads(row["thresholds"]),
             results=tuple(json.loads(row["results"])),
             decided_at=row["decided_at"],
+            shadow=bool(row.get("shadow", False)),
         )
 
 

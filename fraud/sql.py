@@ -12,7 +12,7 @@ from core.fixed_sql import fixed_sql
 
 INSERT_DECISION = fixed_sql(
     "INSERT INTO fraud_decision (subject, subject_id, member, issuer, outcome, score, ruleset_version,"
-    " thresholds, results, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
+    " thresholds, results, decided_at, shadow) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
 )
 """(``fraud.decisions.decision_values``) → the decision's id."""
 

@@ -109,6 +109,7 @@ async def statistics_for(
         FraudDecision.select(FraudDecision.results)
         .where(
             FraudDecision.issuer.is_in(organisation_ids)
+            & (FraudDecision.shadow == False)  # noqa: E712 (Piccolo builds SQL from it)
             & FraudDecision.outcome.is_in([Outcome.REVIEW.value, Outcome.DENY.value])
             & (FraudDecision.decided_at >= since)
         )

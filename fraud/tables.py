@@ -8,7 +8,7 @@ is the review of one held award; its ledger hold is in ``ledger_hold``.
 
 from __future__ import annotations
 
-from piccolo.columns import BigInt, ForeignKey, Integer, OnDelete, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, OnDelete, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -29,6 +29,9 @@ class FraudDecision(Table, tablename="fraud_decision"):
     thresholds = Text()
     results = Text()
     decided_at = Timestamptz(default=TimestamptzNow())
+    # A shadow decision: what the organisation's shadow settings and rules
+    # would have decided, recorded beside the enforced one, never enforced.
+    shadow = Boolean(default=False)
 
 
 class FraudCase(Table, tablename="fraud_case"):
@@ -68,6 +71,9 @@ class FraudThreshold(Table, tablename="fraud_threshold"):
     id = Serial(primary_key=True)
     organisation = ForeignKey(Organisation, null=False, unique=True, on_delete=OnDelete.restrict)
     overrides = Text(default="{}")
+    # Shadow mode (JSON): {"overrides": {...}, "rules": [...]}: evaluated and
+    # recorded on every screening, never enforced (``fraud.shadow``).
+    shadow = Text(default="{}")
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

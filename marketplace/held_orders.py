@@ -80,7 +80,9 @@ def review_terms(
     return ReviewTerms(due_at=due_at, hold_expires_at=max(decided.hold_expires_at, due_at + HOLD_GRACE + window))
 
 
-def _decision_step(screening: OrderScreening, verdict: Verdict, order_id: int, now: datetime) -> Script[int]:
+def _decision_step(
+    screening: OrderScreening, verdict: Verdict, order_id: int, now: datetime, *, shadow: bool = False
+) -> Script[int]:
     values = decision_values(
         verdict,
         subject=Subject.ORDER,
@@ -88,17 +90,30 @@ def _decision_step(screening: OrderScreening, verdict: Verdict, order_id: int, n
         member_id=screening.member_id,
         issuer_id=screening.issuer_id,
         now=now,
+        shadow=shadow,
     )
     rows = yield fraud_sql.INSERT_DECISION(*values)
     return int(rows[0]["id"])
 
 
-def denied_steps(
-    principal: Principal, screening: OrderScreening, verdict: Verdict, order_id: int
-) -> Script[OrderDenied]:
-    """Store a *deny* and its audit row; nothing else."""
-    now = utc_now()
+def _decisions_steps(
+    screening: OrderScreening, verdicts: tuple[Verdict, Verdict | None], order_id: int, now: datetime
+) -> Script[int]:
+    """The enforced decision, and the shadow one beside it; the enforced id."""
+    verdict, shadow = verdicts
     decision_id = yield from _decision_step(screening, verdict, order_id, now)
+    if shadow is not None:
+        yield from _decision_step(screening, shadow, order_id, now, shadow=True)
+    return decision_id
+
+
+def denied_steps(
+    principal: Principal, screening: OrderScreening, verdicts: tuple[Verdict, Verdict | None], order_id: int
+) -> Script[OrderDenied]:
+    """Store a *deny* (and its shadow) and its audit row; nothing else."""
+    now = utc_now()
+    verdict = verdicts[0]
+    decision_id = yield from _decisions_steps(screening, verdicts, order_id, now)
     detail = audit_detail(decision_id=decision_id, score=verdict.score, shop_id=screening.shop_id)
     yield INSERT_AUDIT_ROW(principal.ref, "order.place.denied", f"order:{order_id}", detail, now)
     return OrderDenied(verdict=verdict, decision_id=decision_id)
@@ -107,14 +122,16 @@ def denied_steps(
 def screened_steps(
     principal: Principal,
     screening: OrderScreening,
-    verdict: Verdict,
+    verdicts: tuple[Verdict, Verdict | None],
     order: OrderRecord,
     review: ReviewTerms | None,
 ) -> Script[OrderRecord]:
-    """After the order is written: its decision; for a review, the move to
-    ``held``, the case and the audit row. The order as it now stands."""
+    """After the order is written: its decision (and shadow); for a review,
+    the move to ``held``, the case and the audit row. The order as it now
+    stands."""
     now = utc_now()
-    decision_id = yield from _decision_step(screening, verdict, order.id, now)
+    verdict = verdicts[0]
+    decision_id = yield from _decisions_steps(screening, verdicts, order.id, now)
     if verdict.outcome is not Outcome.REVIEW or review is None:
         return order
     yield sql.HOLD_ORDER(order.id)

@@ -325,9 +325,10 @@ def _place_steps(request: _Placing, screening: OrderScreening) -> Script[OrderRe
     member_id = request.principal.member_id
     try:
         decided = _decide(request, facts)
-        verdict = screening.judge(order_id=facts.next_order_id, amount=decided.total, moment=request.moment)
+        verdicts = screening.judge(order_id=facts.next_order_id, amount=decided.total, moment=request.moment)
+        verdict = verdicts[0]
         if verdict.outcome is Outcome.DENY:
-            return (yield from denied_steps(request.principal, screening, verdict, facts.next_order_id))
+            return (yield from denied_steps(request.principal, screening, verdicts, facts.next_order_id))
         review = review_terms(verdict, decided, request.moment) if verdict.outcome is Outcome.REVIEW else None
         reason_zh, reason_en = _reasons(facts.item.name_zh, facts.item.name_en, request.quantity)
         hold_id = yield from hold_steps(
@@ -358,7 +359,7 @@ def _place_steps(request: _Placing, screening: OrderScreening) -> Script[OrderRe
     # why they can have changed since the facts were read). No replay here:
     # the key was free, or the insert would have been a unique violation.
     placement.check_member_limit(facts.item, request.quantity, taken_in_period=taken)
-    return (yield from screened_steps(request.principal, screening, verdict, order, review))
+    return (yield from screened_steps(request.principal, screening, verdicts, order, review))
 
 
 # -- confirming a pickup at the counter -----------------------------------------

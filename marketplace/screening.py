@@ -38,9 +38,8 @@ from community.accounts import wallet_code
 from community.organisations import issuing_organisation_for
 from community.tables import Member
 from fraud.exemptions import Exemptions, exemptions_for
-from fraud.models import AwardFact, Funding, OrderFacts, ScreeningContext, ShopRedemption, Subject, Thresholds, Verdict
-from fraud.rules import decide
-from fraud.thresholds import thresholds_for
+from fraud.models import AwardFact, Funding, OrderFacts, ScreeningContext, ShopRedemption, Subject, Verdict
+from fraud.shadow import RuleSettings, judge, settings_for
 from ledger.amounts import from_minor
 from ledger.tables import LedgerAccount, LedgerPosting
 from marketplace.placement import COUNTED_STATUSES
@@ -61,7 +60,7 @@ class OrderScreening:
 
     member_id: int
     issuer_id: int | None
-    thresholds: Thresholds
+    settings: RuleSettings
     joined_at: datetime
     available: Decimal
     shop_id: int
@@ -69,8 +68,9 @@ class OrderScreening:
     shop_redemptions: tuple[ShopRedemption, ...]
     exemptions: Exemptions = field(default_factory=Exemptions)
 
-    def judge(self, *, order_id: int, amount: Decimal, moment: datetime) -> Verdict:
-        """The rules' verdict on an order of ``amount`` (pure)."""
+    def judge(self, *, order_id: int, amount: Decimal, moment: datetime) -> tuple[Verdict, Verdict | None]:
+        """The rules' enforced verdict on an order of ``amount``, and the
+        shadow one if the issuer runs shadow mode (pure)."""
         context = ScreeningContext(
             subject=Subject.ORDER,
             subject_id=order_id,
@@ -87,7 +87,7 @@ class OrderScreening:
             snoozed_rules=self.exemptions.snoozed_rules,
             allowed_members=self.exemptions.allowed_members,
         )
-        return decide(context, self.thresholds)
+        return judge(context, self.settings)
 
 
 def _approver(metadata: Any) -> int | None:
@@ -192,7 +192,8 @@ async def load_order_screening(
     """Everything the order rules need but the order itself."""
     issuer = await issuing_organisation_for(home_organisation_id)
     issuer_id = issuer.id if issuer is not None else None
-    thresholds = await thresholds_for(issuer_id)
+    settings = await settings_for(issuer_id)
+    thresholds = settings.thresholds
     joined = await Member.select(Member.created_at).where(Member.id == member_id).run()
     since = moment - timedelta(days=thresholds.cashout_days)
     wallet = (await _wallets([member_id])).get(member_id)
@@ -211,7 +212,7 @@ async def load_order_screening(
     return OrderScreening(
         member_id=member_id,
         issuer_id=issuer_id,
-        thresholds=thresholds,
+        settings=settings,
         joined_at=joined[0]["created_at"] if joined else datetime.min.replace(tzinfo=UTC),
         available=available,
         shop_id=shop_id,

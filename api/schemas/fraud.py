@@ -197,3 +197,41 @@ class AllowPairOut(BaseModel):
 
 class AllowPairListOut(BaseModel):
     items: list[AllowPairOut]
+
+
+class ShadowIn(BaseModel):
+    overrides: dict[str, int] = Field(default_factory=dict, description="thresholds shadow mode judges with")
+    rules: list[str] = Field(default_factory=list, description="rules evaluated in shadow only, not enforced")
+
+
+class SettingsIn(BaseModel):
+    overrides: dict[str, int] = Field(default_factory=dict, description="the organisation's threshold overrides")
+    shadow: ShadowIn | None = None
+
+
+class SettingsOut(BaseModel):
+    organisation_id: int
+    overrides: dict[str, int]
+    thresholds: dict[str, int] = Field(description="the thresholds that apply (defaults with the overrides)")
+    defaults: dict[str, int]
+    shadow: ShadowIn | None
+    shadow_thresholds: dict[str, int] | None
+    rules: list[str] = Field(description="every registered rule")
+
+
+class ShadowFlagOut(BaseModel):
+    subject: Subject
+    subject_id: int
+    member_id: int
+    issuer_id: int | None
+    shadow_outcome: Outcome
+    shadow_score: int
+    shadow_rules: list[str]
+    enforced_outcome: Outcome | None
+    enforced_score: int | None
+    decided_at: datetime
+
+
+class ShadowListOut(BaseModel):
+    days: int
+    items: list[ShadowFlagOut]

@@ -856,7 +856,7 @@ ROWS: dict[str, Row] = {
             only(with_foreign_secrets(lambda w, r: Call())),
             {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
         )
-        for op in ("listFraudSnoozes", "listFraudAllowPairs")
+        for op in ("listFraudSnoozes", "listFraudAllowPairs", "listFraudShadow")
     },
     # Exemptions of members the caller manages: organisers of the community and the admin.
     **{
@@ -887,6 +887,15 @@ ROWS: dict[str, Row] = {
                 201,
             ),
             ("deleteFraudAllowPair", lambda s, w, r: Call(path={"pair_id": s.allow_pair}), 204),
+            ("getFraudSettings", lambda s, w, r: Call(path={"org_id": s.community}), 200),
+            (
+                "putFraudSettings",
+                lambda s, w, r: Call(
+                    path={"org_id": s.community},
+                    json={"overrides": {"burst_count": 6}, "shadow": {"overrides": {"burst_count": 4}, "rules": []}},
+                ),
+                200,
+            ),
         )
     },
     "getFraudStatistics": Row(
