@@ -186,7 +186,10 @@ async def _verifications(
     """Approvals within the concentration window, before this one."""
     since = now - timedelta(days=thresholds.concentration_days)
     approved = (
-        (Activity.verifier.is_not_null()) & (Activity.verified_at >= since) & (Activity.status != Status.REJECTED.value)
+        (Activity.verifier.is_not_null())
+        & (Activity.verified_at >= since)
+        & (Activity.verified_at <= now)
+        & (Activity.status != Status.REJECTED.value)
     )
     by_verifier = await (
         Activity.select(Activity.verifier, Count(Activity.id, alias="approvals"))
@@ -254,17 +257,17 @@ async def _photos(activity: ActivityRecord, now: datetime) -> tuple[list[PhotoPr
     return own, others
 
 
-async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id: int, now: datetime) -> Screened:
-    """Judge the award of ``amount`` for ``activity`` and store the decision."""
-    issuer = await issuing_organisation_for(activity.organisation_id)
-    issuer_id = issuer.id if issuer is not None else None
-    settings = await settings_for(issuer_id)
-    thresholds = settings.thresholds
+async def award_context(
+    activity: ActivityRecord, *, amount: Decimal, verifier_id: int | None, now: datetime, thresholds: Thresholds
+) -> ScreeningContext:
+    """What the rules look at for the award of ``amount`` for ``activity``
+    verified at ``now`` (the backtest replays past awards through it)."""
     fixes, submissions = await _neighbours(activity)
     own_photos, other_photos = await _photos(activity, now)
     route = await _route(activity)
     exempt = await exemptions_for(activity.member_id, now)
-    context = ScreeningContext(
+    verifications = await _verifications(activity, verifier_id, thresholds, now) if verifier_id is not None else None
+    return ScreeningContext(
         subject=Subject.ACTIVITY,
         subject_id=activity.id,
         member_id=activity.member_id,
@@ -278,9 +281,20 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
         other_photos=tuple(other_photos),
         patrol=_patrol(activity, route),
         report=await _report(activity, thresholds),
-        verifications=await _verifications(activity, verifier_id, thresholds, now),
+        verifications=verifications,
         snoozed_rules=exempt.snoozed_rules,
         allowed_members=exempt.allowed_members,
+    )
+
+
+async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id: int, now: datetime) -> Screened:
+    """Judge the award of ``amount`` for ``activity`` and store the decision
+    (and, in shadow mode, the shadow decision beside it)."""
+    issuer = await issuing_organisation_for(activity.organisation_id)
+    issuer_id = issuer.id if issuer is not None else None
+    settings = await settings_for(issuer_id)
+    context = await award_context(
+        activity, amount=amount, verifier_id=verifier_id, now=now, thresholds=settings.thresholds
     )
     verdict, shadow = judge(context, settings)
     decision_id = await record_decision(

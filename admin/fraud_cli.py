@@ -93,3 +93,46 @@ def expire_reviews(
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=CHINA_ZONE)
     console.print(f"逾期审核 overdue reviews released or escalated: {asyncio.run(run(now=moment))}")
+
+
+@fraud_app.command("backtest")
+def backtest(
+    since: Annotated[str, typer.Option(help="Replay decisions from this day on (YYYY-MM-DD, China time).")],
+    show: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many changed decisions listed.")] = 200,
+) -> None:
+    """Replay past awards and orders through the current rules and settings; list the decisions that would change."""
+    import asyncio
+    from datetime import date, datetime, time
+
+    from admin.fraud_backtest import backtest as replay
+    from admin.fraud_backtest import summary
+    from core.calendar import CHINA_ZONE
+
+    try:
+        day = date.fromisoformat(since)
+    except ValueError as error:
+        console.print(f"[red]--since must be a day like 2026-11-01, got {escape(since)}[/red]")
+        raise typer.Exit(2) from error
+    replays = asyncio.run(replay(datetime.combine(day, time(0, 0), tzinfo=CHINA_ZONE)))
+    table = Table(title=f"回测 Backtest since {day.isoformat()} (China time)")
+    for column in ("subject", "id", "member", "decided (China time)", "was", "now", "score", "rules hit now"):
+        table.add_column(column)
+    changed = [item for item in replays if item.changed]
+    for item in changed[:show]:
+        stored = item.stored
+        table.add_row(
+            stored.subject.value,
+            str(stored.subject_id),
+            str(stored.member_id),
+            stored.decided_at.astimezone(CHINA_ZONE).strftime("%Y-%m-%d %H:%M"),
+            stored.outcome.value,
+            item.now.outcome.value,
+            f"{stored.score} → {item.now.score}",
+            ", ".join(item.hits_now()) or "-",
+        )
+    console.print(table)
+    counts = summary(replays)
+    console.print(
+        f"replayed {counts['replayed']}, would change {counts['changed']} "
+        f"(newly flagged {counts['now_flagged']}, newly allowed {counts['now_allowed']})"
+    )

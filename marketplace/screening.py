@@ -152,7 +152,9 @@ async def _wallets(member_ids: list[int]) -> dict[int, dict[str, Any]]:
     return {codes[row["code"]]: row for row in rows}
 
 
-async def _shop_redemptions(member_id: int, shop_id: int, since: datetime) -> tuple[ShopRedemption, ...]:
+async def _shop_redemptions(
+    member_id: int, shop_id: int, since: datetime, until: datetime
+) -> tuple[ShopRedemption, ...]:
     orders = await (
         RedemptionOrder.select(
             RedemptionOrder.id, RedemptionOrder.member, RedemptionOrder.placed_at, RedemptionOrder.total_minor
@@ -160,6 +162,7 @@ async def _shop_redemptions(member_id: int, shop_id: int, since: datetime) -> tu
         .where(
             (RedemptionOrder.shop == shop_id)
             & (RedemptionOrder.placed_at >= since)
+            & (RedemptionOrder.placed_at < until)
             & (RedemptionOrder.member != member_id)
             & RedemptionOrder.status.is_in([status.value for status in COUNTED_STATUSES])
         )
@@ -203,7 +206,11 @@ async def load_order_screening(
         available = from_minor(int(wallet["balance_minor"]) - int(wallet["held_minor"]))
         rows = await (
             LedgerPosting.select(*_posting_columns())
-            .where((LedgerPosting.account == wallet["id"]) & (LedgerPosting.created_at >= since))
+            .where(
+                (LedgerPosting.account == wallet["id"])
+                & (LedgerPosting.created_at >= since)
+                & (LedgerPosting.created_at <= moment)
+            )
             .order_by(LedgerPosting.created_at, ascending=False)
             .limit(POSTING_LIMIT)
             .run()
@@ -217,6 +224,6 @@ async def load_order_screening(
         available=available,
         shop_id=shop_id,
         recent_awards=tuple(awards),
-        shop_redemptions=await _shop_redemptions(member_id, shop_id, since),
+        shop_redemptions=await _shop_redemptions(member_id, shop_id, since, moment),
         exemptions=await exemptions_for(member_id, moment),
     )
