@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from piccolo.query.functions.aggregate import Count
-
 from activities.models import ActivityRecord, Kind, Status
+from activities.sql import VERIFICATIONS_SQL
 from activities.tables import Activity, ActivityPhoto, PatrolPoint
 from community.organisations import issuing_organisation_for
 from community.tables import Member
@@ -183,40 +182,39 @@ async def _report(activity: ActivityRecord, thresholds: Thresholds) -> ReportFac
 async def _verifications(
     activity: ActivityRecord, verifier_id: int, thresholds: Thresholds, now: datetime
 ) -> VerifierFacts:
-    """Approvals within the concentration window, before this one."""
+    """Approvals within the concentration window, before this one (one
+    statement)."""
     since = now - timedelta(days=thresholds.concentration_days)
-    approved = (
-        (Activity.verifier.is_not_null())
-        & (Activity.verified_at >= since)
-        & (Activity.verified_at <= now)
-        & (Activity.status != Status.REJECTED.value)
-    )
-    by_verifier = await (
-        Activity.select(Activity.verifier, Count(Activity.id, alias="approvals"))
-        .where((Activity.member == activity.member_id) & approved)
-        .group_by(Activity.verifier)
-        .run()
-    )
-    counts = {int(row["verifier"]): int(row["approvals"]) for row in by_verifier}
-    days = await (
-        Activity.select(Activity.award_day)
-        .where((Activity.member == activity.member_id) & (Activity.verifier == verifier_id) & approved)
-        .distinct()
-        .output(as_list=True)
-        .run()
-    )
-    verifier_total = await Activity.count().where((Activity.verifier == verifier_id) & approved).run()
-    reverse = await (
-        Activity.count()
-        .where((Activity.member == verifier_id) & (Activity.verifier == activity.member_id) & approved)
-        .run()
-    )
+    member = activity.member_id
+    rows = await Activity.raw(
+        VERIFICATIONS_SQL,
+        member,
+        since,
+        now,
+        member,
+        verifier_id,
+        since,
+        now,
+        verifier_id,
+        since,
+        now,
+        verifier_id,
+        member,
+        since,
+        now,
+        member,
+        verifier_id,
+        since,
+        now,
+        activity.award_day,
+    ).run()
+    row = rows[0]
     return VerifierFacts(
-        pair_approvals=counts.get(verifier_id, 0),
-        member_approvals=sum(counts.values()),
-        verifier_approvals=int(verifier_total),
-        reverse_approvals=int(reverse),
-        pair_days=len({*days, activity.award_day}),
+        pair_approvals=int(row["pair_approvals"]),
+        member_approvals=int(row["member_approvals"]),
+        verifier_approvals=int(row["verifier_approvals"]),
+        reverse_approvals=int(row["reverse_approvals"]),
+        pair_days=int(row["other_days"]) + 1,
     )
 
 
