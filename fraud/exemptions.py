@@ -27,6 +27,7 @@ from community.errors import MemberNotFound
 from community.members import home_organisation_of
 from core.clock import utc_now
 from core.database import in_write_transaction
+from fraud import sql
 from fraud.errors import ExemptionNotFound, InvalidExemption
 from fraud.rules import all_rules
 from fraud.tables import FraudAllowPair, FraudSnooze
@@ -270,18 +271,9 @@ async def delete_allow_pair(principal: Principal, pair_id: int) -> None:
 
 
 async def exemptions_for(member_id: int, now: datetime) -> Exemptions:
-    """The member's active snoozes and allow-listed partners (two queries
-    on the member indexes), for the screening context."""
-    rules = await (
-        FraudSnooze.select(FraudSnooze.rule)
-        .where((FraudSnooze.member == member_id) & (FraudSnooze.expires_at > now))
-        .output(as_list=True)
-        .run()
-    )
-    pairs = await (
-        FraudAllowPair.select(FraudAllowPair.member_low, FraudAllowPair.member_high)
-        .where((FraudAllowPair.member_low == member_id) | (FraudAllowPair.member_high == member_id))
-        .run()
-    )
-    partners = {int(row["member_low"]) for row in pairs} | {int(row["member_high"]) for row in pairs}
+    """The member's active snoozes and allow-listed partners (one
+    statement on the member indexes), for the screening context."""
+    rows = await FraudSnooze.raw(sql.EXEMPTIONS_OF_MEMBER, member_id, now, member_id, member_id, member_id).run()
+    rules = {str(row["rule"]) for row in rows if row["rule"] is not None}
+    partners = {int(row["partner"]) for row in rows if row["partner"] is not None}
     return Exemptions(snoozed_rules=frozenset(rules), allowed_members=frozenset(partners - {member_id}))

@@ -33,3 +33,13 @@ OPEN_CASES_OF_MEMBER = fixed_sql(
 )
 """(member id) → the member's open review cases, earliest deadline first
 (the ``member`` index): what the wallet shows as pending review."""
+
+EXEMPTIONS_OF_MEMBER = (
+    "SELECT rule, NULL AS partner FROM fraud_snooze WHERE member = {} AND expires_at > {}"
+    " UNION ALL"
+    " SELECT NULL AS rule, CASE WHEN member_low = {} THEN member_high ELSE member_low END AS partner"
+    " FROM fraud_allow_pair WHERE member_low = {} OR member_high = {}"
+)
+"""Piccolo ``raw`` (member, now, member, member, member) → the member's
+active snoozes (``rule``) and allow-listed partners (``partner``), in one
+statement on the member indexes (``fraud.exemptions.exemptions_for``)."""
