@@ -40,5 +40,6 @@ APP_REGISTRY = AppRegistry(
         "activities.piccolo_app",
         "marketplace.piccolo_app",
         "leaderboards.piccolo_app",
+        "recognition.piccolo_app",
     ]
 )

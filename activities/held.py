@@ -61,6 +61,7 @@ from fraud.policy import check_case_reviewer
 from ledger.amounts import to_minor
 from ledger.errors import AccountNotFound, InsufficientFunds
 from ledger.holds import create_hold, post_hold, void_hold
+from recognition.awarding import badges_after_commit
 
 HELD_STATUSES = frozenset({Status.HELD})
 # The ledger hold outlives the review deadline by this much: an overdue
@@ -276,6 +277,7 @@ async def _approve(principal: Principal | None, case_id: int, label: Label, note
     await close_case(case, status=CaseStatus.APPROVED, reviewer_id=reviewer_id, label=label, note=note, now=now)
     action = "fraud.case.approve" if principal is not None else "fraud.case.release"
     await audit.record(actor_ref, action, case_ref(case_id), activity_id=activity.id, label=label.value, note=note)
+    await badges_after_commit(activity.member_id)
     return activity.id
 
 

@@ -84,6 +84,7 @@ from fraud.models import Outcome
 from fraud.rules import confirmation_pct_of
 from ledger.amounts import from_minor, to_minor
 from ledger.errors import InsufficientFunds
+from recognition.awarding import badges_after_commit
 
 
 class VerifyIn(BaseModel):
@@ -298,6 +299,7 @@ async def _verify(principal: Principal, activity_id: int, data: VerifyIn, now: d
         campaign_id=campaign_id,
         points_awarded=str(award.owed.awarded),
     )
+    await badges_after_commit(activity.member_id)  # recognition/awarding.py: after commit, once
     return Verified(replayed=False)
 
 
@@ -484,6 +486,8 @@ async def _handle(principal: Principal, activity_id: int, data: HandleIn, feedba
     await audit.record(
         principal.ref, "activity.handle", _ref(activity_id), useful=data.useful, bonus=str(from_minor(bonus_minor))
     )
+    if data.useful:
+        await badges_after_commit(activity.member_id)
     return False
 
 

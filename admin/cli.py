@@ -43,6 +43,8 @@ activities_app = typer.Typer(help="Activities: response deadlines and escalation
 app.add_typer(activities_app, name="activities")
 boards_app = typer.Typer(help="Leaderboards: rebuild boards from the ledger, run the feed.", no_args_is_help=True)
 app.add_typer(boards_app, name="leaderboards")
+recognition_app = typer.Typer(help="Star levels and badges: award what history earns.", no_args_is_help=True)
+app.add_typer(recognition_app, name="recognition")
 vendor_app = typer.Typer(help="Vendored front-end libraries (web/vendor.py).", no_args_is_help=True)
 app.add_typer(vendor_app, name="vendor")
 app.add_typer(fraud_app, name="fraud")
@@ -648,6 +650,49 @@ def leaderboards_feed() -> None:
             await redis.aclose()
 
     console.print(f"read {asyncio.run(run())} ledger entries")
+
+
+@boards_app.command("freeze-seasons")
+def leaderboards_freeze_seasons() -> None:
+    """Freeze the seasons whose last day has ended (the API does it every minute)."""
+    from leaderboards.freezing import freeze_due_seasons
+
+    redis = _boards_redis(get_settings())
+
+    async def run() -> list[int]:
+        try:
+            return await freeze_due_seasons(redis)
+        finally:
+            await redis.aclose()
+
+    frozen = asyncio.run(run())
+    console.print(f"已冻结赛季 froze {len(frozen)} season(s): {', '.join(map(str, frozen)) or '-'}")
+
+
+@recognition_app.command("backfill")
+def recognition_backfill() -> None:
+    """Award the badges members' verified work and frozen seasons already
+    earn (idempotent: run it as often as you like)."""
+    from recognition.awarding import backfill
+
+    async def run() -> tuple[int, int]:
+        with Progress(
+            TextColumn("补发徽章 awarding badges"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("members", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            return await backfill(progress=advance)
+
+    members, added = asyncio.run(run())
+    console.print(f"checked {members} member(s), awarded {added} badge(s)")
 
 
 def _china(moment: datetime) -> str:

@@ -29,13 +29,15 @@ from api.fraud.settings import FraudSettingsController
 from api.fraud.statistics import FraudStatisticsController
 from api.health import HealthController
 from api.leaderboards.boards import LeaderboardsController, LeagueMethodController, RankingVisibilityController
+from api.leaderboards.seasons import SeasonsController
 from api.ledger.accounts import AccountsController
 from api.ledger.entries import LedgerController
 from api.ledger.wallet import MeController
 from api.marketplace.catalog import CatalogController
 from api.marketplace.orders import OrdersController, pickup_keys
-from api.marketplace.shops import ShopsController
+from api.marketplace.shops import ShopsController, organisation_pickup_conflicts
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
+from api.recognition.recognition import MemberBadgesController, MyRecognitionController, StarThresholdsController
 from api.redis_client import build_redis
 from api.security_headers import security_headers_hook
 from api.session_events import member_change_notifications
@@ -44,10 +46,12 @@ from fengling_settings import get_settings
 from jobs.background import background_jobs
 from web.activity_pages import ActivityPages
 from web.auth_pages import LoginPages
+from web.counter_pages import CounterPages
 from web.earn_pages import EarnPages, ServiceWorkerScript
 from web.member_pages import MemberPages
 from web.mount import compression_config, csrf_config, static_files_router, template_config
 from web.ranking_pages import RankingPages
+from web.recognition_pages import RecognitionPages
 from web.shop_pages import ShopPages
 
 # Connections per API process; PostgreSQL's default allows 100 in all.
@@ -110,6 +114,7 @@ def create_app(
             OrdersController,
             pickup_keys,
             ShopsController,
+            organisation_pickup_conflicts,
             OrganisationsController,
             MembersController,
             InvitationsController,
@@ -118,6 +123,10 @@ def create_app(
             LeaderboardsController,
             RankingVisibilityController,
             LeagueMethodController,
+            SeasonsController,
+            MyRecognitionController,
+            MemberBadgesController,
+            StarThresholdsController,
             CampaignsController,
             ActivitiesController,
             PatrolTasksController,
@@ -133,7 +142,9 @@ def create_app(
             ShopPages,
             ActivityPages,
             RankingPages,
+            RecognitionPages,
             EarnPages,
+            CounterPages,
             ServiceWorkerScript,
             static_files_router(),
         ],

@@ -35,6 +35,7 @@ from fraud import errors as fraud_errors
 from leaderboards import errors as leaderboard_errors
 from ledger import errors as ledger_errors
 from marketplace import errors as marketplace_errors
+from recognition import errors as recognition_errors
 
 logger = logging.getLogger("fengling.api")
 
@@ -113,6 +114,10 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     InvalidOverdueQuery: 422,
     leaderboard_errors.BoardNotFound: 404,
     leaderboard_errors.InvalidBoardRequest: 422,
+    leaderboard_errors.SeasonNotFound: 404,
+    leaderboard_errors.InvalidSeason: 422,
+    leaderboard_errors.SeasonStarted: 409,
+    recognition_errors.InvalidThresholds: 422,
     fraud_errors.FraudDenied: 409,
     fraud_errors.CaseNotFound: 404,
     fraud_errors.CaseTaken: 409,
@@ -270,6 +275,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     campaign_errors.CampaignError: _domain_error,
     activity_errors.ActivityError: _domain_error,
     leaderboard_errors.LeaderboardError: _domain_error,
+    recognition_errors.RecognitionError: _domain_error,
     fraud_errors.FraudError: _domain_error,
     Exception: _unexpected,
 }

@@ -16,6 +16,9 @@
   a check-in (idempotent; no points move).
 - The photo job removes report photos attached to nothing a day after
   upload, and stray upload files (idempotent, safe with several workers).
+- The season job freezes seasons whose last day has ended (their boards
+  are stored and never change: ``leaderboards/freezing.py``) and awards
+  their top 3 the season badge (``recognition/awarding.py``); idempotent.
 - The leaderboards' feed brings the boards in Redis up to the committed
   ledger (``leaderboards/feed.py``: exactly-once, one run at a time across
   workers), every ``LEADERBOARD_FEED_EVERY_SECONDS`` or at once when an
@@ -24,7 +27,8 @@ Each is also a CLI command (``fengling ledger seal`` / ``expire-holds`` /
 ``expire-adjustments``, ``fengling marketplace expire-orders``,
 ``fengling activities escalate`` / ``mark-no-shows`` /
 ``fengling fraud expire-reviews`` /
-``remove-unattached-photos``, ``fengling leaderboards feed``) for
+``remove-unattached-photos``, ``fengling leaderboards feed`` /
+``freeze-seasons``) for
 deployments that prefer cron.
 """
 
@@ -32,8 +36,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 from redis.asyncio import Redis
 
@@ -42,12 +48,15 @@ from activities.patrol_tasks import mark_no_shows
 from activities.photos import remove_unattached_photos
 from community.manual_points import expire_adjustments
 from core.cancellation import raise_if_cancel_lost, stop_if_cancelled, stop_tasks
+from core.clock import utc_now
 from core.nudges import awards_committed
 from jobs.review_deadlines import expire_reviews
 from leaderboards.feed import feed_once
+from leaderboards.freezing import freeze_due_seasons
 from ledger.chain import seal_pending
 from ledger.holds import expire_holds
 from marketplace.orders import expire_orders
+from recognition.awarding import award_season_badges
 
 logger = logging.getLogger("fengling.jobs")
 
@@ -57,6 +66,9 @@ EXPIRE_EVERY_SECONDS = 60.0
 ESCALATE_EVERY_SECONDS = 60.0
 # Unattached photos may wait a day; hourly keeps the disk tidy at no cost.
 PHOTO_CLEANUP_EVERY_SECONDS = 3600.0
+# Seasons frozen this recently get their top-3 badges from the job (older
+# ones: ``fengling recognition backfill``).
+SEASON_BADGE_LOOKBACK = timedelta(days=7)
 # The boards lag the ledger by at most this (plus a run) when no nudge comes.
 LEADERBOARD_FEED_EVERY_SECONDS = 2.0
 # How long shutdown waits for the jobs to stop (a job stops at its next
@@ -95,6 +107,14 @@ async def _feed_leaderboards(redis: Redis) -> None:
         await awards_committed.wait(LEADERBOARD_FEED_EVERY_SECONDS)
 
 
+async def _close_seasons(redis: Redis) -> int:
+    """Freeze the seasons that have ended, and give the top 3 of the
+    seasons frozen lately (here or by a read) their badges (idempotent)."""
+    frozen = await freeze_due_seasons(redis)
+    await award_season_badges(frozen_since=utc_now() - SEASON_BADGE_LOOKBACK)
+    return len(frozen)
+
+
 @contextlib.asynccontextmanager
 async def background_jobs(redis: Redis | None = None) -> AsyncIterator[None]:
     """Every job as a task; the leaderboards' feed only with a Redis client."""
@@ -130,6 +150,12 @@ async def background_jobs(redis: Redis | None = None) -> AsyncIterator[None]:
     ]
     if redis is not None:
         tasks.append(asyncio.create_task(_feed_leaderboards(redis), name="fengling-job: leaderboards feed"))
+        tasks.append(
+            asyncio.create_task(
+                _every(EXPIRE_EVERY_SECONDS, functools.partial(_close_seasons, redis), "closed seasons"),
+                name="fengling-job: closed seasons",
+            )
+        )
     try:
         yield
     finally:

@@ -22,3 +22,21 @@ class InvalidBoardRequest(LeaderboardError):
     """A scope or period that is not one (422)."""
 
     code = "invalid_leaderboard_request"
+
+
+class SeasonNotFound(LeaderboardError):
+    """No such season, or one on a node the caller may not see (404, alike)."""
+
+    code = "season_not_found"
+
+
+class InvalidSeason(LeaderboardError):
+    """A name or dates that make no season (422, naming the field)."""
+
+    code = "invalid_season"
+
+
+class SeasonStarted(LeaderboardError):
+    """The dates of a season that has begun no longer change, nor is it deleted (409)."""
+
+    code = "season_started"

@@ -53,7 +53,7 @@ from leaderboards.earnings import (
 )
 from leaderboards.keys import FEED_LOCK_KEY, ScopeKind, scope_name
 from leaderboards.models import Visibility
-from leaderboards.periods import periods_of
+from leaderboards.periods import china_date, periods_of
 from leaderboards.redis_boards import (
     BoardChange,
     advance_feed,
@@ -61,6 +61,8 @@ from leaderboards.redis_boards import (
     feed_position,
     remember_scopes,
 )
+from leaderboards.season_rules import season_boards
+from leaderboards.seasons import open_season_spans
 from ledger.chain import Block, blocks_after, seal_pending
 from ledger.tables import LedgerEntry, LedgerPosting
 
@@ -238,26 +240,30 @@ async def changes_at(positions: Sequence[tuple[int, int]]) -> list[Change]:
     joins = await _team_joins(members)
     where_done = {item.award.organisation_id or homes.get(item.award.member_id, 0) for item in counted} - {0}
     chains = await ancestor_chains(where_done)
+    spans = await open_season_spans()
     changes: list[Change] = []
     for item in counted:
         award = item.award
         done_at = award.organisation_id or homes.get(award.member_id)
-        scopes = [scope_name(ScopeKind.ORGANISATION, node) for node in chains.get(done_at or 0, [])]
-        scopes += [
+        chain = chains.get(done_at or 0, [])
+        others = [
             scope_name(ScopeKind.TEAM, team)
             for team, joined_at in sorted(joins.get(award.member_id, []))
             if joined_at <= award.created_at
         ]
         if award.campaign_id is not None:
-            scopes.append(scope_name(ScopeKind.CAMPAIGN, award.campaign_id))
+            others.append(scope_name(ScopeKind.CAMPAIGN, award.campaign_id))
+        scopes = [scope_name(ScopeKind.ORGANISATION, node) for node in chain] + others
         periods = periods_of(award.created_at)
+        # Seasons not yet frozen (a frozen one's board is stored and never moves).
+        in_seasons = season_boards(spans, china_date(award.created_at), chain, others)
         changes.append(
             Change(
                 seq=item.seq,
                 member_id=award.member_id,
                 delta_minor=item.sign * award.amount_minor,
                 changed_at=item.changed_at,
-                boards=tuple((scope, period) for scope in scopes for period in periods),
+                boards=tuple((scope, period) for scope in scopes for period in periods) + tuple(in_seasons),
             )
         )
     return changes

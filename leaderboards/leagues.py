@@ -5,8 +5,9 @@ The organiser's choice is stored per node (``leaderboards_league_rule``;
 no row: ``sum``) and set by ``set_league_method`` (managers of the node,
 audited). ``read_league`` reads each unit's total from its board's
 ``:sum`` key (one GET per unit, pipelined: a node has tens of units, not
-thousands) and its head count from the database: active members living in
-a child node's subtree, or a team's members.
+thousands; a frozen season's from its stored standings, ``freezing.py``)
+and its head count from the database: active members living in a child
+node's subtree, or a team's members.
 """
 
 from __future__ import annotations
@@ -25,13 +26,16 @@ from community.teams import list_teams
 from community.tree_paths import SUBTREE_END
 from core.clock import utc_now
 from core.database import in_write_transaction
-from leaderboards.errors import InvalidBoardRequest
+from leaderboards.errors import BoardNotFound, InvalidBoardRequest, SeasonNotFound
+from leaderboards.freezing import frozen_if_due
 from leaderboards.keys import ScopeKind, parse_scope, scope_name, sum_key
 from leaderboards.league_rules import LeagueMethod, LeagueUnits, RankedUnit, UnitTotal, rank_units
+from leaderboards.models import SeasonRecord
 from leaderboards.periods import PeriodKind, current_period
 from leaderboards.policy import check_board_visible
 from leaderboards.redis_boards import text
-from leaderboards.tables import LeagueRule
+from leaderboards.seasons import visible_season
+from leaderboards.tables import LeagueRule, SeasonStanding
 
 _CHILD_HEADCOUNTS_SQL = (
     "SELECT child.id AS id, COUNT(m.id) AS headcount FROM community_organisation AS child "  # noqa: S608 -- a constant of digits; values are bound parameters
@@ -95,6 +99,30 @@ async def set_league_method(principal: Principal, organisation_id: int, method: 
     return await in_write_transaction(work, retry_unique=True)
 
 
+async def _season_for(principal: Principal, season_id: int, redis: Redis, now: datetime) -> SeasonRecord:
+    try:
+        season = await visible_season(principal, season_id)
+    except SeasonNotFound:
+        raise BoardNotFound(f"no season {season_id} for you", field="period") from None
+    return await frozen_if_due(redis, season, now)
+
+
+async def frozen_totals(season_id: int, scopes: list[str]) -> dict[str, int]:
+    """A frozen season's points per board (members who were hidden included,
+    as live leagues count them), from its stored standings."""
+    if not scopes:
+        return {}
+    rows = (
+        await SeasonStanding.select(SeasonStanding.scope, SeasonStanding.points_minor)
+        .where((SeasonStanding.season == season_id) & SeasonStanding.scope.is_in(scopes))
+        .run()
+    )
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[str(row["scope"])] = totals.get(str(row["scope"]), 0) + int(row["points_minor"])
+    return totals
+
+
 async def _children(organisation_id: int) -> tuple[list[tuple[int, int]], dict[int, str]]:
     rows = await Organisation.raw(_CHILD_HEADCOUNTS_SQL, True, organisation_id).run()
     units = sorted((int(row["id"]), int(row["headcount"])) for row in rows)
@@ -122,25 +150,40 @@ async def read_league(
     period: PeriodKind,
     redis: Redis,
     now: datetime | None = None,
+    season_id: int | None = None,
 ) -> LeagueView:
     scope = await check_board_visible(principal, scope)
     kind, organisation_id = parse_scope(scope)
     if kind is not ScopeKind.ORGANISATION:
         raise InvalidBoardRequest("a league is of the units under an organisation node: scope org:<id>", field="scope")
-    if period is PeriodKind.SEASON:
-        raise InvalidBoardRequest("season leagues open once seasons are defined (issue #11)", field="period")
+    if (period is PeriodKind.SEASON) != (season_id is not None):
+        raise InvalidBoardRequest("a season league is named season:<id>", field="period")
     await get_organisation(organisation_id)
     now = now or utc_now()
-    period_id = current_period(period, now)
     members, names = await (_children(organisation_id) if units is LeagueUnits.CHILDREN else _teams(organisation_id))
     unit_kind = ScopeKind.ORGANISATION if units is LeagueUnits.CHILDREN else ScopeKind.TEAM
-    async with redis.pipeline(transaction=False) as pipe:
-        for unit_id, _ in members:
-            pipe.get(sum_key(scope_name(unit_kind, unit_id), period_id))
-        sums = await pipe.execute()
+    unit_scopes = [scope_name(unit_kind, unit_id) for unit_id, _ in members]
+    frozen: dict[str, int] | None = None
+    if season_id is not None:
+        season = await _season_for(principal, season_id, redis, now)
+        period_id = f"season:{season.id}"
+        if season.frozen_at is not None:
+            frozen = await frozen_totals(season.id, unit_scopes)
+    else:
+        period_id = current_period(period, now)
+    if frozen is None:
+        async with redis.pipeline(transaction=False) as pipe:
+            for unit_scope in unit_scopes:
+                pipe.get(sum_key(unit_scope, period_id))
+            sums = await pipe.execute()
+        frozen_or_live = {
+            scope: int(text(raw)) if raw is not None else 0 for scope, raw in zip(unit_scopes, sums, strict=True)
+        }
+    else:
+        frozen_or_live = frozen
     totals = [
-        UnitTotal(unit_id=unit_id, points_minor=int(text(raw)) if raw is not None else 0, headcount=headcount)
-        for (unit_id, headcount), raw in zip(members, sums, strict=True)
+        UnitTotal(unit_id=unit_id, points_minor=frozen_or_live.get(unit_scope, 0), headcount=headcount)
+        for (unit_id, headcount), unit_scope in zip(members, unit_scopes, strict=True)
     ]
     method = await league_method(organisation_id)
     return LeagueView(

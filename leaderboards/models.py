@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -66,3 +66,18 @@ class VisibilityRecord:
     member_id: int
     visibility: Visibility
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonRecord:
+    """A season as stored; ``frozen_at`` set once its board is final."""
+
+    id: int
+    name_zh: str
+    name_en: str
+    organisation_id: int
+    first_day: date
+    last_day: date
+    created_by: int | None
+    created_at: datetime
+    frozen_at: datetime | None

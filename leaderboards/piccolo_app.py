@@ -2,7 +2,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from leaderboards.tables import LeagueRule
+from leaderboards.tables import LeagueRule, Season, SeasonStanding
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
@@ -11,7 +11,7 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="leaderboards",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[LeagueRule],
+    table_classes=[LeagueRule, Season, SeasonStanding],
     migration_dependencies=["ledger.piccolo_app", "community.piccolo_app"],
     commands=[],
 )

@@ -20,13 +20,16 @@ from redis.asyncio import Redis
 from community.access import Principal
 from community.tables import Member
 from core.clock import utc_now
-from leaderboards.errors import InvalidBoardRequest
+from leaderboards.errors import BoardNotFound, InvalidBoardRequest, SeasonNotFound
+from leaderboards.freezing import frozen_if_due
 from leaderboards.keys import ScopeKind, all_key, board_key, scope_name
 from leaderboards.masking import shown_name
-from leaderboards.models import BoardView, MyStanding, RankedMember, Visibility, WeekComparison
+from leaderboards.models import BoardView, MyStanding, RankedMember, SeasonRecord, Visibility, WeekComparison
 from leaderboards.periods import PeriodKind, current_period, previous_week
 from leaderboards.policy import check_board_visible
 from leaderboards.scores import Score
+from leaderboards.seasons import visible_season
+from leaderboards.tables import SeasonStanding
 from ledger.amounts import from_minor
 
 # Bounds, so no request makes Redis or the database do unbounded work.
@@ -40,6 +43,7 @@ class BoardQuery:
     period: PeriodKind = PeriodKind.WEEK
     top: int = 10
     around: int = 0  # neighbours above and below the reader; 0: none
+    season_id: int | None = None  # with period SEASON: which season
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,7 @@ async def _position(redis: Redis, scope: str, period: str, member_id: int) -> _P
     return _Position(rank=None if rank is None else int(rank), score=None if score is None else int(score))
 
 
-async def _names(member_ids: Sequence[int]) -> dict[int, tuple[str, bool]]:
+async def names_of(member_ids: Sequence[int]) -> dict[int, tuple[str, bool]]:
     if not member_ids:
         return {}
     rows = (
@@ -67,7 +71,7 @@ async def _names(member_ids: Sequence[int]) -> dict[int, tuple[str, bool]]:
     return {int(row["id"]): (str(row["name"]), row["ranking_visibility"] == Visibility.FULL_NAME.value) for row in rows}
 
 
-def _ranked(
+def ranked_rows(
     rows: Sequence[tuple[bytes, float]], first_rank: int, names: dict[int, tuple[str, bool]], me: int
 ) -> tuple[RankedMember, ...]:
     ranked = []
@@ -93,8 +97,8 @@ def _check(query: BoardQuery) -> None:
         raise InvalidBoardRequest(f"top is 1 to {MAX_TOP}", field="top")
     if not 0 <= query.around <= MAX_AROUND:
         raise InvalidBoardRequest(f"around is 0 to {MAX_AROUND}", field="around")
-    if query.period is PeriodKind.SEASON:
-        raise InvalidBoardRequest("season boards open once seasons are defined (issue #11)", field="period")
+    if (query.period is PeriodKind.SEASON) != (query.season_id is not None):
+        raise InvalidBoardRequest("a season board is named season:<id>", field="period")
 
 
 async def _week(redis: Redis, scope: str, member_id: int, now: datetime) -> WeekComparison:
@@ -119,7 +123,17 @@ async def read_board(
     scope = await check_board_visible(
         principal, query.scope or scope_name(ScopeKind.ORGANISATION, principal.home_organisation_id)
     )
-    period = current_period(query.period, now)
+    if query.season_id is not None:
+        try:
+            visible = await visible_season(principal, query.season_id)
+        except SeasonNotFound:
+            raise BoardNotFound(f"no season {query.season_id} for you", field="period") from None
+        season = await frozen_if_due(redis, visible, now)
+        if season.frozen_at is not None:
+            return await read_frozen_board(principal, season, scope, query, now)
+        period = f"season:{season.id}"
+    else:
+        period = current_period(query.period, now)
     key = board_key(scope, period)
     me = principal.member_id
     async with redis.pipeline(transaction=False) as pipe:
@@ -132,18 +146,89 @@ async def read_board(
     if query.around and mine.rank is not None:
         first_around = max(0, mine.rank - query.around)
         around_rows = list(await redis.zrevrange(key, first_around, mine.rank + query.around, withscores=True))
-    names = await _names([int(member) for member, _ in [*top_rows, *around_rows]] + [me])
+    names = await names_of([int(member) for member, _ in [*top_rows, *around_rows]] + [me])
     return BoardView(
         scope=scope,
         period=period,
         size=int(size),
-        top=_ranked(top_rows, 0, names, me),
+        top=ranked_rows(top_rows, 0, names, me),
         me=MyStanding(
             rank=None if mine.rank is None else mine.rank + 1,
             points=from_minor(Score.of(mine.score).points_minor if mine.score is not None else 0),
             hidden=mine.score is not None and mine.rank is None,
         ),
-        neighbours=_ranked(around_rows, first_around, names, me),
+        neighbours=ranked_rows(around_rows, first_around, names, me),
         week=await _week(redis, scope, me, now) if query.period is PeriodKind.WEEK else None,
         as_of=now,
     )
+
+
+async def read_frozen_board(
+    principal: Principal, season: SeasonRecord, scope: str, query: BoardQuery, now: datetime
+) -> BoardView:
+    """A frozen season's board, from its stored standings (``freezing.py``):
+    the ranks as frozen; members who have left the rankings since are not
+    shown (the reader always sees their own standing)."""
+    rows = (
+        await SeasonStanding.select(SeasonStanding.member, SeasonStanding.rank, SeasonStanding.score)
+        .where((SeasonStanding.season == season.id) & (SeasonStanding.scope == scope))
+        .run()
+    )
+    me = principal.member_id
+    names = await names_of([int(row["member"]) for row in rows] + [me])
+    hidden_now = await _hidden_members([int(row["member"]) for row in rows])
+    ranked = sorted(
+        (
+            (int(row["rank"]), int(row["member"]), int(row["score"]))
+            for row in rows
+            if row["rank"] is not None and (int(row["member"]) not in hidden_now or int(row["member"]) == me)
+        ),
+    )
+    mine = next((row for row in rows if int(row["member"]) == me), None)
+    my_rank = None if mine is None or mine["rank"] is None else int(mine["rank"])
+
+    def shown(picked: Sequence[tuple[int, int, int]]) -> tuple[RankedMember, ...]:
+        out = []
+        for rank, member_id, score in picked:
+            name, full = names.get(member_id, ("", False))
+            decoded = Score.of(score)
+            out.append(
+                RankedMember(
+                    rank=rank,
+                    member_id=member_id,
+                    name=shown_name(name, full_name_shown=full or member_id == me),
+                    points=from_minor(decoded.points_minor),
+                    reached_at=decoded.reached_at,
+                    is_me=member_id == me,
+                )
+            )
+        return tuple(out)
+
+    around: list[tuple[int, int, int]] = []
+    if query.around and my_rank is not None:
+        around = [row for row in ranked if abs(row[0] - my_rank) <= query.around]
+    return BoardView(
+        scope=scope,
+        period=f"season:{season.id}",
+        size=sum(1 for row in rows if row["rank"] is not None),
+        top=shown(ranked[: query.top]),
+        me=MyStanding(
+            rank=my_rank,
+            points=from_minor(Score.of(int(mine["score"])).points_minor if mine is not None else 0),
+            hidden=mine is not None and (my_rank is None or me in hidden_now),
+        ),
+        neighbours=shown(around),
+        week=None,
+        as_of=now,
+    )
+
+
+async def _hidden_members(member_ids: Sequence[int]) -> set[int]:
+    if not member_ids:
+        return set()
+    rows = (
+        await Member.select(Member.id)
+        .where(Member.id.is_in(sorted(set(member_ids))) & (Member.ranking_visibility == Visibility.HIDDEN.value))
+        .run()
+    )
+    return {int(row["id"]) for row in rows}

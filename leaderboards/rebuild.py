@@ -146,3 +146,10 @@ async def rebuild(
             await replace_board(redis, gone[0], gone[1], [], through_seq=0)
         await _write(redis, picked, through_seq=0)
         return RebuildResult(boards=len(picked), entries=entries, through_block=cursor_block)
+
+
+async def boards_through(through_block: int) -> dict[tuple[str, str], Board]:
+    """Every board as the ledger's chain makes it up to ``through_block``
+    (the caller holds the feed's lock): what freezing a season stores."""
+    boards, _, _, _ = await _fold_chain(through_block, None)
+    return boards

@@ -4,7 +4,7 @@ visibility is a column of ``community_member`` (``ranking_visibility``)."""
 
 from __future__ import annotations
 
-from piccolo.columns import ForeignKey, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.columns import BigInt, Date, ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -22,3 +22,34 @@ class LeagueRule(Table, tablename="leaderboards_league_rule"):
     method = Varchar(length=12, default="sum")
     changed_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
     changed_at = Timestamptz(default=TimestamptzNow())
+
+
+class Season(Table, tablename="leaderboards_season"):
+    """An organiser's season (四季竞赛): awards whose China date falls in
+    ``first_day``..``last_day`` (inclusive) and which were earned at or below
+    ``organisation`` count on its boards (``season:<id>``). Frozen at the end
+    (``frozen_at``): its standings are then read from ``leaderboards_season_standing``."""
+
+    id = Serial(primary_key=True)
+    name_zh = Varchar(length=100)
+    name_en = Varchar(length=100, default="")
+    organisation = ForeignKey(Organisation, null=False, index=True, on_delete=OnDelete.restrict)
+    first_day = Date()
+    last_day = Date()
+    created_by = ForeignKey(Member, null=True, default=None, on_delete=OnDelete.restrict)
+    created_at = Timestamptz(default=TimestamptzNow())
+    frozen_at = Timestamptz(null=True, default=None)
+
+
+class SeasonStanding(Table, tablename="leaderboards_season_standing"):
+    """A frozen season board: one row per member with points on it, per
+    scope. ``rank`` is among the members shown at freezing (None: hidden
+    then). Written once, at freezing; never changed afterwards."""
+
+    id = Serial(primary_key=True)
+    season = ForeignKey(Season, null=False, index=True, on_delete=OnDelete.cascade)
+    scope = Varchar(length=30, index=True)
+    member = ForeignKey(Member, null=False, index=True, on_delete=OnDelete.restrict)
+    rank = Integer(null=True, default=None)
+    points_minor = BigInt()
+    score = BigInt()

@@ -123,3 +123,25 @@ class PickupTokenRefused(MarketplaceError):
     def __init__(self, message: str, *, reason: str, field: str | None = "token") -> None:
         super().__init__(message, field=field)
         self.reason = reason
+
+    @property
+    def problem_extensions(self) -> dict[str, str]:
+        return {"reason": self.reason}
+
+
+class PickupConflictRecorded(OrderNotOpen):
+    """A counter's queued hand-over for an order that was no longer waiting
+    when it synced (picked up on another device, cancelled, expired): the
+    conflict is recorded for the organisers and reported to that counter.
+    Still ``order_not_open`` to clients that know only that; the problem
+    carries the conflict's id and reason besides."""
+
+    def __init__(self, message: str, *, conflict_id: int, reason: str, order_id: int) -> None:
+        super().__init__(message, field="token")
+        self.conflict_id = conflict_id
+        self.reason = reason
+        self.order_id = order_id
+
+    @property
+    def problem_extensions(self) -> dict[str, int | str]:
+        return {"conflict_id": self.conflict_id, "reason": self.reason, "order_id": self.order_id}

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from community import audit
 from community.access import Principal
@@ -403,7 +403,7 @@ def _shop_facts(row: Row) -> ShopFacts:
     )
 
 
-def _counter_steps(
+def counter_order_steps(
     principal: Principal, shop_id: int, code: str, expect_order_id: int | None = None
 ) -> Script[tuple[OrderRecord, Row]]:
     """Authorise the clerk at the counter, then find the open order of
@@ -424,15 +424,28 @@ def _counter_steps(
 
 
 def _fulfil_steps(
-    principal: Principal, order: OrderRecord, status: OrderStatus, entry_id: int, at: datetime
+    principal: Principal,
+    order: OrderRecord,
+    status: OrderStatus,
+    entry_id: int,
+    at: datetime,
+    client_ref: str | None = None,
 ) -> Script[Row]:
-    """The order's move to ``status`` and its audit row; returns what changed."""
+    """The order's move to ``status`` and its audit row; returns what changed.
+    A counter outbox's ``client_ref`` is kept in the audit detail: a retried
+    sync of the same hand-over is then told from another device's
+    (``marketplace.counter``)."""
     move = (order.id, status.value, entry_id, at, principal.member_id)
+    detail = (
+        audit_detail(shop_id=order.shop_id, client_ref=client_ref)
+        if client_ref
+        else audit_detail(shop_id=order.shop_id)
+    )
     audit_values = (
         principal.ref,
         "order.pickup",
         f"order:{order.id}",
-        audit_detail(shop_id=order.shop_id),
+        detail,
         utc_now(),
     )
     if dialect() is Dialect.POSTGRES:
@@ -450,6 +463,7 @@ async def confirm_pickup(
     code: str,
     guesses: PickupGuesses | None = None,
     expect_order_id: int | None = None,
+    client_ref: str | None = None,
 ) -> OrderRecord:
     """The principal hands over an order at the counter of ``shop_id``: its
     hold is posted to the shop's settlement account.
@@ -461,32 +475,64 @@ async def confirm_pickup(
     is slowed (``PickupGuesses``): a code is still looked up, and a right
     one still works, but only one every few seconds; a code typed sooner
     gets ``PickupThrottled`` with the seconds to wait (told to staff of the
-    shop only). ``expect_order_id``: see ``_counter_steps`` (the signed
-    token's path, ``signing_keys.confirm_pickup_by_token``)."""
-    if guesses is not None and (await guesses.standing(shop_id, code)).locked_for:
-        wait = await guesses.take_slow_lookup(shop_id)
-        if wait:
-            rows = await fetch(sql.COUNTER_STANDING(shop_id, principal.member_id, _COUNTER_ROLE.value))
-            standing = policy.standing_from(principal, shop_id, _shop_facts(rows[0]) if rows else None)
-            policy.check_shop_action(standing, ShopAction.COUNTER)
-            raise PickupThrottled(f"too many wrong pickup codes; next code in {wait} s", retry_after_seconds=wait)
+    shop only). ``expect_order_id``: see ``counter_order_steps`` (the signed
+    token's path, ``signing_keys.confirm_pickup_by_token``), as is
+    ``client_ref`` (kept in the audit row: ``_fulfil_steps``)."""
+    await pass_throttle(principal, shop_id, code, guesses)
     try:
-        return await write(lambda _: _pick_up_steps(principal, shop_id, normalise_pickup_code(code), expect_order_id))
+        return await write(
+            lambda _: _pick_up_steps(principal, shop_id, normalise_pickup_code(code), expect_order_id, client_ref)
+        )
     except PickupCodeNotFound as wrong:
-        if guesses is None:
-            raise
-        after = await guesses.record_failure(shop_id, code)
-        raise PickupCodeNotFound(
-            wrong.message, field=wrong.field, tries_left=after.tries_left, locked_for=after.locked_for
-        ) from None
+        raise await counted_wrong_code(wrong, shop_id, code, guesses) from None
+
+
+@runtime_checkable
+class PreviewPasses(Protocol):
+    """A counter that lets the code it just showed (``counter.preview_pickup``,
+    a right code) be confirmed at once, even while slowed: the staff member
+    looked the order up and taps "确认交付" a moment later. A pass is only
+    ever granted for a right code, so it gives a guesser nothing."""
+
+    async def grant_pass(self, shop_id: int, code: str) -> None: ...
+
+    async def take_pass(self, shop_id: int, code: str) -> bool: ...
+
+
+async def pass_throttle(principal: Principal, shop_id: int, code: str, guesses: PickupGuesses | None) -> None:
+    """Raise ``PickupThrottled`` if the counter is slowed and its lookup slot
+    is taken (told to staff of the shop only), unless the code holds a
+    preview pass (``PreviewPasses``)."""
+    if guesses is None or not (await guesses.standing(shop_id, code)).locked_for:
+        return
+    if isinstance(guesses, PreviewPasses) and await guesses.take_pass(shop_id, normalise_pickup_code(code)):
+        return
+    wait = await guesses.take_slow_lookup(shop_id)
+    if wait:
+        rows = await fetch(sql.COUNTER_STANDING(shop_id, principal.member_id, _COUNTER_ROLE.value))
+        standing = policy.standing_from(principal, shop_id, _shop_facts(rows[0]) if rows else None)
+        policy.check_shop_action(standing, ShopAction.COUNTER)
+        raise PickupThrottled(f"too many wrong pickup codes; next code in {wait} s", retry_after_seconds=wait)
+
+
+async def counted_wrong_code(
+    wrong: PickupCodeNotFound, shop_id: int, code: str, guesses: PickupGuesses | None
+) -> PickupCodeNotFound:
+    """A wrong code, counted (if the counter counts), saying the tries left."""
+    if guesses is None:
+        return wrong
+    after = await guesses.record_failure(shop_id, code)
+    return PickupCodeNotFound(
+        wrong.message, field=wrong.field, tries_left=after.tries_left, locked_for=after.locked_for
+    )
 
 
 def _pick_up_steps(
-    principal: Principal, shop_id: int, code: str, expect_order_id: int | None = None
+    principal: Principal, shop_id: int, code: str, expect_order_id: int | None = None, client_ref: str | None = None
 ) -> Script[OrderRecord]:
     # The clerk's standing is read in the transaction that posts: a role
     # revoked a moment ago ends counter work before anything is written.
-    order, row = yield from _counter_steps(principal, shop_id, code, expect_order_id)
+    order, row = yield from counter_order_steps(principal, shop_id, code, expect_order_id)
     now = utc_now()
     status = transitions.decide_pickup(order, shop_id=shop_id, now=now)
     reason_zh, reason_en = _reasons(order.item_name_zh, order.item_name_en, order.quantity)
@@ -500,7 +546,7 @@ def _pick_up_steps(
         metadata={"order_id": order.id, "item_id": order.item_id, "shop_id": shop_id},
         idempotency_key=f"order:{order.id}:fulfil",
     )
-    changed = yield from _fulfil_steps(principal, order, status, entry_id, posted_at)
+    changed = yield from _fulfil_steps(principal, order, status, entry_id, posted_at, client_ref)
     return _order_record(row, changed)
 
 

@@ -33,3 +33,25 @@ def is_well_formed(code: str) -> bool:
 def display(code: str) -> str:
     """ABCD-EFGH: easier to read out at a counter."""
     return f"{code[:4]}-{code[4:]}"
+
+
+# Letters a person may type that no code holds (they look like others).
+AMBIGUOUS = frozenset("0O1IL")
+
+
+def typed_code_problem(text: str) -> str | None:
+    """Why what staff typed cannot be a pickup code, before any lookup (a
+    malformed code is not a guess): ``empty``, ``ambiguous`` (0, O, 1, I or
+    L, which codes never hold: the hint says so), ``invalid`` (another
+    character) or ``length``; ``None`` if it may be one. Case, spaces and
+    dashes do not matter."""
+    code = normalise_pickup_code(text)
+    if not code:
+        return "empty"
+    if any(char in AMBIGUOUS for char in code):
+        return "ambiguous"
+    if any(char not in ALPHABET for char in code):
+        return "invalid"
+    if len(code) != CODE_LENGTH:
+        return "length"
+    return None

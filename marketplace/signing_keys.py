@@ -214,7 +214,9 @@ async def counter_public_keys(*, now: datetime | None = None) -> dict[int, Ed255
     return {key.key_id: public_key_of(key.public_key) for key in await verification_keys(now=now)}
 
 
-async def confirm_pickup_by_token(principal: Principal, *, shop_id: int, token: str) -> OrderRecord:
+async def confirm_pickup_by_token(
+    principal: Principal, *, shop_id: int, token: str, client_ref: str | None = None
+) -> OrderRecord:
     """Hand over the order a scanned pickup token names, at the counter of
     ``shop_id``: the same confirmation as a typed code, exactly once.
 
@@ -236,4 +238,6 @@ async def confirm_pickup_by_token(principal: Principal, *, shop_id: int, token: 
     if claims.shop_id != shop_id:
         raise PickupTokenRefused("this pickup token is for another shop", reason="other_shop")
     order = await get_order(claims.order_id)
-    return await confirm_pickup(principal, shop_id=shop_id, code=order.pickup_code, expect_order_id=order.id)
+    return await confirm_pickup(
+        principal, shop_id=shop_id, code=order.pickup_code, expect_order_id=order.id, client_ref=client_ref
+    )

@@ -135,3 +135,23 @@ class SigningKey(Table, tablename="marketplace_signing_key"):
     created_at = Timestamptz(default=TimestamptzNow())
     retired_at = Timestamptz(null=True, default=None)
     verify_until = Timestamptz(null=True, default=None)
+
+
+class PickupConflict(Table, tablename="marketplace_pickup_conflict"):
+    """A counter's offline hand-over the server could not confirm: the order
+    its token names was already picked up (on another device), cancelled or
+    expired by the time the counter's outbox synced
+    (``marketplace/counter.py``). Kept for the organisers of the shop's
+    node; nothing was posted for it. ``client_ref`` is the counter outbox
+    item's own id, so a retried sync records one conflict."""
+
+    id = Serial(primary_key=True)
+    shop = ForeignKey(Shop, null=False, index=True, on_delete=OnDelete.restrict)
+    redemption_order = ForeignKey(RedemptionOrder, null=False, index=True, on_delete=OnDelete.restrict)
+    staff = ForeignKey(Member, null=False, on_delete=OnDelete.restrict)
+    device = Varchar(length=64, default="")
+    client_ref = Varchar(length=64, null=True, default=None, unique=True)
+    reason = Varchar(length=24)
+    order_status = Varchar(length=12)
+    client_recorded_at = Timestamptz(null=True, default=None)
+    recorded_at = Timestamptz(default=TimestamptzNow(), index=True)

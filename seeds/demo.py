@@ -37,6 +37,8 @@ from community.roles import Level, Role
 from community.tables import Member, Organisation
 from community.teams import TeamKind, add_team_member, create_team
 from core.clock import utc_now
+from leaderboards.periods import china_date
+from leaderboards.seasons import SeasonDraft, create_season
 from marketplace.catalog import ItemDraft, create_item
 from marketplace.shops import add_staff, create_shop
 
@@ -142,12 +144,28 @@ async def load_demo() -> bool:
         )
         await _joined_months_ago(members[login.role].id)
 
+    await load_demo_season(community.id, members["organizer"].id)
     team_id = await _load_earning(
         community.id, grid.id, members["volunteer"].id, members["organizer"].id, members["grid_worker"].id
     )
     await _load_supermarket(community.id, await load_principal(members["organizer"].id), members["shop_staff"].id)
     await _load_neighbours(community.id, grid.id, team_id, members["organizer"].id, members["grid_worker"].id)
     return True
+
+
+async def load_demo_season(community_id: int, organizer_id: int) -> int:
+    """A season running on the community (began two weeks ago, ends in a
+    month), so the demo volunteer sees a season rank: every demo award is in
+    it. Defined "two weeks ago" through the season service (a season starts
+    tomorrow at the earliest, as its organiser would have seen it then)."""
+    today = china_date(utc_now())
+    first_day = today - timedelta(days=14)
+    season = await create_season(
+        await load_principal(organizer_id),
+        SeasonDraft("冬季平安竞赛", "Winter safety contest", community_id, first_day, today + timedelta(days=30)),
+        now=utc_now() - timedelta(days=15),
+    )
+    return season.id
 
 
 # Neighbours who earned too, so the demo volunteer has a rank among people

@@ -32,6 +32,7 @@ from community.members import get_member
 from community.organisations import get_organisation
 from community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from community.preferences import set_preferences
+from community.roles import Role
 from community.teams import teams_of_member
 from core.clock import utc_now
 from core.cursors import MAX_CURSOR_LENGTH
@@ -112,12 +113,15 @@ class MemberPages(Controller):
         )
         lines = await shown((await statement(view.code, limit=HOME_LINES)).lines) if view else []
         pending = await pending_reviews(principal.member_id)
+        # Counter staff get a way to their counter (which shop: /counter decides).
+        counter = Role.SHOP_STAFF in {role for _, role in principal.grants}
         return render(
             request,
             "home.html",
             member=member,
             wallet=view,
             lines=lines,
+            counter=counter,
             pending=pending,
             error=error,
             status_code=status_code,

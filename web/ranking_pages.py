@@ -1,6 +1,7 @@
 """The ranking page (排行榜): where I stand this week or this month in my
 grid, my community or one of my teams, next to the people just above and
-below me (their names masked unless they chose otherwise), and 本周比上周.
+below me (their names masked unless they chose otherwise), and 本周比上周;
+and the season running over my home node (本赛季), when there is one.
 The ranking-visibility choice is on the Me page (``web.member_pages``).
 
 Boards are read with ``leaderboards.reading.read_board``, as the API does: the board's
@@ -30,6 +31,7 @@ from community.roles import Level
 from community.teams import teams_of_member
 from leaderboards.periods import PeriodKind
 from leaderboards.reading import BoardQuery, read_board
+from leaderboards.seasons import running_season_over
 from leaderboards.visibility import visibility_of
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
@@ -102,10 +104,18 @@ class RankingPages(Controller):
             await _nodes_up(member.home_organisation_id), await teams_of_member(member.id), member.preferred_language
         )
         chosen = next((choice for choice in choices if choice.key == board), choices[0] if choices else None)
-        period_key = period if period in PERIODS else "week"
+        season = await running_season_over(member.home_organisation_id)
+        offered = (*PERIODS, "season") if season is not None else tuple(PERIODS)
+        period_key = period if period in offered else "week"
         view = None
         if chosen is not None:
-            query = BoardQuery(scope=chosen.scope, period=PERIODS[period_key], top=TOP, around=NEIGHBOURS)
+            query = BoardQuery(
+                scope=chosen.scope,
+                period=PERIODS.get(period_key, PeriodKind.SEASON),
+                top=TOP,
+                around=NEIGHBOURS,
+                season_id=season.id if period_key == "season" and season is not None else None,
+            )
             view = await read_board(principal, query, redis=redis)
         return render(
             request,
@@ -114,7 +124,8 @@ class RankingPages(Controller):
             choices=choices,
             chosen=chosen,
             period=period_key,
-            periods=tuple(PERIODS),
+            periods=offered,
+            season=season,
             view=view,
             visibility=(await visibility_of(member.id)).visibility.value,
         )

@@ -12,6 +12,8 @@ Vendored:
 - ``htmx.org`` into ``web/static/vendor/`` (the one interactivity library of
   the pages). Pinned to the 2.x line: htmx 4 changed attribute inheritance
   and the request machinery, and the pages are written against 2.x.
+- ``jsqr`` into ``web/static/vendor/`` (the counter's QR decoder where the
+  browser has no ``BarcodeDetector``; loaded on the counter page only).
 - ``axe-core`` into ``tests/browser/vendor/`` (the accessibility checks of the
   browser tests; never served).
 """

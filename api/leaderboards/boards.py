@@ -40,8 +40,12 @@ from leaderboards.visibility import set_visibility, visibility_of
 DEFAULT_NEIGHBOURS = 5
 
 
+# week, month, all, or season:<id> (an id within the id columns' range).
+PERIOD_PATTERN = r"^(week|month|all|season:[1-9][0-9]{0,8})$"
+
+
 class BoardPeriod(StrEnum):
-    """The periods served (seasons come with their definitions, issue #11)."""
+    """The rolling periods (a league's; a board also takes season:<id>)."""
 
     WEEK = "week"
     MONTH = "month"
@@ -75,18 +79,26 @@ class LeaderboardsController(Controller):
                 examples=[Example(value="org:12")],
             ),
         ] = None,
-        period: Annotated[BoardPeriod, QueryParameter(description="China-time week, month, or all time")] = (
-            BoardPeriod.WEEK
-        ),
+        period: Annotated[
+            str,
+            QueryParameter(
+                pattern=PERIOD_PATTERN,
+                description="China-time week, month, all time, or season:<id> (a season's board; "
+                "final after its last day)",
+                examples=[Example(value="week"), Example(value="season:3")],
+            ),
+        ] = BoardPeriod.WEEK.value,
         around: Annotated[Around | None, QueryParameter(description="me: include your neighbours")] = None,
         top: Annotated[int, QueryParameter(ge=1, le=MAX_TOP)] = 10,
         neighbours: Annotated[
             int, QueryParameter(ge=1, le=MAX_AROUND, description="how many above and below you, with around=me")
         ] = DEFAULT_NEIGHBOURS,
     ) -> BoardOut:
+        season_id = int(period.removeprefix("season:")) if period.startswith("season:") else None
         query = BoardQuery(
             scope=board_scope,
-            period=PeriodKind(period.value),
+            period=PeriodKind.SEASON if season_id is not None else PeriodKind(period),
+            season_id=season_id,
             top=top,
             around=neighbours if around is Around.ME else 0,
         )
@@ -113,11 +125,17 @@ class LeaderboardsController(Controller):
         units: Annotated[LeagueUnits, QueryParameter(description="children: its child nodes; teams: its teams")] = (
             LeagueUnits.CHILDREN
         ),
-        period: Annotated[BoardPeriod, QueryParameter(description="China-time week, month, or all time")] = (
-            BoardPeriod.WEEK
-        ),
+        period: Annotated[
+            str,
+            QueryParameter(
+                pattern=PERIOD_PATTERN,
+                description="China-time week, month, all time, or season:<id> (final after its last day)",
+            ),
+        ] = BoardPeriod.WEEK.value,
     ) -> LeagueOut:
-        view = await read_league(principal, board_scope, units=units, period=PeriodKind(period.value), redis=redis)
+        season_id = int(period.removeprefix("season:")) if period.startswith("season:") else None
+        kind = PeriodKind.SEASON if season_id is not None else PeriodKind(period)
+        view = await read_league(principal, board_scope, units=units, period=kind, redis=redis, season_id=season_id)
         return LeagueOut.of(view)
 
 

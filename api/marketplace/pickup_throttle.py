@@ -18,6 +18,9 @@ from marketplace.orders import GuessStanding
 
 # While a counter is slowed: one code looked up per this many seconds.
 SLOW_LOOKUP_SECONDS = 5
+# A right code shown at the counter (``marketplace.counter.preview_pickup``)
+# may be confirmed without waiting for the slow slot again within this time.
+PREVIEW_PASS_SECONDS = 120
 
 
 class PickupThrottle:
@@ -37,6 +40,16 @@ class PickupThrottle:
     @staticmethod
     def _slow_key(shop_id: int) -> str:
         return f"fengling:pickup-slow-lookup:shop:{shop_id}"
+
+    @staticmethod
+    def _pass_key(shop_id: int, code: str) -> str:
+        return f"fengling:pickup-pass:shop:{shop_id}:{code.strip().upper()[:16]}"
+
+    async def grant_pass(self, shop_id: int, code: str) -> None:
+        await self.redis.set(self._pass_key(shop_id, code), 1, ex=PREVIEW_PASS_SECONDS)
+
+    async def take_pass(self, shop_id: int, code: str) -> bool:
+        return bool(await self.redis.delete(self._pass_key(shop_id, code)))
 
     def _standing(self, counts: list[int], ttls: list[int]) -> GuessStanding:
         worst = max(counts)

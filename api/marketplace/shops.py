@@ -32,8 +32,10 @@ from api.params import Id
 from api.rate_limits import PICKUP_LIMIT
 from api.routing import delete, get, post
 from api.schemas.marketplace import (
+    CounterOrderOut,
     OrderOut,
     OrderPageOut,
+    PickupConflictOut,
     PickupIn,
     PickupTokenIn,
     ReturnIn,
@@ -49,12 +51,18 @@ from api.schemas.marketplace import (
 )
 from fengling_settings import Settings
 from marketplace import policy
+from marketplace.counter import (
+    ConflictRecord,
+    organisation_conflicts,
+    preview_pickup,
+    shop_conflicts,
+    sync_confirmation,
+)
 from marketplace.models import OrderStatus, ShopRecord
 from marketplace.orders import confirm_pickup, list_orders, return_order
 from marketplace.policy import ShopAction
 from marketplace.settlement import settle_period, statement_csv, statement_of
 from marketplace.shops import add_staff, create_shop, remove_staff, shops_for, staff_of
-from marketplace.signing_keys import confirm_pickup_by_token
 
 Period = Annotated[str, PathParameter(pattern=r"^\d{4}-\d{2}$", description="a month, e.g. 2026-11")]
 
@@ -151,8 +159,47 @@ class ShopsController(Controller):
     async def pickup_by_token(self, principal: ActingPrincipal, shop_id: Id, data: JSONBody[PickupTokenIn]) -> OrderOut:
         # A genuine token for an order no longer waiting is 409 order_not_open:
         # the counter's conflict (picked up on another device, cancelled, expired).
-        order = await confirm_pickup_by_token(principal, shop_id=shop_id, token=data.token)
+        # With client_ref (a counter outbox's sync) the conflict is also
+        # recorded for the organisers and the problem says which and why.
+        order = await sync_confirmation(
+            principal,
+            shop_id=shop_id,
+            token=data.token,
+            client_ref=data.client_ref,
+            device=data.device,
+            client_recorded_at=data.client_recorded_at,
+        )
         return order_out(order, show_code=False)
+
+    @post(
+        "/{shop_id:int}/pickups/preview",
+        guards=[requires_member],
+        operation_id="previewPickup",
+        summary="柜台查单 · Look up the open order of a code before handing it over (writes nothing)",
+        status_code=200,
+        middleware=[PICKUP_LIMIT.middleware],
+    )
+    async def pickup_preview(
+        self,
+        principal: ActingPrincipal,
+        guesses: NamedDependency[PickupThrottle],
+        shop_id: Id,
+        data: JSONBody[PickupIn],
+    ) -> CounterOrderOut:
+        # A wrong code counts like a wrong confirmation (tries_left in the problem).
+        found = await preview_pickup(principal, shop_id=shop_id, code=data.code, guesses=guesses)
+        return CounterOrderOut(
+            order=order_out(found.order, show_code=False), member_masked_name=found.member_masked_name
+        )
+
+    @get(
+        "/{shop_id:int}/pickup-conflicts",
+        guards=[requires_manager],
+        operation_id="listPickupConflicts",
+        summary="Counter hand-overs that synced after their order was picked up, cancelled or expired",
+    )
+    async def conflicts(self, managed_shop: NamedDependency[ShopRecord]) -> list[PickupConflictOut]:
+        return [conflict_out(c) for c in await shop_conflicts(managed_shop)]
 
     @get("/{shop_id:int}/orders", guards=[requires_member], operation_id="listShopOrders", summary="A shop's orders")
     async def orders(
@@ -213,3 +260,28 @@ class ShopsController(Controller):
     )
     async def settle(self, principal: ActingPrincipal, shop_id: Id, period: Period) -> StatementOut:
         return statement_out(await settle_period(principal, shop_id=shop_id, period=period))
+
+
+def conflict_out(c: ConflictRecord) -> PickupConflictOut:
+    return PickupConflictOut(
+        id=c.id,
+        shop_id=c.shop_id,
+        order_id=c.order_id,
+        staff_id=c.staff_id,
+        device=c.device,
+        reason=c.reason,
+        order_status=c.order_status,
+        client_recorded_at=c.client_recorded_at,
+        recorded_at=c.recorded_at,
+    )
+
+
+@get(
+    "/api/v1/organisations/{organisation_id:int}/pickup-conflicts",
+    guards=[requires_manager],
+    operation_id="listOrganisationPickupConflicts",
+    summary="Counter hand-overs that conflicted at the shops of this node and below",
+    tags=["marketplace"],
+)
+async def organisation_pickup_conflicts(principal: ActingPrincipal, organisation_id: Id) -> list[PickupConflictOut]:
+    return [conflict_out(c) for c in await organisation_conflicts(principal, organisation_id)]

@@ -205,6 +205,35 @@ class PickupTokenIn(BaseModel):
         description="the signed pickup token read from the member's QR (FL1:…)",
         examples=["FL1:V500003H0000000WA0448000$*0000.D5YD09V1L68V%2JCO"],
     )
+    client_ref: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=64,
+        description="the counter outbox item's own id: a retried sync of it is the same hand-over, never a conflict",
+    )
+    device: str = Field(default="", max_length=64, description="which counter device queued it (shown in conflicts)")
+    client_recorded_at: datetime | None = Field(
+        default=None, description="when staff tapped 确认交付 on the counter (its own clock)"
+    )
+
+
+class CounterOrderOut(BaseModel):
+    """An open order as the counter checks it before handing over."""
+
+    order: OrderOut
+    member_masked_name: str = Field(description="the member's name, masked (张*英)")
+
+
+class PickupConflictOut(BaseModel):
+    id: int
+    shop_id: int
+    order_id: int
+    staff_id: int
+    device: str
+    reason: str = Field(description="picked_up_elsewhere, cancelled, expired, held_for_review or rejected")
+    order_status: str
+    client_recorded_at: datetime | None
+    recorded_at: datetime
 
 
 class PickupTokenOut(BaseModel):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 _tmp = tempfile.mkdtemp(prefix="fengling-shots-")
 os.environ["FENGLING_DATA_DIR"] = _tmp
@@ -28,6 +29,7 @@ PAGES = (
     ("me", "/me"),
     ("catalog", "/shop"),
     ("ranking", "/ranking"),
+    ("recognition", "/recognition"),
     ("earn", "/earn"),
     ("report", "/earn/report"),
     ("mine", "/earn/mine"),
@@ -91,8 +93,43 @@ def shoot(chromium: str, base: str) -> None:
             page.click("form.redeem button[type=submit]")
             page.wait_for_url("**/orders/*?n=order_placed")
             page.screenshot(path=OUT / f"order-qr{suffix}.png")
+            code = page.inner_text("#pickup-code").strip()
             context.close()
+            shoot_counter(browser, base, elder=elder, code=code)
         browser.close()
+
+
+def shoot_counter(browser: Any, base: str, *, elder: bool, code: str) -> None:
+    """The shop counter as its clerk sees it: the page, an order looked up
+    by its code, and the month's statement."""
+    from tests.browser.conftest import VIEWPORT, credentials
+
+    context = browser.new_context(viewport=VIEWPORT, base_url=base, locale="zh-CN")
+    page = context.new_page()
+    suffix = "-elder" if elder else ""
+    phone, password = credentials("shop_staff")
+    page.goto("/login")
+    page.fill("#phone", phone)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    page.goto("/me")
+    page.check(f"input[name=elder_mode][value='{1 if elder else 0}']")
+    page.click("form[action='/me/preferences'] button[type=submit]")
+    page.wait_for_url("**/me?n=me_saved")
+    page.goto("/counter")
+    page.wait_for_selector("#scan[data-engine]")
+    page.screenshot(path=OUT / f"counter{suffix}.png")
+    page.fill("#code", code.lower())
+    page.click("#look-up")
+    page.wait_for_selector("#lookup-found")
+    page.evaluate("document.getElementById('confirm-typed').scrollIntoView({block: 'center'})")
+    page.screenshot(path=OUT / f"counter-check{suffix}.png")
+    page.click("#confirm-typed")
+    page.wait_for_selector("#lookup-done")
+    page.goto(page.url.rstrip("/") + "/statement")
+    page.screenshot(path=OUT / f"counter-statement{suffix}.png")
+    context.close()
 
 
 def wait_for_the_boards(page: object) -> None:

@@ -25,6 +25,7 @@ PAGES = (
     "/shop/items/1",
     "/orders",
     "/ranking",
+    "/recognition",
     "/earn",
     "/earn/report",
     "/earn/patrol",

@@ -21,6 +21,7 @@ so every cell of the matrix runs against the same pristine world.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import struct
 import zlib
@@ -59,6 +60,8 @@ from core.clock import utc_now
 from fraud.cases import case_for
 from fraud.models import Subject
 from fraud.tables import FraudAllowPair, FraudSnooze
+from leaderboards.periods import china_date
+from leaderboards.seasons import SeasonDraft, create_season
 from ledger import posting
 from marketplace.catalog import ItemDraft, create_item, set_image
 from marketplace.orders import confirm_pickup, place_order
@@ -178,6 +181,8 @@ class Side:
     handled_report: int
     open_patrol: int
     report_photo: str
+    season: int = 0  # a season on the community, not yet begun (so it can be changed and deleted)
+    season_name: str = ""
 
     @property
     def issuance(self) -> str:
@@ -199,6 +204,7 @@ class Side:
             self.placed_code,
             self.service_title,
             self.verified_report_title,
+            self.season_name,
         )
 
 
@@ -413,12 +419,21 @@ async def _side(number: int, street: int, district: int) -> Side:
     )
 
 
+async def _with_season(side: Side) -> Side:
+    """The side with a season on its community, starting tomorrow."""
+    name = f"{'平安' if side.number == 1 else '邻里'}春季竞赛{side.number}"
+    starts = china_date(utc_now()) + timedelta(days=1)
+    organiser = await load_principal(side.peer_organiser.id)
+    season = await create_season(organiser, SeasonDraft(name, "", side.community, starts, starts + timedelta(days=30)))
+    return dataclasses.replace(side, season=season.id, season_name=name)
+
+
 async def build_world() -> World:
     city = await create_organisation(name_zh="临沂市", level=Level.CITY)
     district = await create_organisation(name_zh="兰山区", level=Level.DISTRICT, parent_id=city.id)
     street = await create_organisation(name_zh="金雀山街道", level=Level.STREET, parent_id=district.id)
-    one = await _side(1, street.id, district.id)
-    two = await _side(2, street.id, district.id)
+    one = await _with_season(await _side(1, street.id, district.id))
+    two = await _with_season(await _side(2, street.id, district.id))
     people = {
         "volunteer": await person("张秀英", one.building, volunteer=True),
         "grid_worker": one.grid_worker,

@@ -422,6 +422,34 @@
     showPatrol();
   }
 
+  // Other scripts queue here too: the counter page (counter.js) queues a
+  // scanned hand-over with its token, sent to the counter's sync URL. The
+  // item gets its client_ref and the phone's time like any other.
+  window.FenglingOutbox = {
+    queueFields: function (kind, url, fields) {
+      var ref = newRef();
+      var now = new Date().toISOString();
+      var all = { client_ref: ref, client_recorded_at: now };
+      Object.keys(fields).forEach(function (name) { all[name] = fields[name]; });
+      var item = {
+        id: ref, seq: Date.now() + Math.random(), member: member(), kind: kind, url: url, multipart: false,
+        fields: all, photo: null, patrol_ref: null, recorded: now, state: "waiting", attempts: 0, next_try: 0
+      };
+      return putItem(item).then(render).then(function () {
+        sync(true).then(scheduleRetry);
+        return item;
+      });
+    },
+    // Whether an item of ``kind`` with this field value still waits (or
+    // needs attention): a counter scanning the same QR twice queues it once.
+    holds: function (kind, name, value) {
+      return allItems().then(function (items) {
+        return items.some(function (item) { return item.kind === kind && item.fields[name] === value; });
+      });
+    },
+    sync: function () { return sync(true); }
+  };
+
   document.addEventListener("DOMContentLoaded", function () {
     panel = document.getElementById("outbox");
     if (!panel || !("indexedDB" in window)) { return; }

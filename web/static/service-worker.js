@@ -15,7 +15,7 @@
 //   API and the worker script go straight to the network.
 "use strict";
 
-var VERSION = "fengling-shell-v1";
+var VERSION = "fengling-shell-v2";
 var STATIC = ["/static/pages.css", "/static/pages.js", "/static/outbox.js", "/static/vendor/htmx.min.js"];
 var PAGES = ["/", "/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine", "/statement", "/me"];
 var NEVER = ["/api/", "/sw.js", "/logout", "/login", "/schema", "/health"];

@@ -250,6 +250,24 @@ def service_body(hours_ago: int, **extra: Any) -> dict[str, Any]:
     }
 
 
+THRESHOLDS = {
+    "levels": [
+        {"stars": stars, "points": f"{points}.00", "hours": hours}
+        for stars, points, hours in ((1, 0, 0), (2, 10, 1), (3, 50, 5), (4, 100, 10), (5, 200, 20))
+    ]
+}
+
+
+def season_body(organisation_id: int) -> dict[str, Any]:
+    starts = utc_now().astimezone(CHINA).date() + timedelta(days=2)
+    return {
+        "name_zh": "矩阵赛季",
+        "organisation_id": organisation_id,
+        "first_day": starts.isoformat(),
+        "last_day": (starts + timedelta(days=6)).isoformat(),
+    }
+
+
 # --- the rows ----------------------------------------------------------------------
 # Keyed by operation id. A new route fails test_every_served_route_has_matrix_rows
 # until it has a row here (or in FUTURE_ROWS below).
@@ -286,8 +304,12 @@ ROWS: dict[str, Row] = {
             "team_foreign": lambda w, r: Call(query={"scope": f"team:{w.other_side(r).team}"}),
             "campaign_same": lambda w, r: Call(query={"scope": f"campaign:{w.side_of(r).campaign}"}),
             "campaign_foreign": lambda w, r: Call(query={"scope": f"campaign:{w.other_side(r).campaign}"}),
+            "season_same": lambda w, r: Call(query={"period": f"season:{w.side_of(r).season}"}),
+            "season_foreign": lambda w, r: Call(query={"period": f"season:{w.other_side(r).season}"}),
         },
         {
+            "season_same": roles(ok(200)),
+            "season_foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
             "own": roles(ok(200)),
             "same": roles(ok(200)),
             "foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
@@ -310,6 +332,49 @@ ROWS: dict[str, Row] = {
     ),
     "setLeagueMethod": Row(
         each_side(lambda s, w, r: Call(path={"organisation_id": s.community}, json={"method": "average"})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    # --- seasons: defined by managers of the node; read by whoever sees it ---
+    "createSeason": Row(
+        each_side(lambda s, w, r: Call(json=season_body(s.community))),
+        {"same": managers_only(ok(201)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(201)))},
+    ),
+    "listSeasons": Row(
+        each_side(lambda s, w, r: Call(query={"organisation_id": s.community})),
+        {"same": roles(ok(200)), "foreign": roles(ok(200, hides=True), ({ADMIN}, ok(200)))},
+    ),
+    "getSeason": Row(
+        each_side(lambda s, w, r: Call(path={"season_id": s.season})),
+        {"same": roles(ok(200)), "foreign": roles(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    "updateSeason": Row(
+        each_side(lambda s, w, r: Call(path={"season_id": s.season}, json={"name_zh": "改名赛季"})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    "deleteSeason": Row(
+        each_side(lambda s, w, r: Call(path={"season_id": s.season})),
+        {"same": managers_only(ok(204)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(204)))},
+    ),
+    # --- recognition: my level and badges; a member's badges; an issuer's star thresholds ---
+    "getMyLevel": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
+    "getMyBadges": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
+    "getMemberBadges": Row(
+        {
+            "own": own("member", lambda m, w, r: Call(path={"member_id": m})),
+            **each_side(lambda s, w, r: Call(path={"member_id": s.peer.id})),
+        },
+        {
+            "own": roles(ok(200)),
+            "same": roles(HIDDEN, (REVIEWERS, ok(200))),
+            "foreign": roles(HIDDEN, ({ADMIN}, ok(200))),
+        },
+    ),
+    "getStarThresholds": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community})),
+        {"same": roles(ok(200)), "foreign": roles(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    "setStarThresholds": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community}, json=THRESHOLDS)),
         {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
     ),
     "setMyRankingVisibility": Row(
@@ -517,6 +582,32 @@ ROWS: dict[str, Row] = {
             "foreign": roles(HIDDEN, ({ADMIN}, FORBIDDEN)),
             "token_of_other_shop": roles(HIDDEN, ({SHOP_STAFF}, refused(422)), (MANAGERS, FORBIDDEN)),
         },
+    ),
+    "previewPickup": Row(
+        {
+            **each_side(lambda s, w, r: Call(path={"shop_id": s.shop}, json={"code": s.placed_code})),
+            "code_of_other_shop": lambda w, r: Call(
+                path={"shop_id": w.side_of(r).shop},
+                json={"code": w.other_side(r).placed_code},
+                secrets=w.other_side(r).secrets(),
+            ),
+        },
+        {
+            # As confirming: a look-up is counter work, for that shop's staff only.
+            "same": roles(HIDDEN, ({SHOP_STAFF}, ok(200)), (MANAGERS, FORBIDDEN)),
+            "foreign": roles(HIDDEN, ({ADMIN}, FORBIDDEN)),
+            "code_of_other_shop": roles(HIDDEN, (MANAGERS, FORBIDDEN)),
+        },
+    ),
+    "listOrganisationPickupConflicts": Row(
+        each_side(lambda s, w, r: Call(path={"organisation_id": s.community})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+    ),
+    "listPickupConflicts": Row(
+        each_side(lambda s, w, r: Call(path={"shop_id": s.shop})),
+        {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+        method="GET",
+        path="/api/v1/shops/{shop_id}/pickup-conflicts",
     ),
     "listShopOrders": Row(
         {

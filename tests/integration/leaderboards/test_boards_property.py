@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.clock import utc_now
 from leaderboards.feed import feed_once
 from leaderboards.keys import FEED_KEY
+from leaderboards.periods import china_date
 from leaderboards.rebuild import rebuild
+from leaderboards.tables import Season
 from ledger.errors import InsufficientFunds
 from tests.integration.marketplace.test_orders_property import pooled
 from tests.support.database import truncate_all
@@ -48,6 +52,11 @@ steps = st.lists(
 async def scenario(plan: list[Step]) -> None:
     await truncate_all()
     town = await build_town()
+    # A season running on the community: its boards must agree with their rebuild too.
+    today = china_date(utc_now())
+    await Season.insert(
+        Season(name_zh="冬季竞赛", organisation=town.community, first_day=today, last_day=today + timedelta(days=6))
+    ).run()
     awarded: list[int] = []
     reversed_ids: set[int] = set()
     async with fresh_redis() as redis:

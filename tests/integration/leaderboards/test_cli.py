@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,8 +11,11 @@ from redis.asyncio import Redis
 from typer.testing import CliRunner
 
 from admin.cli import app
+from core.clock import utc_now
 from fengling_settings import get_settings
 from leaderboards.keys import board_key
+from leaderboards.periods import china_date
+from leaderboards.tables import Season
 from tests.support.leaderboard_helpers import award, build_town
 
 runner = CliRunner()
@@ -72,3 +76,25 @@ def test_rebuild_and_feed_write_the_boards_from_the_ledger() -> None:
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "rebuilt" in rebuilt.output
     assert [int(m) for m, _ in asyncio.run(_board(f"org:{grid}"))] == [member]
+
+
+async def _ended_season() -> int:
+    grid, _ = await _town_with_awards()
+    ended = china_date(utc_now()) - timedelta(days=3)
+    rows = (
+        await Season.insert(Season(name_zh="秋季竞赛", organisation=grid, first_day=ended, last_day=ended))
+        .returning(Season.id)
+        .run()
+    )
+    return int(rows[0]["id"])
+
+
+@real_redis
+def test_freeze_seasons_freezes_an_ended_season_once() -> None:
+    asyncio.run(_flush())
+    season_id = asyncio.run(_ended_season())
+    frozen = runner.invoke(app, ["leaderboards", "freeze-seasons"])
+    assert frozen.exit_code == 0, frozen.output
+    assert f"froze 1 season(s): {season_id}" in frozen.output
+    again = runner.invoke(app, ["leaderboards", "freeze-seasons"])
+    assert "froze 0 season(s)" in again.output
