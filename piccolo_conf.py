@@ -41,5 +41,6 @@ APP_REGISTRY = AppRegistry(
         "marketplace.piccolo_app",
         "leaderboards.piccolo_app",
         "recognition.piccolo_app",
+        "reporting.piccolo_app",
     ]
 )

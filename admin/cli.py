@@ -48,6 +48,8 @@ app.add_typer(recognition_app, name="recognition")
 vendor_app = typer.Typer(help="Vendored front-end libraries (web/vendor.py).", no_args_is_help=True)
 app.add_typer(vendor_app, name="vendor")
 app.add_typer(fraud_app, name="fraud")
+reporting_app = typer.Typer(help="Dashboard rollups: rebuild from the source, catch up.", no_args_is_help=True)
+app.add_typer(reporting_app, name="reporting")
 keys_app = typer.Typer(help="Pickup-token signing keys (marketplace/signing_keys.py).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 console = Console()
@@ -736,3 +738,36 @@ def keys_list() -> None:
 
     _migrate()
     _print_keys(asyncio.run(all_keys()))
+
+
+@reporting_app.command("rebuild")
+def reporting_rebuild() -> None:
+    """Empty the dashboard's rollups and replay them from the ledger's chain
+    and the activities (the source of truth)."""
+    from reporting.rollups import rebuild
+
+    async def run() -> int:
+        with Progress(
+            TextColumn("重建报表汇总 rebuilding rollups"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("steps", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            return await rebuild(progress=advance)
+
+    console.print(f"rebuilt the rollups in {asyncio.run(run())} step(s)")
+
+
+@reporting_app.command("roll")
+def reporting_roll() -> None:
+    """Bring the rollups up to the committed ledger and activities once (the API runs this every 10 s)."""
+    from reporting.rollups import catch_up
+
+    console.print(f"read {asyncio.run(catch_up())} entries and activities")

@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.stores.redis import RedisStore
 from piccolo.engine.postgres import PostgresEngine
 
+from admin.console import build_console, console_route
 from api.activities.activities import ActivitiesController, PatrolTasksController
 from api.activities.overdue import OverdueController
 from api.campaigns.campaigns import CampaignsController
@@ -39,6 +40,7 @@ from api.marketplace.shops import ShopsController, organisation_pickup_conflicts
 from api.openapi import SCHEMA_PATH, render_plugins, ui_route_handlers
 from api.recognition.recognition import MemberBadgesController, MyRecognitionController, StarThresholdsController
 from api.redis_client import build_redis
+from api.reporting.dashboard import DashboardController
 from api.security_headers import security_headers_hook
 from api.session_events import member_change_notifications
 from core import database
@@ -47,6 +49,7 @@ from jobs.background import background_jobs
 from web.activity_pages import ActivityPages
 from web.auth_pages import LoginPages
 from web.counter_pages import CounterPages
+from web.dashboard_pages import DashboardPages
 from web.earn_pages import EarnPages, ServiceWorkerScript
 from web.member_pages import MemberPages
 from web.mount import compression_config, csrf_config, static_files_router, template_config
@@ -115,6 +118,7 @@ def create_app(
             pickup_keys,
             ShopsController,
             organisation_pickup_conflicts,
+            DashboardController,
             OrganisationsController,
             MembersController,
             InvitationsController,
@@ -143,10 +147,13 @@ def create_app(
             ActivityPages,
             RankingPages,
             RecognitionPages,
+            DashboardPages,
             EarnPages,
             CounterPages,
             ServiceWorkerScript,
             static_files_router(),
+            # The operator console (piccolo_admin), built once here; admins only.
+            console_route(build_console(secure_cookies=settings.cookie_secure)),
         ],
         template_config=template_config(),
         csrf_config=csrf_config(settings),

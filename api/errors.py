@@ -36,6 +36,7 @@ from leaderboards import errors as leaderboard_errors
 from ledger import errors as ledger_errors
 from marketplace import errors as marketplace_errors
 from recognition import errors as recognition_errors
+from reporting import errors as reporting_errors
 
 logger = logging.getLogger("fengling.api")
 
@@ -44,6 +45,7 @@ PROBLEM_JSON = "application/problem+json"
 DOMAIN_STATUS: dict[type[Exception], int] = {
     core_errors.DatabaseBusy: 503,
     core_errors.InvalidCursor: 422,
+    reporting_errors.InvalidPeriod: 422,
     ledger_errors.InvalidAmount: 422,
     ledger_errors.UnbalancedEntry: 422,
     ledger_errors.InvalidEntry: 422,
@@ -277,6 +279,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     leaderboard_errors.LeaderboardError: _domain_error,
     recognition_errors.RecognitionError: _domain_error,
     fraud_errors.FraudError: _domain_error,
+    reporting_errors.ReportingError: _domain_error,
     Exception: _unexpected,
 }
 

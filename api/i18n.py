@@ -7,6 +7,7 @@ from litestar.connection import ASGIConnection
 TITLES: dict[str, tuple[str, str]] = {
     "validation_error": ("请求参数有误", "Invalid request"),
     "invalid_campaign_data": ("活动信息有误", "Invalid campaign data"),
+    "invalid_period": ("统计时段有误", "Invalid period"),
     "campaign_not_found": ("活动不存在", "Campaign not found"),
     "leaderboard_not_found": ("排行榜不存在", "Leaderboard not found"),
     "invalid_leaderboard_request": ("排行榜请求无效", "Invalid leaderboard request"),

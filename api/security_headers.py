@@ -9,7 +9,9 @@
   vendored scripts from this origin: no inline script, no plugins, no
   ``<base>``, forms post only here, images from here or ``data:``/``blob:``
   (camera previews). The Swagger UI at ``/schema`` needs inline styles
-  (it sets them as it renders) and nothing else beyond that.
+  (it sets them as it renders) and nothing else beyond that; so does the
+  operator console at ``/admin`` (piccolo_admin's front end inserts
+  ``<style>`` elements), with ``data:`` fonts, and only there.
 - ``Strict-Transport-Security`` when ``FENGLING_HSTS=1`` (only behind HTTPS).
 - ``Cache-Control: no-store`` on everything under ``/api/v1`` and on every
   page (``web/``): the answers are a member's own data (wallet, orders,
@@ -44,6 +46,11 @@ CSP = "; ".join(
 )
 # Swagger UI styles elements as it renders them.
 SCHEMA_UI_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+# The operator console (piccolo_admin at /admin, admins only) inserts
+# <style> elements as it renders, so it needs inline styles too; scripts
+# stay same-origin files. Its icons and fonts may be data: URLs.
+CONSOLE_OPT = "operator_console"
+CONSOLE_CSP = SCHEMA_UI_CSP.replace("font-src 'self'", "font-src 'self' data:")
 HSTS = "max-age=31536000; includeSubDomains"
 PERSONAL_DATA_PREFIX = "/api/v1/"
 SHARED_CACHEABLE_PREFIXES = ("/api/v1/catalog/images/",)
@@ -62,7 +69,9 @@ RawHeaders = tuple[tuple[bytes, bytes], ...]
 
 
 @cache
-def security_headers(*, hsts: bool, schema_ui: bool, personal_data: bool) -> tuple[RawHeaders, frozenset[bytes]]:
+def security_headers(
+    *, hsts: bool, schema_ui: bool, personal_data: bool, console: bool = False
+) -> tuple[RawHeaders, frozenset[bytes]]:
     """The headers for one kind of response, as ASGI sends them, and their
     names. Built once per kind: the hook runs on every response, so it only
     filters and appends."""
@@ -70,7 +79,7 @@ def security_headers(*, hsts: bool, schema_ui: bool, personal_data: bool) -> tup
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "no-referrer"),
-        ("Content-Security-Policy", SCHEMA_UI_CSP if schema_ui else CSP),
+        ("Content-Security-Policy", CONSOLE_CSP if console else SCHEMA_UI_CSP if schema_ui else CSP),
     ]
     if hsts:
         headers.append(("Strict-Transport-Security", HSTS))
@@ -88,10 +97,14 @@ def security_headers_hook(*, hsts: bool) -> Any:
         if message["type"] != "http.response.start":
             return
         path = str(scope.get("path", ""))
+        # A mount (the console) sees only the path below it: its route says what it is.
+        handler = scope.get("route_handler")
+        console = handler is not None and bool(handler.opt.get(CONSOLE_OPT))
         ours, names = security_headers(
             hsts=hsts,
             schema_ui=path.startswith("/schema"),
-            personal_data=is_personal(path),
+            personal_data=console or is_personal(path),
+            console=console,
         )
         kept = [(name, value) for name, value in message.get("headers", ()) if name.lower() not in names]
         message["headers"] = [*kept, *ours]

@@ -193,13 +193,15 @@ def check_pending(request: AdjustmentRequestRecord, moment: datetime) -> None:
 
 
 async def adjust(
-    principal: Principal, draft: AdjustmentDraft, *, idempotency_key: str
+    principal: Principal, draft: AdjustmentDraft, *, idempotency_key: str, four_eyes: bool = False
 ) -> EntryRecord | AdjustmentRequestRecord:
     """Move points by hand between two accounts the principal manages.
 
     At or below the approval threshold the entry posts at once (the entry is
     returned); above it, the points are held and the pending request that
-    waits for a second person is returned.
+    waits for a second person is returned. ``four_eyes`` asks for that
+    second person whatever the amount (the operator console does: an
+    operator's hand-made move never posts on one person's word).
     Retrying with the same key returns the original outcome (``replayed``);
     the same key with another payload is ``IdempotencyConflict``.
     """
@@ -218,7 +220,7 @@ async def adjust(
             "nobody credits their own wallet by hand; ask another organiser", field="credit_account", code="self_credit"
         )
     key = member_key(principal, idempotency_key)
-    if needs_approval(amount):
+    if four_eyes or needs_approval(amount):
         return await _request_adjustment(principal, debit, credit, amount, draft, key)
     return await _post_adjustment(principal, debit, credit, amount, draft, key)
 

@@ -134,6 +134,20 @@ async def ancestor_ids(organisation_id: int) -> list[int]:
     return (await ancestor_chains([organisation_id]))[organisation_id]
 
 
+async def root_organisations(organisation_ids: Iterable[int]) -> set[int]:
+    """Which of ``organisation_ids`` are roots of the tree (no parent): one query."""
+    ids = sorted(set(organisation_ids))
+    if not ids:
+        return set()
+    rows = (
+        await Organisation.select(Organisation.id)
+        .where(Organisation.id.is_in(ids) & Organisation.parent.is_null())
+        .output(as_list=True)
+        .run()
+    )
+    return {int(organisation_id) for organisation_id in rows}
+
+
 async def union_of_subtrees(root_ids: Iterable[int]) -> set[int]:
     """Every node at or below any of ``root_ids``: one query. The roots are
     always in the answer (as ``subtree_ids`` always had them)."""

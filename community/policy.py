@@ -37,6 +37,12 @@ without a database):
   principal's member list), so 404 would hide nothing. An organiser
   therefore cannot reset an admin above them or a peer organiser at their
   own level, and an admin cannot reset an admin above them.
+- the operator console (piccolo_admin at ``/admin``, ``admin/console.py``):
+  only an admin whose grant sits at a root of the tree (a node with no
+  parent). The console lists whole tables, which cannot be scoped to a
+  subtree row by row, so an admin of a district sees none of it
+  (``may_use_operator_console``); its forms still check every object
+  through the services, as everywhere.
 """
 
 from __future__ import annotations
@@ -55,13 +61,19 @@ from community.access import (
 from community.errors import AccessRefused, MemberNotFound, OrganisationNotFound, TeamNotFound
 from community.members import get_member
 from community.models import MemberRecord, OrganisationRecord, TeamRecord
-from community.organisations import ancestor_ids, get_organisation
+from community.organisations import ancestor_ids, get_organisation, root_organisations
 from community.roles import Role
 from ledger.accounts import find_balance
 from ledger.errors import AccountNotFound
 from ledger.models import AccountBalance
 
 # --- pure decisions -------------------------------------------------------------
+
+
+def is_root_admin(principal: Principal, root_ids: set[int]) -> bool:
+    """Does the principal hold the admin role at a root of the tree?
+    ``root_ids``: which of the principal's admin nodes have no parent."""
+    return any(organisation_id in root_ids for organisation_id in principal.organisations_with(Role.ADMIN))
 
 
 def may_create_issuer(principal: Principal, parent_chain: list[int]) -> bool:
@@ -76,6 +88,15 @@ def changes_own_roles(principal: Principal, member_id: int) -> bool:
 
 
 # --- the tree ---------------------------------------------------------------------
+
+
+async def may_use_operator_console(principal: Principal) -> bool:
+    """The operator console's gate (see the module docstring): one query,
+    only for members holding the admin role somewhere."""
+    admin_at = principal.organisations_with(Role.ADMIN)
+    if not admin_at:
+        return False
+    return is_root_admin(principal, await root_organisations(admin_at))
 
 
 async def visible_organisation(principal: Principal, organisation_id: int) -> OrganisationRecord:

@@ -23,12 +23,15 @@
   ledger (``leaderboards/feed.py``: exactly-once, one run at a time across
   workers), every ``LEADERBOARD_FEED_EVERY_SECONDS`` or at once when an
   award or its reversal commits in this process (``core.nudges``).
+- The dashboard's rollups follow the chain and changed activities
+  (``reporting/rollups.py``: exactly-once for the ledger, recomputed
+  groups for activities), every ``REPORTING_EVERY_SECONDS``.
 Each is also a CLI command (``fengling ledger seal`` / ``expire-holds`` /
 ``expire-adjustments``, ``fengling marketplace expire-orders``,
 ``fengling activities escalate`` / ``mark-no-shows`` /
 ``fengling fraud expire-reviews`` /
 ``remove-unattached-photos``, ``fengling leaderboards feed`` /
-``freeze-seasons``) for
+``freeze-seasons``, ``fengling reporting roll``) for
 deployments that prefer cron.
 """
 
@@ -57,6 +60,7 @@ from ledger.chain import seal_pending
 from ledger.holds import expire_holds
 from marketplace.orders import expire_orders
 from recognition.awarding import award_season_badges
+from reporting.rollups import roll_once
 
 logger = logging.getLogger("fengling.jobs")
 
@@ -71,6 +75,8 @@ PHOTO_CLEANUP_EVERY_SECONDS = 3600.0
 SEASON_BADGE_LOOKBACK = timedelta(days=7)
 # The boards lag the ledger by at most this (plus a run) when no nudge comes.
 LEADERBOARD_FEED_EVERY_SECONDS = 2.0
+# The dashboard's rollups lag the ledger and activities by about this much.
+REPORTING_EVERY_SECONDS = 10.0
 # How long shutdown waits for the jobs to stop (a job stops at its next
 # await; a database or Redis call has its own timeout).
 STOP_SECONDS = 10.0
@@ -146,6 +152,9 @@ async def background_jobs(redis: Redis | None = None) -> AsyncIterator[None]:
         asyncio.create_task(
             _every(PHOTO_CLEANUP_EVERY_SECONDS, remove_unattached_photos, "removed unattached photos"),
             name="fengling-job: removed unattached photos",
+        ),
+        asyncio.create_task(
+            _every(REPORTING_EVERY_SECONDS, roll_once, "reporting rollups"), name="fengling-job: reporting rollups"
         ),
     ]
     if redis is not None:

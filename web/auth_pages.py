@@ -39,7 +39,7 @@ from fengling_settings import Settings
 from web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
-from web.session_cookie import HOME_PATH, LOGIN_PATH, ended_session_cookie, session_cookie
+from web.session_cookie import HOME_PATH, LOGIN_PATH, ended_session_cookie, local_next_path, session_cookie
 
 LANGUAGE_PATH = "/language"
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 60 * 60
@@ -56,6 +56,8 @@ class LanguageForm:
 class LoginForm:
     phone: str = ""
     password: str = ""
+    # Where to go back to (``web.session_cookie.local_next_path`` decides).
+    next: str = ""
 
 
 NOTICES = frozenset({"logged_out"})
@@ -66,6 +68,7 @@ def login_page(
     *,
     error: str | None = None,
     status_code: int = 200,
+    next_path: str | None = None,
     **error_values: object,
 ) -> Template:
     notice = request.query_params.get("n")
@@ -76,6 +79,7 @@ def login_page(
         error=error,
         error_values=error_values,
         notice=notice if notice in NOTICES else None,
+        next_path=local_next_path(next_path if next_path is not None else request.query_params.get("next")),
     )
 
 
@@ -110,17 +114,24 @@ class LoginPages(Controller):
         jwt_auth: NamedDependency[TokenIssuer],
     ) -> Response[Any]:
         phone, password = data.phone.strip(), data.password
+        back = local_next_path(data.next)
         if not phone or not password or len(phone) > MAX_PHONE_CHARS or len(password) > MAX_PASSWORD_CHARS:
-            return login_page(request, error="login_bad_credentials", status_code=401)
+            return login_page(request, error="login_bad_credentials", status_code=401, next_path=back)
         try:
             member = await log_in(redis, settings, phone, password)
         except ProblemException as problem:
             if problem.problem_code == "login_locked":
-                return login_page(request, error="login_locked", status_code=429, minutes=settings.login_lock_minutes)
-            return login_page(request, error="login_bad_credentials", status_code=401)
+                return login_page(
+                    request,
+                    error="login_locked",
+                    status_code=429,
+                    next_path=back,
+                    minutes=settings.login_lock_minutes,
+                )
+            return login_page(request, error="login_bad_credentials", status_code=401, next_path=back)
         token = issue_token(jwt_auth, settings, member)
         return Redirect(
-            HOME_PATH,
+            back or HOME_PATH,
             status_code=303,
             cookies=[session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60)],
         )

@@ -444,6 +444,30 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Conflict: order {order} was rejected on review; nothing posted (conflict #{id})",
     ),
     "outbox_kind_pickup": ("扫码交付", "Scanned hand-over"),
+    # The organiser dashboard and its printable monthly report (web/dashboard_pages.py).
+    "dashboard_title": ("数据看板", "Dashboard"),
+    "dashboard_node": ("查看范围", "Area"),
+    "dashboard_from": ("开始日期", "From"),
+    "dashboard_to": ("结束日期", "To"),
+    "dashboard_show": ("查看", "Show"),
+    "dashboard_preset_week": ("本周", "This week"),
+    "dashboard_preset_month": ("本月", "This month"),
+    "dashboard_preset_quarter": ("本季度", "This quarter"),
+    "dashboard_china_time": ("日期按北京时间", "Days in China time"),
+    "dashboard_xlsx": ("下载 Excel（全部图表）", "Download Excel (every figure)"),
+    "dashboard_csv": ("下载 CSV", "Download CSV"),
+    "dashboard_report_link": ("{month} 月报（打印）", "Monthly report {month} (print)"),
+    "dashboard_table": ("数据表", "Data table"),
+    "dashboard_no_data": ("本时段暂无数据", "No data for this period"),
+    "dashboard_bad_period": (
+        "日期有误（开始不能晚于结束，最长一年），已显示本月",
+        "Invalid dates (from after to, or over a year); showing this month",
+    ),
+    "report_title": ("{month} 月度工作报表", "Monthly report {month}"),
+    "report_period": ("统计时段", "Period"),
+    "report_prepared_by": ("填报人", "Prepared by"),
+    "report_signature": ("社区书记签字", "Community secretary"),
+    "report_date": ("日期", "Date"),
 }
 
 

@@ -37,8 +37,10 @@ CSRF_COOKIE = "fengling_csrf"
 CSRF_HEADER = "x-csrftoken"
 CSRF_FIELD = "_csrf_token"
 # Paths the CSRF middleware leaves alone: the bearer-token API, health, the
-# OpenAPI UI and static files (none of them reads the session cookie).
-CSRF_EXEMPT = ["^/api/", "^/health$", "^/schema", f"^{STATIC_PATH}/"]
+# OpenAPI UI and static files (none of them reads the session cookie), and
+# the operator console, which keeps piccolo_admin's own CSRF check
+# (``admin/console.py``).
+CSRF_EXEMPT = ["^/api/", "^/health$", "^/schema", f"^{STATIC_PATH}/", "^/admin(/|$)"]
 STATIC_MAX_AGE_SECONDS = 24 * 60 * 60
 # Smaller bodies gain less from compression than its headers cost.
 COMPRESS_MIN_BYTES = 500

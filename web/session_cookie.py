@@ -11,6 +11,26 @@ from fengling_settings import Settings
 
 LOGIN_PATH = "/login"
 HOME_PATH = "/"
+# Where a login may send its member back to (``/login?next=/admin/``): a
+# path of this site, no longer than this.
+MAX_NEXT_PATH_CHARS = 200
+
+
+def local_next_path(value: str | None) -> str | None:
+    """``value`` if it is a path on this site to return to after login, else
+    None: it starts with one ``/`` (``//host`` and ``/\\host`` are other
+    sites to a browser), holds only printable ASCII, and is not the login
+    page itself. An open redirect would let a link to our login page send
+    a member anywhere."""
+    if not value or len(value) > MAX_NEXT_PATH_CHARS:
+        return None
+    if not value.startswith("/") or value.startswith(("//", "/\\")):
+        return None
+    if not all(" " < character < "\x7f" for character in value) or "\\" in value:
+        return None
+    if value == LOGIN_PATH or value.startswith(LOGIN_PATH + "?"):
+        return None
+    return value
 
 
 def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:

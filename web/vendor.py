@@ -14,6 +14,9 @@ Vendored:
   and the request machinery, and the pages are written against 2.x.
 - ``jsqr`` into ``web/static/vendor/`` (the counter's QR decoder where the
   browser has no ``BarcodeDetector``; loaded on the counter page only).
+- ``echarts`` into ``web/static/vendor/`` (``dist/echarts.simple.min.js``:
+  bar, line and pie charts, half the size of the full build; the organiser
+  dashboard's charts, ``web/static/dashboard.js``).
 - ``axe-core`` into ``tests/browser/vendor/`` (the accessibility checks of the
   browser tests; never served).
 """

@@ -122,6 +122,11 @@ _AUTHORIZATION = b"authorization"
 # tokens alone, so a cookie can never authorise an API call (no CSRF there).
 SESSION_COOKIE = "fengling_session"
 API_PREFIX = "/api/"
+# A mounted ASGI app sees (and its middleware reads) only the path below its
+# mount, so a mount whose paths may start with /api/ (the operator console
+# at /admin, ``admin/console.py``) says by this route option that it is a
+# page face and takes the session cookie.
+PAGE_SESSION_OPT = "page_session"
 
 
 class SessionTokenMiddleware(JWTAuthenticationMiddleware):
@@ -136,11 +141,16 @@ class SessionTokenMiddleware(JWTAuthenticationMiddleware):
             if name == _AUTHORIZATION:
                 encoded_token = value.decode("latin-1").partition(" ")[-1]
                 return await self.authenticate_token(encoded_token=encoded_token, connection=connection)
-        if not connection.scope["path"].startswith(API_PREFIX):
+        if not connection.scope["path"].startswith(API_PREFIX) or _is_page_mount(connection):
             cookie = connection.cookies.get(SESSION_COOKIE)
             if cookie:
                 return await self.authenticate_token(encoded_token=cookie, connection=connection)
         raise NotAuthorizedException("No JWT token found in request header")
+
+
+def _is_page_mount(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    handler = connection.scope.get("route_handler")
+    return handler is not None and bool(handler.opt.get(PAGE_SESSION_OPT))
 
 
 async def principal_for_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:

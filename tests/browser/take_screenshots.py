@@ -13,7 +13,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 _tmp = tempfile.mkdtemp(prefix="fengling-shots-")
 os.environ["FENGLING_DATA_DIR"] = _tmp
@@ -21,6 +24,7 @@ os.environ["FENGLING_DATABASE_URL"] = f"sqlite:///{_tmp}/shots.sqlite3"
 os.environ["FENGLING_REDIS_URL"] = "memory://"
 os.environ["FENGLING_BACKGROUND_JOBS"] = "0"
 
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PAGES = (
     ("login", "/login"),
@@ -49,9 +53,12 @@ def main() -> int:
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
     # Background jobs on: the leaderboards' feed puts the demo's awards on the boards.
+    only_dashboard = sys.argv[1:] == ["dashboard"]
     with harness.serving(background_jobs=True) as base:
         harness.run_async(harness.fresh_demo)
-        shoot(chromium, base)
+        if not only_dashboard:
+            shoot(chromium, base)
+        shoot_dashboard(chromium, base)
     print(f"screenshots in {OUT}")
     return 0
 
@@ -130,6 +137,51 @@ def shoot_counter(browser: Any, base: str, *, elder: bool, code: str) -> None:
     page.goto(page.url.rstrip("/") + "/statement")
     page.screenshot(path=OUT / f"counter-statement{suffix}.png")
     context.close()
+
+
+def shoot_dashboard(chromium: str, base: str) -> None:
+    """The organiser's dashboard at 360×640 (normal and elder mode) and at a
+    desktop width, and the printable monthly report
+    (``python -m tests.browser.take_screenshots dashboard`` shoots only these)."""
+    from playwright.sync_api import sync_playwright
+
+    from reporting.rollups import rebuild
+    from tests.browser import conftest as harness
+    from tests.browser.conftest import VIEWPORT, credentials
+
+    async def rolled_up() -> None:
+        # The demo stamps its activities with past times while the job runs:
+        # replay from the source rather than follow the cursor.
+        await rebuild()
+
+    harness.run_async(rolled_up)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        for name, viewport, elder in (
+            ("dashboard", VIEWPORT, False),
+            ("dashboard-elder", VIEWPORT, True),
+            ("dashboard-desktop", DESKTOP, False),
+        ):
+            context = browser.new_context(viewport=viewport, base_url=base, locale="zh-CN")
+            page = context.new_page()
+            phone, password = credentials("organizer")
+            page.goto("/login")
+            page.fill("#phone", phone)
+            page.fill("#password", password)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/")
+            page.goto("/me")
+            page.check(f"input[name=elder_mode][value='{1 if elder else 0}']")
+            page.click("form[action='/me/preferences'] button[type=submit]")
+            page.wait_for_url("**/me?n=me_saved")
+            page.goto("/dashboard?preset=quarter")
+            page.wait_for_function("() => [...document.querySelectorAll('.chart')].every(c => c.dataset.drawn)")
+            page.screenshot(path=OUT / f"{name}.png", full_page=True)
+            if name == "dashboard-desktop":
+                page.goto("/dashboard/report")
+                page.screenshot(path=OUT / "dashboard-report.png", full_page=True)
+            context.close()
+        browser.close()
 
 
 def wait_for_the_boards(page: object) -> None:

@@ -1038,6 +1038,14 @@ ROWS: dict[str, Row] = {
             "foreign": roles(HIDDEN, ({ADMIN}, FORBIDDEN)),
         },
     ),
+    # --- the organiser dashboard (issue #14): managers of the node only; never another community's ---
+    **{
+        op: Row(
+            each_side(lambda s, w, r: Call(path={"org_id": s.community})),
+            {"same": managers_only(ok(200)), "foreign": managers_only(HIDDEN, ({ADMIN}, ok(200)))},
+        )
+        for op in ("getDashboard", "exportDashboardCsv", "exportDashboardXlsx")
+    },
 }
 
 

@@ -1,0 +1,16 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from reporting.tables import ActivityDay, LedgerDay, MemberDay, RedemptionDay, ReportingCursor
+
+CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+# Rollups over the other apps' tables; nothing here is a source of truth.
+APP_CONFIG = AppConfig(
+    app_name="reporting",
+    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
+    table_classes=[ReportingCursor, LedgerDay, RedemptionDay, ActivityDay, MemberDay],
+    migration_dependencies=["ledger.piccolo_app", "community.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,57 @@
+"""Exports of the dashboard: a people's name that looks like a formula stays
+text in CSV and XLSX, amounts stay numbers, the CSV starts with a BOM."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from reporting.exports import dashboard_csv, dashboard_xlsx
+from reporting.models import Chart, Column, Dashboard, Figure
+
+TEAMS = Figure(
+    "top_teams",
+    "志愿服务队排行",
+    "Top teams",
+    Chart.BAR,
+    (Column("team", "服务队", "Team"), Column("points", "积分", "Points", numeric=True)),
+    (('=HYPERLINK("http://x")', Decimal("12.50")), ("+1", Decimal("-3.00")), ("@me", Decimal("0.00"))),
+)
+COUNTS = Figure(
+    "reports_by_kind",
+    "上报（按类别）",
+    "Reports",
+    Chart.PIE,
+    (Column("kind", "类别", "Kind"), Column("count", "数量", "Count", numeric=True)),
+    (("-rm", 3),),
+)
+BOARD = Dashboard(1, "平安社区", "Ping'an", date(2026, 11, 1), date(2026, 11, 30), (TEAMS, COUNTS))
+
+
+def test_csv_has_a_bom_escapes_formula_text_and_keeps_amounts_as_numbers() -> None:
+    text = dashboard_csv(BOARD)
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    cells = [cell for row in rows for cell in row]
+    assert '\'=HYPERLINK("http://x")' in cells and "'+1" in cells and "'@me" in cells and "'-rm" in cells
+    assert "12.50" in cells and "-3.00" in cells and "3" in cells
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+
+
+def test_csv_of_one_figure_holds_only_that_figure() -> None:
+    text = dashboard_csv(BOARD, "reports_by_kind")
+    assert "上报（按类别）" in text and "志愿服务队排行" not in text
+
+
+def test_xlsx_has_a_sheet_per_figure_with_text_kept_text_and_amounts_as_numbers() -> None:
+    book = load_workbook(io.BytesIO(dashboard_xlsx(BOARD)))
+    assert book.sheetnames == ["志愿服务队排行", "上报（按类别）"]
+    sheet = book["志愿服务队排行"]
+    assert [c.value for c in sheet[3]] == ["服务队", "积分"]
+    assert sheet["A5"].value == '\'=HYPERLINK("http://x")' and sheet["A5"].data_type == "s"
+    assert Decimal(str(sheet["B5"].value)) == Decimal("12.50") and sheet["B5"].number_format == "0.00"
+    assert book["上报（按类别）"]["B5"].value == 3

@@ -1,0 +1,160 @@
+"""The organiser dashboard (``/dashboard``) and its printable monthly report
+(``/dashboard/report``), with CSV and XLSX downloads for the page session.
+
+Figures come from ``reporting.figures.organiser_dashboard``, as the API's do,
+so the policy is the same (``reporting/policy.py``): organisers and admins
+managing the node; a node they may not see answers as a missing page, one
+they see but do not manage as a refused one. The picker offers the nodes
+the reader manages (``reporting.policy.dashboard_nodes``).
+
+Charts are drawn by ``static/dashboard.js`` with the vendored ECharts
+(``static/vendor/echarts.simple.min.js``) from the figures the page carries
+in a ``<script type="application/json">`` block: no inline script, so the
+CSP stays ``script-src 'self'``. Each chart has its data table in a
+``<details>`` toggle (screen readers, print).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import QueryParameter
+from litestar.response import Template
+
+from api.dependencies import ActingPrincipal
+from api.guards import requires_manager
+from api.routing import get
+from api.schemas.reporting import DashboardOut
+from community.errors import AccessRefused, OrganisationNotFound
+from community.members import get_member
+from core.clock import utc_now
+from reporting.errors import InvalidPeriod
+from reporting.exports import dashboard_csv, dashboard_xlsx
+from reporting.figures import organiser_dashboard
+from reporting.models import Dashboard
+from reporting.periods import PRESETS, china_today, month_period, preset_period, previous_month
+from reporting.policy import dashboard_nodes
+from web.page_errors import PAGE_EXCEPTION_HANDLERS
+from web.rendering import render
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OrgQuery = Annotated[int | None, QueryParameter(name="org", ge=1, le=2**31 - 1)]
+FromQuery = Annotated[date | None, QueryParameter(name="from")]
+ToQuery = Annotated[date | None, QueryParameter(name="to")]
+
+
+async def _board(
+    principal: Any, organisation_id: int | None, from_day: date | None, to_day: date | None, preset: str | None = None
+) -> Dashboard:
+    """The figures, with the policy's refusals as page refusals. No node
+    named: the first node the reader manages."""
+    if organisation_id is None:
+        nodes = await dashboard_nodes(principal)
+        if not nodes:
+            raise PermissionDeniedException("no node to show")
+        organisation_id = nodes[0].id
+    now = utc_now()
+    if preset in PRESETS and from_day is None and to_day is None:
+        chosen = preset_period(preset, china_today(now))
+        from_day, to_day = chosen.from_day, chosen.to_day
+    try:
+        return await organiser_dashboard(principal, organisation_id, from_day, to_day, now=now)
+    except OrganisationNotFound as error:
+        raise NotFoundException() from error
+    except AccessRefused as error:
+        raise PermissionDeniedException() from error
+
+
+def _filename(board: Dashboard, extension: str) -> str:
+    return f"dashboard-{board.organisation_id}-{board.from_day.isoformat()}-{board.to_day.isoformat()}.{extension}"
+
+
+class DashboardPages(Controller):
+    path = "/dashboard"
+    include_in_schema = False
+    guards = [requires_manager]
+    exception_handlers = PAGE_EXCEPTION_HANDLERS
+
+    @get("", name="dashboard")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        principal: ActingPrincipal,
+        org: OrgQuery = None,
+        from_day: FromQuery = None,
+        to_day: ToQuery = None,
+        preset: Annotated[str | None, QueryParameter(max_length=10)] = None,
+    ) -> Template:
+        member = await get_member(principal.member_id)
+        error = None
+        try:
+            board = await _board(principal, org, from_day, to_day, preset)
+        except InvalidPeriod:
+            error = "dashboard_bad_period"
+            board = await _board(principal, org, None, None)
+        data = DashboardOut.of(board).model_dump(mode="json")
+        return render(
+            request,
+            "dashboard.html",
+            member=member,
+            board=board,
+            data=data,
+            nodes=await dashboard_nodes(principal),
+            presets=PRESETS,
+            report_month=previous_month(china_today(utc_now())),
+            error=error,
+        )
+
+    @get("/export.csv", name="dashboard_csv")
+    async def export_csv(
+        self,
+        principal: ActingPrincipal,
+        org: OrgQuery = None,
+        from_day: FromQuery = None,
+        to_day: ToQuery = None,
+        figure: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    ) -> Response[str]:
+        board = await _board(principal, org, from_day, to_day)
+        return Response(
+            dashboard_csv(board, figure),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{_filename(board, "csv")}"'},
+        )
+
+    @get("/export.xlsx", name="dashboard_xlsx")
+    async def export_xlsx(
+        self, principal: ActingPrincipal, org: OrgQuery = None, from_day: FromQuery = None, to_day: ToQuery = None
+    ) -> Response[bytes]:
+        board = await _board(principal, org, from_day, to_day)
+        return Response(
+            dashboard_xlsx(board),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{_filename(board, "xlsx")}"'},
+        )
+
+    @get("/report", name="dashboard_report")
+    async def report(
+        self,
+        request: Request[Any, Any, Any],
+        principal: ActingPrincipal,
+        org: OrgQuery = None,
+        month: Annotated[str | None, QueryParameter(max_length=7)] = None,
+    ) -> Template:
+        """The month's figures on A4 (``static/print.css``), for the street office."""
+        member = await get_member(principal.member_id)
+        try:
+            period = month_period(month or previous_month(china_today(utc_now())))
+        except InvalidPeriod as error:
+            raise NotFoundException() from error
+        board = await _board(principal, org, period.from_day, period.to_day)
+        return render(
+            request,
+            "dashboard_report.html",
+            member=member,
+            board=board,
+            month=period.from_day.strftime("%Y-%m"),
+            printed_at=utc_now(),
+        )
