@@ -55,7 +55,7 @@ from community.members import home_organisation_of
 from core.clock import utc_now
 from core.database import in_write_transaction
 from fraud.cases import case_for, case_ref, check_decidable, close_case, get_case, lock_case, open_case
-from fraud.errors import CaseNotFound
+from fraud.errors import CaseClosed, CaseNotFound
 from fraud.models import CaseRecord, CaseStatus, Label, Subject
 from fraud.policy import check_case_reviewer
 from ledger.amounts import to_minor
@@ -68,6 +68,9 @@ HELD_STATUSES = frozenset({Status.HELD})
 # review is escalated, not silently released by the hold's expiry.
 HOLD_GRACE = timedelta(days=30)
 REVIEW_NOTE_MAX_CHARS = 2000
+# Who releases a small held award when its review deadline passes.
+RELEASE_ACTOR = "system:fraud-deadline"
+RELEASE_NOTE = "审核期限已过，系统自动放行 · Review deadline passed: released automatically"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,9 @@ async def hold_award(principal: Principal, held: HeldAward, *, complex_: bool, n
         reason_en=verdict.reason_en(),
         due_at=due_at,
         now=now,
+        score=verdict.score,
+        rules=verdict.hit_rules(),
+        campaign_id=held.campaign.id,
     )
     move = decide(Action.HOLD, activity_id=activity.id, kind=activity.kind, status=activity.status)
     await (
@@ -214,7 +220,7 @@ def _note(note: str) -> str:
     return text
 
 
-async def _post_to_wallet(case: CaseRecord, activity: ActivityRecord, reviewer: Principal) -> int:
+async def _post_to_wallet(case: CaseRecord, activity: ActivityRecord, actor_ref: str, reviewer_id: int | None) -> int:
     kind, reason_zh, reason_en = ENTRY_WORDING["award"]
 
     async def post() -> int:
@@ -224,8 +230,14 @@ async def _post_to_wallet(case: CaseRecord, activity: ActivityRecord, reviewer: 
             kind=kind,
             reason_zh=reason_zh + activity.title,
             reason_en=reason_en + activity.title,
-            actor_ref=reviewer.ref,
-            metadata={"activity_id": activity.id, "fraud_case_id": case.id, "reviewer_member_id": reviewer.member_id},
+            actor_ref=actor_ref,
+            metadata={
+                "activity_id": activity.id,
+                "fraud_case_id": case.id,
+                "reviewer_member_id": reviewer_id,
+                # Who verified the work (the cashing-out rule's funders).
+                "approver_member_id": case.verifier_id,
+            },
             idempotency_key=f"{_ref(activity.id)}:award",
         )
         return entry.id
@@ -239,10 +251,15 @@ async def _post_to_wallet(case: CaseRecord, activity: ActivityRecord, reviewer: 
         return await post()
 
 
-async def _approve(principal: Principal, case_id: int, label: Label, note: str, now: datetime) -> int:
-    activity, _, case = await _locked(principal, case_id, now, with_campaign=False)
+async def _approve(principal: Principal | None, case_id: int, label: Label, note: str, now: datetime) -> int:
+    if principal is None:
+        activity, _, case = await _locked_for_release(case_id, now)
+    else:
+        activity, _, case = await _locked(principal, case_id, now, with_campaign=False)
     move = decide(Action.CLEAR, activity_id=activity.id, kind=activity.kind, status=activity.status)
-    entry_id = await _post_to_wallet(case, activity, principal)
+    actor_ref = principal.ref if principal is not None else RELEASE_ACTOR
+    reviewer_id = principal.member_id if principal is not None else None
+    entry_id = await _post_to_wallet(case, activity, actor_ref, reviewer_id)
     is_report = activity.kind is Kind.REPORT
     await (
         Activity.update(
@@ -257,12 +274,32 @@ async def _approve(principal: Principal, case_id: int, label: Label, note: str, 
         .where(Activity.id == activity.id)
         .run()
     )
-    await close_case(case, status=CaseStatus.APPROVED, reviewer_id=principal.member_id, label=label, note=note, now=now)
-    await audit.record(
-        principal.ref, "fraud.case.approve", case_ref(case_id), activity_id=activity.id, label=label.value, note=note
-    )
+    await close_case(case, status=CaseStatus.APPROVED, reviewer_id=reviewer_id, label=label, note=note, now=now)
+    action = "fraud.case.approve" if principal is not None else "fraud.case.release"
+    await audit.record(actor_ref, action, case_ref(case_id), activity_id=activity.id, label=label.value, note=note)
     await badges_after_commit(activity.member_id)
     return activity.id
+
+
+async def _locked_for_release(case_id: int, now: datetime) -> tuple[ActivityRecord, None, CaseRecord]:
+    """As ``_locked``, for the system releasing an overdue case: still open
+    and past its deadline, whoever has taken it."""
+    first = await get_case(case_id)
+    if first.subject is not Subject.ACTIVITY:
+        raise CaseNotFound(f"no fraud case {case_id} on an activity", field="case_id")
+    activity = await lock_activity(first.subject_id)
+    case = await lock_case(case_id)
+    if case.status is not CaseStatus.OPEN or case.due_at > now:
+        raise CaseClosed(f"case {case_id} is not an open overdue case", field="case_id")
+    return activity, None, case
+
+
+async def release_held(case_id: int, *, now: datetime | None = None) -> ActivityView:
+    """The review deadline passed on a small amount (``fraud.review_deadlines``):
+    the system approves, labelled unclear (nobody looked), audited as
+    ``RELEASE_ACTOR``."""
+    work = functools.partial(_approve, None, case_id, Label.UNCLEAR, RELEASE_NOTE, now or utc_now())
+    return await get_activity(await in_write_transaction(work))
 
 
 async def approve_held(

@@ -21,7 +21,9 @@ columns, then asks ``fraud.rules.decide`` (pure) and stores the decision
   (one grouped query on the member's rows), the verifier's approvals (the
   ``verifier`` index) and the verifier's own activities the volunteer
   approved (the verifier–volunteer concentration rule);
-- the issuing organisation's thresholds (``fraud.thresholds``).
+- the issuing organisation's settings (``fraud.shadow``: thresholds, and
+  shadow mode, whose verdict is stored beside the enforced one);
+- the member's snoozed rules and allow-listed partners (``fraud.exemptions``).
 """
 
 from __future__ import annotations
@@ -31,13 +33,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from piccolo.query.functions.aggregate import Count
-
 from activities.models import ActivityRecord, Kind, Status
+from activities.sql import VERIFICATIONS_SQL
 from activities.tables import Activity, ActivityPhoto, PatrolPoint
 from community.organisations import issuing_organisation_for
 from community.tables import Member
 from fraud.decisions import record_decision
+from fraud.exemptions import exemptions_for
 from fraud.models import (
     Fix,
     PatrolFacts,
@@ -51,8 +53,8 @@ from fraud.models import (
     Verdict,
     VerifierFacts,
 )
-from fraud.rules import EARTH_RADIUS_M, decide
-from fraud.thresholds import thresholds_for
+from fraud.rules import EARTH_RADIUS_M
+from fraud.shadow import judge, settings_for
 
 # Neighbouring activities the travel and burst rules look at: a day either
 # side covers an offline phone's queue and any plausible journey.
@@ -180,37 +182,39 @@ async def _report(activity: ActivityRecord, thresholds: Thresholds) -> ReportFac
 async def _verifications(
     activity: ActivityRecord, verifier_id: int, thresholds: Thresholds, now: datetime
 ) -> VerifierFacts:
-    """Approvals within the concentration window, before this one."""
+    """Approvals within the concentration window, before this one (one
+    statement)."""
     since = now - timedelta(days=thresholds.concentration_days)
-    approved = (
-        (Activity.verifier.is_not_null()) & (Activity.verified_at >= since) & (Activity.status != Status.REJECTED.value)
-    )
-    by_verifier = await (
-        Activity.select(Activity.verifier, Count(Activity.id, alias="approvals"))
-        .where((Activity.member == activity.member_id) & approved)
-        .group_by(Activity.verifier)
-        .run()
-    )
-    counts = {int(row["verifier"]): int(row["approvals"]) for row in by_verifier}
-    days = await (
-        Activity.select(Activity.award_day)
-        .where((Activity.member == activity.member_id) & (Activity.verifier == verifier_id) & approved)
-        .distinct()
-        .output(as_list=True)
-        .run()
-    )
-    verifier_total = await Activity.count().where((Activity.verifier == verifier_id) & approved).run()
-    reverse = await (
-        Activity.count()
-        .where((Activity.member == verifier_id) & (Activity.verifier == activity.member_id) & approved)
-        .run()
-    )
+    member = activity.member_id
+    rows = await Activity.raw(
+        VERIFICATIONS_SQL,
+        member,
+        since,
+        now,
+        member,
+        verifier_id,
+        since,
+        now,
+        verifier_id,
+        since,
+        now,
+        verifier_id,
+        member,
+        since,
+        now,
+        member,
+        verifier_id,
+        since,
+        now,
+        activity.award_day,
+    ).run()
+    row = rows[0]
     return VerifierFacts(
-        pair_approvals=counts.get(verifier_id, 0),
-        member_approvals=sum(counts.values()),
-        verifier_approvals=int(verifier_total),
-        reverse_approvals=int(reverse),
-        pair_days=len({*days, activity.award_day}),
+        pair_approvals=int(row["pair_approvals"]),
+        member_approvals=int(row["member_approvals"]),
+        verifier_approvals=int(row["verifier_approvals"]),
+        reverse_approvals=int(row["reverse_approvals"]),
+        pair_days=int(row["other_days"]) + 1,
     )
 
 
@@ -251,15 +255,17 @@ async def _photos(activity: ActivityRecord, now: datetime) -> tuple[list[PhotoPr
     return own, others
 
 
-async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id: int, now: datetime) -> Screened:
-    """Judge the award of ``amount`` for ``activity`` and store the decision."""
-    issuer = await issuing_organisation_for(activity.organisation_id)
-    issuer_id = issuer.id if issuer is not None else None
-    thresholds = await thresholds_for(issuer_id)
+async def award_context(
+    activity: ActivityRecord, *, amount: Decimal, verifier_id: int | None, now: datetime, thresholds: Thresholds
+) -> ScreeningContext:
+    """What the rules look at for the award of ``amount`` for ``activity``
+    verified at ``now`` (the backtest replays past awards through it)."""
     fixes, submissions = await _neighbours(activity)
     own_photos, other_photos = await _photos(activity, now)
     route = await _route(activity)
-    context = ScreeningContext(
+    exempt = await exemptions_for(activity.member_id, now)
+    verifications = await _verifications(activity, verifier_id, thresholds, now) if verifier_id is not None else None
+    return ScreeningContext(
         subject=Subject.ACTIVITY,
         subject_id=activity.id,
         member_id=activity.member_id,
@@ -273,9 +279,22 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
         other_photos=tuple(other_photos),
         patrol=_patrol(activity, route),
         report=await _report(activity, thresholds),
-        verifications=await _verifications(activity, verifier_id, thresholds, now),
+        verifications=verifications,
+        snoozed_rules=exempt.snoozed_rules,
+        allowed_members=exempt.allowed_members,
     )
-    verdict = decide(context, thresholds)
+
+
+async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id: int, now: datetime) -> Screened:
+    """Judge the award of ``amount`` for ``activity`` and store the decision
+    (and, in shadow mode, the shadow decision beside it)."""
+    issuer = await issuing_organisation_for(activity.organisation_id)
+    issuer_id = issuer.id if issuer is not None else None
+    settings = await settings_for(issuer_id)
+    context = await award_context(
+        activity, amount=amount, verifier_id=verifier_id, now=now, thresholds=settings.thresholds
+    )
+    verdict, shadow = judge(context, settings)
     decision_id = await record_decision(
         verdict,
         subject=Subject.ACTIVITY,
@@ -284,4 +303,14 @@ async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id
         issuer_id=issuer_id,
         now=now,
     )
+    if shadow is not None:
+        await record_decision(
+            shadow,
+            subject=Subject.ACTIVITY,
+            subject_id=activity.id,
+            member_id=activity.member_id,
+            issuer_id=issuer_id,
+            now=now,
+            shadow=True,
+        )
     return Screened(verdict=verdict, decision_id=decision_id, issuer_id=issuer_id)

@@ -17,7 +17,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-fraud_app = typer.Typer(help="Fraud rules: the seeded fraud corpus and its gate.", no_args_is_help=True)
+fraud_app = typer.Typer(
+    help="Fraud rules: the seeded fraud corpus and its gate, overdue reviews, backtests.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -66,3 +68,71 @@ def simulate(
             console.print(f"[red]gate fails: {escape(failure)}[/red]")
         raise typer.Exit(1)
     console.print("[green]gate passes: every planted fraud flagged, false positives within 1%[/green]")
+
+
+@fraud_app.command("expire-reviews")
+def expire_reviews(
+    now: Annotated[
+        str | None, typer.Option(help="Pretend it is this time (ISO; China time if no zone), e.g. 2026-11-23T09:00")
+    ] = None,
+) -> None:
+    """Release small held amounts whose review is overdue; escalate larger ones up the tree."""
+    import asyncio
+    from datetime import datetime
+
+    from core.calendar import CHINA_ZONE
+    from jobs.review_deadlines import expire_reviews as run
+
+    moment: datetime | None = None
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError as error:
+            console.print(f"[red]--now must be an ISO time like 2026-11-23T09:00:00+08:00, got {escape(now)}[/red]")
+            raise typer.Exit(2) from error
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=CHINA_ZONE)
+    console.print(f"逾期审核 overdue reviews released or escalated: {asyncio.run(run(now=moment))}")
+
+
+@fraud_app.command("backtest")
+def backtest(
+    since: Annotated[str, typer.Option(help="Replay decisions from this day on (YYYY-MM-DD, China time).")],
+    show: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many changed decisions listed.")] = 200,
+) -> None:
+    """Replay past awards and orders through the current rules and settings; list the decisions that would change."""
+    import asyncio
+    from datetime import date, datetime, time
+
+    from admin.fraud_backtest import backtest as replay
+    from admin.fraud_backtest import summary
+    from core.calendar import CHINA_ZONE
+
+    try:
+        day = date.fromisoformat(since)
+    except ValueError as error:
+        console.print(f"[red]--since must be a day like 2026-11-01, got {escape(since)}[/red]")
+        raise typer.Exit(2) from error
+    replays = asyncio.run(replay(datetime.combine(day, time(0, 0), tzinfo=CHINA_ZONE)))
+    table = Table(title=f"回测 Backtest since {day.isoformat()} (China time)")
+    for column in ("subject", "id", "member", "decided (China time)", "was", "now", "score", "rules hit now"):
+        table.add_column(column)
+    changed = [item for item in replays if item.changed]
+    for item in changed[:show]:
+        stored = item.stored
+        table.add_row(
+            stored.subject.value,
+            str(stored.subject_id),
+            str(stored.member_id),
+            stored.decided_at.astimezone(CHINA_ZONE).strftime("%Y-%m-%d %H:%M"),
+            stored.outcome.value,
+            item.now.outcome.value,
+            f"{stored.score} → {item.now.score}",
+            ", ".join(item.hits_now()) or "-",
+        )
+    console.print(table)
+    counts = summary(replays)
+    console.print(
+        f"replayed {counts['replayed']}, would change {counts['changed']} "
+        f"(newly flagged {counts['now_flagged']}, newly allowed {counts['now_allowed']})"
+    )

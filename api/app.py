@@ -26,6 +26,9 @@ from api.community.teams import TeamsController
 from api.dependencies import APP_DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS
 from api.fraud.cases import FraudCasesController
+from api.fraud.exemptions import FraudAllowPairsController, FraudSnoozesController
+from api.fraud.settings import FraudSettingsController
+from api.fraud.statistics import FraudStatisticsController
 from api.health import HealthController
 from api.leaderboards.boards import LeaderboardsController, LeagueMethodController, RankingVisibilityController
 from api.leaderboards.seasons import SeasonsController
@@ -134,6 +137,10 @@ def create_app(
             ActivitiesController,
             PatrolTasksController,
             FraudCasesController,
+            FraudStatisticsController,
+            FraudSnoozesController,
+            FraudAllowPairsController,
+            FraudSettingsController,
             *ui_route_handlers(),
             # The pages (web/): server-rendered, cookie sessions, CSRF-checked forms.
             LoginPages,

@@ -128,6 +128,10 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     fraud_errors.ReviewerConflict: 403,
     fraud_errors.InvalidThresholds: 422,
     fraud_errors.InvalidCaseNote: 422,
+    fraud_errors.InvalidQueueFilter: 422,
+    fraud_errors.ExemptionNotFound: 404,
+    fraud_errors.InvalidExemption: 422,
+    fraud_errors.SettingsNotFound: 404,
 }
 
 _HTTP_CODES = {

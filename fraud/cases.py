@@ -12,14 +12,19 @@ one gets it, on either engine.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
+
+from piccolo.custom_types import Combinable
 
 from community import audit
 from community.access import Principal, managed_organisations
+from community.organisations import subtree_ids
 from core.clock import utc_now
 from core.database import in_write_transaction, lock_row
-from fraud.errors import CaseClosed, CaseTaken, InvalidCaseNote
+from fraud.errors import CaseClosed, CaseTaken, InvalidCaseNote, InvalidQueueFilter
 from fraud.models import CaseRecord, CaseStatus, Label, Subject
 from fraud.policy import check_case_reviewer, may_review_case, not_found
 from fraud.tables import FraudCase
@@ -51,6 +56,9 @@ async def open_case(
     reason_en: str,
     due_at: datetime,
     now: datetime,
+    score: int = 0,
+    rules: str = "",
+    campaign_id: int | None = None,
 ) -> int:
     """Insert an open case inside the caller's transaction; its id."""
     rows = await FraudCase.insert(
@@ -68,6 +76,9 @@ async def open_case(
             status=CaseStatus.OPEN.value,
             due_at=due_at,
             created_at=now,
+            score=score,
+            rules=rules,
+            campaign=campaign_id,
         )
     ).run()
     return int(rows[0]["id"])
@@ -110,9 +121,10 @@ def check_decidable(case: CaseRecord, reviewer_id: int, now: datetime) -> None:
 
 
 async def close_case(
-    case: CaseRecord, *, status: CaseStatus, reviewer_id: int, label: Label, note: str, now: datetime
+    case: CaseRecord, *, status: CaseStatus, reviewer_id: int | None, label: Label, note: str, now: datetime
 ) -> None:
-    """Record the reviewer's decision on a locked open case."""
+    """Record the reviewer's decision on a locked open case (``reviewer_id``
+    None: the system released it when its deadline passed)."""
     await (
         FraudCase.update(
             {
@@ -126,6 +138,27 @@ async def close_case(
             }
         )
         .where(FraudCase.id == case.id)
+        .run()
+    )
+
+
+async def withdraw_case(subject: Subject, subject_id: int, *, now: datetime) -> None:
+    """The subject's open case is withdrawn (the member cancelled the held
+    order), inside the caller's transaction; nothing if none is open."""
+    await (
+        FraudCase.update(
+            {
+                FraudCase.status: CaseStatus.WITHDRAWN.value,
+                FraudCase.decided_at: now,
+                FraudCase.taken_by: None,
+                FraudCase.taken_until: None,
+            }
+        )
+        .where(
+            (FraudCase.subject == subject.value)
+            & (FraudCase.subject_id == subject_id)
+            & (FraudCase.status == CaseStatus.OPEN.value)
+        )
         .run()
     )
 
@@ -174,25 +207,106 @@ async def add_objection(principal: Principal, case_id: int, *, note: str) -> Cas
     return await get_case(case_id)
 
 
-async def open_cases_for(principal: Principal, *, now: datetime | None = None) -> list[CaseRecord]:
+class QueueSort(StrEnum):
+    SCORE = "score"  # highest score first, then the earliest deadline
+    DEADLINE = "deadline"  # earliest deadline first, then the highest score
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Which open cases a reviewer lists: hit by one rule, in one grid (or
+    below it), paid from one campaign; in which order."""
+
+    rule: str | None = None
+    organisation_id: int | None = None
+    campaign_id: int | None = None
+    sort: QueueSort = QueueSort.SCORE
+
+
+def check_queue_filter(chosen: QueueFilter, known_rules: frozenset[str]) -> None:
+    """A rule filter names a registered rule (pure)."""
+    if chosen.rule is not None and chosen.rule not in known_rules:
+        raise InvalidQueueFilter(f"no rule named {chosen.rule!r}", field="rule")
+
+
+def _reviewable(principal: Principal, organisation_ids: set[int], now: datetime) -> Combinable:
+    """Open cases in these organisations the principal may decide."""
+    return (
+        (FraudCase.status == CaseStatus.OPEN.value)
+        & FraudCase.organisation.is_in(sorted(organisation_ids))
+        & (FraudCase.member != principal.member_id)
+        & (FraudCase.verifier.is_null() | (FraudCase.verifier != principal.member_id))
+    )
+
+
+async def open_cases_for(
+    principal: Principal, *, chosen: QueueFilter | None = None, now: datetime | None = None
+) -> list[CaseRecord]:
     """The principal's review queue: open cases in the organisations they
-    manage, by deadline (the earliest first), never their own nor those
-    they verified; at most ``MAX_CASES_LISTED``."""
+    manage (within the filter's grid), never their own nor those they
+    verified, by score then deadline (or deadline then score); at most
+    ``MAX_CASES_LISTED``."""
+    chosen = chosen or QueueFilter()
     organisation_ids = await managed_organisations(principal)
+    if chosen.organisation_id is not None:
+        organisation_ids &= await subtree_ids(chosen.organisation_id)
     if not organisation_ids:
         return []
-    rows = await (
-        FraudCase.select()
-        .where(
-            (FraudCase.status == CaseStatus.OPEN.value)
-            & FraudCase.organisation.is_in(sorted(organisation_ids))
-            & (FraudCase.member != principal.member_id)
-        )
-        .order_by(FraudCase.due_at)
-        .limit(MAX_CASES_LISTED)
+    query = FraudCase.select().where(_reviewable(principal, organisation_ids, now or utc_now()))
+    if chosen.rule is not None:
+        query = query.where(FraudCase.rules.like(f"%{chosen.rule}%"))
+    if chosen.campaign_id is not None:
+        query = query.where(FraudCase.campaign == chosen.campaign_id)
+    if chosen.sort is QueueSort.SCORE:
+        query = query.order_by(FraudCase.score, ascending=False).order_by(FraudCase.due_at, FraudCase.id)
+    else:
+        query = query.order_by(FraudCase.due_at).order_by(FraudCase.score, ascending=False).order_by(FraudCase.id)
+    rows = await query.limit(MAX_CASES_LISTED).run()
+    cases = list(map(CaseRecord.from_row, rows))
+    # ``like`` matched text: keep the cases the rule really hit.
+    return [case for case in cases if chosen.rule is None or chosen.rule in case.rules]
+
+
+# "Take next" tries this many of the best free cases, in order: of two
+# reviewers asking at once, the loser of the first goes on to the second.
+NEXT_CANDIDATES = 10
+
+
+async def _take_next(principal: Principal, organisation_ids: set[int], now: datetime) -> CaseRecord | None:
+    free = FraudCase.taken_by.is_null() | (FraudCase.taken_until < now)
+    candidates: list[int] = await (
+        FraudCase.select(FraudCase.id)
+        .where(_reviewable(principal, organisation_ids, now) & free)
+        .order_by(FraudCase.score, ascending=False)
+        .order_by(FraudCase.due_at, FraudCase.id)
+        .limit(NEXT_CANDIDATES)
+        .output(as_list=True)
         .run()
     )
-    return [case for case in map(CaseRecord.from_row, rows) if case.verifier_id != principal.member_id]
+    until = now + timedelta(minutes=TAKE_MINUTES)
+    for case_id in candidates:
+        won = await (
+            FraudCase.update({FraudCase.taken_by: principal.member_id, FraudCase.taken_until: until})
+            .where((FraudCase.id == case_id) & (FraudCase.status == CaseStatus.OPEN.value) & free)
+            .returning(FraudCase.id)
+            .run()
+        )
+        if won:
+            await audit.record(principal.ref, "fraud.case.take", case_ref(case_id), until=until.isoformat(), next=True)
+            return await get_case(case_id)
+    return None
+
+
+async def take_next_case(principal: Principal, *, now: datetime | None = None) -> CaseRecord | None:
+    """Lock the best free case of the principal's queue (highest score,
+    then earliest deadline) to them for ``TAKE_MINUTES``; None if none is
+    free. Each take is one conditional UPDATE: two reviewers at once get
+    different cases, or one gets none."""
+    organisation_ids = await managed_organisations(principal)
+    if not organisation_ids:
+        return None
+    moment = now or utc_now()
+    return await in_write_transaction(functools.partial(_take_next, principal, organisation_ids, moment))
 
 
 async def member_cases(principal: Principal) -> list[CaseRecord]:

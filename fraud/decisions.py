@@ -9,37 +9,90 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
+
+from piccolo.columns import Column
 
 from fraud.models import DecisionRecord, Subject, Verdict
 from fraud.tables import FraudDecision
 
 
+def decision_values(
+    verdict: Verdict,
+    *,
+    subject: Subject,
+    subject_id: int,
+    member_id: int,
+    issuer_id: int | None,
+    now: datetime,
+    shadow: bool = False,
+) -> tuple[object, ...]:
+    """A decision row's values in ``fraud.sql.INSERT_DECISION``'s order
+    (the same texts ``record_decision`` stores)."""
+    return (
+        subject.value,
+        subject_id,
+        member_id,
+        issuer_id,
+        verdict.outcome.value,
+        verdict.score,
+        verdict.ruleset_version,
+        verdict.thresholds.to_json(),
+        json.dumps([result.to_json() for result in verdict.results], ensure_ascii=False, sort_keys=True),
+        now,
+        shadow,
+    )
+
+
 async def record_decision(
-    verdict: Verdict, *, subject: Subject, subject_id: int, member_id: int, issuer_id: int | None, now: datetime
+    verdict: Verdict,
+    *,
+    subject: Subject,
+    subject_id: int,
+    member_id: int,
+    issuer_id: int | None,
+    now: datetime,
+    shadow: bool = False,
 ) -> int:
-    """Insert the decision with every rule's result; its id."""
-    rows = await FraudDecision.insert(
-        FraudDecision(
-            subject=subject.value,
-            subject_id=subject_id,
-            member=member_id,
-            issuer=issuer_id,
-            outcome=verdict.outcome.value,
-            score=verdict.score,
-            ruleset_version=verdict.ruleset_version,
-            thresholds=verdict.thresholds.to_json(),
-            results=json.dumps([result.to_json() for result in verdict.results], ensure_ascii=False, sort_keys=True),
-            decided_at=now,
-        )
-    ).run()
+    """Insert the decision with every rule's result; its id. ``shadow``:
+    a shadow-mode decision, recorded and never enforced."""
+    values = decision_values(
+        verdict,
+        subject=subject,
+        subject_id=subject_id,
+        member_id=member_id,
+        issuer_id=issuer_id,
+        now=now,
+        shadow=shadow,
+    )
+    columns = (
+        FraudDecision.subject,
+        FraudDecision.subject_id,
+        FraudDecision.member,
+        FraudDecision.issuer,
+        FraudDecision.outcome,
+        FraudDecision.score,
+        FraudDecision.ruleset_version,
+        FraudDecision.thresholds,
+        FraudDecision.results,
+        FraudDecision.decided_at,
+        FraudDecision.shadow,
+    )
+    row: dict[Column, Any] = dict(zip(columns, values, strict=True))
+    rows = await FraudDecision.insert(FraudDecision(row)).run()
     return int(rows[0]["id"])
 
 
-async def decisions_for(subject: Subject, subject_id: int) -> list[DecisionRecord]:
-    """Every decision made on one activity or order, oldest first."""
+async def decisions_for(subject: Subject, subject_id: int, *, shadow: bool = False) -> list[DecisionRecord]:
+    """Every (enforced, or with ``shadow`` shadow) decision made on one
+    activity or order, oldest first."""
     rows = await (
         FraudDecision.select()
-        .where((FraudDecision.subject == subject.value) & (FraudDecision.subject_id == subject_id))
+        .where(
+            (FraudDecision.subject == subject.value)
+            & (FraudDecision.subject_id == subject_id)
+            & (FraudDecision.shadow == shadow)
+        )
         .order_by(FraudDecision.id)
         .run()
     )

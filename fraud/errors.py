@@ -56,3 +56,25 @@ class InvalidCaseNote(FraudError):
     """A note or objection that is empty or too long."""
 
     code = "fraud_invalid_note"
+
+
+class InvalidQueueFilter(FraudError):
+    """A queue filter naming no registered rule."""
+
+    code = "fraud_invalid_queue_filter"
+
+
+class ExemptionNotFound(FraudError):
+    """No such snooze, pair or member among those the organiser manages."""
+
+    code = "fraud_exemption_not_found"
+
+
+class InvalidExemption(FraudError):
+    code = "fraud_invalid_exemption"
+
+
+class SettingsNotFound(FraudError):
+    """No issuing organisation of that id among those the caller manages."""
+
+    code = "fraud_settings_not_found"

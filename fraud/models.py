@@ -37,7 +37,8 @@ class Subject(StrEnum):
 class CaseStatus(StrEnum):
     OPEN = "open"  # waiting for a reviewer
     APPROVED = "approved"  # the hold was posted to the wallet
-    REJECTED = "rejected"  # the hold was voided, the activity rejected
+    REJECTED = "rejected"  # the hold was voided, the activity (or order) rejected
+    WITHDRAWN = "withdrawn"  # the member cancelled the held order before a decision
 
 
 class Label(StrEnum):
@@ -196,6 +197,11 @@ class ScreeningContext:
     report: ReportFacts | None = None
     verifications: VerifierFacts | None = None
     order: OrderFacts | None = None
+    # Exemptions an organiser set (``fraud.exemptions``): rules snoozed for
+    # this member, and the members allow-listed with them (a family sharing
+    # a phone). ``fraud.rules.evaluate`` honours both.
+    snoozed_rules: frozenset[str] = frozenset()
+    allowed_members: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,10 +296,17 @@ class Thresholds:
     cashout_score: int = 60
     # Review deadline in working days (the calendar of activities' deadlines).
     review_working_days: int = 3
+    # When a review's deadline passes: amounts up to this (hundredths) are
+    # released automatically; larger ones escalate up the tree.
+    auto_release_minor: int = 2000
 
     @property
     def cooling_award(self) -> Decimal:
         return from_minor(self.cooling_award_minor)
+
+    @property
+    def auto_release(self) -> Decimal:
+        return from_minor(self.auto_release_minor)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -323,6 +336,10 @@ class Verdict:
     def reason_en(self) -> str:
         return "; ".join(result.reason_en for result in self.hits) or "no risk found"
 
+    def hit_rules(self) -> str:
+        """The rules that hit, comma-separated (a case's ``rules``)."""
+        return ",".join(result.rule for result in self.hits)
+
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
@@ -339,6 +356,7 @@ class DecisionRecord:
     thresholds: Mapping[str, Any]
     results: tuple[Mapping[str, Any], ...]
     decided_at: datetime
+    shadow: bool = False
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> DecisionRecord:
@@ -354,6 +372,7 @@ class DecisionRecord:
             thresholds=json.loads(row["thresholds"]),
             results=tuple(json.loads(row["results"])),
             decided_at=row["decided_at"],
+            shadow=bool(row.get("shadow", False)),
         )
 
 
@@ -382,6 +401,9 @@ class CaseRecord:
     note: str
     objection: str
     created_at: datetime
+    score: int = 0
+    rules: tuple[str, ...] = ()
+    campaign_id: int | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> CaseRecord:
@@ -407,4 +429,7 @@ class CaseRecord:
             note=str(row["note"]),
             objection=str(row["objection"]),
             created_at=row["created_at"],
+            score=int(row.get("score") or 0),
+            rules=tuple(rule for rule in str(row.get("rules") or "").split(",") if rule),
+            campaign_id=None if row.get("campaign") is None else int(row["campaign"]),
         )

@@ -20,6 +20,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -581,13 +582,47 @@ def all_rules() -> tuple[Rule, ...]:
     return tuple(dict.fromkeys(rule for rules in RULES_BY_SUBJECT.values() for rule in rules))
 
 
+def honoured(context: ScreeningContext) -> ScreeningContext:
+    """The context with the allow-listed members' traces taken out: their
+    photos, their approvals of this member (the verifier), their
+    redemptions at the shop. A family sharing a phone is not a ring."""
+    allowed = context.allowed_members
+    if not allowed:
+        return context
+    order = context.order
+    if order is not None:
+        order = replace(order, shop_redemptions=tuple(r for r in order.shop_redemptions if r.member_id not in allowed))
+    return replace(
+        context,
+        other_photos=tuple(photo for photo in context.other_photos if photo.member_id not in allowed),
+        verifications=None if context.verifier_id in allowed else context.verifications,
+        order=order,
+    )
+
+
+def snoozed(result: RuleResult) -> RuleResult:
+    """A snoozed rule's result: no hit, with what it would have said."""
+    return RuleResult(
+        rule=result.rule,
+        hit=False,
+        score=0,
+        reason_zh="该规则对此成员已暂停",
+        reason_en="this rule is snoozed for the member",
+        evidence={"snoozed": True, "would_hit": result.hit, "would_score": result.score},
+    )
+
+
 def evaluate(
     context: ScreeningContext, thresholds: Thresholds, rules: Sequence[Rule] | None = None
 ) -> tuple[RuleResult, ...]:
     """Every rule's result; the rules registered for the context's subject
-    unless ``rules`` names others."""
+    unless ``rules`` names others. Allow-listed members are taken out of the
+    context first (``honoured``); a rule snoozed for the member never hits
+    (``snoozed``)."""
     chosen = rules_for(context.subject) if rules is None else rules
-    return tuple(rule(context, thresholds) for rule in chosen)
+    judged = honoured(context)
+    results = (rule(judged, thresholds) for rule in chosen)
+    return tuple(snoozed(result) if result.rule in context.snoozed_rules else result for result in results)
 
 
 def outcome_for(score: int, thresholds: Thresholds) -> Outcome:

@@ -9,6 +9,9 @@
   decided in time and releases their held points (idempotent).
 - The deadline job escalates activities past their response deadline one
   level up the organisation tree (idempotent, safe with several workers).
+- The review-deadline job releases small held awards and orders whose
+  fraud review is overdue and escalates larger ones up the tree
+  (``jobs/review_deadlines.py``; idempotent, safe with several workers).
 - The no-show job closes grab-order claims whose task window ended without
   a check-in (idempotent; no points move).
 - The photo job removes report photos attached to nothing a day after
@@ -26,6 +29,7 @@
 Each is also a CLI command (``fengling ledger seal`` / ``expire-holds`` /
 ``expire-adjustments``, ``fengling marketplace expire-orders``,
 ``fengling activities escalate`` / ``mark-no-shows`` /
+``fengling fraud expire-reviews`` /
 ``remove-unattached-photos``, ``fengling leaderboards feed`` /
 ``freeze-seasons``, ``fengling reporting roll``) for
 deployments that prefer cron.
@@ -49,6 +53,7 @@ from community.manual_points import expire_adjustments
 from core.cancellation import raise_if_cancel_lost, stop_if_cancelled, stop_tasks
 from core.clock import utc_now
 from core.nudges import awards_committed
+from jobs.review_deadlines import expire_reviews
 from leaderboards.feed import feed_once
 from leaderboards.freezing import freeze_due_seasons
 from ledger.chain import seal_pending
@@ -139,6 +144,10 @@ async def background_jobs(redis: Redis | None = None) -> AsyncIterator[None]:
         ),
         asyncio.create_task(
             _every(EXPIRE_EVERY_SECONDS, mark_no_shows, "grab-order no-shows"), name="fengling-job: grab-order no-shows"
+        ),
+        asyncio.create_task(
+            _every(ESCALATE_EVERY_SECONDS, expire_reviews, "overdue fraud reviews"),
+            name="fengling-job: overdue fraud reviews",
         ),
         asyncio.create_task(
             _every(PHOTO_CLEANUP_EVERY_SECONDS, remove_unattached_photos, "removed unattached photos"),

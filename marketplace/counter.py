@@ -60,6 +60,9 @@ CONFLICT_REASONS: dict[OrderStatus, str] = {
     OrderStatus.RETURNED: "picked_up_elsewhere",
     OrderStatus.CANCELLED: "cancelled",
     OrderStatus.EXPIRED: "expired",
+    # Held for fraud review (not pickable until approved), or rejected by a reviewer.
+    OrderStatus.HELD: "held_for_review",
+    OrderStatus.REJECTED: "rejected",
 }
 MAX_CLIENT_REF = 64
 MAX_DEVICE = 64

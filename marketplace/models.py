@@ -30,11 +30,13 @@ class OrderStatus(StrEnum):
     """Where a redemption order stands (``marketplace.transitions`` says
     which action leads where)."""
 
+    HELD = "held"  # 待审核: sent to review by the fraud rules; points held, stock reserved, not pickable
     PLACED = "placed"  # points held, stock reserved, waiting at the counter
     FULFILLED = "fulfilled"  # handed over: the hold was posted to the shop
     CANCELLED = "cancelled"  # by the member before pickup: hold voided, restocked
     EXPIRED = "expired"  # not picked up in time: hold voided, restocked
     RETURNED = "returned"  # taken back after pickup: the redemption reversed
+    REJECTED = "rejected"  # a reviewer rejected the held order: hold voided, restocked
 
 
 class LimitPeriod(StrEnum):

@@ -41,6 +41,8 @@ from core.cursors import decode_cursor, encode_cursor
 from core.database import in_write_transaction, lock_row
 from core.fixed_sql import Dialect, Row, Script, dialect, fetch, write
 from core.ids import MAX_ID
+from fraud.errors import FraudDenied
+from fraud.models import Outcome
 from ledger.amounts import to_minor
 from ledger.errors import HoldNotActive, LedgerError
 from ledger.holds import capture_steps, get_hold, hold_steps, void_hold
@@ -56,10 +58,12 @@ from marketplace.errors import (
     PickupCodeNotFound,
     PickupThrottled,
 )
+from marketplace.held_orders import OrderDenied, denied_steps, review_terms, screened_steps, withdraw_held
 from marketplace.models import ORDER_COLUMNS, ItemTerms, OrderPage, OrderRecord, OrderStatus
 from marketplace.pickup_codes import new_pickup_code, normalise_pickup_code
 from marketplace.placement import PickupShop, Placement
 from marketplace.policy import STAFF_ROLE, ShopAction, ShopFacts
+from marketplace.screening import OrderScreening, load_order_screening
 from marketplace.settlement import is_settled_at
 from marketplace.tables import CatalogItem, RedemptionOrder, Shop
 from marketplace.transitions import OrderAction
@@ -269,9 +273,22 @@ async def place_order(
     (also for a shop of another points issuer), OutOfStock,
     MemberLimitReached; and InsufficientFunds from the ledger hold.
     Replaying ``idempotency_key`` returns the original order.
+
+    The fraud rules then judge the order (``marketplace.screening``; the
+    decision is stored with it): *allow* places it; *review* places it
+    ``held`` (its points hold and stock kept, a review case opened,
+    ``marketplace.held_orders``); *deny* stores only the decision and its
+    audit row, then refuses with ``FraudDenied``.
     """
     placement.check_order_request(quantity=quantity, pickup_days=pickup_days)
-    return await _placed(
+    moment = now or utc_now()
+    screening = await load_order_screening(
+        member_id=principal.member_id,
+        home_organisation_id=principal.home_organisation_id,
+        shop_id=shop_id,
+        moment=moment,
+    )
+    placed = await _placed(
         _Placing(
             principal=principal,
             item_id=item_id,
@@ -279,19 +296,27 @@ async def place_order(
             quantity=quantity,
             pickup_days=pickup_days,
             idempotency_key=idempotency_key,
-            moment=now or utc_now(),
-        )
+            moment=moment,
+        ),
+        screening,
     )
+    if isinstance(placed, OrderDenied):
+        raise FraudDenied(
+            f"拒绝：{placed.verdict.reason_zh()} · Refused: {placed.verdict.reason_en()}",
+            decision_id=placed.decision_id,
+            field="item_id",
+        )
+    return placed
 
 
-async def _placed(request: _Placing) -> OrderRecord:
+async def _placed(request: _Placing, screening: OrderScreening) -> OrderRecord | OrderDenied:
     """The placement's one writing transaction (``_place_steps``). Unique
     violations are retried: a pickup code collision (the retry draws again)
     or a concurrent twin with the same idempotency key (the retry replays it)."""
-    return await write(lambda _: _place_steps(request), retry_unique=True)
+    return await write(lambda _: _place_steps(request, screening), retry_unique=True)
 
 
-def _place_steps(request: _Placing) -> Script[OrderRecord]:
+def _place_steps(request: _Placing, screening: OrderScreening) -> Script[OrderRecord | OrderDenied]:
     facts = yield from _placement_facts_steps(request)
     if facts.earlier_id is not None:
         replay = yield from _replay_steps(request)
@@ -300,13 +325,18 @@ def _place_steps(request: _Placing) -> Script[OrderRecord]:
     member_id = request.principal.member_id
     try:
         decided = _decide(request, facts)
+        verdicts = screening.judge(order_id=facts.next_order_id, amount=decided.total, moment=request.moment)
+        verdict = verdicts[0]
+        if verdict.outcome is Outcome.DENY:
+            return (yield from denied_steps(request.principal, screening, verdicts, facts.next_order_id))
+        review = review_terms(verdict, decided, request.moment) if verdict.outcome is Outcome.REVIEW else None
         reason_zh, reason_en = _reasons(facts.item.name_zh, facts.item.name_en, request.quantity)
         hold_id = yield from hold_steps(
             account_code=wallet_code(member_id),
             amount=decided.total,
-            reason_zh=reason_zh,
-            reason_en=reason_en,
-            expires_at=decided.hold_expires_at,
+            reason_zh=reason_zh if review is None else f"待审核 · {reason_zh}",
+            reason_en=reason_en if review is None else f"Pending review · {reason_en}",
+            expires_at=decided.hold_expires_at if review is None else review.hold_expires_at,
             actor_ref=f"member:{member_id}",
             cause_ref=f"order:{facts.next_order_id}",
             metadata={
@@ -329,7 +359,7 @@ def _place_steps(request: _Placing) -> Script[OrderRecord]:
     # why they can have changed since the facts were read). No replay here:
     # the key was free, or the insert would have been a unique violation.
     placement.check_member_limit(facts.item, request.quantity, taken_in_period=taken)
-    return order
+    return (yield from screened_steps(request.principal, screening, verdicts, order, review))
 
 
 # -- confirming a pickup at the counter -----------------------------------------
@@ -541,6 +571,9 @@ async def _close(order_id: int, action: OrderAction, *, due_by: datetime | None,
         if (await get_hold(order.hold_id)).status == "posted":
             raise
     await _restock(order.item_id, order.quantity)
+    if order.status is OrderStatus.HELD:
+        # Cancelled while waiting for review: the case has nothing left to decide.
+        await withdraw_held(order.id)
     await (
         RedemptionOrder.update(
             {RedemptionOrder.status: status, RedemptionOrder.closed_at: utc_now(), RedemptionOrder.restocked: True}

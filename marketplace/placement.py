@@ -45,7 +45,7 @@ MAX_PICKUP_DAYS = 90
 # expiry (which restocks) always runs before the ledger's hold expiry.
 HOLD_MARGIN = timedelta(days=1)
 # Orders that count against a member's per-period limit.
-COUNTED_STATUSES = (OrderStatus.PLACED, OrderStatus.FULFILLED)
+COUNTED_STATUSES = (OrderStatus.HELD, OrderStatus.PLACED, OrderStatus.FULFILLED)
 
 OfferedItem = ItemRecord | ItemTerms
 """An item as the rules judge it: the catalog's record, or the terms

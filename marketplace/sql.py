@@ -213,3 +213,9 @@ FULFIL_ORDER = postgres_only(
 what changed. (SQLite sends ``UPDATE_FULFILLED`` and the audit row.)"""
 
 UPDATE_FULFILLED = fixed_sql(_FULFIL)
+
+HOLD_ORDER = fixed_sql(
+    f"UPDATE marketplace_order SET status = '{OrderStatus.HELD.value}'"
+    f" WHERE id = $1 AND status = '{OrderStatus.PLACED.value}'"
+)
+"""(order id): the order just placed goes to review (``marketplace.held_orders``)."""

@@ -2,10 +2,14 @@
 
 ::
 
-    placed ──pick_up──▶ fulfilled ──return──▶ returned
-      │
-      ├──cancel──▶ cancelled
-      └──expire──▶ expired
+    held ──approve──▶ placed ──pick_up──▶ fulfilled ──return──▶ returned
+      │                 │
+      ├──reject──▶ rejected   ├──cancel──▶ cancelled
+      └──cancel──▶ cancelled  └──expire──▶ expired
+
+A *held* order (the fraud rules asked for review at placement) keeps its
+points hold and its stock until a reviewer decides; it cannot be picked up
+and does not expire; the member may cancel it.
 
 Every other (status, action) pair is refused. ``marketplace.orders`` locks
 the order row, calls the ``decide_*`` function for its action and writes
@@ -43,6 +47,8 @@ from marketplace.periods import same_month
 
 
 class OrderAction(StrEnum):
+    APPROVE = "approve"  # a reviewer (or the review deadline) clears a held order
+    REJECT = "reject"  # a reviewer rejects a held order
     PICK_UP = "pick_up"  # staff at the counter, with the pickup code
     CANCEL = "cancel"  # the member, before pickup
     EXPIRE = "expire"  # the expiry job, after the pickup deadline
@@ -50,6 +56,9 @@ class OrderAction(StrEnum):
 
 
 TRANSITIONS: dict[tuple[OrderStatus, OrderAction], OrderStatus] = {
+    (OrderStatus.HELD, OrderAction.APPROVE): OrderStatus.PLACED,
+    (OrderStatus.HELD, OrderAction.REJECT): OrderStatus.REJECTED,
+    (OrderStatus.HELD, OrderAction.CANCEL): OrderStatus.CANCELLED,
     (OrderStatus.PLACED, OrderAction.PICK_UP): OrderStatus.FULFILLED,
     (OrderStatus.PLACED, OrderAction.CANCEL): OrderStatus.CANCELLED,
     (OrderStatus.PLACED, OrderAction.EXPIRE): OrderStatus.EXPIRED,
@@ -126,3 +135,13 @@ def check_return_window(*, picked_up_at: datetime, now: datetime, period_settled
             "An organiser can correct the wallet with an adjustment from the issuance account.",
             field="order_id",
         )
+
+
+def decide_review(order: OrderRecord, action: OrderAction) -> OrderStatus:
+    """Where a review's decision (approve or reject) takes a held order."""
+    if action not in (OrderAction.APPROVE, OrderAction.REJECT):
+        raise ValueError(f"{action} is not a review decision")
+    target = next_status(order.status, action)
+    if target is None:
+        raise OrderNotOpen(f"order {order.id} is {order.status}, not held for review", field="order_id")
+    return target

@@ -45,6 +45,16 @@ CATALOG: dict[str, tuple[str, str]] = {
     "balance": ("积分余额", "Balance"),
     "available": ("可用积分", "Available"),
     "pending": ("冻结中（未完成的订单）", "Pending (open orders)"),
+    "pending_review_title": ("待审核", "Pending review"),
+    "pending_review_award": ("奖励待审核，暂未入账", "an award, not yet paid"),
+    "pending_review_order": ("兑换待审核，积分已冻结", "a redemption, its points held"),
+    "pending_review_decides": ("由谁审核", "Who decides"),
+    "pending_review_due": ("审核期限", "Decided by"),
+    "pending_review_your_objection": ("我的异议", "My objection"),
+    "pending_review_object": ("提出异议", "Object"),
+    "pending_review_objection_label": ("写给审核人的说明", "A note for the reviewer"),
+    "pending_review_send": ("提交异议", "Send"),
+    "pending_review_bad_note": ("异议需 1–2000 字", "An objection needs 1-2000 characters"),
     "points_unit": ("分", "pts"),
     "recent_lines": ("最近 5 条", "Last 5 lines"),
     "see_all": ("查看全部明细", "See the whole statement"),
@@ -424,6 +434,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "counter_conflict_expired": (
         "冲突：订单 {order} 已过期，本次未记账（冲突 #{id}）",
         "Conflict: order {order} expired; nothing posted (conflict #{id})",
+    ),
+    "counter_conflict_held_for_review": (
+        "冲突：订单 {order} 正在审核中，暂不能交付，本次未记账（冲突 #{id}）",
+        "Conflict: order {order} is held for review and cannot be handed over; nothing posted (conflict #{id})",
+    ),
+    "counter_conflict_rejected": (
+        "冲突：订单 {order} 审核未通过，本次未记账（冲突 #{id}）",
+        "Conflict: order {order} was rejected on review; nothing posted (conflict #{id})",
     ),
     "outbox_kind_pickup": ("扫码交付", "Scanned hand-over"),
     # The organiser dashboard and its printable monthly report (web/dashboard_pages.py).

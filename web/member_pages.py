@@ -23,7 +23,9 @@ from api.community.sessions import change_own_password
 from api.dependencies import ActingPrincipal
 from api.errors import ProblemException
 from api.guards import requires_member
+from api.params import Id
 from api.routing import get, post
+from community.access import Principal
 from community.accounts import wallet_view_if_earner
 from community.errors import CommunityError, InvalidMemberData, WrongPassword
 from community.members import get_member
@@ -36,6 +38,9 @@ from core.clock import utc_now
 from core.cursors import MAX_CURSOR_LENGTH
 from core.errors import InvalidCursor
 from fengling_settings import Settings
+from fraud.cases import add_objection
+from fraud.errors import InvalidCaseNote
+from fraud.pending import pending_reviews
 from leaderboards.models import Visibility
 from leaderboards.visibility import set_visibility, visibility_of
 from ledger.models import StatementLine
@@ -73,6 +78,11 @@ class PreferencesForm:
 
 
 @dataclass
+class ObjectionForm:
+    note: str = ""
+
+
+@dataclass
 class VisibilityForm:
     ranking_visibility: str = ""
 
@@ -92,14 +102,45 @@ class MemberPages(Controller):
 
     @get("/", name="home")
     async def home(self, request: Request[Any, Any, Any], principal: ActingPrincipal) -> Template:
+        return await self._home_page(request, principal)
+
+    async def _home_page(
+        self, request: Request[Any, Any, Any], principal: Principal, *, error: str | None = None, status_code: int = 200
+    ) -> Template:
         member = await get_member(principal.member_id)
         view = await wallet_view_if_earner(
             principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
         )
         lines = await shown((await statement(view.code, limit=HOME_LINES)).lines) if view else []
+        pending = await pending_reviews(principal.member_id)
         # Counter staff get a way to their counter (which shop: /counter decides).
         counter = Role.SHOP_STAFF in {role for _, role in principal.grants}
-        return render(request, "home.html", member=member, wallet=view, lines=lines, counter=counter)
+        return render(
+            request,
+            "home.html",
+            member=member,
+            wallet=view,
+            lines=lines,
+            counter=counter,
+            pending=pending,
+            error=error,
+            status_code=status_code,
+        )
+
+    @post("/pending/{case_id:int}/objection", status_code=303, name="pending_objection")
+    async def pending_objection(
+        self,
+        request: Request[Any, Any, Any],
+        principal: ActingPrincipal,
+        case_id: Id,
+        data: Annotated[ObjectionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        """The member's note against points held for review (``fraud.cases``)."""
+        try:
+            await add_objection(principal, case_id, note=data.note)
+        except InvalidCaseNote:
+            return await self._home_page(request, principal, error="pending_review_bad_note", status_code=422)
+        return Redirect(f"/#pending-{case_id}", status_code=303)
 
     @get("/statement", name="statement")
     async def statement_page(
@@ -115,14 +156,21 @@ class MemberPages(Controller):
             principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
         )
         template = "statement_more.html" if request.headers.get("hx-request") else "statement.html"
+        pending = await pending_reviews(principal.member_id) if template == "statement.html" else []
         if view is None:
-            return render(request, template, member=member, wallet=None, lines=[], next_cursor=None)
+            return render(request, template, member=member, wallet=None, lines=[], next_cursor=None, pending=pending)
         try:
             page = await statement(view.code, cursor=cursor, limit=STATEMENT_PAGE)
         except InvalidCursor:
             page = await statement(view.code, limit=STATEMENT_PAGE)
         return render(
-            request, template, member=member, wallet=view, lines=await shown(page.lines), next_cursor=page.next_cursor
+            request,
+            template,
+            member=member,
+            wallet=view,
+            lines=await shown(page.lines),
+            next_cursor=page.next_cursor,
+            pending=pending,
         )
 
     @get("/statement/print", name="statement_print")

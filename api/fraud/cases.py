@@ -8,19 +8,37 @@ services decide who may do what (``fraud.policy``, ``fraud.cases``,
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller
-from litestar.params import JSONBody
+from litestar.params import JSONBody, QueryParameter
 
 from activities.held import approve_held, reject_held
 from api.dependencies import ActingPrincipal
 from api.guards import requires_manager, requires_member
 from api.params import Id
 from api.routing import get, post
-from api.schemas.fraud import CaseDecisionIn, CaseListOut, CaseOut, CaseVerdict, ObjectionIn, case_out
+from api.schemas.fraud import CaseDecisionIn, CaseListOut, CaseOut, CaseVerdict, NextCaseOut, ObjectionIn, case_out
 from community.access import Principal
-from fraud.cases import add_objection, get_case, member_cases, open_cases_for, take_case, visible_case
+from core.ids import MAX_ID
+from fraud.cases import (
+    QueueFilter,
+    QueueSort,
+    add_objection,
+    check_queue_filter,
+    get_case,
+    member_cases,
+    open_cases_for,
+    take_case,
+    take_next_case,
+    visible_case,
+)
 from fraud.decisions import get_decision
-from fraud.models import CaseRecord
+from fraud.models import CaseRecord, Subject
+from fraud.rules import all_rules
+from marketplace.order_reviews import approve_held_order, reject_held_order
+
+RULE_NAMES = frozenset(rule.__name__ for rule in all_rules())
 
 
 async def _shaped(principal: Principal, case: CaseRecord) -> CaseOut:
@@ -34,9 +52,29 @@ class FraudCasesController(Controller):
     guards = [requires_member]
 
     @get("", operation_id="listFraudCases", summary="待审核队列 · Review queue", guards=[requires_manager])
-    async def queue(self, principal: ActingPrincipal) -> CaseListOut:
-        cases = await open_cases_for(principal)
+    async def queue(
+        self,
+        principal: ActingPrincipal,
+        rule: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        organisation_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        campaign_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        sort: Annotated[QueueSort, QueryParameter()] = QueueSort.SCORE,
+    ) -> CaseListOut:
+        chosen = QueueFilter(rule=rule, organisation_id=organisation_id, campaign_id=campaign_id, sort=sort)
+        check_queue_filter(chosen, RULE_NAMES)
+        cases = await open_cases_for(principal, chosen=chosen)
         return CaseListOut(items=[await _shaped(principal, case) for case in cases])
+
+    @post(
+        "/next",
+        operation_id="takeNextFraudCase",
+        summary="领取下一条 · Take the next case",
+        status_code=200,
+        guards=[requires_manager],
+    )
+    async def take_next(self, principal: ActingPrincipal) -> NextCaseOut:
+        case = await take_next_case(principal)
+        return NextCaseOut(case=await _shaped(principal, case) if case is not None else None)
 
     @get("/mine", operation_id="listMyFraudCases", summary="我的待审核积分 · My points held for review")
     async def mine(self, principal: ActingPrincipal) -> CaseListOut:
@@ -64,10 +102,13 @@ class FraudCasesController(Controller):
         guards=[requires_manager],
     )
     async def decide(self, principal: ActingPrincipal, case_id: Id, data: JSONBody[CaseDecisionIn]) -> CaseOut:
-        if data.verdict is CaseVerdict.APPROVE:
-            await approve_held(principal, case_id, label=data.label, note=data.note)
+        approve = data.verdict is CaseVerdict.APPROVE
+        if (await get_case(case_id)).subject is Subject.ORDER:
+            decide_order = approve_held_order if approve else reject_held_order
+            await decide_order(principal, case_id, label=data.label, note=data.note)
         else:
-            await reject_held(principal, case_id, label=data.label, note=data.note)
+            decide_activity = approve_held if approve else reject_held
+            await decide_activity(principal, case_id, label=data.label, note=data.note)
         return await _shaped(principal, await get_case(case_id))
 
     @post(

@@ -23,6 +23,7 @@ from community.access import Principal
 from community.accounts import wallet_code, wallet_if_earner, wallet_view_if_earner
 from community.members import get_member
 from core.cursors import MAX_CURSOR_LENGTH
+from fraud.pending import pending_reviews
 from ledger.models import AccountBalance
 from ledger.statements import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, statement
 
@@ -65,7 +66,8 @@ class MeController(Controller):
                     active_holds=[],
                 )
             )
-        return Response(wallet_json(view))  # type: ignore[arg-type]
+        # One more indexed statement: the caller's open review cases (fraud/pending.py).
+        return Response(wallet_json(view, await pending_reviews(principal.member_id)))  # type: ignore[arg-type]
 
     @get("/wallet/statement", operation_id="myStatement", summary="My points history, newest first")
     async def my_statement(

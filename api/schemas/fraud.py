@@ -9,6 +9,7 @@ member sees the reasons, who decides and by when, but not the evidence
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -65,11 +66,35 @@ class CaseOut(BaseModel):
     note: str
     objection: str
     created_at: datetime
+    score: int = 0
+    rules: list[str] = []
+    campaign_id: int | None = None
     decision: DecisionOut | None
 
 
 class CaseListOut(BaseModel):
     items: list[CaseOut]
+
+
+class NextCaseOut(BaseModel):
+    """The case "take next" locked to the caller; null when none is free."""
+
+    case: CaseOut | None
+
+
+class RuleStatisticsOut(BaseModel):
+    rule: str
+    hits: int = Field(description="flagged decisions (review or deny) the rule hit")
+    labelled_fraud: int
+    labelled_legitimate: int
+    labelled_unclear: int
+    precision: Decimal | None = Field(description="fraud / (fraud + legitimate) among decided cases it hit")
+    median_minutes_to_decide: Decimal | None
+
+
+class StatisticsOut(BaseModel):
+    days: int
+    rules: list[RuleStatisticsOut]
 
 
 class CaseVerdict(StrEnum):
@@ -128,5 +153,85 @@ def case_out(case: CaseRecord, decision: DecisionRecord | None, *, with_evidence
         note=case.note,
         objection=case.objection,
         created_at=case.created_at,
+        score=case.score,
+        rules=list(case.rules),
+        campaign_id=case.campaign_id,
         decision=shown,
     )
+
+
+class SnoozeIn(BaseModel):
+    member_id: int = Field(ge=1)
+    rule: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+    expires_at: datetime
+
+
+class SnoozeOut(BaseModel):
+    id: int
+    member_id: int
+    rule: str
+    reason: str
+    expires_at: datetime
+    created_by: int
+    created_at: datetime
+
+
+class SnoozeListOut(BaseModel):
+    items: list[SnoozeOut]
+
+
+class AllowPairIn(BaseModel):
+    member_a: int = Field(ge=1)
+    member_b: int = Field(ge=1)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AllowPairOut(BaseModel):
+    id: int
+    member_ids: list[int]
+    reason: str
+    created_by: int
+    created_at: datetime
+
+
+class AllowPairListOut(BaseModel):
+    items: list[AllowPairOut]
+
+
+class ShadowIn(BaseModel):
+    overrides: dict[str, int] = Field(default_factory=dict, description="thresholds shadow mode judges with")
+    rules: list[str] = Field(default_factory=list, description="rules evaluated in shadow only, not enforced")
+
+
+class SettingsIn(BaseModel):
+    overrides: dict[str, int] = Field(default_factory=dict, description="the organisation's threshold overrides")
+    shadow: ShadowIn | None = None
+
+
+class SettingsOut(BaseModel):
+    organisation_id: int
+    overrides: dict[str, int]
+    thresholds: dict[str, int] = Field(description="the thresholds that apply (defaults with the overrides)")
+    defaults: dict[str, int]
+    shadow: ShadowIn | None
+    shadow_thresholds: dict[str, int] | None
+    rules: list[str] = Field(description="every registered rule")
+
+
+class ShadowFlagOut(BaseModel):
+    subject: Subject
+    subject_id: int
+    member_id: int
+    issuer_id: int | None
+    shadow_outcome: Outcome
+    shadow_score: int
+    shadow_rules: list[str]
+    enforced_outcome: Outcome | None
+    enforced_score: int | None
+    decided_at: datetime
+
+
+class ShadowListOut(BaseModel):
+    days: int
+    items: list[ShadowFlagOut]

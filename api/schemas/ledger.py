@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from api.points import Points
 from community.models import AdjustmentStatus, MemberRecord
+from fraud.pending import PendingReview, awards_pending
 from ledger.amounts import minor_text
 from ledger.models import AccountView, HoldStatus
 
@@ -69,16 +72,53 @@ class BalanceOut(FromRecord):
     balance_as_of: Points | None = None
 
 
+class PendingReviewOut(FromRecord):
+    """Points held for review (待审核): an award not yet paid, or a
+    redemption waiting (its points already in ``held``)."""
+
+    case_id: int
+    subject: str = Field(description="activity: an award not yet in the balance; order: a redemption on hold")
+    subject_id: int
+    points: Points
+    reason_zh: str
+    reason_en: str
+    deciders_zh: str
+    deciders_en: str
+    due_at: datetime
+    objection: str
+    objection_path: str = Field(description="POST a note here to object (objectToFraudCase)")
+
+
 class WalletOut(BalanceOut):
     """The caller's wallet. Only members who can earn (volunteers and the
     grid's posts) have one; anyone else gets zeros and ``has_wallet: false``,
-    and no account is opened for them."""
+    and no account is opened for them. ``pending_review_points``: awards
+    under review, in no balance yet; ``pending_review``: every open review
+    of the caller's awards and orders, with why, who decides and by when."""
 
     has_wallet: bool = Field(description="false: the caller cannot earn points and has no wallet")
     active_holds: list[HoldOut]
+    pending_review_points: Points = Decimal("0.00")
+    pending_review: list[PendingReviewOut] = []
 
 
-def wallet_json(view: AccountView) -> dict[str, Any]:
+def _pending_json(review: PendingReview) -> dict[str, Any]:
+    return {
+        "case_id": review.case_id,
+        "subject": review.subject.value,
+        "subject_id": review.subject_id,
+        "points": str(review.points),
+        "reason_zh": review.reason_zh,
+        "reason_en": review.reason_en,
+        "deciders_zh": review.deciders_zh,
+        "deciders_en": review.deciders_en,
+        "due_at": review.due_at,
+        "objection": review.objection,
+        "objection_path": review.objection_path,
+    }
+
+
+def wallet_json(view: AccountView, pending: Sequence[PendingReview] = ()) -> dict[str, Any]:
     """The caller's wallet as ``WalletOut`` sends it, built without pydantic.
 
     ``GET /api/v1/me/wallet`` is the busiest read (``bench/RESULTS.md``):
@@ -111,10 +151,12 @@ def wallet_json(view: AccountView) -> dict[str, Any]:
             }
             for hold in view.holds
         ],
+        "pending_review_points": str(awards_pending(list(pending))),
+        "pending_review": [_pending_json(review) for review in pending],
     }
 
 
-def wallet_out(view: AccountView) -> WalletOut:
+def wallet_out(view: AccountView, pending: Sequence[PendingReview] = ()) -> WalletOut:
     """``WalletOut`` of a view: what ``wallet_json`` must dump the same as."""
     return WalletOut(
         account_code=view.code,
@@ -126,6 +168,8 @@ def wallet_out(view: AccountView) -> WalletOut:
         available=view.available,
         has_wallet=True,
         active_holds=[HoldOut.model_validate(hold) for hold in view.holds],
+        pending_review_points=awards_pending(list(pending)),
+        pending_review=[PendingReviewOut.model_validate(review) for review in pending],
     )
 
 

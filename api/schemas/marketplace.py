@@ -230,7 +230,7 @@ class PickupConflictOut(BaseModel):
     order_id: int
     staff_id: int
     device: str
-    reason: str = Field(description="picked_up_elsewhere, cancelled or expired")
+    reason: str = Field(description="picked_up_elsewhere, cancelled, expired, held_for_review or rejected")
     order_status: str
     client_recorded_at: datetime | None
     recorded_at: datetime

@@ -53,11 +53,13 @@ from community.accounts import issuance_code, open_wallet, wallet_code
 from community.members import create_member, grant_role
 from community.organisations import create_organisation
 from community.roles import Level, Role
+from community.tables import Member
 from community.teams import TeamKind, add_team_member, create_team
 from core import database
 from core.clock import utc_now
 from fraud.cases import case_for
 from fraud.models import Subject
+from fraud.tables import FraudAllowPair, FraudSnooze
 from leaderboards.periods import china_date
 from leaderboards.seasons import SeasonDraft, create_season
 from ledger import posting
@@ -124,6 +126,8 @@ async def person(name: str, home: int, *grants: tuple[Role, int], volunteer: boo
         roles=(Role.VOLUNTEER,) if volunteer else (),
         password_hash=password_hash(),
     )
+    # Joined long ago: past the fraud rules' cooling-off, so orders are placed, not held.
+    await Member.update({Member.created_at: utc_now() - timedelta(days=90)}).where(Member.id == member_id).run()
     for role, organisation_id in grants:
         await grant_role(member_id, organisation_id, role)
     await open_wallet(member_id, home)
@@ -172,6 +176,8 @@ class Side:
     verified_report: int
     verified_report_title: str
     held_case: int  # a fraud review case: the peer's far-away report, held when verified
+    snooze: int  # the burst rule snoozed for the peer (by the peer organiser)
+    allow_pair: int  # the peer and the spare allow-listed as a pair
     handled_report: int
     open_patrol: int
     report_photo: str
@@ -219,6 +225,26 @@ class World:
 
     def other_side(self, role: str) -> Side:
         return self.sides[0] if role == "organiser_2" else self.sides[1]
+
+
+async def _snooze(member_id: int, by: int) -> int:
+    rows = await FraudSnooze.insert(
+        FraudSnooze(
+            member=member_id,
+            rule="burst",
+            reason="手机时钟不准",
+            expires_at=utc_now() + timedelta(days=30),
+            created_by=by,
+        )
+    ).run()
+    return int(rows[0]["id"])
+
+
+async def _allow_pair(low: int, high: int, by: int) -> int:
+    rows = await FraudAllowPair.insert(
+        FraudAllowPair(member_low=min(low, high), member_high=max(low, high), reason="一家人共用手机", created_by=by)
+    ).run()
+    return int(rows[0]["id"])
 
 
 async def _held_case(member: Principal, verifier: Principal, title: str) -> int:
@@ -385,6 +411,8 @@ async def _side(number: int, street: int, district: int) -> Side:
         verified_report=verified_report.id,
         verified_report_title=verified_title,
         held_case=await _held_case(peer_acting, verifier, f"{label}远处上报{number}"),
+        snooze=await _snooze(peer.id, peer_organiser.id),
+        allow_pair=await _allow_pair(peer.id, spare.id, peer_organiser.id),
         handled_report=handled_report.id,
         open_patrol=patrol.id,
         report_photo=report_photo,

@@ -38,5 +38,7 @@ def test_every_closed_order_status_has_a_conflict_reason_and_an_open_one_none() 
     assert conflict_reason(OrderStatus.FULFILLED) == "picked_up_elsewhere"
     assert conflict_reason(OrderStatus.CANCELLED) == "cancelled"
     assert conflict_reason(OrderStatus.EXPIRED) == "expired"
+    assert conflict_reason(OrderStatus.HELD) == "held_for_review"
+    assert conflict_reason(OrderStatus.REJECTED) == "rejected"
     with pytest.raises(KeyError):
         conflict_reason(OrderStatus.PLACED)

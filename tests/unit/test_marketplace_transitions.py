@@ -21,6 +21,9 @@ from marketplace.transitions import OrderAction
 from tests.support.marketplace_records import NOW, a_fulfilled_order, an_order
 
 ALLOWED = {
+    (OrderStatus.HELD, OrderAction.APPROVE): OrderStatus.PLACED,
+    (OrderStatus.HELD, OrderAction.REJECT): OrderStatus.REJECTED,
+    (OrderStatus.HELD, OrderAction.CANCEL): OrderStatus.CANCELLED,
     (OrderStatus.PLACED, OrderAction.PICK_UP): OrderStatus.FULFILLED,
     (OrderStatus.PLACED, OrderAction.CANCEL): OrderStatus.CANCELLED,
     (OrderStatus.PLACED, OrderAction.EXPIRE): OrderStatus.EXPIRED,
@@ -30,12 +33,12 @@ ALLOWED = {
 
 @pytest.mark.parametrize("status", list(OrderStatus))
 @pytest.mark.parametrize("action", list(OrderAction))
-def test_the_state_machine_allows_exactly_four_moves(status: OrderStatus, action: OrderAction) -> None:
+def test_the_state_machine_allows_exactly_seven_moves(status: OrderStatus, action: OrderAction) -> None:
     assert transitions.next_status(status, action) == ALLOWED.get((status, action))
 
 
 def test_closed_orders_are_final() -> None:
-    for status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.RETURNED):
+    for status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.RETURNED, OrderStatus.REJECTED):
         assert all(transitions.next_status(status, action) is None for action in OrderAction)
 
 
@@ -144,3 +147,24 @@ def test_the_qr_is_shown_only_while_the_order_waits_for_pickup() -> None:
     for status in (OrderStatus.FULFILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.RETURNED):
         with pytest.raises(OrderNotOpen):
             transitions.check_awaiting_pickup(an_order(status=status))
+
+
+def test_a_held_order_cannot_be_picked_up_nor_expired() -> None:
+    held = an_order(status=OrderStatus.HELD)
+    with pytest.raises(PickupCodeNotFound):
+        transitions.decide_pickup(held, shop_id=held.shop_id, now=NOW)
+    with pytest.raises(OrderNotOpen):
+        transitions.decide_close(held, OrderAction.EXPIRE)
+    with pytest.raises(OrderNotOpen):
+        transitions.check_awaiting_pickup(held)
+
+
+def test_a_review_decision_moves_only_a_held_order() -> None:
+    held = an_order(status=OrderStatus.HELD)
+    assert transitions.decide_review(held, OrderAction.APPROVE) is OrderStatus.PLACED
+    assert transitions.decide_review(held, OrderAction.REJECT) is OrderStatus.REJECTED
+    assert transitions.decide_close(held, OrderAction.CANCEL) is OrderStatus.CANCELLED
+    with pytest.raises(OrderNotOpen):
+        transitions.decide_review(an_order(status=OrderStatus.PLACED), OrderAction.APPROVE)
+    with pytest.raises(ValueError, match="not a review decision"):
+        transitions.decide_review(held, OrderAction.CANCEL)

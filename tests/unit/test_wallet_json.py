@@ -11,6 +11,8 @@ import pytest
 from litestar.serialization import encode_json
 
 from api.schemas.ledger import wallet_json, wallet_out
+from fraud.models import Subject
+from fraud.pending import PendingReview
 from ledger.models import AccountType, AccountView, HoldLine, HoldStatus
 
 CHINA = timezone(timedelta(hours=8))
@@ -65,3 +67,17 @@ def test_amounts_leave_as_two_place_strings() -> None:
     assert (sent["balance"], sent["held"], sent["available"]) == ("47.50", "1234567890.63", "-1234567843.13")
     assert [hold["amount"] for hold in sent["active_holds"]] == ["0.50", "0.01", "1234567890.12"]
     assert Decimal(sent["available"]) == Decimal(sent["balance"]) - Decimal(sent["held"])
+
+
+def test_pending_reviews_are_sent_as_walletout_sends_them() -> None:
+    at = datetime(2026, 12, 3, 9, 30, 0, 250000, tzinfo=UTC)
+    pending = [
+        PendingReview(7, Subject.ACTIVITY, 70, Decimal("60.00"), "理由", "why", "组织者", "organisers", at, ""),
+        PendingReview(8, Subject.ORDER, 80, Decimal("10.50"), "理由", "why", "组织者", "organisers", at, "异议"),
+    ]
+    view = VIEWS["no holds, zero"]
+    sent = wallet_json(view, pending)
+    assert encode_json(sent) == encode_json(wallet_out(view, pending).model_dump(mode="json"))
+    # Only the award is outside every balance; the order's points are in ``held``.
+    assert sent["pending_review_points"] == "60.00"
+    assert sent["pending_review"][1]["objection_path"] == "/api/v1/fraud/cases/8/objection"

@@ -941,6 +941,62 @@ ROWS: dict[str, Row] = {
         {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
     ),
     "listMyFraudCases": Row(only(with_foreign_secrets(lambda w, r: Call())), {"any": roles(ok(200, hides=True))}),
+    # The best free case of the caller's own queue (never a foreign one but for the admin).
+    "takeNextFraudCase": Row(
+        only(with_foreign_secrets(lambda w, r: Call())),
+        {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
+    ),
+    **{
+        op: Row(
+            only(with_foreign_secrets(lambda w, r: Call())),
+            {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
+        )
+        for op in ("listFraudSnoozes", "listFraudAllowPairs", "listFraudShadow")
+    },
+    # Exemptions of members the caller manages: organisers of the community and the admin.
+    **{
+        op: Row(
+            each_side(build),
+            {
+                "same": {**roles(HIDDEN, (MANAGERS, ok(status))), **dict.fromkeys(EVERYONE - MANAGERS, FORBIDDEN)},
+                "foreign": {**roles(HIDDEN, ({ADMIN}, ok(status))), **dict.fromkeys(EVERYONE - MANAGERS, FORBIDDEN)},
+            },
+        )
+        for op, build, status in (
+            (
+                "createFraudSnooze",
+                lambda s, w, r: Call(
+                    json={
+                        "member_id": s.peer.id,
+                        "rule": "impossible_travel",
+                        "reason": "GPS 漂移",
+                        "expires_at": (utc_now() + timedelta(days=7)).isoformat(),
+                    }
+                ),
+                201,
+            ),
+            ("deleteFraudSnooze", lambda s, w, r: Call(path={"snooze_id": s.snooze}), 204),
+            (
+                "createFraudAllowPair",
+                lambda s, w, r: Call(json={"member_a": s.peer.id, "member_b": s.spare.id, "reason": "同住一户"}),
+                201,
+            ),
+            ("deleteFraudAllowPair", lambda s, w, r: Call(path={"pair_id": s.allow_pair}), 204),
+            ("getFraudSettings", lambda s, w, r: Call(path={"org_id": s.community}), 200),
+            (
+                "putFraudSettings",
+                lambda s, w, r: Call(
+                    path={"org_id": s.community},
+                    json={"overrides": {"burst_count": 6}, "shadow": {"overrides": {"burst_count": 4}, "rules": []}},
+                ),
+                200,
+            ),
+        )
+    },
+    "getFraudStatistics": Row(
+        only(with_foreign_secrets(lambda w, r: Call())),
+        {"any": managers_only(ok(200, hides=True), ({ADMIN}, ok(200)))},
+    ),
     **{
         op: Row(
             each_side(on_held_case(body)),

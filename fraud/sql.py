@@ -1,0 +1,45 @@
+"""The fraud app's writes on a fixed-SQL path (``core.fixed_sql``).
+
+Placing an order is a fixed-SQL script (``marketplace.orders``); its
+screening stores the decision (and, for a review, opens the case) in the
+same transaction, so these are the same INSERTs ``fraud.decisions`` and
+``fraud.cases`` make through Piccolo, as statements a script can send.
+"""
+
+from __future__ import annotations
+
+from core.fixed_sql import fixed_sql
+
+INSERT_DECISION = fixed_sql(
+    "INSERT INTO fraud_decision (subject, subject_id, member, issuer, outcome, score, ruleset_version,"
+    " thresholds, results, decided_at, shadow) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
+)
+"""(``fraud.decisions.decision_values``) → the decision's id."""
+
+INSERT_CASE = fixed_sql(
+    "INSERT INTO fraud_case (decision, subject, subject_id, member, verifier, organisation, hold_id,"
+    " amount_minor, reason_zh, reason_en, status, due_at, taken_by, taken_until, decided_by, decided_at,"
+    " label, note, objection, created_at, score, rules, campaign)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, NULL, NULL, NULL, NULL, '', '', '', $12,"
+    " $13, $14, NULL) RETURNING id"
+)
+"""(decision, subject, subject id, member, verifier, organisation, hold id,
+amount in hundredths, reason zh, reason en, due at, now, score, rules) →
+the case's id."""
+
+OPEN_CASES_OF_MEMBER = fixed_sql(
+    "SELECT id, subject, subject_id, amount_minor, reason_zh, reason_en, due_at, objection FROM fraud_case"
+    " WHERE member = $1 AND status = 'open' ORDER BY due_at LIMIT 50"
+)
+"""(member id) → the member's open review cases, earliest deadline first
+(the ``member`` index): what the wallet shows as pending review."""
+
+EXEMPTIONS_OF_MEMBER = (
+    "SELECT rule, NULL AS partner FROM fraud_snooze WHERE member = {} AND expires_at > {}"
+    " UNION ALL"
+    " SELECT NULL AS rule, CASE WHEN member_low = {} THEN member_high ELSE member_low END AS partner"
+    " FROM fraud_allow_pair WHERE member_low = {} OR member_high = {}"
+)
+"""Piccolo ``raw`` (member, now, member, member, member) → the member's
+active snoozes (``rule``) and allow-listed partners (``partner``), in one
+statement on the member indexes (``fraud.exemptions.exemptions_for``)."""
