@@ -21,6 +21,7 @@ from rich.table import Table
 from admin import serving
 from admin.fraud_cli import fraud_app
 from admin.serving import DEFAULT_SERVER, HttpServer
+from admin.terminal import pretend_now, progress_bar
 from core.spreadsheet_cells import safe_cell
 from fengling_settings import Settings, get_settings, write_private_file
 
@@ -318,18 +319,9 @@ def activities_escalate(
     ] = None,
 ) -> None:
     """Escalate activities past their response deadline one level up the tree."""
-    from activities.calendar import CHINA_ZONE
     from activities.deadlines import escalate_overdue
 
-    moment: datetime | None = None
-    if now is not None:
-        try:
-            moment = datetime.fromisoformat(now)
-        except ValueError as error:
-            console.print(f"[red]--now must be an ISO time like 2026-11-23T09:00:00+08:00, got {escape(now)}[/red]")
-            raise typer.Exit(2) from error
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=CHINA_ZONE)
+    moment = pretend_now(console, now)
     console.print(f"升级超期事项 escalated {asyncio.run(escalate_overdue(now=moment))} overdue items")
 
 
@@ -612,19 +604,7 @@ def leaderboards_rebuild(
 
     async def run() -> tuple[int, int]:
         try:
-            with Progress(
-                TextColumn("重建排行榜 rebuilding boards"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            ) as progress:
-                task = progress.add_task("blocks", total=None)
-
-                def advance(done: int, total: int) -> None:
-                    progress.update(task, completed=done, total=total)
-
+            with progress_bar(console, "重建排行榜 rebuilding boards") as advance:
                 result = await rebuild(redis, scope=scope, period=period, progress=advance)
             return result.boards, result.entries
         finally:
@@ -678,19 +658,7 @@ def recognition_backfill() -> None:
     from recognition.awarding import backfill
 
     async def run() -> tuple[int, int]:
-        with Progress(
-            TextColumn("补发徽章 awarding badges"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("members", total=None)
-
-            def advance(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
+        with progress_bar(console, "补发徽章 awarding badges") as advance:
             return await backfill(progress=advance)
 
     members, added = asyncio.run(run())
@@ -747,19 +715,7 @@ def reporting_rebuild() -> None:
     from reporting.rollups import rebuild
 
     async def run() -> int:
-        with Progress(
-            TextColumn("重建报表汇总 rebuilding rollups"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("steps", total=None)
-
-            def advance(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
+        with progress_bar(console, "重建报表汇总 rebuilding rollups") as advance:
             return await rebuild(progress=advance)
 
     console.print(f"rebuilt the rollups in {asyncio.run(run())} step(s)")

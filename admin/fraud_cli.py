@@ -17,6 +17,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from admin.terminal import pretend_now
+
 fraud_app = typer.Typer(
     help="Fraud rules: the seeded fraud corpus and its gate, overdue reviews, backtests.", no_args_is_help=True
 )
@@ -78,20 +80,10 @@ def expire_reviews(
 ) -> None:
     """Release small held amounts whose review is overdue; escalate larger ones up the tree."""
     import asyncio
-    from datetime import datetime
 
-    from core.calendar import CHINA_ZONE
     from jobs.review_deadlines import expire_reviews as run
 
-    moment: datetime | None = None
-    if now is not None:
-        try:
-            moment = datetime.fromisoformat(now)
-        except ValueError as error:
-            console.print(f"[red]--now must be an ISO time like 2026-11-23T09:00:00+08:00, got {escape(now)}[/red]")
-            raise typer.Exit(2) from error
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=CHINA_ZONE)
+    moment = pretend_now(console, now)
     console.print(f"逾期审核 overdue reviews released or escalated: {asyncio.run(run(now=moment))}")
 
 
