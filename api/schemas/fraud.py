@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.points import Points
+from core.ids import MAX_ID
 from fraud.cases import NOTE_MAX_CHARS
 from fraud.models import CaseRecord, CaseStatus, DecisionRecord, Label, Outcome, Subject
 
@@ -161,7 +162,7 @@ def case_out(case: CaseRecord, decision: DecisionRecord | None, *, with_evidence
 
 
 class SnoozeIn(BaseModel):
-    member_id: int = Field(ge=1)
+    member_id: int = Field(ge=1, le=MAX_ID)
     rule: str = Field(min_length=1, max_length=40)
     reason: str = Field(min_length=1, max_length=500)
     expires_at: datetime
@@ -182,8 +183,8 @@ class SnoozeListOut(BaseModel):
 
 
 class AllowPairIn(BaseModel):
-    member_a: int = Field(ge=1)
-    member_b: int = Field(ge=1)
+    member_a: int = Field(ge=1, le=MAX_ID)
+    member_b: int = Field(ge=1, le=MAX_ID)
     reason: str = Field(min_length=1, max_length=500)
 
 
