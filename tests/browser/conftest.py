@@ -27,8 +27,9 @@ from redis.asyncio import Redis
 
 from api.app import create_app
 from fengling_settings import get_settings
-from seeds.demo import DEMO_LOGINS, load_demo
+from seeds.demo import DEMO_LOGINS
 from tests.support import database
+from tests.support.demo_snapshot import load_demo_quickly
 
 CHROMIUM_PACKAGE = "chromium"
 VIEWPORT: ViewportSize = {"width": 360, "height": 640}
@@ -120,8 +121,7 @@ def server(chromium: str) -> Iterator[str]:
 
 async def fresh_demo() -> None:
     await database.truncate_all()
-    async with database.pooled_connections(max_size=4):
-        await load_demo()
+    await load_demo_quickly()
     settings = get_settings()
     if not settings.uses_embedded_redis:
         flusher = Redis.from_url(settings.redis_url)

@@ -66,6 +66,12 @@ def _tables_children_first() -> tuple[type[Table], ...]:
     return tuple(reversed(sort_table_classes(all_tables())))
 
 
+def tables_parents_first() -> tuple[type[Table], ...]:
+    """Every table, referenced tables before the tables referencing them
+    (the order to insert in)."""
+    return tuple(reversed(_tables_children_first()))
+
+
 def _empty_postgres(tables: tuple[type[Table], ...]) -> str:
     """One anonymous block: DELETE each table, children first, and restart
     its id sequence at 1 (as ``TRUNCATE … RESTART IDENTITY`` did).

@@ -10,8 +10,8 @@ from redis.asyncio import Redis
 
 from api.app import create_app
 from fengling_settings import Settings, get_settings
-from seeds.demo import DEMO_LOGINS, load_demo
-from tests.support import database
+from seeds.demo import DEMO_LOGINS
+from tests.support.demo_snapshot import load_demo_quickly
 
 
 @pytest.fixture
@@ -55,10 +55,10 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 
 @pytest.fixture
 async def demo() -> None:
-    """The demo organisation, loaded on a connection pool that is closed
-    again before the test's requests (which run on the app's own loop)."""
-    async with database.pooled_connections(max_size=4):
-        await load_demo()
+    """The demo organisation (``tests/support/demo_snapshot.py``: loaded for
+    real once, copied back after that), on connections closed again before
+    the test's requests (which run on the app's own loop)."""
+    await load_demo_quickly()
 
 
 def credentials(role: str) -> tuple[str, str]:
