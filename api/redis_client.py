@@ -2,7 +2,9 @@
 
 ``FENGLING_REDIS_URL=memory://`` (the embedded default) gives fakeredis,
 which speaks the same protocol in memory (Lua included, for Litestar's
-stores). It is per process: run several workers only with a real Redis.
+stores). Each client built here gets a server of its own, so two apps in one
+process (the tests build many) never share counters, sessions or boards. It
+is per process: run several workers only with a real Redis.
 
 A real server's client retries a command once, at once, on a connection
 or timeout error: a pooled connection that went stale (Redis restarted, an
@@ -31,7 +33,7 @@ HEALTH_CHECK_SECONDS = 30
 
 def build_redis(settings: Settings) -> Redis:
     if settings.uses_embedded_redis:
-        return fakeredis.FakeAsyncRedis()
+        return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
     return Redis.from_url(
         settings.redis_url,
         retry=Retry(NoBackoff(), retries=1),

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+import fakeredis
 import pytest
 import uvicorn
 from playwright.sync_api import ViewportSize
@@ -34,6 +35,9 @@ from tests.support.demo_snapshot import load_demo_quickly
 CHROMIUM_PACKAGE = "chromium"
 VIEWPORT: ViewportSize = {"width": 360, "height": 640}
 SERVER_START_SECONDS = 20
+# The apps being served: with the embedded Redis stand-in each holds its own
+# in-process server, which ``fresh_demo`` empties between tests.
+_served_apps: list[Any] = []
 
 
 def run_async(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -97,6 +101,7 @@ def serving(*, background_jobs: bool = False) -> Iterator[str]:
     run_async(database.migrate_once)
     port = _free_port()
     app = create_app(run_background_jobs=background_jobs, connection_pool=False)
+    _served_apps.append(app)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, name="browser-test-server", daemon=True)
@@ -111,6 +116,7 @@ def serving(*, background_jobs: bool = False) -> Iterator[str]:
     finally:
         uvicorn_server.should_exit = True
         thread.join(timeout=10)
+        _served_apps.remove(app)
 
 
 @pytest.fixture(scope="session")
@@ -119,11 +125,25 @@ def server(chromium: str) -> Iterator[str]:
         yield base_url
 
 
+def empty_embedded_redis() -> None:
+    """Empty the in-process Redis of every served app (each has a server of
+    its own, ``api/redis_client.py``). Without it, counters outlive the test
+    that made them: thirty logins a minute from 127.0.0.1 across the browser
+    tests trip the login rate limit of the next one."""
+    for app in _served_apps:
+        server = app.state.redis.connection_pool.connection_kwargs["server"]
+        fakeredis.FakeRedis(server=server).flushall()
+
+
 async def fresh_demo() -> None:
+    """Emptied tables, the demo organisation and an empty Redis: every
+    counter, session and board starts from nothing, on both engines."""
     await database.truncate_all()
     await load_demo_quickly()
     settings = get_settings()
-    if not settings.uses_embedded_redis:
+    if settings.uses_embedded_redis:
+        empty_embedded_redis()
+    else:
         flusher = Redis.from_url(settings.redis_url)
         await flusher.flushdb()
         await flusher.aclose()
