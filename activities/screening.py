@@ -1,29 +1,31 @@
 """Screening an award with the fraud rules, inside the verify step.
 
-Loads only what the rules need, in a few bounded queries on indexed
-columns, then asks ``fraud.rules.decide`` (pure) and stores the decision
-(``fraud.decisions.record_decision``) in the verify step's transaction:
+Loads only what the rules need, then asks ``fraud.rules.decide`` (pure)
+and stores the decision (``fraud.decisions.record_decision``) in the verify
+step's transaction. The loads common to every award are one fixed-SQL
+script (``activities.sql``; on SQLite one call on the writer), each
+statement bounded and on an index:
 
-- the member's joining time (one row by primary key);
+- the member's joining time, the nearest issuing organisation and its
+  stored settings (``fraud.shadow``: thresholds, and shadow mode, whose
+  verdict is stored beside the enforced one), in one row;
 - the member's activities that happened or arrived within
   ``HISTORY_WINDOW`` of this one's recorded time (at most ``HISTORY_LIMIT``): their positions and
   the times their phones recorded them, for impossible travel and bursts;
-- a patrol's own route points;
-- the photos of this activity and, for reports with photos, the
-  perceptual hashes of photos uploaded in the last ``PHOTO_WINDOW``
-  (at most ``PHOTO_LIMIT``), for near duplicates;
-- a patrol's duration with its route (the thin-or-fake-patrol rule);
-- for a report, other members' reports of the same kind within the
-  duplicate radius (a bounding box on latitude and longitude) and window
-  before it, not rejected, at most ``NEARBY_LIMIT`` (the duplicate-report
-  rule: a later one is a confirmation);
-- who approved the volunteer's activities within the concentration window
-  (one grouped query on the member's rows), the verifier's approvals (the
-  ``verifier`` index) and the verifier's own activities the volunteer
-  approved (the verifier–volunteer concentration rule);
-- the issuing organisation's settings (``fraud.shadow``: thresholds, and
-  shadow mode, whose verdict is stored beside the enforced one);
+- a patrol's own route points (the thin-or-fake-patrol rule);
+- who approved the volunteer's activities within the concentration window,
+  and the verifier's own activities the volunteer approved (the member
+  index), then the verifier's approvals counted only as far as decides the
+  verifier–volunteer concentration rule (the verifier index;
+  ``fraud.rules.verifier_approvals_worth_counting``);
 - the member's snoozed rules and allow-listed partners (``fraud.exemptions``).
+
+Reports add two Piccolo queries: the perceptual hashes of photos uploaded
+in the last ``PHOTO_WINDOW`` (at most ``PHOTO_LIMIT``), for near
+duplicates, and other members' reports of the same kind within the
+duplicate radius (a bounding box on latitude and longitude) and window
+before it, not rejected, at most ``NEARBY_LIMIT`` (the duplicate-report
+rule: a later one is a confirmation).
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from activities import sql
 from activities.models import ActivityRecord, Kind, Status
-from activities.sql import VERIFICATIONS_SQL
-from activities.tables import Activity, ActivityPhoto, PatrolPoint
-from community.organisations import issuing_organisation_for
-from community.tables import Member
+from activities.tables import Activity, ActivityPhoto
+from core.fixed_sql import Dialect, Row, Script, ScriptFactory, read
+from fraud import sql as fraud_sql
 from fraud.decisions import record_decision
-from fraud.exemptions import exemptions_for
+from fraud.exemptions import Exemptions, exemptions_from_rows
 from fraud.models import (
     Fix,
     PatrolFacts,
@@ -53,8 +55,8 @@ from fraud.models import (
     Verdict,
     VerifierFacts,
 )
-from fraud.rules import EARTH_RADIUS_M
-from fraud.shadow import judge, settings_for
+from fraud.rules import EARTH_RADIUS_M, verifier_approvals_worth_counting
+from fraud.shadow import RuleSettings, judge, stored_settings
 
 # Neighbouring activities the travel and burst rules look at: a day either
 # side covers an offline phone's queue and any plausible journey.
@@ -79,37 +81,22 @@ def _when(activity: ActivityRecord) -> datetime:
     return activity.client_recorded_at or activity.submitted_at or activity.started_at
 
 
-async def _joined_at(member_id: int) -> datetime:
-    rows = await Member.select(Member.created_at).where(Member.id == member_id).run()
-    return rows[0]["created_at"] if rows else datetime.min.replace(tzinfo=UTC)
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """What the loading script read: everything but a report's neighbours
+    and photos."""
+
+    settings: RuleSettings
+    joined_at: datetime
+    fixes: list[Fix]
+    submissions: list[Submission]
+    route: list[Fix]
+    verifications: VerifierFacts | None
+    exemptions: Exemptions
 
 
-async def _neighbours(activity: ActivityRecord) -> tuple[list[Fix], list[Submission]]:
-    around = _when(activity)
-    rows = await (
-        Activity.select(
-            Activity.id,
-            Activity.latitude,
-            Activity.longitude,
-            Activity.accuracy_m,
-            Activity.started_at,
-            Activity.submitted_at,
-            Activity.client_recorded_at,
-        )
-        .where(
-            (Activity.member == activity.member_id)
-            & (
-                ((Activity.started_at >= around - HISTORY_WINDOW) & (Activity.started_at <= around + HISTORY_WINDOW))
-                | (
-                    (Activity.submitted_at >= around - HISTORY_WINDOW)
-                    & (Activity.submitted_at <= around + HISTORY_WINDOW)
-                )
-            )
-        )
-        .order_by(Activity.started_at)
-        .limit(HISTORY_LIMIT)
-        .run()
-    )
+def _neighbourhood(activity: ActivityRecord, rows: list[Row]) -> tuple[list[Fix], list[Submission]]:
+    """Positions and submissions of the member's activities around this one (pure)."""
     fixes: list[Fix] = []
     submissions: list[Submission] = []
     for row in rows:
@@ -126,15 +113,56 @@ async def _neighbours(activity: ActivityRecord) -> tuple[list[Fix], list[Submiss
     return fixes, submissions
 
 
-async def _route(activity: ActivityRecord) -> list[Fix]:
-    if activity.kind is not Kind.PATROL:
-        return []
-    rows = await PatrolPoint.select().where(PatrolPoint.activity == activity.id).order_by(PatrolPoint.at).run()
+def _route(activity: ActivityRecord, rows: list[Row]) -> list[Fix]:
     ref = f"activity:{activity.id}"
     return [
         Fix(row["latitude"], row["longitude"], row["accuracy_m"], row["at"], f"{ref}:{row['kind']}", True)
         for row in rows
     ]
+
+
+def _loading(
+    activity: ActivityRecord, *, verifier_id: int | None, now: datetime, settings: RuleSettings | None
+) -> ScriptFactory[_Loaded]:
+    """The screening context's loads as one fixed-SQL script: a handful of
+    statements on primary keys and the member, verifier and path indexes,
+    each bounded, sent inside the verify step's transaction (on SQLite as
+    one call on the writer). ``settings`` given (the backtest) are used
+    instead of the issuer's stored ones."""
+    member = activity.member_id
+
+    def script(_: Dialect) -> Script[_Loaded]:
+        head = (yield sql.SCREENING_HEAD(member, activity.organisation_id))[0]
+        chosen = settings or stored_settings(head["issuer_id"], head["overrides"], head["shadow"])
+        thresholds = chosen.thresholds
+        around = _when(activity)
+        fixes, submissions = _neighbourhood(
+            activity, (yield sql.NEIGHBOURS(member, around - HISTORY_WINDOW, around + HISTORY_WINDOW, HISTORY_LIMIT))
+        )
+        route = _route(activity, (yield sql.ROUTE(activity.id))) if activity.kind is Kind.PATROL else []
+        verifications = None
+        if verifier_id is not None:
+            since = now - timedelta(days=thresholds.concentration_days)
+            pair = (yield sql.PAIR_APPROVALS(member, verifier_id, since, now, activity.award_day))[0]
+            pcts = [thresholds.concentration_verifier_pct]
+            if chosen.shadow is not None:
+                pcts.append(chosen.shadow.thresholds.concentration_verifier_pct)
+            enough = verifier_approvals_worth_counting(int(pair["pair_approvals"]), pcts)
+            counted = (yield sql.VERIFIER_APPROVALS_UP_TO(verifier_id, since, now, enough))[0]
+            verifier_approvals = int(counted["approvals"])
+            verifications = VerifierFacts(
+                pair_approvals=int(pair["pair_approvals"]),
+                member_approvals=int(pair["member_approvals"]),
+                verifier_approvals=verifier_approvals,
+                reverse_approvals=int(pair["reverse_approvals"]),
+                pair_days=int(pair["other_days"]) + 1,
+                verifier_approvals_capped=verifier_approvals >= enough,
+            )
+        exemptions = exemptions_from_rows(member, (yield fraud_sql.EXEMPTIONS_OF_MEMBER(member, now)))
+        joined_at = head["joined_at"] or datetime.min.replace(tzinfo=UTC)
+        return _Loaded(chosen, joined_at, fixes, submissions, route, verifications, exemptions)
+
+    return script
 
 
 def _patrol(activity: ActivityRecord, route: list[Fix]) -> PatrolFacts | None:
@@ -179,45 +207,6 @@ async def _report(activity: ActivityRecord, thresholds: Thresholds) -> ReportFac
     return ReportFacts(kind, latitude, longitude, at, nearby)
 
 
-async def _verifications(
-    activity: ActivityRecord, verifier_id: int, thresholds: Thresholds, now: datetime
-) -> VerifierFacts:
-    """Approvals within the concentration window, before this one (one
-    statement)."""
-    since = now - timedelta(days=thresholds.concentration_days)
-    member = activity.member_id
-    rows = await Activity.raw(
-        VERIFICATIONS_SQL,
-        member,
-        since,
-        now,
-        member,
-        verifier_id,
-        since,
-        now,
-        verifier_id,
-        since,
-        now,
-        verifier_id,
-        member,
-        since,
-        now,
-        member,
-        verifier_id,
-        since,
-        now,
-        activity.award_day,
-    ).run()
-    row = rows[0]
-    return VerifierFacts(
-        pair_approvals=int(row["pair_approvals"]),
-        member_approvals=int(row["member_approvals"]),
-        verifier_approvals=int(row["verifier_approvals"]),
-        reverse_approvals=int(row["reverse_approvals"]),
-        pair_days=int(row["other_days"]) + 1,
-    )
-
-
 async def _photos(activity: ActivityRecord, now: datetime) -> tuple[list[PhotoPrint], list[PhotoPrint]]:
     if activity.kind is not Kind.REPORT:
         return [], []
@@ -255,45 +244,68 @@ async def _photos(activity: ActivityRecord, now: datetime) -> tuple[list[PhotoPr
     return own, others
 
 
-async def award_context(
-    activity: ActivityRecord, *, amount: Decimal, verifier_id: int | None, now: datetime, thresholds: Thresholds
+def _context(
+    activity: ActivityRecord,
+    loaded: _Loaded,
+    *,
+    amount: Decimal,
+    verifier_id: int | None,
+    now: datetime,
+    photos: tuple[list[PhotoPrint], list[PhotoPrint]],
+    report: ReportFacts | None,
 ) -> ScreeningContext:
-    """What the rules look at for the award of ``amount`` for ``activity``
-    verified at ``now`` (the backtest replays past awards through it)."""
-    fixes, submissions = await _neighbours(activity)
-    own_photos, other_photos = await _photos(activity, now)
-    route = await _route(activity)
-    exempt = await exemptions_for(activity.member_id, now)
-    verifications = await _verifications(activity, verifier_id, thresholds, now) if verifier_id is not None else None
+    own_photos, other_photos = photos
     return ScreeningContext(
         subject=Subject.ACTIVITY,
         subject_id=activity.id,
         member_id=activity.member_id,
-        member_joined_at=await _joined_at(activity.member_id),
+        member_joined_at=loaded.joined_at,
         amount=amount,
         moment=now,
         verifier_id=verifier_id,
-        positions=(*fixes, *route),
-        submissions=tuple(submissions),
+        positions=(*loaded.fixes, *loaded.route),
+        submissions=tuple(loaded.submissions),
         photos=tuple(own_photos),
         other_photos=tuple(other_photos),
-        patrol=_patrol(activity, route),
-        report=await _report(activity, thresholds),
-        verifications=verifications,
-        snoozed_rules=exempt.snoozed_rules,
-        allowed_members=exempt.allowed_members,
+        patrol=_patrol(activity, loaded.route),
+        report=report,
+        verifications=loaded.verifications,
+        snoozed_rules=loaded.exemptions.snoozed_rules,
+        allowed_members=loaded.exemptions.allowed_members,
     )
+
+
+async def _screening(
+    activity: ActivityRecord,
+    *,
+    amount: Decimal,
+    verifier_id: int | None,
+    now: datetime,
+    settings: RuleSettings | None,
+) -> tuple[RuleSettings, ScreeningContext]:
+    loaded = await read(_loading(activity, verifier_id=verifier_id, now=now, settings=settings))
+    photos = await _photos(activity, now)
+    report = await _report(activity, loaded.settings.thresholds)
+    context = _context(activity, loaded, amount=amount, verifier_id=verifier_id, now=now, photos=photos, report=report)
+    return loaded.settings, context
+
+
+async def award_context(
+    activity: ActivityRecord, *, amount: Decimal, verifier_id: int | None, now: datetime, thresholds: Thresholds
+) -> ScreeningContext:
+    """What the rules look at for the award of ``amount`` for ``activity``
+    verified at ``now`` (the backtest replays past awards through it, with
+    the thresholds it tries)."""
+    given = RuleSettings(None, {}, thresholds, None)
+    _, context = await _screening(activity, amount=amount, verifier_id=verifier_id, now=now, settings=given)
+    return context
 
 
 async def screen_award(activity: ActivityRecord, *, amount: Decimal, verifier_id: int, now: datetime) -> Screened:
     """Judge the award of ``amount`` for ``activity`` and store the decision
     (and, in shadow mode, the shadow decision beside it)."""
-    issuer = await issuing_organisation_for(activity.organisation_id)
-    issuer_id = issuer.id if issuer is not None else None
-    settings = await settings_for(issuer_id)
-    context = await award_context(
-        activity, amount=amount, verifier_id=verifier_id, now=now, thresholds=settings.thresholds
-    )
+    settings, context = await _screening(activity, amount=amount, verifier_id=verifier_id, now=now, settings=None)
+    issuer_id = settings.organisation_id
     verdict, shadow = judge(context, settings)
     decision_id = await record_decision(
         verdict,

@@ -1,32 +1,63 @@
-"""Statements of the activities app written as text (Piccolo's ``raw``),
-where one statement replaces several round trips on the verify path."""
+"""Statements of the activities app written as fixed SQL (``core.fixed_sql``):
+the award screening's context, loaded on the verify path as one script
+(``activities.screening``), where Piccolo's per-statement cost was measured
+to matter (``bench/RESULTS.md``, fraud screening)."""
 
 from __future__ import annotations
 
 from activities.models import Status
+from community.organisations import nearest_issuer_sql
+from core.fixed_sql import fixed_sql
 
+_APPROVED = f"verifier IS NOT NULL AND verified_at >= $3 AND verified_at <= $4 AND status <> '{Status.REJECTED.value}'"
 
-def _approved_sql(who: str) -> str:
-    """Approvals (not rejected) within [since, now], of ``who`` (a SQL
-    condition with its own placeholders), as one scalar subquery."""
-    return (
-        f"SELECT count(*) FROM activities_activity WHERE {who} AND verifier IS NOT NULL"
-        f" AND verified_at >= {{}} AND verified_at <= {{}} AND status <> '{Status.REJECTED.value}'"
-    )
-
-
-# The verifier–volunteer facts in one statement (four counts and the pair's
-# other days), each a subquery on the member or the verifier index.
-VERIFICATIONS_SQL = (
-    f"SELECT ({_approved_sql('member = {}')}) AS member_approvals,"
-    f" ({_approved_sql('member = {} AND verifier = {}')}) AS pair_approvals,"
-    f" ({_approved_sql('verifier = {}')}) AS verifier_approvals,"
-    f" ({_approved_sql('member = {} AND verifier = {}')}) AS reverse_approvals,"
-    " (SELECT count(DISTINCT award_day) FROM activities_activity WHERE member = {} AND verifier = {}"
-    f" AND verified_at >= {{}} AND verified_at <= {{}} AND status <> '{Status.REJECTED.value}'"
-    " AND award_day <> {}) AS other_days"
+SCREENING_HEAD = fixed_sql(
+    "SELECT joiner.created_at AS joined_at, issuer.id AS issuer_id, stored.overrides, stored.shadow"
+    " FROM community_member AS joiner"
+    " LEFT JOIN community_organisation AS issuer ON issuer.id = "
+    + nearest_issuer_sql("(SELECT node.path FROM community_organisation AS node WHERE node.id = $2)")
+    + " LEFT JOIN fraud_threshold AS stored ON stored.organisation = issuer.id"
+    " WHERE joiner.id = $1"
 )
-"""(member, since, now, member, verifier, since, now, verifier, since, now,
-verifier, member, since, now, member, verifier, since, now, award day) →
-member_approvals, pair_approvals, verifier_approvals, reverse_approvals,
-other_days (``activities.screening._verifications``)."""
+"""(member, the activity's organisation) → the member's joining time, the
+nearest issuing organisation at or above the activity's, and that
+issuer's stored fraud settings (NULL when it has none): one row, on
+primary keys and the path index."""
+
+NEIGHBOURS = fixed_sql(
+    "SELECT id, latitude, longitude, accuracy_m, started_at, submitted_at, client_recorded_at"
+    " FROM activities_activity WHERE member = $1"
+    " AND ((started_at >= $2 AND started_at <= $3) OR (submitted_at >= $2 AND submitted_at <= $3))"
+    " ORDER BY started_at LIMIT $4"
+)
+"""(member, from, to, limit) → the member's activities that happened or
+arrived within [from, to] (the member index), earliest first."""
+
+ROUTE = fixed_sql(
+    "SELECT latitude, longitude, accuracy_m, at, kind FROM activities_patrol_point WHERE activity = $1 ORDER BY at"
+)
+"""(patrol) → its route points in time order."""
+
+PAIR_APPROVALS = fixed_sql(
+    "SELECT count(*) AS member_approvals,"
+    " coalesce(sum(CASE WHEN verifier = $2 THEN 1 ELSE 0 END), 0) AS pair_approvals,"
+    " count(DISTINCT CASE WHEN verifier = $2 AND award_day <> $5 THEN award_day END) AS other_days,"
+    f" (SELECT count(*) FROM activities_activity WHERE member = $2 AND verifier = $1 AND {_APPROVED})"
+    " AS reverse_approvals"
+    f" FROM activities_activity WHERE member = $1 AND {_APPROVED}"
+)
+"""(member, verifier, since, until, this award's day) → within [since,
+until], not rejected: the member's approvals, the pair's, the pair's other
+award days (one pass over the member's rows, the member index), and the
+verifier's own activities the member approved (the verifier index, on the
+member's id): bounded by two members' histories, never by how busy the
+verifier is."""
+
+VERIFIER_APPROVALS_UP_TO = fixed_sql(
+    "SELECT count(*) AS approvals FROM (SELECT 1 FROM activities_activity WHERE verifier = $1"
+    f" AND verified_at >= $2 AND verified_at <= $3 AND status <> '{Status.REJECTED.value}' LIMIT $4) AS counted"
+)
+"""(verifier, since, until, limit) → the verifier's approvals within
+[since, until], counted up to ``limit`` (``fraud.rules.
+verifier_approvals_worth_counting``): at most ``limit`` entries of the
+verifier index, however busy the verifier."""

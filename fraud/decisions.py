@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
-from piccolo.columns import Column
-
+from core.fixed_sql import Dialect, Script, write
+from fraud import sql
 from fraud.models import DecisionRecord, Subject, Verdict
 from fraud.tables import FraudDecision
 
@@ -55,7 +54,8 @@ async def record_decision(
     shadow: bool = False,
 ) -> int:
     """Insert the decision with every rule's result; its id. ``shadow``:
-    a shadow-mode decision, recorded and never enforced."""
+    a shadow-mode decision, recorded and never enforced. A fixed statement
+    (the verify path's, measured), in the caller's transaction."""
     values = decision_values(
         verdict,
         subject=subject,
@@ -65,22 +65,12 @@ async def record_decision(
         now=now,
         shadow=shadow,
     )
-    columns = (
-        FraudDecision.subject,
-        FraudDecision.subject_id,
-        FraudDecision.member,
-        FraudDecision.issuer,
-        FraudDecision.outcome,
-        FraudDecision.score,
-        FraudDecision.ruleset_version,
-        FraudDecision.thresholds,
-        FraudDecision.results,
-        FraudDecision.decided_at,
-        FraudDecision.shadow,
-    )
-    row: dict[Column, Any] = dict(zip(columns, values, strict=True))
-    rows = await FraudDecision.insert(FraudDecision(row)).run()
-    return int(rows[0]["id"])
+
+    def insert(_: Dialect) -> Script[int]:
+        inserted = yield sql.INSERT_DECISION(*values)
+        return int(inserted[0]["id"])
+
+    return await write(insert)
 
 
 async def decisions_for(subject: Subject, subject_id: int, *, shadow: bool = False) -> list[DecisionRecord]:

@@ -11,8 +11,8 @@
 Only organisers (and admins) who manage the member's home organisation
 create, list and delete them (``check_exemption_manager``, pure over the
 facts); every change is audited in its transaction. The screening services
-read a member's active exemptions with ``exemptions_for`` (two indexed
-queries) into the ``ScreeningContext``.
+read a member's active exemptions with ``exemptions_for`` (one indexed
+statement) into the ``ScreeningContext``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from community.errors import MemberNotFound
 from community.members import home_organisation_of
 from core.clock import utc_now
 from core.database import in_write_transaction
+from core.fixed_sql import Row, fetch
 from fraud import sql
 from fraud.errors import ExemptionNotFound, InvalidExemption
 from fraud.rules import all_rules
@@ -270,10 +271,14 @@ async def delete_allow_pair(principal: Principal, pair_id: int) -> None:
     await in_write_transaction(write)
 
 
-async def exemptions_for(member_id: int, now: datetime) -> Exemptions:
-    """The member's active snoozes and allow-listed partners (one
-    statement on the member indexes), for the screening context."""
-    rows = await FraudSnooze.raw(sql.EXEMPTIONS_OF_MEMBER, member_id, now, member_id, member_id, member_id).run()
+def exemptions_from_rows(member_id: int, rows: Iterable[Row]) -> Exemptions:
+    """The exemptions in ``sql.EXEMPTIONS_OF_MEMBER``'s rows (pure)."""
     rules = {str(row["rule"]) for row in rows if row["rule"] is not None}
     partners = {int(row["partner"]) for row in rows if row["partner"] is not None}
     return Exemptions(snoozed_rules=frozenset(rules), allowed_members=frozenset(partners - {member_id}))
+
+
+async def exemptions_for(member_id: int, now: datetime) -> Exemptions:
+    """The member's active snoozes and allow-listed partners (one fixed
+    statement on the member indexes), for the screening context."""
+    return exemptions_from_rows(member_id, await fetch(sql.EXEMPTIONS_OF_MEMBER(member_id, now)))

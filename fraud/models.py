@@ -130,6 +130,11 @@ class VerifierFacts:
     # China-time days on which the pair's approved activities and this one
     # happened (a day's offline queue verified together is one day).
     pair_days: int = 1
+    # The verifier's approvals were counted only up to the number that
+    # decides the rule (``fraud.rules.verifier_approvals_worth_counting``):
+    # ``verifier_approvals`` is then a lower bound, enough to know the share
+    # is below the threshold.
+    verifier_approvals_capped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

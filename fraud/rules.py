@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -404,6 +404,26 @@ def confirmation_pct_of(verdict: Verdict) -> int | None:
     return None
 
 
+def verifier_approvals_worth_counting(pair_approvals: int, verifier_pcts: Iterable[int]) -> int:
+    """How many of the verifier's approvals are worth counting (pure).
+
+    The rule needs the verifier's share, ``pair * 100 / (V + 1)`` with
+    ``pair`` the pair's approvals this one included, only to compare it with
+    ``concentration_verifier_pct``. Once ``V`` reaches
+    ``floor(pair * 100 / pct)``, the share is below the threshold whatever
+    ``V`` is beyond it, so counting stops there: a grid worker who approved
+    fifty thousand activities costs the screening as little as one who
+    approved fifty (the bound that keeps the verify path within its target,
+    ``bench/RESULTS.md``). With several thresholds (enforced and shadow)
+    the lowest decides. A threshold of 0 % is met by any count: one is enough.
+    """
+    pair = pair_approvals + 1
+    positive = [pct for pct in verifier_pcts if pct > 0]
+    if not positive:
+        return 1
+    return max(1, (pair * 100) // min(positive))
+
+
 def verifier_concentration(context: ScreeningContext, thresholds: Thresholds) -> RuleResult:
     """One verifier approves this volunteer at an unusual share: at least
     ``concentration_min`` approvals (this one included), on activities of
@@ -420,12 +440,15 @@ def verifier_concentration(context: ScreeningContext, thresholds: Thresholds) ->
     pair_days = facts.pair_days
     member_share = pair * 100 / (facts.member_approvals + 1)
     verifier_share = pair * 100 / (facts.verifier_approvals + 1)
+    # Counted only up to what decides the rule, the verifier's share is then
+    # an upper bound, and the evidence says so.
+    share_key = "verifier_share_pct_at_most" if facts.verifier_approvals_capped else "verifier_share_pct"
     evidence: dict[str, object] = {
         "verifier_id": context.verifier_id,
         "pair_approvals": pair,
         "pair_days": pair_days,
         "member_share_pct": round(member_share, 1),
-        "verifier_share_pct": round(verifier_share, 1),
+        share_key: round(verifier_share, 1),
         "reverse_approvals": facts.reverse_approvals,
         "days": thresholds.concentration_days,
     }

@@ -109,7 +109,17 @@ async def settings_for(issuer_id: int | None) -> RuleSettings:
     )
     if not rows:
         return RuleSettings(issuer_id, {}, DEFAULT_THRESHOLDS, None)
-    return parse_settings(issuer_id, json.loads(rows[0]["overrides"]), json.loads(rows[0]["shadow"] or "{}"))
+    return stored_settings(issuer_id, rows[0]["overrides"], rows[0]["shadow"])
+
+
+def stored_settings(issuer_id: int | None, overrides: str | None, shadow: str | None) -> RuleSettings:
+    """The settings an issuer's ``fraud_threshold`` row holds (its JSON
+    columns as text; both None when it has no row: the defaults) (pure)."""
+    if issuer_id is None:
+        return RuleSettings(None, {}, DEFAULT_THRESHOLDS, None)
+    if overrides is None:
+        return RuleSettings(issuer_id, {}, DEFAULT_THRESHOLDS, None)
+    return parse_settings(issuer_id, json.loads(overrides), json.loads(shadow or "{}"))
 
 
 async def _issuer_managed(principal: Principal, organisation_id: int) -> None:

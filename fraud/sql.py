@@ -34,12 +34,12 @@ OPEN_CASES_OF_MEMBER = fixed_sql(
 """(member id) → the member's open review cases, earliest deadline first
 (the ``member`` index): what the wallet shows as pending review."""
 
-EXEMPTIONS_OF_MEMBER = (
-    "SELECT rule, NULL AS partner FROM fraud_snooze WHERE member = {} AND expires_at > {}"
+EXEMPTIONS_OF_MEMBER = fixed_sql(
+    "SELECT rule, NULL AS partner FROM fraud_snooze WHERE member = $1 AND expires_at > $2"
     " UNION ALL"
-    " SELECT NULL AS rule, CASE WHEN member_low = {} THEN member_high ELSE member_low END AS partner"
-    " FROM fraud_allow_pair WHERE member_low = {} OR member_high = {}"
+    " SELECT NULL AS rule, CASE WHEN member_low = $1 THEN member_high ELSE member_low END AS partner"
+    " FROM fraud_allow_pair WHERE member_low = $1 OR member_high = $1"
 )
-"""Piccolo ``raw`` (member, now, member, member, member) → the member's
-active snoozes (``rule``) and allow-listed partners (``partner``), in one
-statement on the member indexes (``fraud.exemptions.exemptions_for``)."""
+"""(member, now) → the member's active snoozes (``rule``) and allow-listed
+partners (``partner``), in one statement on the member indexes
+(``fraud.exemptions``; the award screening's script sends it too)."""

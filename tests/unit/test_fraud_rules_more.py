@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from activities.earning import Earned, Work, owed
 from activities.models import Kind
 from campaigns.rules import EarningRules, ReportKind
@@ -40,6 +43,7 @@ from fraud.rules import (
     main_funders,
     rules_for,
     thin_patrol,
+    verifier_approvals_worth_counting,
     verifier_concentration,
 )
 from fraud.thresholds import apply_overrides
@@ -250,6 +254,45 @@ def test_two_members_verifying_each_other_are_flagged() -> None:
     assert result.hit and result.evidence["mutual"]
     assert "互相核实" in result.reason_zh
     assert not verifier_concentration(approvals(pair=2, member=40, verifier=200, reverse=2), T).hit
+
+
+@given(
+    pair=st.integers(0, 400),
+    extra_member=st.integers(0, 400),
+    verifier=st.integers(0, 200_000),
+    reverse=st.integers(0, 12),
+    days=st.integers(1, 30),
+    pct=st.integers(0, 100),
+)
+def test_counting_the_verifiers_approvals_only_as_far_as_decides_changes_no_verdict(
+    pair: int, extra_member: int, verifier: int, reverse: int, days: int, pct: int
+) -> None:
+    """The screening counts a busy verifier's approvals only up to
+    ``verifier_approvals_worth_counting``: the rule must decide exactly as
+    it would on the whole count."""
+    thresholds = apply_overrides(T, {"concentration_verifier_pct": pct})
+    member = pair + extra_member
+    enough = verifier_approvals_worth_counting(pair, [pct])
+    counted = min(verifier, enough)
+    whole = verifier_concentration(approvals(pair, member, verifier, reverse, days), thresholds)
+    capped_facts = VerifierFacts(pair, member, counted, reverse, days, verifier_approvals_capped=counted >= enough)
+    capped = verifier_concentration(context(verifications=capped_facts), thresholds)
+    assert (capped.hit, capped.score, capped.reason_zh) == (whole.hit, whole.score, whole.reason_zh)
+
+
+def test_a_busy_verifiers_share_is_given_as_an_upper_bound_when_counting_stopped_early() -> None:
+    enough = verifier_approvals_worth_counting(9, [T.concentration_verifier_pct])
+    assert enough == 10 * 100 // T.concentration_verifier_pct
+    facts = VerifierFacts(9, 10, enough, 0, 9, verifier_approvals_capped=True)
+    result = verifier_concentration(context(verifications=facts), T)
+    assert not result.hit
+    assert "verifier_share_pct" not in result.evidence
+    assert result.evidence["verifier_share_pct_at_most"] < T.concentration_verifier_pct
+
+
+def test_the_lowest_of_the_enforced_and_shadow_thresholds_sets_how_far_to_count() -> None:
+    assert verifier_approvals_worth_counting(9, [50, 25]) == 40
+    assert verifier_approvals_worth_counting(9, [0]) == 1
 
 
 # Cashing out (orders) ----------------------------------------------------------
