@@ -23,11 +23,12 @@ from anyio import to_thread
 from activities.errors import UploadQuotaExceeded
 from activities.models import PhotoRecord
 from activities.periods import china_day_bounds
-from activities.tables import ActivityPhoto, Photo
+from activities.tables import ActivityPhoto, Photo, PhotoBand
 from community.tables import Member
 from core.clock import utc_now
 from core.database import in_write_transaction, lock_row
 from fengling_settings import get_settings
+from fraud.photo_bands import band_keys
 
 # A photo is uploaded first and attached when the report is sent; a day is
 # ample for a phone that was offline in between.
@@ -88,7 +89,7 @@ async def _record_photo(
         return
     await lock_row(Member, member_id, Member.id)
     await check_photo_quota(member_id, now=moment)
-    await Photo.insert(
+    inserted = await Photo.insert(
         Photo(
             sha256=sha256,
             content_type=content_type,
@@ -98,6 +99,12 @@ async def _record_photo(
             uploaded_at=moment,
         )
     ).run()
+    # Its band keys in the same transaction: the near-duplicate lookup
+    # (``fraud.photo_bands``) never misses a committed photo.
+    photo_id = inserted[0]["id"]
+    bands = [PhotoBand(photo=photo_id, key=key) for key in band_keys(phash)]
+    if bands:
+        await PhotoBand.insert(*bands).run()
 
 
 async def remove_unattached_photos(
@@ -124,6 +131,7 @@ async def _delete_unattached(photos: list[PhotoRecord]) -> list[str]:
     for photo in photos:
         # Re-checked inside the transaction: a report may have attached it since.
         if not await ActivityPhoto.exists().where(ActivityPhoto.photo == photo.id).run():
+            await PhotoBand.delete().where(PhotoBand.photo == photo.id).run()
             await Photo.delete().where(Photo.id == photo.id).run()
             removed.append(photo.sha256)
     return removed

@@ -37,7 +37,7 @@ from decimal import Decimal
 
 from activities import sql
 from activities.models import ActivityRecord, Kind, Status
-from activities.tables import Activity, ActivityPhoto
+from activities.tables import Activity
 from core.fixed_sql import Dialect, Row, Script, ScriptFactory, read
 from fraud import sql as fraud_sql
 from fraud.decisions import record_decision
@@ -55,6 +55,7 @@ from fraud.models import (
     Verdict,
     VerifierFacts,
 )
+from fraud.photo_bands import band_keys
 from fraud.rules import EARTH_RADIUS_M, verifier_approvals_worth_counting
 from fraud.shadow import RuleSettings, judge, stored_settings
 
@@ -62,8 +63,9 @@ from fraud.shadow import RuleSettings, judge, stored_settings
 # side covers an offline phone's queue and any plausible journey.
 HISTORY_WINDOW = timedelta(hours=24)
 HISTORY_LIMIT = 200
-# Photos a new photo is compared with: recent ones, bounded (a faster index,
-# e.g. multi-index hashing on the 64 bits, is for when this limit bites).
+# Photos a new photo is compared with: those uploaded within the window that
+# share a band of its perceptual hash (``fraud.photo_bands``): every one
+# within the rule's distance, and a bound on chance matches.
 PHOTO_WINDOW = timedelta(days=30)
 PHOTO_LIMIT = 5000
 # Reports of the same kind near a new one: a confirmation needs only the first.
@@ -93,6 +95,8 @@ class _Loaded:
     route: list[Fix]
     verifications: VerifierFacts | None
     exemptions: Exemptions
+    own_photos: list[PhotoPrint]
+    other_photos: list[PhotoPrint]
 
 
 def _neighbourhood(activity: ActivityRecord, rows: list[Row]) -> tuple[list[Fix], list[Submission]]:
@@ -159,8 +163,25 @@ def _loading(
                 verifier_approvals_capped=verifier_approvals >= enough,
             )
         exemptions = exemptions_from_rows(member, (yield fraud_sql.EXEMPTIONS_OF_MEMBER(member, now)))
+        own_photos: list[PhotoPrint] = []
+        other_photos: list[PhotoPrint] = []
+        if activity.kind is Kind.REPORT:
+            own_photos = [
+                PhotoPrint(row["sha256"], row["phash"], activity.id, int(row["uploaded_by"]))
+                for row in (yield sql.OWN_PHOTOS(activity.id))
+                if row["phash"]
+            ]
+            keys = sorted({key for photo in own_photos for key in band_keys(photo.phash)})
+            if keys:
+                rows = yield sql.PHOTOS_SHARING_A_BAND(keys, now - PHOTO_WINDOW, activity.id, PHOTO_LIMIT)
+                other_photos = [
+                    PhotoPrint(row["sha256"], row["phash"], int(row["activity"]), int(row["uploaded_by"]))
+                    for row in rows
+                ]
         joined_at = head["joined_at"] or datetime.min.replace(tzinfo=UTC)
-        return _Loaded(chosen, joined_at, fixes, submissions, route, verifications, exemptions)
+        return _Loaded(
+            chosen, joined_at, fixes, submissions, route, verifications, exemptions, own_photos, other_photos
+        )
 
     return script
 
@@ -207,43 +228,6 @@ async def _report(activity: ActivityRecord, thresholds: Thresholds) -> ReportFac
     return ReportFacts(kind, latitude, longitude, at, nearby)
 
 
-async def _photos(activity: ActivityRecord, now: datetime) -> tuple[list[PhotoPrint], list[PhotoPrint]]:
-    if activity.kind is not Kind.REPORT:
-        return [], []
-    own_rows = await (
-        ActivityPhoto.select(ActivityPhoto.photo.sha256, ActivityPhoto.photo.phash, ActivityPhoto.photo.uploaded_by)
-        .where(ActivityPhoto.activity == activity.id)
-        .run()
-    )
-    own = [
-        PhotoPrint(row["photo.sha256"], row["photo.phash"], activity.id, int(row["photo.uploaded_by"]))
-        for row in own_rows
-        if row["photo.phash"]
-    ]
-    if not own:
-        return [], []
-    other_rows = await (
-        ActivityPhoto.select(
-            ActivityPhoto.activity,
-            ActivityPhoto.photo.sha256,
-            ActivityPhoto.photo.phash,
-            ActivityPhoto.photo.uploaded_by,
-        )
-        .where(
-            (ActivityPhoto.activity != activity.id)
-            & (ActivityPhoto.photo.phash != "")
-            & (ActivityPhoto.photo.uploaded_at >= now - PHOTO_WINDOW)
-        )
-        .limit(PHOTO_LIMIT)
-        .run()
-    )
-    others = [
-        PhotoPrint(row["photo.sha256"], row["photo.phash"], int(row["activity"]), int(row["photo.uploaded_by"]))
-        for row in other_rows
-    ]
-    return own, others
-
-
 def _context(
     activity: ActivityRecord,
     loaded: _Loaded,
@@ -251,10 +235,8 @@ def _context(
     amount: Decimal,
     verifier_id: int | None,
     now: datetime,
-    photos: tuple[list[PhotoPrint], list[PhotoPrint]],
     report: ReportFacts | None,
 ) -> ScreeningContext:
-    own_photos, other_photos = photos
     return ScreeningContext(
         subject=Subject.ACTIVITY,
         subject_id=activity.id,
@@ -265,8 +247,8 @@ def _context(
         verifier_id=verifier_id,
         positions=(*loaded.fixes, *loaded.route),
         submissions=tuple(loaded.submissions),
-        photos=tuple(own_photos),
-        other_photos=tuple(other_photos),
+        photos=tuple(loaded.own_photos),
+        other_photos=tuple(loaded.other_photos),
         patrol=_patrol(activity, loaded.route),
         report=report,
         verifications=loaded.verifications,
@@ -284,9 +266,8 @@ async def _screening(
     settings: RuleSettings | None,
 ) -> tuple[RuleSettings, ScreeningContext]:
     loaded = await read(_loading(activity, verifier_id=verifier_id, now=now, settings=settings))
-    photos = await _photos(activity, now)
     report = await _report(activity, loaded.settings.thresholds)
-    context = _context(activity, loaded, amount=amount, verifier_id=verifier_id, now=now, photos=photos, report=report)
+    context = _context(activity, loaded, amount=amount, verifier_id=verifier_id, now=now, report=report)
     return loaded.settings, context
 
 

@@ -61,3 +61,29 @@ VERIFIER_APPROVALS_UP_TO = fixed_sql(
 [since, until], counted up to ``limit`` (``fraud.rules.
 verifier_approvals_worth_counting``): at most ``limit`` entries of the
 verifier index, however busy the verifier."""
+
+OWN_PHOTOS = fixed_sql(
+    "SELECT photo.sha256, photo.phash, photo.uploaded_by FROM activities_activity_photo AS attached"
+    " JOIN activities_photo AS photo ON photo.id = attached.photo WHERE attached.activity = $1"
+)
+"""(activity) → its photos' SHA-256, perceptual hash and uploader."""
+
+_PHOTOS_SHARING_A_BAND = (
+    "SELECT DISTINCT attached.activity, photo.sha256, photo.phash, photo.uploaded_by"
+    " FROM activities_photo_band AS band"
+    " JOIN activities_photo AS photo ON photo.id = band.photo"
+    " JOIN activities_activity_photo AS attached ON attached.photo = photo.id"
+    " WHERE band.key {keys} AND photo.uploaded_at >= $2 AND attached.activity <> $3 LIMIT $4"
+)
+PHOTOS_SHARING_A_BAND = fixed_sql(
+    _PHOTOS_SHARING_A_BAND.format(keys="= ANY($1::int[])"),
+    sqlite=_PHOTOS_SHARING_A_BAND.format(keys="IN (SELECT value FROM json_each(?1))")
+    .replace("$2", "?2")
+    .replace("$3", "?3")
+    .replace("$4", "?4"),
+)
+"""(band keys, uploaded since, this activity, limit) → photos of other
+activities uploaded since then that share a band key with one of this
+activity's photos (the key index): every photo within
+``fraud.photo_bands.MAX_FINDABLE_DISTANCE`` bits and the few that share a
+band by chance, which the rule measures exactly."""

@@ -165,6 +165,15 @@ class Photo(Table, tablename="activities_photo"):
     uploaded_at = Timestamptz(default=TimestamptzNow())
 
 
+class PhotoBand(Table, tablename="activities_photo_band"):
+    """One band of a photo's perceptual hash as a key (``fraud.photo_bands``):
+    the index that finds a new photo's near duplicates among all photos."""
+
+    id = Serial(primary_key=True)
+    photo = ForeignKey(Photo, null=False, index=True, on_delete=OnDelete.cascade)
+    key = Integer(index=True)
+
+
 class ActivityPhoto(Table, tablename="activities_activity_photo"):
     id = Serial(primary_key=True)
     activity = ForeignKey(Activity, null=False, index=True, on_delete=OnDelete.restrict)

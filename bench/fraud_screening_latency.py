@@ -20,7 +20,8 @@ What it measures, on a throwaway PostgreSQL database (a child process, as
 2. **Screening** (ours): ``activities.screening.screen_award`` for a fresh
    service log of a volunteer with history — every query that loads the
    context (joining time, neighbours within a day, route, photos, nearby
-   reports, the verifier's approvals over 90 days, settings, exemptions),
+   reports, the pair's and the verifier's approvals over 90 days, the
+   latter counted only as far as decides the rule, settings, exemptions),
    the rules, and the stored decision — inside one write transaction after
    locking the activity, as the verify step does. ``--samples`` timed
    calls after ``WARMUP`` untimed ones, one at a time.
@@ -304,7 +305,7 @@ def main() -> None:
         "--verifiers",
         type=int,
         default=VERIFIERS,
-        help=f"grid workers who approved the history (default {VERIFIERS}); a verifier's approvals in the window is what the concentration count reads",
+        help=f"grid workers who approved the history (default {VERIFIERS}); a busier verifier has more approvals in the window, which the concentration rule counts only as far as decides it",
     )
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="server where user postgres may CREATE DATABASE")
     parser.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)

@@ -16,6 +16,7 @@ from typing import Any
 from core.clock import utc_now
 from fraud.errors import InvalidThresholds
 from fraud.models import DEFAULT_THRESHOLDS, Thresholds
+from fraud.photo_bands import MAX_FINDABLE_DISTANCE
 from fraud.tables import FraudThreshold
 
 _NAMES = frozenset(item.name for item in fields(Thresholds))
@@ -34,6 +35,12 @@ def apply_overrides(base: Thresholds, overrides: Mapping[str, Any]) -> Threshold
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= THRESHOLD_MAX:
             raise InvalidThresholds(f"{name} must be a whole number from 0 to {THRESHOLD_MAX}", field=name)
     chosen = replace(base, **overrides)
+    if chosen.photo_max_distance > MAX_FINDABLE_DISTANCE:
+        raise InvalidThresholds(
+            f"photo_max_distance must be at most {MAX_FINDABLE_DISTANCE}: the photo index finds near duplicates"
+            f" up to {MAX_FINDABLE_DISTANCE} bits apart (fraud.photo_bands)",
+            field="photo_max_distance",
+        )
     if chosen.deny_score < chosen.review_score:
         raise InvalidThresholds("deny_score cannot be below review_score", field="deny_score")
     return chosen

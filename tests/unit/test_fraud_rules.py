@@ -244,6 +244,13 @@ def test_overrides_apply_and_bad_ones_are_refused() -> None:
         apply_overrides(T, {"review_score": 90, "deny_score": 80})
 
 
+def test_a_photo_distance_beyond_what_the_photo_index_finds_is_refused_by_name() -> None:
+    assert apply_overrides(T, {"photo_max_distance": 4}).photo_max_distance == 4
+    with pytest.raises(InvalidThresholds) as refused:
+        apply_overrides(T, {"photo_max_distance": 7})
+    assert refused.value.field == "photo_max_distance"
+
+
 def test_submissions_recorded_at_the_same_instant_are_counted_together() -> None:
     same = tuple(Submission(f"s{n}", NOW, NOW, own=n == 0) for n in range(6))
     result = burst(context(submissions=same), T)

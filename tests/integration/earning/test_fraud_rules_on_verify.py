@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from activities.models import ActivityView, Position, Status
+from activities.photos import register_photo
 from activities.submissions import (
     PatrolCheckIn,
     ReportIn,
@@ -198,4 +199,51 @@ async def test_a_verifier_approving_one_volunteer_at_an_unusual_share_is_held(wo
     assert ordinary_statuses == [Status.VERIFIED] * minimum
     assert not (await _rule(ordinary[-1], "verifier_concentration"))["hit"]
     assert await wallet(world.volunteers[0]) == Decimal("2.00") * (minimum - 1)
+    await assert_ledger_ok()
+
+
+async def _report_with_photo(member_id: int, sha256: str, phash: str, east_m: float) -> int:
+    """A report whose photo has the given perceptual hash (as an upload
+    computes it), a kilometre apart from the others unless placed nearby."""
+    now = utc_now()
+    await register_photo(sha256=sha256, content_type="image/jpeg", size_bytes=2048, member_id=member_id, phash=phash)
+    report = await submit_report(
+        await load_principal(member_id),
+        ReportIn(
+            report_kind=ReportKind.HAZARD,
+            title="井盖缺失",
+            position=_at(east_m, 0, 15.0),
+            occurred_at=now - timedelta(minutes=5),
+            photos=[sha256],
+        ),
+        now=now,
+    )
+    return report.id
+
+
+async def test_a_near_copy_of_an_earlier_reports_photo_is_found_through_the_band_index(world: World) -> None:
+    """The screening looks up only photos sharing a band of the new photo's
+    hash: a copy re-encoded six bits away is still found, a different photo
+    is not, and the evidence names the earlier report."""
+    await world.campaign()
+    verifier = await load_principal(world.grid_worker)
+    original = 0x9F3A_61C4_0E5B_D278
+    near = original
+    for bit in (1, 9, 20, 33, 47, 60):  # six bits, spread over the bands
+        near ^= 1 << bit
+    unrelated = original ^ 0xFFFF_FFFF_FFFF_FFFF
+    first = await _report_with_photo(world.volunteers[0], "a" * 64, f"{original:016x}", east_m=0)
+    other = await _report_with_photo(world.volunteers[1], "b" * 64, f"{unrelated:016x}", east_m=3000)
+    await verify_activity(verifier, first)
+    await verify_activity(verifier, other)
+    copy = await _report_with_photo(world.volunteers[2], "c" * 64, f"{near:016x}", east_m=6000)
+
+    held = await verify_activity(verifier, copy)
+
+    assert not (await _rule(first, "near_duplicate_photo"))["hit"]
+    assert not (await _rule(other, "near_duplicate_photo"))["hit"]
+    found = await _rule(copy, "near_duplicate_photo")
+    assert found["hit"] and held.status == Status.HELD
+    assert found["evidence"]["matching_activity_id"] == first
+    assert found["evidence"]["distance_bits"] == 6
     await assert_ledger_ok()
