@@ -55,7 +55,7 @@ from fraud.models import (
     Verdict,
     VerifierFacts,
 )
-from fraud.photo_bands import band_keys
+from fraud.photo_bands import lookup_keys
 from fraud.rules import EARTH_RADIUS_M, verifier_approvals_worth_counting
 from fraud.shadow import RuleSettings, judge, stored_settings
 
@@ -171,7 +171,7 @@ def _loading(
                 for row in (yield sql.OWN_PHOTOS(activity.id))
                 if row["phash"]
             ]
-            keys = sorted({key for photo in own_photos for key in band_keys(photo.phash)})
+            keys = sorted({key for photo in own_photos for key in lookup_keys(photo.phash)})
             if keys:
                 rows = yield sql.PHOTOS_SHARING_A_BAND(keys, now - PHOTO_WINDOW, activity.id, PHOTO_LIMIT)
                 other_photos = [

@@ -82,8 +82,8 @@ PHOTOS_SHARING_A_BAND = fixed_sql(
     .replace("$3", "?3")
     .replace("$4", "?4"),
 )
-"""(band keys, uploaded since, this activity, limit) → photos of other
-activities uploaded since then that share a band key with one of this
-activity's photos (the key index): every photo within
+"""(lookup keys, uploaded since, this activity, limit) → photos of other
+activities uploaded since then stored under one of the keys this
+activity's photos are looked up by (the key index): every photo within
 ``fraud.photo_bands.MAX_FINDABLE_DISTANCE`` bits and the few that share a
 band by chance, which the rule measures exactly."""

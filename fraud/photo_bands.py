@@ -1,38 +1,48 @@
 """Finding near-duplicate photos without comparing against every photo.
 
-A photo's 64-bit perceptual hash is cut into ``BANDS`` bands of bits, and
-each band's value is stored as a key (``activities_photo_band``, one row per
-band). Two hashes that differ in at most ``BANDS - 1`` bits cannot differ in
-every band (pigeonhole), so they share at least one key: looking up a new
-photo's keys finds every photo within that distance, and only a few others
-that happen to share a band, which the rule then measures exactly
-(``fraud.rules.hamming``). This is multi-index hashing with exact band
-matches; it bounds ``photo_max_distance`` at ``MAX_FINDABLE_DISTANCE``
-(``fraud.thresholds`` refuses more).
+Multi-index hashing: a photo's 64-bit perceptual hash is cut into
+``BANDS`` bands of 16 bits, and each band's value is stored as a key
+(``activities_photo_band``, one row per band). If two hashes differ in at
+most ``MAX_FINDABLE_DISTANCE`` bits (7), at least one of the four bands
+differs in at most one bit (were every band two bits apart or more, they
+would differ in eight). So a new photo is looked up by ``lookup_keys``: each
+band's value and its 16 one-bit neighbours, 68 keys. That finds every
+stored photo within the distance, plus a few that share a band by chance
+(about 68 in 65,536 of the window's photos), which the rule then measures
+exactly (``fraud.rules.hamming``). ``fraud.thresholds`` refuses a
+``photo_max_distance`` the index cannot find.
 """
 
 from __future__ import annotations
 
 HASH_BITS = 64
-BANDS = 7
-MAX_FINDABLE_DISTANCE = BANDS - 1
-# Bits per band, highest bits first: 10 + 6 × 9 = 64.
-_WIDTHS = (10, 9, 9, 9, 9, 9, 9)
-# A key is the band's number above its value: band values stay below 2^10.
-_BAND_SPAN = 1 << max(_WIDTHS)
+BAND_BITS = 16
+BANDS = HASH_BITS // BAND_BITS
+MAX_FINDABLE_DISTANCE = 2 * BANDS - 1
+_MASK = (1 << BAND_BITS) - 1
 
-assert sum(_WIDTHS) == HASH_BITS and len(_WIDTHS) == BANDS
+
+def _bands(phash: str) -> list[int]:
+    value = int(phash, 16)
+    return [(value >> (HASH_BITS - BAND_BITS * (band + 1))) & _MASK for band in range(BANDS)]
 
 
 def band_keys(phash: str) -> list[int]:
-    """The ``BANDS`` keys of a perceptual hash given as hex text (pure); none
-    for an empty hash (a photo that could not be decoded)."""
+    """The keys a photo is stored under, one per band, the band's number
+    above its value (pure); none for an empty hash (a photo that could not
+    be decoded)."""
     if not phash:
         return []
-    value = int(phash, 16)
+    return [(band << BAND_BITS) | value for band, value in enumerate(_bands(phash))]
+
+
+def lookup_keys(phash: str) -> list[int]:
+    """The keys to look a new photo up by: each band's value and every value
+    one bit from it (pure); none for an empty hash."""
+    if not phash:
+        return []
     keys: list[int] = []
-    shift = HASH_BITS
-    for band, width in enumerate(_WIDTHS):
-        shift -= width
-        keys.append(band * _BAND_SPAN + ((value >> shift) & ((1 << width) - 1)))
+    for band, value in enumerate(_bands(phash)):
+        keys.append((band << BAND_BITS) | value)
+        keys.extend((band << BAND_BITS) | (value ^ (1 << bit)) for bit in range(BAND_BITS))
     return keys

@@ -8,19 +8,17 @@ DESCRIPTION = "photo band keys of photos uploaded before"
 # new uploads' are (fraud.photo_bands, frozen here: a migration must not
 # change when that module does), in batches.
 HASH_BITS = 64
-WIDTHS = (10, 9, 9, 9, 9, 9, 9)
-SPAN = 1 << max(WIDTHS)
+BAND_BITS = 16
 BATCH = 1000
 
 
 def band_keys(phash):
     value = int(phash, 16)
-    keys = []
-    shift = HASH_BITS
-    for band, width in enumerate(WIDTHS):
-        shift -= width
-        keys.append(band * SPAN + ((value >> shift) & ((1 << width) - 1)))
-    return keys
+    mask = (1 << BAND_BITS) - 1
+    return [
+        (band << BAND_BITS) | ((value >> (HASH_BITS - BAND_BITS * (band + 1))) & mask)
+        for band in range(HASH_BITS // BAND_BITS)
+    ]
 
 
 async def forwards():

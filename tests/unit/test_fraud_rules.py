@@ -247,7 +247,7 @@ def test_overrides_apply_and_bad_ones_are_refused() -> None:
 def test_a_photo_distance_beyond_what_the_photo_index_finds_is_refused_by_name() -> None:
     assert apply_overrides(T, {"photo_max_distance": 4}).photo_max_distance == 4
     with pytest.raises(InvalidThresholds) as refused:
-        apply_overrides(T, {"photo_max_distance": 7})
+        apply_overrides(T, {"photo_max_distance": 8})
     assert refused.value.field == "photo_max_distance"
 
 

@@ -222,14 +222,14 @@ async def _report_with_photo(member_id: int, sha256: str, phash: str, east_m: fl
 
 
 async def test_a_near_copy_of_an_earlier_reports_photo_is_found_through_the_band_index(world: World) -> None:
-    """The screening looks up only photos sharing a band of the new photo's
-    hash: a copy re-encoded six bits away is still found, a different photo
-    is not, and the evidence names the earlier report."""
+    """The screening looks up only photos stored under a band key near the
+    new photo's: a copy six bits away, two in one band, is still found, a
+    different photo is not, and the evidence names the earlier report."""
     await world.campaign()
     verifier = await load_principal(world.grid_worker)
     original = 0x9F3A_61C4_0E5B_D278
     near = original
-    for bit in (1, 9, 20, 33, 47, 60):  # six bits, spread over the bands
+    for bit in (1, 9, 20, 33, 47, 60):  # six bits: two in each of two bands, one in each of the other two
         near ^= 1 << bit
     unrelated = original ^ 0xFFFF_FFFF_FFFF_FFFF
     first = await _report_with_photo(world.volunteers[0], "a" * 64, f"{original:016x}", east_m=0)
