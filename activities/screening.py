@@ -2,7 +2,7 @@
 
 Loads only what the rules need, then asks ``fraud.rules.decide`` (pure)
 and stores the decision (``fraud.decisions.record_decision``) in the verify
-step's transaction. The loads common to every award are one fixed-SQL
+step's transaction. The loads are one fixed-SQL
 script (``activities.sql``; on SQLite one call on the writer), each
 statement bounded and on an index:
 
@@ -20,12 +20,13 @@ statement bounded and on an index:
   ``fraud.rules.verifier_approvals_worth_counting``);
 - the member's snoozed rules and allow-listed partners (``fraud.exemptions``).
 
-Reports add two Piccolo queries: the perceptual hashes of photos uploaded
-in the last ``PHOTO_WINDOW`` (at most ``PHOTO_LIMIT``), for near
-duplicates, and other members' reports of the same kind within the
-duplicate radius (a bounding box on latitude and longitude) and window
-before it, not rejected, at most ``NEARBY_LIMIT`` (the duplicate-report
-rule: a later one is a confirmation).
+For a report, the same script also reads its photos and then the photos
+uploaded in the last ``PHOTO_WINDOW`` stored under a band key near theirs
+(``fraud.photo_bands``: every photo within the near-duplicate distance,
+at most ``PHOTO_LIMIT``), and other members' reports of the same kind
+within the duplicate radius (a bounding box on latitude and longitude) and
+window before it, not rejected, at most ``NEARBY_LIMIT`` (the
+duplicate-report rule: a later one is a confirmation).
 """
 
 from __future__ import annotations
@@ -36,9 +37,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from activities import sql
-from activities.models import ActivityRecord, Kind, Status
-from activities.tables import Activity
-from core.fixed_sql import Dialect, Row, Script, ScriptFactory, read
+from activities.models import ActivityRecord, Kind
+from core.fixed_sql import Dialect, Row, Script, ScriptFactory, Step, read
 from fraud import sql as fraud_sql
 from fraud.decisions import record_decision
 from fraud.exemptions import Exemptions, exemptions_from_rows
@@ -97,6 +97,7 @@ class _Loaded:
     exemptions: Exemptions
     own_photos: list[PhotoPrint]
     other_photos: list[PhotoPrint]
+    report: ReportFacts | None
 
 
 def _neighbourhood(activity: ActivityRecord, rows: list[Row]) -> tuple[list[Fix], list[Submission]]:
@@ -178,9 +179,11 @@ def _loading(
                     PhotoPrint(row["sha256"], row["phash"], int(row["activity"]), int(row["uploaded_by"]))
                     for row in rows
                 ]
+        nearby = _nearby_query(activity, thresholds)
+        report = _report(activity, (yield nearby)) if nearby is not None else None
         joined_at = head["joined_at"] or datetime.min.replace(tzinfo=UTC)
         return _Loaded(
-            chosen, joined_at, fixes, submissions, route, verifications, exemptions, own_photos, other_photos
+            chosen, joined_at, fixes, submissions, route, verifications, exemptions, own_photos, other_photos, report
         )
 
     return script
@@ -192,40 +195,41 @@ def _patrol(activity: ActivityRecord, route: list[Fix]) -> PatrolFacts | None:
     return PatrolFacts(minutes=activity.minutes or 0, route=tuple(route))
 
 
-async def _report(activity: ActivityRecord, thresholds: Thresholds) -> ReportFacts | None:
-    """Other members' reports of the same kind around this one, not rejected."""
+def _nearby_query(activity: ActivityRecord, thresholds: Thresholds) -> Step | None:
+    """The statement for other members' reports of the same kind around this
+    one, within the duplicate radius (a bounding box) and window; None for
+    anything but a placed report."""
     position = activity.position
     if activity.kind is not Kind.REPORT or position is None:
         return None
     kind = activity.report_kind.value if activity.report_kind is not None else ""
-    latitude, longitude = position.latitude, position.longitude
     radius = float(thresholds.duplicate_radius_m)
     dlat = math.degrees(radius / EARTH_RADIUS_M)
-    dlon = dlat / max(0.01, math.cos(math.radians(latitude)))
+    dlon = dlat / max(0.01, math.cos(math.radians(position.latitude)))
     at = activity.started_at
-    rows = await (
-        Activity.select(Activity.id, Activity.member, Activity.latitude, Activity.longitude, Activity.started_at)
-        .where(
-            (Activity.kind == Kind.REPORT.value)
-            & (Activity.report_kind == kind)
-            & (Activity.started_at >= at - timedelta(minutes=thresholds.duplicate_minutes))
-            & (Activity.started_at <= at)
-            & (Activity.member != activity.member_id)
-            & (Activity.status != Status.REJECTED.value)
-            & (Activity.latitude >= latitude - dlat)
-            & (Activity.latitude <= latitude + dlat)
-            & (Activity.longitude >= longitude - dlon)
-            & (Activity.longitude <= longitude + dlon)
-        )
-        .order_by(Activity.started_at)
-        .limit(NEARBY_LIMIT)
-        .run()
+    return sql.NEARBY_REPORTS(
+        kind,
+        at - timedelta(minutes=thresholds.duplicate_minutes),
+        at,
+        activity.member_id,
+        position.latitude - dlat,
+        position.latitude + dlat,
+        position.longitude - dlon,
+        position.longitude + dlon,
+        NEARBY_LIMIT,
     )
+
+
+def _report(activity: ActivityRecord, rows: list[Row]) -> ReportFacts:
+    """The report's facts with the reports found around it (pure)."""
+    position = activity.position
+    assert position is not None  # only placed reports are looked around
+    kind = activity.report_kind.value if activity.report_kind is not None else ""
     nearby = tuple(
         PriorReport(int(row["id"]), int(row["member"]), row["latitude"], row["longitude"], row["started_at"])
         for row in rows
     )
-    return ReportFacts(kind, latitude, longitude, at, nearby)
+    return ReportFacts(kind, position.latitude, position.longitude, activity.started_at, nearby)
 
 
 def _context(
@@ -235,7 +239,6 @@ def _context(
     amount: Decimal,
     verifier_id: int | None,
     now: datetime,
-    report: ReportFacts | None,
 ) -> ScreeningContext:
     return ScreeningContext(
         subject=Subject.ACTIVITY,
@@ -250,7 +253,7 @@ def _context(
         photos=tuple(loaded.own_photos),
         other_photos=tuple(loaded.other_photos),
         patrol=_patrol(activity, loaded.route),
-        report=report,
+        report=loaded.report,
         verifications=loaded.verifications,
         snoozed_rules=loaded.exemptions.snoozed_rules,
         allowed_members=loaded.exemptions.allowed_members,
@@ -266,8 +269,7 @@ async def _screening(
     settings: RuleSettings | None,
 ) -> tuple[RuleSettings, ScreeningContext]:
     loaded = await read(_loading(activity, verifier_id=verifier_id, now=now, settings=settings))
-    report = await _report(activity, loaded.settings.thresholds)
-    context = _context(activity, loaded, amount=amount, verifier_id=verifier_id, now=now, report=report)
+    context = _context(activity, loaded, amount=amount, verifier_id=verifier_id, now=now)
     return loaded.settings, context
 
 

@@ -5,7 +5,7 @@ to matter (``bench/RESULTS.md``, fraud screening)."""
 
 from __future__ import annotations
 
-from activities.models import Status
+from activities.models import Kind, Status
 from community.organisations import nearest_issuer_sql
 from core.fixed_sql import fixed_sql
 
@@ -87,3 +87,14 @@ activities uploaded since then stored under one of the keys this
 activity's photos are looked up by (the key index): every photo within
 ``fraud.photo_bands.MAX_FINDABLE_DISTANCE`` bits and the few that share a
 band by chance, which the rule measures exactly."""
+
+NEARBY_REPORTS = fixed_sql(
+    "SELECT id, member, latitude, longitude, started_at FROM activities_activity"
+    f" WHERE kind = '{Kind.REPORT.value}' AND report_kind = $1 AND started_at >= $2 AND started_at <= $3"
+    f" AND member <> $4 AND status <> '{Status.REJECTED.value}'"
+    " AND latitude >= $5 AND latitude <= $6 AND longitude >= $7 AND longitude <= $8"
+    " ORDER BY started_at LIMIT $9"
+)
+"""(report kind, from, to, member, south, north, west, east, limit) →
+other members' reports of the kind that happened within [from, to] inside
+the box, not rejected, earliest first (the ``started_at`` index)."""
