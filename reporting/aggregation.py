@@ -247,6 +247,31 @@ def spread(rows: Iterable[tuple[str, str, tuple[Any, ...], Iterable[int]]]) -> d
     return {key: sums for key, sums in totals.items() if any(sums)}
 
 
+def ledger_total_deltas(deltas: Mapping[LedgerKey, Iterable[int]]) -> dict[TotalKey, list[int]]:
+    """``ledger_deltas`` as deltas of ``reporting_ledger_total`` (key node,
+    grain, period, account class, kind; amount, legs)."""
+    return spread(
+        (day, path, (account_class, kind), sums) for (day, _, path, account_class, kind), sums in deltas.items()
+    )
+
+
+def redemption_total_deltas(deltas: Mapping[RedemptionKey, Iterable[int]]) -> dict[TotalKey, list[int]]:
+    """``redemption_deltas`` as deltas of ``reporting_redemption_total`` (key
+    node, grain, period, shop, item; points, quantity, orders)."""
+    return spread((day, path, (shop, item), sums) for (day, shop, item, _, path), sums in deltas.items())
+
+
+def member_copies(members: Iterable[tuple[str, int, int]], paths: Mapping[int, str]) -> list[tuple[int, str, int, int]]:
+    """Member-days ``(day, node, member)`` as ``reporting_member_total`` rows
+    ``(node on the path, day, member, source node)``: one per node on the path."""
+    return [
+        (above, day, member, node)
+        for day, node, member in sorted(members)
+        if paths.get(node)
+        for above in ids_on_path(paths[node])
+    ]
+
+
 SHARE_COUNTERS = ("activities", "points_minor", "minutes")
 
 

@@ -35,7 +35,6 @@ from typing import Any
 from activities.tables import Activity, Escalation
 from campaigns.tables import Campaign
 from community.tables import Member, Organisation
-from community.tree_paths import ids_on_path
 from core.clock import utc_now
 from core.database import in_write_transaction, lock_row
 from ledger.chain import blocks_after, seal_pending
@@ -56,9 +55,11 @@ from reporting.aggregation import (
     china_day,
     classify,
     ledger_deltas,
+    ledger_total_deltas,
+    member_copies,
     member_days,
     redemption_deltas,
-    spread,
+    redemption_total_deltas,
 )
 from reporting.tables import (
     ActivityDay,
@@ -306,10 +307,7 @@ async def add_ledger_rows(deltas: Mapping[tuple[str, int, str, str, str], Sequen
         deltas,
         LedgerDay.day.is_in(days) & LedgerDay.organisation_id.is_in(nodes),
     )
-    totals = spread(
-        (day, path, (account_class, kind), sums) for (day, _, path, account_class, kind), sums in deltas.items()
-    )
-    await _merge_totals(LedgerTotal, ["account_class", "kind"], ["amount_minor", "legs"], totals)
+    await _merge_totals(LedgerTotal, ["account_class", "kind"], ["amount_minor", "legs"], ledger_total_deltas(deltas))
 
 
 async def add_redemption_rows(deltas: Mapping[tuple[str, int, int, int, str], Sequence[int]]) -> None:
@@ -327,8 +325,7 @@ async def add_redemption_rows(deltas: Mapping[tuple[str, int, int, int, str], Se
         deltas,
         RedemptionDay.day.is_in(days) & RedemptionDay.shop_id.is_in(shops),
     )
-    totals = spread((day, path, (shop, item), values) for (day, shop, item, _, path), values in deltas.items())
-    await _merge_totals(RedemptionTotal, ["shop_id", "item_id"], sums, totals)
+    await _merge_totals(RedemptionTotal, ["shop_id", "item_id"], sums, redemption_total_deltas(deltas))
 
 
 async def roll_ledger_once(blocks_per_run: int = BLOCKS_PER_RUN) -> int:
@@ -455,10 +452,8 @@ async def write_member_days(members: Iterable[tuple[str, int, int]], paths: Mapp
     await _insert(
         MemberTotal,
         [
-            MemberTotal(node_id=above, day=day, member_id=m, source_id=node)
-            for day, node, m in ordered
-            if paths.get(node)
-            for above in ids_on_path(paths[node])
+            MemberTotal(node_id=node, day=day, member_id=member, source_id=source)
+            for node, day, member, source in member_copies(ordered, paths)
         ],
     )
 
