@@ -229,7 +229,9 @@ def spread(rows: Iterable[tuple[str, str, tuple[Any, ...], Iterable[int]]]) -> d
     """Own rows ``(day, own node's path, dimensions, sums)`` as the deltas of
     the subtree totals: each row counts at every node on its path (the node
     itself and each ancestor) for its day and for its month. Rows without a
-    path (a node gone) count nowhere, as in the own rows' figures."""
+    path (a node gone) count nowhere, as in the own rows' figures. A delta
+    of zeros stays: an own row of zeros (an order and its return in one
+    batch) is a row the figures list, and so is its total."""
     totals: dict[TotalKey, list[int]] = {}
     for day, path, dimensions, sums in rows:
         if not path:
@@ -244,7 +246,7 @@ def spread(rows: Iterable[tuple[str, str, tuple[Any, ...], Iterable[int]]]) -> d
                 else:
                     for index, value in enumerate(values):
                         found[index] += value
-    return {key: sums for key, sums in totals.items() if any(sums)}
+    return totals
 
 
 def ledger_total_deltas(deltas: Mapping[LedgerKey, Iterable[int]]) -> dict[TotalKey, list[int]]:
@@ -295,4 +297,9 @@ def activity_total_deltas(
             shares.append((day, path, ("node", node), share))
             if team:
                 shares.append((day, path, ("team", team), share))
-    return spread(totals), spread(shares)
+    # Unchanged rows (most of a recomputed group) cancel out: nothing to write.
+    return _nonzero(spread(totals)), _nonzero(spread(shares))
+
+
+def _nonzero(deltas: dict[TotalKey, list[int]]) -> dict[TotalKey, list[int]]:
+    return {key: sums for key, sums in deltas.items() if any(sums)}
