@@ -24,7 +24,7 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 from typing import Any
@@ -52,18 +52,23 @@ TOP = 10
 HOURS = Decimal("0.01")
 
 
-def _days(table: Any, low: str, high: str) -> Any:
-    return (table.grain == DAY_GRAIN) & (table.period >= low) & (table.period <= high)
+def _span(table: Any, node_id: int, grain: str, low: str | None, high: str) -> Any:
+    """The node's rows of one grain from ``low`` (or the first) to ``high``,
+    inclusive: one range of the ``(node_id, grain, period)`` index."""
+    where = (table.node_id == node_id) & (table.grain == grain) & (table.period <= high)
+    return where if low is None else where & (table.period >= low)
 
 
 def _covering(table: Any, node_id: int, period: Period) -> Any:
     """The node's totals rows that cover the period once: its whole months
-    (month grain) and its edge days (day grain)."""
+    (month grain) and its edge days (day grain). Each part is a whole
+    index range, OR-ed (a bitmap OR on PostgreSQL, a multi-index OR on
+    SQLite): never a scan of the node's history."""
     days, months = calendar_split(period)
-    parts = [_days(table, low, high) for low, high in days]
+    parts = [_span(table, node_id, DAY_GRAIN, low, high) for low, high in days]
     if months is not None:
-        parts.append((table.grain == MONTH_GRAIN) & (table.period >= months[0]) & (table.period <= months[1]))
-    return (table.node_id == node_id) & reduce(operator.or_, parts)
+        parts.append(_span(table, node_id, MONTH_GRAIN, *months))
+    return reduce(operator.or_, parts)
 
 
 def _up_to(table: Any, node_id: int, to_day: date) -> Any:
@@ -71,11 +76,10 @@ def _up_to(table: Any, node_id: int, to_day: date) -> Any:
     months up to its month (or the one before) and the days of its month."""
     days, months = calendar_split(Period(to_day.replace(day=1), to_day))
     if months is not None:
-        return (table.node_id == node_id) & (table.grain == MONTH_GRAIN) & (table.period <= months[1])
+        return _span(table, node_id, MONTH_GRAIN, None, months[1])
     low, high = days[0]
-    return (table.node_id == node_id) & (
-        ((table.grain == MONTH_GRAIN) & (table.period < low[:7])) | _days(table, low, high)
-    )
+    before = (to_day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return _span(table, node_id, MONTH_GRAIN, None, before) | _span(table, node_id, DAY_GRAIN, low, high)
 
 
 def _points(minor: object) -> Decimal:
@@ -250,9 +254,7 @@ async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tu
     by_status = await _grouped(
         ActivityTotal, where, [ActivityTotal.kind, ActivityTotal.status], [ActivityTotal.activities]
     )
-    every_day = (ActivityTotal.node_id == node_id) & _days(
-        ActivityTotal, period.from_day.isoformat(), period.to_day.isoformat()
-    )
+    every_day = _span(ActivityTotal, node_id, DAY_GRAIN, period.from_day.isoformat(), period.to_day.isoformat())
     hours = [
         {"day": r["period"], "minutes": r["minutes"]}
         for r in await _grouped(
