@@ -13,7 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from community.tree_paths import ids_on_path
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -213,3 +216,90 @@ def activity_rows(activities: Iterable[ActivityFacts]) -> dict[ActivityKey, list
 def member_days(activities: Iterable[ActivityFacts]) -> set[tuple[str, int, int]]:
     """(day, node, member) for every activity: who was active where and when."""
     return {(china_day(a.started_at), a.organisation_id, a.member_id) for a in activities}
+
+
+# --- subtree totals (``reporting.tables.LedgerTotal`` and its kin) ------------------
+
+DAY_GRAIN = "day"
+MONTH_GRAIN = "month"
+TotalKey = tuple[Any, ...]  # node, grain, period, dimensions...
+
+
+def spread(rows: Iterable[tuple[str, str, tuple[Any, ...], Iterable[int]]]) -> dict[TotalKey, list[int]]:
+    """Own rows ``(day, own node's path, dimensions, sums)`` as the deltas of
+    the subtree totals: each row counts at every node on its path (the node
+    itself and each ancestor) for its day and for its month. Rows without a
+    path (a node gone) count nowhere, as in the own rows' figures. A delta
+    of zeros stays: an own row of zeros (an order and its return in one
+    batch) is a row the figures list, and so is its total."""
+    totals: dict[TotalKey, list[int]] = {}
+    for day, path, dimensions, sums in rows:
+        if not path:
+            continue
+        values = list(sums)
+        for node in ids_on_path(path):
+            for grain, period in ((DAY_GRAIN, day), (MONTH_GRAIN, day[:7])):
+                key = (node, grain, period, *dimensions)
+                found = totals.get(key)
+                if found is None:
+                    totals[key] = list(values)
+                else:
+                    for index, value in enumerate(values):
+                        found[index] += value
+    return totals
+
+
+def ledger_total_deltas(deltas: Mapping[LedgerKey, Iterable[int]]) -> dict[TotalKey, list[int]]:
+    """``ledger_deltas`` as deltas of ``reporting_ledger_total`` (key node,
+    grain, period, account class, kind; amount, legs)."""
+    return spread(
+        (day, path, (account_class, kind), sums) for (day, _, path, account_class, kind), sums in deltas.items()
+    )
+
+
+def redemption_total_deltas(deltas: Mapping[RedemptionKey, Iterable[int]]) -> dict[TotalKey, list[int]]:
+    """``redemption_deltas`` as deltas of ``reporting_redemption_total`` (key
+    node, grain, period, shop, item; points, quantity, orders)."""
+    return spread((day, path, (shop, item), sums) for (day, shop, item, _, path), sums in deltas.items())
+
+
+def member_copies(members: Iterable[tuple[str, int, int]], paths: Mapping[int, str]) -> list[tuple[int, str, int, int]]:
+    """Member-days ``(day, node, member)`` as ``reporting_member_total`` rows
+    ``(node on the path, day, member, source node)``: one per node on the path."""
+    return [
+        (above, day, member, node)
+        for day, node, member in sorted(members)
+        if paths.get(node)
+        for above in ids_on_path(paths[node])
+    ]
+
+
+SHARE_COUNTERS = ("activities", "points_minor", "minutes")
+
+
+def activity_total_deltas(
+    old: Mapping[ActivityKey, Iterable[int]], new: Mapping[ActivityKey, Iterable[int]], paths: Mapping[int, str]
+) -> tuple[dict[TotalKey, list[int]], dict[TotalKey, list[int]]]:
+    """What replacing own activity rows ``old`` by ``new`` (the same (node,
+    day) groups, recomputed) adds to ``reporting_activity_total`` (key node,
+    grain, period, kind, status, report kind; ``ACTIVITY_COUNTERS``) and
+    ``reporting_activity_share`` (key node, grain, period, by, ref;
+    ``SHARE_COUNTERS``): new minus old, at every node on the path."""
+    totals: list[tuple[str, str, tuple[Any, ...], list[int]]] = []
+    shares: list[tuple[str, str, tuple[Any, ...], list[int]]] = []
+    wanted = [ACTIVITY_COUNTERS.index(name) for name in SHARE_COUNTERS]
+    for rows, sign in ((old, -1), (new, 1)):
+        for (day, node, kind, status, report_kind, team), counters in rows.items():
+            values = [sign * value for value in counters]
+            path = paths.get(node, "")
+            totals.append((day, path, (kind, status, report_kind), values))
+            share = [values[index] for index in wanted]
+            shares.append((day, path, ("node", node), share))
+            if team:
+                shares.append((day, path, ("team", team), share))
+    # Unchanged rows (most of a recomputed group) cancel out: nothing to write.
+    return _nonzero(spread(totals)), _nonzero(spread(shares))
+
+
+def _nonzero(deltas: dict[TotalKey, list[int]]) -> dict[TotalKey, list[int]]:
+    return {key: sums for key, sums in deltas.items() if any(sums)}

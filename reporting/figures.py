@@ -1,22 +1,32 @@
 """The dashboard's figures for a node (and its subtree) and a range of China
 days, read from the rollups (``reporting/tables.py``), never from history.
 
-Each figure reads one grouped query over the rollup rows of the subtree
-(``org_path`` in the subtree's range) and the range's days, so its cost
-grows with days × nodes × kinds, not with entries or activities. Three
-figures read live state instead, because they are states rather than flows:
-the budget left per campaign (the budget accounts' materialised balances),
-the overdue items (``activities.overdue``, indexed; a handful at any time)
-and names. Liability is every wallet leg up to the end of ``to`` (as of
-then), summed from the rollup.
+Each figure reads the node's **own subtree totals** (``LedgerTotal`` and its
+kin: the job adds every own row to each node on its path at roll-up time),
+the whole calendar months of the period from the month grain and the partial
+edge days from the day grain (``periods.calendar_split``), through the
+``(node_id, grain, period)`` index. So a read touches at most ~12 + ~60
+periods × the figure's groups, whatever the size of the subtree or the
+length of history. Exceptions, each bounded by what it shows: service hours
+per day (a row per day of the period), the top grids (a row per node of the
+subtree with activities, to rank them), active volunteers (a distinct count
+of the node's member-days in the 30-day window) and liability (every wallet
+month up to the period's end: 12 rows a year of history, one class).
+
+Three figures read live state instead, because they are states rather than
+flows: the budget left per campaign (the budget accounts' materialised
+balances), the overdue items (``activities.overdue``, indexed; a handful at
+any time) and names.
 """
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import reduce
 from typing import Any
 
 from piccolo.query.functions.aggregate import Sum
@@ -32,23 +42,44 @@ from community.tree_paths import ids_on_path, subtree_range
 from ledger.amounts import from_minor
 from ledger.tables import LedgerAccount
 from marketplace.tables import CatalogItem, Shop
-from reporting.aggregation import AWARD_KINDS, FUND_KIND, REDEMPTION_KIND, active_window
+from reporting.aggregation import AWARD_KINDS, DAY_GRAIN, FUND_KIND, MONTH_GRAIN, REDEMPTION_KIND, active_window
 from reporting.models import Cell, Chart, Column, Dashboard, Figure, Period
-from reporting.periods import check_period, china_today, preset_period
+from reporting.periods import calendar_split, check_period, china_today, preset_period
 from reporting.policy import dashboard_organisation
-from reporting.tables import ActivityDay, LedgerDay, MemberDay, RedemptionDay
+from reporting.tables import ActivityShare, ActivityTotal, LedgerTotal, MemberTotal, RedemptionTotal
 
 TOP = 10
 HOURS = Decimal("0.01")
 
 
-def _in_subtree(table: Any, path: str) -> Any:
-    low, high = subtree_range(path)
-    return (table.org_path >= low) & (table.org_path < high)
+def _span(table: Any, node_id: int, grain: str, low: str | None, high: str) -> Any:
+    """The node's rows of one grain from ``low`` (or the first) to ``high``,
+    inclusive: one range of the ``(node_id, grain, period)`` index."""
+    where = (table.node_id == node_id) & (table.grain == grain) & (table.period <= high)
+    return where if low is None else where & (table.period >= low)
 
 
-def _in_period(table: Any, period: Period) -> Any:
-    return (table.day >= period.from_day.isoformat()) & (table.day <= period.to_day.isoformat())
+def _covering(table: Any, node_id: int, period: Period) -> Any:
+    """The node's totals rows that cover the period once: its whole months
+    (month grain) and its edge days (day grain). Each part is a whole
+    index range, OR-ed (a bitmap OR on PostgreSQL, a multi-index OR on
+    SQLite): never a scan of the node's history."""
+    days, months = calendar_split(period)
+    parts = [_span(table, node_id, DAY_GRAIN, low, high) for low, high in days]
+    if months is not None:
+        parts.append(_span(table, node_id, MONTH_GRAIN, *months))
+    return reduce(operator.or_, parts)
+
+
+def _up_to(table: Any, node_id: int, to_day: date) -> Any:
+    """The node's totals rows that cover every day up to ``to_day``: whole
+    months up to its month (or the one before) and the days of its month."""
+    days, months = calendar_split(Period(to_day.replace(day=1), to_day))
+    if months is not None:
+        return _span(table, node_id, MONTH_GRAIN, None, months[1])
+    low, high = days[0]
+    before = (to_day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return _span(table, node_id, MONTH_GRAIN, None, before) | _span(table, node_id, DAY_GRAIN, low, high)
 
 
 def _points(minor: object) -> Decimal:
@@ -65,12 +96,12 @@ async def _grouped(table: Any, where: Any, keys: Sequence[Any], sums: Sequence[A
 # --- ledger figures -------------------------------------------------------------
 
 
-async def _points_figures(path: str, period: Period) -> list[Figure]:
+async def _points_figures(node_id: int, period: Period) -> list[Figure]:
     flows = await _grouped(
-        LedgerDay,
-        _in_subtree(LedgerDay, path) & _in_period(LedgerDay, period),
-        [LedgerDay.account_class, LedgerDay.kind],
-        [LedgerDay.amount_minor],
+        LedgerTotal,
+        _covering(LedgerTotal, node_id, period),
+        [LedgerTotal.account_class, LedgerTotal.kind],
+        [LedgerTotal.amount_minor],
     )
     total: dict[tuple[str, str], int] = {(r["account_class"], r["kind"]): r["amount_minor"] for r in flows}
     issued = total.get(("budget", FUND_KIND), 0)
@@ -78,12 +109,10 @@ async def _points_figures(path: str, period: Period) -> list[Figure]:
     redeemed = -total.get(("wallet", REDEMPTION_KIND), 0)
     expired = sum(v for (cls, _), v in total.items() if cls == "expired")
     history = await _grouped(
-        LedgerDay,
-        _in_subtree(LedgerDay, path)
-        & (LedgerDay.account_class == "wallet")
-        & (LedgerDay.day <= period.to_day.isoformat()),
-        [LedgerDay.account_class],
-        [LedgerDay.amount_minor],
+        LedgerTotal,
+        _up_to(LedgerTotal, node_id, period.to_day) & (LedgerTotal.account_class == "wallet"),
+        [LedgerTotal.account_class],
+        [LedgerTotal.amount_minor],
     )
     liability = sum(r["amount_minor"] for r in history)
     return [
@@ -152,11 +181,11 @@ async def _budget_figure(path: str) -> Figure:
     )
 
 
-async def _redemption_figures(path: str, period: Period) -> list[Figure]:
-    where = _in_subtree(RedemptionDay, path) & _in_period(RedemptionDay, period)
-    sums = [RedemptionDay.orders, RedemptionDay.quantity, RedemptionDay.points_minor]
-    by_shop = await _grouped(RedemptionDay, where, [RedemptionDay.shop_id], sums)
-    by_item = await _grouped(RedemptionDay, where, [RedemptionDay.item_id], sums)
+async def _redemption_figures(node_id: int, period: Period) -> list[Figure]:
+    where = _covering(RedemptionTotal, node_id, period)
+    sums = [RedemptionTotal.orders, RedemptionTotal.quantity, RedemptionTotal.points_minor]
+    by_shop = await _grouped(RedemptionTotal, where, [RedemptionTotal.shop_id], sums)
+    by_item = await _grouped(RedemptionTotal, where, [RedemptionTotal.item_id], sums)
     shops = await _names(Shop, [r["shop_id"] for r in by_shop])
     items = await _names(CatalogItem, [r["item_id"] for r in by_item])
     columns = (
@@ -220,28 +249,46 @@ def _label(words: Mapping[str, str], key: str) -> str:
     return f"{words[key]} {key}" if key in words else key or "—"
 
 
-async def _activity_figures(path: str, period: Period, grids: Mapping[int, tuple[int, str]]) -> list[Figure]:
-    where = _in_subtree(ActivityDay, path) & _in_period(ActivityDay, period)
-    by_status = await _grouped(ActivityDay, where, [ActivityDay.kind, ActivityDay.status], [ActivityDay.activities])
-    hours = await _grouped(
-        ActivityDay, where & (ActivityDay.kind == "service"), [ActivityDay.day], [ActivityDay.minutes]
+async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tuple[int, str]]) -> list[Figure]:
+    where = _covering(ActivityTotal, node_id, period)
+    by_status = await _grouped(
+        ActivityTotal, where, [ActivityTotal.kind, ActivityTotal.status], [ActivityTotal.activities]
     )
+    every_day = _span(ActivityTotal, node_id, DAY_GRAIN, period.from_day.isoformat(), period.to_day.isoformat())
+    hours = [
+        {"day": r["period"], "minutes": r["minutes"]}
+        for r in await _grouped(
+            ActivityTotal,
+            every_day & (ActivityTotal.kind == "service"),
+            [ActivityTotal.period],
+            [ActivityTotal.minutes],
+        )
+    ]
     reports = await _grouped(
-        ActivityDay, where & (ActivityDay.kind == "report"), [ActivityDay.report_kind], [ActivityDay.activities]
+        ActivityTotal, where & (ActivityTotal.kind == "report"), [ActivityTotal.report_kind], [ActivityTotal.activities]
     )
     stages = await _grouped(
-        ActivityDay,
+        ActivityTotal,
         where,
         [],
-        [ActivityDay.accept_done, ActivityDay.accept_late, ActivityDay.finish_done, ActivityDay.finish_late],
+        [ActivityTotal.accept_done, ActivityTotal.accept_late, ActivityTotal.finish_done, ActivityTotal.finish_late],
     )
-    by_node = await _grouped(ActivityDay, where, [ActivityDay.organisation_id], [ActivityDay.points_minor])
-    by_team = await _grouped(
-        ActivityDay,
-        where & (ActivityDay.team_id != 0),
-        [ActivityDay.team_id],
-        [ActivityDay.points_minor, ActivityDay.minutes],
-    )
+    shares = _covering(ActivityShare, node_id, period)
+    by_node = [
+        {"organisation_id": r["ref_id"], "points_minor": r["points_minor"]}
+        for r in await _grouped(
+            ActivityShare, shares & (ActivityShare.by == "node"), [ActivityShare.ref_id], [ActivityShare.points_minor]
+        )
+    ]
+    by_team = [
+        {"team_id": r["ref_id"], "points_minor": r["points_minor"], "minutes": r["minutes"]}
+        for r in await _grouped(
+            ActivityShare,
+            shares & (ActivityShare.by == "team"),
+            [ActivityShare.ref_id],
+            [ActivityShare.points_minor, ActivityShare.minutes],
+        )
+    ]
     loop = stages[0] if stages else {}
     grid_points: dict[tuple[int, str], int] = defaultdict(int)
     for row in by_node:
@@ -341,11 +388,11 @@ def _stage_row(name: str, done: int, late: int) -> tuple[Cell, ...]:
     return (name, done, done - late, rate)
 
 
-async def _active_figure(path: str, period: Period) -> Figure:
+async def _active_figure(node_id: int, period: Period) -> Figure:
     low, high = active_window(period.to_day)
     active = (
-        await MemberDay.count(distinct=[MemberDay.member_id])
-        .where(_in_subtree(MemberDay, path) & (MemberDay.day >= low) & (MemberDay.day <= high))
+        await MemberTotal.count(distinct=[MemberTotal.member_id])
+        .where((MemberTotal.node_id == node_id) & (MemberTotal.day >= low) & (MemberTotal.day <= high))
         .run()
     )
     return Figure(
@@ -403,15 +450,15 @@ async def grid_of_nodes(organisation: OrganisationRecord) -> dict[int, tuple[int
 async def dashboard(organisation: OrganisationRecord, period: Period) -> Dashboard:
     """Every figure of the node's subtree for the period (the caller checked
     the principal may see it: ``reporting.policy``)."""
-    path = organisation.path
+    path, node_id = organisation.path, organisation.id
     grids = await grid_of_nodes(organisation)
     figures = [
-        *(await _points_figures(path, period)),
+        *(await _points_figures(node_id, period)),
         await _budget_figure(path),
-        *(await _activity_figures(path, period, grids)),
-        await _active_figure(path, period),
+        *(await _activity_figures(node_id, period, grids)),
+        await _active_figure(node_id, period),
         await _overdue_figure(path, grids),
-        *(await _redemption_figures(path, period)),
+        *(await _redemption_figures(node_id, period)),
     ]
     return Dashboard(
         organisation_id=organisation.id,

@@ -54,3 +54,31 @@ def month_period(month: str) -> Period:
 
 def previous_month(today: date) -> str:
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def calendar_split(period: Period) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
+    """The period as the rollups' grains hold it: ``(day ranges, month
+    range)``, the whole calendar months inside it (``YYYY-MM`` to ``YYYY-MM``,
+    or ``None``) and the partial months at its edges as inclusive ranges of
+    days. Together they cover every day of the period exactly once; a year
+    is at most 12 months and two edges of under a month each."""
+    first = period.from_day if period.from_day.day == 1 else _next_month(period.from_day)
+    after = _next_month(period.to_day)
+    last = (
+        period.to_day
+        if period.to_day + timedelta(days=1) == after
+        else period.to_day.replace(day=1) - timedelta(days=1)
+    )
+    if first > last:
+        return [(period.from_day.isoformat(), period.to_day.isoformat())], None
+    days = []
+    if period.from_day < first:
+        days.append((period.from_day.isoformat(), (first - timedelta(days=1)).isoformat()))
+    if last < period.to_day:
+        days.append(((last + timedelta(days=1)).isoformat(), period.to_day.isoformat()))
+    return days, (first.strftime("%Y-%m"), last.strftime("%Y-%m"))
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)

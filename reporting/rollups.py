@@ -25,9 +25,11 @@ one writer on SQLite): one run at a time per rollup, across workers.
 from __future__ import annotations
 
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 from typing import Any
 
 from activities.tables import Activity, Escalation
@@ -42,18 +44,35 @@ from reporting.aggregation import (
     ACTIVITY_COUNTERS,
     CHINA,
     REVERSAL_KIND,
+    SHARE_COUNTERS,
     AccountClass,
     ActivityFacts,
+    ActivityKey,
     EntryFacts,
     Node,
     activity_rows,
+    activity_total_deltas,
     china_day,
     classify,
     ledger_deltas,
+    ledger_total_deltas,
+    member_copies,
     member_days,
     redemption_deltas,
+    redemption_total_deltas,
 )
-from reporting.tables import ActivityDay, LedgerDay, MemberDay, RedemptionDay, ReportingCursor
+from reporting.tables import (
+    ActivityDay,
+    ActivityShare,
+    ActivityTotal,
+    LedgerDay,
+    LedgerTotal,
+    MemberDay,
+    MemberTotal,
+    RedemptionDay,
+    RedemptionTotal,
+    ReportingCursor,
+)
 
 LEDGER_CURSOR = "ledger"
 ACTIVITY_CURSOR = "activities"
@@ -71,6 +90,18 @@ STEPS_PER_RUN = 20
 # Rows per INSERT: well under SQLite's parameter limit at 16 columns.
 INSERT_CHUNK = 500
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# Every table the rollups write (``rebuild`` empties them all).
+ROLLUP_TABLES = (
+    LedgerDay,
+    RedemptionDay,
+    ActivityDay,
+    MemberDay,
+    LedgerTotal,
+    RedemptionTotal,
+    ActivityTotal,
+    ActivityShare,
+    MemberTotal,
+)
 
 
 def _aware(value: datetime) -> datetime:
@@ -207,77 +238,94 @@ async def _order_quantities(entries: Iterable[EntryFacts]) -> dict[int, int]:
     return {int(row["id"]): int(row["quantity"]) for row in rows}
 
 
-async def _add_ledger_rows(deltas: Mapping[tuple[str, int, str, str, str], list[int]]) -> None:
+async def _merge(
+    table: type[Any],
+    keys: Sequence[str],
+    sums: Sequence[str],
+    deltas: Mapping[tuple[Any, ...], Sequence[int]],
+    scope: Any,
+    drop_when_zero: str | None = None,
+) -> None:
+    """Add ``deltas`` (key columns' values → amounts to add to ``sums``) to
+    ``table`` in three statements whatever their number: read the rows
+    ``scope`` selects (a superset of the keys' rows), delete the ones a delta
+    touches and insert them merged, with the new ones. A row whose
+    ``drop_when_zero`` column falls to 0 is not written again (it counts
+    nothing and must not show as a group). Only the rollup job writes these
+    tables, under its cursor's lock: no other writer races the read."""
+    if not deltas:
+        return
+    existing = {tuple(row[k] for k in keys): row for row in await table.select().where(scope).run()}
+    stale: list[int] = []
+    fresh = []
+    for key, delta in deltas.items():
+        row = existing.get(key)
+        values = list(delta)
+        if row is not None:
+            stale.append(int(row["id"]))
+            values = [int(row[name] or 0) + value for name, value in zip(sums, delta, strict=True)]
+        if drop_when_zero is not None and values[list(sums).index(drop_when_zero)] == 0:
+            continue
+        fresh.append(table.from_dict({**dict(zip(keys, key, strict=True)), **dict(zip(sums, values, strict=True))}))
+    for start in range(0, len(stale), INSERT_CHUNK):
+        await table.delete().where(table.id.is_in(stale[start : start + INSERT_CHUNK])).run()
+    await _insert(table, fresh)
+
+
+async def _merge_totals(
+    table: type[Any],
+    dimensions: Sequence[str],
+    sums: Sequence[str],
+    deltas: Mapping[tuple[Any, ...], Sequence[int]],
+    drop_when_zero: str | None = None,
+) -> None:
+    """``_merge`` for a subtree-totals table (key node, grain, period, dimensions)."""
+    if not deltas:
+        return
+    nodes = sorted({key[0] for key in deltas})
+    grains: dict[str, set[str]] = defaultdict(set)
+    for key in deltas:
+        grains[key[1]].add(key[2])
+    scope = table.node_id.is_in(nodes) & reduce(
+        operator.or_,
+        [(table.grain == grain) & table.period.is_in(sorted(periods)) for grain, periods in grains.items()],
+    )
+    await _merge(table, ["node_id", "grain", "period", *dimensions], sums, deltas, scope, drop_when_zero)
+
+
+async def add_ledger_rows(deltas: Mapping[tuple[str, int, str, str, str], Sequence[int]]) -> None:
+    """Add ``aggregation.ledger_deltas`` to the own rows and to the subtree
+    totals of every node on their paths (``LedgerTotal``), in one go."""
     if not deltas:
         return
     days = sorted({key[0] for key in deltas})
-    existing = {
-        (str(r["day"]), int(r["organisation_id"]), str(r["account_class"]), str(r["kind"])): r
-        for r in await LedgerDay.select().where(LedgerDay.day.is_in(days)).run()
-    }
-    new = []
-    for (day, node, path, account_class, kind), (amount, legs) in deltas.items():
-        row = existing.get((day, node, account_class, kind))
-        if row is None:
-            new.append(
-                LedgerDay(
-                    day=day,
-                    organisation_id=node,
-                    org_path=path,
-                    account_class=account_class,
-                    kind=kind,
-                    amount_minor=amount,
-                    legs=legs,
-                )
-            )
-        else:
-            await (
-                LedgerDay.update(
-                    {LedgerDay.amount_minor: int(row["amount_minor"]) + amount, LedgerDay.legs: int(row["legs"]) + legs}
-                )
-                .where(LedgerDay.id == row["id"])
-                .run()
-            )
-    await _insert(LedgerDay, new)
+    nodes = sorted({key[1] for key in deltas})
+    await _merge(
+        LedgerDay,
+        ["day", "organisation_id", "org_path", "account_class", "kind"],
+        ["amount_minor", "legs"],
+        deltas,
+        LedgerDay.day.is_in(days) & LedgerDay.organisation_id.is_in(nodes),
+    )
+    await _merge_totals(LedgerTotal, ["account_class", "kind"], ["amount_minor", "legs"], ledger_total_deltas(deltas))
 
 
-async def _add_redemption_rows(deltas: Mapping[tuple[str, int, int, int, str], list[int]]) -> None:
+async def add_redemption_rows(deltas: Mapping[tuple[str, int, int, int, str], Sequence[int]]) -> None:
+    """Add ``aggregation.redemption_deltas`` to the own rows and to the
+    subtree totals (``RedemptionTotal``)."""
     if not deltas:
         return
     days = sorted({key[0] for key in deltas})
-    existing = {
-        (str(r["day"]), int(r["shop_id"]), int(r["item_id"])): r
-        for r in await RedemptionDay.select().where(RedemptionDay.day.is_in(days)).run()
-    }
-    new = []
-    for (day, shop, item, node, path), (points, quantity, orders) in deltas.items():
-        row = existing.get((day, shop, item))
-        if row is None:
-            new.append(
-                RedemptionDay(
-                    day=day,
-                    shop_id=shop,
-                    item_id=item,
-                    organisation_id=node,
-                    org_path=path,
-                    points_minor=points,
-                    quantity=quantity,
-                    orders=orders,
-                )
-            )
-        else:
-            await (
-                RedemptionDay.update(
-                    {
-                        RedemptionDay.points_minor: int(row["points_minor"]) + points,
-                        RedemptionDay.quantity: int(row["quantity"]) + quantity,
-                        RedemptionDay.orders: int(row["orders"]) + orders,
-                    }
-                )
-                .where(RedemptionDay.id == row["id"])
-                .run()
-            )
-    await _insert(RedemptionDay, new)
+    shops = sorted({key[1] for key in deltas})
+    sums = ["points_minor", "quantity", "orders"]
+    await _merge(
+        RedemptionDay,
+        ["day", "shop_id", "item_id", "organisation_id", "org_path"],
+        sums,
+        deltas,
+        RedemptionDay.day.is_in(days) & RedemptionDay.shop_id.is_in(shops),
+    )
+    await _merge_totals(RedemptionTotal, ["shop_id", "item_id"], sums, redemption_total_deltas(deltas))
 
 
 async def roll_ledger_once(blocks_per_run: int = BLOCKS_PER_RUN) -> int:
@@ -291,10 +339,10 @@ async def roll_ledger_once(blocks_per_run: int = BLOCKS_PER_RUN) -> int:
         entry_ids = [entry_id for block in blocks for entry_id in block.entry_ids]
         if entry_ids:
             facts = await _entry_facts(entry_ids)
-            await _add_ledger_rows(ledger_deltas(facts, await _owner_nodes(facts)))
+            await add_ledger_rows(ledger_deltas(facts, await _owner_nodes(facts)))
             shops = {int(str(f.metadata.get("shop_id"))) for f in facts if str(f.metadata.get("shop_id", "")).isdigit()}
             redemptions = redemption_deltas(facts, await shop_nodes(shops), await _order_quantities(facts))
-            await _add_redemption_rows(redemptions)
+            await add_redemption_rows(redemptions)
         await (
             ReportingCursor.update({ReportingCursor.position: blocks[-1].id})
             .where(ReportingCursor.id == cursor["id"])
@@ -360,25 +408,20 @@ async def _activity_facts(organisation_id: int, days: set[str]) -> list[Activity
     ]
 
 
-async def _recompute(groups: Mapping[int, set[str]]) -> None:
-    """Write the activity rollup rows of every (node, day) in ``groups`` again."""
-    paths = {
-        int(r["id"]): str(r["path"])
-        for r in await Organisation.select(Organisation.id, Organisation.path)
-        .where(Organisation.id.is_in(sorted(groups)))
-        .run()
-    }
-    for organisation_id, days in groups.items():
-        facts = await _activity_facts(organisation_id, days)
-        path = paths.get(organisation_id, "")
-        for table in (ActivityDay, MemberDay):
-            await table.delete().where((table.organisation_id == organisation_id) & table.day.is_in(sorted(days))).run()
-        activity_days = [
+async def write_activity_rows(
+    old: Mapping[ActivityKey, Sequence[int]], new: Mapping[ActivityKey, Sequence[int]], paths: Mapping[int, str]
+) -> None:
+    """Insert the own activity rows ``new`` (the caller deleted ``old``, the
+    same groups' rows before) and add new minus old to the subtree totals
+    (``ActivityTotal``, ``ActivityShare``) of every node on their paths."""
+    await _insert(
+        ActivityDay,
+        [
             ActivityDay.from_dict(
                 {
                     "day": day,
                     "organisation_id": node,
-                    "org_path": path,
+                    "org_path": paths.get(node, ""),
                     "kind": kind,
                     "status": status,
                     "report_kind": report_kind,
@@ -386,14 +429,78 @@ async def _recompute(groups: Mapping[int, set[str]]) -> None:
                     **dict(zip(ACTIVITY_COUNTERS, counters, strict=True)),
                 }
             )
-            for (day, node, kind, status, report_kind, team), counters in activity_rows(facts).items()
-        ]
-        await _insert(ActivityDay, activity_days)
-        members = [
-            MemberDay(day=day, organisation_id=node, org_path=path, member_id=member)
-            for day, node, member in sorted(member_days(facts))
-        ]
-        await _insert(MemberDay, members)
+            for (day, node, kind, status, report_kind, team), counters in new.items()
+        ],
+    )
+    totals, shares = activity_total_deltas(old, new, paths)
+    await _merge_totals(ActivityTotal, ["kind", "status", "report_kind"], ACTIVITY_COUNTERS, totals, "activities")
+    await _merge_totals(ActivityShare, ["by", "ref_id"], SHARE_COUNTERS, shares, "activities")
+
+
+async def write_member_days(members: Iterable[tuple[str, int, int]], paths: Mapping[int, str]) -> None:
+    """Insert member-days ``(day, node, member)`` (the caller deleted the same
+    (node, day) groups' rows before, own and copies): the own row and a copy
+    at every node on the path (``MemberTotal``)."""
+    ordered = sorted(members)
+    await _insert(
+        MemberDay,
+        [
+            MemberDay(day=day, organisation_id=node, org_path=paths.get(node, ""), member_id=m)
+            for day, node, m in ordered
+        ],
+    )
+    await _insert(
+        MemberTotal,
+        [
+            MemberTotal(node_id=node, day=day, member_id=member, source_id=source)
+            for node, day, member, source in member_copies(ordered, paths)
+        ],
+    )
+
+
+async def _recompute(groups: Mapping[int, set[str]]) -> None:
+    """Write the activity rollup rows of every (node, day) in ``groups`` again,
+    and move the subtree totals by what changed (once, for all the groups)."""
+    paths = {
+        int(r["id"]): str(r["path"])
+        for r in await Organisation.select(Organisation.id, Organisation.path)
+        .where(Organisation.id.is_in(sorted(groups)))
+        .run()
+    }
+    old: dict[ActivityKey, list[int]] = {}
+    new: dict[ActivityKey, list[int]] = {}
+    members: set[tuple[str, int, int]] = set()
+    for organisation_id, days in groups.items():
+        facts = await _activity_facts(organisation_id, days)
+        day_list = sorted(days)
+        mine = (ActivityDay.organisation_id == organisation_id) & ActivityDay.day.is_in(day_list)
+        for row in await ActivityDay.select().where(mine).run():
+            key = (
+                str(row["day"]),
+                organisation_id,
+                str(row["kind"]),
+                str(row["status"]),
+                str(row["report_kind"] or ""),
+                int(row["team_id"] or 0),
+            )
+            found = old.setdefault(key, [0] * len(ACTIVITY_COUNTERS))
+            for index, name in enumerate(ACTIVITY_COUNTERS):
+                found[index] += int(row[name] or 0)
+        await ActivityDay.delete().where(mine).run()
+        await (
+            MemberDay.delete()
+            .where((MemberDay.organisation_id == organisation_id) & MemberDay.day.is_in(day_list))
+            .run()
+        )
+        await (
+            MemberTotal.delete()
+            .where((MemberTotal.source_id == organisation_id) & MemberTotal.day.is_in(day_list))
+            .run()
+        )
+        new.update(activity_rows(facts))
+        members |= member_days(facts)
+    await write_activity_rows(old, new, paths)
+    await write_member_days(members, paths)
 
 
 async def roll_activities_once(limit: int = ACTIVITIES_PER_RUN, now: datetime | None = None) -> int:
@@ -470,7 +577,7 @@ async def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
     async def empty() -> None:
         await _locked_cursor(LEDGER_CURSOR)
         await _locked_cursor(ACTIVITY_CURSOR)
-        for table in (LedgerDay, RedemptionDay, ActivityDay, MemberDay):
+        for table in ROLLUP_TABLES:
             await table.delete(force=True).run()
         await ReportingCursor.update({ReportingCursor.position: 0, ReportingCursor.moment: None}, force=True).run()
 

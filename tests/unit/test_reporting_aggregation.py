@@ -13,11 +13,13 @@ from reporting.aggregation import (
     active_window,
     activity_counters,
     activity_rows,
+    activity_total_deltas,
     china_day,
     classify,
     ledger_deltas,
     member_days,
     redemption_deltas,
+    spread,
 )
 
 AT = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # 2026-12-01 04:00 in China
@@ -121,3 +123,40 @@ def test_the_active_window_is_thirty_days_ending_with_the_last_day() -> None:
 def test_china_day_of_a_naive_value_reads_it_as_utc() -> None:
     naive = datetime(2026, 11, 30, 16, 0, tzinfo=UTC).replace(tzinfo=None)
     assert china_day(naive) == "2026-12-01"
+
+
+CITY, COMMUNITY, GRID = 1, 4, 9
+GRID_PATH = "".join(f"{n:010d}" for n in (CITY, COMMUNITY, GRID))
+
+
+def test_an_own_row_counts_at_every_node_on_its_path_for_its_day_and_its_month() -> None:
+    totals = spread([("2026-11-30", GRID_PATH, ("wallet", "award"), [300, 1])])
+    assert totals == {
+        (node, grain, period, "wallet", "award"): [300, 1]
+        for node in (CITY, COMMUNITY, GRID)
+        for grain, period in (("day", "2026-11-30"), ("month", "2026-11"))
+    }
+
+
+def test_rows_of_one_month_add_up_in_the_month_and_a_row_without_a_path_counts_nowhere() -> None:
+    totals = spread(
+        [
+            ("2026-11-01", GRID_PATH, ("k",), [2]),
+            ("2026-11-30", GRID_PATH, ("k",), [3]),
+            ("2026-11-30", "", ("k",), [100]),
+        ]
+    )
+    assert totals[(CITY, "month", "2026-11", "k")] == [5]
+    assert totals[(GRID, "day", "2026-11-01", "k")] == [2]
+    assert len(totals) == 3 * 3  # three nodes × (two days + one month)
+
+
+def test_recomputed_activity_rows_move_the_totals_by_new_minus_old_and_unchanged_rows_move_nothing() -> None:
+    same = ("2026-11-30", GRID, "service", "verified", "", 0)
+    old = {same: [1, 60, 200, 1, 0, 0, 0], ("2026-11-30", GRID, "report", "submitted", "tip", 5): [1, 0, 0, 0, 0, 0, 0]}
+    new = {same: [1, 60, 200, 1, 0, 0, 0], ("2026-11-30", GRID, "report", "verified", "tip", 5): [1, 0, 0, 1, 1, 0, 0]}
+    totals, shares = activity_total_deltas(old, new, {GRID: GRID_PATH})
+    assert (CITY, "month", "2026-11", "service", "verified", "") not in totals
+    assert totals[(CITY, "month", "2026-11", "report", "submitted", "tip")] == [-1, 0, 0, 0, 0, 0, 0]
+    assert totals[(COMMUNITY, "day", "2026-11-30", "report", "verified", "tip")] == [1, 0, 0, 1, 1, 0, 0]
+    assert shares == {}  # the report moved status: still one activity of the node and the team, no points
