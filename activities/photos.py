@@ -102,7 +102,7 @@ async def _record_photo(
     # Its band keys in the same transaction: the near-duplicate lookup
     # (``fraud.photo_bands``) never misses a committed photo.
     photo_id = inserted[0]["id"]
-    bands = [PhotoBand(photo=photo_id, key=key) for key in band_keys(phash)]
+    bands = [PhotoBand(photo=photo_id, key=key, phash=phash, uploaded_at=moment) for key in band_keys(phash)]
     if bands:
         await PhotoBand.insert(*bands).run()
 

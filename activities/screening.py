@@ -20,10 +20,12 @@ statement bounded and on an index:
   ``fraud.rules.verifier_approvals_worth_counting``);
 - the member's snoozed rules and allow-listed partners (``fraud.exemptions``).
 
-For a report, the same script also reads its photos and then the photos
+For a report, the same script also reads its photos, then the photos
 uploaded in the last ``PHOTO_WINDOW`` stored under a band key near theirs
-(``fraud.photo_bands``: every photo within the near-duplicate distance,
-at most ``PHOTO_LIMIT``), and other members' reports of the same kind
+(``fraud.photo_bands``, from one covering index: every photo within the
+near-duplicate distance and a few chance matches, at most ``PHOTO_LIMIT``),
+then the activities of those really within the distance (usually none),
+and other members' reports of the same kind
 within the duplicate radius (a bounding box on latitude and longitude) and
 window before it, not rejected, at most ``NEARBY_LIMIT`` (the
 duplicate-report rule: a later one is a confirmation).
@@ -32,6 +34,7 @@ duplicate-report rule: a later one is a confirmation).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -55,7 +58,7 @@ from fraud.models import (
     Verdict,
     VerifierFacts,
 )
-from fraud.photo_bands import lookup_keys
+from fraud.photo_bands import HASH_BITS, MAX_FINDABLE_DISTANCE, lookup_keys
 from fraud.rules import EARTH_RADIUS_M, verifier_approvals_worth_counting
 from fraud.shadow import RuleSettings, judge, stored_settings
 
@@ -174,11 +177,13 @@ def _loading(
             ]
             keys = sorted({key for photo in own_photos for key in lookup_keys(photo.phash)})
             if keys:
-                rows = yield sql.PHOTOS_SHARING_A_BAND(keys, now - PHOTO_WINDOW, activity.id, PHOTO_LIMIT)
-                other_photos = [
-                    PhotoPrint(row["sha256"], row["phash"], int(row["activity"]), int(row["uploaded_by"]))
-                    for row in rows
-                ]
+                candidates = yield sql.PHOTO_BAND_MATCHES(keys, now - PHOTO_WINDOW, PHOTO_LIMIT)
+                near = within_findable_distance(own_photos, candidates)
+                if near:
+                    other_photos = [
+                        PhotoPrint(row["sha256"], row["phash"], int(row["activity"]), int(row["uploaded_by"]))
+                        for row in (yield sql.PHOTOS_OF_OTHER_ACTIVITIES(near, activity.id))
+                    ]
         nearby = _nearby_query(activity, thresholds)
         report = _report(activity, (yield nearby)) if nearby is not None else None
         joined_at = head["joined_at"] or datetime.min.replace(tzinfo=UTC)
@@ -187,6 +192,23 @@ def _loading(
         )
 
     return script
+
+
+def within_findable_distance(own: Sequence[PhotoPrint], candidates: Sequence[Row]) -> list[int]:
+    """The candidate photos (``sql.PHOTO_BAND_MATCHES`` rows) within the
+    band index's distance of one of ``own`` (pure): the chance matches are
+    dropped before any of their details are read. The rule then judges with
+    the organisation's own (never larger) distance."""
+    hashes = [int(photo.phash, 16) for photo in own]
+    return sorted(
+        {
+            int(row["photo"])
+            for row in candidates
+            if row["phash"]
+            and min(((int(row["phash"], 16) ^ mine).bit_count() for mine in hashes), default=HASH_BITS)
+            <= MAX_FINDABLE_DISTANCE
+        }
+    )
 
 
 def _patrol(activity: ActivityRecord, route: list[Fix]) -> PatrolFacts | None:

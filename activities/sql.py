@@ -68,25 +68,26 @@ OWN_PHOTOS = fixed_sql(
 )
 """(activity) → its photos' SHA-256, perceptual hash and uploader."""
 
-_PHOTOS_SHARING_A_BAND = (
-    "SELECT DISTINCT attached.activity, photo.sha256, photo.phash, photo.uploaded_by"
-    " FROM activities_photo_band AS band"
-    " JOIN activities_photo AS photo ON photo.id = band.photo"
+PHOTO_BAND_MATCHES = fixed_sql(
+    "SELECT DISTINCT photo, phash FROM activities_photo_band WHERE key = ANY($1::int[]) AND uploaded_at >= $2 LIMIT $3",
+    sqlite="SELECT DISTINCT photo, phash FROM activities_photo_band"
+    " WHERE key IN (SELECT value FROM json_each(?1)) AND uploaded_at >= ?2 LIMIT ?3",
+)
+"""(lookup keys, uploaded since, limit) → photos uploaded since then stored
+under one of the keys (``fraud.photo_bands``): every photo within
+``MAX_FINDABLE_DISTANCE`` bits of the looked-up one, and a few that share
+a band by chance; read from the covering index alone."""
+
+PHOTOS_OF_OTHER_ACTIVITIES = fixed_sql(
+    "SELECT attached.activity, photo.sha256, photo.phash, photo.uploaded_by FROM activities_photo AS photo"
     " JOIN activities_activity_photo AS attached ON attached.photo = photo.id"
-    " WHERE band.key {keys} AND photo.uploaded_at >= $2 AND attached.activity <> $3 LIMIT $4"
+    " WHERE photo.id = ANY($1::bigint[]) AND attached.activity <> $2",
+    sqlite="SELECT attached.activity, photo.sha256, photo.phash, photo.uploaded_by FROM activities_photo AS photo"
+    " JOIN activities_activity_photo AS attached ON attached.photo = photo.id"
+    " WHERE photo.id IN (SELECT value FROM json_each(?1)) AND attached.activity <> ?2",
 )
-PHOTOS_SHARING_A_BAND = fixed_sql(
-    _PHOTOS_SHARING_A_BAND.format(keys="= ANY($1::int[])"),
-    sqlite=_PHOTOS_SHARING_A_BAND.format(keys="IN (SELECT value FROM json_each(?1))")
-    .replace("$2", "?2")
-    .replace("$3", "?3")
-    .replace("$4", "?4"),
-)
-"""(lookup keys, uploaded since, this activity, limit) → photos of other
-activities uploaded since then stored under one of the keys this
-activity's photos are looked up by (the key index): every photo within
-``fraud.photo_bands.MAX_FINDABLE_DISTANCE`` bits and the few that share a
-band by chance, which the rule measures exactly."""
+"""(photo ids, this activity) → the activities other than this one the
+photos are attached to, with each photo's SHA-256, hash and uploader."""
 
 NEARBY_REPORTS = fixed_sql(
     "SELECT id, member, latitude, longitude, started_at FROM activities_activity"

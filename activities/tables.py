@@ -167,11 +167,15 @@ class Photo(Table, tablename="activities_photo"):
 
 class PhotoBand(Table, tablename="activities_photo_band"):
     """One band of a photo's perceptual hash as a key (``fraud.photo_bands``):
-    the index that finds a new photo's near duplicates among all photos."""
+    the index that finds a new photo's near duplicates among all photos. The
+    hash and upload time are copied here so that a lookup reads this table's
+    covering index alone (``activities_photo_band_lookup``)."""
 
     id = Serial(primary_key=True)
     photo = ForeignKey(Photo, null=False, index=True, on_delete=OnDelete.cascade)
-    key = Integer(index=True)
+    key = Integer()
+    phash = Varchar(length=16)
+    uploaded_at = Timestamptz()
 
 
 class ActivityPhoto(Table, tablename="activities_activity_photo"):

@@ -95,8 +95,9 @@ SELECT md5('photo' || g::text) || md5('bench' || g::text), 'image/jpeg', 200000,
 FROM generate_series(1, $2) AS g
 """
 PHOTO_BANDS_SQL = """
-INSERT INTO activities_photo_band (photo, key)
-SELECT photo.id, (band << 16) | ((('x' || photo.phash)::bit(64)::bigint >> (48 - 16 * band)) & 65535)
+INSERT INTO activities_photo_band (photo, key, phash, uploaded_at)
+SELECT photo.id, (band << 16) | ((('x' || photo.phash)::bit(64)::bigint >> (48 - 16 * band)) & 65535),
+       photo.phash, photo.uploaded_at
 FROM activities_photo AS photo, generate_series(0, 3) AS band
 """
 PHOTO_LINKS_SQL = """

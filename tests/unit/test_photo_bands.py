@@ -8,6 +8,8 @@ import importlib
 from hypothesis import given
 from hypothesis import strategies as st
 
+from activities.screening import within_findable_distance
+from fraud.models import PhotoPrint
 from fraud.photo_bands import BAND_BITS, BANDS, MAX_FINDABLE_DISTANCE, band_keys, lookup_keys
 from fraud.rules import hamming
 
@@ -53,6 +55,21 @@ def test_an_undecodable_photo_has_no_keys() -> None:
 def test_the_backfill_migration_stores_the_keys_new_uploads_get(value: int) -> None:
     """The migration that indexed photos uploaded before the band index keeps
     its own frozen copy of the banding: it must agree with the live one."""
-    backfill = importlib.import_module("activities.piccolo_migrations.activities_2026_12_01t06_40_51_597081")
+    backfill = importlib.import_module("activities.piccolo_migrations.activities_2026_12_01t07_28_25_147930")
     text = f"{value:016x}"
     assert backfill.band_keys(text) == band_keys(text)
+
+
+def test_chance_matches_of_the_band_lookup_are_dropped_before_their_details_are_read() -> None:
+    mine = 0x0123_4567_89AB_CDEF
+    own = [PhotoPrint("a" * 64, f"{mine:016x}", 1, 1)]
+    near = mine ^ 0b1011  # three bits away
+    chance = mine ^ 0xFFFF_FFFF_FFFF_0000  # the same last band, 48 bits away
+    edge = mine ^ 0x8080_8080_8080_8080  # eight bits away: beyond the index
+    rows: list[dict[str, str | int]] = [
+        {"photo": 7, "phash": f"{near:016x}"},
+        {"photo": 8, "phash": f"{chance:016x}"},
+        {"photo": 9, "phash": f"{edge:016x}"},
+        {"photo": 10, "phash": ""},
+    ]
+    assert within_findable_distance(own, rows) == [7]

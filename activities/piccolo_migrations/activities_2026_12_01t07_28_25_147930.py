@@ -1,12 +1,18 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-12-01T06:40:51:597081"
+ID = "2026-12-01T07:28:25:147930"
 VERSION = "1.38.0"
-DESCRIPTION = "photo band keys of photos uploaded before"
+DESCRIPTION = "photo band lookup index and keys of earlier photos"
 
-# Photos uploaded before the band index existed get their keys, computed as
-# new uploads' are (fraud.photo_bands, frozen here: a migration must not
-# change when that module does), in batches.
+# The near-duplicate lookup (activities/sql.py PHOTO_BAND_MATCHES) reads
+# (key, uploaded_at) ranges and the photo and hash beside them: one covering
+# index serves it from the index alone. Photos uploaded before the band index
+# existed get their keys, computed as new uploads' are (fraud.photo_bands,
+# frozen here: a migration must not change when that module does).
+INDEXES = [
+    "CREATE INDEX IF NOT EXISTS activities_photo_band_lookup"
+    " ON activities_photo_band (key, uploaded_at, photo, phash)",
+]
 HASH_BITS = 64
 BAND_BITS = 16
 BATCH = 1000
@@ -29,17 +35,21 @@ async def forwards():
     async def run():
         from activities.tables import Photo, PhotoBand
 
+        db = Photo._meta.db
+        for statement in INDEXES:
+            await db.run_ddl(statement)
         last = 0
         while True:
             rows = await Photo.raw(
-                "SELECT id, phash FROM activities_photo WHERE id > {} AND phash <> '' ORDER BY id LIMIT {}",
+                "SELECT id, phash, uploaded_at FROM activities_photo"
+                " WHERE id > {} AND phash <> '' ORDER BY id LIMIT {}",
                 last,
                 BATCH,
             ).run()
             if not rows:
                 break
             bands = [
-                PhotoBand(photo=row["id"], key=key)
+                PhotoBand(photo=row["id"], key=key, phash=row["phash"], uploaded_at=row["uploaded_at"])
                 for row in rows
                 for key in band_keys(row["phash"])
             ]
