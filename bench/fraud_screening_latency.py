@@ -373,9 +373,11 @@ def report(result: dict[str, Any], args: argparse.Namespace, loads: tuple[str, s
         f"\nadded by loading the context and judging: p50 {added_p50:.2f} ms, p99 {added_p99:.2f} ms; "
         f"screening / ceiling at p50: {ours['p50_ms'] / ceiling['p50_ms']:.2f}x"
     )
-    verdict = "meets" if ours["p99_ms"] < TARGET_P99_MS else "misses"
+    added_verdict = "met" if added_p99 < TARGET_P99_MS else "missed"
+    whole_verdict = "within" if ours["p99_ms"] < TARGET_P99_MS else "above"
     print(
-        f"target (issue #12): < {TARGET_P99_MS:.0f} ms p99 added on the verify path: the whole screening {verdict} it ({ours['p99_ms']:.2f} ms)"
+        f"target (issue #12): < {TARGET_P99_MS:.0f} ms p99 added on the verify path: {added_verdict} ({added_p99:.2f} ms added);"
+        f" the whole screening, decision row included, is {whole_verdict} it ({ours['p99_ms']:.2f} ms)"
     )
     print(
         f"\nrerun: .venv/bin/python bench/fraud_screening_latency.py --activities {args.activities} --samples {args.samples} --verifiers {args.verifiers} --subject {args.subject} --photos {args.photos}"
