@@ -36,11 +36,13 @@ import re
 import sqlite3
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import convert_datetime_in
 
 from core.database import MAX_ATTEMPTS, engine, pause_before_retry, retryable
 from core.engines import FenglingSQLiteEngine, WriterConnection
@@ -87,8 +89,11 @@ def postgres_only(postgres: str) -> FixedSql:
     return FixedSql(postgres=postgres, sqlite="")
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
+    """One statement to send and its arguments. A named tuple, not a
+    dataclass: every statement of every script builds one (a frozen
+    dataclass's ``__init__`` costs ~3× a tuple's)."""
+
     statement: FixedSql
     args: tuple[Any, ...]
 
@@ -100,28 +105,41 @@ ScriptFactory = Callable[[Dialect], Script[T]]
 """Builds a fresh script for an engine (a retry starts a new one)."""
 
 
+def sqlite_time(value: datetime) -> str:
+    """The text SQLite stores for ``value``: what the ``datetime`` adapter
+    Piccolo registers with ``sqlite3`` writes (UTC, ``str``). A script that
+    sends one time in several statements converts it once."""
+    return convert_datetime_in(value)
+
+
 def dialect() -> Dialect:
     return Dialect.SQLITE if engine().engine_type == "sqlite" else Dialect.POSTGRES
 
 
-def _sqlite_argument(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return json.dumps(list(value))
-    return value
+_LIST_TYPES = (list, tuple)
 
 
 def drive_sqlite(connection: sqlite3.Connection, script: Script[T]) -> T:
     """Run ``script`` to the end on ``connection`` (synchronously, in the
-    connection's thread)."""
+    connection's thread).
+
+    Measured on the posting path (every transfer runs 6 statements here):
+    one cursor for the whole script, the arguments converted in one
+    comprehension (no call per argument) and ``fetchall`` only for a
+    statement that has result columns (``cursor.description``)."""
     try:
         step = next(script)
+        cursor = connection.cursor()
+        cursor.row_factory = sqlite3.Row
         while True:
-            if not step.statement.sqlite:
+            statement = step.statement.sqlite
+            if not statement:
                 raise TypeError(f"a PostgreSQL-only statement reached SQLite: {step.statement.postgres[:80]}")
-            cursor = connection.cursor()
-            cursor.row_factory = sqlite3.Row
-            cursor.execute(step.statement.sqlite, [_sqlite_argument(value) for value in step.args])
-            step = script.send(cursor.fetchall())
+            cursor.execute(
+                statement,
+                [json.dumps(list(value)) if isinstance(value, _LIST_TYPES) else value for value in step.args],
+            )
+            step = script.send(cursor.fetchall() if cursor.description is not None else [])
     except StopIteration as finished:
         return finished.value  # type: ignore[no-any-return]
     finally:

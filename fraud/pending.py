@@ -11,15 +11,20 @@ budget); a redemption under review is already in the wallet's ``held``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from core.fixed_sql import fetch
+from community.accounts import wallet_code, wallet_view_if_earner
+from community.roles import Role
+from core.fixed_sql import Dialect, Script, read
 from fraud import sql
 from fraud.models import Subject
+from ledger.account_view import account_view_steps
 from ledger.amounts import from_minor
+from ledger.models import AccountView
 
 DECIDERS_ZH = "本网格及上级的组织者（不含核实人和本人）"
 DECIDERS_EN = "organisers of your grid or above (never the verifier nor you)"
@@ -73,9 +78,37 @@ def pending_from_row(row: Any) -> PendingReview:
     )
 
 
+def pending_reviews_steps(member_id: int) -> Script[list[PendingReview]]:
+    """``pending_reviews`` as a script step."""
+    rows = yield sql.OPEN_CASES_OF_MEMBER(member_id)
+    return [pending_from_row(row) for row in rows]
+
+
 async def pending_reviews(member_id: int) -> list[PendingReview]:
     """The member's open cases, earliest deadline first (at most 50)."""
-    return [pending_from_row(row) for row in await fetch(sql.OPEN_CASES_OF_MEMBER(member_id))]
+    return await read(lambda _: pending_reviews_steps(member_id))
+
+
+async def wallet_with_pending_reviews(
+    member_id: int, home_organisation_id: int, roles: Iterable[Role]
+) -> tuple[AccountView | None, list[PendingReview]]:
+    """The member's wallet view (``community.accounts.wallet_view_if_earner``:
+    None if they cannot earn and never had one) and their open cases, read
+    on one connection: one pool checkout (PostgreSQL) or one reader hop
+    (SQLite) for both statements, where two reads took two (the wallet is
+    the busiest read; a checkout costs ~40 µs of client CPU, bench/RESULTS.md).
+    A wallet not opened yet is opened as ``wallet_view_if_earner`` does."""
+    roles = tuple(roles)
+
+    def both(_: Dialect) -> Script[tuple[AccountView | None, list[PendingReview]]]:
+        view = yield from account_view_steps(wallet_code(member_id))
+        pending = yield from pending_reviews_steps(member_id)
+        return view, pending
+
+    view, pending = await read(both)
+    if view is None:
+        view = await wallet_view_if_earner(member_id, home_organisation_id, roles)
+    return view, pending
 
 
 def awards_pending(reviews: list[PendingReview]) -> Decimal:

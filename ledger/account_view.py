@@ -16,7 +16,7 @@ so ``AccountView.from_rows`` looks at the first.
 
 from __future__ import annotations
 
-from core.fixed_sql import fetch, fixed_sql
+from core.fixed_sql import Script, fixed_sql, read
 from ledger.models import AccountView
 
 # Active holds listed with the balance, newest first. A wallet has a
@@ -41,8 +41,14 @@ _ACCOUNT_WITH_ACTIVE_HOLDS = fixed_sql(
 )
 
 
+def account_view_steps(code: str) -> Script[AccountView | None]:
+    """``find_account_view`` as a script step, for a caller that reads more
+    on the same connection (the wallet: ``fraud.pending.wallet_with_pending_reviews``)."""
+    rows = yield _ACCOUNT_WITH_ACTIVE_HOLDS(code, MAX_VIEWED_HOLDS)
+    return AccountView.from_rows(rows) if rows else None
+
+
 async def find_account_view(code: str) -> AccountView | None:
     """The account ``code`` with its active holds (at most
     ``MAX_VIEWED_HOLDS``, newest first), or None if there is no such account."""
-    rows = await fetch(_ACCOUNT_WITH_ACTIVE_HOLDS(code, MAX_VIEWED_HOLDS))
-    return AccountView.from_rows(rows) if rows else None
+    return await read(lambda _: account_view_steps(code))

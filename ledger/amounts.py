@@ -61,7 +61,17 @@ def parse_amount(value: object, *, field: str = "amount") -> Decimal:
 
 
 def to_minor(amount: Decimal, *, field: str = "amount") -> int:
-    """``Decimal('12.34')`` → ``1234``. Validates like ``parse_amount``."""
+    """``Decimal('12.34')`` → ``1234``. Validates like ``parse_amount``.
+
+    A finite ``Decimal`` already at exactly two places (every validated
+    ``Leg``'s amount: each posting converts two) is converted directly:
+    ``parse_amount`` would accept it unchanged, as long as it is in range,
+    which is checked the same way. Anything else goes through
+    ``parse_amount``."""
+    if type(amount) is Decimal and amount.as_tuple().exponent == -SCALE:
+        minor = int(amount.scaleb(SCALE))
+        if abs(minor) <= MAX_MINOR:
+            return minor
     checked = parse_amount(amount, field=field)
     return int(checked * MINOR_PER_POINT)
 

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from core.clock import utc_now
-from core.fixed_sql import Dialect, Script, dialect, fetch, read, write
+from core.fixed_sql import Dialect, Script, dialect, fetch, read, sqlite_time, write
 from ledger import sql
 from ledger.amounts import from_minor, parse_amount
 from ledger.errors import AccountNotFound, EntryNotFound, LedgerError
@@ -51,7 +52,48 @@ def fingerprint(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_json_text = json.encoder.encode_basestring
+"""The JSON string literal of a ``str`` exactly as ``json.dumps`` writes it
+with ``ensure_ascii=False`` (the same C function)."""
+
+
 def entry_fingerprint(request: EntryRequest) -> str:
+    """``fingerprint`` of an entry request's payload.
+
+    Entries store this digest (``ledger_entry.request_fingerprint``) and a
+    retry compares against it, so its text must never change: an entry
+    without metadata (every transfer, by far the most common) has its
+    canonical JSON written here directly, the same text ``fingerprint``
+    writes (keys sorted, ``", "`` and ``": "`` separators, strings as
+    ``json.dumps`` writes them), without the general encoder (measured:
+    ~8 → ~3 µs per posting). ``test_entry_fingerprint_text_is_the_generic_one``
+    holds the two equal."""
+    legs = sorted((leg.account_code, str(leg.amount)) for leg in request.legs)
+    if request.metadata:
+        return fingerprint(
+            {
+                "op": "entry",
+                "kind": request.kind,
+                "legs": legs,
+                "reason_zh": request.reason_zh,
+                "reason_en": request.reason_en,
+                "memo": request.memo,
+                "metadata": request.metadata,
+                "cause_ref": request.cause_ref,
+            }
+        )
+    legs_text = ", ".join(f"[{_json_text(code)}, {_json_text(amount)}]" for code, amount in legs)
+    canonical = (
+        f'{{"cause_ref": {_json_text(request.cause_ref)}, "kind": {_json_text(request.kind)},'
+        f' "legs": [{legs_text}], "memo": {_json_text(request.memo)}, "metadata": {{}}, "op": "entry",'
+        f' "reason_en": {_json_text(request.reason_en)}, "reason_zh": {_json_text(request.reason_zh)}}}'
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _generic_entry_fingerprint(request: EntryRequest) -> str:
+    """The general form of ``entry_fingerprint`` (what every stored digest
+    was computed with), kept for the test that holds the two equal."""
     return fingerprint(
         {
             "op": "entry",
@@ -188,12 +230,13 @@ def write_entry_steps(
             return None
         entry_id = int(inserted[0]["id"])
     else:
-        inserted = yield sql.INSERT_ENTRY(*entry_values)
+        stamp = sqlite_time(created_at)  # the same text the adapter writes, converted once
+        inserted = yield sql.INSERT_ENTRY(*entry_values[:-1], stamp)
         if not inserted:
             return None
         entry_id = int(inserted[0]["id"])
         for account, amount_minor in moves:
-            yield sql.INSERT_POSTING(entry_id, account.id, amount_minor, account.balance_minor, created_at)
+            yield sql.INSERT_POSTING(entry_id, account.id, amount_minor, account.balance_minor, stamp)
     yield from store_balances([account for account, _ in moves])
     return EntryRecord(
         id=entry_id,

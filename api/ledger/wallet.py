@@ -20,10 +20,10 @@ from api.guards import requires_member
 from api.routing import get
 from api.schemas.ledger import MeOut, StatementOut, WalletOut, me_out, wallet_json
 from community.access import Principal
-from community.accounts import wallet_code, wallet_if_earner, wallet_view_if_earner
+from community.accounts import wallet_code, wallet_if_earner
 from community.members import get_member
 from core.cursors import MAX_CURSOR_LENGTH
-from fraud.pending import pending_reviews
+from fraud.pending import wallet_with_pending_reviews
 from ledger.models import AccountBalance
 from ledger.statements import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, statement
 
@@ -47,9 +47,10 @@ class MeController(Controller):
 
     @get("/wallet", operation_id="myWallet", summary="My points: balance, held, available")
     async def wallet(self, principal: ActingPrincipal) -> Response[WalletOut]:
-        # One statement: the balance and active holds together (ledger/account_view.py),
-        # sent as WalletOut's JSON without building the model (api/schemas/ledger.py wallet_json).
-        view = await wallet_view_if_earner(
+        # One read, two statements on one connection: the balance and active holds together
+        # (ledger/account_view.py) and the caller's open review cases (fraud/pending.py); sent as
+        # WalletOut's JSON without building the model (api/schemas/ledger.py wallet_json).
+        view, pending = await wallet_with_pending_reviews(
             principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
         )
         if view is None:
@@ -66,8 +67,7 @@ class MeController(Controller):
                     active_holds=[],
                 )
             )
-        # One more indexed statement: the caller's open review cases (fraud/pending.py).
-        return Response(wallet_json(view, await pending_reviews(principal.member_id)))  # type: ignore[arg-type]
+        return Response(wallet_json(view, pending))  # type: ignore[arg-type]
 
     @get("/wallet/statement", operation_id="myStatement", summary="My points history, newest first")
     async def my_statement(
