@@ -462,9 +462,10 @@ def _lockout_redis(settings: Settings) -> Redis:
 def members_unlock(
     phone: Annotated[str, typer.Argument(help="The member's phone number, written any way (138-0000-0001, +86…).")],
 ) -> None:
-    """Clear the failed-login and failed-invitation counters of a phone number."""
+    """Clear the failed-login and failed-invitation counters of a phone number (audited)."""
     from api.community.auth import LOCKOUT_PURPOSES, PhoneLockout
     from community.errors import InvalidMemberData
+    from community.lockouts import unlock_phone_at_console
     from community.members import normalise_phone
 
     settings = get_settings()
@@ -476,9 +477,13 @@ def members_unlock(
 
     async def run() -> int:
         redis = _lockout_redis(settings)
-        try:
-            keys = [PhoneLockout.for_purpose(redis, purpose, settings).key(normalised) for purpose in LOCKOUT_PURPOSES]
+
+        async def clear(number: str) -> int:
+            keys = [PhoneLockout.for_purpose(redis, purpose, settings).key(number) for purpose in LOCKOUT_PURPOSES]
             return int(await redis.delete(*keys))
+
+        try:
+            return await unlock_phone_at_console(normalised, clear=clear, actor_ref="cli:members-unlock")
         finally:
             await redis.aclose()
 

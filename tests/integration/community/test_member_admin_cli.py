@@ -82,6 +82,10 @@ def test_unlock_clears_both_counters_of_the_phone_however_it_is_written(
             await redis.aclose()
 
     assert asyncio.run(next_attempts()) == [0, 0]
+    events = asyncio.run(AuditEvent.select().where(AuditEvent.action == "member.unlock").run())
+    assert [(event["actor_ref"], event["target_ref"]) for event in events] == [
+        ("cli:members-unlock", "phone:13800000002")
+    ]
 
 
 def test_unlock_refuses_what_is_not_a_phone_number(redis_factory: Callable[[], Redis]) -> None:
