@@ -89,7 +89,9 @@ async def approve_held_order(
 ) -> OrderRecord:
     """Approve a held order: it becomes pickable (``placed``)."""
     work = functools.partial(_approve, principal, case_id, label, _note(note), now or utc_now())
-    return await get_order(await in_write_transaction(work))
+    # A new pickup code that an open order already has is a unique violation
+    # (marketplace_open_pickup_code): the approval re-runs with a fresh draw.
+    return await get_order(await in_write_transaction(work, retry_unique=True))
 
 
 async def release_held_order(case_id: int, *, now: datetime | None = None) -> OrderRecord:
@@ -97,7 +99,7 @@ async def release_held_order(case_id: int, *, now: datetime | None = None) -> Or
     labelled unclear (nobody looked)."""
     note = "审核期限已过，系统自动放行 · Review deadline passed: released automatically"
     work = functools.partial(_approve, None, case_id, Label.UNCLEAR, note, now or utc_now())
-    return await get_order(await in_write_transaction(work))
+    return await get_order(await in_write_transaction(work, retry_unique=True))
 
 
 async def _reject(principal: Principal, case_id: int, label: Label, note: str, now: datetime) -> int:

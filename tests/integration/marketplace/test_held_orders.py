@@ -100,6 +100,30 @@ async def test_a_newcomers_order_is_held_with_its_points_and_stock_until_approve
     await assert_ledger_ok()
 
 
+async def test_an_approval_whose_new_pickup_code_is_taken_draws_again(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The approval draws a new pickup code; one an open order already has
+    is refused by the unique index, and the approval runs again with a
+    fresh draw instead of failing."""
+    taken = await orders.place_order(
+        await acting(await market.member("50.00")), item_id=(await market.item(stock=5)).id, shop_id=market.shop_a.id
+    )
+    member = await _newcomer(market, "50.00")
+    held = await orders.place_order(
+        await acting(member), item_id=(await market.item(stock=5)).id, shop_id=market.shop_a.id
+    )
+    case = await case_for(Subject.ORDER, held.id)
+    assert case is not None
+    draws = iter([taken.pickup_code, "FRESH234"])
+    monkeypatch.setattr("marketplace.order_reviews.new_pickup_code", lambda: next(draws))
+    approved = await approve_held_order(
+        await acting(market.organiser), case.id, label=Label.LEGITIMATE, note="核实无误"
+    )
+    assert approved.status is OrderStatus.PLACED and approved.pickup_code == "FRESH234"
+    await assert_ledger_ok()
+
+
 async def test_a_rejected_held_order_voids_its_hold_and_restocks(market: Market) -> None:
     member = await _newcomer(market, "50.00")
     item = await market.item(stock=5)
