@@ -232,20 +232,26 @@ async def _team_joins(member_ids: Iterable[int]) -> dict[int, list[tuple[int, da
     return joins
 
 
+# Members read per statement: a rebuild asks for every member on any board,
+# and PostgreSQL takes at most 32,767 parameters in one statement.
+VISIBILITY_CHUNK = 10_000
+
+
 async def visibilities(member_ids: Iterable[int]) -> dict[int, tuple[int, bool]]:
-    """member → (visibility version, visible on boards)."""
+    """member → (visibility version, visible on boards), read
+    ``VISIBILITY_CHUNK`` members at a time, however many are asked for."""
     wanted = sorted(set(member_ids))
-    if not wanted:
-        return {}
-    rows = (
-        await Member.select(Member.id, Member.ranking_visibility, Member.ranking_visibility_version)
-        .where(Member.id.is_in(wanted))
-        .run()
-    )
-    return {
-        int(row["id"]): (int(row["ranking_visibility_version"]), row["ranking_visibility"] != Visibility.HIDDEN.value)
-        for row in rows
-    }
+    found: dict[int, tuple[int, bool]] = {}
+    for start in range(0, len(wanted), VISIBILITY_CHUNK):
+        rows = (
+            await Member.select(Member.id, Member.ranking_visibility, Member.ranking_visibility_version)
+            .where(Member.id.is_in(wanted[start : start + VISIBILITY_CHUNK]))
+            .run()
+        )
+        for row in rows:
+            visible = row["ranking_visibility"] != Visibility.HIDDEN.value
+            found[int(row["id"])] = (int(row["ranking_visibility_version"]), visible)
+    return found
 
 
 async def changes_at(positions: Sequence[tuple[int, int]]) -> list[Change]:

@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 import pytest
 
 from community import teams
+from community.access import load_principal
 from community.teams import add_team_member, remove_team_member
 from leaderboards.feed import feed_once
 from leaderboards.keys import FEED_KEY, all_key, board_key, seq_key, sum_key
+from leaderboards.models import Visibility
 from leaderboards.periods import periods_of
 from leaderboards.rebuild import rebuild
 from leaderboards.scores import Score
+from leaderboards.visibility import set_visibility
 from ledger import posting
 from ledger.chain import seal_pending
 from tests.support.leaderboard_helpers import (
@@ -170,3 +173,23 @@ async def test_rebuilding_one_scope_or_period_leaves_the_feed_exactly_once(perio
         incremental = await board_snapshot(redis)
         await rebuild(redis)
         assert await board_snapshot(redis) == incremental
+
+
+async def test_a_rebuild_reads_every_members_visibility_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild asks for every member on any board at once; it reads them a
+    chunk at a time (PostgreSQL takes at most 32,767 parameters), and a
+    member hidden in a later chunk stays hidden."""
+    monkeypatch.setattr("leaderboards.feed.VISIBILITY_CHUNK", 2)
+    town = await build_town(volunteers=6)
+    for n, member in enumerate(town.members):
+        await award(member, f"{n + 1}.00", town.grid)
+    async with fresh_redis() as redis:
+        last = town.members[-2]
+        await set_visibility(await load_principal(last), Visibility.HIDDEN, redis=redis)
+        await feed_once(redis)
+        expected = await board_snapshot(redis)
+        await redis.flushdb()
+        await rebuild(redis)
+        assert await board_snapshot(redis) == expected
+        shown = await _points(redis, board_key(f"org:{town.grid}", "all"))
+        assert last not in shown and len(shown) == len(town.members) - 1
