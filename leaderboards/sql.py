@@ -22,12 +22,16 @@ ENTRIES_OF_KINDS = fixed_sql(
 
 POSTING_LEGS = fixed_sql(
     "SELECT posting.entry, posting.amount_minor, account.code FROM ledger_posting AS posting"
-    " JOIN ledger_account AS account ON account.id = posting.account WHERE posting.entry = ANY($1::bigint[])",
+    " JOIN ledger_account AS account ON account.id = posting.account"
+    " WHERE posting.entry = ANY($1::bigint[]) AND posting.amount_minor > 0 AND account.code LIKE 'volunteer:%:wallet'",
     sqlite="SELECT posting.entry, posting.amount_minor, account.code FROM ledger_posting AS posting"
     " JOIN ledger_account AS account ON account.id = posting.account"
-    " WHERE posting.entry IN (SELECT value FROM json_each(?1))",
+    " WHERE posting.entry IN (SELECT value FROM json_each(?1)) AND posting.amount_minor > 0"
+    " AND account.code LIKE 'volunteer:%:wallet'",
 )
-"""(entry, signed amount, account code) of every leg of the entries (1)."""
+"""(entry, amount, account code) of the legs of the entries (1) that may
+credit a volunteer wallet (``earnings.credited_wallet`` still decides:
+only those, so the other legs are not sent)."""
 
 HOMES = fixed_sql(
     "SELECT id, home_organisation FROM community_member WHERE id = ANY($1::int[])",
