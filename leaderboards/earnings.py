@@ -91,16 +91,19 @@ Board = dict[int, tuple[int, int]]  # member → (points_minor, minute reached)
 def apply_change(boards: dict[tuple[str, str], Board], change: Change) -> None:
     """One change on every board it moves: points add up, the minute becomes
     the change's, and a member back at zero leaves the board."""
+    member_id, delta_minor, minute = change.member_id, change.delta_minor, change.minute
     for board_key in change.boards:
-        board = boards.setdefault(board_key, {})
-        points, _ = board.get(change.member_id, (0, 0))
-        points += change.delta_minor
+        board = boards.get(board_key)
+        if board is None:
+            board = boards[board_key] = {}
+        held = board.get(member_id)
+        points = delta_minor if held is None else held[0] + delta_minor
         if points == 0:
-            board.pop(change.member_id, None)
+            board.pop(member_id, None)
+            if not board:
+                del boards[board_key]
         else:
-            board[change.member_id] = (points, change.minute)
-        if not board:
-            del boards[board_key]
+            board[member_id] = (points, minute)
 
 
 def fold(changes: Iterable[Change]) -> dict[tuple[str, str], Board]:

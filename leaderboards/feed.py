@@ -37,13 +37,14 @@ import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
 from community.organisations import ancestor_chains
-from community.tables import Member, PastTeamMember, TeamMember
+from core.fixed_sql import Row, fetch
+from leaderboards import sql
 from leaderboards.earnings import (
     COUNTED_KINDS,
     REVERSAL_KIND,
@@ -53,7 +54,7 @@ from leaderboards.earnings import (
 )
 from leaderboards.keys import FEED_LOCK_KEY, ScopeKind, scope_name
 from leaderboards.models import Visibility
-from leaderboards.periods import china_date, periods_of
+from leaderboards.periods import china_date, periods_of_day
 from leaderboards.redis_boards import (
     BoardChange,
     advance_feed,
@@ -61,10 +62,9 @@ from leaderboards.redis_boards import (
     feed_position,
     remember_scopes,
 )
-from leaderboards.season_rules import season_boards
+from leaderboards.season_rules import SeasonSpan, season_boards
 from leaderboards.seasons import open_season_spans
 from ledger.chain import Block, blocks_after, seal_pending
-from ledger.tables import LedgerEntry, LedgerPosting
 
 # Blocks per step: a sealing run makes one block of up to 1,000 entries, and
 # a step's queries bind every entry id of its blocks (SQLite binds at most
@@ -101,17 +101,17 @@ def _optional_int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
 
 
-async def _wallet_credits(entry_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """entry id → (member, hundredths) it credited to a volunteer wallet."""
-    if not entry_ids:
-        return {}
-    rows = (
-        await LedgerPosting.select(
-            LedgerPosting.entry, LedgerPosting.amount_minor, LedgerPosting.account.code.as_alias("code")
-        )
-        .where(LedgerPosting.entry.is_in(list(entry_ids)))
-        .run()
-    )
+def _instant(value: Any) -> datetime:
+    """A timestamp as the driver returns it (SQLite may give its stored
+    text when a statement's column has no declared type), made aware."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return _aware(value)
+
+
+def _wallet_credits(rows: Iterable[Row]) -> dict[int, tuple[int, int]]:
+    """entry id → (member, hundredths) it credited to a volunteer wallet,
+    from (entry, amount, account code) legs."""
     legs: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for row in rows:
         legs[int(row["entry"])].append((str(row["code"]), int(row["amount_minor"])))
@@ -123,32 +123,44 @@ async def _wallet_credits(entry_ids: Sequence[int]) -> dict[int, tuple[int, int]
     return credits
 
 
-async def _awards(entry_ids: Sequence[int]) -> dict[int, _Award]:
-    """The counted awards among ``entry_ids``."""
-    if not entry_ids:
-        return {}
-    rows = (
-        await LedgerEntry.select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.metadata, LedgerEntry.created_at)
-        .where(LedgerEntry.id.is_in(list(entry_ids)) & LedgerEntry.kind.is_in(sorted(COUNTED_KINDS)))
-        .run()
-    )
-    counted = {int(row["id"]): row for row in rows if is_counted_award(row["kind"], _metadata(row["metadata"]))}
-    credits = await _wallet_credits(sorted(counted))
-    awards: dict[int, _Award] = {}
-    for entry_id, row in counted.items():
-        if entry_id not in credits:
+_COUNTED_KINDS = sorted(COUNTED_KINDS)
+_COUNTED_AND_REVERSAL_KINDS = sorted(COUNTED_KINDS | {REVERSAL_KIND})
+
+
+async def _awards_of(rows: Iterable[Row]) -> dict[int, _Award]:
+    """The counted awards among entry ``rows`` (id, kind, metadata,
+    created_at): those that count and credit a volunteer wallet."""
+    counted: dict[int, tuple[Row, Mapping[str, Any]]] = {}
+    for row in rows:
+        if row["kind"] not in COUNTED_KINDS:
             continue
         metadata = _metadata(row["metadata"])
+        if is_counted_award(row["kind"], metadata):
+            counted[int(row["id"])] = (row, metadata)
+    if not counted:
+        return {}
+    credits = _wallet_credits(await fetch(sql.POSTING_LEGS(sorted(counted))))
+    awards: dict[int, _Award] = {}
+    for entry_id, (row, metadata) in counted.items():
+        if entry_id not in credits:
+            continue
         member_id, amount_minor = credits[entry_id]
         awards[entry_id] = _Award(
             entry_id=entry_id,
             member_id=member_id,
             amount_minor=amount_minor,
-            created_at=_aware(row["created_at"]),
+            created_at=_instant(row["created_at"]),
             organisation_id=_optional_int(metadata.get("organisation_id")),
             campaign_id=_optional_int(metadata.get("campaign_id")),
         )
     return awards
+
+
+async def _awards(entry_ids: Sequence[int]) -> dict[int, _Award]:
+    """The counted awards among ``entry_ids``."""
+    if not entry_ids:
+        return {}
+    return await _awards_of(await fetch(sql.ENTRIES_OF_KINDS(list(entry_ids), _COUNTED_KINDS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,15 +177,11 @@ class _Counted:
 async def _counted_entries(positions: Sequence[tuple[int, int]]) -> list[_Counted]:
     """(seq, entry id) in chain order → the counted ones among them."""
     entry_ids = [entry_id for _, entry_id in positions]
-    awards = await _awards(entry_ids)
-    reversal_rows = (
-        await LedgerEntry.select(LedgerEntry.id, LedgerEntry.reverses, LedgerEntry.created_at)
-        .where(LedgerEntry.id.is_in(entry_ids) & (LedgerEntry.kind == REVERSAL_KIND))
-        .run()
-        if entry_ids
-        else []
-    )
-    reversals = {int(row["id"]): row for row in reversal_rows if row["reverses"] is not None}
+    if not entry_ids:
+        return []
+    rows = await fetch(sql.ENTRIES_OF_KINDS(entry_ids, _COUNTED_AND_REVERSAL_KINDS))
+    awards = await _awards_of(rows)
+    reversals = {int(row["id"]): row for row in rows if row["kind"] == REVERSAL_KIND and row["reverses"] is not None}
     reversed_awards = await _awards(sorted({int(row["reverses"]) for row in reversals.values()}))
     counted: list[_Counted] = []
     for seq, entry_id in positions:
@@ -187,7 +195,7 @@ async def _counted_entries(positions: Sequence[tuple[int, int]]) -> list[_Counte
                     seq=seq,
                     award=reversed_awards[int(row["reverses"])],
                     sign=-1,
-                    changed_at=_aware(row["created_at"]),
+                    changed_at=_instant(row["created_at"]),
                 )
             )
     return counted
@@ -197,8 +205,7 @@ async def _homes(member_ids: Iterable[int]) -> dict[int, int]:
     wanted = sorted(set(member_ids))
     if not wanted:
         return {}
-    rows = await Member.select(Member.id, Member.home_organisation).where(Member.id.is_in(wanted)).run()
-    return {int(row["id"]): int(row["home_organisation"]) for row in rows}
+    return {int(row["id"]): int(row["home_organisation"]) for row in await fetch(sql.HOMES(wanted))}
 
 
 async def _team_joins(member_ids: Iterable[int]) -> dict[int, list[tuple[int, datetime, datetime | None]]]:
@@ -213,27 +220,15 @@ async def _team_joins(member_ids: Iterable[int]) -> dict[int, list[tuple[int, da
     wanted = sorted(set(member_ids))
     joins: dict[int, list[tuple[int, datetime, datetime | None]]] = defaultdict(list)
     if wanted:
-        rows = (
-            await TeamMember.select(TeamMember.member, TeamMember.team, TeamMember.joined_at)
-            .where(TeamMember.member.is_in(wanted))
-            .run()
-        )
-        for row in rows:
-            joins[int(row["member"])].append((int(row["team"]), _aware(row["joined_at"]), None))
-        past = (
-            await PastTeamMember.select(
-                PastTeamMember.member, PastTeamMember.team, PastTeamMember.joined_at, PastTeamMember.left_at
-            )
-            .where(PastTeamMember.member.is_in(wanted))
-            .run()
-        )
-        for row in past:
-            joins[int(row["member"])].append((int(row["team"]), _aware(row["joined_at"]), _aware(row["left_at"])))
+        for row in await fetch(sql.TEAM_JOINS(wanted)):
+            joins[int(row["member"])].append((int(row["team"]), _instant(row["joined_at"]), None))
+        for row in await fetch(sql.PAST_TEAM_JOINS(wanted)):
+            joins[int(row["member"])].append((int(row["team"]), _instant(row["joined_at"]), _instant(row["left_at"])))
     return joins
 
 
-# Members read per statement: a rebuild asks for every member on any board,
-# and PostgreSQL takes at most 32,767 parameters in one statement.
+# Members read per statement: a rebuild asks for every member on any board
+# (a million at full size); one array a statement, a bounded one.
 VISIBILITY_CHUNK = 10_000
 
 
@@ -243,12 +238,7 @@ async def visibilities(member_ids: Iterable[int]) -> dict[int, tuple[int, bool]]
     wanted = sorted(set(member_ids))
     found: dict[int, tuple[int, bool]] = {}
     for start in range(0, len(wanted), VISIBILITY_CHUNK):
-        rows = (
-            await Member.select(Member.id, Member.ranking_visibility, Member.ranking_visibility_version)
-            .where(Member.id.is_in(wanted[start : start + VISIBILITY_CHUNK]))
-            .run()
-        )
-        for row in rows:
+        for row in await fetch(sql.VISIBILITIES(wanted[start : start + VISIBILITY_CHUNK])):
             visible = row["ranking_visibility"] != Visibility.HIDDEN.value
             found[int(row["id"])] = (int(row["ranking_visibility_version"]), visible)
     return found
@@ -256,7 +246,11 @@ async def visibilities(member_ids: Iterable[int]) -> dict[int, tuple[int, bool]]
 
 async def changes_at(positions: Sequence[tuple[int, int]]) -> list[Change]:
     """The board changes of the entries at ``positions`` ((seq, entry id),
-    chain order): the one derivation the feed and the rebuild share."""
+    chain order): the one derivation the feed and the rebuild share.
+
+    An award's boards depend only on where it was done, its member's teams
+    then, its campaign and its China date; awards alike in those four share
+    one tuple of boards (most of a page does), worked out once."""
     counted = await _counted_entries(positions)
     members = {item.award.member_id for item in counted}
     homes = await _homes(members)
@@ -264,33 +258,50 @@ async def changes_at(positions: Sequence[tuple[int, int]]) -> list[Change]:
     where_done = {item.award.organisation_id or homes.get(item.award.member_id, 0) for item in counted} - {0}
     chains = await ancestor_chains(where_done)
     spans = await open_season_spans()
+    boards_of: dict[tuple[int | None, tuple[int, ...], int | None, date], tuple[tuple[str, str], ...]] = {}
     changes: list[Change] = []
     for item in counted:
         award = item.award
         done_at = award.organisation_id or homes.get(award.member_id)
-        chain = chains.get(done_at or 0, [])
-        teams = {
-            team
-            for team, joined_at, left_at in joins.get(award.member_id, [])
-            if joined_at <= award.created_at and (left_at is None or award.created_at <= left_at)
-        }
-        others = [scope_name(ScopeKind.TEAM, team) for team in sorted(teams)]
-        if award.campaign_id is not None:
-            others.append(scope_name(ScopeKind.CAMPAIGN, award.campaign_id))
-        scopes = [scope_name(ScopeKind.ORGANISATION, node) for node in chain] + others
-        periods = periods_of(award.created_at)
-        # Seasons not yet frozen (a frozen one's board is stored and never moves).
-        in_seasons = season_boards(spans, china_date(award.created_at), chain, others)
+        teams = tuple(
+            sorted(
+                {
+                    team
+                    for team, joined_at, left_at in joins.get(award.member_id, ())
+                    if joined_at <= award.created_at and (left_at is None or award.created_at <= left_at)
+                }
+            )
+        )
+        day = china_date(award.created_at)
+        key = (done_at, teams, award.campaign_id, day)
+        boards = boards_of.get(key)
+        if boards is None:
+            boards = boards_of[key] = _boards(spans, chains.get(done_at or 0, []), teams, award.campaign_id, day)
         changes.append(
             Change(
                 seq=item.seq,
                 member_id=award.member_id,
                 delta_minor=item.sign * award.amount_minor,
                 changed_at=item.changed_at,
-                boards=tuple((scope, period) for scope in scopes for period in periods) + tuple(in_seasons),
+                boards=boards,
             )
         )
     return changes
+
+
+def _boards(
+    spans: Sequence[SeasonSpan], chain: Sequence[int], teams: Sequence[int], campaign_id: int | None, day: date
+) -> tuple[tuple[str, str], ...]:
+    """The boards of an award done at ``chain[0]`` (its ancestors after),
+    by a member in ``teams``, paid by ``campaign_id``, on China ``day``."""
+    others = [scope_name(ScopeKind.TEAM, team) for team in teams]
+    if campaign_id is not None:
+        others.append(scope_name(ScopeKind.CAMPAIGN, campaign_id))
+    scopes = [scope_name(ScopeKind.ORGANISATION, node) for node in chain] + others
+    periods = periods_of_day(day)
+    # Seasons not yet frozen (a frozen one's board is stored and never moves).
+    in_seasons = season_boards(spans, day, chain, others)
+    return tuple((scope, period) for scope in scopes for period in periods) + tuple(in_seasons)
 
 
 def positions_of(blocks: Sequence[Block]) -> list[tuple[int, int]]:
@@ -303,13 +314,14 @@ def by_scope(changes: Sequence[Change], shown: Mapping[int, tuple[int, bool]]) -
     grouped: dict[str, list[BoardChange]] = defaultdict(list)
     for change in changes:
         version, visible = shown.get(change.member_id, (0, True))
+        minute = change.minute
         for scope, period in change.boards:
             grouped[scope].append(
                 BoardChange(
                     seq=change.seq,
                     member_id=change.member_id,
                     delta_minor=change.delta_minor,
-                    minute=change.minute,
+                    minute=minute,
                     period=period,
                     visibility_version=version,
                     visible=visible,

@@ -68,7 +68,11 @@ def season_id(season: SeasonDates) -> str:
 
 def periods_of(at: datetime, seasons: Sequence[SeasonDates] = ()) -> tuple[str, ...]:
     """Every period an award made at ``at`` counts in."""
-    day = china_date(at)
+    return periods_of_day(china_date(at), seasons)
+
+
+def periods_of_day(day: date, seasons: Sequence[SeasonDates] = ()) -> tuple[str, ...]:
+    """Every period an award made on China ``day`` counts in."""
     in_seasons = tuple(season_id(season) for season in seasons if season.contains(day))
     return (week_id(day), month_id(day), *in_seasons, ALL_TIME)
 

@@ -40,7 +40,7 @@ from leaderboards.scores import compose
 from ledger.chain import blocks_after
 from ledger.tables import LedgerChainBlock
 
-BLOCKS_PER_PAGE = 5  # ≤ 5,000 entry ids a query (see feed.BLOCKS_PER_RUN)
+BLOCKS_PER_PAGE = 20  # ≤ 20,000 entry ids a page: the reads send them as one array (leaderboards/sql.py)
 Progress = Callable[[int, int], None]  # (blocks read, blocks in all)
 
 
