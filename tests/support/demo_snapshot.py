@@ -114,6 +114,11 @@ async def _restore(snapshot: _Snapshot) -> None:
         # the per-test cleanup does: the rows were consistent when read.
         async with aiosqlite.connect(db.path) as connection:
             await connection.execute("BEGIN IMMEDIATE")
+            # A request still in flight from the test before (a closing
+            # page's last fetch) may have written between the cleanup and
+            # now: empty the tables again, children first, in this transaction.
+            for table in reversed(filled):
+                await connection.execute(f'DELETE FROM "{table.name}"')
             for table in filled:
                 marks = ", ".join("?" for _ in table.columns)
                 names = ", ".join(f'"{column}"' for column in table.columns)
@@ -124,6 +129,8 @@ async def _restore(snapshot: _Snapshot) -> None:
     connection = await db.get_new_connection()
     try:
         async with connection.transaction():
+            for table in reversed(filled):
+                await connection.execute(f'DELETE FROM "{table.name}"')
             for table in filled:
                 await connection.copy_records_to_table(table.name, records=table.rows, columns=list(table.columns))
             # The ids go on after the copied rows, as after a real load.
