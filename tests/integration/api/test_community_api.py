@@ -47,7 +47,12 @@ def _is_problem(response: object, status: int, code: str) -> bool:
 
 
 async def _actions(target_ref: str) -> list[str]:
-    rows = await AuditEvent.select(AuditEvent.action).where(AuditEvent.target_ref == target_ref).order_by(AuditEvent.id).run()
+    rows = (
+        await AuditEvent.select(AuditEvent.action)
+        .where(AuditEvent.target_ref == target_ref)
+        .order_by(AuditEvent.id)
+        .run()
+    )
     return [row["action"] for row in rows]
 
 
