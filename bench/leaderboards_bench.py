@@ -25,16 +25,21 @@ from the whole chain), wall time and entries/s.
 **2. Reads in process**, the all-time board of the grid (N members): ours is
 ``leaderboards.reading.read_board`` (policy check, top 10, my rank, ±5
 neighbours, names from the database) for random members; the ceiling sends
-the same Redis commands raw through the same redis-py client (two pipelines
-and a ``ZREVRANGE``). ``--rounds`` interleaved rounds (odd rounds ours
-first) of ``--reads`` calls each; p50/p99 per side, and the median of the
-per-round p50 ratios.
+the same Redis script raw through the same redis-py client (one round
+trip). ``--rounds`` interleaved rounds (odd rounds ours first) of
+``--reads`` calls each; p50/p99 per side, and the median of the per-round
+p50 ratios.
 
 **3. Reads over HTTP**: ``fengling serve`` (``--server``, ``--workers``)
 against the ceiling app ``bench/leaderboards_ceiling.py`` (Litestar, the same
 commands raw, no token or policy), each loaded by ``wrk`` (``--threads``,
 ``--connections``, ``--seconds``) in interleaved rounds; one member's token,
-``GET /api/v1/leaderboards?scope=org:<grid>&period=all&around=me``.
+``GET /api/v1/leaderboards?scope=org:<grid>&period=all&around=me``. Each
+round loads both sides twice: with one connection (``wrk -t1 -c1``: a read's
+own latency, with nothing queued ahead of it; the issue's p99 < 5 ms is
+judged here) and with ``--connections`` (the server saturated: req/s is the
+capacity, and the p99 there is mostly time spent queued behind other reads,
+for the ceiling too).
 
 **4. Lag**: with the API's background jobs running in process
 (``jobs.background``: the sealer and the feed, nudged after commit as
@@ -250,7 +255,7 @@ async def in_process(args: argparse.Namespace, world: dict[str, Any]) -> dict[st
     from community.access import load_principal
     from leaderboards.keys import all_key, board_key
     from leaderboards.periods import PeriodKind
-    from leaderboards.reading import BoardQuery, read_board
+    from leaderboards.reading import READ_SCRIPT, BoardQuery, read_board
     from leaderboards.rebuild import rebuild
 
     redis = Redis.from_url(args.redis_url)
@@ -270,16 +275,7 @@ async def in_process(args: argparse.Namespace, world: dict[str, Any]) -> dict[st
         await read_board(principals[member], query, redis=redis)
 
     async def ceiling(member: int) -> None:
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.zcard(key)
-            pipe.zrevrange(key, 0, 9, withscores=True)
-            await pipe.execute()
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.zrevrank(key, member)
-            pipe.hget(every, member)
-            rank, _ = await pipe.execute()
-        if rank is not None:
-            await redis.zrevrange(key, max(0, rank - 5), rank + 5, withscores=True)
+        await redis.eval(READ_SCRIPT, 2, key, every, member, 10, 5)
 
     async def timed(call: Any, picks: list[int]) -> list[float]:
         out = []
@@ -394,23 +390,30 @@ def http(args: argparse.Namespace, env: dict[str, str], world: dict[str, Any], f
             board = json.loads(answer.read())
         if board["size"] != len(world["ids"]) or board["me"]["rank"] is None:
             raise SystemExit(f"unexpected board: size {board['size']}, me {board['me']}")
+        # Two loads a round: one connection (a read's own latency, nothing
+        # queued before it) and ``--connections`` (the server saturated: the
+        # p99 there is mostly the queue, and req/s is the capacity).
+        loads = [(1, 1), (args.connections, args.threads)]
         for number in range(1, args.rounds + 1):
             sides = [("ours", ours_url, token), ("ceiling", ceiling.url("/board"), None)]
             if number % 2 == 0:
                 sides.reverse()
             run: dict[str, Any] = {}
-            for name, url, auth in sides:
-                command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds:g}s", "--latency"]
-                if auth:
-                    command += ["-H", f"Authorization: Bearer {auth}"]
-                out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-                rate, p50, p99, count = parse_wrk(out)
-                run[name] = {"rate": rate, "p50": p50, "p99": p99, "count": count}
+            for connections, threads in loads:
+                for name, url, auth in sides:
+                    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{args.seconds:g}s", "--latency"]
+                    if auth:
+                        command += ["-H", f"Authorization: Bearer {auth}"]
+                    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+                    rate, p50, p99, count = parse_wrk(out)
+                    run[f"{name}@{connections}"] = {"rate": rate, "p50": p50, "p99": p99, "count": count}
             runs.append(run)
-            log(
-                f"HTTP round {number}: ours p50 {run['ours']['p50']:.2f} / p99 {run['ours']['p99']:.2f} ms,"
-                f" ceiling p50 {run['ceiling']['p50']:.2f} / p99 {run['ceiling']['p99']:.2f} ms"
-            )
+            for connections, _ in loads:
+                o, c = run[f"ours@{connections}"], run[f"ceiling@{connections}"]
+                log(
+                    f"HTTP round {number}, {connections} connection(s): ours p50 {o['p50']:.2f} / p99"
+                    f" {o['p99']:.2f} ms, ceiling p50 {c['p50']:.2f} / p99 {c['p99']:.2f} ms"
+                )
     return runs
 
 
@@ -448,25 +451,29 @@ def report(
         print(f"| {number} | {o50:.3f} | {o99:.3f} | {c50:.3f} | {c99:.3f} | {o50 / c50:.2f} |")
     print(f"\nMedian of the per-round ratios: **{statistics.median(ratios):.2f}×** the ceiling.\n")
     if runs:
-        print(
-            f"**Reads over HTTP** ({args.server}, {args.workers} worker(s), wrk -t{args.threads}"
-            f" -c{args.connections}, {args.seconds:g} s a side; ms)\n"
-        )
-        print("| round | ours p50 | ours p99 | ours req/s | ceiling p50 | ceiling p99 | ceiling req/s | ratio p99 |")
-        print("|---|---|---|---|---|---|---|---|")
-        http_ratios = []
-        for number, run in enumerate(runs, start=1):
-            o, c = run["ours"], run["ceiling"]
-            http_ratios.append(o["p99"] / c["p99"])
+        for connections, threads in [(1, 1), (args.connections, args.threads)]:
             print(
-                f"| {number} | {o['p50']:.2f} | {o['p99']:.2f} | {o['rate']:,.0f} | {c['p50']:.2f} | {c['p99']:.2f}"
-                f" | {c['rate']:,.0f} | {o['p99'] / c['p99']:.2f} |"
+                f"**Reads over HTTP, {connections} connection(s)** ({args.server}, {args.workers} worker(s),"
+                f" wrk -t{threads} -c{connections}, {args.seconds:g} s a side; ms)\n"
             )
-        best = statistics.median(run["ours"]["p99"] for run in runs)
-        print(
-            f"\nMedian ours p99 {best:.2f} ms (target < 5 ms); median of the per-round p99 ratios"
-            f" {statistics.median(http_ratios):.2f}×.\n"
-        )
+            print("| round | ours p50 | ours p99 | ours req/s | ceiling p50 | ceiling p99 | ceiling req/s |", end="")
+            print(" ratio p99 |")
+            print("|---|---|---|---|---|---|---|---|")
+            http_ratios = []
+            for number, run in enumerate(runs, start=1):
+                o, c = run[f"ours@{connections}"], run[f"ceiling@{connections}"]
+                http_ratios.append(o["p99"] / c["p99"])
+                print(
+                    f"| {number} | {o['p50']:.2f} | {o['p99']:.2f} | {o['rate']:,.0f} | {c['p50']:.2f}"
+                    f" | {c['p99']:.2f} | {c['rate']:,.0f} | {o['p99'] / c['p99']:.2f} |"
+                )
+            p99 = statistics.median(run[f"ours@{connections}"]["p99"] for run in runs)
+            ceiling_p99 = statistics.median(run[f"ceiling@{connections}"]["p99"] for run in runs)
+            verdict = f" (target < 5 ms: {'met' if p99 < 5 else 'not met'})" if connections == 1 else ""
+            print(
+                f"\nMedian ours p99 {p99:.2f} ms{verdict}; the ceiling's {ceiling_p99:.2f} ms; median of the"
+                f" per-round p99 ratios {statistics.median(http_ratios):.2f}×.\n"
+            )
     lag = measured["lag_ms"]
     print(
         f"**Lag from commit to board** ({len(lag)} awards): p50 {percentile(lag, 0.5):.1f} ms,"

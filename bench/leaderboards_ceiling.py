@@ -3,11 +3,11 @@ sending the same Redis commands raw.
 
 ``bench/leaderboards_bench.py`` serves it beside Fengling, with the same server
 and number of workers, on the same Redis, and reports Fengling's latency as
-a ratio to this one. Per request it sends what ``leaderboards.reading``
-sends for one board (top 10, my rank, ±5 neighbours): ``ZCARD`` +
-``ZREVRANGE 0 9`` (one pipeline), ``ZREVRANK`` + ``HGET`` (one pipeline),
-``ZREVRANGE rank-5 rank+5``, and answers the rows as JSON: no token, no
-principal, no policy, no names from the database. Nothing here imports the
+a ratio to this one. Per request it runs the one script
+``leaderboards.reading`` runs for a board (top 10, my rank, ±5 neighbours:
+``ZCARD``, ``ZREVRANGE``, ``ZREVRANK``, ``HGET``, ``ZREVRANGE``, one round
+trip), and answers the rows as JSON: no token, no principal, no policy, no
+names from the database. Nothing here imports the
 project, so the ceiling does not move when the project changes.
 
 Environment: ``FL_BENCH_REDIS_URL``, ``FL_BENCH_BOARD`` (the sorted set),
@@ -34,26 +34,39 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+# The script ``leaderboards.reading`` runs for one board (copied, so the
+# ceiling does not move when the project changes).
+READ_SCRIPT = """
+local size = redis.call('ZCARD', KEYS[1])
+local top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
+local score = redis.call('HGET', KEYS[2], ARGV[1])
+local k = tonumber(ARGV[3])
+local first = 0
+local around = {}
+if rank and k > 0 then
+  first = math.max(0, rank - k)
+  around = redis.call('ZREVRANGE', KEYS[1], first, rank + k, 'WITHSCORES')
+end
+return {size, top, rank or -1, score or '', first, around}
+"""
+
+
+def _pairs(flat: list[bytes]) -> list[list[Any]]:
+    return [[flat[i].decode(), float(flat[i + 1])] for i in range(0, len(flat), 2)]
+
+
 @get("/board")
 async def board(state: State) -> dict[str, Any]:
     redis: Redis = state.redis
-    key, every, member = state.board, state.every, state.member
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.zcard(key)
-        pipe.zrevrange(key, 0, TOP - 1, withscores=True)
-        size, top = await pipe.execute()
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.zrevrank(key, member)
-        pipe.hget(every, member)
-        rank, score = await pipe.execute()
-    around: list[Any] = []
-    if rank is not None:
-        around = await redis.zrevrange(key, max(0, rank - AROUND), rank + AROUND, withscores=True)
+    size, top, rank, score, _, around = await redis.eval(
+        READ_SCRIPT, 2, state.board, state.every, state.member, TOP, AROUND
+    )
     return {
         "size": size,
-        "top": [[m.decode(), s] for m, s in top],
-        "me": {"rank": rank, "score": score.decode() if score else None},
-        "neighbours": [[m.decode(), s] for m, s in around],
+        "top": _pairs(top),
+        "me": {"rank": None if rank < 0 else rank, "score": score.decode() if score else None},
+        "neighbours": _pairs(around),
     }
 
 

@@ -35,6 +35,7 @@ from community.tree_paths import (
 )
 from core.cursors import decode_cursor, encode_cursor
 from core.database import in_write_transaction
+from core.fixed_sql import fetch, fixed_sql
 from core.ids import MAX_ID
 
 # One page of a node listing; a street has tens of grids, a grid tens of buildings.
@@ -119,13 +120,19 @@ async def ancestor_chains(organisation_ids: Iterable[int]) -> dict[int, list[int
     wanted = sorted(set(organisation_ids))
     chains = {organisation_id: [organisation_id] for organisation_id in wanted}
     if wanted:
-        paths = (
-            await Organisation.select(Organisation.path).where(Organisation.id.is_in(wanted)).output(as_list=True).run()
-        )
-        for path in paths:
-            chain = ancestors_nearest_first(path)
+        for row in await fetch(_PATHS_OF(wanted)):
+            chain = ancestors_nearest_first(str(row["path"]))
             chains[chain[0]] = chain
     return chains
+
+
+# Fixed SQL: every policy check on a node reads this (a board read, each
+# organisation-scoped request); Piccolo's builder cost ~0.2 ms of CPU here
+# (bench/leaderboards_bench.py, 2026-12-01).
+_PATHS_OF = fixed_sql(
+    "SELECT path FROM community_organisation WHERE id = ANY($1::bigint[])",
+    sqlite="SELECT path FROM community_organisation WHERE id IN (SELECT value FROM json_each(?1))",
+)
 
 
 async def ancestor_ids(organisation_id: int) -> list[int]:

@@ -11,7 +11,7 @@ sealer's (every 2 s, run by the feed itself first) plus one feed run.
 
 **Exactly-once.** ``feed_once`` reads the feed's cursor (the last block
 applied, in Redis), derives the counted changes of the next blocks
-(``earnings.py``), applies them scope by scope with ``redis_boards.apply_scope``
+(``earnings.py``), applies them scope by scope with ``redis_boards.apply_scopes``
 (each change skipped if its ``seq`` is at or below the scope's), and only
 then moves the cursor forward. A run that dies half-way is repeated whole
 by the next, and the scopes it had already reached skip what they applied.
@@ -58,7 +58,7 @@ from leaderboards.periods import china_date, periods_of_day
 from leaderboards.redis_boards import (
     BoardChange,
     advance_feed,
-    apply_scope,
+    apply_scopes,
     feed_position,
     remember_scopes,
 )
@@ -331,15 +331,15 @@ def by_scope(changes: Sequence[Change], shown: Mapping[int, tuple[int, bool]]) -
 
 
 async def apply_changes(redis: Redis, changes: Sequence[Change]) -> None:
-    shown = await visibilities(change.member_id for change in changes)
     scopes_by_member: dict[int, set[str]] = defaultdict(set)
     for change in changes:
         scopes_by_member[change.member_id].update(scope for scope, _ in change.boards)
-    # Remembered before the points land, so a visibility change never misses a scope.
-    for member_id, scopes in scopes_by_member.items():
-        await remember_scopes(redis, member_id, sorted(scopes))
-    for scope, scope_changes in by_scope(changes, shown).items():
-        await apply_scope(redis, scope, scope_changes)
+    # Remembered before visibility is read (and so before the points land): a
+    # visibility change committed after the read finds every scope and its
+    # higher version wins there; one committed before it is in ``shown``.
+    await remember_scopes(redis, scopes_by_member)
+    shown = await visibilities(scopes_by_member)
+    await apply_scopes(redis, by_scope(changes, shown))
 
 
 @contextlib.asynccontextmanager

@@ -14,6 +14,9 @@ Per scope ``S`` (``org:<id>``, ``team:<id>``, ``campaign:<id>``):
 | ``lb:{S}:seq`` | string | the highest chain position applied to this scope (exactly-once) |
 | ``lb:{S}:vis`` | hash | member id → ``<version>:<0|1>``, the visibility last applied here |
 | ``lb:{S}:periods`` | set | the periods this scope has boards for (visibility changes walk them) |
+| ``lb:{S}:visgen`` | string | visibility changes applied here (a swap refuses a board staged before one) |
+| ``lb:{S}:staged:<period>[:all]`` | sorted set, hash | a rebuild's board while it is staged in chunks |
+| ``lb:{S}:replaced`` | any | a replaced board for the moment between its RENAME and UNLINK |
 
 Outside any scope: ``lb:{feed}`` (hash: ``block``, the last chain block
 applied; ``seq``, its head position) and ``lb:{feed}:lock`` (the feed's and
@@ -71,6 +74,22 @@ def visibility_key(scope: str) -> str:
 
 def periods_key(scope: str) -> str:
     return f"{PREFIX}:{{{scope}}}:periods"
+
+
+def visibility_generation_key(scope: str) -> str:
+    return f"{PREFIX}:{{{scope}}}:visgen"
+
+
+def staged_board_key(scope: str, period: str) -> str:
+    return f"{PREFIX}:{{{scope}}}:staged:{period}"
+
+
+def staged_all_key(scope: str, period: str) -> str:
+    return f"{staged_board_key(scope, period)}:all"
+
+
+def replaced_key(scope: str) -> str:
+    return f"{PREFIX}:{{{scope}}}:replaced"
 
 
 def member_scopes_key(member_id: int) -> str:

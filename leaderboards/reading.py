@@ -1,7 +1,7 @@
 """Reading a board: top N, my rank, my neighbours (±k), this week vs last.
 
 Every read is a handful of sorted-set commands, each O(log N) (+ the rows
-returned), sent in one pipeline per board; names come from the database
+returned), run as one script (one round trip) per board; names come from the database
 for the (at most ``MAX_TOP + 2 × MAX_AROUND + 1``) members shown, so a
 change of name or visibility shows at once. Hidden members are not in a
 board's sorted set: they are not counted, ranked or shown; a hidden reader
@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from redis.asyncio import Redis
 
 from community.access import Principal
 from community.tables import Member
 from core.clock import utc_now
+from core.fixed_sql import fetch, fixed_sql
 from leaderboards.errors import BoardNotFound, InvalidBoardRequest, SeasonNotFound
 from leaderboards.freezing import frozen_if_due
 from leaderboards.keys import ScopeKind, all_key, board_key, scope_name
@@ -52,6 +52,52 @@ class _Position:
     score: int | None  # from the all-members hash (hidden members too)
 
 
+# One board read, one round trip: size, top N, the reader's rank and score
+# (from the all-members hash, so a hidden reader still sees their points)
+# and, with k > 0 and the reader ranked, ranks rank-k..rank+k. Each command
+# is O(log N) plus the rows returned; both keys share the scope's hash slot.
+READ_SCRIPT = """
+local size = redis.call('ZCARD', KEYS[1])
+local top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
+local score = redis.call('HGET', KEYS[2], ARGV[1])
+local k = tonumber(ARGV[3])
+local first = 0
+local around = {}
+if rank and k > 0 then
+  first = math.max(0, rank - k)
+  around = redis.call('ZREVRANGE', KEYS[1], first, rank + k, 'WITHSCORES')
+end
+return {size, top, rank or -1, score or '', first, around}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _BoardRead:
+    size: int
+    top: list[tuple[bytes, float]]
+    mine: _Position
+    first_around: int
+    around: list[tuple[bytes, float]]
+
+
+def _pairs(flat: Sequence[bytes]) -> list[tuple[bytes, float]]:
+    return [(flat[i], float(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+
+async def _read(redis: Redis, scope: str, period: str, member_id: int, *, top: int, around: int) -> _BoardRead:
+    size, top_flat, rank, score, first, around_flat = await redis.eval(
+        READ_SCRIPT, 2, board_key(scope, period), all_key(scope, period), member_id, top, around
+    )
+    return _BoardRead(
+        size=int(size),
+        top=_pairs(top_flat),
+        mine=_Position(rank=None if int(rank) < 0 else int(rank), score=int(score) if score else None),
+        first_around=int(first),
+        around=_pairs(around_flat),
+    )
+
+
 async def _position(redis: Redis, scope: str, period: str, member_id: int) -> _Position:
     async with redis.pipeline(transaction=False) as pipe:
         pipe.zrevrank(board_key(scope, period), member_id)
@@ -63,12 +109,15 @@ async def _position(redis: Redis, scope: str, period: str, member_id: int) -> _P
 async def names_of(member_ids: Sequence[int]) -> dict[int, tuple[str, bool]]:
     if not member_ids:
         return {}
-    rows = (
-        await Member.select(Member.id, Member.name, Member.ranking_visibility)
-        .where(Member.id.is_in(sorted(set(member_ids))))
-        .run()
-    )
+    rows = await fetch(_NAMES_OF(sorted(set(member_ids))))
     return {int(row["id"]): (str(row["name"]), row["ranking_visibility"] == Visibility.FULL_NAME.value) for row in rows}
+
+
+# Fixed SQL: every board read sends it (bench/leaderboards_bench.py).
+_NAMES_OF = fixed_sql(
+    "SELECT id, name, ranking_visibility FROM community_member WHERE id = ANY($1::bigint[])",
+    sqlite="SELECT id, name, ranking_visibility FROM community_member WHERE id IN (SELECT value FROM json_each(?1))",
+)
 
 
 def ranked_rows(
@@ -134,30 +183,21 @@ async def read_board(
         period = f"season:{season.id}"
     else:
         period = current_period(query.period, now)
-    key = board_key(scope, period)
     me = principal.member_id
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.zcard(key)
-        pipe.zrevrange(key, 0, query.top - 1, withscores=True)
-        size, top_rows = await pipe.execute()
-    mine = await _position(redis, scope, period, me)
-    around_rows: list[Any] = []
-    first_around = 0
-    if query.around and mine.rank is not None:
-        first_around = max(0, mine.rank - query.around)
-        around_rows = list(await redis.zrevrange(key, first_around, mine.rank + query.around, withscores=True))
-    names = await names_of([int(member) for member, _ in [*top_rows, *around_rows]] + [me])
+    read = await _read(redis, scope, period, me, top=query.top, around=query.around)
+    mine = read.mine
+    names = await names_of([int(member) for member, _ in [*read.top, *read.around]] + [me])
     return BoardView(
         scope=scope,
         period=period,
-        size=int(size),
-        top=ranked_rows(top_rows, 0, names, me),
+        size=read.size,
+        top=ranked_rows(read.top, 0, names, me),
         me=MyStanding(
             rank=None if mine.rank is None else mine.rank + 1,
             points=from_minor(Score.of(mine.score).points_minor if mine.score is not None else 0),
             hidden=mine.score is not None and mine.rank is None,
         ),
-        neighbours=ranked_rows(around_rows, first_around, names, me),
+        neighbours=ranked_rows(read.around, read.first_around, names, me),
         week=await _week(redis, scope, me, now) if query.period is PeriodKind.WEEK else None,
         as_of=now,
     )

@@ -20,6 +20,7 @@ Runs under the feed's lock, so no feed run interleaves:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -95,18 +96,22 @@ async def _remove_all(redis: Redis) -> None:
 
 
 async def _write(redis: Redis, boards: dict[tuple[str, str], Board], *, through_seq: int) -> None:
-    members = {member for board in boards.values() for member in board}
-    shown = await visibilities(members)
-    scopes: dict[int, set[str]] = {}
+    # Scopes are remembered before visibility is read: a change committed
+    # after the read then finds every scope (``VISIBILITY`` writes the scope's
+    # ``vis`` hash, which staging consults, and bumps its generation, which
+    # makes the swap stage again); one committed before it is in ``shown``.
+    scopes: dict[int, set[str]] = defaultdict(set)
+    for (scope, _), board in boards.items():
+        for member_id in board:
+            scopes[member_id].add(scope)
+    await remember_scopes(redis, scopes)
+    shown = await visibilities(scopes)
     for (scope, period), board in sorted(boards.items()):
         standings = []
         for member_id, (points, minute) in sorted(board.items()):
             version, visible = shown.get(member_id, (0, True))
             standings.append(Standing(member_id, points, compose(points, minute), version, visible))
-            scopes.setdefault(member_id, set()).add(scope)
         await replace_board(redis, scope, period, standings, through_seq=through_seq)
-    for member_id, member_scopes in scopes.items():
-        await remember_scopes(redis, member_id, sorted(member_scopes))
 
 
 async def _existing_boards(redis: Redis, scope: str | None) -> set[tuple[str, str]]:

@@ -25,7 +25,7 @@ keeps 14 digits, fewer than a score has.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -36,8 +36,12 @@ from leaderboards.keys import (
     board_key,
     member_scopes_key,
     periods_key,
+    replaced_key,
     seq_key,
+    staged_all_key,
+    staged_board_key,
     sum_key,
+    visibility_generation_key,
     visibility_key,
 )
 
@@ -109,7 +113,8 @@ if stored then
   if tonumber(v) >= version then return 0 end
 end
 redis.call('HSET', KEYS[1], member, version .. ':' .. flag)
-for i = 3, #KEYS, 2 do
+redis.call('INCR', KEYS[3])
+for i = 4, #KEYS, 2 do
   if flag == '1' then
     local score = redis.call('HGET', KEYS[i + 1], member)
     if score then redis.call('ZADD', KEYS[i], score, member) end
@@ -120,37 +125,52 @@ end
 return 1
 """
 
-REPLACE_SCRIPT = """
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-local count = tonumber(ARGV[2])
-local total = 0
+STAGE_SCRIPT = """
+local count = tonumber(ARGV[1])
 for i = 0, count - 1 do
-  local a = 3 + i * 4
+  local a = 2 + i * 3
   local member = ARGV[a]
-  local points = tonumber(ARGV[a + 1])
-  local score = ARGV[a + 2]
-  local version = tonumber(ARGV[a + 3])
-  total = total + points
-  local stored = redis.call('HGET', KEYS[4], member)
+  local score = ARGV[a + 1]
+  local version = tonumber(ARGV[a + 2])
   local flag = '1'
   if version < 0 then flag = '0'; version = -version - 1 end
+  local stored = redis.call('HGET', KEYS[1], member)
   if stored then
     local v, f = string.match(stored, '^(%d+):(%d)$')
-    if tonumber(v) >= version then flag = f else redis.call('HSET', KEYS[4], member, version .. ':' .. flag) end
+    if tonumber(v) >= version then flag = f else redis.call('HSET', KEYS[1], member, version .. ':' .. flag) end
   else
-    redis.call('HSET', KEYS[4], member, version .. ':' .. flag)
+    redis.call('HSET', KEYS[1], member, version .. ':' .. flag)
   end
-  redis.call('HSET', KEYS[2], member, score)
-  if flag == '1' then redis.call('ZADD', KEYS[1], score, member) end
+  redis.call('HSET', KEYS[3], member, score)
+  if flag == '1' then redis.call('ZADD', KEYS[2], score, member) end
+end
+return count
+"""
+
+SWAP_SCRIPT = """
+if (redis.call('GET', KEYS[9]) or '0') ~= ARGV[1] then
+  redis.call('DEL', KEYS[7], KEYS[8])
+  return -1
+end
+local count = tonumber(ARGV[3])
+for pair = 0, 1 do
+  local live = KEYS[1 + pair]
+  local staged = KEYS[7 + pair]
+  if redis.call('EXISTS', live) == 1 then
+    redis.call('RENAME', live, KEYS[10])
+    redis.call('UNLINK', KEYS[10])
+  end
+  if redis.call('EXISTS', staged) == 1 then redis.call('RENAME', staged, live) end
 end
 if count > 0 then
-  redis.call('SET', KEYS[3], string.format('%.0f', total))
-  redis.call('SADD', KEYS[5], ARGV[1])
+  redis.call('SET', KEYS[3], ARGV[4])
+  redis.call('SADD', KEYS[5], ARGV[2])
 else
-  redis.call('SREM', KEYS[5], ARGV[1])
+  redis.call('DEL', KEYS[3])
+  redis.call('SREM', KEYS[5], ARGV[2])
 end
-if tonumber(ARGV[count * 4 + 3]) > tonumber(redis.call('GET', KEYS[6]) or '0') then
-  redis.call('SET', KEYS[6], ARGV[count * 4 + 3])
+if tonumber(ARGV[5]) > tonumber(redis.call('GET', KEYS[6]) or '0') then
+  redis.call('SET', KEYS[6], ARGV[5])
 end
 return count
 """
@@ -194,9 +214,10 @@ class Standing:
     visible: bool
 
 
-async def apply_scope(redis: Redis, scope: str, changes: Sequence[BoardChange]) -> int:
-    """Apply one scope's changes (in chain order), each at most once; the
-    scope's applied position afterwards."""
+APPLY_PIPELINE = 200  # scope scripts per round trip
+
+
+def _apply_arguments(scope: str, changes: Sequence[BoardChange]) -> tuple[list[str], list[str | int]]:
     keys = [seq_key(scope), visibility_key(scope), periods_key(scope)]
     args: list[str | int] = [len(changes)]
     for change in changes:
@@ -210,13 +231,50 @@ async def apply_scope(redis: Redis, scope: str, changes: Sequence[BoardChange]) 
             change.visibility_version,
             "1" if change.visible else "0",
         ]
+    return keys, args
+
+
+async def apply_scope(redis: Redis, scope: str, changes: Sequence[BoardChange]) -> int:
+    """Apply one scope's changes (in chain order), each at most once; the
+    scope's applied position afterwards."""
+    keys, args = _apply_arguments(scope, changes)
     return int(await redis.eval(APPLY_SCRIPT, len(keys), *keys, *args))
+
+
+async def apply_scopes(redis: Redis, changes_by_scope: Mapping[str, Sequence[BoardChange]]) -> None:
+    """``apply_scope`` for many scopes, ``APPLY_PIPELINE`` scripts per round
+    trip. Each script is still atomic for its scope, and the guarantee is
+    the same: a script that did not run is applied by the next run."""
+    work = list(changes_by_scope.items())
+    for start in range(0, len(work), APPLY_PIPELINE):
+        pipe = redis.pipeline(transaction=False)
+        for scope, changes in work[start : start + APPLY_PIPELINE]:
+            keys, args = _apply_arguments(scope, changes)
+            pipe.eval(APPLY_SCRIPT, len(keys), *keys, *args)
+        await pipe.execute()
+
+
+STAGE_CHUNK = 2_000  # members per staging script: a few ms of Redis time each, never a long block
+REPLACE_ATTEMPTS = 5
 
 
 async def replace_board(
     redis: Redis, scope: str, period: str, standings: Sequence[Standing], *, through_seq: int
 ) -> None:
-    """Write one board whole (a rebuild), replacing what Redis had."""
+    """Write one board whole (a rebuild), replacing what Redis had.
+
+    A board may hold a million members, and one script that writes them all
+    would stop Redis for seconds (``BUSY`` for every other client). So the
+    board is staged beside the live one in chunks of ``STAGE_CHUNK``
+    (readers keep seeing the old board meanwhile), then swapped in by one
+    short script: two RENAMEs, the old values unlinked (freed in the
+    background). A visibility change that lands while staging bumps the
+    scope's generation (``VISIBILITY``), and the swap refuses a board staged
+    under an older generation; the board is then staged again. Feed runs
+    cannot interleave: the rebuild holds the feed's lock.
+    """
+    staged_board, staged_all = staged_board_key(scope, period), staged_all_key(scope, period)
+    total = sum(standing.points_minor for standing in standings)
     keys = [
         board_key(scope, period),
         all_key(scope, period),
@@ -224,13 +282,26 @@ async def replace_board(
         visibility_key(scope),
         periods_key(scope),
         seq_key(scope),
+        staged_board,
+        staged_all,
+        visibility_generation_key(scope),
+        replaced_key(scope),
     ]
-    args: list[str | int] = [period, len(standings)]
-    for standing in standings:
-        version = standing.visibility_version if standing.visible else -standing.visibility_version - 1
-        args += [standing.member_id, standing.points_minor, standing.score, version]
-    args.append(through_seq)
-    await redis.eval(REPLACE_SCRIPT, len(keys), *keys, *args)
+    for _ in range(REPLACE_ATTEMPTS):
+        generation = text(await redis.get(visibility_generation_key(scope)) or b"0")
+        await redis.unlink(staged_board, staged_all)
+        for start in range(0, len(standings), STAGE_CHUNK):
+            args: list[str | int] = [len(standings[start : start + STAGE_CHUNK])]
+            for standing in standings[start : start + STAGE_CHUNK]:
+                version = standing.visibility_version if standing.visible else -standing.visibility_version - 1
+                args += [standing.member_id, standing.score, version]
+            await redis.eval(STAGE_SCRIPT, 3, visibility_key(scope), staged_board, staged_all, *args)
+        swapped = await redis.eval(
+            SWAP_SCRIPT, len(keys), *keys, generation, period, len(standings), total, through_seq
+        )
+        if int(swapped) >= 0:
+            return
+    raise RuntimeError(f"visibility kept changing in {scope}; run `fengling leaderboards rebuild --scope {scope}`")
 
 
 VISIBILITY_ATTEMPTS = 5
@@ -240,7 +311,7 @@ async def apply_visibility(redis: Redis, scope: str, member_id: int, *, version:
     """Show or hide ``member_id`` on every board of ``scope`` (highest version wins)."""
     for _ in range(VISIBILITY_ATTEMPTS):
         periods = sorted(text(period) for period in await redis.smembers(periods_key(scope)))
-        keys = [visibility_key(scope), periods_key(scope)]
+        keys = [visibility_key(scope), periods_key(scope), visibility_generation_key(scope)]
         for period in periods:
             keys += [board_key(scope, period), all_key(scope, period)]
         done = await redis.eval(
@@ -251,9 +322,19 @@ async def apply_visibility(redis: Redis, scope: str, member_id: int, *, version:
     raise RuntimeError(f"the periods of {scope} kept changing; run `fengling leaderboards rebuild --scope {scope}`")
 
 
-async def remember_scopes(redis: Redis, member_id: int, scopes: Sequence[str]) -> None:
-    if scopes:
-        await redis.sadd(member_scopes_key(member_id), *scopes)
+REMEMBER_CHUNK = 1_000  # members per pipeline
+
+
+async def remember_scopes(redis: Redis, scopes_by_member: Mapping[int, Iterable[str]]) -> None:
+    """Add to each member's set of scopes (what a visibility change walks),
+    pipelined: one round trip per ``REMEMBER_CHUNK`` members, not one each."""
+    pending = [(member_id, sorted(scopes)) for member_id, scopes in scopes_by_member.items()]
+    for start in range(0, len(pending), REMEMBER_CHUNK):
+        pipe = redis.pipeline(transaction=False)
+        for member_id, scopes in pending[start : start + REMEMBER_CHUNK]:
+            if scopes:
+                pipe.sadd(member_scopes_key(member_id), *scopes)
+        await pipe.execute()
 
 
 async def scopes_of_member(redis: Redis, member_id: int) -> list[str]:

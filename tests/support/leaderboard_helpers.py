@@ -112,7 +112,7 @@ async def board_snapshot(redis: Redis) -> dict[str, object]:
     snapshot: dict[str, object] = {}
     async for raw in redis.scan_iter(match=f"{PREFIX}:{{*", count=1000):
         key = text(raw)
-        if key.endswith((":seq", ":vis", ":periods")) or key.startswith(("lb:{feed}", "lb:{member:")):
+        if key.endswith((":seq", ":vis", ":visgen", ":periods")) or key.startswith(("lb:{feed}", "lb:{member:")):
             continue
         kind = text(await redis.type(key))
         if kind == "zset":

@@ -27,7 +27,7 @@ from community.organisations import (
 )
 from community.roles import LEVEL_RANK, Level
 from community.tables import Organisation
-from core import database
+from core import database, fixed_sql
 from tests.integration.marketplace.test_orders_property import pooled
 from tests.support.community_helpers import Tree
 from tests.support.database import truncate_all
@@ -136,7 +136,8 @@ def test_tree_queries_agree_with_walking_parent_by_parent(plan: list[Planned], r
 
 @dataclass
 class _QueryCounter:
-    """Counts the statements the engine runs while installed."""
+    """Counts the statements run while installed: Piccolo's, and the fixed
+    SQL that reading scripts send (``core.fixed_sql``)."""
 
     count: int = 0
 
@@ -149,6 +150,22 @@ class _QueryCounter:
             return await original(engine, *args, **kwargs)
 
         monkeypatch.setattr(engine_class, "run_querystring", counting)
+        original_read = fixed_sql.read
+
+        async def counting_read(factory: fixed_sql.ScriptFactory[Any]) -> Any:
+            def counted(kind: fixed_sql.Dialect) -> fixed_sql.Script[Any]:
+                script = factory(kind)
+                try:
+                    step = next(script)
+                    while True:
+                        self.count += 1
+                        step = script.send((yield step))
+                except StopIteration as done:
+                    return done.value
+
+            return await original_read(counted)
+
+        monkeypatch.setattr(fixed_sql, "read", counting_read)
 
 
 async def test_ancestors_and_subtrees_cost_one_query_at_any_depth(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:

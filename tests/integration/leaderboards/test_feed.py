@@ -15,6 +15,7 @@ from leaderboards.keys import FEED_KEY, all_key, board_key, seq_key, sum_key
 from leaderboards.models import Visibility
 from leaderboards.periods import periods_of
 from leaderboards.rebuild import rebuild
+from leaderboards.redis_boards import STAGE_SCRIPT, SWAP_SCRIPT, scopes_of_member, text
 from leaderboards.scores import Score
 from leaderboards.visibility import set_visibility
 from ledger import posting
@@ -193,3 +194,82 @@ async def test_a_rebuild_reads_every_members_visibility_in_chunks(monkeypatch: p
         assert await board_snapshot(redis) == expected
         shown = await _points(redis, board_key(f"org:{town.grid}", "all"))
         assert last not in shown and len(shown) == len(town.members) - 1
+
+
+async def test_a_board_bigger_than_a_chunk_is_staged_in_parts_and_swapped_in_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A million-member board must not be one Redis script (it would block
+    every other client): it is staged a chunk at a time, the scopes are
+    remembered and the feed's scripts sent in pipelines, and the result is
+    the board the feed built, with no staging key left behind."""
+    monkeypatch.setattr("leaderboards.redis_boards.STAGE_CHUNK", 2)
+    monkeypatch.setattr("leaderboards.redis_boards.REMEMBER_CHUNK", 2)
+    monkeypatch.setattr("leaderboards.redis_boards.APPLY_PIPELINE", 2)
+    town = await build_town(volunteers=5)
+    for n, member in enumerate(town.members):
+        await award(member, f"{n + 1}.00", town.grid)
+    async with fresh_redis() as redis:
+        stages = _count_scripts(redis, monkeypatch, STAGE_SCRIPT)
+        await feed_once(redis)
+        incremental = await board_snapshot(redis)
+        await rebuild(redis)
+        assert await board_snapshot(redis) == incremental
+        grid_board = await _points(redis, board_key(f"org:{town.grid}", "all"))
+        assert len(grid_board) == len(town.members)
+        boards = len([key for key in incremental if not key.endswith((":all", ":sum"))])
+        assert len(stages) > boards  # some board took more than one staging script
+        assert [key async for key in redis.scan_iter(match="lb:{*}:staged:*")] == []
+        assert [key async for key in redis.scan_iter(match="lb:{*}:replaced")] == []
+        for member in town.members:
+            assert f"org:{town.grid}" in await scopes_of_member(redis, member)
+
+
+async def test_a_visibility_change_while_a_board_is_staged_wins_over_the_staged_board(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A member hides themselves while a rebuild is staging a board with
+    them still visible: the swap sees the scope's visibility generation
+    moved, refuses the stale board and stages it again, so they end hidden."""
+    monkeypatch.setattr("leaderboards.redis_boards.STAGE_CHUNK", 1)
+    town = await build_town(volunteers=3)
+    for n, member in enumerate(town.members):
+        await award(member, f"{n + 1}.00", town.grid)
+    hiding = min(town.members)
+    async with fresh_redis() as redis:
+        await feed_once(redis)
+        swaps = _count_scripts(redis, monkeypatch, SWAP_SCRIPT)
+        real_eval = redis.eval
+        hidden = False
+
+        async def hide_after_first_stage(script: str, numkeys: int, *args: object) -> object:
+            nonlocal hidden
+            result = await real_eval(script, numkeys, *args)  # type: ignore[arg-type]
+            if script == STAGE_SCRIPT and not hidden:
+                hidden = True
+                await set_visibility(await load_principal(hiding), Visibility.HIDDEN, redis=redis)
+            return result
+
+        monkeypatch.setattr(redis, "eval", hide_after_first_stage)
+        await rebuild(redis)
+        assert -1 in swaps  # the stale board was refused at least once
+        for key in [key async for key in redis.scan_iter(match="lb:{*}")]:
+            if text(await redis.type(key)) == "zset":
+                assert await redis.zscore(key, str(hiding)) is None, text(key)
+        assert hiding not in await _points(redis, board_key(f"org:{town.grid}", "all"))
+        assert await redis.hget(all_key(f"org:{town.grid}", "all"), str(hiding)) is not None  # points kept
+
+
+def _count_scripts(redis: object, monkeypatch: pytest.MonkeyPatch, script: str) -> list[int]:
+    """Wrap ``redis.eval`` to record what each run of ``script`` returned."""
+    results: list[int] = []
+    real_eval = redis.eval  # type: ignore[attr-defined]
+
+    async def recording(sent: str, numkeys: int, *args: object) -> object:
+        result = await real_eval(sent, numkeys, *args)
+        if sent == script:
+            results.append(int(result))
+        return result
+
+    monkeypatch.setattr(redis, "eval", recording)
+    return results
