@@ -12,14 +12,12 @@ API login's per-address rate limit and per-phone lockout
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import TooManyRequestsException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from redis.asyncio import Redis
 
@@ -36,6 +34,7 @@ from api.rate_limits import LOGIN_LIMIT
 from api.routing import get, post
 from community.sessions import end_all_sessions
 from fengling_settings import Settings
+from web.form_body import FormBody
 from web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
@@ -108,7 +107,7 @@ class LoginPages(Controller):
     async def submit(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[LoginForm],
         redis: NamedDependency[Redis],
         settings: NamedDependency[Settings],
         jwt_auth: NamedDependency[TokenIssuer],
@@ -139,7 +138,7 @@ class LoginPages(Controller):
     @post(LANGUAGE_PATH, guards=[public], exclude_from_auth=True, status_code=303, name="language")
     async def language(
         self,
-        data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[LanguageForm],
         settings: NamedDependency[Settings],
     ) -> Redirect:
         """中文 / English on the login page: a cookie for the pages shown
