@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.exceptions import TooManyRequestsException
 from litestar.response import Redirect, Template
@@ -35,13 +34,19 @@ from api.routing import get, post
 from community.sessions import end_all_sessions
 from fengling_settings import Settings
 from web.form_body import FormBody
-from web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from web.i18n import LANGUAGES
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
-from web.session_cookie import HOME_PATH, LOGIN_PATH, ended_session_cookie, local_next_path, session_cookie
+from web.session_cookie import (
+    HOME_PATH,
+    LOGIN_PATH,
+    ended_session_cookie,
+    language_cookie,
+    local_next_path,
+    session_cookie,
+)
 
 LANGUAGE_PATH = "/language"
-LANGUAGE_COOKIE_SECONDS = 365 * 24 * 60 * 60
 MAX_PHONE_CHARS = 20
 MAX_PASSWORD_CHARS = 128
 
@@ -132,7 +137,10 @@ class LoginPages(Controller):
         return Redirect(
             back or HOME_PATH,
             status_code=303,
-            cookies=[session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60)],
+            cookies=[
+                session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60),
+                language_cookie(member.preferred_language, settings),
+            ],
         )
 
     @post(LANGUAGE_PATH, guards=[public], exclude_from_auth=True, status_code=303, name="language")
@@ -146,16 +154,7 @@ class LoginPages(Controller):
         logged in, the member's own setting wins."""
         if data.lang not in LANGUAGES:
             return Redirect(LOGIN_PATH, status_code=303)
-        cookie = Cookie(
-            key=LANGUAGE_COOKIE,
-            value=data.lang,
-            path="/",
-            max_age=LANGUAGE_COOKIE_SECONDS,
-            httponly=True,
-            secure=settings.cookie_secure,
-            samesite="lax",
-        )
-        return Redirect(LOGIN_PATH, status_code=303, cookies=[cookie])
+        return Redirect(LOGIN_PATH, status_code=303, cookies=[language_cookie(data.lang, settings)])
 
     @post("/logout", guards=[requires_member], status_code=303, name="logout")
     async def logout(self, principal: ActingPrincipal, settings: NamedDependency[Settings]) -> Redirect:

@@ -48,7 +48,7 @@ from web.causes import Cause, causes_for
 from web.form_body import FormBody
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
-from web.session_cookie import session_cookie
+from web.session_cookie import language_cookie, session_cookie
 
 HOME_LINES = 5
 STATEMENT_PAGE = 20
@@ -237,14 +237,17 @@ class MemberPages(Controller):
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
         data: FormBody[PreferencesForm],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         language = data.preferred_language or None
         elder = {"1": True, "0": False}.get(data.elder_mode)
         try:
-            await set_preferences(principal, preferred_language=language, elder_mode=elder)
+            member = await set_preferences(principal, preferred_language=language, elder_mode=elder)
         except InvalidMemberData:
             return await self._me_page(request, principal, error="me_bad_language", status_code=422)
-        return Redirect("/me?n=me_saved", status_code=303)
+        return Redirect(
+            "/me?n=me_saved", status_code=303, cookies=[language_cookie(member.preferred_language, settings)]
+        )
 
     @post("/me/ranking-visibility", status_code=303, name="me_ranking_visibility")
     async def ranking_visibility(

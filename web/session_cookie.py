@@ -8,12 +8,14 @@ from litestar.datastructures import Cookie
 
 from api.community.auth import SESSION_COOKIE
 from fengling_settings import Settings
+from web.i18n import LANGUAGE_COOKIE
 
 LOGIN_PATH = "/login"
 HOME_PATH = "/"
 # Where a login may send its member back to (``/login?next=/admin/``): a
 # path of this site, no longer than this.
 MAX_NEXT_PATH_CHARS = 200
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 60 * 60
 
 
 def local_next_path(value: str | None) -> str | None:
@@ -48,3 +50,19 @@ def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:
 def ended_session_cookie(settings: Settings) -> Cookie:
     """The cookie removed (empty, expired now)."""
     return session_cookie("", settings, max_age=0)
+
+
+def language_cookie(language: str, settings: Settings) -> Cookie:
+    """The language for pages rendered without the member at hand: the
+    login page before anyone is known, and the error pages (403, 404),
+    whose handlers cannot read the member. Set by the login page's 中文 /
+    English, then at each login and each change on Me to the member's own."""
+    return Cookie(
+        key=LANGUAGE_COOKIE,
+        value=language,
+        path="/",
+        max_age=LANGUAGE_COOKIE_SECONDS,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+    )

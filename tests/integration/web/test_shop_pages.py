@@ -274,23 +274,61 @@ async def test_the_login_page_offers_chinese_and_english_and_the_member_setting_
     assert (await client.post("/language", data={"lang": "en"})).status_code == 403
 
 
+# Words people gave, which stay as written in either language: the shop's,
+# the team's and the member's names, and the language choice "中文" itself.
+PEOPLES_NAMES = frozenset({"平安风铃积分超市", "平安社区治安巡逻队", "张秀英", "中文"})
+
+
+def chinese_shown(html: str) -> set[str]:
+    """The runs of Chinese a reader sees: not markup, not a decorative glyph
+    (``aria-hidden``: the medals drawn as a character)."""
+    visible = re.sub(r"<(\w+)[^>]*aria-hidden=\"true\"[^>]*>[^<]*</\1>", " ", html)
+    return set(re.findall(r"[\u4e00-\u9fff]+", re.sub(r"<[^>]+>", " ", visible)))
+
+
 @pytest.mark.usefixtures("demo")
-async def test_the_new_pages_are_all_in_english_for_an_english_member(client: Client) -> None:
+async def test_every_page_and_error_is_in_english_for_an_english_member(client: Client) -> None:
+    from activities.tables import Activity
+
     await log_in_page(client)
     order_id = await redeem(client, "毛巾")
     me = await client.get("/me")
     await client.post("/me/preferences", data={"preferred_language": "en", "_csrf_token": csrf_from(me.text)})
-    for path in ("/shop", "/shop/items/1", "/orders", f"/orders/{order_id}", "/ranking", "/me"):
-        text = (await client.get(path)).text
-        shown = re.sub(r"<[^>]+>", " ", text)
-        # Only names people gave (the shop's Chinese name, members' names) may stay Chinese.
-        leftovers = set(re.findall(r"[\u4e00-\u9fff]+", shown)) - {
-            "平安风铃积分超市",
-            "平安社区治安巡逻队",
-            "张秀英",
-            "中文",
-        }
-        assert not leftovers, (path, leftovers)
+    statement = (await client.get("/statement")).text
+    activity = re.search(r'href="(/activities/\d+)"', statement)
+    assert activity
+    # Titles the volunteers typed stay as they typed them.
+    typed = {str(row["title"]) for row in await Activity.select(Activity.title).run()}
+    allowed = PEOPLES_NAMES | {word for title in typed for word in re.findall(r"[\u4e00-\u9fff]+", title)}
+    pages = (
+        "/",
+        "/statement",
+        "/statement/print",
+        "/me",
+        "/earn",
+        "/earn/service",
+        "/earn/patrol",
+        "/earn/report",
+        "/earn/mine",
+        "/shop",
+        "/shop/items/1",
+        "/orders",
+        f"/orders/{order_id}",
+        "/ranking",
+        "/recognition",
+        activity.group(1),
+    )
+    for path in pages:
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert not chinese_shown(page.text) - allowed, (path, chinese_shown(page.text) - allowed)
+    # Refusals too: a missing order (404) and a post without its token (403).
+    missing = await client.get("/orders/999999")
+    assert missing.status_code == 404 and "Page not found" in missing.text
+    assert not chinese_shown(missing.text) - allowed
+    forbidden = await client.post("/me/preferences", data={"elder_mode": "1"})
+    assert forbidden.status_code == 403
+    assert not chinese_shown(forbidden.text) - allowed
 
 
 @pytest.mark.usefixtures("demo")
