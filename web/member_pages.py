@@ -39,7 +39,7 @@ from core.errors import InvalidCursor
 from fengling_settings import Settings
 from fraud.cases import add_objection
 from fraud.errors import InvalidCaseNote
-from fraud.pending import pending_reviews
+from fraud.pending import awards_pending, pending_reviews, wallet_with_pending_reviews
 from leaderboards.models import Visibility
 from leaderboards.visibility import set_visibility, visibility_of
 from ledger.models import AccountView, StatementLine
@@ -116,9 +116,10 @@ class MemberPages(Controller):
         self, request: Request[Any, Any, Any], principal: Principal, *, error: str | None = None, status_code: int = 200
     ) -> Template:
         member = await get_member(principal.member_id)
-        view = await _wallet_of(principal)
+        view, pending = await wallet_with_pending_reviews(
+            principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
+        )
         lines = await shown((await statement(view.code, limit=HOME_LINES)).lines) if view else []
-        pending = await pending_reviews(principal.member_id)
         # Counter staff get a way to their counter (which shop: /counter decides).
         counter = Role.SHOP_STAFF in {role for _, role in principal.grants}
         return render(
@@ -129,6 +130,8 @@ class MemberPages(Controller):
             lines=lines,
             counter=counter,
             pending=pending,
+            # Awards held for review: in no balance yet (the held figure has the orders).
+            awards_pending=awards_pending(pending),
             error=error,
             status_code=status_code,
         )
