@@ -15,7 +15,7 @@ import pytest
 
 from core.clock import utc_now
 from tests.browser.conftest import VIEWPORT
-from tests.browser.test_pages_in_browser import log_in, set_elder_mode
+from tests.browser.test_pages_in_browser import ELDER_TAP_PX, log_in, set_elder_mode
 from web.i18n import CHINA
 
 AXE = (Path(__file__).resolve().parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
@@ -114,3 +114,9 @@ def test_the_outbox_with_an_item_needing_attention_has_no_serious_violations(axe
         axe_page.goto(path)
         axe_page.wait_for_selector("#outbox-attention li")
         assert violations(axe_page, aaa=elder) == [], path
+        if elder:  # its buttons (discard; upload now while items wait) are as large as any other
+            buttons = [b for b in axe_page.query_selector_all("#outbox button") if b.is_visible()]
+            assert buttons, path
+            for button in buttons:
+                box = button.bounding_box()
+                assert box is not None and box["height"] >= ELDER_TAP_PX, (path, button.inner_text())
