@@ -21,7 +21,10 @@ A queued route point or check-out names its patrol by the check-in's
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 from anyio import to_thread
@@ -450,6 +453,32 @@ class EarnPages(Controller):
 
 
 SERVICE_WORKER = STATIC / "service-worker.js"
+# The worker's cache name as written in service-worker.js; served with the static files' digest.
+SHELL_VERSION_MARK = "fengling-shell-dev"
+
+
+def shell_version(static_dir: Path) -> str:
+    """A name for the offline shell's cache that changes whenever any static
+    file does. The worker serves static files cache first and their URLs
+    carry no version, so a phone would keep an old ``pages.css`` for good
+    unless the cache is renamed; a changed name also changes ``/sw.js``'s
+    bytes, which is what makes the browser install the new worker."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in static_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(static_dir).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return f"fengling-shell-{digest.hexdigest()[:16]}"
+
+
+@functools.cache
+def service_worker_script() -> bytes:
+    """``service-worker.js`` with its cache named by ``shell_version`` (read
+    once per process: the files do not change under a running server)."""
+    script = SERVICE_WORKER.read_text(encoding="utf-8")
+    if SHELL_VERSION_MARK not in script:
+        raise RuntimeError(f"{SERVICE_WORKER} lost its cache name {SHELL_VERSION_MARK!r}")
+    return script.replace(SHELL_VERSION_MARK, shell_version(STATIC)).encode()
 
 
 class ServiceWorkerScript(Controller):
@@ -463,7 +492,7 @@ class ServiceWorkerScript(Controller):
 
     @get("", guards=[public], opt={"exclude_from_auth": True}, name="service_worker")
     async def script(self) -> Response[bytes]:
-        content = await to_thread.run_sync(SERVICE_WORKER.read_bytes)
+        content = await to_thread.run_sync(service_worker_script)
         return Response(
             content,
             media_type="text/javascript; charset=utf-8",

@@ -17,7 +17,7 @@ ELDER_FIGURE_PX = 28
 ELDER_TAP_PX = 48
 TAP_TARGETS = ", ".join(
     (
-        "main a.button",
+        "main a",
         "main button:not([hidden])",
         "main input[type=tel]",
         "main input[type=password]",
@@ -77,7 +77,10 @@ def assert_elder_sizes(page: Any) -> None:
     assert px(page, "body", "font-size") >= ELDER_BASE_PX
     assert px(page, "#available", "font-size") >= ELDER_FIGURE_PX
     assert px(page, "#balance", "font-size") >= ELDER_FIGURE_PX
-    for path in ("/", "/statement", "/me"):
+    page.goto("/statement")
+    activity = page.get_attribute("a.cause[href^='/activities/']", "href")
+    assert activity
+    for path in ("/", "/statement", "/me", activity):
         page.goto(path)
         # What a finger can reach: controls inside a hidden panel (the outbox's,
         # shown only while items wait) are not on screen and have no size.
