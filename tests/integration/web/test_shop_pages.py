@@ -331,6 +331,59 @@ async def test_every_page_and_error_is_in_english_for_an_english_member(client: 
     assert not chinese_shown(forbidden.text) - allowed
 
 
+# Latin words a Chinese page may show: the other language's name on the
+# language switch, and abbreviations Chinese readers use as they are.
+LATIN_IN_CHINESE = frozenset({"English", "A4", "CSV", "QR"})
+
+
+def latin_shown(html: str) -> set[str]:
+    """Words of Latin letters a reader sees (not markup, not the scripts)."""
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    words = re.findall(r"[A-Za-z0-9]+", re.sub(r"<[^>]+>", " ", text))
+    return {word for word in words if re.search("[A-Za-z]", word) and len(word) > 1}
+
+
+@pytest.mark.usefixtures("demo")
+async def test_every_page_and_error_is_in_chinese_for_a_chinese_member(client: Client) -> None:
+    from marketplace.tables import CatalogItem
+
+    await log_in_page(client)  # the demo volunteer reads Chinese
+    order_id = await redeem(client, "毛巾")
+    statement = (await client.get("/statement")).text
+    activity = re.search(r'href="(/activities/\d+)"', statement)
+    assert activity
+    pages = (
+        "/",
+        "/statement",
+        "/statement/print",
+        "/me",
+        "/earn",
+        "/earn/service",
+        "/earn/patrol",
+        "/earn/report",
+        "/earn/mine",
+        "/shop",
+        "/shop/items/1",
+        "/orders",
+        f"/orders/{order_id}",
+        "/ranking",
+        "/recognition",
+        activity.group(1),
+    )
+    # Words the shop typed into its item names ("5kg") stay as typed.
+    typed = " ".join(str(row["name_zh"]) for row in await CatalogItem.select(CatalogItem.name_zh).run())
+    code = re.search(r'id="pickup-code">([^<]+)<', (await client.get(f"/orders/{order_id}")).text)
+    assert code
+    allowed = LATIN_IN_CHINESE | latin_shown(typed) | {code.group(1)}  # and the pickup code
+    for path in pages:
+        page = await client.get(path, headers={"Accept-Language": "en-GB,en;q=0.9"})  # the member's setting wins
+        assert page.status_code == 200, path
+        assert not latin_shown(page.text) - allowed, (path, latin_shown(page.text) - allowed)
+    missing = await client.get("/orders/999999")
+    assert missing.status_code == 404 and "页面不存在" in missing.text
+    assert not latin_shown(missing.text) - allowed
+
+
 @pytest.mark.usefixtures("demo")
 async def test_the_ranking_page_shows_my_standing_in_my_grid_this_week_and_month(client: Client) -> None:
     from tests.integration.api.test_leaderboards_api import _feed
