@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -172,7 +172,7 @@ def test_read_aloud_speaks_home_statement_and_order_in_chinese(page: Any) -> Non
     page.wait_for_url("**/orders/*?n=order_placed")
     code = page.inner_text("#pickup-code").strip()
     order_page = page.url
-    expected = {
+    expected: dict[str, Callable[[str], bool]] = {
         "/": lambda text: "可用积分" in text and page.inner_text("#available").split()[0] in text,
         "/statement": lambda text: "余额" in text and "志愿服务积分" in text,  # the figures, then the lines
         order_page: lambda text: " ".join(code) in text,
