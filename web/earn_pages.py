@@ -258,18 +258,12 @@ class EarnPages(Controller):
         return sent(request, view, notice)
 
     async def _form_page(
-        self,
-        request: Request[Any, Any, Any],
-        principal: ActingPrincipal,
-        template: str,
-        *,
-        error: str | None = None,
-        status_code: int = 200,
-        **context: Any,
+        self, request: Request[Any, Any, Any], principal: ActingPrincipal, template: str, **context: Any
     ) -> Template:
-        """A form with what it lists (teams, kinds, the open patrol, my items)."""
-        extra = await self._context_for(template, principal)
-        return await self._page(request, principal, template, error=error, status_code=status_code, **extra, **context)
+        """A form with what it lists (teams, kinds, the open patrol, my
+        items); ``context`` as ``_page`` takes it (error, status_code…)."""
+        lists = await self._context_for(template, principal)
+        return await self._page(request, principal, template, **lists, **context)
 
     async def _form_again(
         self,

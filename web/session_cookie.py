@@ -35,9 +35,11 @@ def local_next_path(value: str | None) -> str | None:
     return value
 
 
-def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:
+def site_cookie(key: str, value: str, settings: Settings, *, max_age: int) -> Cookie:
+    """A cookie of the pages: the whole site, HttpOnly, SameSite=Lax, Secure
+    behind ``FENGLING_COOKIE_SECURE``."""
     return Cookie(
-        key=SESSION_COOKIE,
+        key=key,
         value=value,
         path="/",
         max_age=max_age,
@@ -45,6 +47,10 @@ def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:
         secure=settings.cookie_secure,
         samesite="lax",
     )
+
+
+def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:
+    return site_cookie(SESSION_COOKIE, value, settings, max_age=max_age)
 
 
 def ended_session_cookie(settings: Settings) -> Cookie:
@@ -57,12 +63,4 @@ def language_cookie(language: str, settings: Settings) -> Cookie:
     login page before anyone is known, and the error pages (403, 404),
     whose handlers cannot read the member. Set by the login page's 中文 /
     English, then at each login and each change on Me to the member's own."""
-    return Cookie(
-        key=LANGUAGE_COOKIE,
-        value=language,
-        path="/",
-        max_age=LANGUAGE_COOKIE_SECONDS,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-    )
+    return site_cookie(LANGUAGE_COOKIE, language, settings, max_age=LANGUAGE_COOKIE_SECONDS)

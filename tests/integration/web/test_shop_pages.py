@@ -274,33 +274,13 @@ async def test_the_login_page_offers_chinese_and_english_and_the_member_setting_
     assert (await client.post("/language", data={"lang": "en"})).status_code == 403
 
 
-# Words people gave, which stay as written in either language: the shop's,
-# the team's and the member's names, and the language choice "中文" itself.
-PEOPLES_NAMES = frozenset({"平安风铃积分超市", "平安社区治安巡逻队", "张秀英", "中文"})
-
-
-def chinese_shown(html: str) -> set[str]:
-    """The runs of Chinese a reader sees: not markup, not a decorative glyph
-    (``aria-hidden``: the medals drawn as a character)."""
-    visible = re.sub(r"<(\w+)[^>]*aria-hidden=\"true\"[^>]*>[^<]*</\1>", " ", html)
-    return set(re.findall(r"[\u4e00-\u9fff]+", re.sub(r"<[^>]+>", " ", visible)))
-
-
-@pytest.mark.usefixtures("demo")
-async def test_every_page_and_error_is_in_english_for_an_english_member(client: Client) -> None:
-    from activities.tables import Activity
-
-    await log_in_page(client)
+async def every_member_page(client: Client) -> tuple[str, ...]:
+    """Every page a logged-in volunteer can open, with an open order (its
+    code and QR) and an activity a statement line links to."""
     order_id = await redeem(client, "毛巾")
-    me = await client.get("/me")
-    await client.post("/me/preferences", data={"preferred_language": "en", "_csrf_token": csrf_from(me.text)})
-    statement = (await client.get("/statement")).text
-    activity = re.search(r'href="(/activities/\d+)"', statement)
+    activity = re.search(r'href="(/activities/\d+)"', (await client.get("/statement")).text)
     assert activity
-    # Titles the volunteers typed stay as they typed them.
-    typed = {str(row["title"]) for row in await Activity.select(Activity.title).run()}
-    allowed = PEOPLES_NAMES | {word for title in typed for word in re.findall(r"[\u4e00-\u9fff]+", title)}
-    pages = (
+    return (
         "/",
         "/statement",
         "/statement/print",
@@ -318,6 +298,31 @@ async def test_every_page_and_error_is_in_english_for_an_english_member(client: 
         "/recognition",
         activity.group(1),
     )
+
+
+# Words people gave, which stay as written in either language: the shop's,
+# the team's and the member's names, and the language choice "中文" itself.
+PEOPLES_NAMES = frozenset({"平安风铃积分超市", "平安社区治安巡逻队", "张秀英", "中文"})
+
+
+def chinese_shown(html: str) -> set[str]:
+    """The runs of Chinese a reader sees: not markup, not a decorative glyph
+    (``aria-hidden``: the medals drawn as a character)."""
+    visible = re.sub(r"<(\w+)[^>]*aria-hidden=\"true\"[^>]*>[^<]*</\1>", " ", html)
+    return set(re.findall(r"[\u4e00-\u9fff]+", re.sub(r"<[^>]+>", " ", visible)))
+
+
+@pytest.mark.usefixtures("demo")
+async def test_every_page_and_error_is_in_english_for_an_english_member(client: Client) -> None:
+    from activities.tables import Activity
+
+    await log_in_page(client)
+    pages = await every_member_page(client)
+    me = await client.get("/me")
+    await client.post("/me/preferences", data={"preferred_language": "en", "_csrf_token": csrf_from(me.text)})
+    # Titles the volunteers typed stay as they typed them.
+    typed = {str(row["title"]) for row in await Activity.select(Activity.title).run()}
+    allowed = PEOPLES_NAMES | {word for title in typed for word in re.findall(r"[\u4e00-\u9fff]+", title)}
     for path in pages:
         page = await client.get(path)
         assert page.status_code == 200, path
@@ -348,31 +353,11 @@ async def test_every_page_and_error_is_in_chinese_for_a_chinese_member(client: C
     from marketplace.tables import CatalogItem
 
     await log_in_page(client)  # the demo volunteer reads Chinese
-    order_id = await redeem(client, "毛巾")
-    statement = (await client.get("/statement")).text
-    activity = re.search(r'href="(/activities/\d+)"', statement)
-    assert activity
-    pages = (
-        "/",
-        "/statement",
-        "/statement/print",
-        "/me",
-        "/earn",
-        "/earn/service",
-        "/earn/patrol",
-        "/earn/report",
-        "/earn/mine",
-        "/shop",
-        "/shop/items/1",
-        "/orders",
-        f"/orders/{order_id}",
-        "/ranking",
-        "/recognition",
-        activity.group(1),
-    )
+    pages = await every_member_page(client)
     # Words the shop typed into its item names ("5kg") stay as typed.
     typed = " ".join(str(row["name_zh"]) for row in await CatalogItem.select(CatalogItem.name_zh).run())
-    code = re.search(r'id="pickup-code">([^<]+)<', (await client.get(f"/orders/{order_id}")).text)
+    order_page = next(path for path in pages if path.startswith("/orders/"))
+    code = re.search(r'id="pickup-code">([^<]+)<', (await client.get(order_page)).text)
     assert code
     allowed = LATIN_IN_CHINESE | latin_shown(typed) | {code.group(1)}  # and the pickup code
     for path in pages:
