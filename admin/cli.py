@@ -54,6 +54,8 @@ app.add_typer(reporting_app, name="reporting")
 keys_app = typer.Typer(help="Pickup-token signing keys (marketplace/signing_keys.py).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 console = Console()
+# Times the CLI prints are China time (``_china``), and say so.
+CHINA_TIME_COLUMN = "时间 time (China time)"
 
 
 def _migrate() -> None:
@@ -201,7 +203,7 @@ def ledger_balance(
         console.print(f"{account.code}  {account.name_zh}")
         console.print(f"balance {account.balance}  held {account.held}  available {account.available}")
         if as_of is not None:
-            console.print(f"balance as of {as_of.isoformat()}: {await balance_as_of(code, as_of)}")
+            console.print(f"balance as of {_china(as_of)} (China time): {await balance_as_of(code, as_of)}")
 
     try:
         asyncio.run(run())
@@ -227,11 +229,11 @@ def ledger_statement(
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from error
     table = Table(title=f"{code} statement")
-    for column in ("time", "entry", "kind", "reason", "amount", "balance"):
+    for column in (CHINA_TIME_COLUMN, "entry", "kind", "reason", "amount", "balance"):
         table.add_column(column, justify="right" if column in {"amount", "balance", "entry"} else "left")
     for line in page.lines:
         table.add_row(
-            line.created_at.strftime("%Y-%m-%d %H:%M"),
+            _china(line.created_at),
             str(line.entry_id),
             line.kind,
             line.reason_zh,
@@ -291,12 +293,12 @@ def marketplace_statement(
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from error
     table = Table(title=f"{statement.shop_name_zh} {period} 结算单")
-    for column in ("order", "time", "type", "item", "qty", "points"):
+    for column in ("order", CHINA_TIME_COLUMN, "type", "item", "qty", "points"):
         table.add_column(column, justify="right" if column in {"order", "qty", "points"} else "left")
     for line in statement.lines:
         table.add_row(
             str(line.order_id),
-            line.at.strftime("%Y-%m-%d %H:%M"),
+            _china(line.at),
             line.kind,
             line.item_name_zh,
             str(line.quantity),
@@ -537,9 +539,18 @@ def _write_invites(path: Path, created: Sequence[ImportedMember]) -> None:
     """UTF-8 with BOM so Excel opens it in Chinese; readable by the owner only."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["行号 line", "编号 id", "姓名 name", "手机号 phone", "邀请码 code", "有效期至 expires_at"])
+    writer.writerow(
+        [
+            "行号 line",
+            "编号 id",
+            "姓名 name",
+            "手机号 phone",
+            "邀请码 code",
+            "有效期至（北京时间） expires (China time)",
+        ]
+    )
     for member in created:
-        row = [member.line, member.id, member.name, member.phone, member.invitation_code, member.expires_at.isoformat()]
+        row = [member.line, member.id, member.name, member.phone, member.invitation_code, _china(member.expires_at)]
         writer.writerow([safe_cell(cell) for cell in row])
     # 0600 from the first byte (never readable by others, not even briefly),
     # and never over an existing file.

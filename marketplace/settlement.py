@@ -127,9 +127,9 @@ def statement_csv(statement: Statement, *, english: bool = False) -> str:
     out.write("\ufeff")
     writer = csv.writer(out)
     if english:
-        writer.writerow(["order", "time", "type", "item", "quantity", "points"])
+        writer.writerow(["order", "time (China time)", "type", "item", "quantity", "points"])
     else:
-        writer.writerow(["订单号", "时间", "类型", "商品", "数量", "积分"])
+        writer.writerow(["订单号", "时间（北京时间）", "类型", "商品", "数量", "积分"])
     kinds = {StatementLineKind.REDEMPTION: ("兑换", "redemption"), StatementLineKind.RETURN: ("退货", "return")}
     for line in statement.lines:
         writer.writerow(

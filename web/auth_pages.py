@@ -12,14 +12,11 @@ API login's per-address rate limit and per-phone lockout
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import TooManyRequestsException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from redis.asyncio import Redis
 
@@ -36,13 +33,20 @@ from api.rate_limits import LOGIN_LIMIT
 from api.routing import get, post
 from community.sessions import end_all_sessions
 from fengling_settings import Settings
-from web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from web.form_body import FormBody
+from web.i18n import LANGUAGES
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
-from web.session_cookie import HOME_PATH, LOGIN_PATH, ended_session_cookie, local_next_path, session_cookie
+from web.session_cookie import (
+    HOME_PATH,
+    LOGIN_PATH,
+    ended_session_cookie,
+    language_cookie,
+    local_next_path,
+    session_cookie,
+)
 
 LANGUAGE_PATH = "/language"
-LANGUAGE_COOKIE_SECONDS = 365 * 24 * 60 * 60
 MAX_PHONE_CHARS = 20
 MAX_PASSWORD_CHARS = 128
 
@@ -108,7 +112,7 @@ class LoginPages(Controller):
     async def submit(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[LoginForm],
         redis: NamedDependency[Redis],
         settings: NamedDependency[Settings],
         jwt_auth: NamedDependency[TokenIssuer],
@@ -133,13 +137,16 @@ class LoginPages(Controller):
         return Redirect(
             back or HOME_PATH,
             status_code=303,
-            cookies=[session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60)],
+            cookies=[
+                session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60),
+                language_cookie(member.preferred_language, settings),
+            ],
         )
 
     @post(LANGUAGE_PATH, guards=[public], exclude_from_auth=True, status_code=303, name="language")
     async def language(
         self,
-        data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[LanguageForm],
         settings: NamedDependency[Settings],
     ) -> Redirect:
         """中文 / English on the login page: a cookie for the pages shown
@@ -147,16 +154,7 @@ class LoginPages(Controller):
         logged in, the member's own setting wins."""
         if data.lang not in LANGUAGES:
             return Redirect(LOGIN_PATH, status_code=303)
-        cookie = Cookie(
-            key=LANGUAGE_COOKIE,
-            value=data.lang,
-            path="/",
-            max_age=LANGUAGE_COOKIE_SECONDS,
-            httponly=True,
-            secure=settings.cookie_secure,
-            samesite="lax",
-        )
-        return Redirect(LOGIN_PATH, status_code=303, cookies=[cookie])
+        return Redirect(LOGIN_PATH, status_code=303, cookies=[language_cookie(data.lang, settings)])
 
     @post("/logout", guards=[requires_member], status_code=303, name="logout")
     async def logout(self, principal: ActingPrincipal, settings: NamedDependency[Settings]) -> Redirect:

@@ -28,9 +28,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from api.dependencies import ActingPrincipal
@@ -70,6 +69,7 @@ from marketplace.pickup_codes import normalise_pickup_code, typed_code_problem
 from marketplace.policy import ShopAction
 from marketplace.settlement import statement_csv, statement_of
 from marketplace.signing_keys import signing_key, verification_keys
+from web.form_body import FormBody
 from web.i18n import translate
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import language_of, render
@@ -192,7 +192,7 @@ class CounterPages(Controller):
         principal: ActingPrincipal,
         guesses: NamedDependency[PickupThrottle],
         shop_id: Id,
-        data: Annotated[CodeForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[CodeForm],
     ) -> Template:
         shop = await _counter_shop(principal, shop_id)
         problem = typed_code_problem(data.code)
@@ -222,7 +222,7 @@ class CounterPages(Controller):
         principal: ActingPrincipal,
         guesses: NamedDependency[PickupThrottle],
         shop_id: Id,
-        data: Annotated[ConfirmForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[ConfirmForm],
     ) -> Template:
         """Hand over the looked-up order; then today's list shows it."""
         shop = await _counter_shop(principal, shop_id)
@@ -256,7 +256,7 @@ class CounterPages(Controller):
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
         shop_id: Id,
-        data: Annotated[SyncForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[SyncForm],
     ) -> Response[Any]:
         """What the counter's outbox sends: a scanned token's hand-over.
         Answers JSON; a refusal or conflict is problem+json whose title the
@@ -297,7 +297,7 @@ class CounterPages(Controller):
         principal: ActingPrincipal,
         shop_id: Id,
         order_id: Id,
-        data: Annotated[ReturnForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[ReturnForm],
     ) -> Response[Any]:
         shop = await _counter_shop(principal, shop_id)
         reason = data.reason_zh.strip()

@@ -21,14 +21,16 @@ A queued route point or check-out names its patrol by the check-in's
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 from anyio import to_thread
 from litestar import Controller, Request, Response
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from activities import errors as activity_errors
@@ -70,6 +72,7 @@ from fraud import errors as fraud_errors
 from fraud.photo_prints import perceptual_hash
 from web import earn_forms as forms
 from web.earn_forms import FormProblem
+from web.form_body import FormBody, UploadBody
 from web.i18n import translate
 from web.mount import STATIC
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
@@ -94,45 +97,49 @@ NOTICES = frozenset({"earn_sent", "earn_rated"})
 
 
 @dataclass
-class ServiceForm:
-    title: str = ""
-    team_id: str = ""
-    started_at: str = ""
-    ended_at: str = ""
+class PhoneStamp:
+    """What the phone's outbox adds to every item it queues: the item's own
+    ``client_ref`` and the phone's clock when it was queued."""
+
     client_ref: str = ""
     client_recorded_at: str = ""
 
 
 @dataclass
-class PositionForm:
+class PlaceFields(PhoneStamp):
+    """A position from the phone, with the stamp."""
+
     latitude: str = ""
     longitude: str = ""
     accuracy_m: str = ""
-    client_ref: str = ""
-    client_recorded_at: str = ""
+
+
+@dataclass
+class ServiceForm(PhoneStamp):
+    title: str = ""
+    team_id: str = ""
+    started_at: str = ""
+    ended_at: str = ""
+
+
+@dataclass
+class PositionForm(PlaceFields):
     # Route points and check-out: the patrol, by its check-in's client_ref or its id.
     patrol_ref: str = ""
     activity_id: str = ""
 
 
 @dataclass
-class ReportForm:
+class ReportForm(PlaceFields):
     report_kind: str = ""
     title: str = ""
-    latitude: str = ""
-    longitude: str = ""
-    accuracy_m: str = ""
-    client_ref: str = ""
-    client_recorded_at: str = ""
     photo: UploadFile | None = field(default=None)
 
 
 @dataclass
-class RateForm:
+class RateForm(PhoneStamp):
     rating: str = ""
     comment: str = ""
-    client_ref: str = ""
-    client_recorded_at: str = ""
 
 
 def from_outbox(request: Request[Any, Any, Any]) -> bool:
@@ -250,6 +257,14 @@ class EarnPages(Controller):
             )
         return sent(request, view, notice)
 
+    async def _form_page(
+        self, request: Request[Any, Any, Any], principal: ActingPrincipal, template: str, **context: Any
+    ) -> Template:
+        """A form with what it lists (teams, kinds, the open patrol, my
+        items); ``context`` as ``_page`` takes it (error, status_code…)."""
+        lists = await self._context_for(template, principal)
+        return await self._page(request, principal, template, **lists, **context)
+
     async def _form_again(
         self,
         request: Request[Any, Any, Any],
@@ -258,8 +273,7 @@ class EarnPages(Controller):
         error: str,
         context: dict[str, Any],
     ) -> Template:
-        extra = await self._context_for(template, principal)
-        return await self._page(request, principal, template, error=error, status_code=422, **extra, **context)
+        return await self._form_page(request, principal, template, error=error, status_code=422, **context)
 
     async def _context_for(self, template: str, principal: ActingPrincipal) -> dict[str, Any]:
         if template == "earn_service.html":
@@ -285,15 +299,14 @@ class EarnPages(Controller):
 
     @get("/service", name="earn_service")
     async def service_form(self, request: Request[Any, Any, Any], principal: ActingPrincipal) -> Template:
-        extra = await self._context_for("earn_service.html", principal)
-        return await self._page(request, principal, "earn_service.html", **extra)
+        return await self._form_page(request, principal, "earn_service.html")
 
     @post("/service", status_code=200, name="earn_service_post")
     async def service(
         self,
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
-        data: Annotated[ServiceForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[ServiceForm],
     ) -> Response[Any]:
         async def work() -> ActivityView:
             log = ServiceLogIn(
@@ -310,15 +323,14 @@ class EarnPages(Controller):
 
     @get("/patrol", name="earn_patrol")
     async def patrol_page(self, request: Request[Any, Any, Any], principal: ActingPrincipal) -> Template:
-        extra = await self._context_for("earn_patrol.html", principal)
-        return await self._page(request, principal, "earn_patrol.html", **extra)
+        return await self._form_page(request, principal, "earn_patrol.html")
 
     @post("/patrol/check-in", status_code=200, name="earn_check_in")
     async def check_in(
         self,
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
-        data: Annotated[PositionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[PositionForm],
     ) -> Response[Any]:
         async def work() -> ActivityView:
             check_in = PatrolCheckIn(
@@ -335,7 +347,7 @@ class EarnPages(Controller):
         self,
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
-        data: Annotated[PositionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[PositionForm],
     ) -> Response[Any]:
         async def work() -> ActivityView:
             place = forms.position(data.latitude, data.longitude, data.accuracy_m)
@@ -350,7 +362,7 @@ class EarnPages(Controller):
         self,
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
-        data: Annotated[PositionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[PositionForm],
     ) -> Response[Any]:
         async def work() -> ActivityView:
             place = forms.position(data.latitude, data.longitude, data.accuracy_m)
@@ -367,15 +379,14 @@ class EarnPages(Controller):
 
     @get("/report", name="earn_report")
     async def report_form(self, request: Request[Any, Any, Any], principal: ActingPrincipal) -> Template:
-        extra = await self._context_for("earn_report.html", principal)
-        return await self._page(request, principal, "earn_report.html", **extra)
+        return await self._form_page(request, principal, "earn_report.html")
 
     @post("/report", status_code=200, name="earn_report_post", request_max_body_size=MAX_PHOTO_BYTES + 64 * 1024)
     async def report(
         self,
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
-        data: Annotated[ReportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: UploadBody[ReportForm],
     ) -> Response[Any]:
         async def work() -> ActivityView:
             text = forms.text(data.title, "title", max_chars=MAX_DESCRIPTION)
@@ -423,7 +434,7 @@ class EarnPages(Controller):
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
         activity_id: Id,
-        data: Annotated[RateForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[RateForm],
     ) -> Response[Any]:
         async def work() -> ActivityView:
             rated = RateIn(
@@ -436,6 +447,32 @@ class EarnPages(Controller):
 
 
 SERVICE_WORKER = STATIC / "service-worker.js"
+# The worker's cache name as written in service-worker.js; served with the static files' digest.
+SHELL_VERSION_MARK = "fengling-shell-dev"
+
+
+def shell_version(static_dir: Path) -> str:
+    """A name for the offline shell's cache that changes whenever any static
+    file does. The worker serves static files cache first and their URLs
+    carry no version, so a phone would keep an old ``pages.css`` for good
+    unless the cache is renamed; a changed name also changes ``/sw.js``'s
+    bytes, which is what makes the browser install the new worker."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in static_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(static_dir).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return f"fengling-shell-{digest.hexdigest()[:16]}"
+
+
+@functools.cache
+def service_worker_script() -> bytes:
+    """``service-worker.js`` with its cache named by ``shell_version`` (read
+    once per process: the files do not change under a running server)."""
+    script = SERVICE_WORKER.read_text(encoding="utf-8")
+    if SHELL_VERSION_MARK not in script:
+        raise RuntimeError(f"{SERVICE_WORKER} lost its cache name {SHELL_VERSION_MARK!r}")
+    return script.replace(SHELL_VERSION_MARK, shell_version(STATIC)).encode()
 
 
 class ServiceWorkerScript(Controller):
@@ -449,7 +486,7 @@ class ServiceWorkerScript(Controller):
 
     @get("", guards=[public], opt={"exclude_from_auth": True}, name="service_worker")
     async def script(self) -> Response[bytes]:
-        content = await to_thread.run_sync(SERVICE_WORKER.read_bytes)
+        content = await to_thread.run_sync(service_worker_script)
         return Response(
             content,
             media_type="text/javascript; charset=utf-8",

@@ -46,6 +46,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "available": ("可用积分", "Available"),
     "pending": ("冻结中（未完成的订单）", "Pending (open orders)"),
     "pending_review_title": ("待审核", "Pending review"),
+    "pending_review_points": ("审核中（暂未入账）", "Under review (not paid yet)"),
     "pending_review_award": ("奖励待审核，暂未入账", "an award, not yet paid"),
     "pending_review_order": ("兑换待审核，积分已冻结", "a redemption, its points held"),
     "pending_review_decides": ("由谁审核", "Who decides"),

@@ -13,8 +13,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from redis.asyncio import Redis
 
@@ -40,15 +39,16 @@ from core.errors import InvalidCursor
 from fengling_settings import Settings
 from fraud.cases import add_objection
 from fraud.errors import InvalidCaseNote
-from fraud.pending import pending_reviews
+from fraud.pending import awards_pending, pending_reviews, wallet_with_pending_reviews
 from leaderboards.models import Visibility
 from leaderboards.visibility import set_visibility, visibility_of
-from ledger.models import StatementLine
+from ledger.models import AccountView, StatementLine
 from ledger.statements import MAX_PAGE_SIZE, statement
 from web.causes import Cause, causes_for
+from web.form_body import FormBody
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
-from web.session_cookie import session_cookie
+from web.session_cookie import language_cookie, session_cookie
 
 HOME_LINES = 5
 STATEMENT_PAGE = 20
@@ -93,6 +93,14 @@ class PasswordForm:
     new_password: str = ""
 
 
+async def _wallet_of(principal: Principal) -> AccountView | None:
+    """The member's wallet as home and the statements show it; None for a
+    member whose roles earn no points (shop staff, organisers)."""
+    return await wallet_view_if_earner(
+        principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
+    )
+
+
 class MemberPages(Controller):
     path = ""
     include_in_schema = False
@@ -108,11 +116,10 @@ class MemberPages(Controller):
         self, request: Request[Any, Any, Any], principal: Principal, *, error: str | None = None, status_code: int = 200
     ) -> Template:
         member = await get_member(principal.member_id)
-        view = await wallet_view_if_earner(
+        view, pending = await wallet_with_pending_reviews(
             principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
         )
         lines = await shown((await statement(view.code, limit=HOME_LINES)).lines) if view else []
-        pending = await pending_reviews(principal.member_id)
         # Counter staff get a way to their counter (which shop: /counter decides).
         counter = Role.SHOP_STAFF in {role for _, role in principal.grants}
         return render(
@@ -123,6 +130,8 @@ class MemberPages(Controller):
             lines=lines,
             counter=counter,
             pending=pending,
+            # Awards held for review: in no balance yet (the held figure has the orders).
+            awards_pending=awards_pending(pending),
             error=error,
             status_code=status_code,
         )
@@ -133,7 +142,7 @@ class MemberPages(Controller):
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
         case_id: Id,
-        data: Annotated[ObjectionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[ObjectionForm],
     ) -> Response[Any]:
         """The member's note against points held for review (``fraud.cases``)."""
         try:
@@ -152,9 +161,7 @@ class MemberPages(Controller):
         """Every line, a page at a time; "more" appends the next page with htmx
         (``statement_lines.html``), or loads it as a page without script."""
         member = await get_member(principal.member_id)
-        view = await wallet_view_if_earner(
-            principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
-        )
+        view = await _wallet_of(principal)
         template = "statement_more.html" if request.headers.get("hx-request") else "statement.html"
         pending = await pending_reviews(principal.member_id) if template == "statement.html" else []
         if view is None:
@@ -177,9 +184,7 @@ class MemberPages(Controller):
     async def statement_print(self, request: Request[Any, Any, Any], principal: ActingPrincipal) -> Template:
         """Every line on A4 in large type (``static/print.css``)."""
         member = await get_member(principal.member_id)
-        view = await wallet_view_if_earner(
-            principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
-        )
+        view = await _wallet_of(principal)
         lines: list[StatementLine] = []
         cursor: str | None = None
         while view is not None and len(lines) < PRINT_MAX_LINES:
@@ -234,15 +239,18 @@ class MemberPages(Controller):
         self,
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
-        data: Annotated[PreferencesForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[PreferencesForm],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         language = data.preferred_language or None
         elder = {"1": True, "0": False}.get(data.elder_mode)
         try:
-            await set_preferences(principal, preferred_language=language, elder_mode=elder)
+            member = await set_preferences(principal, preferred_language=language, elder_mode=elder)
         except InvalidMemberData:
             return await self._me_page(request, principal, error="me_bad_language", status_code=422)
-        return Redirect("/me?n=me_saved", status_code=303)
+        return Redirect(
+            "/me?n=me_saved", status_code=303, cookies=[language_cookie(member.preferred_language, settings)]
+        )
 
     @post("/me/ranking-visibility", status_code=303, name="me_ranking_visibility")
     async def ranking_visibility(
@@ -250,7 +258,7 @@ class MemberPages(Controller):
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
         redis: NamedDependency[Redis],
-        data: Annotated[VisibilityForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[VisibilityForm],
     ) -> Response[Any]:
         """Masked, full name or not ranked (``leaderboards.visibility``, audited)."""
         try:
@@ -265,7 +273,7 @@ class MemberPages(Controller):
         self,
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
-        data: Annotated[PasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[PasswordForm],
         redis: NamedDependency[Redis],
         settings: NamedDependency[Settings],
         jwt_auth: NamedDependency[TokenIssuer],

@@ -8,12 +8,14 @@ from litestar.datastructures import Cookie
 
 from api.community.auth import SESSION_COOKIE
 from fengling_settings import Settings
+from web.i18n import LANGUAGE_COOKIE
 
 LOGIN_PATH = "/login"
 HOME_PATH = "/"
 # Where a login may send its member back to (``/login?next=/admin/``): a
 # path of this site, no longer than this.
 MAX_NEXT_PATH_CHARS = 200
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 60 * 60
 
 
 def local_next_path(value: str | None) -> str | None:
@@ -33,9 +35,11 @@ def local_next_path(value: str | None) -> str | None:
     return value
 
 
-def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:
+def site_cookie(key: str, value: str, settings: Settings, *, max_age: int) -> Cookie:
+    """A cookie of the pages: the whole site, HttpOnly, SameSite=Lax, Secure
+    behind ``FENGLING_COOKIE_SECURE``."""
     return Cookie(
-        key=SESSION_COOKIE,
+        key=key,
         value=value,
         path="/",
         max_age=max_age,
@@ -45,6 +49,18 @@ def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:
     )
 
 
+def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:
+    return site_cookie(SESSION_COOKIE, value, settings, max_age=max_age)
+
+
 def ended_session_cookie(settings: Settings) -> Cookie:
     """The cookie removed (empty, expired now)."""
     return session_cookie("", settings, max_age=0)
+
+
+def language_cookie(language: str, settings: Settings) -> Cookie:
+    """The language for pages rendered without the member at hand: the
+    login page before anyone is known, and the error pages (403, 404),
+    whose handlers cannot read the member. Set by the login page's 中文 /
+    English, then at each login and each change on Me to the member's own."""
+    return site_cookie(LANGUAGE_COOKIE, language, settings, max_age=LANGUAGE_COOKIE_SECONDS)

@@ -22,9 +22,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from api.dependencies import ActingPrincipal
@@ -54,6 +53,7 @@ from marketplace.orders import cancel_order, member_order, member_orders, place_
 from marketplace.placement import MAX_QUANTITY, affordable
 from marketplace.qr import pickup_qr_inline_svg
 from marketplace.signing_keys import pickup_token_of
+from web.form_body import FormBody
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
 
@@ -208,7 +208,7 @@ class ShopPages(Controller):
         principal: ActingPrincipal,
         item_id: Id,
         settings: NamedDependency[Settings],
-        data: Annotated[RedeemForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: FormBody[RedeemForm],
     ) -> Response[Any]:
         """One order per form (its key), then that order's page with the code."""
         shop_id, quantity = _positive(data.shop_id), _positive(data.quantity)

@@ -99,6 +99,8 @@ def shoot(chromium: str, base: str) -> None:
             page.wait_for_url("**/shop/items/*")
             page.click("form.redeem button[type=submit]")
             page.wait_for_url("**/orders/*?n=order_placed")
+            # What the member shows at the counter: the order, its code and the whole QR.
+            page.evaluate("document.querySelector('main h1').scrollIntoView({block: 'start'})")
             page.screenshot(path=OUT / f"order-qr{suffix}.png")
             code = page.inner_text("#pickup-code").strip()
             context.close()

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from core.clock import utc_now
 from tests.browser.conftest import VIEWPORT
-from tests.browser.test_pages_in_browser import log_in, set_elder_mode
+from tests.browser.test_pages_in_browser import ELDER_TAP_PX, log_in, set_elder_mode
+from web.i18n import CHINA
 
 AXE = (Path(__file__).resolve().parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 PAGES = (
@@ -31,6 +34,7 @@ PAGES = (
     "/earn/patrol",
     "/earn/service",
     "/earn/mine",
+    "/orders/999999",  # the error page (404)
 )
 SERIOUS = {"serious", "critical"}
 
@@ -89,3 +93,30 @@ def first_activity_page(page: Any) -> str:
     href = page.get_attribute("a.cause[href^='/activities/']", "href")
     assert href
     return str(href)
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_the_outbox_with_an_item_needing_attention_has_no_serious_violations(axe_page: Any, elder: bool) -> None:
+    """The outbox panel every page carries, in its fullest state: a refused
+    item under 需要您处理 with its reason and a discard button."""
+    log_in(axe_page)
+    if elder:
+        set_elder_mode(axe_page, on=True)
+    axe_page.goto("/earn/service")
+    start = (utc_now() - timedelta(minutes=30)).astimezone(CHINA)
+    axe_page.fill("#title", "打扫楼道")
+    axe_page.fill("#started_at", start.strftime("%Y-%m-%dT%H:%M"))
+    axe_page.fill("#ended_at", (start - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M"))  # ends before it starts
+    axe_page.click("form[data-outbox=service] button[type=submit]")
+    axe_page.wait_for_selector("#outbox-attention li")
+    assert axe_page.is_visible("#outbox")
+    for path in ("/", "/earn/service"):
+        axe_page.goto(path)
+        axe_page.wait_for_selector("#outbox-attention li")
+        assert violations(axe_page, aaa=elder) == [], path
+        if elder:  # its buttons (discard; upload now while items wait) are as large as any other
+            buttons = [b for b in axe_page.query_selector_all("#outbox button") if b.is_visible()]
+            assert buttons, path
+            for button in buttons:
+                box = button.bounding_box()
+                assert box is not None and box["height"] >= ELDER_TAP_PX, (path, button.inner_text())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -17,7 +17,7 @@ ELDER_FIGURE_PX = 28
 ELDER_TAP_PX = 48
 TAP_TARGETS = ", ".join(
     (
-        "main a.button",
+        "main a",
         "main button:not([hidden])",
         "main input[type=tel]",
         "main input[type=password]",
@@ -77,7 +77,10 @@ def assert_elder_sizes(page: Any) -> None:
     assert px(page, "body", "font-size") >= ELDER_BASE_PX
     assert px(page, "#available", "font-size") >= ELDER_FIGURE_PX
     assert px(page, "#balance", "font-size") >= ELDER_FIGURE_PX
-    for path in ("/", "/statement", "/me"):
+    page.goto("/statement")
+    activity = page.get_attribute("a.cause[href^='/activities/']", "href")
+    assert activity
+    for path in ("/", "/statement", "/me", activity):
         page.goto(path)
         # What a finger can reach: controls inside a hidden panel (the outbox's,
         # shown only while items wait) are not on screen and have no size.
@@ -151,13 +154,47 @@ def test_the_statements_more_button_loads_the_next_page(page: Any) -> None:
     assert "已经到底了" in page.inner_text("#more")
 
 
-def test_the_read_aloud_button_shows_only_where_speech_synthesis_exists(page: Any) -> None:
+# Records what the page asks the browser to say, instead of saying it.
+CATCH_SPEECH = """
+window.spoken = [];
+if (window.speechSynthesis) {
+  window.speechSynthesis.speak = function (u) { window.spoken.push([u.lang, u.text]); };
+  window.speechSynthesis.cancel = function () {};
+}
+"""
+
+
+def test_read_aloud_speaks_home_statement_and_order_in_chinese(page: Any) -> None:
+    page.add_init_script(CATCH_SPEECH)
     log_in(page)
-    has_speech = page.evaluate("'speechSynthesis' in window")
-    assert page.is_visible(".read-aloud") == has_speech
+    page.goto("/shop/items/1")
+    page.click("form.redeem button[type=submit]")
+    page.wait_for_url("**/orders/*?n=order_placed")
+    code = page.inner_text("#pickup-code").strip()
+    order_page = page.url
+    expected: dict[str, Callable[[str], bool]] = {
+        "/": lambda text: "可用积分" in text and page.inner_text("#available").split()[0] in text,
+        "/statement": lambda text: "余额" in text and "志愿服务积分" in text,  # the figures, then the lines
+        order_page: lambda text: " ".join(code) in text,
+    }
+    for path, says_it in expected.items():
+        page.goto(path)
+        page.click(".read-aloud")
+        [(lang, text)] = page.evaluate("window.spoken")
+        assert lang == "zh-CN", path
+        assert says_it(text), (path, text)
+
+
+def test_the_read_aloud_button_hides_where_there_is_no_speech_synthesis(page: Any) -> None:
     page.add_init_script("delete window.speechSynthesis; delete window.SpeechSynthesisUtterance;")
-    page.goto("/")
-    assert not page.is_visible(".read-aloud")
+    log_in(page)
+    page.goto("/shop/items/1")
+    page.click("form.redeem button[type=submit]")
+    page.wait_for_url("**/orders/*?n=order_placed")
+    for path in (page.url, "/", "/statement"):
+        page.goto(path)
+        assert page.locator(".read-aloud").count() == 1, path
+        assert not page.is_visible(".read-aloud"), path
 
 
 def test_pages_load_no_inline_script_or_style_and_no_csp_violation(page: Any) -> None:

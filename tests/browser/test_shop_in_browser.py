@@ -131,8 +131,8 @@ def test_in_elder_mode_the_codes_are_large_and_the_shop_pages_tap_targets_big(pa
         targets = [
             target
             for target in page.query_selector_all(
-                "main a.button, main button:not([hidden]), main .chip, main .item-card a, main .order-card a, "
-                "main input[type=number], label.choice, nav.tabs a"
+                "main a.button, main a.back, main button:not([hidden]), main .chip, main .item-card a, "
+                "main .order-card a, main input[type=number], label.choice, nav.tabs a"
             )
             if target.is_visible()
         ]

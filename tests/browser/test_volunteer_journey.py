@@ -30,6 +30,8 @@ from tests.browser.test_pages_in_browser import api_wallet, log_in
 from tests.browser.test_shop_in_browser import api_orders, confirm_pickup, redeem_towel
 
 REPORT_TITLE = "单元门口台阶破损"
+# The reason a verified activity's award line gives, before its title (activities.earning.ENTRY_WORDING).
+AWARD_REASON = "志愿服务积分："
 
 
 @pytest.fixture
@@ -66,14 +68,20 @@ def test_a_volunteer_reports_is_credited_redeems_and_picks_up_in_one_journey(
     award = Decimal(api_wallet(demo)["balance"]) - Decimal(wallet["balance"])
     assert award > 0
 
-    # The statement's line: its reason, its amount, a link that opens the report.
+    # The statement's line: its reason in words, its amount, a link that opens the report.
     page.goto("/statement")
-    line = page.locator("#lines .line", has_text=f"#{report['id']}").first
-    assert line.locator(".reason").inner_text().strip()
+    line = page.locator("#lines .line", has_text=f"#{report['id']}")
+    assert line.count() == 1
+    assert line.locator(".reason").inner_text().strip() == f"{AWARD_REASON}{REPORT_TITLE}"
     assert Decimal(line.locator(".amount").inner_text().replace(",", "").lstrip("+")) == award
-    line.locator("a.cause").click()
+    link = line.locator("a.cause")
+    assert link.get_attribute("href") == f"/activities/{report['id']}"
+    assert link.inner_text().strip() == f"随手拍上报 #{report['id']}"
+    link.click()
     page.wait_for_url(f"**/activities/{report['id']}")
+    assert page.inner_text("h1") == f"随手拍上报 #{report['id']}"
     assert REPORT_TITLE in page.inner_text("main")
+    assert page.inner_text("#activity-status") == "已通过"
 
     # Redeem; my orders shows the code and the QR.
     order_id = redeem_towel(page)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from decimal import Decimal
 
 from typer.testing import CliRunner
 
+from activities.calendar import CHINA_ZONE
 from admin.cli import app
 from ledger.accounts import open_account
 from ledger.posting import transfer
@@ -59,10 +61,21 @@ def test_balance_and_statement_commands() -> None:
     assert balance.exit_code == 0 and "balance 17.50" in balance.output
     statement = runner.invoke(app, ["ledger", "statement", "volunteer:1:wallet", "--limit", "2"])
     assert statement.exit_code == 0 and "next page: --cursor" in statement.output
+    assert "time (China time)" in statement.output
+    # The newest line's time as China time (UTC+8), not UTC.
+    newest = asyncio.run(_newest_line_time())
+    assert newest.astimezone(CHINA_ZONE).strftime("%Y-%m-%d %H:%M") in statement.output
     forged = runner.invoke(app, ["ledger", "statement", "volunteer:1:wallet", "--cursor", "forged"])
     assert forged.exit_code == 1 and "cursor" in forged.output
     missing = runner.invoke(app, ["ledger", "balance", "nobody:wallet"])
     assert missing.exit_code == 1
+
+
+async def _newest_line_time() -> datetime:
+    from ledger.statements import statement
+
+    page = await statement("volunteer:1:wallet", limit=1)
+    return page.lines[0].created_at
 
 
 def test_verify_prints_the_head_and_checks_a_recorded_one() -> None:
@@ -83,6 +96,7 @@ def test_marketplace_statement_and_expiry_commands() -> None:
     asyncio.run(load_demo())
     statement = runner.invoke(app, ["marketplace", "statement", "1", "2026-11"])
     assert statement.exit_code == 0, statement.output
+    assert "time (China time)" in statement.output
     assert "net 0.00" in statement.output
     bad = runner.invoke(app, ["marketplace", "statement", "1", "2026-13"])
     assert bad.exit_code == 1
@@ -102,7 +116,7 @@ def test_keys_rotate_makes_a_new_signing_key_and_lists_the_retired_one() -> None
     assert len(keys) == 2
     assert f"new signing key {keys[1].key_id}" in second.output
     assert keys[0].retired_at is not None and keys[1].retired_at is None
-    listed = runner.invoke(app, ["keys", "list"], terminal_width=200)
+    listed = runner.invoke(app, ["keys", "list"])
     assert listed.exit_code == 0, listed.output
     assert keys[0].public_key in listed.output and keys[1].public_key in listed.output
     assert listed.output.count("签名中 signing") == 1

@@ -9,13 +9,15 @@
 // - Pages (navigations): network first; a page that loads is kept, and
 //   offline the last copy is shown (the home page says how old its balance
 //   is: web/templates/home.html, pages.js).
-// - Static files: cache first (their names carry no version, so the cache
-//   is renamed with each release: VERSION).
+// - Static files: cache first. Their names carry no version, so the cache
+//   is renamed whenever any of them changes: /sw.js is served with VERSION's
+//   "dev" replaced by a digest of web/static (web/earn_pages.py
+//   shell_version), which also makes the browser install the new worker.
 // - Nothing else is touched: POSTs (the outbox sends them itself), the JSON
 //   API and the worker script go straight to the network.
 "use strict";
 
-var VERSION = "fengling-shell-v2";
+var VERSION = "fengling-shell-dev";
 var STATIC = ["/static/pages.css", "/static/pages.js", "/static/outbox.js", "/static/vendor/htmx.min.js"];
 var PAGES = ["/", "/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine", "/statement", "/me"];
 var NEVER = ["/api/", "/sw.js", "/logout", "/login", "/schema", "/health"];

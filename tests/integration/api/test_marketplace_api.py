@@ -378,7 +378,7 @@ async def test_statement_csv_and_settlement_rules(client: AsyncTestClient[Litest
             f"/api/v1/shops/{setup['shop_id']}/statements/{period}", params={"format": "csv"}, headers=staff
         )
     ).text
-    assert csv_text.startswith("\ufeff订单号,时间,类型,商品,数量,积分")
+    assert csv_text.startswith("\ufeff订单号,时间（北京时间）,类型,商品,数量,积分")
     assert "大米 5kg" in csv_text and "合计" in csv_text
     staff_settle = await client.post(f"/api/v1/shops/{setup['shop_id']}/statements/{period}/settle", headers=staff)
     assert staff_settle.status_code == 403

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -59,6 +60,9 @@ def test_skip_bad_rows_writes_the_rest_and_saves_the_codes(tmp_path: Path) -> No
         rows = list(csv.reader(handle))
     assert invites.stat().st_mode & 0o777 == 0o600  # the codes are for the operator's eyes only
     assert rows[0][0] == "行号 line" and [row[0] for row in rows[1:]] == ["2", "4"]
+    # The expiry in China time, and the header says so.
+    assert rows[0][5] == "有效期至（北京时间） expires (China time)"
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", row[5]) for row in rows[1:])
     assert [row[2] for row in rows[1:]] == ["甲", "丙"]
     member = asyncio.run(accept_invitation(phone=rows[1][3], code=rows[1][4], password=PASSWORD))
     assert member.name == "甲"

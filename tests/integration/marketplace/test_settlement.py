@@ -204,7 +204,7 @@ async def test_statement_csv_has_a_bom_the_header_one_row_per_line_and_the_total
     text = statement_csv(statement)
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[0] == ["订单号", "时间", "类型", "商品", "数量", "积分"]
+    assert rows[0] == ["订单号", "时间（北京时间）", "类型", "商品", "数量", "积分"]
     body, blank, total = rows[1:-2], rows[-2], rows[-1]
     assert len(body) == len(statement.lines) == 4
     for row, line in zip(body, statement.lines, strict=True):
@@ -220,7 +220,7 @@ async def test_statement_csv_has_a_bom_the_header_one_row_per_line_and_the_total
     assert blank == []
     assert total == ["合计", "", "", "", "", "23.50"]
     english = list(csv.reader(io.StringIO(statement_csv(statement, english=True).removeprefix("\ufeff"))))
-    assert english[0] == ["order", "time", "type", "item", "quantity", "points"]
+    assert english[0] == ["order", "time (China time)", "type", "item", "quantity", "points"]
     assert english[-1] == ["net", "", "", "", "", "23.50"]
     assert {row[2] for row in english[1:-2]} == {"redemption", "return"}
 

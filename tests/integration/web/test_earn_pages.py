@@ -16,7 +16,9 @@ from core.clock import utc_now
 from tests.integration.api.conftest import login_headers
 from tests.integration.web.test_pages import csrf_from, log_in_page
 from tests.support.matrix_world import png_bytes
+from web.earn_pages import shell_version
 from web.i18n import CHINA
+from web.mount import STATIC
 
 Client = AsyncTestClient[Litestar]
 HERE = {"latitude": "35.05", "longitude": "118.34", "accuracy_m": "8"}
@@ -198,3 +200,5 @@ async def test_the_service_worker_is_served_from_the_root_without_a_login(client
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert "caches" in response.text
+    # Its cache is named after the static files as they are now.
+    assert f'var VERSION = "{shell_version(STATIC)}";' in response.text

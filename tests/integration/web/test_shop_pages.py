@@ -274,23 +274,99 @@ async def test_the_login_page_offers_chinese_and_english_and_the_member_setting_
     assert (await client.post("/language", data={"lang": "en"})).status_code == 403
 
 
-@pytest.mark.usefixtures("demo")
-async def test_the_new_pages_are_all_in_english_for_an_english_member(client: Client) -> None:
-    await log_in_page(client)
+async def every_member_page(client: Client) -> tuple[str, ...]:
+    """Every page a logged-in volunteer can open, with an open order (its
+    code and QR) and an activity a statement line links to."""
     order_id = await redeem(client, "毛巾")
+    activity = re.search(r'href="(/activities/\d+)"', (await client.get("/statement")).text)
+    assert activity
+    return (
+        "/",
+        "/statement",
+        "/statement/print",
+        "/me",
+        "/earn",
+        "/earn/service",
+        "/earn/patrol",
+        "/earn/report",
+        "/earn/mine",
+        "/shop",
+        "/shop/items/1",
+        "/orders",
+        f"/orders/{order_id}",
+        "/ranking",
+        "/recognition",
+        activity.group(1),
+    )
+
+
+# Words people gave, which stay as written in either language: the shop's,
+# the team's and the member's names, and the language choice "中文" itself.
+PEOPLES_NAMES = frozenset({"平安风铃积分超市", "平安社区治安巡逻队", "张秀英", "中文"})
+
+
+def chinese_shown(html: str) -> set[str]:
+    """The runs of Chinese a reader sees: not markup, not a decorative glyph
+    (``aria-hidden``: the medals drawn as a character)."""
+    visible = re.sub(r"<(\w+)[^>]*aria-hidden=\"true\"[^>]*>[^<]*</\1>", " ", html)
+    return set(re.findall(r"[\u4e00-\u9fff]+", re.sub(r"<[^>]+>", " ", visible)))
+
+
+@pytest.mark.usefixtures("demo")
+async def test_every_page_and_error_is_in_english_for_an_english_member(client: Client) -> None:
+    from activities.tables import Activity
+
+    await log_in_page(client)
+    pages = await every_member_page(client)
     me = await client.get("/me")
     await client.post("/me/preferences", data={"preferred_language": "en", "_csrf_token": csrf_from(me.text)})
-    for path in ("/shop", "/shop/items/1", "/orders", f"/orders/{order_id}", "/ranking", "/me"):
-        text = (await client.get(path)).text
-        shown = re.sub(r"<[^>]+>", " ", text)
-        # Only names people gave (the shop's Chinese name, members' names) may stay Chinese.
-        leftovers = set(re.findall(r"[\u4e00-\u9fff]+", shown)) - {
-            "平安风铃积分超市",
-            "平安社区治安巡逻队",
-            "张秀英",
-            "中文",
-        }
-        assert not leftovers, (path, leftovers)
+    # Titles the volunteers typed stay as they typed them.
+    typed = {str(row["title"]) for row in await Activity.select(Activity.title).run()}
+    allowed = PEOPLES_NAMES | {word for title in typed for word in re.findall(r"[\u4e00-\u9fff]+", title)}
+    for path in pages:
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert not chinese_shown(page.text) - allowed, (path, chinese_shown(page.text) - allowed)
+    # Refusals too: a missing order (404) and a post without its token (403).
+    missing = await client.get("/orders/999999")
+    assert missing.status_code == 404 and "Page not found" in missing.text
+    assert not chinese_shown(missing.text) - allowed
+    forbidden = await client.post("/me/preferences", data={"elder_mode": "1"})
+    assert forbidden.status_code == 403
+    assert not chinese_shown(forbidden.text) - allowed
+
+
+# Latin words a Chinese page may show: the other language's name on the
+# language switch, and abbreviations Chinese readers use as they are.
+LATIN_IN_CHINESE = frozenset({"English", "A4", "CSV", "QR"})
+
+
+def latin_shown(html: str) -> set[str]:
+    """Words of Latin letters a reader sees (not markup, not the scripts)."""
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    words = re.findall(r"[A-Za-z0-9]+", re.sub(r"<[^>]+>", " ", text))
+    return {word for word in words if re.search("[A-Za-z]", word) and len(word) > 1}
+
+
+@pytest.mark.usefixtures("demo")
+async def test_every_page_and_error_is_in_chinese_for_a_chinese_member(client: Client) -> None:
+    from marketplace.tables import CatalogItem
+
+    await log_in_page(client)  # the demo volunteer reads Chinese
+    pages = await every_member_page(client)
+    # Words the shop typed into its item names ("5kg") stay as typed.
+    typed = " ".join(str(row["name_zh"]) for row in await CatalogItem.select(CatalogItem.name_zh).run())
+    order_page = next(path for path in pages if path.startswith("/orders/"))
+    code = re.search(r'id="pickup-code">([^<]+)<', (await client.get(order_page)).text)
+    assert code
+    allowed = LATIN_IN_CHINESE | latin_shown(typed) | {code.group(1)}  # and the pickup code
+    for path in pages:
+        page = await client.get(path, headers={"Accept-Language": "en-GB,en;q=0.9"})  # the member's setting wins
+        assert page.status_code == 200, path
+        assert not latin_shown(page.text) - allowed, (path, latin_shown(page.text) - allowed)
+    missing = await client.get("/orders/999999")
+    assert missing.status_code == 404 and "页面不存在" in missing.text
+    assert not latin_shown(missing.text) - allowed
 
 
 @pytest.mark.usefixtures("demo")
