@@ -292,6 +292,12 @@
     return { patrol_ref: null, fields: { patrol_ref: ref ? ref.value : "", activity_id: id ? id.value : "" } };
   }
 
+  // The claimed task a check-in counts for (its patrol_task_id field), by name.
+  function taskTitle(form) {
+    var chosen = form.querySelector("input[type=hidden][name=patrol_task_id], input[name=patrol_task_id]:checked");
+    return chosen && chosen.value ? chosen.getAttribute("data-title") || "" : "";
+  }
+
   // --- photos --------------------------------------------------------------------
   function canvasBlob(canvas, quality) {
     return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", quality); });
@@ -354,7 +360,9 @@
           });
         }).then(function (item) {
           if (kind === "check_in") {
-            localStorage.setItem(PATROL + "." + member(), JSON.stringify({ ref: item.id, since: item.recorded }));
+            localStorage.setItem(PATROL + "." + member(), JSON.stringify({ ref: item.id, since: item.recorded, task: taskTitle(form) }));
+            // The claimed task went with this check-in; a later one on this page is a free patrol.
+            form.querySelectorAll("#check-in-task, [name=patrol_task_id]").forEach(function (node) { node.remove(); });
           } else if (kind === "check_out") {
             localStorage.removeItem(PATROL + "." + member());
           }
@@ -386,6 +394,17 @@
     var serverOpen = section.getAttribute("data-open-id");
     var walking = Boolean(mine || serverOpen) && !section.hasAttribute("data-ended");
     var state = document.getElementById("patrol-state");
+    var taskLine = document.getElementById("walking-task");
+    if (mine && taskLine) {
+      taskLine.textContent = "";
+      if (mine.task) {
+        var named = document.createElement("strong");
+        named.textContent = mine.task;
+        taskLine.appendChild(document.createTextNode(taskLine.getAttribute("data-label")));
+        taskLine.appendChild(named);
+      }
+      taskLine.hidden = !mine.task;
+    }
     if (mine) {
       state.textContent = state.getAttribute("data-walking") + " " + chinaTime(mine.since);
     } else if (!walking) {

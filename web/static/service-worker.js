@@ -15,9 +15,9 @@
 //   API and the worker script go straight to the network.
 "use strict";
 
-var VERSION = "fengling-shell-v2";
+var VERSION = "fengling-shell-v3";
 var STATIC = ["/static/pages.css", "/static/pages.js", "/static/outbox.js", "/static/vendor/htmx.min.js"];
-var PAGES = ["/", "/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine", "/statement", "/me"];
+var PAGES = ["/", "/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine", "/earn/tasks", "/statement", "/me"];
 var NEVER = ["/api/", "/sw.js", "/logout", "/login", "/schema", "/health"];
 
 self.addEventListener("install", function (event) {
