@@ -247,6 +247,8 @@ async def test_an_outbox_check_in_carries_the_task_and_a_retry_is_one_patrol(cli
 async def test_the_tasks_page_is_in_english_for_an_english_member(client: Client) -> None:
     await log_in_page(client)
     page = await client.get("/me")
-    await client.post("/me/preferences", data={"preferred_language": "en", "elder_mode": "0", "_csrf_token": csrf_from(page.text)})
+    await client.post(
+        "/me/preferences", data={"preferred_language": "en", "elder_mode": "0", "_csrf_token": csrf_from(page.text)}
+    )
     english = (await client.get("/earn/tasks")).text
     assert "My tasks" in english and "Grab a slot" in english and "China time" in english and "left of" in english
