@@ -31,6 +31,7 @@ PAGES = (
     "/earn/patrol",
     "/earn/service",
     "/earn/mine",
+    "/earn/tasks",
 )
 SERIOUS = {"serious", "critical"}
 
