@@ -63,6 +63,8 @@ def claims_of(base_url: str, task_id: int) -> list[dict[str, Any]]:
 
 def test_grab_a_task_then_an_offline_check_in_counts_for_it(page: Any, demo: str) -> None:
     task_id = put_up_task_starting_soon(demo)
+    csp: list[str] = []
+    page.on("console", lambda message: csp.append(message.text) if "Content Security Policy" in message.text else None)
     log_in(page)
     page.evaluate("navigator.serviceWorker.ready")
     page.click("#tasks-link")
@@ -95,6 +97,7 @@ def test_grab_a_task_then_an_offline_check_in_counts_for_it(page: Any, demo: str
     assert TASK in page.inner_text("#walking-task")
     page.goto("/earn/tasks")
     assert "已签到巡逻" in page.inner_text(mine)
+    assert csp == []
 
 
 def test_the_tasks_page_in_elder_mode_keeps_the_sizes_and_the_five_tabs_fit(page: Any, demo: str) -> None:

@@ -252,3 +252,66 @@ async def test_the_tasks_page_is_in_english_for_an_english_member(client: Client
     )
     english = (await client.get("/earn/tasks")).text
     assert "My tasks" in english and "Grab a slot" in english and "China time" in english and "left of" in english
+
+
+# Who may do what on the pages, per demo role: the pages are not in the
+# OpenAPI document (``include_in_schema=False``), so the API's authorisation
+# matrix cannot list them; this table is their matrix. "same": a task at the
+# volunteer's grid; "foreign": a sibling grid's; "not held": a task nobody
+# claimed; "own": the demo volunteer's own claim.
+ROLES = ("anonymous", "volunteer", "grid_worker", "shop_staff", "organizer", "admin")
+EXPECT: dict[str, dict[str, int]] = {
+    "list": {"anonymous": 303, **dict.fromkeys(ROLES[1:], 200)},
+    # Who cannot earn sees the task but may not grab it (403, the reason in words).
+    "claim same": {"anonymous": 303, "volunteer": 303, "grid_worker": 303, **dict.fromkeys(ROLES[3:], 403)},
+    # A sibling grid's task is hidden from the grid's members (404 like a missing
+    # one); those above both grids see it and still may not grab it.
+    "claim foreign": {"anonymous": 303, "volunteer": 404, "grid_worker": 404, **dict.fromkeys(ROLES[3:], 403)},
+    "release not held": {"anonymous": 303, **dict.fromkeys(ROLES[1:], 404)},
+    "release own": {"anonymous": 303, "volunteer": 303, **dict.fromkeys(ROLES[2:], 404)},
+}
+
+
+async def test_each_role_gets_the_answer_the_policy_asks_for_and_refusals_change_nothing(client: Client) -> None:
+    same = await put_up_task(client, "十个名额的夜巡", starts_in=timedelta(hours=6), slots=10)
+    organiser = await login_headers(client, "organizer")
+    by_title = {task["title_zh"]: task["id"] for task in await api_tasks(client, "organizer")}
+    targets = {
+        "same": same,
+        "foreign": by_title[OTHER_GRID],
+        "not held": by_title[DEMO_OPEN],
+        "own": by_title[DEMO_CLAIMED],
+    }
+
+    async def claims(task_id: int) -> list[tuple[int, str]]:
+        listed = await client.get(f"/api/v1/patrol-tasks/{task_id}/claims", headers=organiser)
+        return [(claim["member_id"], claim["status"]) for claim in listed.json()]
+
+    failures = []
+    for role in ROLES:
+        client.cookies.clear()
+        if role == "anonymous":
+            token = csrf_from((await client.get("/login")).text)
+        else:
+            await log_in_page(client, role)
+            token = csrf_from((await client.get("/me")).text)
+        cells = [("list", "GET", "/earn/tasks", None)] + [
+            (f"{verb} {target}", "POST", f"/earn/tasks/{targets[target]}/{verb}", targets[target])
+            for verb, target in (("claim", "same"), ("claim", "foreign"), ("release", "not held"), ("release", "own"))
+        ]
+        for cell, method, path, task_id in cells:
+            before = await claims(task_id) if task_id else None
+            if method == "GET":
+                response = await client.get(path)
+            else:
+                response = await client.post(path, data={"_csrf_token": token})
+            expected = EXPECT[cell][role]
+            if response.status_code != expected:
+                failures.append(f"{cell} as {role}: {response.status_code}, expected {expected}")
+            if expected == 303 and role == "anonymous" and response.headers.get("location") != "/login":
+                failures.append(f"{cell} as {role}: not sent to the login page")
+            if expected >= 400 and task_id and await claims(task_id) != before:
+                failures.append(f"{cell} as {role}: a refusal changed the claims")
+            if expected >= 400 and "text/html" not in response.headers.get("content-type", ""):
+                failures.append(f"{cell} as {role}: a refusal is not a page")
+    assert not failures, "\n".join(failures)
