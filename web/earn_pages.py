@@ -74,7 +74,7 @@ from fraud import errors as fraud_errors
 from fraud.photo_prints import perceptual_hash
 from web import earn_forms as forms
 from web.earn_forms import FormProblem
-from web.i18n import translate
+from web.i18n import CATALOG, translate
 from web.mount import STATIC
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import language_of, render
@@ -173,6 +173,15 @@ def domain_refusal(request: Request[Any, Any, Any], error: Exception) -> Respons
     return problem(request, status=status, code=code, detail=detail, field=field_name)
 
 
+def refusal_words(language: str, error: Exception) -> str:
+    """Why the domain refused, for the plain form: a grab-order task's
+    refusal (``task_closed``, ``task_not_claimed``…) in the catalog's plain
+    words, any other in the domain's own message."""
+    if isinstance(error, activity_errors.ClaimRefused) and error.code in CATALOG:
+        return translate(language, error.code)
+    return str(getattr(error, "message", error))
+
+
 async def _store_photo(principal: Principal, upload: UploadFile) -> str:
     """The report's photo through the API's upload path: decoded,
     re-encoded, stored under its SHA-256 (the same bytes sent again are
@@ -251,7 +260,7 @@ class EarnPages(Controller):
         except DOMAIN_ERRORS as error:
             if from_outbox(request):
                 return domain_refusal(request, error)
-            message = str(getattr(error, "message", error))
+            message = refusal_words(language, error)
             return await self._form_again(
                 request, principal, template, "earn_refused", {**context, "error_values": {"reason": message}}
             )

@@ -325,7 +325,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "task_released": ("已取消，名额留给别人了。", "Given back; the slot is free for someone else."),
     "task_full": ("名额已满：这个任务已经被抢完了。", "Full: every slot of this task is taken."),
-    "task_closed": ("这个任务的时间已经过了，不能再抢。", "This task's time has passed; it can no longer be grabbed."),
+    "task_closed": ("这个任务的时间已经过了（任务已结束）。", "This task's time has passed; it is over."),
     "task_already_claimed": ("您已经抢到这个任务了，不用再抢。", "You already hold a slot of this task."),
     "task_not_grab_order": (
         "这个任务不用抢单，直接去“巡逻”页签到就行。",
@@ -334,6 +334,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "claim_not_releasable": (
         "任务已经开始，不能取消了。",
         "The task has started; the slot can no longer be given back.",
+    ),
+    "task_not_claimed": (
+        "您没有抢到这个任务，这次巡逻不能计入它。",
+        "You hold no slot of this task; this patrol cannot count for it.",
+    ),
+    "task_not_started": (
+        "任务还没开始：开始前半小时内才能签到。",
+        "The task has not started: check in from half an hour before.",
     ),
     "task_not_yours": ("这个任务只给本片区的志愿者。", "This task is for volunteers of its own area."),
     "task_refused": ("没有成功，请稍后再试。", "That did not work; try again shortly."),

@@ -100,6 +100,29 @@ def test_grab_a_task_then_an_offline_check_in_counts_for_it(page: Any, demo: str
     assert csp == []
 
 
+def test_a_check_in_from_a_page_left_open_past_the_window_is_a_free_patrol(page: Any, demo: str) -> None:
+    task_id = put_up_task_starting_soon(demo)
+    log_in(page)
+    with httpx.Client(base_url=demo) as api:
+        api.post(f"/api/v1/patrol-tasks/{task_id}/claim", headers=api_token(demo, "volunteer")).raise_for_status()
+    page.goto("/earn/patrol")
+    assert TASK in page.inner_text("#check-in-task")
+    # The page stays open until after the task's window (as if its end had passed).
+    page.evaluate(
+        "document.querySelector('[name=patrol_task_id]').setAttribute('data-ends', '2000-01-01T00:00:00+00:00')"
+    )
+    page.click("#check-in button[type=submit]")
+    page.wait_for_selector("#walking:not([hidden])")
+    wait_until_sent(page)
+    assert not page.is_visible("#walking-task")
+    assert page.query_selector("#outbox-attention li") is None  # sent, not refused
+    [claim] = claims_of(demo, task_id)
+    assert claim["status"] == "claimed"  # the patrol did not count for it
+    with httpx.Client(base_url=demo, headers=api_token(demo, "volunteer")) as api:
+        patrols = api.get("/api/v1/activities", params={"kind": "patrol", "status": "checked_in"}).json()["items"]
+    assert [patrol["patrol_task_id"] for patrol in patrols] == [None]
+
+
 def test_the_tasks_page_in_elder_mode_keeps_the_sizes_and_the_five_tabs_fit(page: Any, demo: str) -> None:
     log_in(page)
     set_elder_mode(page, on=True)

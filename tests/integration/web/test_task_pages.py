@@ -217,6 +217,21 @@ async def test_the_patrol_check_in_counts_for_the_claimed_task_whose_window_is_o
     assert "已签到巡逻" in card((await client.get("/earn/tasks")).text, task_id)
 
 
+async def test_a_plain_check_in_for_a_task_not_grabbed_comes_back_in_plain_words_and_records_nothing(
+    client: Client,
+) -> None:
+    task_id = await put_up_task(client, "没抢到的夜巡", starts_in=timedelta(minutes=10))
+    await log_in_page(client)
+    patrol = await client.get("/earn/patrol")
+    refused = await client.post(
+        "/earn/patrol/check-in",
+        data={**HERE, "patrol_task_id": str(task_id), "_csrf_token": csrf_from(patrol.text)},
+    )
+    assert refused.status_code == 422
+    assert "没有提交成功：您没有抢到这个任务，这次巡逻不能计入它。" in refused.text
+    assert 'id="walking" hidden' in refused.text  # no patrol was started
+
+
 async def test_an_outbox_check_in_carries_the_task_and_a_retry_is_one_patrol(client: Client) -> None:
     task_id = await put_up_task(client, "离线签到的夜巡", starts_in=timedelta(minutes=20))
     await log_in_page(client)
