@@ -82,6 +82,23 @@ def check_releasable(task: PatrolTaskRecord, status: ClaimStatus, *, now: dateti
         raise ClaimRefused("claim_not_releasable", "the task has started; it can no longer be given back")
 
 
+def releasable(task: PatrolTaskRecord, status: ClaimStatus | None, *, now: datetime) -> bool:
+    """Whether ``check_releasable`` would let this claim go (the phone shows
+    a 取消 button only then)."""
+    return status is ClaimStatus.CLAIMED and (task.starts_at is None or now < task.starts_at)
+
+
+def check_in_open(task: PatrolTaskRecord, *, now: datetime) -> bool:
+    """Whether a claim of this task may be checked in now: from
+    ``EARLY_CHECK_IN`` before the window opens until it ends (the phone's
+    patrol page then links its check-in to the task)."""
+    if not task.grab_order or not task.active:
+        return False
+    if task.starts_at is not None and now < task.starts_at - EARLY_CHECK_IN:
+        return False
+    return task.ends_at is None or now < task.ends_at
+
+
 def check_check_in(task: PatrolTaskRecord, status: ClaimStatus | None, *, now: datetime) -> None:
     """Starting a patrol on a grab-order task needs the member's own live
     claim, inside the window (from ``EARLY_CHECK_IN`` before it)."""

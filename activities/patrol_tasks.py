@@ -28,7 +28,14 @@ from datetime import datetime
 
 from piccolo.query import WhereRaw
 
-from activities.claim_rules import GrabOrder, check_claimable, check_grab_order, check_releasable
+from activities.claim_rules import (
+    GrabOrder,
+    check_claimable,
+    check_grab_order,
+    check_in_open,
+    check_releasable,
+    releasable,
+)
 from activities.errors import ClaimNotFound, ClaimRefused, InvalidActivity, PatrolTaskNotFound
 from activities.models import LIVE_CLAIMS, ClaimStatus, PatrolTaskRecord, TaskClaimRecord
 from activities.policy import (
@@ -36,6 +43,7 @@ from activities.policy import (
     check_patrol_task_create,
     check_task_claims_reader,
     check_task_visible,
+    claimable_organisations,
     patrol_task_scope,
 )
 from activities.tables import PatrolTask, TaskClaim
@@ -164,6 +172,65 @@ async def patrol_tasks_near(principal: Principal, *, open_only: bool = False) ->
         and (view.task.ends_at is None or view.task.ends_at > now)
         and (not view.task.grab_order or (view.task.slots_left or 0) > 0 or view.my_claim in LIVE_CLAIMS)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class GrabOrderCard:
+    """A grab-order task on the volunteer's phone (``web/task_pages.py``):
+    the task, the member's live claim of it, and what they may do now."""
+
+    task: PatrolTaskRecord
+    my_claim: ClaimStatus | None
+    releasable: bool
+    check_in_open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MyGrabOrders:
+    """The phone's 抢单 page: ``mine``, the member's live claims of tasks
+    not yet over; ``open``, the tasks they may claim with a slot left. Both
+    soonest first."""
+
+    mine: list[GrabOrderCard]
+    open: list[GrabOrderCard]
+
+
+async def grab_orders_for(principal: Principal, *, now: datetime | None = None) -> MyGrabOrders:
+    """The grab-order tasks near the principal, split for the phone. A task
+    the principal sees but may not claim (a node below their home, or they
+    cannot earn: ``policy.claimable_organisations``) is left out: nothing to
+    grab there."""
+    now = now or utc_now()
+    claimable = await claimable_organisations(principal)
+    mine: list[GrabOrderCard] = []
+    grabbable: list[GrabOrderCard] = []
+    for view in await patrol_tasks_near(principal, open_only=True):
+        task = view.task
+        if not task.grab_order:
+            continue
+        card = GrabOrderCard(
+            task=task,
+            my_claim=view.my_claim if view.my_claim in LIVE_CLAIMS else None,
+            releasable=releasable(task, view.my_claim, now=now),
+            check_in_open=view.my_claim is ClaimStatus.CLAIMED and check_in_open(task, now=now),
+        )
+        if card.my_claim is not None:
+            mine.append(card)
+        elif task.organisation_id in claimable and (task.slots_left or 0) > 0:
+            grabbable.append(card)
+
+    def soonest(card: GrabOrderCard) -> tuple[datetime, int]:
+        return (card.task.starts_at or card.task.created_at, card.task.id)
+
+    return MyGrabOrders(mine=sorted(mine, key=soonest), open=sorted(grabbable, key=soonest))
+
+
+async def tasks_to_check_in(principal: Principal, *, now: datetime | None = None) -> list[PatrolTaskRecord]:
+    """The principal's claimed tasks whose check-in is open now (or opens
+    within ``claim_rules.EARLY_CHECK_IN``): the phone's patrol check-in
+    links the patrol to the first, soonest first."""
+    mine = (await grab_orders_for(principal, now=now)).mine
+    return [card.task for card in mine if card.check_in_open]
 
 
 async def list_patrol_tasks(organisation_ids: Collection[int], *, task_id: int | None = None) -> list[PatrolTaskRecord]:

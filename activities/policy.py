@@ -134,6 +134,16 @@ async def check_may_claim(principal: Principal, task: PatrolTaskRecord) -> None:
         raise AccessRefused("this task is for volunteers of its own area", field="task_id")
 
 
+async def claimable_organisations(principal: Principal) -> set[int]:
+    """The nodes whose tasks the principal may claim: ``check_may_claim``
+    for a whole list at once. A task's node must hold the member's home in
+    its subtree, so these are the home and its ancestors; none for a member
+    who cannot earn."""
+    if not can_earn(role for _, role in principal.grants):
+        return set()
+    return set(await ancestor_ids(principal.home_organisation_id))
+
+
 async def check_task_claims_reader(principal: Principal, task: PatrolTaskRecord) -> None:
     """A task's claims (names, no-shows) are its node's managers' to read;
     to anyone else the task answers as missing."""

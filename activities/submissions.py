@@ -345,8 +345,8 @@ async def check_in_patrol(principal: Principal, data: PatrolCheckIn, *, now: dat
 
 
 async def _check_in_claimed(new: NewActivity, task: PatrolTaskRecord) -> int:
-    """A patrol on a grab-order task: the member's own live claim, inside
-    the window (``claim_rules.check_check_in``), becomes ``checked_in`` and
+    """A patrol on a grab-order task: the member's own live claim, started
+    inside the window (``claim_rules.check_check_in``), becomes ``checked_in`` and
     links the patrol, in the patrol's transaction."""
     claims = await lock_rows(
         TaskClaim.select(TaskClaim.id, TaskClaim.status).where(
@@ -356,7 +356,10 @@ async def _check_in_claimed(new: NewActivity, task: PatrolTaskRecord) -> int:
         )
     )
     status = ClaimStatus(str(claims[0]["status"])) if claims else None
-    check_check_in(task, status, now=new.now)
+    # Judged at the patrol's start (``patrol_start``: the phone's check-in
+    # time, within bounds): a check-in queued offline inside the window still
+    # counts when it arrives after the window, until the no-show job closed the claim.
+    check_check_in(task, status, now=new.moment)
     activity_id = await _insert_timed(new)
     await (
         TaskClaim.update({TaskClaim.status: ClaimStatus.CHECKED_IN.value, TaskClaim.activity: activity_id})

@@ -57,6 +57,7 @@ from web.mount import compression_config, csrf_config, static_files_router, temp
 from web.ranking_pages import RankingPages
 from web.recognition_pages import RecognitionPages
 from web.shop_pages import ShopPages
+from web.task_pages import TaskPages
 
 # Connections per API process; PostgreSQL's default allows 100 in all.
 POOL_MAX_SIZE = 10
@@ -151,6 +152,7 @@ def create_app(
             RecognitionPages,
             DashboardPages,
             EarnPages,
+            TaskPages,
             CounterPages,
             ServiceWorkerScript,
             static_files_router(),

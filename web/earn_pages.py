@@ -16,7 +16,10 @@ very service the API calls (``activities.submissions``,
   after a lost answer is the same effect.
 
 A queued route point or check-out names its patrol by the check-in's
-``client_ref`` (the phone never learnt the patrol's id while offline).
+``client_ref`` (the phone never learnt the patrol's id while offline). The
+check-in carries ``patrol_task_id`` when the volunteer holds a claimed
+grab-order task whose window is open (``patrol_tasks.tasks_to_check_in``),
+so the patrol counts for it; the 抢单 page itself is ``web.task_pages``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from litestar.response import Redirect, Template
 from activities import errors as activity_errors
 from activities.listing import ActivityFilter, list_activities_for
 from activities.models import ActivityView, Kind, Status
+from activities.patrol_tasks import tasks_to_check_in
 from activities.photos import register_photo
 from activities.submissions import (
     CheckOutIn,
@@ -73,7 +77,7 @@ from fraud.photo_prints import perceptual_hash
 from web import earn_forms as forms
 from web.earn_forms import FormProblem
 from web.form_body import FormBody, UploadBody
-from web.i18n import translate
+from web.i18n import CATALOG, translate
 from web.mount import STATIC
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import language_of, render
@@ -127,6 +131,9 @@ class PositionForm(PlaceFields):
     # Route points and check-out: the patrol, by its check-in's client_ref or its id.
     patrol_ref: str = ""
     activity_id: str = ""
+    # Check-in: the claimed grab-order task this patrol counts for (the page
+    # offers the one whose window is open; the outbox queues it with the rest).
+    patrol_task_id: str = ""
 
 
 @dataclass
@@ -171,6 +178,15 @@ def domain_refusal(request: Request[Any, Any, Any], error: Exception) -> Respons
     field_name = getattr(error, "field", None)
     detail = str(getattr(error, "message", error))
     return problem(request, status=status, code=code, detail=detail, field=field_name)
+
+
+def refusal_words(language: str, error: Exception) -> str:
+    """Why the domain refused, for the plain form: a grab-order task's
+    refusal (``task_closed``, ``task_not_claimed``…) in the catalog's plain
+    words, any other in the domain's own message."""
+    if isinstance(error, activity_errors.ClaimRefused) and error.code in CATALOG:
+        return translate(language, error.code)
+    return str(getattr(error, "message", error))
 
 
 async def _store_photo(principal: Principal, upload: UploadFile) -> str:
@@ -251,7 +267,7 @@ class EarnPages(Controller):
         except DOMAIN_ERRORS as error:
             if from_outbox(request):
                 return domain_refusal(request, error)
-            message = str(getattr(error, "message", error))
+            message = refusal_words(language, error)
             return await self._form_again(
                 request, principal, template, "earn_refused", {**context, "error_values": {"reason": message}}
             )
@@ -281,7 +297,10 @@ class EarnPages(Controller):
         if template == "earn_report.html":
             return {"kinds": REPORT_KINDS, "kind_names": REPORT_KIND_NAMES}
         if template == "earn_patrol.html":
-            return {"open_patrol": await self._open_patrol(principal)}
+            return {
+                "open_patrol": await self._open_patrol(principal),
+                "check_in_tasks": await tasks_to_check_in(principal),
+            }
         if template == "earn_mine.html":
             page = await list_activities_for(principal, view="mine", where=ActivityFilter(), limit=MINE_PAGE)
             return {"items": page.items, "next_cursor": page.next_cursor, "kind_names": REPORT_KIND_NAMES}
@@ -335,6 +354,7 @@ class EarnPages(Controller):
         async def work() -> ActivityView:
             check_in = PatrolCheckIn(
                 position=forms.position(data.latitude, data.longitude, data.accuracy_m),
+                patrol_task_id=forms.optional_id(data.patrol_task_id, "patrol_task_id"),
                 client_ref=forms.client_ref(data.client_ref),
                 recorded_at=forms.phone_time(data.client_recorded_at),
             )

@@ -287,6 +287,65 @@ CATALOG: dict[str, tuple[str, str]] = {
         "本页开着时，每分钟自动记录一次位置。",
         "While this page is open, your position is recorded every minute.",
     ),
+    "patrol_task_linked": ("本次巡逻计入任务：", "This patrol counts for the task: "),
+    "patrol_task_pick": ("本次巡逻计入哪个任务？", "Which task does this patrol count for?"),
+    "patrol_task_none": ("不计入任务（自由巡逻）", "No task (a free patrol)"),
+    "patrol_tasks_link": ("巡逻任务 · 抢单", "Patrol tasks · grab a slot"),
+    "tasks_title": ("巡逻任务 · 抢单", "Patrol tasks"),
+    "tasks_intro": (
+        "抢到名额后，在任务时间内到“巡逻”页签到，这次巡逻就计入任务。",
+        "Grab a slot, then check in on the Patrol page during the task's time: that patrol counts for the task.",
+    ),
+    "tasks_mine": ("我抢到的任务", "My tasks"),
+    "tasks_mine_none": ("还没有抢到任务。", "You have not grabbed a task yet."),
+    "tasks_open": ("可以抢的任务", "Tasks you can grab"),
+    "tasks_open_none": (
+        "附近暂时没有可以抢的巡逻任务。过几天再来看看。",
+        "No patrol tasks near you to grab right now. Look again in a few days.",
+    ),
+    "task_time": ("时间", "When"),
+    "task_area": ("地点 / 路线", "Where"),
+    "task_slots": ("名额", "Slots"),
+    "task_slots_left": ("还剩 {left} 个（共 {total} 个）", "{left} left of {total}"),
+    "task_points": ("积分", "Points"),
+    "task_multiplier": ("× {multiplier} 倍", "× {multiplier}"),
+    "task_my_status": ("我的状态", "Me"),
+    "task_status_none": ("还没抢", "Not grabbed"),
+    "task_status_claimed": ("已抢到，等签到", "Grabbed; check in on time"),
+    "task_status_checked_in": ("已签到巡逻", "Checked in"),
+    "task_claim": ("抢单", "Grab a slot"),
+    "task_release": ("取消抢单", "Give the slot back"),
+    "task_release_hint": (
+        "任务开始前可以取消，名额会留给别人。",
+        "Until it starts you can give the slot back for someone else.",
+    ),
+    "task_go_check_in": ("去巡逻签到", "Go and check in"),
+    "task_claimed": (
+        "抢到了！请在任务时间内到“巡逻”页签到。",
+        "Got it! Check in on the Patrol page during the task's time.",
+    ),
+    "task_released": ("已取消，名额留给别人了。", "Given back; the slot is free for someone else."),
+    "task_full": ("名额已满：这个任务已经被抢完了。", "Full: every slot of this task is taken."),
+    "task_closed": ("这个任务的时间已经过了（任务已结束）。", "This task's time has passed; it is over."),
+    "task_already_claimed": ("您已经抢到这个任务了，不用再抢。", "You already hold a slot of this task."),
+    "task_not_grab_order": (
+        "这个任务不用抢单，直接去“巡逻”页签到就行。",
+        "This task has no slots; just check in on the Patrol page.",
+    ),
+    "claim_not_releasable": (
+        "任务已经开始，不能取消了。",
+        "The task has started; the slot can no longer be given back.",
+    ),
+    "task_not_claimed": (
+        "您没有抢到这个任务，这次巡逻不能计入它。",
+        "You hold no slot of this task; this patrol cannot count for it.",
+    ),
+    "task_not_started": (
+        "任务还没开始：开始前半小时内才能签到。",
+        "The task has not started: check in from half an hour before.",
+    ),
+    "task_not_yours": ("这个任务只给本片区的志愿者。", "This task is for volunteers of its own area."),
+    "task_refused": ("没有成功，请稍后再试。", "That did not work; try again shortly."),
     "report_kind": ("上报什么", "What to report"),
     "report_photo": ("拍照（可选）", "Photo (optional)"),
     "report_text": ("简单说说", "A few words"),
@@ -514,6 +573,17 @@ def china_time(moment: datetime, language: str, *, now: datetime | None = None) 
         return f"{local.day} {MONTHS_EN[local.month - 1]}{year} {local:%H:%M} China time"
     prefix = f"{local.year}年" if local.year != this_year else ""
     return f"{prefix}{local.month}月{local.day}日 {local:%H:%M} 北京时间"
+
+
+def china_window(starts: datetime, ends: datetime, language: str, *, now: datetime | None = None) -> str:
+    """A task's time window in China time, labelled once:
+    ``12月2日 19:00–21:00 北京时间``; across midnight both dates are shown."""
+    start, end = starts.astimezone(CHINA), ends.astimezone(CHINA)
+    label = "China time" if language == "en" else "北京时间"
+    first = china_time(starts, language, now=now).removesuffix(f" {label}")
+    if start.date() == end.date():
+        return f"{first}–{end:%H:%M} {label}"
+    return f"{first} – {china_time(ends, language, now=now)}"
 
 
 def points(amount: Decimal) -> str:

@@ -10,7 +10,16 @@ from litestar.response import Template
 
 from community.models import MemberRecord
 from core.clock import utc_now
-from web.i18n import LANGUAGE_COOKIE, LANGUAGES, china_time, language_from_accept, points, signed_points, translator
+from web.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGES,
+    china_time,
+    china_window,
+    language_from_accept,
+    points,
+    signed_points,
+    translator,
+)
 
 HTML = "text/html; charset=utf-8"
 
@@ -46,6 +55,7 @@ def render(
             "elder": bool(member and member.elder_mode),
             "member": member,
             "when": lambda moment: china_time(moment, language),
+            "window": lambda starts, ends: china_window(starts, ends, language),
             "points": points,
             "signed_points": signed_points,
             "path": request.url.path,

@@ -37,6 +37,8 @@ PAGES = (
     ("earn", "/earn"),
     ("report", "/earn/report"),
     ("mine", "/earn/mine"),
+    ("tasks", "/earn/tasks"),
+    ("patrol", "/earn/patrol"),
 )
 
 
@@ -57,10 +59,45 @@ def main() -> int:
     with harness.serving(background_jobs=True) as base:
         harness.run_async(harness.fresh_demo)
         if not only_dashboard:
+            claim_a_task_starting_soon(base)
             shoot(chromium, base)
         shoot_dashboard(chromium, base)
     print(f"screenshots in {OUT}")
     return 0
+
+
+def claim_a_task_starting_soon(base: str) -> None:
+    """A shift opening in ten minutes, grabbed by the volunteer: the tasks
+    page shows its 去巡逻签到 and the patrol page the task its check-in counts for."""
+    from datetime import timedelta
+
+    import httpx
+
+    from core.clock import utc_now
+    from tests.browser.conftest import credentials
+
+    def token(role: str) -> dict[str, str]:
+        phone, password = credentials(role)
+        answer = api.post("/api/v1/auth/login", json={"phone": phone, "password": password})
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    with httpx.Client(base_url=base) as api:
+        volunteer = token("volunteer")
+        grid = next(task["organisation_id"] for task in api.get("/api/v1/patrol-tasks", headers=volunteer).json())
+        starts = utc_now() + timedelta(minutes=10)
+        task = api.post(
+            "/api/v1/patrol-tasks",
+            json={
+                "organisation_id": grid,
+                "title_zh": "今晚护学岗：学府巷",
+                "area": "学府巷—菜市场",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                "slots": 3,
+            },
+            headers=token("organizer"),
+        ).json()
+        api.post(f"/api/v1/patrol-tasks/{task['id']}/claim", headers=volunteer).raise_for_status()
 
 
 def shoot(chromium: str, base: str) -> None:

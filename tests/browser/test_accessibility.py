@@ -34,6 +34,7 @@ PAGES = (
     "/earn/patrol",
     "/earn/service",
     "/earn/mine",
+    "/earn/tasks",
     "/orders/999999",  # the error page (404)
 )
 SERIOUS = {"serious", "critical"}

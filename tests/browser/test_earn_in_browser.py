@@ -20,7 +20,7 @@ from tests.browser.test_pages_in_browser import ELDER_BASE_PX, ELDER_TAP_PX, log
 from web.i18n import CHINA
 
 HERE = {"latitude": 35.05, "longitude": 118.34, "accuracy": 12}
-EARN_PAGES = ("/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine")
+EARN_PAGES = ("/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine", "/earn/tasks")
 SYNC_SECONDS = 30
 
 

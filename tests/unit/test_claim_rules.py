@@ -12,9 +12,11 @@ from activities.claim_rules import (
     check_check_in,
     check_claimable,
     check_grab_order,
+    check_in_open,
     check_releasable,
     is_no_show,
     multiplied,
+    releasable,
 )
 from activities.errors import ClaimRefused, InvalidActivity
 from activities.models import ClaimStatus, PatrolTaskRecord
@@ -123,6 +125,50 @@ def test_check_in_needs_the_claim_and_the_window_with_half_an_hour_early_allowed
         with pytest.raises(ClaimRefused) as refused:
             check_check_in(task(starts_in=opens_in), status, now=NOW)
         assert refused.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("status", "starts_in"),
+    [
+        (ClaimStatus.CLAIMED, timedelta(hours=2)),
+        (ClaimStatus.CLAIMED, timedelta(0)),
+        (ClaimStatus.CHECKED_IN, timedelta(hours=2)),
+        (ClaimStatus.RELEASED, timedelta(hours=2)),
+        (None, timedelta(hours=2)),
+    ],
+)
+def test_the_phone_offers_a_release_exactly_when_the_rule_allows_one(
+    status: ClaimStatus | None, starts_in: timedelta
+) -> None:
+    allowed = status is not None
+    if status is not None:
+        try:
+            check_releasable(task(starts_in=starts_in), status, now=NOW)
+        except ClaimRefused:
+            allowed = False
+    assert releasable(task(starts_in=starts_in), status, now=NOW) is allowed
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "hours", "open_now"),
+    [
+        (timedelta(minutes=31), 3, False),
+        (timedelta(minutes=30), 3, True),
+        (timedelta(hours=-1), 3, True),
+        (timedelta(hours=-3), 3, False),
+    ],
+)
+def test_the_check_in_opens_half_an_hour_early_and_closes_with_the_window(
+    starts_in: timedelta, hours: int, open_now: bool
+) -> None:
+    assert check_in_open(task(starts_in=starts_in, hours=hours), now=NOW) is open_now
+    if open_now:
+        check_check_in(task(starts_in=starts_in, hours=hours), ClaimStatus.CLAIMED, now=NOW)
+
+
+def test_a_withdrawn_task_or_one_without_slots_never_opens_a_check_in() -> None:
+    assert not check_in_open(task(starts_in=timedelta(0), active=False), now=NOW)
+    assert not check_in_open(task(slots=None), now=NOW)
 
 
 def test_a_no_show_is_a_claim_unused_when_the_window_ended() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from web.causes import Cause, activity_ids, cause_of, describe
-from web.i18n import CATALOG, china_time, language_from_accept, points, signed_points, translate
+from web.i18n import CATALOG, china_time, china_window, language_from_accept, points, signed_points, translate
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
@@ -31,6 +31,15 @@ def test_a_time_of_another_year_shows_its_year() -> None:
     moment = datetime(2025, 1, 2, 3, 4, tzinfo=UTC)
     assert china_time(moment, "zh", now=NOW) == "2025年1月2日 11:04 北京时间"
     assert china_time(moment, "en", now=NOW) == "2 Jan 2025 11:04 China time"
+
+
+def test_a_task_window_is_shown_in_china_time_labelled_once() -> None:
+    starts = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)  # 19:00 in China
+    two_hours, past_midnight = datetime(2026, 12, 2, 13, 0, tzinfo=UTC), datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
+    assert china_window(starts, two_hours, "zh", now=NOW) == "12月2日 19:00–21:00 北京时间"
+    assert china_window(starts, two_hours, "en", now=NOW) == "2 Dec 19:00–21:00 China time"
+    # Past midnight in China (though the same day in UTC): both dates.
+    assert china_window(starts, past_midnight, "zh", now=NOW) == "12月2日 19:00 – 12月3日 01:00 北京时间"
 
 
 @pytest.mark.parametrize(

@@ -292,6 +292,18 @@
     return { patrol_ref: null, fields: { patrol_ref: ref ? ref.value : "", activity_id: id ? id.value : "" } };
   }
 
+  // The claimed task a check-in counts for (its patrol_task_id field), unless
+  // its window ended since the page was made (a page left open, or opened
+  // from the offline cache): then the check-in is a free patrol, rather than
+  // one the server refuses with everything walked after it.
+  function chosenTask(form) {
+    var chosen = form.querySelector("input[type=hidden][name=patrol_task_id], input[name=patrol_task_id]:checked");
+    if (!chosen || !chosen.value) { return null; }
+    var ends = Date.parse(chosen.getAttribute("data-ends") || "");
+    if (!isNaN(ends) && Date.now() >= ends) { return null; }
+    return { id: chosen.value, title: chosen.getAttribute("data-title") || "" };
+  }
+
   // --- photos --------------------------------------------------------------------
   function canvasBlob(canvas, quality) {
     return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", quality); });
@@ -344,9 +356,14 @@
         var needsPosition = form.hasAttribute("data-needs-position");
         var positionNote = document.getElementById("position-note");
         var located = needsPosition ? locate() : Promise.resolve(null);
+        var task = null;
         located.then(function (position) {
           if (position) { setPosition(form, position); }
           var extra = form.hasAttribute("data-patrol") ? patrolFields(form) : { fields: {} };
+          if (kind === "check_in" && form.querySelector("[name=patrol_task_id]")) {
+            task = chosenTask(form);
+            extra.fields.patrol_task_id = task ? task.id : "";
+          }
           var photo = kind === "report" && shrunk ? shrunk : Promise.resolve(null);
           return photo.then(function (blob) {
             extra.photo = blob;
@@ -354,7 +371,9 @@
           });
         }).then(function (item) {
           if (kind === "check_in") {
-            localStorage.setItem(PATROL + "." + member(), JSON.stringify({ ref: item.id, since: item.recorded }));
+            localStorage.setItem(PATROL + "." + member(), JSON.stringify({ ref: item.id, since: item.recorded, task: task ? task.title : "" }));
+            // The claimed task went with this check-in; a later one on this page is a free patrol.
+            form.querySelectorAll("#check-in-task, [name=patrol_task_id]").forEach(function (node) { node.remove(); });
           } else if (kind === "check_out") {
             localStorage.removeItem(PATROL + "." + member());
           }
@@ -386,6 +405,17 @@
     var serverOpen = section.getAttribute("data-open-id");
     var walking = Boolean(mine || serverOpen) && !section.hasAttribute("data-ended");
     var state = document.getElementById("patrol-state");
+    var taskLine = document.getElementById("walking-task");
+    if (mine && taskLine) {
+      taskLine.textContent = "";
+      if (mine.task) {
+        var named = document.createElement("strong");
+        named.textContent = mine.task;
+        taskLine.appendChild(document.createTextNode(taskLine.getAttribute("data-label")));
+        taskLine.appendChild(named);
+      }
+      taskLine.hidden = !mine.task;
+    }
     if (mine) {
       state.textContent = state.getAttribute("data-walking") + " " + chinaTime(mine.since);
     } else if (!walking) {

@@ -19,7 +19,7 @@
 
 var VERSION = "fengling-shell-dev";
 var STATIC = ["/static/pages.css", "/static/pages.js", "/static/outbox.js", "/static/vendor/htmx.min.js"];
-var PAGES = ["/", "/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine", "/statement", "/me"];
+var PAGES = ["/", "/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine", "/earn/tasks", "/statement", "/me"];
 var NEVER = ["/api/", "/sw.js", "/logout", "/login", "/schema", "/health"];
 
 self.addEventListener("install", function (event) {

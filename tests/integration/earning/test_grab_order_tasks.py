@@ -18,10 +18,12 @@ from activities.models import ClaimStatus, Position, Status
 from activities.patrol_tasks import (
     claim_task,
     create_patrol_task,
+    grab_orders_for,
     mark_no_shows,
     patrol_tasks_near,
     release_claim,
     task_claims,
+    tasks_to_check_in,
 )
 from activities.submissions import PatrolCheckIn, add_route_points, check_in_patrol, check_out_patrol
 from activities.verification import verify_activity
@@ -166,3 +168,64 @@ async def test_the_job_marks_unused_claims_as_no_shows_and_moves_no_points() -> 
     assert statuses == {world.volunteers[0]: ClaimStatus.NO_SHOW, world.volunteers[1]: ClaimStatus.CHECKED_IN}
     assert await wallet(world.volunteers[0]) == before
     await assert_ledger_ok()
+
+
+async def test_the_phones_list_puts_my_claims_first_and_offers_only_tasks_i_may_grab_with_a_slot_left() -> None:
+    world = await build_world(volunteers=2)
+    volunteer, neighbour = [await load_principal(member) for member in world.volunteers]
+    later = await _task(world, slots=2, starts_in=timedelta(days=2))
+    sooner = await _task(world, slots=3, starts_in=timedelta(hours=5))
+    full = await _task(world, slots=1, starts_in=timedelta(hours=6))
+    await claim_task(neighbour, full)
+    start = utc_now() + timedelta(hours=4)
+    below = await create_patrol_task(  # the building's: seen from the grid, but not for its volunteers to claim
+        await load_principal(world.organizer),
+        organisation_id=world.building,
+        title_zh="1号楼巡查",
+        grab_order=GrabOrder(starts_at=start, ends_at=start + timedelta(hours=1), slots=2, multiplier=Decimal("1")),
+    )
+    assert below.id in {view.task.id for view in await patrol_tasks_near(volunteer)}
+
+    listed = await grab_orders_for(volunteer)
+    assert listed.mine == [] and [card.task.id for card in listed.open] == [sooner, later]
+
+    await claim_task(volunteer, later)
+    listed = await grab_orders_for(volunteer)
+    assert [card.task.id for card in listed.open] == [sooner]
+    [mine] = listed.mine
+    assert (mine.task.id, mine.my_claim, mine.releasable, mine.check_in_open) == (
+        later,
+        ClaimStatus.CLAIMED,
+        True,
+        False,
+    )
+    assert await tasks_to_check_in(volunteer) == []
+    # Twenty minutes before a claimed window opens, the patrol check-in offers it.
+    assert mine.task.starts_at is not None
+    almost = mine.task.starts_at - timedelta(minutes=20)
+    assert [task.id for task in await tasks_to_check_in(volunteer, now=almost)] == [later]
+    assert (await grab_orders_for(await load_principal(world.organizer))).open == []  # cannot earn: nothing to grab
+
+
+async def test_a_check_in_queued_on_the_phone_inside_the_window_counts_when_it_arrives_after_it() -> None:
+    world = await build_world(volunteers=1)
+    walker = await load_principal(world.volunteers[0])
+    now = utc_now()
+    opened = now - timedelta(hours=3)
+    task = await create_patrol_task(
+        await load_principal(world.organizer),
+        organisation_id=world.grid,
+        title_zh="早班巡逻",
+        grab_order=GrabOrder(starts_at=opened, ends_at=opened + timedelta(hours=2), slots=2, multiplier=Decimal("1")),
+        now=opened - timedelta(hours=1),
+    )
+    await claim_task(walker, task.id, now=opened - timedelta(hours=1))
+
+    with pytest.raises(ClaimRefused) as unrecorded:  # no phone time: judged now, after the window
+        await check_in_patrol(walker, PatrolCheckIn(position=HERE, patrol_task_id=task.id), now=now)
+    assert unrecorded.value.code == "task_closed"
+    queued = PatrolCheckIn(position=HERE, patrol_task_id=task.id, recorded_at=opened + timedelta(minutes=5))
+    patrol = await check_in_patrol(walker, queued, now=now)
+    assert patrol.patrol_task_id == task.id and patrol.started_at == opened + timedelta(minutes=5)
+    (claim,) = await task_claims(await load_principal(world.organizer), task.id)
+    assert claim.status is ClaimStatus.CHECKED_IN and claim.activity_id == patrol.id
