@@ -7,7 +7,7 @@ import gc
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.stores.redis import RedisStore
@@ -53,7 +53,7 @@ from web.counter_pages import CounterPages
 from web.dashboard_pages import DashboardPages
 from web.earn_pages import EarnPages, ServiceWorkerScript
 from web.member_pages import MemberPages
-from web.mount import compression_config, csrf_config, static_files_router, template_config
+from web.mount import page_middleware, pages_router, static_files_router, template_config
 from web.ranking_pages import RankingPages
 from web.recognition_pages import RecognitionPages
 from web.shop_pages import ShopPages
@@ -142,26 +142,32 @@ def create_app(
             FraudSnoozesController,
             FraudAllowPairsController,
             FraudSettingsController,
-            *ui_route_handlers(),
-            # The pages (web/): server-rendered, cookie sessions, CSRF-checked forms.
-            LoginPages,
-            MemberPages,
-            ShopPages,
-            ActivityPages,
-            RankingPages,
-            RecognitionPages,
-            DashboardPages,
-            EarnPages,
-            TaskPages,
-            CounterPages,
-            ServiceWorkerScript,
-            static_files_router(),
-            # The operator console (piccolo_admin), built once here; admins only.
-            console_route(build_console(secure_cookies=settings.cookie_secure)),
+            # Everything else is page-side: server-rendered pages with cookie
+            # sessions and CSRF-checked forms (web/), their static files, the
+            # OpenAPI UI and the operator console (piccolo_admin, built once
+            # here; admins only). Only these pass through compression and
+            # CSRF (web/mount.py): the API above pays for neither.
+            pages_router(
+                settings,
+                [
+                    *ui_route_handlers(),
+                    LoginPages,
+                    MemberPages,
+                    ShopPages,
+                    ActivityPages,
+                    RankingPages,
+                    RecognitionPages,
+                    DashboardPages,
+                    EarnPages,
+                    TaskPages,
+                    CounterPages,
+                    ServiceWorkerScript,
+                    static_files_router(),
+                    console_route(build_console(secure_cookies=settings.cookie_secure)),
+                ],
+            ),
         ],
         template_config=template_config(),
-        csrf_config=csrf_config(settings),
-        compression_config=compression_config(),
         lifespan=[lifespan],
         on_startup=[freeze_what_startup_built] if freeze_after_startup else [],
         dependencies=APP_DEPENDENCIES,
@@ -174,6 +180,10 @@ def create_app(
             version="0.1.0",
             description="志愿服务积分账本与积分超市 · Volunteer points ledger and points supermarket",
             path=SCHEMA_PATH,
+            # The schema and its UI are page-side too (compressed, web/mount.py).
+            openapi_router=Router(
+                SCHEMA_PATH, route_handlers=[], include_in_schema=False, middleware=page_middleware(settings)
+            ),
             render_plugins=render_plugins(),
             tags=[
                 Tag(name="auth", description="登录 · Login"),

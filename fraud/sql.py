@@ -27,12 +27,23 @@ INSERT_CASE = fixed_sql(
 amount in hundredths, reason zh, reason en, due at, now, score, rules) →
 the case's id."""
 
+# The status is written into the text, not sent as a parameter, in both
+# statements below: only then can both engines read the partial index
+# ``fraud_case_open_member`` (member, due_at) WHERE status = 'open', which
+# holds open cases only, so neither grows with a member's decided cases.
+# The literal is ``CaseStatus.OPEN``'s value, as in the index;
+# ``tests/integration/fraud/test_pending_read.py`` checks the plans.
 OPEN_CASES_OF_MEMBER = fixed_sql(
     "SELECT id, subject, subject_id, amount_minor, reason_zh, reason_en, due_at, objection FROM fraud_case"
     " WHERE member = $1 AND status = 'open' ORDER BY due_at LIMIT 50"
 )
-"""(member id) → the member's open review cases, earliest deadline first
-(the ``member`` index): what the wallet shows as pending review."""
+"""(member id) → the member's open review cases, earliest deadline first:
+what the wallet shows as pending review."""
+
+HAS_OPEN_CASE = "EXISTS (SELECT 1 FROM fraud_case WHERE member = $3 AND status = 'open')"
+"""An SQL expression, true when member ``$3`` has an open case: the column
+the wallet's statement adds (``fraud.pending``), so that a member with no
+case (nearly every one) costs no second statement."""
 
 EXEMPTIONS_OF_MEMBER = fixed_sql(
     "SELECT rule, NULL AS partner FROM fraud_snooze WHERE member = $1 AND expires_at > $2"

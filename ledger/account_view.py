@@ -16,7 +16,7 @@ so ``AccountView.from_rows`` looks at the first.
 
 from __future__ import annotations
 
-from core.fixed_sql import Script, fixed_sql, read
+from core.fixed_sql import FixedSql, Row, Script, fixed_sql, read
 from ledger.models import AccountView
 
 # Active holds listed with the balance, newest first. A wallet has a
@@ -31,21 +31,41 @@ MAX_VIEWED_HOLDS = 100
 # placed). The literal is ``HoldStatus.ACTIVE``'s value, as in the index;
 # ``tests/integration/ledger/test_account_view.py`` checks the plan and the
 # holds listed.
-_ACCOUNT_WITH_ACTIVE_HOLDS = fixed_sql(
+_COLUMNS = (
     "SELECT a.code, a.account_type, a.name_zh, a.name_en, a.balance_minor, a.held_minor,"
     " h.id AS hold_id, h.amount_minor, h.reason_zh AS hold_reason_zh,"
     " h.reason_en AS hold_reason_en, h.created_at, h.expires_at"
+)
+_FROM = (
     " FROM ledger_account a LEFT JOIN ledger_hold h ON h.account = a.id AND h.status = 'active'"
     " WHERE a.code = $1"
     " ORDER BY h.id DESC LIMIT $2"
 )
 
 
+def account_view_statement(extra_columns: str = "") -> FixedSql:
+    """The account-with-active-holds statement (``$1`` the code, ``$2`` the
+    cap), selecting ``extra_columns`` too (SQL starting with a comma,
+    parameters from ``$3``) on every row: for a caller that needs one more
+    fact in the same round trip (the wallet asks whether the member has an
+    open review case: ``fraud.pending``). ``AccountView.from_rows`` reads
+    the account's columns and ignores the rest."""
+    return fixed_sql(_COLUMNS + extra_columns + _FROM)
+
+
+_ACCOUNT_WITH_ACTIVE_HOLDS = account_view_statement()
+
+
+def account_view_from_rows(rows: list[Row]) -> AccountView | None:
+    """The view from the statement's rows (None: no such account)."""
+    return AccountView.from_rows(rows) if rows else None
+
+
 def account_view_steps(code: str) -> Script[AccountView | None]:
     """``find_account_view`` as a script step, for a caller that reads more
-    on the same connection (the wallet: ``fraud.pending.wallet_with_pending_reviews``)."""
+    on the same connection."""
     rows = yield _ACCOUNT_WITH_ACTIVE_HOLDS(code, MAX_VIEWED_HOLDS)
-    return AccountView.from_rows(rows) if rows else None
+    return account_view_from_rows(rows)
 
 
 async def find_account_view(code: str) -> AccountView | None:

@@ -87,6 +87,8 @@ def minor_text(minor: int) -> str:
     """``1234`` → ``"12.34"``: the JSON form of an amount held in minor
     units, the same text as ``format_amount(from_minor(minor))`` without the
     ``Decimal`` (the wallet read sends several per request)."""
+    if type(minor) is int and minor >= 0:  # nearly every amount read: half the time of the general path
+        return f"{minor // MINOR_PER_POINT}.{minor % MINOR_PER_POINT:02d}"
     if isinstance(minor, bool) or not isinstance(minor, int):
         raise TypeError(f"minor units must be int, got {type(minor).__name__}")
     whole, hundredths = divmod(abs(minor), MINOR_PER_POINT)

@@ -39,7 +39,7 @@ from core.errors import InvalidCursor
 from fengling_settings import Settings
 from fraud.cases import add_objection
 from fraud.errors import InvalidCaseNote
-from fraud.pending import awards_pending, pending_reviews, wallet_with_pending_reviews
+from fraud.pending import awards_pending, wallet_with_pending_reviews
 from leaderboards.models import Visibility
 from leaderboards.visibility import set_visibility, visibility_of
 from ledger.models import AccountView, StatementLine
@@ -116,6 +116,7 @@ class MemberPages(Controller):
         self, request: Request[Any, Any, Any], principal: Principal, *, error: str | None = None, status_code: int = 200
     ) -> Template:
         member = await get_member(principal.member_id)
+        # The wallet and its open review cases in one read (fraud.pending), as the API's wallet.
         view, pending = await wallet_with_pending_reviews(
             principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
         )
@@ -161,9 +162,12 @@ class MemberPages(Controller):
         """Every line, a page at a time; "more" appends the next page with htmx
         (``statement_lines.html``), or loads it as a page without script."""
         member = await get_member(principal.member_id)
-        view = await _wallet_of(principal)
         template = "statement_more.html" if request.headers.get("hx-request") else "statement.html"
-        pending = await pending_reviews(principal.member_id) if template == "statement.html" else []
+        member_id, home, roles = principal.member_id, principal.home_organisation_id, [r for _, r in principal.grants]
+        if template == "statement.html":
+            view, pending = await wallet_with_pending_reviews(member_id, home, roles)
+        else:
+            view, pending = await _wallet_of(principal), []
         if view is None:
             return render(request, template, member=member, wallet=None, lines=[], next_cursor=None, pending=pending)
         try:

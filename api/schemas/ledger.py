@@ -118,6 +118,10 @@ def _pending_json(review: PendingReview) -> dict[str, Any]:
     }
 
 
+# ``pending_review_points`` of a member with no open case (nearly every one).
+NOTHING_PENDING = "0.00"
+
+
 def wallet_json(view: AccountView, pending: Sequence[PendingReview] = ()) -> dict[str, Any]:
     """The caller's wallet as ``WalletOut`` sends it, built without pydantic.
 
@@ -151,7 +155,7 @@ def wallet_json(view: AccountView, pending: Sequence[PendingReview] = ()) -> dic
             }
             for hold in view.holds
         ],
-        "pending_review_points": str(awards_pending(list(pending))),
+        "pending_review_points": str(awards_pending(list(pending))) if pending else NOTHING_PENDING,
         "pending_review": [_pending_json(review) for review in pending],
     }
 
