@@ -40,6 +40,7 @@ from web.rendering import render
 from web.session_cookie import (
     HOME_PATH,
     LOGIN_PATH,
+    display_cookies,
     ended_session_cookie,
     language_cookie,
     local_next_path,
@@ -139,7 +140,7 @@ class LoginPages(Controller):
             status_code=303,
             cookies=[
                 session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60),
-                language_cookie(member.preferred_language, settings),
+                *display_cookies(member.preferred_language, member.elder_mode, settings),
             ],
         )
 

@@ -19,6 +19,8 @@ LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 # The language chosen on the login page, for pages shown before logging in.
 LANGUAGE_COOKIE = "fengling_lang"
+# Elder mode for pages rendered without the member at hand (login, 403, 404): "1" or "0".
+ELDER_COOKIE = "fengling_elder"
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -48,7 +48,7 @@ from web.causes import Cause, causes_for
 from web.form_body import FormBody
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
-from web.session_cookie import language_cookie, session_cookie
+from web.session_cookie import display_cookies, session_cookie
 
 HOME_LINES = 5
 STATEMENT_PAGE = 20
@@ -253,7 +253,9 @@ class MemberPages(Controller):
         except InvalidMemberData:
             return await self._me_page(request, principal, error="me_bad_language", status_code=422)
         return Redirect(
-            "/me?n=me_saved", status_code=303, cookies=[language_cookie(member.preferred_language, settings)]
+            "/me?n=me_saved",
+            status_code=303,
+            cookies=display_cookies(member.preferred_language, member.elder_mode, settings),
         )
 
     @post("/me/ranking-visibility", status_code=303, name="me_ranking_visibility")

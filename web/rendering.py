@@ -11,6 +11,7 @@ from litestar.response import Template
 from community.models import MemberRecord
 from core.clock import utc_now
 from web.i18n import (
+    ELDER_COOKIE,
     LANGUAGE_COOKIE,
     LANGUAGES,
     china_time,
@@ -52,7 +53,9 @@ def render(
             "lang": language,
             "html_lang": "en" if language == "en" else "zh-CN",
             "t": translator(language),
-            "elder": bool(member and member.elder_mode),
+            # The member's own setting; without one at hand (login, 403,
+            # 404), what their last login or change on Me left in a cookie.
+            "elder": member.elder_mode if member is not None else request.cookies.get(ELDER_COOKIE) == "1",
             "member": member,
             "when": lambda moment: china_time(moment, language),
             "window": lambda starts, ends: china_window(starts, ends, language),

@@ -8,7 +8,7 @@ from litestar.datastructures import Cookie
 
 from api.community.auth import SESSION_COOKIE
 from fengling_settings import Settings
-from web.i18n import LANGUAGE_COOKIE
+from web.i18n import ELDER_COOKIE, LANGUAGE_COOKIE
 
 LOGIN_PATH = "/login"
 HOME_PATH = "/"
@@ -64,3 +64,14 @@ def language_cookie(language: str, settings: Settings) -> Cookie:
     whose handlers cannot read the member. Set by the login page's 中文 /
     English, then at each login and each change on Me to the member's own."""
     return site_cookie(LANGUAGE_COOKIE, language, settings, max_age=LANGUAGE_COOKIE_SECONDS)
+
+
+def display_cookies(language: str, elder_mode: bool, settings: Settings) -> list[Cookie]:
+    """The member's language and elder mode for the pages rendered without
+    the member at hand (the login page, 403 and 404): set at each login and
+    each change on Me, so an elderly member's error page and next login
+    page are as large as the rest."""
+    return [
+        language_cookie(language, settings),
+        site_cookie(ELDER_COOKIE, "1" if elder_mode else "0", settings, max_age=LANGUAGE_COOKIE_SECONDS),
+    ]

@@ -226,6 +226,27 @@ async def test_elder_mode_is_kept_per_member_and_audited(client: Client) -> None
 
 
 @pytest.mark.usefixtures("demo")
+async def test_an_elder_members_error_pages_and_next_login_page_are_in_elder_mode(client: Client) -> None:
+    """A 404 (and the login page after logging out) is rendered without the
+    member at hand: the elder-mode cookie set by Me and by each login keeps
+    it as large as the member's other pages, and turning it off follows."""
+    await log_in_page(client)
+    assert '<body class="elder' not in (await client.get("/orders/999999")).text
+    me = await client.get("/me")
+    await client.post("/me/preferences", data={"elder_mode": "1", "_csrf_token": csrf_from(me.text)})
+    missing = await client.get("/orders/999999")
+    assert missing.status_code == 404
+    assert '<body class="elder' in missing.text
+    logged_out = await client.post("/logout", data={"_csrf_token": csrf_from((await client.get("/me")).text)})
+    assert logged_out.status_code == 303
+    assert '<body class="elder' in (await client.get("/login")).text
+    await log_in_page(client)
+    me = await client.get("/me")
+    await client.post("/me/preferences", data={"elder_mode": "0", "_csrf_token": csrf_from(me.text)})
+    assert '<body class="elder' not in (await client.get("/orders/999999")).text
+
+
+@pytest.mark.usefixtures("demo")
 async def test_the_statement_pages_with_a_keyset_more_link_and_an_htmx_fragment(client: Client) -> None:
     await log_in_page(client)
     page = await client.get("/statement")
