@@ -69,3 +69,21 @@ def _loaded(request: Any) -> Loaded:
         transferred=int(sizes["responseBodySize"]) + int(sizes["responseHeadersSize"]),
         body_bytes=len(body),
     )
+
+
+def test_later_loads_take_the_shell_from_the_service_workers_cache(page: Any) -> None:
+    """After the first visit, the shell's static files (styles, scripts,
+    htmx) come from the service worker's cache, not over the network: on a
+    bad signal only the page itself is fetched."""
+    log_in(page)
+    page.goto("/", wait_until="networkidle")
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15_000)
+    shell: list[Any] = []
+    page.on("response", lambda response: shell.append(response) if "/static/" in response.url else None)
+    page.context.set_offline(True)  # nothing can come over the network: only the cache can answer
+    try:
+        page.reload(wait_until="load")
+    finally:
+        page.context.set_offline(False)
+    assert shell, "the page loaded no static file"
+    assert [(r.url, r.status, r.from_service_worker) for r in shell if not (r.ok and r.from_service_worker)] == []
