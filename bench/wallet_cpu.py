@@ -37,11 +37,9 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -52,7 +50,6 @@ from wallet_read import (
     BENCH_DIR,
     DEFAULT_PG_URL,
     REPO,
-    RESULT_TAG,
     WALLET_PATH,
     Server,
     ceiling_command,
@@ -63,6 +60,7 @@ from wallet_read import (
     ours_command,
     process_group_cpu,
     running,
+    seed_in_child,
     serve_supports_server_option,
 )
 
@@ -169,16 +167,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="fl-wallet-cpu-"))
     env, database = engine_env("postgres", args, folder)
     try:
-        seeded = subprocess.run(
-            [sys.executable, str(BENCH_DIR / "wallet_read.py"), "--_seed", "--holds", str(args.holds)],
-            cwd=args.repo,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-        line = next(x for x in seeded.stdout.splitlines() if x.startswith(RESULT_TAG))
-        account = json.loads(line[len(RESULT_TAG) :])["account_code"]
+        account = seed_in_child(args, env)
         db_url = env["FENGLING_DATABASE_URL"]
         option = serve_supports_server_option(args.repo, env)
         command = ours_command(args.server, free_port(), 1, server_option=option)

@@ -483,20 +483,26 @@ def engine_env(engine: str, args: argparse.Namespace, folder: Path) -> tuple[dic
     return env, database
 
 
+def seed_in_child(args: argparse.Namespace, env: dict[str, str]) -> str:
+    """Seed the throwaway database in a child process running ``args.repo``'s
+    code (``--_seed``); the measured wallet's account code."""
+    seeded = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--_seed", "--holds", str(args.holds)],
+        cwd=args.repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in seeded.stdout.splitlines() if x.startswith(RESULT_TAG))
+    return str(json.loads(line[len(RESULT_TAG) :])["account_code"])
+
+
 def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix=f"fl-wallet-bench-{engine}-"))
     env, database = engine_env(engine, args, folder)
     try:
-        seeded = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--_seed", "--holds", str(args.holds)],
-            cwd=args.repo,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-        line = next(x for x in seeded.stdout.splitlines() if x.startswith(RESULT_TAG))
-        account = json.loads(line[len(RESULT_TAG) :])["account_code"]
+        account = seed_in_child(args, env)
         server_option = serve_supports_server_option(args.repo, env)
         servers = args.servers if server_option else ["uvicorn"]
         runs: list[Run] = []
