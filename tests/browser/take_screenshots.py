@@ -102,7 +102,8 @@ def claim_a_task_starting_soon(base: str) -> None:
 
 def shoot(chromium: str, base: str) -> None:
     """Login once, then each page, normal and in elder mode (the login page
-    only in normal mode: nobody is known yet, so it has no elder mode)."""
+    first in normal mode, as a new phone shows it; in elder mode after an
+    elder member logged out)."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import VIEWPORT, credentials
@@ -140,6 +141,14 @@ def shoot(chromium: str, base: str) -> None:
             page.evaluate("document.querySelector('main h1').scrollIntoView({block: 'start'})")
             page.screenshot(path=OUT / f"order-qr{suffix}.png")
             code = page.inner_text("#pickup-code").strip()
+            # A page that is not there (404): in the member's language and mode.
+            page.goto("/orders/999999")
+            page.screenshot(path=OUT / f"not-found{suffix}.png")
+            if elder:  # logged out, the phone keeps elder mode for the next login
+                page.goto("/me")
+                page.click("form[action='/logout'] button[type=submit]")
+                page.wait_for_url("**/login*")
+                page.screenshot(path=OUT / "login-elder.png")
             context.close()
             shoot_counter(browser, base, elder=elder, code=code)
         browser.close()
