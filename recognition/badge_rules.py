@@ -92,6 +92,7 @@ def run_through(weeks: set[int], week: int) -> int:
 class BadgeRule:
     code: str
     icon: str  # one character on the medal (drawn in CSS), always shown with the words
+    icon_en: str  # the medal's mark for English readers (at most 3 characters)
     name_zh: str
     name_en: str
     description_zh: str  # how it is earned, shown on the "not yet" badge too
@@ -103,37 +104,37 @@ SEASON_TOP3 = "season_top3"
 
 RULES: tuple[BadgeRule, ...] = (
     BadgeRule(
-        "first_report", "报", "初次上报", "First report",
+        "first_report", "报", "R", "初次上报", "First report",
         "第一次随手拍上报通过审核", "Your first report is verified",
         lambda c: c.reports >= 1,
     ),
     BadgeRule(
-        "patrols_10", "巡", "巡逻十次", "10 patrols",
+        "patrols_10", "巡", "10", "巡逻十次", "10 patrols",
         "累计 10 次巡逻通过审核", "10 patrols verified",
         lambda c: c.patrols >= 10,
     ),
     BadgeRule(
-        "patrols_50", "卫", "巡逻五十次", "50 patrols",
+        "patrols_50", "卫", "50", "巡逻五十次", "50 patrols",
         "累计 50 次巡逻通过审核", "50 patrols verified",
         lambda c: c.patrols >= 50,
     ),
     BadgeRule(
-        "service_100h", "时", "服务百小时", "100 service hours",
+        "service_100h", "时", "100", "服务百小时", "100 service hours",
         "志愿服务和巡逻累计 100 小时通过审核", "100 hours of service and patrols verified",
         lambda c: c.minutes >= SERVICE_MINUTES,
     ),
     BadgeRule(
-        "first_useful_report", "效", "首条有效线索", "First useful report",
+        "first_useful_report", "效", "U", "首条有效线索", "First useful report",
         "上报的线索第一次被处理人标为有效", "A handler marks one of your reports useful for the first time",
         lambda c: c.useful_reports >= 1,
     ),
     BadgeRule(
-        "seven_weeks", "周", "连续七周", "Seven weeks in a row",
+        "seven_weeks", "周", "7", "连续七周", "Seven weeks in a row",
         "连续 7 周每周都有通过审核的服务", "Verified work in each of 7 weeks in a row",
         lambda c: c.weeks_in_a_row >= WEEKS_IN_A_ROW,
     ),
     BadgeRule(
-        SEASON_TOP3, "冠", "赛季前三", "Season top 3",
+        SEASON_TOP3, "冠", "3", "赛季前三", "Season top 3",
         "赛季结束时在排行榜前三名", "In the top 3 of a board when a season ends",
         None,
     ),
