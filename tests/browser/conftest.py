@@ -34,6 +34,8 @@ from tests.support.demo_snapshot import load_demo_quickly
 
 CHROMIUM_PACKAGE = "chromium"
 VIEWPORT: ViewportSize = {"width": 360, "height": 640}
+# Where the phone says it is in the earning tests (a grid of the demo town).
+HERE = {"latitude": 35.05, "longitude": 118.34, "accuracy": 12}
 SERVER_START_SECONDS = 20
 # The apps being served: with the embedded Redis stand-in each holds its own
 # in-process server, which ``fresh_demo`` empties between tests.
@@ -159,3 +161,14 @@ def demo(server: str) -> str:
 def credentials(role: str) -> tuple[str, str]:
     login = next(login for login in DEMO_LOGINS if login.role == role)
     return login.phone, login.password
+
+
+@pytest.fixture
+def located_page(browser: Any, demo: str) -> Iterator[Any]:
+    """A Chinese phone at 360×640 that shares its position (``HERE``): what
+    the earning pages, the tasks and the volunteer journey need."""
+    context = browser.new_context(
+        viewport=VIEWPORT, base_url=demo, locale="zh-CN", geolocation=HERE, permissions=["geolocation"]
+    )
+    yield context.new_page()
+    context.close()

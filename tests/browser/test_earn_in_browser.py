@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,22 +14,17 @@ import pytest
 from PIL import Image
 
 from core.clock import utc_now
-from tests.browser.conftest import VIEWPORT, credentials
+from tests.browser.conftest import credentials
 from tests.browser.test_pages_in_browser import ELDER_BASE_PX, ELDER_TAP_PX, log_in, px, set_elder_mode
 from web.i18n import CHINA
 
-HERE = {"latitude": 35.05, "longitude": 118.34, "accuracy": 12}
 EARN_PAGES = ("/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine", "/earn/tasks")
 SYNC_SECONDS = 30
 
 
 @pytest.fixture
-def page(browser: Any, demo: str) -> Iterator[Any]:
-    context = browser.new_context(
-        viewport=VIEWPORT, base_url=demo, locale="zh-CN", geolocation=HERE, permissions=["geolocation"]
-    )
-    yield context.new_page()
-    context.close()
+def page(located_page: Any) -> Any:
+    return located_page
 
 
 def camera_photo(path: Any) -> Any:

@@ -6,7 +6,6 @@ counted for it once the phone is back online; and the page in elder mode
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,19 +14,15 @@ import pytest
 
 from core.clock import utc_now
 from tests.browser.conftest import VIEWPORT
-from tests.browser.test_earn_in_browser import HERE, api_token, wait_for_service_worker, wait_until_sent
+from tests.browser.test_earn_in_browser import api_token, wait_for_service_worker, wait_until_sent
 from tests.browser.test_pages_in_browser import ELDER_BASE_PX, ELDER_TAP_PX, log_in, px, set_elder_mode
 
 TASK = "今晚护学岗：学府巷"
 
 
 @pytest.fixture
-def page(browser: Any, demo: str) -> Iterator[Any]:
-    context = browser.new_context(
-        viewport=VIEWPORT, base_url=demo, locale="zh-CN", geolocation=HERE, permissions=["geolocation"]
-    )
-    yield context.new_page()
-    context.close()
+def page(located_page: Any) -> Any:
+    return located_page
 
 
 def put_up_task_starting_soon(base_url: str) -> int:

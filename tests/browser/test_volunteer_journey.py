@@ -10,16 +10,13 @@ CSRF, elder sizes); this one proves the steps join up."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.browser.conftest import VIEWPORT
 from tests.browser.test_earn_in_browser import (
-    HERE,
     api_token,
     camera_photo,
     my_activities,
@@ -35,12 +32,8 @@ AWARD_REASON = "志愿服务积分："
 
 
 @pytest.fixture
-def page(browser: Any, demo: str) -> Iterator[Any]:
-    context = browser.new_context(
-        viewport=VIEWPORT, base_url=demo, locale="zh-CN", geolocation=HERE, permissions=["geolocation"]
-    )
-    yield context.new_page()
-    context.close()
+def page(located_page: Any) -> Any:
+    return located_page
 
 
 def shown_points(page: Any, selector: str) -> Decimal:
