@@ -42,7 +42,7 @@ from core.database import in_write_transaction, lock_row
 from core.fixed_sql import Dialect, Row, Script, dialect, fetch, write
 from core.ids import MAX_ID
 from fraud.errors import FraudDenied
-from fraud.models import Outcome
+from fraud.models import HistoryNeeded, Outcome
 from ledger.amounts import to_minor
 from ledger.errors import HoldNotActive, LedgerError
 from ledger.holds import capture_steps, get_hold, hold_steps, void_hold
@@ -282,24 +282,21 @@ async def place_order(
     """
     placement.check_order_request(quantity=quantity, pickup_days=pickup_days)
     moment = now or utc_now()
-    screening = await load_order_screening(
-        member_id=principal.member_id,
-        home_organisation_id=principal.home_organisation_id,
+    request = _Placing(
+        principal=principal,
+        item_id=item_id,
         shop_id=shop_id,
+        quantity=quantity,
+        pickup_days=pickup_days,
+        idempotency_key=idempotency_key,
         moment=moment,
     )
-    placed = await _placed(
-        _Placing(
-            principal=principal,
-            item_id=item_id,
-            shop_id=shop_id,
-            quantity=quantity,
-            pickup_days=pickup_days,
-            idempotency_key=idempotency_key,
-            moment=moment,
-        ),
-        screening,
-    )
+    try:
+        # Most orders leave money in the wallet: screened without the history.
+        placed = await _placed(request, await _screening(request, history=False))
+    except HistoryNeeded:
+        # This one drains the wallet (rolled back before anything was written).
+        placed = await _placed(request, await _screening(request, history=True))
     if isinstance(placed, OrderDenied):
         raise FraudDenied(
             f"拒绝：{placed.verdict.reason_zh()} · Refused: {placed.verdict.reason_en()}",
@@ -307,6 +304,16 @@ async def place_order(
             field="item_id",
         )
     return placed
+
+
+async def _screening(request: _Placing, *, history: bool) -> OrderScreening:
+    return await load_order_screening(
+        member_id=request.principal.member_id,
+        home_organisation_id=request.principal.home_organisation_id,
+        shop_id=request.shop_id,
+        moment=request.moment,
+        history=history,
+    )
 
 
 async def _placed(request: _Placing, screening: OrderScreening) -> OrderRecord | OrderDenied:

@@ -11,14 +11,22 @@ transaction (``marketplace.orders``):
   organisation's thresholds (``fraud.thresholds``);
 - the wallet's balance less what is held (its account row, by unique code):
   the balance the order draws on;
-- the wallet's postings within ``cashout_days`` (the ``(account,
-  created_at)`` index, at most ``POSTING_LIMIT``): its awards, and who
-  approved each (the award entry's ``approver_member_id``);
-- other members' orders at the shop within ``cashout_days`` (the ``shop``
-  index, at most ``SHOP_ORDER_LIMIT``), and those wallets' postings in the
-  window (one query): each order's wallet balance just before it (the
-  last posting's ``balance_after``) and who funded that wallet;
-- the member's snoozed rules and allow-listed partners (``fraud.exemptions``).
+- the member's snoozed rules and allow-listed partners (``fraud.exemptions``);
+- only with ``history`` (the **history**, which costs the most: up to
+  thousands of postings at a busy shop, ~15 ms of CPU per order measured
+  in ``bench/marketplace_throughput.py``):
+  - the wallet's postings within ``cashout_days`` (the ``(account,
+    created_at)`` index, at most ``POSTING_LIMIT``): its awards, and who
+    approved each (the award entry's ``approver_member_id``);
+  - other members' orders at the shop within ``cashout_days`` (the ``shop``
+    index, at most ``SHOP_ORDER_LIMIT``), and those wallets' postings in the
+    window (one query): each order's wallet balance just before it (the
+    last posting's ``balance_after``) and who funded that wallet.
+
+The history matters only to an order that drains the wallet (the
+cashing-out rule); the placement screens without it first, and the rule
+raises ``fraud.models.HistoryNeeded`` for an order that does, before
+anything is written: the placement then reads it and places again.
 
 The facts are read outside the placement's locks: a screen is a judgement
 over recent history, and an order placed a moment earlier that it misses
@@ -67,10 +75,13 @@ class OrderScreening:
     recent_awards: tuple[AwardFact, ...]
     shop_redemptions: tuple[ShopRedemption, ...]
     exemptions: Exemptions = field(default_factory=Exemptions)
+    history_loaded: bool = True
 
     def judge(self, *, order_id: int, amount: Decimal, moment: datetime) -> tuple[Verdict, Verdict | None]:
         """The rules' enforced verdict on an order of ``amount``, and the
-        shadow one if the issuer runs shadow mode (pure)."""
+        shadow one if the issuer runs shadow mode (pure). Raises
+        ``HistoryNeeded`` if the order drains the wallet and the history
+        was not read."""
         context = ScreeningContext(
             subject=Subject.ORDER,
             subject_id=order_id,
@@ -83,6 +94,7 @@ class OrderScreening:
                 balance_before=self.available,
                 recent_awards=self.recent_awards,
                 shop_redemptions=self.shop_redemptions,
+                history_loaded=self.history_loaded,
             ),
             snoozed_rules=self.exemptions.snoozed_rules,
             allowed_members=self.exemptions.allowed_members,
@@ -190,9 +202,10 @@ async def _shop_redemptions(
 
 
 async def load_order_screening(
-    *, member_id: int, home_organisation_id: int, shop_id: int, moment: datetime
+    *, member_id: int, home_organisation_id: int, shop_id: int, moment: datetime, history: bool = True
 ) -> OrderScreening:
-    """Everything the order rules need but the order itself."""
+    """Everything the order rules need but the order itself; without
+    ``history``, all but the history (see the module docstring)."""
     issuer = await issuing_organisation_for(home_organisation_id)
     issuer_id = issuer.id if issuer is not None else None
     settings = await settings_for(issuer_id)
@@ -204,6 +217,7 @@ async def load_order_screening(
     available = Decimal("0.00")
     if wallet is not None:
         available = from_minor(int(wallet["balance_minor"]) - int(wallet["held_minor"]))
+    if wallet is not None and history:
         rows = await (
             LedgerPosting.select(*_posting_columns())
             .where(
@@ -224,6 +238,7 @@ async def load_order_screening(
         available=available,
         shop_id=shop_id,
         recent_awards=tuple(awards),
-        shop_redemptions=await _shop_redemptions(member_id, shop_id, since, moment),
+        shop_redemptions=await _shop_redemptions(member_id, shop_id, since, moment) if history else (),
         exemptions=await exemptions_for(member_id, moment),
+        history_loaded=history,
     )
