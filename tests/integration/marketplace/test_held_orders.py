@@ -69,28 +69,29 @@ async def test_an_order_leaving_money_in_the_wallet_is_screened_without_reading_
     market: Market, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The history (the wallet's awards, the shop's redemptions) is read only
-    for an order that drains the wallet: the busy shop's common order reads
-    none of it, and a draining one is still judged over it."""
-    reads: list[bool] = []
+    for an order that drains the wallet: the busy shop's common order is
+    screened over the facts its first statement reads, and a draining one
+    is still judged over the history."""
+    loads: list[int] = []
     load = screening.load_order_screening
 
     async def recorded(**kwargs: Any) -> screening.OrderScreening:
-        reads.append(bool(kwargs["history"]))
+        loads.append(kwargs["member_id"])
         return await load(**kwargs)
 
     monkeypatch.setattr(orders, "load_order_screening", recorded)
     member = await market.member("50.00")
     item = await market.item(stock=5, price=Decimal("10.00"))
     order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
-    assert order.status is OrderStatus.PLACED and reads == [False]
+    assert order.status is OrderStatus.PLACED and loads == []
     [decision] = await decisions_for(Subject.ORDER, order.id)
     [cashing] = [result for result in decision.results if result["rule"] == "cashing_out"]
     assert not cashing["hit"] and cashing["evidence"]["history"] == "not read: the order does not drain the wallet"
+    assert cashing["evidence"]["balance_before"] == "50.00"
 
-    reads.clear()
     whole = await market.item(stock=5, price=Decimal("40.00"))
     drained = await orders.place_order(await acting(member), item_id=whole.id, shop_id=market.shop_a.id)
-    assert drained.status is OrderStatus.PLACED and reads == [False, True]
+    assert drained.status is OrderStatus.PLACED and loads == [member]
     [decision] = await decisions_for(Subject.ORDER, drained.id)
     [cashing] = [result for result in decision.results if result["rule"] == "cashing_out"]
     # Judged over the history: the award that funded the wallet is in it.
