@@ -180,6 +180,11 @@ class NeverLocked:
     async def record_failure(self, shop_id: int, code: str) -> GuessStanding:
         raise AssertionError(f"the bench confirmed a wrong code at shop {shop_id}")
 
+    async def seconds_locked(self, shop_id: int, code: str) -> int:
+        """The counter's protocol before the slowed counter (``--compare``
+        with an older checkout, e.g. issue #10's before, ``48d081b``)."""
+        return 0
+
 
 class World:
     """One issuing community, a shop with one clerk, 200 funded members and
