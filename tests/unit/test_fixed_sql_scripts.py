@@ -86,8 +86,9 @@ def test_a_json_each_parameter_without_a_number_is_refused_when_the_statement_is
         fixed_sql("SELECT 1 WHERE $1 = ANY($2)", sqlite="SELECT 1 WHERE ? IN (SELECT value FROM json_each(?))")
 
 
-# SQLite's text values end at a NUL character, whoever writes the JSON.
-_TEXT = st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=12)
+# Text SQLite can hold: UTF-8 (no lone surrogates), and no NUL, at which
+# SQLite's text values end whoever writes the JSON.
+_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12)
 
 
 @given(
@@ -113,7 +114,7 @@ def test_a_list_argument_is_the_json_that_json_dumps_writes(values: list[object]
         datetime(2026, 12, 1, 13, 40, 1, 123456, tzinfo=UTC),
         datetime(2026, 12, 1, 13, 40, tzinfo=UTC),
         datetime(2026, 12, 1, 21, 40, 1, 5, tzinfo=timezone(timedelta(hours=8))),
-        datetime(2026, 12, 1, 13, 40, 1),
+        datetime(2026, 12, 1, 13, 40, 1, tzinfo=UTC).replace(tzinfo=None),  # a naive time, as an old caller might send
     ],
 )
 def test_a_time_is_stored_as_the_text_piccolos_adapter_writes(moment: datetime) -> None:

@@ -193,6 +193,7 @@ async def test_each_event_loop_has_one_writer_and_a_closed_one_is_replaced(datab
         ran_in, work = insert("after the replacement")
         async with replacement.lock:
             await replacement.transaction(work)
+        assert ran_in == [threading.current_thread().name]
         assert names(database) == ["after the replacement"]
     finally:
         connections.close()
