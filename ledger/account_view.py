@@ -43,6 +43,28 @@ _FROM = (
 )
 
 
+# Where each value sits in every row of the statement (the order of
+# ``_COLUMNS``; extra columns come after), for a reader that takes them by
+# position: the wallet's JSON (``api/schemas/ledger.py``
+# ``wallet_json_from_rows``), where by name each value costs a lookup in the
+# driver's record. ``tests/integration/ledger/test_account_view.py`` checks
+# them against the names each engine returns.
+(
+    CODE_COLUMN,
+    ACCOUNT_TYPE_COLUMN,
+    NAME_ZH_COLUMN,
+    NAME_EN_COLUMN,
+    BALANCE_MINOR_COLUMN,
+    HELD_MINOR_COLUMN,
+    HOLD_ID_COLUMN,
+    HOLD_AMOUNT_MINOR_COLUMN,
+    HOLD_REASON_ZH_COLUMN,
+    HOLD_REASON_EN_COLUMN,
+    HOLD_CREATED_AT_COLUMN,
+    HOLD_EXPIRES_AT_COLUMN,
+) = range(12)
+
+
 def account_view_statement(extra_columns: str = "") -> FixedSql:
     """The account-with-active-holds statement (``$1`` the code, ``$2`` the
     cap), selecting ``extra_columns`` too (SQL starting with a comma,
