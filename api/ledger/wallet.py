@@ -18,6 +18,7 @@ from litestar.params import QueryParameter
 from api.caller import caller
 from api.dependencies import ActingPrincipal
 from api.guards import requires_member
+from api.json_answer import JsonAnswer
 from api.routing import get
 from api.schemas.ledger import MeOut, StatementOut, WalletOut, me_out, wallet_json, wallet_json_from_rows
 from community.access import Principal
@@ -55,7 +56,7 @@ class MeController(Controller):
         # JSON straight from its rows (api/schemas/ledger.py wallet_json_from_rows).
         rows, pending = await wallet_rows_with_pending_reviews(principal.member_id)
         if rows:
-            return Response(wallet_json_from_rows(rows, pending))  # type: ignore[arg-type]
+            return JsonAnswer(wallet_json_from_rows(rows, pending))  # type: ignore[arg-type]
         # No wallet yet: opened now if the caller can earn (once per member).
         view, pending = await wallet_with_pending_reviews(
             principal.member_id, principal.home_organisation_id, (role for _, role in principal.grants)
