@@ -127,6 +127,14 @@ async def test_headers_cookies_and_background_tasks_of_the_layers_are_kept(clien
     assert ran == ["after"]
 
 
+@pytest.mark.parametrize("options", [{}, {"status_code": 201, "media_type": "application/json"}])
+def test_it_holds_what_litestars_response_holds_for_the_same_arguments(options: dict[str, Any]) -> None:
+    ours, litestars = JsonAnswer(CONTENT, **options), Response(CONTENT, **options)
+    assert {name: getattr(ours, name) for name in Response.__slots__} == {
+        name: getattr(litestars, name) for name in Response.__slots__
+    }
+
+
 def test_content_it_cannot_encode_fails_instead_of_being_sent() -> None:
     answer = JsonAnswer({"odd": object()})
     with pytest.raises(TypeError):
