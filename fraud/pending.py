@@ -124,7 +124,7 @@ async def wallet_rows_with_pending_reviews(member_id: int) -> tuple[list[Row], l
     (``wallet_rows_with_pending_reviews_steps``), for the wallet's JSON
     (``GET /api/v1/me/wallet``, ``api/schemas/ledger.py``
     ``wallet_json_from_rows``): building the ``AccountView`` and a
-    ``HoldLine`` per hold only to read them back out cost ~12 % of that
+    ``HoldLine`` per hold only to read them back out cost ~14 % of that
     request's instructions (``bench/RESULTS.md``, session 11). No rows: no
     wallet yet, and nothing is opened here; ``wallet_with_pending_reviews``
     opens it for a member who can earn."""

@@ -183,7 +183,7 @@ def wallet_json_from_rows(rows: Sequence[Any], pending: Sequence[PendingReview] 
     """``wallet_json`` of the wallet statement's rows (non-empty:
     ``ledger.account_view.account_view_statement``), taken by position
     without building the ``AccountView`` and its ``HoldLine``s first: on
-    the busiest read those objects cost ~12 % of the request's
+    the busiest read those objects cost ~14 % of the request's
     instructions, only to be read back out here (``bench/RESULTS.md``,
     session 11). The same dict as ``wallet_json(account_view_from_rows(rows))``:
     ``tests/unit/test_wallet_json.py`` and, on each engine's own rows,
