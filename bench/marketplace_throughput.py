@@ -51,7 +51,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -180,6 +180,11 @@ class NeverLocked:
     async def record_failure(self, shop_id: int, code: str) -> GuessStanding:
         raise AssertionError(f"the bench confirmed a wrong code at shop {shop_id}")
 
+    async def seconds_locked(self, shop_id: int, code: str) -> int:
+        """The counter's protocol before the slowed counter (``--compare``
+        with an older checkout, e.g. issue #10's before, ``48d081b``)."""
+        return 0
+
 
 class World:
     """One issuing community, a shop with one clerk, 200 funded members and
@@ -202,7 +207,17 @@ class World:
         password_hash = await hashed if inspect.isawaitable(hashed) else hashed
         inserted = await Member.insert(
             *(
-                Member(name=f"志愿者{i}", phone=f"139{i:08d}", password_hash=password_hash, home_organisation=org.id)
+                Member(
+                    name=f"志愿者{i}",
+                    phone=f"139{i:08d}",
+                    password_hash=password_hash,
+                    home_organisation=org.id,
+                    # Members of a year's standing: a redemption by someone
+                    # who joined minutes ago is held for review (the fraud
+                    # screening's cooling-off rule), and held orders are not
+                    # handed over at the counter.
+                    created_at=datetime.now(UTC) - timedelta(days=365),
+                )
                 for i in range(MEMBERS)
             )
         ).run()

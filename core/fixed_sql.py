@@ -32,11 +32,12 @@ Everything else stays on Piccolo's query builder (ARCHITECTURE.md §9).
 from __future__ import annotations
 
 import json
+import json.encoder
 import re
 import sqlite3
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol, TypeVar
 
@@ -52,6 +53,7 @@ from core.sqlite_connections import SqliteWriter
 T = TypeVar("T")
 
 _POSTGRES_PARAMETER = re.compile(r"\$(\d+)")
+_SQLITE_LIST_PARAMETER = re.compile(r"json_each\(\?(\d*)\)")
 
 
 class Row(Protocol):
@@ -68,13 +70,29 @@ class Dialect(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FixedSql:
-    """One statement, as PostgreSQL and SQLite each read it."""
+    """One statement, as PostgreSQL and SQLite each read it.
+
+    ``sqlite_list_positions``: the (0-based) arguments SQLite reads as JSON
+    lists, each a ``json_each(?n)`` of the SQLite text, found once here so
+    that sending the statement converts only those (and a statement with
+    none sends its arguments as they are)."""
 
     postgres: str
     sqlite: str
+    sqlite_list_positions: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sqlite_list_positions", _list_positions(self.sqlite))
 
     def __call__(self, *args: Any) -> Step:
-        return Step(self, args)
+        return _new_step(Step, (self, args))
+
+
+def _list_positions(sqlite: str) -> tuple[int, ...]:
+    numbers = _SQLITE_LIST_PARAMETER.findall(sqlite)
+    if "" in numbers:
+        raise ValueError(f"number the parameter of json_each (?1, ?2, ...): {sqlite[:80]}")
+    return tuple(sorted({int(number) - 1 for number in numbers}))
 
 
 def fixed_sql(postgres: str, *, sqlite: str | None = None) -> FixedSql:
@@ -98,6 +116,11 @@ class Step(NamedTuple):
     args: tuple[Any, ...]
 
 
+_new_step = tuple.__new__
+"""Builds a ``Step`` without the named tuple's Python-level ``__new__``
+(every statement of every script builds one)."""
+
+
 Script = Generator[Step, list[Row], T]
 """Yields the statements to send; receives each one's rows; returns the result."""
 
@@ -108,15 +131,39 @@ ScriptFactory = Callable[[Dialect], Script[T]]
 def sqlite_time(value: datetime) -> str:
     """The text SQLite stores for ``value``: what the ``datetime`` adapter
     Piccolo registers with ``sqlite3`` writes (UTC, ``str``). A script that
-    sends one time in several statements converts it once."""
+    sends one time in several statements converts it once. An instant
+    already in UTC (``core.clock.utc_now``'s) is written as it is."""
+    if value.tzinfo is UTC:
+        return str(value)
     return convert_datetime_in(value)
+
+
+_json_string = json.encoder.encode_basestring
+"""A ``str`` as a JSON string literal (the C function ``json.dumps`` uses)."""
+
+
+def sqlite_json_list(values: Sequence[Any]) -> str:
+    """A list argument as the JSON text SQLite's ``json_each`` reads. Lists
+    of strings or of integers (every list a statement takes) are written
+    directly, the same JSON as ``json.dumps`` up to spacing; anything else
+    goes through ``json.dumps``."""
+    if all(type(value) is str for value in values):
+        return "[" + ",".join(map(_json_string, values)) + "]"
+    if all(type(value) is int for value in values):
+        return "[" + ",".join(map(str, values)) + "]"
+    return json.dumps(list(values))
 
 
 def dialect() -> Dialect:
     return Dialect.SQLITE if engine().engine_type == "sqlite" else Dialect.POSTGRES
 
 
-_LIST_TYPES = (list, tuple)
+def _sqlite_arguments(statement: FixedSql, args: tuple[Any, ...]) -> Sequence[Any]:
+    """``args`` with each list argument (``sqlite_list_positions``) as JSON text."""
+    converted = list(args)
+    for position in statement.sqlite_list_positions:
+        converted[position] = sqlite_json_list(converted[position])
+    return converted
 
 
 def drive_sqlite(connection: sqlite3.Connection, script: Script[T]) -> T:
@@ -124,22 +171,20 @@ def drive_sqlite(connection: sqlite3.Connection, script: Script[T]) -> T:
     connection's thread).
 
     Measured on the posting path (every transfer runs 6 statements here):
-    one cursor for the whole script, the arguments converted in one
-    comprehension (no call per argument) and ``fetchall`` only for a
-    statement that has result columns (``cursor.description``)."""
+    one cursor for the whole script, arguments sent as they are unless the
+    statement reads a list (``FixedSql.sqlite_list_positions``), and
+    ``fetchall`` only for a statement that has result columns
+    (``cursor.description``)."""
     try:
-        step = next(script)
+        statement, args = next(script)
         cursor = connection.cursor()
         cursor.row_factory = sqlite3.Row
         while True:
-            statement = step.statement.sqlite
-            if not statement:
-                raise TypeError(f"a PostgreSQL-only statement reached SQLite: {step.statement.postgres[:80]}")
-            cursor.execute(
-                statement,
-                [json.dumps(list(value)) if isinstance(value, _LIST_TYPES) else value for value in step.args],
-            )
-            step = script.send(cursor.fetchall() if cursor.description is not None else [])
+            text = statement.sqlite
+            if not text:
+                raise TypeError(f"a PostgreSQL-only statement reached SQLite: {statement.postgres[:80]}")
+            cursor.execute(text, _sqlite_arguments(statement, args) if statement.sqlite_list_positions else args)
+            statement, args = script.send(cursor.fetchall() if cursor.description is not None else [])
     except StopIteration as finished:
         return finished.value  # type: ignore[no-any-return]
     finally:

@@ -124,6 +124,10 @@ class SqliteWriter:
         """Running estimate of how long a writing transaction takes."""
         threading.Thread(target=self._serve, name="sqlite-writer", daemon=True).start()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def _opened(self) -> sqlite3.Connection:
         # Only the lock holder gets here (or the thread, on its behalf).
         if self._connection is None:
@@ -297,14 +301,21 @@ class SqliteConnections:
         self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SqliteWriter] = weakref.WeakKeyDictionary()
         self._readers: SqliteReaders | None = None
         self._guard = threading.Lock()
+        self._last: tuple[weakref.ReferenceType[asyncio.AbstractEventLoop], SqliteWriter] | None = None
 
     def writer(self) -> SqliteWriter:
         loop = asyncio.get_running_loop()
+        # Every write asks: the last loop's writer is answered without the
+        # lock or the weak mapping (a server process has one loop).
+        last = self._last
+        if last is not None and last[0]() is loop and not last[1].closed:
+            return last[1]
         with self._guard:
             writer = self._writers.get(loop)
             if writer is None:
                 writer = self._writers[loop] = SqliteWriter(self.connection_kwargs, self.synchronous)
                 weakref.finalize(loop, writer.close)
+            self._last = (weakref.ref(loop), writer)
             return writer
 
     def readers(self) -> SqliteReaders:
@@ -319,6 +330,7 @@ class SqliteConnections:
         with self._guard:
             writers = list(self._writers.values())
             self._writers = weakref.WeakKeyDictionary()
+            self._last = None
             readers, self._readers = self._readers, None
         for writer in writers:
             writer.close()

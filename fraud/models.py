@@ -178,6 +178,18 @@ class OrderFacts:
     balance_before: Decimal
     recent_awards: tuple[AwardFact, ...] = ()
     shop_redemptions: tuple[ShopRedemption, ...] = ()
+    history_loaded: bool = True
+    """False when the loader read neither the awards nor the shop's
+    redemptions (they cost the most to read, and matter only to an order
+    that drains the wallet): the rule then raises ``HistoryNeeded`` for an
+    order that does, and the loader reads them and judges again."""
+
+
+class HistoryNeeded(Exception):
+    """A redemption drains its wallet and was judged without the wallet's
+    awards and the shop's redemptions (``OrderFacts.history_loaded``): read
+    them, then judge again. Raised by the pure rule, before anything is
+    written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from decimal import Decimal
 from fraud.models import (
     Fix,
     Funding,
+    HistoryNeeded,
     Outcome,
     PhotoPrint,
     PriorReport,
@@ -526,6 +527,19 @@ def cashing_out(context: ScreeningContext, thresholds: Thresholds) -> RuleResult
     if order is None:
         return _no_hit(rule)
     drains = _drains(context.amount, order.balance_before, thresholds.drain_balance_pct)
+    if not order.history_loaded:
+        if drains:
+            raise HistoryNeeded(f"order {context.subject_id} drains the wallet: its history is needed")
+        # Neither a drain after a burst nor a ring without draining the wallet.
+        return _no_hit(
+            rule,
+            {
+                "shop_id": order.shop_id,
+                "amount": str(context.amount),
+                "balance_before": str(order.balance_before),
+                "history": "not read: the order does not drain the wallet",
+            },
+        )
     since_burst = context.moment - timedelta(hours=thresholds.drain_hours)
     burst_awards = [award for award in order.recent_awards if since_burst <= award.at <= context.moment]
     drained = drains and len(burst_awards) >= thresholds.drain_awards

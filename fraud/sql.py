@@ -10,10 +10,23 @@ from __future__ import annotations
 
 from core.fixed_sql import fixed_sql
 
-INSERT_DECISION = fixed_sql(
-    "INSERT INTO fraud_decision (subject, subject_id, member, issuer, outcome, score, ruleset_version,"
-    " thresholds, results, decided_at, shadow) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
-)
+DECISION_VALUES = 11
+"""How many values ``fraud.decisions.decision_values`` gives a decision row."""
+
+
+def insert_decision_sql(first_parameter: int) -> str:
+    """The INSERT of one decision row, its values
+    (``fraud.decisions.decision_values``) bound to ``$first_parameter`` and
+    the ten after it, returning its id: for embedding in a caller's
+    statement (``marketplace.sql.PLACE_ORDER``)."""
+    numbers = ", ".join(f"${number}" for number in range(first_parameter, first_parameter + DECISION_VALUES))
+    return (
+        "INSERT INTO fraud_decision (subject, subject_id, member, issuer, outcome, score, ruleset_version,"
+        f" thresholds, results, decided_at, shadow) VALUES ({numbers}) RETURNING id"
+    )
+
+
+INSERT_DECISION = fixed_sql(insert_decision_sql(1))
 """(``fraud.decisions.decision_values``) → the decision's id."""
 
 INSERT_CASE = fixed_sql(

@@ -77,10 +77,11 @@ def to_minor(amount: Decimal, *, field: str = "amount") -> int:
 
 
 def from_minor(minor: int) -> Decimal:
-    """``1234`` → ``Decimal('12.34')`` (always two places)."""
-    if isinstance(minor, bool) or not isinstance(minor, int):
+    """``1234`` → ``Decimal('12.34')`` (always two places: the integer's
+    digits with the exponent moved, which is exact for any BIGINT)."""
+    if type(minor) is not int:
         raise TypeError(f"minor units must be int, got {type(minor).__name__}")
-    return (Decimal(minor) / MINOR_PER_POINT).quantize(QUANTUM)
+    return Decimal(minor).scaleb(-SCALE)
 
 
 def minor_text(minor: int) -> str:

@@ -60,15 +60,13 @@ class LockedAccount:
 
     @classmethod
     def from_row(cls, row: Row) -> LockedAccount:
-        """``row``: id, code, allow_negative, balance_minor, held_minor of ``ledger_account``."""
+        """``row``: id, code, allow_negative, balance_minor, held_minor of
+        ``ledger_account``, as the driver reads them (integers and text on
+        both engines; SQLite's boolean is 0 or 1). Every posting builds two."""
+        balance_minor: int = row["balance_minor"]
+        held_minor: int = row["held_minor"]
         return cls(
-            id=int(row["id"]),
-            code=str(row["code"]),
-            allow_negative=bool(row["allow_negative"]),
-            balance_minor=int(row["balance_minor"]),
-            held_minor=int(row["held_minor"]),
-            original_balance_minor=int(row["balance_minor"]),
-            original_held_minor=int(row["held_minor"]),
+            row["id"], row["code"], bool(row["allow_negative"]), balance_minor, held_minor, balance_minor, held_minor
         )
 
     @property

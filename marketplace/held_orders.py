@@ -80,10 +80,13 @@ def review_terms(
     return ReviewTerms(due_at=due_at, hold_expires_at=max(decided.hold_expires_at, due_at + HOLD_GRACE + window))
 
 
-def _decision_step(
+def order_decision_values(
     screening: OrderScreening, verdict: Verdict, order_id: int, now: datetime, *, shadow: bool = False
-) -> Script[int]:
-    values = decision_values(
+) -> tuple[object, ...]:
+    """The decision row of a verdict on an order (``fraud.sql.INSERT_DECISION``'s
+    values; the placement writes the enforced one with the order,
+    ``sql.PLACE_ORDER``)."""
+    return decision_values(
         verdict,
         subject=Subject.ORDER,
         subject_id=order_id,
@@ -92,7 +95,12 @@ def _decision_step(
         now=now,
         shadow=shadow,
     )
-    rows = yield fraud_sql.INSERT_DECISION(*values)
+
+
+def _decision_step(
+    screening: OrderScreening, verdict: Verdict, order_id: int, now: datetime, *, shadow: bool = False
+) -> Script[int]:
+    rows = yield fraud_sql.INSERT_DECISION(*order_decision_values(screening, verdict, order_id, now, shadow=shadow))
     return int(rows[0]["id"])
 
 
@@ -125,13 +133,15 @@ def screened_steps(
     verdicts: tuple[Verdict, Verdict | None],
     order: OrderRecord,
     review: ReviewTerms | None,
+    decision_id: int,
+    now: datetime,
 ) -> Script[OrderRecord]:
-    """After the order is written: its decision (and shadow); for a review,
-    the move to ``held``, the case and the audit row. The order as it now
-    stands."""
-    now = utc_now()
-    verdict = verdicts[0]
-    decision_id = yield from _decisions_steps(screening, verdicts, order.id, now)
+    """After the order and its enforced decision (``decision_id``) are
+    written: the shadow decision, if any; for a review, the move to
+    ``held``, the case and the audit row. The order as it now stands."""
+    verdict, shadow = verdicts
+    if shadow is not None:
+        yield from _decision_step(screening, shadow, order.id, now, shadow=True)
     if verdict.outcome is not Outcome.REVIEW or review is None:
         return order
     yield sql.HOLD_ORDER(order.id)

@@ -41,8 +41,9 @@ from core.cursors import decode_cursor, encode_cursor
 from core.database import in_write_transaction, lock_row
 from core.fixed_sql import Dialect, Row, Script, dialect, fetch, write
 from core.ids import MAX_ID
+from fraud import sql as fraud_sql
 from fraud.errors import FraudDenied
-from fraud.models import Outcome
+from fraud.models import HistoryNeeded, Outcome
 from ledger.amounts import to_minor
 from ledger.errors import HoldNotActive, LedgerError
 from ledger.holds import capture_steps, get_hold, hold_steps, void_hold
@@ -58,12 +59,19 @@ from marketplace.errors import (
     PickupCodeNotFound,
     PickupThrottled,
 )
-from marketplace.held_orders import OrderDenied, denied_steps, review_terms, screened_steps, withdraw_held
+from marketplace.held_orders import (
+    OrderDenied,
+    denied_steps,
+    order_decision_values,
+    review_terms,
+    screened_steps,
+    withdraw_held,
+)
 from marketplace.models import ORDER_COLUMNS, ItemTerms, OrderPage, OrderRecord, OrderStatus
 from marketplace.pickup_codes import new_pickup_code, normalise_pickup_code
 from marketplace.placement import PickupShop, Placement
 from marketplace.policy import STAFF_ROLE, ShopAction, ShopFacts
-from marketplace.screening import OrderScreening, load_order_screening
+from marketplace.screening import OrderScreening, load_order_screening, screening_from_facts
 from marketplace.settlement import is_settled_at
 from marketplace.tables import CatalogItem, RedemptionOrder, Shop
 from marketplace.transitions import OrderAction
@@ -146,6 +154,7 @@ class _PlacementFacts:
     taken: int  # units the member ordered in the item's limit period (see sql.PLACE_FACTS)
     earlier_id: int | None  # the order the idempotency key already made
     next_order_id: int
+    screening: OrderScreening  # without the history (marketplace.screening)
 
 
 def _placement_facts_steps(request: _Placing) -> Script[_PlacementFacts]:
@@ -159,6 +168,8 @@ def _placement_facts_steps(request: _Placing) -> Script[_PlacementFacts]:
         request.idempotency_key,
         *(start for start, _ in windows),
         *(end for _, end in windows),
+        wallet_code(member.member_id),
+        request.moment,
     )
     if not rows:
         # Worded like an item of another catalog (policy.check_order_scope).
@@ -178,6 +189,7 @@ def _placement_facts_steps(request: _Placing) -> Script[_PlacementFacts]:
         taken=int(row["taken"]),
         earlier_id=row["earlier_id"],
         next_order_id=int(row["next_order_id"]),
+        screening=screening_from_facts(member_id=member.member_id, shop_id=request.shop_id, facts=row),
     )
 
 
@@ -203,11 +215,12 @@ def _replay_steps(request: _Placing) -> Script[OrderRecord | None]:
 
 
 def _write_order_steps(
-    request: _Placing, facts: _PlacementFacts, decided: Placement, hold_id: int
-) -> Script[tuple[OrderRecord, int]]:
-    """Insert the order, take the stock and write the audit row; return the
-    order as stored and the units of the member's other counted orders in
-    the limit window, counted now (0 without a limit)."""
+    request: _Placing, facts: _PlacementFacts, decided: Placement, hold_id: int, decision: tuple[object, ...]
+) -> Script[tuple[OrderRecord, int, int]]:
+    """Insert the order, take the stock and write the audit row and the
+    fraud decision (``decision``: its row's values); return the order as
+    stored, the units of the member's other counted orders in the limit
+    window, counted now (0 without a limit), and the decision's id."""
     member_id = request.principal.member_id
     order_id = facts.next_order_id
     window = placement.limit_window(facts.item, request.moment) or (None, None)
@@ -233,14 +246,15 @@ def _write_order_steps(
         utc_now(),
     )
     if dialect() is Dialect.POSTGRES:
-        rows = yield sql.PLACE_ORDER(*order_values, decided.stock_after, *window, *audit_values)
-        return _order_record(rows[0], facts.names), int(rows[0]["taken"])
+        rows = yield sql.PLACE_ORDER(*order_values, decided.stock_after, *window, *audit_values, *decision)
+        return _order_record(rows[0], facts.names), int(rows[0]["taken"]), int(rows[0]["decision_id"])
     rows = yield sql.INSERT_ORDER(*order_values)
     if decided.stock_after is not None:
         yield sql.TAKE_STOCK(request.item_id, decided.stock_after)
     yield INSERT_AUDIT_ROW(*audit_values)
     taken = yield sql.TAKEN_BESIDE(order_id, member_id, request.item_id, *window)
-    return _order_record(rows[0], facts.names), int(taken[0]["taken"])
+    decided_rows = yield fraud_sql.INSERT_DECISION(*decision)
+    return _order_record(rows[0], facts.names), int(taken[0]["taken"]), int(decided_rows[0]["id"])
 
 
 def _decide(request: _Placing, facts: _PlacementFacts) -> Placement:
@@ -282,24 +296,30 @@ async def place_order(
     """
     placement.check_order_request(quantity=quantity, pickup_days=pickup_days)
     moment = now or utc_now()
-    screening = await load_order_screening(
-        member_id=principal.member_id,
-        home_organisation_id=principal.home_organisation_id,
+    request = _Placing(
+        principal=principal,
+        item_id=item_id,
         shop_id=shop_id,
+        quantity=quantity,
+        pickup_days=pickup_days,
+        idempotency_key=idempotency_key,
         moment=moment,
     )
-    placed = await _placed(
-        _Placing(
-            principal=principal,
-            item_id=item_id,
-            shop_id=shop_id,
-            quantity=quantity,
-            pickup_days=pickup_days,
-            idempotency_key=idempotency_key,
-            moment=moment,
-        ),
-        screening,
-    )
+    try:
+        # Most orders leave money in the wallet: screened over the facts
+        # sql.PLACE_FACTS reads, without the history.
+        placed = await _placed(request, None)
+    except HistoryNeeded:
+        # This one drains the wallet (rolled back before anything was written).
+        placed = await _placed(
+            request,
+            await load_order_screening(
+                member_id=principal.member_id,
+                home_organisation_id=principal.home_organisation_id,
+                shop_id=shop_id,
+                moment=moment,
+            ),
+        )
     if isinstance(placed, OrderDenied):
         raise FraudDenied(
             f"拒绝：{placed.verdict.reason_zh()} · Refused: {placed.verdict.reason_en()}",
@@ -309,15 +329,18 @@ async def place_order(
     return placed
 
 
-async def _placed(request: _Placing, screening: OrderScreening) -> OrderRecord | OrderDenied:
-    """The placement's one writing transaction (``_place_steps``). Unique
-    violations are retried: a pickup code collision (the retry draws again)
-    or a concurrent twin with the same idempotency key (the retry replays it)."""
+async def _placed(request: _Placing, screening: OrderScreening | None) -> OrderRecord | OrderDenied:
+    """The placement's one writing transaction (``_place_steps``), screened
+    over ``screening``, or without the history over what ``sql.PLACE_FACTS``
+    reads when None. Unique violations are retried: a pickup code collision
+    (the retry draws again) or a concurrent twin with the same idempotency
+    key (the retry replays it)."""
     return await write(lambda _: _place_steps(request, screening), retry_unique=True)
 
 
-def _place_steps(request: _Placing, screening: OrderScreening) -> Script[OrderRecord | OrderDenied]:
+def _place_steps(request: _Placing, loaded: OrderScreening | None) -> Script[OrderRecord | OrderDenied]:
     facts = yield from _placement_facts_steps(request)
+    screening = loaded if loaded is not None else facts.screening
     if facts.earlier_id is not None:
         replay = yield from _replay_steps(request)
         if replay is not None:
@@ -354,12 +377,14 @@ def _place_steps(request: _Placing, screening: OrderScreening) -> Script[OrderRe
         if replay is None:
             raise
         return replay
-    order, taken = yield from _write_order_steps(request, facts, decided, hold_id)
+    now = utc_now()
+    decision = order_decision_values(screening, verdict, facts.next_order_id, now)
+    order, taken, decision_id = yield from _write_order_steps(request, facts, decided, hold_id, decision)
     # The units again, counted as the order is written (sql.PLACE_FACTS says
     # why they can have changed since the facts were read). No replay here:
     # the key was free, or the insert would have been a unique violation.
     placement.check_member_limit(facts.item, request.quantity, taken_in_period=taken)
-    return (yield from screened_steps(request.principal, screening, verdicts, order, review))
+    return (yield from screened_steps(request.principal, screening, verdicts, order, review, decision_id, now))
 
 
 # -- confirming a pickup at the counter -----------------------------------------

@@ -1,24 +1,35 @@
 """Screening a redemption with the fraud rules, at order placement.
 
 The facts the order rules (``fraud.rules.rules_for(Subject.ORDER)``:
-cooling-off and cashing out) look at are loaded *before* the placement's
-writing transaction, in a few bounded queries on indexed columns, and
-judged inside it (``judge``, pure) once the order's id and total are known;
-the placement stores the decision (and a review's case) in its own
+cooling-off and cashing out) look at, judged inside the placement's
+writing transaction (``judge``, pure) once the order's id and total are
+known; the placement stores the decision (and a review's case) in that
 transaction (``marketplace.orders``):
 
 - the member's joining time (one row by primary key) and the issuing
   organisation's thresholds (``fraud.thresholds``);
 - the wallet's balance less what is held (its account row, by unique code):
   the balance the order draws on;
-- the wallet's postings within ``cashout_days`` (the ``(account,
-  created_at)`` index, at most ``POSTING_LIMIT``): its awards, and who
-  approved each (the award entry's ``approver_member_id``);
-- other members' orders at the shop within ``cashout_days`` (the ``shop``
-  index, at most ``SHOP_ORDER_LIMIT``), and those wallets' postings in the
-  window (one query): each order's wallet balance just before it (the
-  last posting's ``balance_after``) and who funded that wallet;
-- the member's snoozed rules and allow-listed partners (``fraud.exemptions``).
+- the member's snoozed rules and allow-listed partners (``fraud.exemptions``);
+- the **history**, which costs the most to read (up to thousands of
+  postings at a busy shop: ~15 ms of CPU per order, measured with
+  ``bench/marketplace_throughput.py``):
+  - the wallet's postings within ``cashout_days`` (the ``(account,
+    created_at)`` index, at most ``POSTING_LIMIT``): its awards, and who
+    approved each (the award entry's ``approver_member_id``);
+  - other members' orders at the shop within ``cashout_days`` (the ``shop``
+    index, at most ``SHOP_ORDER_LIMIT``), and those wallets' postings in the
+    window (one query): each order's wallet balance just before it (the
+    last posting's ``balance_after``) and who funded that wallet.
+
+The history matters only to an order that drains the wallet (the
+cashing-out rule). The placement therefore screens first without it, over
+the rest of the facts read in its own first statement (``sql.PLACE_FACTS``,
+``screening_from_facts``: no round trip of their own); the rule raises
+``fraud.models.HistoryNeeded`` for an order that drains the wallet, before
+anything is written, and the placement then reads everything here
+(``load_order_screening``: a few bounded queries on indexed columns,
+before the transaction) and places again.
 
 The facts are read outside the placement's locks: a screen is a judgement
 over recent history, and an order placed a moment earlier that it misses
@@ -32,18 +43,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community.accounts import wallet_code
 from community.organisations import issuing_organisation_for
 from community.tables import Member
 from fraud.exemptions import Exemptions, exemptions_for
 from fraud.models import AwardFact, Funding, OrderFacts, ScreeningContext, ShopRedemption, Subject, Verdict
-from fraud.shadow import RuleSettings, judge, settings_for
+from fraud.shadow import RuleSettings, judge, settings_for, stored_settings
 from ledger.amounts import from_minor
 from ledger.tables import LedgerAccount, LedgerPosting
 from marketplace.placement import COUNTED_STATUSES
 from marketplace.tables import RedemptionOrder
+
+if TYPE_CHECKING:
+    from core.fixed_sql import Row
 
 # Bounds on what one screen reads: a wallet's postings in the window, other
 # wallets' orders at the shop (a ring is a handful), their postings.
@@ -67,10 +81,13 @@ class OrderScreening:
     recent_awards: tuple[AwardFact, ...]
     shop_redemptions: tuple[ShopRedemption, ...]
     exemptions: Exemptions = field(default_factory=Exemptions)
+    history_loaded: bool = True
 
     def judge(self, *, order_id: int, amount: Decimal, moment: datetime) -> tuple[Verdict, Verdict | None]:
         """The rules' enforced verdict on an order of ``amount``, and the
-        shadow one if the issuer runs shadow mode (pure)."""
+        shadow one if the issuer runs shadow mode (pure). Raises
+        ``HistoryNeeded`` if the order drains the wallet and the history
+        was not read."""
         context = ScreeningContext(
             subject=Subject.ORDER,
             subject_id=order_id,
@@ -83,11 +100,45 @@ class OrderScreening:
                 balance_before=self.available,
                 recent_awards=self.recent_awards,
                 shop_redemptions=self.shop_redemptions,
+                history_loaded=self.history_loaded,
             ),
             snoozed_rules=self.exemptions.snoozed_rules,
             allowed_members=self.exemptions.allowed_members,
         )
         return judge(context, self.settings)
+
+
+def screening_from_facts(*, member_id: int, shop_id: int, facts: Row) -> OrderScreening:
+    """The screening without the history, from the facts ``sql.PLACE_FACTS``
+    reads beside the item (pure): ``member_issuer``, ``fraud_overrides`` and
+    ``fraud_shadow`` (the issuer's stored settings, NULL without a row),
+    ``joined_at``, ``wallet_available_minor`` (NULL without a wallet),
+    ``snoozed_rules`` and ``allowed_members`` (JSON arrays)."""
+    issuer = facts["member_issuer"]
+    issuer_id = int(issuer) if issuer is not None else None
+    available = facts["wallet_available_minor"]
+    joined_at = facts["joined_at"]
+    return OrderScreening(
+        member_id=member_id,
+        issuer_id=issuer_id,
+        settings=stored_settings(issuer_id, facts["fraud_overrides"], facts["fraud_shadow"]),
+        joined_at=joined_at if joined_at is not None else datetime.min.replace(tzinfo=UTC),
+        available=from_minor(int(available)) if available is not None else Decimal("0.00"),
+        shop_id=shop_id,
+        recent_awards=(),
+        shop_redemptions=(),
+        exemptions=Exemptions(
+            snoozed_rules=frozenset(str(rule) for rule in _json_array(facts["snoozed_rules"])),
+            allowed_members=frozenset(int(partner) for partner in _json_array(facts["allowed_members"])) - {member_id},
+        ),
+        history_loaded=False,
+    )
+
+
+def _json_array(value: Any) -> list[Any]:
+    """A JSON array as the driver hands it back (text on both engines)."""
+    parsed = json.loads(value) if isinstance(value, str | bytes) else value
+    return list(parsed) if parsed is not None else []
 
 
 def _approver(metadata: Any) -> int | None:
@@ -192,7 +243,8 @@ async def _shop_redemptions(
 async def load_order_screening(
     *, member_id: int, home_organisation_id: int, shop_id: int, moment: datetime
 ) -> OrderScreening:
-    """Everything the order rules need but the order itself."""
+    """Everything the order rules need but the order itself, the history
+    included."""
     issuer = await issuing_organisation_for(home_organisation_id)
     issuer_id = issuer.id if issuer is not None else None
     settings = await settings_for(issuer_id)
@@ -204,6 +256,7 @@ async def load_order_screening(
     available = Decimal("0.00")
     if wallet is not None:
         available = from_minor(int(wallet["balance_minor"]) - int(wallet["held_minor"]))
+    if wallet is not None:
         rows = await (
             LedgerPosting.select(*_posting_columns())
             .where(

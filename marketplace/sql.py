@@ -29,6 +29,7 @@ from __future__ import annotations
 from community.audit import insert_audit_row_sql
 from community.organisations import nearest_issuer_sql
 from core.fixed_sql import fixed_sql, postgres_only
+from fraud.sql import insert_decision_sql
 from marketplace.models import LimitPeriod, OrderStatus
 from marketplace.placement import COUNTED_STATUSES
 
@@ -55,8 +56,13 @@ def _window_bound(first_parameter: int, *, pg: bool) -> str:
 def _place_facts(*, pg: bool) -> str:
     # Parameters: $1 item, $2 shop, $3 member, $4 member's home organisation,
     # $5 idempotency key, $6.. the start of each limit period containing the
-    # moment of placing, $10.. their ends (``LimitPeriod`` order).
+    # moment of placing, $10.. their ends (``LimitPeriod`` order), then the
+    # member's wallet code and the moment of placing (the screening's facts).
     starts, ends = _window_bound(6, pg=pg), _window_bound(6 + len(_PERIODS), pg=pg)
+    wallet, moment = 6 + 2 * len(_PERIODS), 7 + 2 * len(_PERIODS)
+    moment_value = f"${moment}::timestamptz" if pg else f"${moment}"
+    array = "COALESCE(json_agg({}), '[]'::json)" if pg else "json_group_array({})"
+    partner = "CASE WHEN pair.member_low = $3 THEN pair.member_high ELSE pair.member_low END"
     next_order_id = (
         "nextval('marketplace_order_id_seq')"
         if pg
@@ -77,12 +83,22 @@ def _place_facts(*, pg: bool) -> str:
         f"  AND counted.placed_at >= {starts} AND counted.placed_at < {ends}) AS taken,"
         " earlier.id AS earlier_id, earlier.member AS earlier_member, earlier.item AS earlier_item,"
         " earlier.shop AS earlier_shop, earlier.quantity AS earlier_quantity,"
-        f" {next_order_id} AS next_order_id"
+        f" {next_order_id} AS next_order_id,"
+        # The fraud screening's facts but the history (``marketplace.screening``).
+        " joiner.created_at AS joined_at, stored.overrides AS fraud_overrides, stored.shadow AS fraud_shadow,"
+        " (SELECT wallet.balance_minor - wallet.held_minor FROM ledger_account AS wallet"
+        f"  WHERE wallet.code = ${wallet}) AS wallet_available_minor,"
+        f" (SELECT {array.format('snooze.rule')} FROM fraud_snooze AS snooze"
+        f"  WHERE snooze.member = $3 AND snooze.expires_at > {moment_value}) AS snoozed_rules,"
+        f" (SELECT {array.format(partner)} FROM fraud_allow_pair AS pair"
+        "  WHERE pair.member_low = $3 OR pair.member_high = $3) AS allowed_members"
         " FROM marketplace_catalog_item AS item"
         " LEFT JOIN marketplace_shop AS shop ON shop.id = $2"
         " LEFT JOIN community_organisation AS shop_node ON shop_node.id = shop.organisation"
         " LEFT JOIN community_organisation AS home ON home.id = $4"
         " LEFT JOIN marketplace_order AS earlier ON earlier.idempotency_key = $5"
+        " LEFT JOIN community_member AS joiner ON joiner.id = $3"
+        f" LEFT JOIN fraud_threshold AS stored ON stored.organisation = {nearest_issuer_sql('home.path')}"
         " WHERE item.id = $1" + (" FOR UPDATE OF item" if pg else "")
     )
 
@@ -93,7 +109,10 @@ with what placing an order on it is decided over: the shop, whether it
 hands the item out, the member's and the shop's points issuers, the units
 the member already ordered in the item's limit period, the order an
 idempotency key already made, and the id the new order will have (so the
-ledger hold can name it before it is written).
+ledger hold can name it before it is written); and the fraud screening's
+facts but the history (``marketplace.screening.screening_from_facts``): the
+member's joining time, their issuer's stored rule settings, the wallet's
+available balance, the member's active snoozes and allow-listed partners.
 
 Under READ COMMITTED the locked item row is the latest, but the rest is
 read as of the moment this statement started: if it waited for the lock, an
@@ -140,17 +159,21 @@ def _taken_beside(order: str, member: str, item: str, start: str, end: str) -> s
 PLACE_ORDER = postgres_only(
     # Parameters: $1-$12 the order (``INSERT_ORDER``), $13 the stock left
     # (NULL: unlimited, left alone), $14/$15 the limit window (NULL: no
-    # limit), $16-$20 the audit row (``community.audit``).
+    # limit), $16-$20 the audit row (``community.audit``), $21-$31 the fraud
+    # decision (``fraud.decisions.decision_values``).
     f"WITH placed AS ({_INSERT_ORDER}),"
     " stocked AS (UPDATE marketplace_catalog_item SET stock = $13::integer"
     " WHERE id = $3 AND $13::integer IS NOT NULL),"
-    f" audited AS ({insert_audit_row_sql(16)})"
-    f" SELECT placed.*, ({_taken_beside('$1', '$2', '$3', '$14::timestamptz', '$15::timestamptz')}) AS taken"
+    f" audited AS ({insert_audit_row_sql(16)}),"
+    f" decided AS ({insert_decision_sql(21)})"
+    f" SELECT placed.*, ({_taken_beside('$1', '$2', '$3', '$14::timestamptz', '$15::timestamptz')}) AS taken,"
+    " (SELECT id FROM decided) AS decision_id"
     " FROM placed"
 )
-"""PostgreSQL: the order, the stock it takes and its audit row in one
-round trip; returns the order as stored, and ``taken``. (SQLite sends
-``INSERT_ORDER``, ``TAKE_STOCK``, the audit row and ``TAKEN_BESIDE``.)"""
+"""PostgreSQL: the order, the stock it takes, its audit row and its fraud
+decision in one round trip; returns the order as stored, ``taken`` and the
+decision's id. (SQLite sends ``INSERT_ORDER``, ``TAKE_STOCK``, the audit
+row, ``TAKEN_BESIDE`` and the decision.)"""
 
 INSERT_ORDER = fixed_sql(_INSERT_ORDER)
 TAKE_STOCK = fixed_sql("UPDATE marketplace_catalog_item SET stock = $2 WHERE id = $1")

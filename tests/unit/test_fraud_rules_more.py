@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from fraud.models import (
     AwardFact,
     Fix,
     Funding,
+    HistoryNeeded,
     OrderFacts,
     Outcome,
     PatrolFacts,
@@ -360,6 +362,23 @@ def test_main_funders_are_the_few_verifiers_covering_most_of_the_points() -> Non
     assert main_funders(spread, T) is None
     assert main_funders([Funding(7, Decimal("90.00")), Funding(8, Decimal("10.00"))], T) == frozenset({7})
     assert main_funders([], T) is None
+
+
+def test_without_history_an_order_leaving_money_in_the_wallet_is_judged_and_one_draining_it_asks_for_it() -> None:
+    """The placement screens first without the wallet's awards and the
+    shop's redemptions: enough for an order that does not drain the wallet
+    (neither a drain after a burst nor a ring without one), which says so
+    in its evidence; one that drains it raises ``HistoryNeeded``."""
+    part = replace(
+        order("40.00", "100.00"), order=OrderFacts(shop_id=2, balance_before=Decimal("100.00"), history_loaded=False)
+    )
+    result = cashing_out(part, T)
+    assert not result.hit
+    assert result.evidence["history"] == "not read: the order does not drain the wallet"
+    assert result.evidence["balance_before"] == "100.00" and result.evidence["shop_id"] == 2
+    whole = replace(part, amount=Decimal("98.00"))
+    with pytest.raises(HistoryNeeded):
+        cashing_out(whole, T)
 
 
 def test_an_award_is_never_judged_as_cashing_out() -> None:

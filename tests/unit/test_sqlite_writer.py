@@ -168,3 +168,31 @@ async def test_statements_sent_through_the_thread_wait_out_a_short_lock_after_in
     releaser.join()
 
     assert names(database) == ["inline", "through the thread"]
+
+
+async def test_each_event_loop_has_one_writer_and_a_closed_one_is_replaced(database: Path) -> None:
+    connections = sqlite_connections.SqliteConnections({"database": str(database), "timeout": 5.0}, "FULL")
+    try:
+        first = connections.writer()
+        assert connections.writer() is first
+
+        def writer_of_another_loop() -> SqliteWriter:
+            async def ask() -> SqliteWriter:
+                return connections.writer()
+
+            return asyncio.run(ask())
+
+        other = await asyncio.to_thread(writer_of_another_loop)
+        assert other is not first
+        assert connections.writer() is first
+
+        connections.close()
+        assert first.closed
+        replacement = connections.writer()
+        assert replacement is not first and not replacement.closed
+        ran_in, work = insert("after the replacement")
+        async with replacement.lock:
+            await replacement.transaction(work)
+        assert names(database) == ["after the replacement"]
+    finally:
+        connections.close()

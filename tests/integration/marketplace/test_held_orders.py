@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from fraud.errors import FraudDenied, ReviewerConflict
 from fraud.models import CaseStatus, Label, Outcome, Subject
 from jobs.review_deadlines import expire_reviews
 from ledger import posting
-from marketplace import orders
+from marketplace import orders, screening
 from marketplace.models import OrderStatus
 from marketplace.order_reviews import approve_held_order, reject_held_order
 from tests.support.marketplace_helpers import (
@@ -62,6 +63,41 @@ async def test_an_old_members_order_is_allowed_and_its_decision_stored(market: M
     assert decision.outcome is Outcome.ALLOW
     assert {result["rule"] for result in decision.results} == {"cooling_off", "cashing_out"}
     assert await case_for(Subject.ORDER, order.id) is None
+
+
+async def test_an_order_leaving_money_in_the_wallet_is_screened_without_reading_the_wallets_history(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history (the wallet's awards, the shop's redemptions) is read only
+    for an order that drains the wallet: the busy shop's common order is
+    screened over the facts its first statement reads, and a draining one
+    is still judged over the history."""
+    loads: list[int] = []
+    load = screening.load_order_screening
+
+    async def recorded(**kwargs: Any) -> screening.OrderScreening:
+        loads.append(kwargs["member_id"])
+        return await load(**kwargs)
+
+    monkeypatch.setattr(orders, "load_order_screening", recorded)
+    member = await market.member("50.00")
+    item = await market.item(stock=5, price=Decimal("10.00"))
+    order = await orders.place_order(await acting(member), item_id=item.id, shop_id=market.shop_a.id)
+    assert order.status is OrderStatus.PLACED and loads == []
+    [decision] = await decisions_for(Subject.ORDER, order.id)
+    [cashing] = [result for result in decision.results if result["rule"] == "cashing_out"]
+    assert not cashing["hit"] and cashing["evidence"]["history"] == "not read: the order does not drain the wallet"
+    assert cashing["evidence"]["balance_before"] == "50.00"
+
+    whole = await market.item(stock=5, price=Decimal("40.00"))
+    drained = await orders.place_order(await acting(member), item_id=whole.id, shop_id=market.shop_a.id)
+    assert drained.status is OrderStatus.PLACED and loads == [member]
+    [decision] = await decisions_for(Subject.ORDER, drained.id)
+    [cashing] = [result for result in decision.results if result["rule"] == "cashing_out"]
+    # Judged over the history: the award that funded the wallet is in it.
+    assert "history" not in cashing["evidence"] and cashing["evidence"]["awards_within_drain_hours"] == 1
+    assert len(await order_rows()) == 2
+    await assert_ledger_ok()
 
 
 async def test_a_newcomers_order_is_held_with_its_points_and_stock_until_approved(market: Market) -> None:
