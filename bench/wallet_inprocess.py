@@ -41,8 +41,10 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -62,7 +64,7 @@ def _environment(args: argparse.Namespace) -> None:
     os.environ["FENGLING_BACKGROUND_JOBS"] = "0"
     os.environ["FENGLING_ACCESS_LOG"] = "0"
     os.environ.setdefault("FENGLING_SECRET_KEY", "bench-inprocess-" + "0" * 48)
-    os.environ.setdefault("FENGLING_DATA_DIR", "/tmp/fl-wallet-inprocess")  # noqa: S108 (a bench's scratch folder)
+    os.environ.setdefault("FENGLING_DATA_DIR", args.data_dir)
 
 
 def _scope(method: str, path: str, headers: Headers) -> dict[str, Any]:
@@ -210,10 +212,14 @@ def main() -> None:
     parser.add_argument("--ceiling-account", default="volunteer:1:wallet", help="the account the ceiling reads")
     parser.add_argument("--callgrind", action="store_true", help="instrument one round only (under callgrind)")
     args = parser.parse_args()
+    args.data_dir = tempfile.mkdtemp(prefix="fl-wallet-inprocess-")  # the app's data folder, removed at the end
     _environment(args)
     import uvloop
 
-    uvloop.run(seed(args) if args.seed else measure(args))
+    try:
+        uvloop.run(seed(args) if args.seed else measure(args))
+    finally:
+        shutil.rmtree(args.data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
