@@ -26,7 +26,7 @@ from typing import Any
 
 from community.accounts import wallet_code, wallet_view_if_earner
 from community.roles import Role
-from core.fixed_sql import Script, read
+from core.fixed_sql import Row, Script, read
 from fraud import sql
 from fraud.models import Subject
 from ledger.account_view import MAX_VIEWED_HOLDS, account_view_from_rows, account_view_statement
@@ -100,16 +100,35 @@ async def pending_reviews(member_id: int) -> list[PendingReview]:
     return await read(lambda _: pending_reviews_steps(member_id))
 
 
-def wallet_with_pending_reviews_steps(member_id: int) -> Script[tuple[AccountView | None, list[PendingReview]]]:
-    """The member's wallet view and open cases: one statement when the
-    wallet exists and the member has no open case (nearly always), the
-    cases' statement after it when they have one, or when there is no
-    wallet to carry the flag."""
+def wallet_rows_with_pending_reviews_steps(member_id: int) -> Script[tuple[list[Row], list[PendingReview]]]:
+    """The member's wallet as the statement's rows
+    (``ledger.account_view.account_view_statement``; none: no wallet) and
+    their open cases: one statement when the wallet exists and the member
+    has no open case (nearly always), the cases' statement after it when
+    they have one, or when there is no wallet to carry the flag."""
     rows = yield _WALLET_AND_OPEN_CASE_FLAG(wallet_code(member_id), MAX_VIEWED_HOLDS, member_id)
     if rows and not rows[0]["has_open_case"]:
-        return account_view_from_rows(rows), []
+        return rows, []
     pending = yield from pending_reviews_steps(member_id)
+    return rows, pending
+
+
+def wallet_with_pending_reviews_steps(member_id: int) -> Script[tuple[AccountView | None, list[PendingReview]]]:
+    """``wallet_rows_with_pending_reviews_steps`` with the rows as the view."""
+    rows, pending = yield from wallet_rows_with_pending_reviews_steps(member_id)
     return account_view_from_rows(rows), pending
+
+
+async def wallet_rows_with_pending_reviews(member_id: int) -> tuple[list[Row], list[PendingReview]]:
+    """The member's wallet as the statement's rows and their open cases
+    (``wallet_rows_with_pending_reviews_steps``), for the wallet's JSON
+    (``GET /api/v1/me/wallet``, ``api/schemas/ledger.py``
+    ``wallet_json_from_rows``): building the ``AccountView`` and a
+    ``HoldLine`` per hold only to read them back out cost ~14 % of that
+    request's instructions (``bench/RESULTS.md``, session 11). No rows: no
+    wallet yet, and nothing is opened here; ``wallet_with_pending_reviews``
+    opens it for a member who can earn."""
+    return await read(lambda _: wallet_rows_with_pending_reviews_steps(member_id))
 
 
 async def wallet_with_pending_reviews(

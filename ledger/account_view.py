@@ -6,7 +6,16 @@ busiest read of the service. It was a Piccolo select of the whole account
 row, then one of every column of its holds joined to the account again: two
 statements, ~150-200 µs of query building each (``bench/RESULTS.md``). Here
 it is one fixed statement (``core.fixed_sql``) selecting only what the
-holder is shown. Both engines read the same text.
+holder is shown.
+
+PostgreSQL reads the holds through a ``LATERAL`` subquery that takes the
+newest ``$2`` of the account's active holds straight off the index, read
+backwards: the join is then a nested loop over the one account row, so the
+rows come in the subquery's order, with no sort. The plain join with an
+``ORDER BY`` on the whole answer sorted the rows every time: ~4 µs of the
+database's ~40 µs per wallet read (``bench/RESULTS.md``, session 11).
+SQLite has no ``LATERAL``; it reads the plain join, whose columns are the
+same.
 
 The account's columns repeat on each hold's row; with no active hold there
 is one row whose hold columns are NULL (the LEFT JOIN), and with no account
@@ -36,11 +45,40 @@ _COLUMNS = (
     " h.id AS hold_id, h.amount_minor, h.reason_zh AS hold_reason_zh,"
     " h.reason_en AS hold_reason_en, h.created_at, h.expires_at"
 )
-_FROM = (
+_FROM_POSTGRES = (
+    " FROM ledger_account a LEFT JOIN LATERAL ("
+    "SELECT id, amount_minor, reason_zh, reason_en, created_at, expires_at FROM ledger_hold"
+    " WHERE account = a.id AND status = 'active' ORDER BY id DESC LIMIT $2"
+    ") h ON true"
+    " WHERE a.code = $1"
+)
+_FROM_SQLITE = (
     " FROM ledger_account a LEFT JOIN ledger_hold h ON h.account = a.id AND h.status = 'active'"
     " WHERE a.code = $1"
     " ORDER BY h.id DESC LIMIT $2"
 )
+
+
+# Where each value sits in every row of the statement (the order of
+# ``_COLUMNS``; extra columns come after), for a reader that takes them by
+# position: the wallet's JSON (``api/schemas/ledger.py``
+# ``wallet_json_from_rows``), where by name each value costs a lookup in the
+# driver's record. ``tests/integration/ledger/test_account_view.py`` checks
+# them against the names each engine returns.
+(
+    CODE_COLUMN,
+    ACCOUNT_TYPE_COLUMN,
+    NAME_ZH_COLUMN,
+    NAME_EN_COLUMN,
+    BALANCE_MINOR_COLUMN,
+    HELD_MINOR_COLUMN,
+    HOLD_ID_COLUMN,
+    HOLD_AMOUNT_MINOR_COLUMN,
+    HOLD_REASON_ZH_COLUMN,
+    HOLD_REASON_EN_COLUMN,
+    HOLD_CREATED_AT_COLUMN,
+    HOLD_EXPIRES_AT_COLUMN,
+) = range(12)
 
 
 def account_view_statement(extra_columns: str = "") -> FixedSql:
@@ -50,7 +88,10 @@ def account_view_statement(extra_columns: str = "") -> FixedSql:
     fact in the same round trip (the wallet asks whether the member has an
     open review case: ``fraud.pending``). ``AccountView.from_rows`` reads
     the account's columns and ignores the rest."""
-    return fixed_sql(_COLUMNS + extra_columns + _FROM)
+    return fixed_sql(
+        _COLUMNS + extra_columns + _FROM_POSTGRES,
+        sqlite=fixed_sql(_COLUMNS + extra_columns + _FROM_SQLITE).sqlite,
+    )
 
 
 _ACCOUNT_WITH_ACTIVE_HOLDS = account_view_statement()

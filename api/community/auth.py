@@ -26,12 +26,15 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
+from litestar.middleware._utils import should_bypass_middleware
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.params import JSONBody, SkipValidation
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+from litestar.types import Receive, Scope, Send
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
+from api.caller import enter_request_as, leave_request
 from api.errors import ProblemException
 from api.guards import public
 from api.params import MAX_ID
@@ -134,7 +137,31 @@ class SessionTokenMiddleware(JWTAuthenticationMiddleware):
     straight from the request's raw headers: the stock one builds a
     ``Headers`` mapping of every header on every request to read that one
     (servers hand ASGI apps lower-case header names). Page requests (any
-    path outside ``/api/``) without that header use the session cookie."""
+    path outside ``/api/``) without that header use the session cookie.
+
+    Besides ``scope["user"]`` and ``scope["auth"]``, as the stock one sets
+    them, it records the caller for ``api.caller.caller()`` while the
+    request runs inside it, and unsets it when the request leaves."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Litestar's AbstractAuthenticationMiddleware.__call__, with the caller recorded around the rest.
+        if should_bypass_middleware(
+            exclude_http_methods=self.exclude_http_methods,
+            exclude_opt_key=self.exclude_opt_key,
+            exclude_path_pattern=self.exclude,
+            scope=scope,
+            scopes=self.scopes,
+        ):
+            await self.app(scope, receive, send)
+            return
+        auth_result = await self.authenticate_request(ASGIConnection(scope))
+        scope["user"] = auth_result.user
+        scope["auth"] = auth_result.auth
+        entered = enter_request_as(auth_result.user)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            leave_request(entered)
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         for name, value in connection.scope["headers"]:

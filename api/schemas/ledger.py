@@ -12,6 +12,20 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from api.points import Points
 from community.models import AdjustmentStatus, MemberRecord
 from fraud.pending import PendingReview, awards_pending
+from ledger.account_view import (
+    ACCOUNT_TYPE_COLUMN,
+    BALANCE_MINOR_COLUMN,
+    CODE_COLUMN,
+    HELD_MINOR_COLUMN,
+    HOLD_AMOUNT_MINOR_COLUMN,
+    HOLD_CREATED_AT_COLUMN,
+    HOLD_EXPIRES_AT_COLUMN,
+    HOLD_ID_COLUMN,
+    HOLD_REASON_EN_COLUMN,
+    HOLD_REASON_ZH_COLUMN,
+    NAME_EN_COLUMN,
+    NAME_ZH_COLUMN,
+)
 from ledger.amounts import minor_text
 from ledger.models import AccountView, HoldStatus
 
@@ -155,6 +169,53 @@ def wallet_json(view: AccountView, pending: Sequence[PendingReview] = ()) -> dic
             }
             for hold in view.holds
         ],
+        "pending_review_points": str(awards_pending(list(pending))) if pending else NOTHING_PENDING,
+        "pending_review": [_pending_json(review) for review in pending],
+    }
+
+
+# Every hold the wallet's statement lists is active (it reads the partial
+# index of active holds only).
+_ACTIVE = HoldStatus.ACTIVE.value
+
+
+def wallet_json_from_rows(rows: Sequence[Any], pending: Sequence[PendingReview] = ()) -> dict[str, Any]:
+    """``wallet_json`` of the wallet statement's rows (non-empty:
+    ``ledger.account_view.account_view_statement``), taken by position
+    without building the ``AccountView`` and its ``HoldLine``s first: on
+    the busiest read those objects cost ~14 % of the request's
+    instructions, only to be read back out here (``bench/RESULTS.md``,
+    session 11). The same dict as ``wallet_json(account_view_from_rows(rows))``:
+    ``tests/unit/test_wallet_json.py`` and, on each engine's own rows,
+    ``tests/integration/ledger/test_account_view.py``."""
+    first = rows[0]
+    balance_minor = first[BALANCE_MINOR_COLUMN]
+    held_minor = first[HELD_MINOR_COLUMN]
+    return {
+        "account_code": first[CODE_COLUMN],
+        "name_zh": first[NAME_ZH_COLUMN],
+        "name_en": first[NAME_EN_COLUMN],
+        "account_type": first[ACCOUNT_TYPE_COLUMN],
+        "balance": minor_text(balance_minor),
+        "held": minor_text(held_minor),
+        "available": minor_text(balance_minor - held_minor),
+        "as_of": None,
+        "balance_as_of": None,
+        "has_wallet": True,
+        "active_holds": [
+            {
+                "id": row[HOLD_ID_COLUMN],
+                "amount": minor_text(row[HOLD_AMOUNT_MINOR_COLUMN]),
+                "status": _ACTIVE,
+                "reason_zh": row[HOLD_REASON_ZH_COLUMN],
+                "reason_en": row[HOLD_REASON_EN_COLUMN],
+                "created_at": row[HOLD_CREATED_AT_COLUMN],
+                "expires_at": row[HOLD_EXPIRES_AT_COLUMN],
+            }
+            for row in rows
+        ]
+        if first[HOLD_ID_COLUMN] is not None
+        else [],
         "pending_review_points": str(awards_pending(list(pending))) if pending else NOTHING_PENDING,
         "pending_review": [_pending_json(review) for review in pending],
     }

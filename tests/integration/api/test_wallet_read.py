@@ -2,7 +2,9 @@
 account row and its holds listed separately answer (the read it replaced,
 rebuilt here with the ledger's own records and the wire models), on either
 engine: the active holds only, newest first, amounts as strings, times as
-the models send them."""
+the models send them. The answer is built straight from the statement's
+rows, by position (``api/schemas/ledger.py`` ``wallet_json_from_rows``):
+each engine's rows must hold the columns where it reads them."""
 
 from __future__ import annotations
 
@@ -12,13 +14,20 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from api.schemas.ledger import BalanceOut, HoldOut, WalletOut
+from api.schemas.ledger import BalanceOut, HoldOut, WalletOut, wallet_json, wallet_json_from_rows
 from community.accounts import wallet_code
+from community.roles import Role
 from community.tables import Member
 from core.clock import utc_now
+from core.fixed_sql import fetch
+from fraud.pending import _WALLET_AND_OPEN_CASE_FLAG
+from ledger import account_view
+from ledger.account_view import MAX_VIEWED_HOLDS, account_view_from_rows
 from ledger.accounts import find_balance
 from ledger.holds import create_hold, list_holds, void_hold
+from ledger.tables import LedgerAccount
 from tests.integration.api.conftest import credentials, login_headers
+from tests.support.community_helpers import PASSWORD, add_member
 
 Client = AsyncTestClient[Litestar]
 
@@ -75,3 +84,59 @@ async def test_a_member_who_cannot_earn_gets_zeros_and_no_account(client: Client
     assert answer["has_wallet"] is False and answer["balance"] == "0.00" and answer["active_holds"] == []
     assert answer["account_code"] == wallet_code(me["id"])
     assert await find_balance(wallet_code(me["id"])) is None
+
+
+# Each position ``wallet_json_from_rows`` reads, and the column the statement names there.
+POSITIONS = {
+    account_view.CODE_COLUMN: "code",
+    account_view.ACCOUNT_TYPE_COLUMN: "account_type",
+    account_view.NAME_ZH_COLUMN: "name_zh",
+    account_view.NAME_EN_COLUMN: "name_en",
+    account_view.BALANCE_MINOR_COLUMN: "balance_minor",
+    account_view.HELD_MINOR_COLUMN: "held_minor",
+    account_view.HOLD_ID_COLUMN: "hold_id",
+    account_view.HOLD_AMOUNT_MINOR_COLUMN: "amount_minor",
+    account_view.HOLD_REASON_ZH_COLUMN: "hold_reason_zh",
+    account_view.HOLD_REASON_EN_COLUMN: "hold_reason_en",
+    account_view.HOLD_CREATED_AT_COLUMN: "created_at",
+    account_view.HOLD_EXPIRES_AT_COLUMN: "expires_at",
+}
+
+
+async def test_the_json_from_this_engines_rows_is_the_json_of_their_view(client: Client, demo: None) -> None:
+    code = await _volunteer_code()
+    for number in range(2):
+        await create_hold(
+            account_code=code,
+            amount="0.50",
+            reason_zh=f"预留 {number}",
+            reason_en=f"hold {number}",
+            expires_at=utc_now() + timedelta(days=3),
+        )
+    member_id = int(code.split(":")[1])
+
+    rows = await fetch(_WALLET_AND_OPEN_CASE_FLAG(code, MAX_VIEWED_HOLDS, member_id))
+
+    assert len(rows) == 2
+    for position, name in POSITIONS.items():
+        assert all(row[position] == row[name] for row in rows), name  # type: ignore[index]
+    assert list(rows[0].keys())[: len(POSITIONS)] == [POSITIONS[n] for n in range(len(POSITIONS))]  # type: ignore[attr-defined]
+    view = account_view_from_rows(rows)
+    assert view is not None
+    assert wallet_json_from_rows(rows) == wallet_json(view)
+
+
+async def test_a_volunteer_without_a_wallet_gets_one_opened_on_their_first_read(client: Client, demo: None) -> None:
+    home = (await client.get("/api/v1/me", headers=await login_headers(client, "volunteer"))).json()
+    member_id = await add_member("新志愿者", "13900000099", home["home_organisation_id"], Role.VOLUNTEER)
+    response = await client.post("/api/v1/auth/login", json={"phone": "13900000099", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    code = wallet_code(member_id)
+    # As for a member from before volunteers got their wallet when they joined.
+    await LedgerAccount.delete().where(LedgerAccount.code == code).run()
+
+    answer = (await client.get("/api/v1/me/wallet", headers=headers)).json()
+
+    assert answer == await _as_listed_separately(code)
+    assert answer["has_wallet"] is True and answer["balance"] == "0.00"
+    assert (await client.get("/api/v1/me/wallet", headers=headers)).json() == answer  # now read from its rows
