@@ -26,11 +26,10 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
-from litestar.middleware._utils import should_bypass_middleware
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.params import JSONBody, SkipValidation
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
-from litestar.types import Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
@@ -132,6 +131,20 @@ API_PREFIX = "/api/"
 PAGE_SESSION_OPT = "page_session"
 
 
+def _recording_caller(app: ASGIApp) -> ASGIApp:
+    """``app``, run with ``scope["user"]`` recorded for ``api.caller.caller()``
+    and unset when it returns, however it returns."""
+
+    async def recorded(scope: Scope, receive: Receive, send: Send) -> None:
+        entered = enter_request_as(scope.get("user"))
+        try:
+            await app(scope, receive, send)
+        finally:
+            leave_request(entered)
+
+    return recorded
+
+
 class SessionTokenMiddleware(JWTAuthenticationMiddleware):
     """Litestar's JWT middleware, reading the ``Authorization`` header
     straight from the request's raw headers: the stock one builds a
@@ -143,25 +156,11 @@ class SessionTokenMiddleware(JWTAuthenticationMiddleware):
     them, it records the caller for ``api.caller.caller()`` while the
     request runs inside it, and unsets it when the request leaves."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Litestar's AbstractAuthenticationMiddleware.__call__, with the caller recorded around the rest.
-        if should_bypass_middleware(
-            exclude_http_methods=self.exclude_http_methods,
-            exclude_opt_key=self.exclude_opt_key,
-            exclude_path_pattern=self.exclude,
-            scope=scope,
-            scopes=self.scopes,
-        ):
-            await self.app(scope, receive, send)
-            return
-        auth_result = await self.authenticate_request(ASGIConnection(scope))
-        scope["user"] = auth_result.user
-        scope["auth"] = auth_result.auth
-        entered = enter_request_as(auth_result.user)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            leave_request(entered)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Litestar's middleware sets scope["user"] and then calls self.app: the
+        # app it calls records that caller around the rest of the request.
+        self.app = _recording_caller(self.app)
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         for name, value in connection.scope["headers"]:
