@@ -99,7 +99,8 @@ class LevelOut(BaseModel):
 
 class BadgeRuleOut(BaseModel):
     code: str = Field(examples=["first_report"])
-    icon: str
+    icon: str = Field(description="The medal's mark for Chinese readers: one character", examples=["报"])
+    icon_en: str = Field(description="The medal's mark for English readers: at most 3 characters", examples=["R"])
     name_zh: str
     name_en: str
     description_zh: str = Field(description="How it is earned")
@@ -110,6 +111,7 @@ class BadgeRuleOut(BaseModel):
         return cls(
             code=rule.code,
             icon=rule.icon,
+            icon_en=rule.icon_en,
             name_zh=rule.name_zh,
             name_en=rule.name_en,
             description_zh=rule.description_zh,

@@ -54,6 +54,15 @@ async def test_a_members_badges_are_for_the_member_and_the_staff_over_them(
     mine = (await client.get("/api/v1/me/badges", headers=volunteer)).json()
     member_id = mine["member_id"]
     assert [badge["code"] for badge in mine["earned"]][:1] == ["first_report"]
+    # Each badge carries its medal's mark in both languages, as the pages draw it.
+    first = mine["earned"][0]
+    assert (first["icon"], first["icon_en"], first["name_zh"], first["name_en"]) == (
+        "报",
+        "R",
+        "初次上报",
+        "First report",
+    )
+    assert all(1 <= len(rule["icon_en"]) <= 3 for rule in mine["not_yet"])
     grid_worker = await login_headers(client, "grid_worker")
     theirs = await client.get(f"/api/v1/members/{member_id}/badges", headers=grid_worker)
     assert theirs.status_code == 200 and theirs.json() == mine
