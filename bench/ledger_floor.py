@@ -55,12 +55,9 @@ import json.encoder
 import os
 import random
 import re
-import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -68,7 +65,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from callgrind_runs import (
+    callgrind,
+    dumped_counts,
+    need_valgrind,
+    note_uptime,
+    run_under_callgrind,
+    scratch_folder,
+    throwaway_sqlite,
+)
+
 SIDES = ("ours", "ceiling", "floor")
 
 # The limits the ledger's request models declare (ledger/models.py).
@@ -163,10 +169,6 @@ def floor_transfer(
             PostingRecord(credit, points, Decimal(destination_balance).scaleb(-2)),
         ),
     )
-
-
-def callgrind(*arguments: str) -> None:
-    subprocess.run(["callgrind_control", *arguments, str(os.getpid())], capture_output=True, check=False)
 
 
 async def measure(args: argparse.Namespace) -> dict[str, list[dict[str, float]]]:
@@ -269,14 +271,7 @@ def time_report(results: dict[str, list[dict[str, float]]], args: argparse.Names
 
 
 def instructions_report(folder: Path, args: argparse.Namespace) -> str:
-    counts: dict[str, int] = {}
-    for dump in sorted(folder.glob("callgrind.out.*")):
-        text = dump.read_text(errors="replace")
-        trigger = re.search(r"^desc: Trigger: Client Request: dump (\S+)|^desc: Trigger: dump (\S+)", text, re.M)
-        total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
-        if trigger and total:
-            side = (trigger.group(1) or trigger.group(2)).split("-")[0]
-            counts[side] = int(total.group(1)) // args.transfers
+    counts = dumped_counts(folder, args.transfers)
     lines = [
         f"Instructions per transfer (callgrind, {args.transfers:,} transfers per side after {args.warmup} untimed):",
         "",
@@ -300,55 +295,25 @@ def main() -> None:
     parser.add_argument("--_inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.instructions and not args._inside:
-        if shutil.which("valgrind") is None:
-            raise SystemExit("--instructions needs valgrind (apt-get install -y valgrind)")
-        folder = Path(tempfile.mkdtemp(prefix="fl-floor-cg-"))
-        try:
-            command = [
-                "valgrind",
-                "--tool=callgrind",
-                "-q",
-                f"--callgrind-out-file={folder}/callgrind.out",
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--_inside",
-                "--rounds",
-                "1",
-                "--transfers",
-                str(min(args.transfers, 1000)),
-                "--warmup",
-                str(args.warmup),
-                "--seed",
-                str(args.seed),
-            ]
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-            args.transfers = min(args.transfers, 1000)
+        need_valgrind("--instructions")
+        args.transfers = min(args.transfers, 1000)
+        with scratch_folder("fl-floor-cg-") as folder:
+            run_under_callgrind(
+                __file__,
+                [
+                    *("--_inside", "--rounds", "1", "--transfers", str(args.transfers)),
+                    *("--warmup", str(args.warmup), "--seed", str(args.seed)),
+                ],
+                folder,
+            )
             print(instructions_report(folder, args))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
         return
-    folder = Path(tempfile.mkdtemp(prefix="fl-floor-"))
-    os.environ.update(
-        FENGLING_DATA_DIR=str(folder),
-        FENGLING_DATABASE_URL=f"sqlite:///{folder}/bench.sqlite3",
-        FENGLING_REDIS_URL="memory://",
-        FL_BENCH_THROWAWAY="1",
-    )
-    os.environ.setdefault("FENGLING_SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789")
-    sys.path.insert(0, str(REPO))
-    os.chdir(REPO)
-    if args._inside:
-        from core import sqlite_connections
-
-        sqlite_connections.INLINE_BUDGET_SECONDS = float("inf")  # valgrind makes every transaction slow
-    try:
-        print(f"  {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", file=sys.stderr)
+    with throwaway_sqlite("fl-floor-", under_callgrind=args._inside):
+        note_uptime()
         results = asyncio.run(measure(args))
-        print(f"  {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", file=sys.stderr)
+        note_uptime()
         if not args._inside:
             print(time_report(results, args))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -38,27 +38,26 @@ import argparse
 import asyncio
 import os
 import random
-import re
-import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from callgrind_runs import (
+    callgrind,
+    dumped_counts,
+    need_valgrind,
+    note_uptime,
+    run_under_callgrind,
+    scratch_folder,
+    throwaway_sqlite,
+)
+
 PARTS = ("whole", "ours body", "driver body", "ceiling body", "commit")
-
-
-def callgrind(*arguments: str) -> None:
-    """Zero (``-z``) or dump (``-d NAME``) this process's callgrind counters
-    (a no-op outside valgrind)."""
-    subprocess.run(["callgrind_control", *arguments, str(os.getpid())], capture_output=True, check=False)
 
 
 def in_transactions(connection: sqlite3.Connection, bodies: list[Callable[[], Any]]) -> tuple[float, float]:
@@ -164,13 +163,7 @@ def time_report(spent: dict[str, list[float]], args: argparse.Namespace) -> str:
 
 
 def instructions_report(folder: Path, args: argparse.Namespace) -> str:
-    counts: dict[str, int] = {}
-    for dump in sorted(folder.glob("callgrind.out.*")):
-        text = dump.read_text(errors="replace")
-        trigger = re.search(r"^desc: Trigger: Client Request: dump (\S+)|^desc: Trigger: dump (\S+)", text, re.M)
-        total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
-        if trigger and total:
-            counts[(trigger.group(1) or trigger.group(2)).split("-")[0]] = int(total.group(1)) // args.transfers
+    counts = dumped_counts(folder, args.transfers)
     names = {"whole": "whole", "ours": "ours body", "driver": "driver body", "ceiling": "ceiling body"}
     lines = [
         f"Instructions per transfer (callgrind, {args.transfers:,} transfers per part after {args.warmup} untimed;"
@@ -201,49 +194,25 @@ def main() -> None:
     parser.add_argument("--_inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.instructions and not args._inside:
-        if shutil.which("valgrind") is None:
-            raise SystemExit("--instructions needs valgrind (apt-get install -y valgrind)")
-        folder = Path(tempfile.mkdtemp(prefix="fl-parts-cg-"))
-        try:
-            transfers = str(min(args.transfers, 500))
-            command = [
-                "valgrind",
-                "--tool=callgrind",
-                "-q",
-                f"--callgrind-out-file={folder}/callgrind.out",
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--_inside",
-                *("--rounds", "1", "--transfers", transfers, "--warmup", str(args.warmup), "--seed", str(args.seed)),
-            ]
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-            args.transfers = int(transfers)
+        need_valgrind("--instructions")
+        args.transfers = min(args.transfers, 500)
+        with scratch_folder("fl-parts-cg-") as folder:
+            run_under_callgrind(
+                __file__,
+                [
+                    *("--_inside", "--rounds", "1", "--transfers", str(args.transfers)),
+                    *("--warmup", str(args.warmup), "--seed", str(args.seed)),
+                ],
+                folder,
+            )
             print(instructions_report(folder, args))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
         return
-    folder = Path(tempfile.mkdtemp(prefix="fl-parts-"))
-    os.environ.update(
-        FENGLING_DATA_DIR=str(folder),
-        FENGLING_DATABASE_URL=f"sqlite:///{folder}/bench.sqlite3",
-        FENGLING_REDIS_URL="memory://",
-        FL_BENCH_THROWAWAY="1",
-    )
-    os.environ.setdefault("FENGLING_SECRET_KEY", "bench-only-secret-key-0123456789abcdef0123456789")
-    sys.path.insert(0, str(REPO))
-    os.chdir(REPO)
-    if args._inside:
-        from core import sqlite_connections
-
-        sqlite_connections.INLINE_BUDGET_SECONDS = float("inf")  # valgrind makes every transaction slow
-    try:
-        print(f"  {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", file=sys.stderr)
+    with throwaway_sqlite("fl-parts-", under_callgrind=args._inside):
+        note_uptime()
         spent = asyncio.run(measure(args))
-        print(f"  {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", file=sys.stderr)
+        note_uptime()
         if not args._inside:
             print(time_report(spent, args))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

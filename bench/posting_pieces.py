@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from callgrind_runs import need_valgrind, run_under_callgrind, scratch_folder, total_instructions
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -99,13 +97,8 @@ def run_inside(name: str, count: int) -> None:
 
 
 def instructions(name: str, count: int, folder: Path) -> int:
-    out = folder / f"callgrind.{name}.{count}"
-    command = ["valgrind", "--tool=callgrind", "-q", f"--callgrind-out-file={out}", sys.executable, __file__]
-    subprocess.run([*command, "--_inside", name, str(count)], check=True, stdout=subprocess.DEVNULL)
-    found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(errors="replace"), re.M)
-    if found is None:
-        raise SystemExit(f"no instruction total in {out}")
-    return int(found.group(1))
+    dump = run_under_callgrind(__file__, ["--_inside", name, str(count)], folder, f"callgrind.{name}.{count}")
+    return total_instructions(dump)
 
 
 def main() -> None:
@@ -120,18 +113,14 @@ def main() -> None:
     if args._inside:
         run_inside(args._inside[0], int(args._inside[1]))
         return
-    if shutil.which("valgrind") is None:
-        raise SystemExit("this bench needs valgrind (apt-get install -y valgrind)")
+    need_valgrind("this bench")
     names = ["loop", *(args.only.split(",") if args.only else [name for name in pieces() if name != "loop"])]
-    folder = Path(tempfile.mkdtemp(prefix="fl-pieces-"))
-    try:
-        per_call = {}
+    per_call = {}
+    with scratch_folder("fl-pieces-") as folder:
         for name in names:
             extra = instructions(name, args.large, folder) - instructions(name, args.small, folder)
             per_call[name] = extra / (args.large - args.small)
             print(f"  {name}: {per_call[name]:,.0f}", file=sys.stderr, flush=True)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     loop = per_call.pop("loop")
     print(
         f"Instructions per call (callgrind; {args.large:,} calls minus {args.small:,};"
