@@ -9,17 +9,22 @@ noisy machine they are the figures to compare checkouts by
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
+
+T = TypeVar("T")
 
 _TRIGGER = re.compile(r"^desc: Trigger: Client Request: dump (\S+)|^desc: Trigger: dump (\S+)", re.M)
 _TOTAL = re.compile(r"^(?:summary|totals): (\d+)", re.M)
@@ -100,3 +105,45 @@ def throwaway_sqlite(prefix: str, *, under_callgrind: bool) -> Iterator[Path]:
 def note_uptime() -> None:
     """The machine's load, on stderr, as every bench records it."""
     print(f"  {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", file=sys.stderr)
+
+
+def transfer_bench_arguments(description: str, *, transfers: int, seed: int) -> argparse.Namespace:
+    """The options every in-process SQLite transfer bench takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--transfers", type=int, default=transfers)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--instructions", action="store_true", help="instructions per transfer under callgrind")
+    parser.add_argument("--_inside", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def run_transfer_bench(
+    script: str,
+    args: argparse.Namespace,
+    *,
+    prefix: str,
+    most_under_callgrind: int,
+    measure: Callable[[argparse.Namespace], Coroutine[Any, Any, T]],
+    time_report: Callable[[T, argparse.Namespace], str],
+    instructions_report: Callable[[Path, argparse.Namespace], str],
+) -> None:
+    """Time ``measure`` on a throwaway SQLite file and print ``time_report``;
+    or, with ``--instructions``, run ``script`` again under callgrind (one
+    round of at most ``most_under_callgrind`` transfers) and print
+    ``instructions_report`` of its dumps."""
+    if args.instructions and not args._inside:
+        need_valgrind("--instructions")
+        args.transfers = min(args.transfers, most_under_callgrind)
+        with scratch_folder(f"{prefix}cg-") as folder:
+            arguments = ["--_inside", "--rounds", "1", "--transfers", str(args.transfers)]
+            run_under_callgrind(script, [*arguments, "--warmup", str(args.warmup), "--seed", str(args.seed)], folder)
+            print(instructions_report(folder, args))
+        return
+    with throwaway_sqlite(prefix, under_callgrind=args._inside):
+        note_uptime()
+        results = asyncio.run(measure(args))
+        note_uptime()
+        if not args._inside:
+            print(time_report(results, args))

@@ -65,15 +65,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from callgrind_runs import (
-    callgrind,
-    dumped_counts,
-    need_valgrind,
-    note_uptime,
-    run_under_callgrind,
-    scratch_folder,
-    throwaway_sqlite,
-)
+from callgrind_runs import callgrind, dumped_counts, run_transfer_bench, transfer_bench_arguments
 
 SIDES = ("ours", "ceiling", "floor")
 
@@ -286,34 +278,16 @@ def instructions_report(folder: Path, args: argparse.Namespace) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--transfers", type=int, default=4000)
-    parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--instructions", action="store_true", help="instructions per transfer under callgrind")
-    parser.add_argument("--_inside", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.instructions and not args._inside:
-        need_valgrind("--instructions")
-        args.transfers = min(args.transfers, 1000)
-        with scratch_folder("fl-floor-cg-") as folder:
-            run_under_callgrind(
-                __file__,
-                [
-                    *("--_inside", "--rounds", "1", "--transfers", str(args.transfers)),
-                    *("--warmup", str(args.warmup), "--seed", str(args.seed)),
-                ],
-                folder,
-            )
-            print(instructions_report(folder, args))
-        return
-    with throwaway_sqlite("fl-floor-", under_callgrind=args._inside):
-        note_uptime()
-        results = asyncio.run(measure(args))
-        note_uptime()
-        if not args._inside:
-            print(time_report(results, args))
+    args = transfer_bench_arguments((__doc__ or "").split("\n\n")[0], transfers=4000, seed=7)
+    run_transfer_bench(
+        __file__,
+        args,
+        prefix="fl-floor-",
+        most_under_callgrind=1000,
+        measure=measure,
+        time_report=time_report,
+        instructions_report=instructions_report,
+    )
 
 
 if __name__ == "__main__":
