@@ -6,6 +6,7 @@ and its scripts must arrive compressed."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +78,7 @@ def test_later_loads_take_the_shell_from_the_service_workers_cache(page: Any) ->
     bad signal only the page itself is fetched."""
     log_in(page)
     page.goto("/", wait_until="networkidle")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15_000)
+    wait_for_the_service_worker_to_take_control(page)
     shell: list[Any] = []
     page.on("response", lambda response: shell.append(response) if "/static/" in response.url else None)
     page.context.set_offline(True)  # nothing can come over the network: only the cache can answer
@@ -87,3 +88,16 @@ def test_later_loads_take_the_shell_from_the_service_workers_cache(page: Any) ->
         page.context.set_offline(False)
     assert shell, "the page loaded no static file"
     assert [(r.url, r.status, r.from_service_worker) for r in shell if not (r.ok and r.from_service_worker)] == []
+
+
+def wait_for_the_service_worker_to_take_control(page: Any, *, within_seconds: float = 15.0) -> None:
+    """Polled from Python: ``page.wait_for_function`` polls inside the page
+    by evaluating its text, which the page's CSP (no ``unsafe-eval``)
+    refuses once the first check fails (seen on a slow machine, where the
+    worker took control late). ``page.evaluate`` is not subject to the
+    page's CSP."""
+    deadline = time.monotonic() + within_seconds
+    while not page.evaluate("navigator.serviceWorker !== undefined && navigator.serviceWorker.controller !== null"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the service worker did not take control of the page within {within_seconds} s")
+        page.wait_for_timeout(100)
