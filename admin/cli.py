@@ -3,7 +3,6 @@ member import."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import sys
@@ -21,7 +20,7 @@ from rich.table import Table
 from admin import serving
 from admin.fraud_cli import fraud_app
 from admin.serving import DEFAULT_SERVER, HttpServer
-from admin.terminal import pretend_now, progress_bar
+from admin.terminal import pretend_now, progress_bar, run_command
 from core.spreadsheet_cells import safe_cell
 from fengling_settings import Settings, get_settings, write_private_file
 
@@ -61,7 +60,7 @@ CHINA_TIME_COLUMN = "时间 time (China time)"
 def _migrate() -> None:
     from admin.migrations import migrate
 
-    asyncio.run(migrate())
+    run_command(migrate())
 
 
 def _print_demo_logins() -> None:
@@ -78,7 +77,7 @@ def _print_demo_logins() -> None:
 def _load_demo() -> bool:
     from seeds.demo import load_demo
 
-    return asyncio.run(load_demo())
+    return run_command(load_demo())
 
 
 @app.command()
@@ -186,7 +185,7 @@ def ledger_verify(
             console.print(escape(f"  [{fault.check}] {fault.detail}"))
         return 1
 
-    raise typer.Exit(asyncio.run(run()))
+    raise typer.Exit(run_command(run()))
 
 
 @ledger_app.command("balance")
@@ -206,7 +205,7 @@ def ledger_balance(
             console.print(f"balance as of {_china(as_of)} (China time): {await balance_as_of(code, as_of)}")
 
     try:
-        asyncio.run(run())
+        run_command(run())
     except LedgerError as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from error
@@ -224,7 +223,7 @@ def ledger_statement(
     from ledger.statements import statement
 
     try:
-        page = asyncio.run(statement(code, cursor=cursor, limit=limit))
+        page = run_command(statement(code, cursor=cursor, limit=limit))
     except (LedgerError, InvalidCursor) as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from error
@@ -250,7 +249,7 @@ def ledger_seal() -> None:
     """Append committed entries to the hash chain (every one, however late it committed)."""
     from ledger.chain import seal_pending
 
-    console.print(f"sealed {asyncio.run(seal_pending(everything=True))} entries")
+    console.print(f"sealed {run_command(seal_pending(everything=True))} entries")
 
 
 @ledger_app.command("expire-holds")
@@ -258,7 +257,7 @@ def ledger_expire_holds() -> None:
     """Release every active hold past its deadline."""
     from ledger.holds import expire_holds
 
-    console.print(f"expired {asyncio.run(expire_holds())} holds")
+    console.print(f"expired {run_command(expire_holds())} holds")
 
 
 @ledger_app.command("expire-adjustments")
@@ -266,7 +265,7 @@ def ledger_expire_adjustments() -> None:
     """Void four-eyes adjustment requests past their deadline; their held points return."""
     from community.manual_points import expire_adjustments
 
-    console.print(f"expired {asyncio.run(expire_adjustments())} adjustment requests")
+    console.print(f"expired {run_command(expire_adjustments())} adjustment requests")
 
 
 @market_app.command("expire-orders")
@@ -274,7 +273,7 @@ def marketplace_expire_orders() -> None:
     """Close orders not picked up in time: points and stock come back."""
     from marketplace.orders import expire_orders
 
-    console.print(f"expired {asyncio.run(expire_orders())} orders")
+    console.print(f"expired {run_command(expire_orders())} orders")
 
 
 @market_app.command("statement")
@@ -288,7 +287,7 @@ def marketplace_statement(
     from marketplace.settlement import build_statement, statement_csv
 
     try:
-        statement = asyncio.run(build_statement(shop_id, period))
+        statement = run_command(build_statement(shop_id, period))
     except MarketplaceError as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from error
@@ -324,7 +323,7 @@ def activities_escalate(
     from activities.deadlines import escalate_overdue
 
     moment = pretend_now(console, now)
-    console.print(f"升级超期事项 escalated {asyncio.run(escalate_overdue(now=moment))} overdue items")
+    console.print(f"升级超期事项 escalated {run_command(escalate_overdue(now=moment))} overdue items")
 
 
 @activities_app.command("remove-unattached-photos")
@@ -332,7 +331,7 @@ def activities_remove_unattached_photos() -> None:
     """Delete report photos attached to nothing a day after upload (rows and files)."""
     from activities.photos import remove_unattached_photos
 
-    console.print(f"删除未使用照片 removed {asyncio.run(remove_unattached_photos())} unattached photos")
+    console.print(f"删除未使用照片 removed {run_command(remove_unattached_photos())} unattached photos")
 
 
 @activities_app.command("mark-no-shows")
@@ -340,7 +339,7 @@ def activities_mark_no_shows() -> None:
     """Close grab-order claims whose task window ended without a check-in (no points move)."""
     from activities.patrol_tasks import mark_no_shows
 
-    console.print(f"未到岗 marked {asyncio.run(mark_no_shows())} claims as no-shows")
+    console.print(f"未到岗 marked {run_command(mark_no_shows())} claims as no-shows")
 
 
 @members_app.command("import")
@@ -390,7 +389,7 @@ def members_import(
             progress.update(tasks[phase], completed=done, total=total)
 
         try:
-            result = asyncio.run(
+            result = run_command(
                 import_members(
                     content,
                     organisation_id=organisation,
@@ -489,7 +488,7 @@ def members_unlock(
         finally:
             await redis.aclose()
 
-    cleared = asyncio.run(run())
+    cleared = run_command(run())
     console.print(f"已解锁 unlocked {normalised} ({cleared} counter(s) cleared)")
 
 
@@ -521,7 +520,7 @@ def members_create_admin(
 
     password = _read_new_password(password_stdin)
     try:
-        member = asyncio.run(
+        member = run_command(
             create_admin(
                 name=name, phone=phone, organisation_id=organisation, password=password, actor_ref="cli:create-admin"
             )
@@ -627,7 +626,7 @@ def leaderboards_rebuild(
             await redis.aclose()
 
     try:
-        boards, entries = asyncio.run(run())
+        boards, entries = run_command(run())
     except RebuildBusy as error:
         console.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(1) from error
@@ -647,7 +646,7 @@ def leaderboards_feed() -> None:
         finally:
             await redis.aclose()
 
-    console.print(f"read {asyncio.run(run())} ledger entries")
+    console.print(f"read {run_command(run())} ledger entries")
 
 
 @boards_app.command("freeze-seasons")
@@ -663,7 +662,7 @@ def leaderboards_freeze_seasons() -> None:
         finally:
             await redis.aclose()
 
-    frozen = asyncio.run(run())
+    frozen = run_command(run())
     console.print(f"已冻结赛季 froze {len(frozen)} season(s): {', '.join(map(str, frozen)) or '-'}")
 
 
@@ -677,7 +676,7 @@ def recognition_backfill() -> None:
         with progress_bar(console, "补发徽章 awarding badges") as advance:
             return await backfill(progress=advance)
 
-    members, added = asyncio.run(run())
+    members, added = run_command(run())
     console.print(f"checked {members} member(s), awarded {added} badge(s)")
 
 
@@ -710,9 +709,9 @@ def keys_rotate() -> None:
     from marketplace.signing_keys import all_keys, rotate
 
     _migrate()
-    made = asyncio.run(rotate(actor_ref="cli:keys-rotate"))
+    made = run_command(rotate(actor_ref="cli:keys-rotate"))
     console.print(f"[green]新签名密钥 new signing key {made.key_id}[/green]")
-    _print_keys(asyncio.run(all_keys()))
+    _print_keys(run_command(all_keys()))
 
 
 @keys_app.command("list")
@@ -721,7 +720,7 @@ def keys_list() -> None:
     from marketplace.signing_keys import all_keys
 
     _migrate()
-    _print_keys(asyncio.run(all_keys()))
+    _print_keys(run_command(all_keys()))
 
 
 @reporting_app.command("rebuild")
@@ -734,7 +733,7 @@ def reporting_rebuild() -> None:
         with progress_bar(console, "重建报表汇总 rebuilding rollups") as advance:
             return await rebuild(progress=advance)
 
-    console.print(f"rebuilt the rollups in {asyncio.run(run())} step(s)")
+    console.print(f"rebuilt the rollups in {run_command(run())} step(s)")
 
 
 @reporting_app.command("roll")
@@ -742,4 +741,4 @@ def reporting_roll() -> None:
     """Bring the rollups up to the committed ledger and activities once (the API runs this every 10 s)."""
     from reporting.rollups import catch_up
 
-    console.print(f"read {asyncio.run(catch_up())} entries and activities")
+    console.print(f"read {run_command(catch_up())} entries and activities")

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from admin.terminal import pretend_now
+from admin.terminal import pretend_now, run_command
 
 fraud_app = typer.Typer(
     help="Fraud rules: the seeded fraud corpus and its gate, overdue reviews, backtests.", no_args_is_help=True
@@ -79,12 +79,11 @@ def expire_reviews(
     ] = None,
 ) -> None:
     """Release small held amounts whose review is overdue; escalate larger ones up the tree."""
-    import asyncio
 
     from jobs.review_deadlines import expire_reviews as run
 
     moment = pretend_now(console, now)
-    console.print(f"逾期审核 overdue reviews released or escalated: {asyncio.run(run(now=moment))}")
+    console.print(f"逾期审核 overdue reviews released or escalated: {run_command(run(now=moment))}")
 
 
 @fraud_app.command("backtest")
@@ -93,7 +92,6 @@ def backtest(
     show: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many changed decisions listed.")] = 200,
 ) -> None:
     """Replay past awards and orders through the current rules and settings; list the decisions that would change."""
-    import asyncio
     from datetime import date, datetime, time
 
     from admin.fraud_backtest import backtest as replay
@@ -105,7 +103,7 @@ def backtest(
     except ValueError as error:
         console.print(f"[red]--since must be a day like 2026-11-01, got {escape(since)}[/red]")
         raise typer.Exit(2) from error
-    replays = asyncio.run(replay(datetime.combine(day, time(0, 0), tzinfo=CHINA_ZONE)))
+    replays = run_command(replay(datetime.combine(day, time(0, 0), tzinfo=CHINA_ZONE)))
     table = Table(title=f"回测 Backtest since {day.isoformat()} (China time)")
     for column in ("subject", "id", "member", "decided (China time)", "was", "now", "score", "rules hit now"):
         table.add_column(column)

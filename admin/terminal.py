@@ -1,6 +1,6 @@
-"""What the ``fengling`` commands share on the terminal: the progress bar
-of a long job, and the ``--now`` option of jobs that can be run as if at
-another time.
+"""What the ``fengling`` commands share on the terminal: how a command
+runs its work on the database, the progress bar of a long job, and the
+``--now`` option of jobs that can be run as if at another time.
 
 A long job reports ``(done, total)`` through a callback and knows nothing
 of rich; the bar is transient, so the job's own summary line is what stays
@@ -9,9 +9,11 @@ on screen.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import datetime
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,8 +21,28 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.calendar import CHINA_ZONE
+from core.database import pooled_connections
 
+T = TypeVar("T")
 Advance = Callable[[int, int], None]
+
+COMMAND_POOL_SIZE = 4
+"""Connections a command may hold at once on PostgreSQL: its jobs run one
+transaction at a time, a few reads beside it at most."""
+
+
+def run_command(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's work to the end on a new event loop. On PostgreSQL
+    its queries share a small connection pool for the run: without one,
+    every query outside a transaction opened a connection of its own, and
+    a job over the whole community (the demo load, a statement, an expiry
+    sweep) spent most of its time connecting."""
+
+    async def pooled() -> T:
+        async with pooled_connections(max_size=COMMAND_POOL_SIZE):
+            return await work
+
+    return asyncio.run(pooled())
 
 
 def progress_columns() -> tuple[TextColumn, BarColumn, MofNCompleteColumn, TimeElapsedColumn]:

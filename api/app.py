@@ -11,7 +11,6 @@ from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.stores.redis import RedisStore
-from piccolo.engine.postgres import PostgresEngine
 
 from admin.console import build_console, console_route
 from api.activities.activities import ActivitiesController, PatrolTasksController
@@ -77,13 +76,12 @@ def freeze_what_startup_built() -> None:
     gc.freeze()
 
 
-def create_app(
-    *, run_background_jobs: bool | None = None, connection_pool: bool = True, freeze_after_startup: bool = False
-) -> Litestar:
-    """Build the app. Tests pass ``connection_pool=False``: Litestar's test
-    client runs the lifespan on a loop of its own, and asyncpg connections
-    must not cross event loops. Servers pass ``freeze_after_startup``
-    (``freeze_what_startup_built``)."""
+def create_app(*, run_background_jobs: bool | None = None, freeze_after_startup: bool = False) -> Litestar:
+    """Build the app. On PostgreSQL its lifespan opens a connection pool on
+    the loop the app runs on, unless that loop has one already
+    (``core.engines``: a pool belongs to its loop, so a test client's app
+    and the test itself each keep their own).
+    Servers pass ``freeze_after_startup`` (``freeze_what_startup_built``)."""
     settings = get_settings()
     redis = build_redis(settings)
     jwt_auth = build_jwt_auth(settings)
@@ -91,20 +89,14 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = database.engine()
-        pooled = connection_pool and isinstance(db, PostgresEngine)
-        if isinstance(db, PostgresEngine) and pooled:
-            await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE)
         try:
-            async with member_change_notifications(redis):
+            async with database.pooled_connections(max_size=POOL_MAX_SIZE), member_change_notifications(redis):
                 if jobs_enabled:
                     async with background_jobs(redis):
                         yield
                 else:
                     yield
         finally:
-            if isinstance(db, PostgresEngine) and pooled:
-                await db.close_connection_pool()
             await redis.aclose()
 
     app = Litestar(

@@ -15,10 +15,19 @@
   LISTEN, no cursors held open, no ``SET`` outside ``SET LOCAL``. So a
   released connection only needs a rollback if it is somehow still inside
   a transaction.
+
+  Its pool belongs to the event loop that started it: ``engine.pool`` is
+  the running loop's pool, or ``None`` on any other loop, which then opens
+  a connection per query as Piccolo does without a pool. asyncpg
+  connections must never be used from a loop other than their own; a
+  server has one loop, but a test process has several at once (the test's
+  own and the one Litestar's test client runs the app on), and each can
+  now keep a pool of its own instead of connecting for every query.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import Any
 
@@ -36,6 +45,35 @@ async def rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
 
 
 class FenglingPostgresEngine(PostgresEngine):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pools: dict[asyncio.AbstractEventLoop, asyncpg.Pool] = {}
+        super().__init__(*args, **kwargs)
+
+    @property
+    def pool(self) -> asyncpg.Pool | None:
+        """The running loop's pool (None outside a loop or on a loop without one)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        return self._pools.get(loop)
+
+    @pool.setter
+    def pool(self, pool: asyncpg.Pool | None) -> None:
+        """Piccolo sets the pool when it starts and clears it when it closes,
+        always on the loop the pool is for (and once, to ``None``, when the
+        engine is built, outside any loop)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if pool is not None:
+                raise RuntimeError("a connection pool can only be set on a running event loop") from None
+            return
+        if pool is None:
+            self._pools.pop(loop, None)
+        else:
+            self._pools[loop] = pool
+
     async def start_connection_pool(self, **kwargs: Any) -> None:
         kwargs.setdefault("reset", rollback_if_in_transaction)
         await super().start_connection_pool(**kwargs)

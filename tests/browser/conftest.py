@@ -102,7 +102,7 @@ def serving(*, background_jobs: bool = False) -> Iterator[str]:
     feed among them), as a deployment does."""
     run_async(database.migrate_once)
     port = _free_port()
-    app = create_app(run_background_jobs=background_jobs, connection_pool=False)
+    app = create_app(run_background_jobs=background_jobs)
     _served_apps.append(app)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uvicorn_server = uvicorn.Server(config)

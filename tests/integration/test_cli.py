@@ -13,6 +13,7 @@ from admin.cli import app
 from ledger.accounts import open_account
 from ledger.posting import transfer
 from ledger.tables import LedgerPosting
+from tests.support.demo_snapshot import load_demo_quickly
 
 runner = CliRunner()
 
@@ -91,9 +92,7 @@ def test_verify_prints_the_head_and_checks_a_recorded_one() -> None:
 
 
 def test_marketplace_statement_and_expiry_commands() -> None:
-    from seeds.demo import load_demo
-
-    asyncio.run(load_demo())
+    asyncio.run(load_demo_quickly())
     statement = runner.invoke(app, ["marketplace", "statement", "1", "2026-11"])
     assert statement.exit_code == 0, statement.output
     assert "time (China time)" in statement.output

@@ -17,14 +17,15 @@ from community.tables import AdjustmentRequest, Member
 from core.clock import utc_now
 from ledger.accounts import get_balance
 from tests.support.community_helpers import principal
+from tests.support.demo_snapshot import load_demo_quickly
 
 runner = CliRunner()
 
 
 async def _overdue_request() -> AdjustmentRequestRecord:
-    from seeds.demo import DEMO_LOGINS, load_demo
+    from seeds.demo import DEMO_LOGINS
 
-    await load_demo()
+    await load_demo_quickly()
     phones = {login.role: login.phone for login in DEMO_LOGINS}
     admin = (await Member.select(Member.id).where(Member.phone == phones["admin"]).run())[0]["id"]
     organiser = (await Member.select().where(Member.phone == phones["organizer"]).run())[0]

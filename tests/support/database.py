@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from piccolo.conf.apps import Finder
-from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table, sort_table_classes
 
 from admin.migrations import migrate
 from community.session_cache import SESSIONS
 from core import database
+from core.database import pooled_connections
 from marketplace.signing_keys import forget_cached_key
 
 
@@ -119,22 +119,3 @@ async def connection_pool_for(request: pytest.FixtureRequest, *, max_size: int) 
         return
     async with pooled_connections(max_size=max_size):
         yield
-
-
-@contextlib.asynccontextmanager
-async def pooled_connections(*, max_size: int) -> AsyncIterator[None]:
-    """On PostgreSQL, the body's queries share a connection pool on the
-    running loop, closed at the end (asyncpg connections must not cross
-    loops, and an app under a test client runs on a loop of its own).
-    Without one, each query opens a connection of its own: loading the
-    demo (~250 queries) took 8-14 s that way on this machine. SQLite, or a
-    pool already open: nothing to do."""
-    db = database.engine()
-    if not isinstance(db, PostgresEngine) or db.pool is not None:
-        yield
-        return
-    await db.start_connection_pool(min_size=1, max_size=max_size)
-    try:
-        yield
-    finally:
-        await db.close_connection_pool()

@@ -33,8 +33,9 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from core import database
 from core.clock import utc_now
+from core.database import pooled_connections
 from seeds.demo import demo_loaded, load_demo
-from tests.support.database import pooled_connections, tables_parents_first
+from tests.support.database import tables_parents_first
 from web.i18n import CHINA
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -28,7 +27,6 @@ from community.organisations import create_organisation
 from community.roles import Level
 from core.cursors import encode_cursor
 from core.errors import InvalidCursor
-from tests.support.database import connection_pool_for
 
 POLICY = DeadlinePolicy()  # 1 / 3 / 5 working days, Monday to Friday only
 
@@ -40,14 +38,6 @@ def cst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second:
 # 2026-11-20 is a Friday; 21/22 the weekend; 23 Monday.
 FRIDAY_3PM = cst(2026, 11, 20, 15)
 MONDAY_3PM = cst(2026, 11, 23, 15)
-
-
-@pytest.fixture(autouse=True)
-async def connection_pool(request: pytest.FixtureRequest, clean_database: None) -> AsyncIterator[None]:
-    """On PostgreSQL, async tests share a pool as the API does (a connection
-    per query otherwise); sync tests (hypothesis, CLI) run their own loops."""
-    async with connection_pool_for(request, max_size=10):
-        yield
 
 
 @dataclass(frozen=True)
@@ -78,7 +68,7 @@ async def build_tree() -> Tree:
 
 
 @pytest.fixture
-async def tree(connection_pool: None) -> Tree:
+async def tree() -> Tree:
     return await build_tree()
 
 

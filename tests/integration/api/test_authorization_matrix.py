@@ -1206,7 +1206,7 @@ def row_for(operation: Operation) -> Row | None:
 def test_every_served_route_has_matrix_rows() -> None:
     """A route added to the app without rows here fails, naming it."""
     get_settings.cache_clear()
-    with TestClient(app=create_app(run_background_jobs=False, connection_pool=False)) as client:
+    with TestClient(app=create_app(run_background_jobs=False)) as client:
         operations = served_operations(client)
     missing = [f"{op.op_id} ({op.method} {op.path})" for op in operations if row_for(op) is None]
     assert not missing, (
@@ -1366,7 +1366,7 @@ def test_authorisation_matrix() -> None:
     """Every served route, as every role, on own / same-node / foreign
     objects, answers as the policy says; refusals reveal and change nothing."""
     get_settings.cache_clear()
-    with TestClient(app=create_app(run_background_jobs=False, connection_pool=True)) as client:
+    with TestClient(app=create_app(run_background_jobs=False)) as client:
         portal = client.blocking_portal
         portal.call(client.app.state.redis.flushdb)
         world = portal.call(build_world)

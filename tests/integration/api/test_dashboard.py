@@ -15,9 +15,9 @@ from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 
 from community.tables import Organisation
+from core.database import pooled_connections
 from reporting.rollups import catch_up
 from tests.integration.api.conftest import login_headers
-from tests.support import database
 
 
 async def _community_id() -> int:
@@ -26,7 +26,7 @@ async def _community_id() -> int:
 
 
 async def _ready() -> int:
-    async with database.pooled_connections(max_size=4):
+    async with pooled_connections(max_size=4):
         await catch_up()
         return await _community_id()
 

@@ -94,7 +94,7 @@ async def outage_client(
     """The app on the throwaway Redis (and the suite's database)."""
     monkeypatch.setenv("FENGLING_REDIS_URL", redis_server.url)
     get_settings.cache_clear()
-    app = create_app(run_background_jobs=False, connection_pool=False)
+    app = create_app(run_background_jobs=False)
     try:
         async with AsyncTestClient(app=app) as client:
             yield client

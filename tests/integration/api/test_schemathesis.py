@@ -28,7 +28,7 @@ from tests.support.database import truncate_all
 if TYPE_CHECKING:  # schemathesis names its OpenAPI case type for type checkers only
     from schemathesis.specs.openapi.schemas import OpenApiCase
 
-app = create_app(run_background_jobs=False, connection_pool=False)
+app = create_app(run_background_jobs=False)
 schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
 
 pytestmark = pytest.mark.slow

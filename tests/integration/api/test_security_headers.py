@@ -94,7 +94,7 @@ async def test_hsts_only_when_configured(monkeypatch: pytest.MonkeyPatch, hsts: 
     monkeypatch.setenv("FENGLING_HSTS", "1" if hsts else "0")
     get_settings.cache_clear()
     try:
-        app = create_app(run_background_jobs=False, connection_pool=False)
+        app = create_app(run_background_jobs=False)
         async with AsyncTestClient(app=app) as client:
             response = await client.get("/health")
     finally:

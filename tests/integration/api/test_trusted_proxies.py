@@ -71,7 +71,7 @@ async def app() -> AsyncIterator[Litestar]:
         flusher = Redis.from_url(get_settings().redis_url)
         await flusher.flushdb()
         await flusher.aclose()
-    served = create_app(run_background_jobs=False, connection_pool=False)
+    served = create_app(run_background_jobs=False)
     yield served
     await served.state.redis.aclose()
 
@@ -107,7 +107,7 @@ async def test_a_served_app_freezes_what_startup_built_and_a_test_app_does_not()
     assert {UVICORN_TARGET, GRANIAN_TARGET} == {"admin.serving:served_api", "admin.serving:served_app"}
     assert gc.get_freeze_count() == 0
     for freeze_after_startup in (False, True):
-        app = create_app(run_background_jobs=False, connection_pool=False, freeze_after_startup=freeze_after_startup)
+        app = create_app(run_background_jobs=False, freeze_after_startup=freeze_after_startup)
         try:
             async with app.lifespan():
                 frozen = gc.get_freeze_count()

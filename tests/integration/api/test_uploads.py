@@ -158,7 +158,7 @@ async def quota_client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AsyncTe
     monkeypatch.setenv("FENGLING_UPLOAD_DAILY_QUOTA", "3")
     get_settings.cache_clear()
     try:
-        async with AsyncTestClient(app=create_app(run_background_jobs=False, connection_pool=False)) as client:
+        async with AsyncTestClient(app=create_app(run_background_jobs=False)) as client:
             yield client
     finally:
         get_settings.cache_clear()

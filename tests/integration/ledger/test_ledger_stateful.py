@@ -15,6 +15,7 @@ outside pytest-asyncio); each example starts from empty tables.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from core.database import pooled_connections
 from ledger import accounts, holds, posting, reversal
 from ledger.amounts import from_minor
 from ledger.errors import HoldNotActive, InsufficientFunds, ReversalRefused
@@ -108,6 +110,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
+        # On PostgreSQL the machine's queries share a pool on its loop, as
+        # a server's do (sized for the widest gather below).
+        self.resources = contextlib.AsyncExitStack()
+        self.run(self.resources.enter_async_context(pooled_connections(max_size=12)))
         self.run(truncate_all())
         self.run(open_chart())
         self.model = Model()
@@ -120,6 +126,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return self.loop.run_until_complete(coro)
 
     def teardown(self) -> None:
+        self.run(self.resources.aclose())
         self.loop.close()
 
     def check_entry(self, entry: EntryRecord, legs: dict[str, int]) -> None:

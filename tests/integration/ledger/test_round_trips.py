@@ -10,8 +10,9 @@ benchmark would only say it when someone runs it.
 
 from __future__ import annotations
 
+from core.database import pooled_connections
 from ledger import posting
-from tests.support.database import on_postgres, pooled_connections
+from tests.support.database import on_postgres
 from tests.support.ledger_helpers import WALLET, WALLET_2, fund, open_chart
 from tests.support.round_trips import driver_log
 

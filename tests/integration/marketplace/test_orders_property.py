@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from community.accounts import wallet_code
 from core.clock import utc_now
+from core.database import pooled_connections
 from ledger.errors import InsufficientFunds
 from ledger.tables import LedgerAccount, LedgerHold
 from marketplace import orders
@@ -42,7 +43,7 @@ from marketplace.errors import (
     PickupCodeNotFound,
 )
 from marketplace.tables import CatalogItem, RedemptionOrder
-from tests.support.database import pooled_connections, truncate_all
+from tests.support.database import truncate_all
 from tests.support.marketplace_helpers import acting, assert_ledger_ok, build_market
 
 # (initial stock, price in hundredths, per-member monthly limit)

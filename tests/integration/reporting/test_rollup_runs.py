@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from admin.cli import app as cli
 from community.organisations import get_organisation
 from core.clock import utc_now
+from core.database import pooled_connections
 from ledger.chain import seal_pending
 from ledger.tables import LedgerPosting
 from marketplace import orders
@@ -29,7 +30,7 @@ from reporting.figures import dashboard
 from reporting.models import Dashboard, Period
 from reporting.rollups import catch_up, roll_ledger_once, roll_once
 from reporting.tables import LedgerDay
-from tests.support.database import on_postgres, pooled_connections
+from tests.support.database import on_postgres
 from tests.support.marketplace_helpers import acting, build_market, fund_member
 
 

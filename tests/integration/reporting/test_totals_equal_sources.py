@@ -24,6 +24,7 @@ from community.accounts import wallet_code
 from community.organisations import get_organisation
 from community.tables import Member, Team
 from core.clock import as_of, utc_now
+from core.database import pooled_connections
 from ledger import posting
 from ledger.amounts import from_minor
 from ledger.reversal import reverse_entry
@@ -32,7 +33,6 @@ from reporting.aggregation import ACCEPTED_STATUSES, CHINA, EARNED_STATUSES, FIN
 from reporting.figures import HOURS, KIND_ZH, REPORT_KIND_ZH, STATUS_ZH, TOP, dashboard, grid_of_nodes
 from reporting.models import Cell, Dashboard, Period
 from reporting.rollups import catch_up, rebuild
-from tests.support.database import pooled_connections
 from tests.support.earning_helpers import World, build_world
 from tests.support.marketplace_helpers import fast_member
 

@@ -19,16 +19,16 @@ from openpyxl import load_workbook
 from community.organisations import create_organisation
 from community.roles import Level
 from community.tables import Organisation
+from core.database import pooled_connections
 from reporting.rollups import catch_up
 from tests.integration.web.test_pages import log_in_page
-from tests.support import database
 
 Client = AsyncTestClient[Litestar]
 
 
 async def _nodes() -> tuple[int, int]:
     """The demo community, and a second community next to it."""
-    async with database.pooled_connections(max_size=4):
+    async with pooled_connections(max_size=4):
         await catch_up()
         rows = await Organisation.select().where(Organisation.name_zh.is_in(["平安社区", "金雀山街道"])).run()
         by_name = {row["name_zh"]: row for row in rows}

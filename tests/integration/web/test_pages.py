@@ -76,7 +76,7 @@ async def test_with_cookie_secure_set_the_session_cookie_is_secure(monkeypatch: 
     monkeypatch.setenv("FENGLING_COOKIE_SECURE", "1")
     get_settings.cache_clear()
     try:
-        app = create_app(run_background_jobs=False, connection_pool=False)
+        app = create_app(run_background_jobs=False)
         async with AsyncTestClient(app=app, base_url="https://testserver.local") as client:
             client.follow_redirects = False
             form = await client.get("/login")
@@ -274,8 +274,8 @@ async def add_lines(count: int) -> None:
     """``count`` more awards on the demo volunteer's wallet."""
     from community.members import get_member
     from community.organisations import issuing_organisation_for
+    from core.database import pooled_connections
     from seeds.demo import DEMO_LOGINS
-    from tests.support.database import pooled_connections
     from tests.support.marketplace_helpers import fund_member
 
     async with pooled_connections(max_size=2):
