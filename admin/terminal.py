@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.outages import unavailable_dependency
 from core.calendar import CHINA_ZONE
 from core.database import pooled_connections
 
@@ -31,18 +32,38 @@ COMMAND_POOL_SIZE = 4
 transaction at a time, a few reads beside it at most."""
 
 
+OUTAGE_MESSAGES = {
+    "database": "无法连接数据库 the database cannot be reached",
+    "redis": "无法连接 Redis, Redis cannot be reached",
+}
+
+
 def run_command(work: Coroutine[Any, Any, T]) -> T:
     """Run a command's work to the end on a new event loop. On PostgreSQL
     its queries share a small connection pool for the run: without one,
     every query outside a transaction opened a connection of its own, and
     a job over the whole community (the demo load, a statement, an expiry
-    sweep) spent most of its time connecting."""
+    sweep) spent most of its time connecting.
+
+    A database or Redis that cannot be reached (``api.outages``) ends the
+    command with one line naming it and exit status 1, not a traceback: a
+    cron job's log then says what was down. Anything else propagates."""
 
     async def pooled() -> T:
-        async with pooled_connections(max_size=COMMAND_POOL_SIZE):
-            return await work
+        try:
+            async with pooled_connections(max_size=COMMAND_POOL_SIZE):
+                return await work
+        finally:
+            work.close()  # unstarted if the pool could not open: no "never awaited" warning on top of the error
 
-    return asyncio.run(pooled())
+    try:
+        return asyncio.run(pooled())
+    except Exception as error:
+        dependency = unavailable_dependency(error)
+        if dependency not in OUTAGE_MESSAGES:
+            raise
+        Console(stderr=True).print(f"[red]{OUTAGE_MESSAGES[dependency]}: {escape(str(error))}[/red]")
+        raise typer.Exit(1) from error
 
 
 def progress_columns() -> tuple[TextColumn, BarColumn, MofNCompleteColumn, TimeElapsedColumn]:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from activities.calendar import CHINA_ZONE
 from admin.cli import app
+from admin.terminal import run_command
 from ledger.accounts import open_account
 from ledger.posting import transfer
 from ledger.tables import LedgerPosting
 from tests.support.demo_snapshot import load_demo_quickly
+from tests.support.outages import DATABASE_OUTAGES, take_database_down
 
 runner = CliRunner()
 
@@ -119,3 +123,23 @@ def test_keys_rotate_makes_a_new_signing_key_and_lists_the_retired_one() -> None
     assert listed.exit_code == 0, listed.output
     assert keys[0].public_key in listed.output and keys[1].public_key in listed.output
     assert listed.output.count("签名中 signing") == 1
+
+
+@pytest.mark.parametrize("kind", DATABASE_OUTAGES)
+def test_a_command_whose_database_is_down_says_so_in_one_line_and_exits_1(
+    kind: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    take_database_down(kind, monkeypatch, tmp_path)
+    result = runner.invoke(app, ["ledger", "expire-holds"])
+    assert result.exit_code == 1, result.output
+    assert "无法连接数据库 the database cannot be reached" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+
+
+def test_a_command_that_fails_for_another_reason_still_raises_it() -> None:
+    async def broken() -> None:
+        raise ValueError("a bug, not an outage")
+
+    with pytest.raises(ValueError, match="a bug, not an outage"):
+        run_command(broken())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -21,29 +20,20 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from piccolo.engine.postgres import PostgresEngine
 from redis import Redis as SyncRedis
 
-import core.fixed_sql
 from api.app import create_app
-from core.engines import FenglingSQLiteEngine
 from fengling_settings import get_settings
 from tests.integration.api.conftest import credentials, login_headers
-from tests.support.database import all_tables
 from tests.support.marketplace_helpers import assert_same, snapshot_everything
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.outages import DATABASE_OUTAGES, free_port, take_database_down
 
 
 class RedisServer:
     """A throwaway ``redis-server`` on a free port, without persistence."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -169,22 +159,7 @@ async def test_a_restarted_redis_is_used_again_without_an_error(
     assert (await client.get("/health")).json()["redis"] == "ok"
 
 
-def _take_database_down(kind: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Point every table, and the fixed-SQL runner (``core/fixed_sql.py``,
-    which sends its statements on the configured engine, not a table's), at
-    a database that cannot be reached."""
-    if kind == "postgres-closed-port":
-        engine: Any = PostgresEngine(
-            config={"host": "127.0.0.1", "port": _free_port(), "database": "fengling", "user": "postgres"}
-        )
-    else:
-        engine = FenglingSQLiteEngine(path=str(tmp_path / "missing-folder" / "fengling.sqlite3"))
-    for table in all_tables():
-        monkeypatch.setattr(table._meta, "_db", engine)
-    monkeypatch.setattr(core.fixed_sql, "engine", lambda: engine)
-
-
-@pytest.mark.parametrize("kind", ["postgres-closed-port", "sqlite-missing-folder"])
+@pytest.mark.parametrize("kind", DATABASE_OUTAGES)
 async def test_database_down_is_a_503_everywhere(
     client: AsyncTestClient[Litestar],
     demo: None,
@@ -198,7 +173,7 @@ async def test_database_down_is_a_503_everywhere(
     traceback; /health names the database."""
     headers = await login_headers(client, "volunteer")
     phone, password = credentials("volunteer")
-    _take_database_down(kind, monkeypatch, tmp_path)
+    take_database_down(kind, monkeypatch, tmp_path)
     with caplog.at_level(logging.WARNING):
         _assert_unavailable(
             await client.post("/api/v1/auth/login", json={"phone": phone, "password": password}), "database"
