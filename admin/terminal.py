@@ -59,7 +59,8 @@ def run_command(work: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(pooled())
     except Exception as error:
-        dependency = unavailable_dependency(error)
+        # A broken pipe is the terminal's (output piped to ``head``), not the database's.
+        dependency = None if isinstance(error, BrokenPipeError) else unavailable_dependency(error)
         if dependency not in OUTAGE_MESSAGES:
             raise
         Console(stderr=True).print(f"[red]{OUTAGE_MESSAGES[dependency]}: {escape(str(error))}[/red]")

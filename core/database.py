@@ -69,7 +69,9 @@ async def pooled_connections(*, max_size: int) -> AsyncIterator[None]:
     ~8 ms on the machine of 2026-12-01, so a command or test making a few
     hundred queries spent seconds connecting. (A pool belongs to its loop,
     ``core.engines``.) SQLite, or a pool already open on this loop:
-    nothing to do."""
+    nothing to do. The block that opened the pool closes it, so on one
+    loop the outermost block is entered first and left last (a lifespan,
+    a test, a command), never two side by side."""
     db = engine()
     if not isinstance(db, PostgresEngine) or db.pool is not None:
         yield

@@ -143,3 +143,11 @@ def test_a_command_that_fails_for_another_reason_still_raises_it() -> None:
 
     with pytest.raises(ValueError, match="a bug, not an outage"):
         run_command(broken())
+
+
+def test_a_broken_pipe_is_not_reported_as_a_database_outage() -> None:
+    async def piped_to_head() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(BrokenPipeError):
+        run_command(piped_to_head())
