@@ -114,8 +114,12 @@ class LedgerMachine(RuleBasedStateMachine):
         # a server's do (sized for the widest gather below).
         self.resources = contextlib.AsyncExitStack()
         self.run(self.resources.enter_async_context(pooled_connections(max_size=12)))
-        self.run(truncate_all())
-        self.run(open_chart())
+        try:
+            self.run(truncate_all())
+            self.run(open_chart())
+        except BaseException:
+            self.teardown()  # hypothesis calls teardown only for a machine it finished building
+            raise
         self.model = Model()
         self.keyed: list[KeyedAward] = []
         self.counter = 0
