@@ -52,6 +52,19 @@ def test_every_chart_is_drawn_and_each_data_table_matches_the_figures(page: Any)
         canvas = charts.nth(index).locator("canvas").first
         assert canvas.evaluate(PAINTED) > 100, charts.nth(index).get_attribute("data-figure")
     data = json.loads(page.locator("#dashboard-data").text_content())
+    charted = dict(
+        page.evaluate(
+            "() => [...document.querySelectorAll('.chart')].map("
+            "el => [el.dataset.figure, echarts.getInstanceByDom(el).getOption().series[0].name])"
+        )
+    )
+    checked = []
+    for figure in data["figures"]:
+        points = [column["zh"] for column in figure["columns"] if column["key"] == "points"]
+        if points and figure["key"] in charted:  # ranked by points: the chart shows points, not hours
+            assert charted[figure["key"]] == points[0], figure["key"]
+            checked.append(figure["key"])
+    assert checked, charted
     for figure in data["figures"]:
         section = page.locator(f"#figure-{figure['key']}")
         if not section.locator("details").evaluate("d => d.open"):

@@ -19,8 +19,13 @@
     return words.join(" · ");
   }
 
-  // The chart shows the figure's last numeric column (points, count, hours…).
+  // The chart shows the figure's points where it has them (what its rows
+  // are ranked by: a team's points, not its hours), else its last numeric
+  // column (count, hours…), never a rate.
   function valueIndex(columns) {
+    for (var p = 0; p < columns.length; p += 1) {
+      if (columns[p].key === "points") { return p; }
+    }
     for (var i = columns.length - 1; i >= 0; i -= 1) {
       if (columns[i].numeric && columns[i].key !== "rate") { return i; }
     }
