@@ -9,7 +9,6 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from api.app import create_app
-from core.database import pooled_connections
 from fengling_settings import Settings, get_settings
 from seeds.demo import DEMO_LOGINS
 from tests.support.demo_snapshot import load_demo_quickly
@@ -48,10 +47,9 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         flusher = Redis.from_url(get_settings().redis_url)
         await flusher.flushdb()
         await flusher.aclose()
-    # The app pools its connections on the client's loop; the test's own
-    # queries (set-up, checks of what a request stored) get a pool on the
-    # test's loop, rather than a new PostgreSQL connection each (~8 ms).
-    async with pooled_connections(max_size=4), AsyncTestClient(app=app) as test_client:
+    # The app pools its connections on the client's own loop; the test's
+    # queries use the pool of the test's loop (tests/integration/conftest.py).
+    async with AsyncTestClient(app=app) as test_client:
         if get_settings().uses_embedded_redis:
             await app.state.redis.flushdb()
         yield test_client
