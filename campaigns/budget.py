@@ -36,6 +36,7 @@ from campaigns.models import CampaignRecord
 from campaigns.rules import check_budget
 from community.accounts import issuance_code, open_wallet, wallet_code
 from community.members import home_organisation_of
+from community.models import OrganisationRecord
 from community.organisations import issuing_organisation_for
 from core.database import after_commit
 from core.nudges import awards_committed
@@ -72,12 +73,18 @@ class Refund:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-async def issuance_for(organisation_id: int) -> str:
-    """The issuance account that funds campaigns of ``organisation_id``."""
+async def issuer_for(organisation_id: int) -> OrganisationRecord:
+    """The organisation whose issuance funds campaigns of ``organisation_id``:
+    the nearest issuer at or above it."""
     issuer = await issuing_organisation_for(organisation_id)
     if issuer is None:
         raise NoIssuer("no organisation at or above this one issues points", field="organisation_id")
-    return issuance_code(issuer.id)
+    return issuer
+
+
+async def issuance_for(organisation_id: int) -> str:
+    """The issuance account that funds campaigns of ``organisation_id``."""
+    return issuance_code((await issuer_for(organisation_id)).id)
 
 
 async def _post(campaign: CampaignRecord, payment: Payment) -> EntryRecord:

@@ -1,6 +1,8 @@
 """Money into a campaign budget, and the end of a campaign.
 
 fund  → issuance of the issuing organisation → ``campaign:<id>:budget``
+        (by a manager of the campaign's organisation *and* of the issuer:
+        ``campaigns.policy``)
 close → the unspent budget goes back to issuance; no more awards.
 
 Both run in one transaction that starts by locking the campaign row (the
@@ -16,14 +18,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from campaigns.accounts import budget_code, campaign_ref
-from campaigns.budget import issuance_for, return_to_issuance
+from campaigns.budget import issuer_for, return_to_issuance
 from campaigns.campaigns import find_locked_campaign, get_campaign
 from campaigns.errors import CampaignClosed, InvalidCampaignData
 from campaigns.models import CampaignRecord, CampaignStatus, CampaignWithBudget
-from campaigns.policy import check_campaign_managed
+from campaigns.policy import check_campaign_managed, check_issuer_managed
 from campaigns.tables import Campaign
 from community import audit
 from community.access import Principal
+from community.accounts import issuance_code
 from core.clock import utc_now
 from core.database import in_write_transaction
 from ledger.accounts import get_balance
@@ -54,11 +57,12 @@ async def _fund(principal: Principal, campaign_id: int, amount: Decimal | str, i
     points = parse_amount(amount)
     if not Decimal(0) < points <= MAX_FUNDING:
         raise InvalidCampaignData(f"a funding must be between 0.01 and {MAX_FUNDING}", field="amount")
-    issuance = await issuance_for(campaign.organisation_id)
+    issuer = await issuer_for(campaign.organisation_id)
+    await check_issuer_managed(principal, issuer)
     if not campaign.is_open:
         raise CampaignClosed(f"campaign {campaign_id} is closed and cannot be funded", field="campaign_id")
     entry = await transfer(
-        debit_code=issuance,
+        debit_code=issuance_code(issuer.id),
         credit_code=budget_code(campaign_id),
         amount=points,
         kind="campaign_fund",
@@ -78,7 +82,8 @@ async def fund_campaign(
     principal: Principal, campaign_id: int, *, amount: Decimal | str, idempotency_key: str
 ) -> Funding:
     """Move ``amount`` from issuance into the budget of a campaign the
-    principal manages (``CampaignNotFound`` for any other). The entry and
+    principal manages (``CampaignNotFound`` for any other), when the
+    principal also manages the issuer (``AccessRefused`` otherwise). The entry and
     its audit record commit together. Retrying with the same key funds once
     (and audits once); the same key with another amount is refused."""
     work = functools.partial(_fund, principal, campaign_id, amount, idempotency_key)

@@ -11,6 +11,11 @@ and every read of a campaign (its figures included) goes through
 - Creating a campaign needs a manager of its organisation (403 otherwise).
 - Funding and closing need a manager of the campaign's organisation; to
   anyone else the campaign is not found, as before.
+- Funding also needs a manager of the *issuer* (the nearest organisation at
+  or above the campaign's that issues points): a funding creates points out
+  of that organisation's issuance, so it is that organisation's decision.
+  A grid organiser runs the grid's campaigns, but the community that
+  issues the points funds them (403 ``issuer_not_managed`` otherwise).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from campaigns.errors import CampaignNotFound
 from campaigns.models import CampaignRecord
 from community.access import Principal, can_manage_organisation, managed_organisations
 from community.errors import AccessRefused
+from community.models import OrganisationRecord
 from community.organisations import ancestor_ids
 
 # The record checked is the record returned (a row, or a row with its budget).
@@ -60,3 +66,14 @@ async def check_campaign_managed(principal: Principal, campaign_id: int, campaig
 async def check_campaign_create(principal: Principal, organisation_id: int) -> None:
     if not await can_manage_organisation(principal, organisation_id):
         raise AccessRefused("you do not manage this organisation", field="organisation_id")
+
+
+async def check_issuer_managed(principal: Principal, issuer: OrganisationRecord) -> None:
+    """Funding mints from ``issuer``'s issuance: only its managers may."""
+    if not await can_manage_organisation(principal, issuer.id):
+        raise AccessRefused(
+            f"the points of this campaign come from the issuance of {issuer.name_zh}; "
+            f"an organiser or admin of {issuer.name_zh} funds it",
+            field="campaign_id",
+            code="issuer_not_managed",
+        )

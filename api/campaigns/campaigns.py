@@ -64,6 +64,10 @@ class CampaignsController(Controller):
         guards=[requires_manager],
         operation_id="fundCampaign",
         summary="拨付预算 · Fund the campaign from issuance",
+        description=(
+            "Needs a manager of the campaign's organisation (404 otherwise) and of the issuing "
+            "organisation whose issuance is debited (403 issuer_not_managed otherwise)."
+        ),
         status_code=201,
     )
     async def fund(

@@ -111,6 +111,31 @@ async def test_campaigns_are_run_only_by_managers_of_their_organisation(world: W
     assert (await visible_campaign_figures(volunteer, campaign.id))[0].id == campaign.id
 
 
+async def test_a_grid_organiser_runs_the_grids_campaign_but_only_the_issuer_funds_it(world: World) -> None:
+    """A funding creates points out of the issuing community's issuance: an
+    organiser delegated at a grid below it must not mint them (the
+    security review's finding), while the community's organiser may fund
+    the same campaign."""
+    grid_organiser = await fast_member(world.grid, "网格长")
+    await grant_role(grid_organiser, world.grid, Role.ORGANIZER)
+    runner = await load_principal(grid_organiser)
+    campaign = await create_campaign(
+        runner, organisation_id=world.grid, title_zh="网格巡逻", starts_at=utc_now(), rules=default_rules()
+    )
+
+    error = await refused(
+        AccessRefused, partial(fund_campaign, runner, campaign.id, amount="10000000", idempotency_key="mint")
+    )
+    assert (error.code, error.field) == ("issuer_not_managed", "campaign_id")
+
+    funded = await fund_campaign(
+        await load_principal(world.organizer), campaign.id, amount="50.00", idempotency_key="fund"
+    )
+    assert str(funded.budget) == "50.00"
+    # The grid organiser still runs it: closing returns the budget to issuance.
+    assert str((await close_campaign(runner, campaign.id)).budget) == "0.00"
+
+
 async def test_acting_on_an_activity_one_cannot_see_answers_as_for_a_missing_one(world: World) -> None:
     await world.campaign(budget="100.00")
     log = await service(world.volunteers[0])
