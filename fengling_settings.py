@@ -81,6 +81,13 @@ class Settings:
     """Manual adjustments above this many points wait for a second
     organiser or admin (four-eyes) before they post."""
 
+    adjustment_daily_limit: Decimal
+    """What one organiser or admin may post by hand on their own word in any
+    24 hours, all adjustments together; beyond it, each further adjustment
+    waits for a second person however small (so splitting a large move
+    into small ones does not get round four-eyes). One account may likewise
+    receive at most ``adjustment_approval_above`` in 24 hours this way."""
+
     adjustment_approval_hours: int
     """How long a pending adjustment waits for its second person before it
     is voided."""
@@ -280,6 +287,7 @@ def get_settings() -> Settings:
         makeup_workdays=makeup_workdays,
         trusted_proxies=_proxies_env("FENGLING_TRUSTED_PROXIES"),
         adjustment_approval_above=_points_env("FENGLING_ADJUSTMENT_APPROVAL_ABOVE", "500.00"),
+        adjustment_daily_limit=_points_env("FENGLING_ADJUSTMENT_DAILY_LIMIT", "2000.00"),
         adjustment_approval_hours=_int_env("FENGLING_ADJUSTMENT_APPROVAL_HOURS", 72),
         upload_daily_quota=_int_env("FENGLING_UPLOAD_DAILY_QUOTA", 30),
         hsts=_bool_env("FENGLING_HSTS", False),

@@ -15,7 +15,11 @@ same answers:
   no reversal does either.
 - Above ``FENGLING_ADJUSTMENT_APPROVAL_ABOVE`` an adjustment is *pending*:
   its points are held on the debit account and an ``AdjustmentRequest``
-  records it. It posts only when a second organiser or admin over both
+  records it. So is a small one that would take what its actor posted on
+  their own word in the last 24 hours past ``FENGLING_ADJUSTMENT_DAILY_LIMIT``,
+  or what its credited account so received past the per-request threshold
+  (``second_person_needed``): splitting a large move into small ones does
+  not get round the second person. It posts only when a second organiser or admin over both
   accounts approves: never the requester, never the owner of the credited
   wallet. Rejection and expiry (``FENGLING_ADJUSTMENT_APPROVAL_HOURS``) void
   the hold. A request leaves ``pending`` exactly once, under its row lock.
@@ -49,7 +53,7 @@ from community.errors import (
     SettlementAccountProtected,
 )
 from community.models import AdjustmentPage, AdjustmentRequestRecord, AdjustmentStatus
-from community.tables import AdjustmentRequest
+from community.tables import AdjustmentRequest, AuditEvent, Member
 from core.clock import utc_now
 from core.database import in_write_transaction, lock_row
 from fengling_settings import get_settings
@@ -103,8 +107,60 @@ class AdjustmentDraft:
     memo: str = ""
 
 
+# How far back the adjustments one posted on one's own word are counted.
+UNATTENDED_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class UnattendedTotals:
+    """What was posted by hand without a second person in the window: by
+    this actor (all accounts), and to this credited account (all actors)."""
+
+    by_actor: Decimal
+    to_account: Decimal
+
+
+def second_person_needed(
+    amount: Decimal, recent: UnattendedTotals, *, single_limit: Decimal, daily_limit: Decimal
+) -> str | None:
+    """Why an adjustment must wait for a second person, or ``None`` when it
+    may post on its actor's word: ``amount`` above the per-request limit;
+    the credited account would receive more than that limit in the window;
+    or the actor would post more than the daily limit in it."""
+    if amount > single_limit:
+        return "amount"
+    if recent.to_account + amount > single_limit:
+        return "account_window"
+    if recent.by_actor + amount > daily_limit:
+        return "actor_window"
+    return None
+
+
 def needs_approval(amount: Decimal) -> bool:
+    """The per-request half of the rule: above the threshold, always."""
     return amount > get_settings().adjustment_approval_above
+
+
+async def unattended_totals(actor_ref: str, credit_code: str, since: datetime) -> UnattendedTotals:
+    """The adjustments posted at once (audit ``ledger.adjustment``; approved
+    requests had their second person and are not counted) since ``since``.
+    Read from the audit trail, written in the same transaction as each
+    entry; manual adjustments are few, so the window's rows are few."""
+    rows = (
+        await AuditEvent.select(AuditEvent.actor_ref, AuditEvent.detail)
+        .where(AuditEvent.action == "ledger.adjustment", AuditEvent.at >= since)
+        .output(load_json=True)
+        .run()
+    )
+    by_actor = to_account = Decimal(0)
+    for row in rows:
+        detail = row["detail"] if isinstance(row["detail"], dict) else {}
+        amount = parse_amount(str(detail.get("amount", "0")))
+        if row["actor_ref"] == actor_ref:
+            by_actor += amount
+        if detail.get("credit") == credit_code:
+            to_account += amount
+    return UnattendedTotals(by_actor=by_actor, to_account=to_account)
 
 
 def member_key(principal: Principal, idempotency_key: str) -> str:
@@ -221,8 +277,13 @@ async def adjust(
         )
     key = member_key(principal, idempotency_key)
     if four_eyes or needs_approval(amount):
-        return await _request_adjustment(principal, debit, credit, amount, draft, key)
-    return await _post_adjustment(principal, debit, credit, amount, draft, key)
+        return await _request_adjustment(
+            principal, debit, credit, amount, draft, key, because="four_eyes" if four_eyes else "amount"
+        )
+    posted = await _post_adjustment(principal, debit, credit, amount, draft, key)
+    if isinstance(posted, str):  # over a 24-hour limit, or the key names a request
+        return await _request_adjustment(principal, debit, credit, amount, draft, key, because=posted)
+    return posted
 
 
 async def _post_adjustment(
@@ -232,13 +293,31 @@ async def _post_adjustment(
     amount: Decimal,
     draft: AdjustmentDraft,
     key: str,
-) -> EntryRecord:
-    async def work() -> EntryRecord:
+) -> EntryRecord | str:
+    """Post at once, unless the 24-hour limits say a second person is needed
+    (then why, and the caller files a request instead; so too when the key
+    already names a request, which the request path replays or refuses)."""
+
+    async def work() -> EntryRecord | str:
         # Both accounts locked first (ascending ids), as a pending request
         # with this key would lock its debit account: the two paths queue.
+        # Then the actor's member row: their adjustments to other accounts
+        # queue too, so two at once cannot both fit under the daily limit.
         await lock_accounts([debit.code, credit.code])
+        await lock_row(Member, principal.member_id, Member.id)
         if await _request_by_key(key) is not None:
-            raise IdempotencyConflict(key)
+            return "requested"
+        if await find_entry_by_key(key) is None:  # a retry of a posted one replays below
+            settings = get_settings()
+            recent = await unattended_totals(principal.ref, credit.code, utc_now() - UNATTENDED_WINDOW)
+            because = second_person_needed(
+                amount,
+                recent,
+                single_limit=settings.adjustment_approval_above,
+                daily_limit=settings.adjustment_daily_limit,
+            )
+            if because is not None:
+                return because
         entry = await transfer(
             debit_code=debit.code,
             credit_code=credit.code,
@@ -271,7 +350,11 @@ async def _request_adjustment(
     amount: Decimal,
     draft: AdjustmentDraft,
     key: str,
+    *,
+    because: str,
 ) -> AdjustmentRequestRecord:
+    """Hold the points and file the request a second person decides;
+    ``because`` (why one is needed) goes in the audit record."""
     request_fingerprint = fingerprint(
         {
             "op": "adjustment_request",
@@ -338,6 +421,7 @@ async def _request_adjustment(
             debit=debit.code,
             credit=credit.code,
             hold_id=hold.id,
+            because=because,
         )
         return await _request(request_id, lock=False)
 

@@ -68,6 +68,8 @@ class LedgerController(Controller):
             "At or below FENGLING_ADJUSTMENT_APPROVAL_ABOVE the entry posts at once (201, the entry). "
             "Above it the points are held on the debit account and the answer is 202 with the pending "
             "request, which a second organiser or admin over both accounts approves or rejects. "
+            "So is a smaller one that takes what the caller posted on their own word in 24 hours past "
+            "FENGLING_ADJUSTMENT_DAILY_LIMIT, or what the credited account so received past the threshold. "
             "Never credits the caller's own wallet (403 self_credit). A replay answers 200 (entry) "
             "or 202 (request) with Idempotent-Replayed: true."
         ),

@@ -11,7 +11,7 @@ BEGIN IMMEDIATE).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from community.manual_points import (
 from community.models import AdjustmentRequestRecord
 from community.roles import Role
 from community.tables import AdjustmentRequest, AuditEvent
+from fengling_settings import get_settings
 from ledger.accounts import get_balance
 from ledger.models import EntryRecord
 from tests.integration.marketplace.test_concurrency import rendezvous
@@ -131,4 +132,105 @@ async def test_a_failed_audit_write_undoes_the_change(tree: Tree, monkeypatch: p
             await attempt()
         after = await snapshot_everything()
         assert [table for table in before if before[table] != after[table]] == [], name
+    await assert_ledger_ok()
+
+
+@pytest.fixture
+def daily_limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """One actor may post 1,000.00 a day on their own word (500.00 a request)."""
+    monkeypatch.setenv("FENGLING_ADJUSTMENT_DAILY_LIMIT", "1000.00")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def _volunteers(tree: Tree, count: int) -> list[str]:
+    """Wallets of ``count`` new volunteers in the organiser's community."""
+    return [
+        wallet_code(await add_member(f"志愿者{n}", f"1370000{n:04d}", tree.grid2, Role.VOLUNTEER)) for n in range(count)
+    ]
+
+
+async def test_small_adjustments_that_add_up_past_the_limits_wait_for_a_second_person(
+    tree: Tree, daily_limit: None
+) -> None:
+    """The security review's split: 500.00 at a time posts at once, so
+    2,000.00 into one wallet or across several used to need nobody else.
+    Now one wallet receives at most 500.00 a day so, and one organiser posts
+    at most the daily limit; past either, even 0.01 is a pending request,
+    and its audit record says why."""
+    organiser = await principal(tree.organiser)
+    first = await adjust(organiser, _draft(tree, "500.00"), idempotency_key="split-1")
+    assert isinstance(first, EntryRecord)
+    again = await adjust(organiser, _draft(tree, "0.01"), idempotency_key="split-2")
+    assert isinstance(again, AdjustmentRequestRecord) and again.status == "pending"
+
+    wallets = await _volunteers(tree, 2)
+    second = await adjust(organiser, _draft(tree, "500.00", credit=wallets[0]), idempotency_key="split-3")
+    assert isinstance(second, EntryRecord)  # 1,000.00 posted today: at the limit, not past it
+    third = await adjust(organiser, _draft(tree, "0.01", credit=wallets[1]), idempotency_key="split-4")
+    assert isinstance(third, AdjustmentRequestRecord)
+
+    reasons = [
+        row["detail"]["because"]
+        for row in await AuditEvent.select(AuditEvent.detail)
+        .where(AuditEvent.action == "ledger.adjustment.request")
+        .order_by(AuditEvent.id)
+        .output(load_json=True)
+        .run()
+    ]
+    assert reasons == ["account_window", "actor_window"]
+    # Another organiser still posts to a fresh wallet on their own word;
+    # approved requests had their second person and count for nobody.
+    other = await principal(await add_member("周主任", "13900000011", tree.community, Role.ORGANIZER))
+    assert isinstance(await approve_adjustment(other, third.id), AdjustmentRequestRecord)
+    fresh = await adjust(other, _draft(tree, "400.00", credit=wallets[1]), idempotency_key="split-5")
+    assert isinstance(fresh, EntryRecord)
+    await assert_ledger_ok()
+
+
+async def test_a_retried_adjustment_answers_as_first_time_after_the_limit_is_reached(
+    tree: Tree, daily_limit: None
+) -> None:
+    """A retry of an adjustment that posted replays its entry, though the
+    same amount now would wait; a retry of one that waited replays its
+    request, though the same amount now would post."""
+    organiser = await principal(tree.organiser)
+    posted = await adjust(organiser, _draft(tree, "500.00"), idempotency_key="retry-posted")
+    waited = await adjust(organiser, _draft(tree, "10.00"), idempotency_key="retry-waited")
+    assert isinstance(posted, EntryRecord) and isinstance(waited, AdjustmentRequestRecord)
+    replayed = await adjust(organiser, _draft(tree, "500.00"), idempotency_key="retry-posted")
+    assert isinstance(replayed, EntryRecord) and replayed.id == posted.id and replayed.replayed
+    await reject_adjustment(organiser, waited.id, reason_zh="撤回")
+    again = await adjust(organiser, _draft(tree, "10.00"), idempotency_key="retry-waited")
+    assert isinstance(again, AdjustmentRequestRecord) and again.id == waited.id and again.replayed
+
+
+async def test_concurrent_small_adjustments_by_one_actor_cannot_both_fit_under_the_daily_limit(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a daily limit of 900.00, two adjustments of 500.00 each fit
+    alone. Sent at once between four different wallets (no account lock in
+    common), the actor's row lock queues them, so exactly one posts and the
+    other waits for a second person."""
+    wallets = await _volunteers(tree, 4)
+    admin = await principal(tree.admin)
+    for n, wallet in enumerate(wallets[:2]):  # funded by someone else, before the limit is lowered
+        await adjust(admin, _draft(tree, "500.00", credit=wallet), idempotency_key=f"fund-{n}")
+    monkeypatch.setenv("FENGLING_ADJUSTMENT_DAILY_LIMIT", "900.00")
+    get_settings.cache_clear()
+    organiser = await principal(tree.organiser)
+    # The gate is where each reads the day's totals: without the actor's
+    # lock both would read 0.00 there and both post.
+    rendezvous(monkeypatch, manual_points, "unattended_totals", parties=2)
+    results = await asyncio.gather(
+        adjust(organiser, _draft(tree, "500.00", debit=wallets[0], credit=wallets[2]), idempotency_key="race-a"),
+        adjust(organiser, _draft(tree, "500.00", debit=wallets[1], credit=wallets[3]), idempotency_key="race-b"),
+        return_exceptions=True,
+    )
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    assert sorted(type(r).__name__ for r in results) == ["AdjustmentRequestRecord", "EntryRecord"], results
+    received = [(await get_balance(wallet)).balance for wallet in wallets[2:]]
+    assert sorted(received) == [Decimal("0.00"), Decimal("500.00")]
     await assert_ledger_ok()
