@@ -23,6 +23,7 @@ from web.i18n import (
 )
 
 HTML = "text/html; charset=utf-8"
+VIEWER_HEADER = "X-Fengling-Viewer"
 
 
 def language_of(request: Request[Any, Any, Any], member: MemberRecord | None) -> str:
@@ -49,6 +50,9 @@ def render(
         template_name=template,
         status_code=status_code,
         media_type=HTML,
+        # Whose page this is: the offline shell keeps one member's pages
+        # and drops them when another's arrive (web/static/service-worker.js).
+        headers={VIEWER_HEADER: str(member.id)} if member is not None else None,
         context={
             "lang": language,
             "html_lang": "en" if language == "en" else "zh-CN",

@@ -65,12 +65,16 @@
   }
 
   // The offline shell (/sw.js, web/static/service-worker.js). Logging out
-  // drops the cached pages: they hold the member's figures.
+  // drops the kept pages: they hold the member's figures. So does any page
+  // shown to nobody logged in (the login page after a session ended by
+  // expiry or elsewhere): the worker cannot see where a redirect went.
   function setUpServiceWorker() {
     if (!("serviceWorker" in navigator)) { return; }
     var loggedIn = document.getElementById("outbox");
     if (loggedIn) {
       navigator.serviceWorker.register("/sw.js", { scope: "/" })["catch"](function () { return null; });
+    } else if (document.body.hasAttribute("data-signed-out") && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage("forget-pages");
     }
     document.querySelectorAll("form[action='/logout']").forEach(function (form) {
       form.addEventListener("submit", function () {
