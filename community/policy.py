@@ -186,6 +186,21 @@ async def check_post_change(principal: Principal, organisation_id: int, member_i
     return member
 
 
+async def check_post_revoke(principal: Principal, organisation_id: int, member_id: int, role: Role) -> MemberRecord:
+    """Revoking is granting's rule plus one: the member holds no role the
+    principal could not grant (as for reset and deactivate). A revocation
+    signs the member out everywhere, so without it an organiser could sign
+    out a superior who also volunteers in their community, again and again."""
+    member = await check_post_change(principal, organisation_id, member_id, role)
+    if not await can_grant_every_role(principal, [(grant.organisation_id, grant.role) for grant in member.grants]):
+        raise AccessRefused(
+            f"member {member_id} holds a role you could not grant; you may not revoke their roles",
+            field="member_id",
+            code="outranks_you",
+        )
+    return member
+
+
 async def member_to_take_over(principal: Principal, member_id: int, *, action: str) -> MemberRecord:
     """The member ``principal`` may reset or deactivate (``action`` names it
     in the message: "reset", "deactivate"); refused as described above."""

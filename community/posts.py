@@ -15,7 +15,7 @@ from community.errors import GrantNotFound, InvalidRole
 from community.members import bump_session_version, grant_role, revoke_role
 from community.models import PostHolder
 from community.organisations import get_organisation
-from community.policy import check_post_change, listable_organisation
+from community.policy import check_post_change, check_post_revoke, listable_organisation
 from community.roles import Role
 from community.tables import RoleGrant
 from core.database import in_write_transaction
@@ -55,13 +55,15 @@ async def _grant(principal: Principal, organisation_id: int, member_id: int, rol
 
 async def revoke_post(principal: Principal, organisation_id: int, member_id: int, role: Role | str) -> None:
     """Take the role at the node from ``member_id``, if ``principal`` may
-    (the same rule as granting it). ``GrantNotFound`` if they do not hold it."""
+    (granting's rule, and the member does not outrank them:
+    ``community.policy.check_post_revoke``). ``GrantNotFound`` if they do
+    not hold it."""
     checked = check_role(role)
     await in_write_transaction(lambda: _revoke(principal, organisation_id, member_id, checked))
 
 
 async def _revoke(principal: Principal, organisation_id: int, member_id: int, role: Role) -> None:
-    await check_post_change(principal, organisation_id, member_id, role)
+    await check_post_revoke(principal, organisation_id, member_id, role)
     if not await revoke_role(member_id, organisation_id, role):
         raise GrantNotFound(f"member {member_id} holds no {role} role at this organisation", field="role")
     # Tokens issued while the member held the role stop working.

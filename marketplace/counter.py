@@ -269,11 +269,24 @@ async def _record_conflict(
     device: str,
     client_recorded_at: datetime | None,
 ) -> ConflictRecord:
+    # An outbox item's ref names this counter's own earlier record only: a
+    # ref already used by another shop, clerk or order (replayed, or a
+    # collision) is recorded afresh without it, never answered with the
+    # other's record.
+    ours: str | None = client_ref
+
     async def existing() -> ConflictRecord | None:
+        nonlocal ours
         if client_ref is None:
             return None
         rows = await PickupConflict.select().where(PickupConflict.client_ref == client_ref)
-        return _conflict_record(rows[0]) if rows else None
+        if not rows:
+            return None
+        earlier = _conflict_record(rows[0])
+        if (earlier.shop_id, earlier.staff_id, earlier.order_id) == (shop_id, principal.member_id, order.id):
+            return earlier
+        ours = None
+        return None
 
     async def record() -> ConflictRecord:
         await policy.authorise_shop(principal, shop_id, ShopAction.COUNTER)
@@ -286,7 +299,7 @@ async def _record_conflict(
             redemption_order=order.id,
             staff=principal.member_id,
             device=device,
-            client_ref=client_ref,
+            client_ref=ours,
             reason=reason,
             order_status=order.status.value,
             client_recorded_at=client_recorded_at,

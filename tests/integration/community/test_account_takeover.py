@@ -1,4 +1,5 @@
-"""Who may reset (reissue an invitation) or deactivate a member's account:
+"""Who may reset (reissue an invitation), deactivate a member's account or
+revoke their posts (each signs them out everywhere):
 only someone who could grant every role the member holds anywhere in the
 tree, never for themself. Refusals are decided in the domain service and
 change nothing; allowed changes and their audit rows commit together.
@@ -20,6 +21,7 @@ from community.access import Principal
 from community.errors import AccessRefused, MemberNotFound
 from community.invitations import accept_invitation, issue_invitation
 from community.members import authenticate, get_member, grant_role
+from community.posts import revoke_post
 from community.roles import Role
 from community.sessions import deactivate_member
 from tests.support.community_helpers import PASSWORD, Tree, add_member, principal
@@ -46,6 +48,22 @@ async def test_an_organiser_cannot_take_over_a_member_who_is_admin_higher_up(tre
         await takeover(await principal(tree.organiser), target)
     assert refused.value.code == "outranks_you" and refused.value.field == "member_id"
     assert_same(before, await snapshot_everything())
+
+
+async def test_an_organiser_cannot_revoke_the_volunteer_post_of_an_admin_higher_up(tree: Tree) -> None:
+    """A revocation signs the member out everywhere: granting's rule alone
+    let the organiser sign the street's admin out again and again, by
+    revoking and re-granting the volunteer post they hold in 第一网格."""
+    target = await _admin_living_in_grid1(tree)
+    before = await snapshot_everything()
+    with pytest.raises(AccessRefused) as refused:
+        await revoke_post(await principal(tree.organiser), tree.grid1, target, Role.VOLUNTEER)
+    assert refused.value.code == "outranks_you" and refused.value.field == "member_id"
+    assert_same(before, await snapshot_everything())
+    # The street's admin may.
+    admin = await add_member("区管理员", "13900000013", tree.district, Role.ADMIN)
+    await revoke_post(await principal(admin), tree.grid1, target, Role.VOLUNTEER)
+    assert (await get_member(target)).session_version == 1
 
 
 @pytest.mark.parametrize("takeover", TAKEOVERS, ids=["reset", "deactivate"])

@@ -102,3 +102,26 @@ async def test_a_retry_of_a_hand_over_taken_back_since_is_still_that_hand_over(m
 
     assert again.id == order.id and again.status == "returned"
     assert int(await PickupConflict.count().run()) == 0
+
+
+async def test_another_shops_outbox_ref_gets_its_own_conflict_not_the_first_shops(market: Market) -> None:
+    """A counter's outbox ref names its own earlier record only: shop B
+    presenting shop A's ref (replayed, or a collision) must neither be told
+    shop A's conflict nor lose its own."""
+    ref = str(uuid.uuid4())
+    shops = ((market.shop_a, market.staff_a), (market.shop_b, market.staff_b))
+    conflicts: list[PickupConflictRecorded] = []
+    for shop, staff in shops:
+        item = await market.item(stock=5, shops=[shop.id])
+        member = await market.member("100")
+        order = await orders.place_order(await acting(member), item_id=item.id, shop_id=shop.id)
+        token = await pickup_token_of(await acting(member), order.id)
+        await orders.expire_orders(now=order.expires_at)
+        try:
+            await sync_confirmation(await acting(staff), shop_id=shop.id, token=token, client_ref=ref)
+        except PickupConflictRecorded as conflict:
+            conflicts.append(conflict)
+    first, second = conflicts
+    assert first.conflict_id != second.conflict_id and second.order_id != first.order_id
+    rows = await PickupConflict.select(PickupConflict.shop, PickupConflict.client_ref).order_by(PickupConflict.id)
+    assert [(row["shop"], row["client_ref"]) for row in rows] == [(market.shop_a.id, ref), (market.shop_b.id, None)]
