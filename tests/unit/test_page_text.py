@@ -146,3 +146,12 @@ def test_every_cause_label_is_in_the_catalog_in_both_languages() -> None:
 
 def test_the_page_only_reads_the_kinds_of_activities_its_lines_name() -> None:
     assert activity_ids(["activity:3", "order:3", "activity:3", "activity:1", "adjustment:2", "x"]) == [1, 3]
+
+
+def test_the_pickup_code_has_one_name_on_the_order_page_and_at_the_counter() -> None:
+    """The member shows a 取货码 and the counter asks for one: never 领取码."""
+    zh, en = CATALOG["order_code"]
+    assert (zh, en) == ("取货码", "Pickup code")
+    assert CATALOG["counter_code_label"][0].startswith(zh) and CATALOG["counter_code_label"][1].startswith(en)
+    assert [key for key, (words, _) in CATALOG.items() if "领取码" in words] == []
+    assert [t.name for t in TEMPLATES.glob("*.html") if "领取码" in t.read_text(encoding="utf-8")] == []
