@@ -211,7 +211,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     "ranking_size": ("共 {size} 人上榜", "{size} on the board"),
     "ranking_unranked": ("还没有上榜", "Not on the board yet"),
     "ranking_hidden": ("您已选择不上榜，积分照常累计", "You chose not to be ranked; your points still count"),
-    "ranking_my_points": ("我的积分", "My points"),
+    # The member's points on this board for the chosen period: what they earned
+    # there, not their wallet balance (spending never lowers a board).
+    "ranking_my_points_week": ("本周排行积分", "My ranking points this week"),
+    "ranking_my_points_month": ("本月排行积分", "My ranking points this month"),
+    "ranking_my_points_season": ("本赛季排行积分", "My ranking points this season"),
+    "ranking_points_hint": ("只算挣到的，不是余额", "Points earned; not your balance"),
+    "ranking_points_column": ("排行积分", "Ranking points"),
     "ranking_neighbours": ("我和前后的人", "Me and my neighbours"),
     "ranking_top": ("前几名", "Top"),
     "ranking_empty": ("这里还没有人上榜", "Nobody is on this board yet"),

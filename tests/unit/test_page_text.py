@@ -155,3 +155,13 @@ def test_the_pickup_code_has_one_name_on_the_order_page_and_at_the_counter() -> 
     assert CATALOG["counter_code_label"][0].startswith(zh) and CATALOG["counter_code_label"][1].startswith(en)
     assert [key for key, (words, _) in CATALOG.items() if "领取码" in words] == []
     assert [t.name for t in TEMPLATES.glob("*.html") if "领取码" in t.read_text(encoding="utf-8")] == []
+
+
+def test_every_ranking_period_names_my_points_as_that_periods_ranking_points() -> None:
+    """Not "我的积分": that reads as the wallet's balance, which differs."""
+    from web.ranking_pages import PERIODS
+
+    for period in (*PERIODS, "season"):
+        zh, en = CATALOG[f"ranking_my_points_{period}"]
+        assert zh == f"{CATALOG[f'ranking_{period}'][0]}排行积分", period
+        assert en.startswith("My ranking points this "), period
