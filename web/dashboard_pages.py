@@ -11,7 +11,9 @@ Charts are drawn by ``static/dashboard.js`` with the vendored ECharts
 (``static/vendor/echarts.simple.min.js``) from the figures the page carries
 in a ``<script type="application/json">`` block: no inline script, so the
 CSP stays ``script-src 'self'``. Each chart has its data table in a
-``<details>`` toggle (screen readers, print).
+``<details>`` toggle (screen readers, print). The page and the printed
+report name each category in the reader's language alone (``已评价`` or
+``Rated``, ``page_figures``); the API and the files keep ``已评价 closed``.
 """
 
 from __future__ import annotations
@@ -27,18 +29,18 @@ from litestar.response import Template
 from api.dependencies import ActingPrincipal
 from api.guards import requires_manager
 from api.routing import get
-from api.schemas.reporting import DashboardOut
+from api.schemas.reporting import DashboardOut, wire_cell
 from community.errors import AccessRefused, OrganisationNotFound
 from community.members import get_member
 from core.clock import utc_now
 from reporting.errors import InvalidPeriod
 from reporting.exports import dashboard_csv, dashboard_xlsx
 from reporting.figures import organiser_dashboard
-from reporting.models import Dashboard
+from reporting.models import Cell, Dashboard, Label
 from reporting.periods import PRESETS, china_today, month_period, preset_period, previous_month
 from reporting.policy import dashboard_nodes
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
-from web.rendering import render
+from web.rendering import language_of, render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OrgQuery = Annotated[int | None, QueryParameter(name="org", ge=1, le=2**31 - 1)]
@@ -68,6 +70,20 @@ async def _board(
         raise PermissionDeniedException() from error
 
 
+def shown_cell(cell: Cell, language: str) -> str | int:
+    """A cell as the page shows it: a category in the reader's words only."""
+    return cell.words(language) if isinstance(cell, Label) else wire_cell(cell)
+
+
+def page_figures(board: Dashboard, language: str) -> dict[str, Any]:
+    """The figures as the page's JSON (``DashboardOut``), each category in
+    the reader's language: what the charts draw and the data tables list."""
+    data = DashboardOut.of(board).model_dump(mode="json")
+    for shown, figure in zip(data["figures"], board.figures, strict=True):
+        shown["rows"] = [[shown_cell(cell, language) for cell in row] for row in figure.rows]
+    return data
+
+
 def _filename(board: Dashboard, extension: str) -> str:
     return f"dashboard-{board.organisation_id}-{board.from_day.isoformat()}-{board.to_day.isoformat()}.{extension}"
 
@@ -95,7 +111,7 @@ class DashboardPages(Controller):
         except InvalidPeriod:
             error = "dashboard_bad_period"
             board = await _board(principal, org, None, None)
-        data = DashboardOut.of(board).model_dump(mode="json")
+        data = page_figures(board, language_of(request, member))
         return render(
             request,
             "dashboard.html",
@@ -155,6 +171,7 @@ class DashboardPages(Controller):
             "dashboard_report.html",
             member=member,
             board=board,
+            data=page_figures(board, language_of(request, member)),
             month=period.from_day.strftime("%Y-%m"),
             printed_at=utc_now(),
         )

@@ -54,6 +54,12 @@ async def test_the_organiser_sees_a_chart_and_a_table_per_figure_and_the_data_as
         assert f'id="figure-{figure["key"]}"' in html
     assert html.count('class="data-table"') == len(data["figures"])
     assert "<script>" not in html  # nothing inline: the CSP forbids it
+    # Each category in Chinese alone, never followed by its key ("已评价 closed").
+    figures = {figure["key"]: figure for figure in data["figures"]}
+    named = [row[0] for row in figures["points"]["rows"] + figures["on_time"]["rows"]]
+    named += [cell for row in figures["activities"]["rows"] for cell in row[:2]]
+    assert named and [words for words in named if re.search("[A-Za-z]", words)] == []
+    assert "受理" in named and "受理 accept" not in html
 
 
 @pytest.mark.usefixtures("demo")
@@ -70,6 +76,7 @@ async def test_the_page_session_downloads_xlsx_and_csv_and_prints_the_monthly_re
     assert (
         "/static/print.css" in report.text and "2026-11 月度工作报表" in report.text and "社区书记签字" in report.text
     )
+    assert "受理" in report.text and "受理 accept" not in report.text and "奖励 awarded" not in report.text
     assert (await client.get("/dashboard/report", params={"org": community, "month": "2026-13"})).status_code == 404
 
 
