@@ -239,9 +239,9 @@ FLOW_WORDS = {
     "wallets": ("志愿者钱包余额", "Volunteers' wallets"),
 }
 CAMPAIGN_STATUS_WORDS = {"open": ("进行中", "Open"), "closed": ("已结束", "Ended")}
-KIND_WORDS = {"service": ("服务", "Service"), "patrol": ("巡防", "Patrol"), "report": ("上报", "Report")}
+KIND_WORDS = {"service": ("服务", "Service"), "patrol": ("巡逻", "Patrol"), "report": ("上报", "Report")}
 STATUS_WORDS = {
-    "checked_in": ("巡防中", "On patrol"),
+    "checked_in": ("巡逻中", "On patrol"),
     "submitted": ("待审核", "Awaiting review"),
     "held": ("风控复核", "Risk review"),
     "verified": ("已通过", "Verified"),

@@ -87,3 +87,13 @@ def test_the_api_and_the_files_keep_a_categorys_chinese_words_and_key() -> None:
     assert ["上报 report", "已评价 closed", "4"] in list(csv.reader(io.StringIO(dashboard_csv(LABELLED))))
     sheet = load_workbook(io.BytesIO(dashboard_xlsx(LABELLED)))["活动（按类型与状态）"]
     assert [c.value for c in sheet[5]] == ["上报 report", "已评价 closed", 4]
+
+
+def test_the_dashboard_calls_patrols_what_the_patrol_pages_call_them() -> None:
+    """巡逻, as on the volunteer's pages; never 巡防 beside it."""
+    from reporting.figures import KIND_WORDS, STATUS_WORDS
+    from web.i18n import CATALOG
+
+    assert KIND_WORDS["patrol"][0] == CATALOG["kind_patrol"][0] == "巡逻"
+    assert STATUS_WORDS["checked_in"][0] == CATALOG["status_checked_in"][0] == "巡逻中"
+    assert [zh for zh, _ in (*KIND_WORDS.values(), *STATUS_WORDS.values()) if "巡防" in zh] == []
