@@ -70,6 +70,16 @@ async def _board(
         raise PermissionDeniedException() from error
 
 
+# Figures of the state now (their titles say 当前), not of the period: when
+# empty they say there is none now, not that the period has no data.
+EMPTY_NOW = {"overdue_by_grid": "dashboard_none_overdue", "budgets": "dashboard_none_budgets"}
+
+
+def empty_words(figure_key: str) -> str:
+    """The catalog key of what an empty figure says."""
+    return EMPTY_NOW.get(figure_key, "dashboard_no_data")
+
+
 def shown_cell(cell: Cell, language: str) -> str | int:
     """A cell as the page shows it: a category in the reader's words only."""
     return cell.words(language) if isinstance(cell, Label) else wire_cell(cell)
@@ -121,6 +131,7 @@ class DashboardPages(Controller):
             nodes=await dashboard_nodes(principal),
             presets=PRESETS,
             report_month=previous_month(china_today(utc_now())),
+            empty_words=empty_words,
             error=error,
         )
 
@@ -172,6 +183,7 @@ class DashboardPages(Controller):
             member=member,
             board=board,
             data=page_figures(board, language_of(request, member)),
+            empty_words=empty_words,
             month=period.from_day.strftime("%Y-%m"),
             printed_at=utc_now(),
         )

@@ -528,6 +528,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "dashboard_report_link": ("{month} 月报（打印）", "Monthly report {month} (print)"),
     "dashboard_table": ("数据表", "Data table"),
     "dashboard_no_data": ("本时段暂无数据", "No data for this period"),
+    # A figure of the state now (marked 当前), not of the period, with nothing in it.
+    "dashboard_none_overdue": ("目前没有超期事项", "Nothing is overdue right now"),
+    "dashboard_none_budgets": ("目前没有活动预算", "No campaign budgets right now"),
     "dashboard_bad_period": (
         "日期有误（开始不能晚于结束，最长一年），已显示本月",
         "Invalid dates (from after to, or over a year); showing this month",

@@ -165,3 +165,13 @@ def test_every_ranking_period_names_my_points_as_that_periods_ranking_points() -
         zh, en = CATALOG[f"ranking_my_points_{period}"]
         assert zh == f"{CATALOG[f'ranking_{period}'][0]}排行积分", period
         assert en.startswith("My ranking points this "), period
+
+
+def test_an_empty_figure_of_the_state_now_says_there_is_none_now() -> None:
+    """各网格超期事项（当前） with nothing overdue: not "no data for this period"."""
+    from web.dashboard_pages import EMPTY_NOW, empty_words
+
+    assert empty_words("overdue_by_grid") == "dashboard_none_overdue"
+    assert translate("zh", empty_words("overdue_by_grid")) == "目前没有超期事项"
+    assert empty_words("points") == "dashboard_no_data"  # a flow over the period
+    assert all(CATALOG[key][0].startswith("目前") for key in EMPTY_NOW.values())

@@ -60,6 +60,10 @@ async def test_the_organiser_sees_a_chart_and_a_table_per_figure_and_the_data_as
     named += [cell for row in figures["activities"]["rows"] for cell in row[:2]]
     assert named and [words for words in named if re.search("[A-Za-z]", words)] == []
     assert "受理" in named and "受理 accept" not in html
+    # Nothing overdue in the demo: said as a fact about now, under a heading marked 当前.
+    overdue = html.split('id="figure-overdue_by_grid"')[1].split("</section>")[0]
+    assert figures["overdue_by_grid"]["rows"] == []
+    assert "目前没有超期事项" in overdue and "本时段暂无数据" not in overdue
 
 
 @pytest.mark.usefixtures("demo")
