@@ -575,15 +575,17 @@ def language_from_accept(header: str | None) -> str:
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
 
 
-def china_time(moment: datetime, language: str, *, now: datetime | None = None) -> str:
+def china_time(moment: datetime, language: str, *, now: datetime | None = None, with_year: bool = False) -> str:
     """``11月30日 18:05 北京时间`` / ``30 Nov 18:05 China time``; the year
-    is shown when it is not the current China-time year (``now``)."""
+    is shown when it is not the current China-time year (``now``), or
+    always ``with_year`` (paper outlives the year it was printed in)."""
     local = moment.astimezone(CHINA)
     this_year = (now or datetime.now(CHINA)).astimezone(CHINA).year
+    show_year = with_year or local.year != this_year
     if language == "en":
-        year = f" {local.year}" if local.year != this_year else ""
+        year = f" {local.year}" if show_year else ""
         return f"{local.day} {MONTHS_EN[local.month - 1]}{year} {local:%H:%M} China time"
-    prefix = f"{local.year}年" if local.year != this_year else ""
+    prefix = f"{local.year}年" if show_year else ""
     return f"{prefix}{local.month}月{local.day}日 {local:%H:%M} 北京时间"
 
 

@@ -33,6 +33,12 @@ def test_a_time_of_another_year_shows_its_year() -> None:
     assert china_time(moment, "en", now=NOW) == "2 Jan 2025 11:04 China time"
 
 
+def test_a_printed_time_always_shows_its_year() -> None:
+    moment = datetime(2026, 11, 30, 10, 5, tzinfo=UTC)
+    assert china_time(moment, "zh", now=NOW, with_year=True) == "2026年11月30日 18:05 北京时间"
+    assert china_time(moment, "en", now=NOW, with_year=True) == "30 Nov 2026 18:05 China time"
+
+
 def test_a_task_window_is_shown_in_china_time_labelled_once() -> None:
     starts = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)  # 19:00 in China
     two_hours, past_midnight = datetime(2026, 12, 2, 13, 0, tzinfo=UTC), datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
