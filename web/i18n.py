@@ -248,6 +248,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "me_elder_mode": ("长辈模式（大字、大按钮）", "Elder mode (large text and buttons)"),
     "me_elder_on": ("已开启", "On"),
     "me_elder_off": ("已关闭", "Off"),
+    # Elder mode on the login page, for this phone before anyone logs in.
+    "elder_switch_on": ("开启", "On"),
+    "elder_switch_off": ("关闭", "Off"),
     "me_save": ("保存", "Save"),
     "me_bad_language": ("请选择中文或 English", "Choose 中文 or English"),
     "me_saved": ("已保存", "Saved"),
