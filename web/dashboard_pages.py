@@ -18,6 +18,7 @@ report name each category in the reader's language alone (``已评价`` or
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -46,6 +47,22 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OrgQuery = Annotated[int | None, QueryParameter(name="org", ge=1, le=2**31 - 1)]
 FromQuery = Annotated[date | None, QueryParameter(name="from")]
 ToQuery = Annotated[date | None, QueryParameter(name="to")]
+# The page's own date fields are typed text (year-month-day, shown in
+# Chinese order whatever the browser's language): read by ``typed_day``.
+TYPED_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})")
+
+
+def typed_day(text: str | None) -> date | None:
+    """A day typed into the page's date field: ``2026-11-01``, also
+    ``2026/11/1``, ``2026.11.1``, ``2026年11月1日`` or ``20261101``; None when
+    empty. Raises ``ValueError`` for anything else or a day that does not exist."""
+    if text is None or not text.strip():
+        return None
+    found = TYPED_DAY.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(f"not a day: {text!r}")
+    year, month, day = (int(part) for part in found.groups() if part is not None)
+    return date(year, month, day)
 
 
 async def _board(
@@ -110,12 +127,18 @@ class DashboardPages(Controller):
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
         org: OrgQuery = None,
-        from_day: FromQuery = None,
-        to_day: ToQuery = None,
+        from_text: Annotated[str | None, QueryParameter(name="from", max_length=20)] = None,
+        to_text: Annotated[str | None, QueryParameter(name="to", max_length=20)] = None,
         preset: Annotated[str | None, QueryParameter(max_length=10)] = None,
     ) -> Template:
+        """A date that cannot be read, or a period the rules refuse, shows this
+        month with a notice naming the problem (never a bare error)."""
         member = await get_member(principal.member_id)
         error = None
+        try:
+            from_day, to_day = typed_day(from_text), typed_day(to_text)
+        except ValueError:
+            error, from_day, to_day, preset = "dashboard_bad_date", None, None, None
         try:
             board = await _board(principal, org, from_day, to_day, preset)
         except InvalidPeriod:

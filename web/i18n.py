@@ -526,6 +526,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "dashboard_preset_month": ("本月", "This month"),
     "dashboard_preset_quarter": ("本季度", "This quarter"),
     "dashboard_china_time": ("日期按北京时间", "Days in China time"),
+    "dashboard_date_format": ("日期格式：年-月-日，如 2026-11-01", "Dates as year-month-day, e.g. 2026-11-01"),
+    "dashboard_pick_date": ("选日期", "Pick a date"),
+    "dashboard_bad_date": (
+        "日期看不懂，请按 年-月-日 填写（如 2026-11-01）；已显示本月",
+        "A date could not be read; write it as year-month-day (e.g. 2026-11-01). Showing this month",
+    ),
     "dashboard_xlsx": ("下载 Excel（全部图表）", "Download Excel (every figure)"),
     "dashboard_csv": ("下载 CSV", "Download CSV"),
     "dashboard_report_link": ("{month} 月报（打印）", "Monthly report {month} (print)"),

@@ -203,3 +203,28 @@ def test_chart_text_grows_with_elder_mode(phone: Any) -> None:
         assert len(fonts) == 1, fonts
         sizes[elder] = fonts.pop()
     assert sizes[False] >= 14 and sizes[True] >= 18 and sizes[True] > sizes[False], sizes
+
+
+def test_the_date_fields_read_year_month_day_and_a_typed_or_picked_date_is_shown(phone: Any) -> None:
+    """Chinese order whatever the browser's language (this Chromium's own is
+    en-US, whose date fields read month/day/year); "选日期" fills the field."""
+    log_in(phone, "organizer")
+    open_dashboard(phone, "/dashboard")
+    for name in ("from", "to"):
+        field = phone.locator(f"#dash-{name}")
+        assert field.get_attribute("type") == "text"
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", field.input_value())
+    phone.fill("#dash-from", "2026/11/5")
+    phone.fill("#dash-to", "2026年11月20日")
+    phone.click("form.dashboard-filter button[type=submit]")
+    phone.wait_for_url("**/dashboard?*")
+    phone.wait_for_function(DRAWN)
+    assert phone.locator("#dash-from").input_value() == "2026-11-05"
+    assert phone.locator("#dash-to").input_value() == "2026-11-20"
+    picker = phone.locator("button.date-pick[data-for='dash-from']")
+    assert picker.is_visible() and picker.inner_text() == "选日期"
+    picker.click()
+    phone.locator(".date-field:has(#dash-from) .date-proxy").evaluate(
+        "proxy => { proxy.value = '2026-11-02'; proxy.dispatchEvent(new Event('change')); }"
+    )
+    assert phone.locator("#dash-from").input_value() == "2026-11-02"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -181,3 +181,29 @@ def test_an_empty_figure_of_the_state_now_says_there_is_none_now() -> None:
     assert translate("zh", empty_words("overdue_by_grid")) == "目前没有超期事项"
     assert empty_words("points") == "dashboard_no_data"  # a flow over the period
     assert all(CATALOG[key][0].startswith("目前") for key in EMPTY_NOW.values())
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("2026-11-01", date(2026, 11, 1)),
+        (" 2026/11/5 ", date(2026, 11, 5)),
+        ("2026.11.05", date(2026, 11, 5)),
+        ("2026年11月5日", date(2026, 11, 5)),
+        ("20261105", date(2026, 11, 5)),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_dashboard_date_is_read_year_month_day_however_it_is_typed(typed: str | None, day: date | None) -> None:
+    from web.dashboard_pages import typed_day
+
+    assert typed_day(typed) == day
+
+
+@pytest.mark.parametrize("typed", ["11/05/2026", "2026-02-30", "2026-13-01", "next week", "2026-11"])
+def test_a_dashboard_date_that_is_not_a_day_is_refused(typed: str) -> None:
+    from web.dashboard_pages import typed_day
+
+    with pytest.raises(ValueError, match=r"."):
+        typed_day(typed)

@@ -215,9 +215,43 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
-  } else {
+  // "选日期": the browser's own calendar for a typed date field, where the
+  // browser can open one from script (showPicker); the field keeps the
+  // year-month-day it shows in any language, the calendar only fills it.
+  function setUpDatePickers() {
+    document.querySelectorAll(".date-pick").forEach(function (button) {
+      var field = document.getElementById(button.getAttribute("data-for") || "");
+      var proxy = document.createElement("input");
+      proxy.type = "date";
+      if (!field || proxy.type !== "date" || typeof proxy.showPicker !== "function") { return; }
+      proxy.className = "date-proxy";
+      proxy.tabIndex = -1;
+      proxy.setAttribute("aria-hidden", "true");
+      proxy.setAttribute("aria-label", button.textContent || "");
+      button.parentNode.appendChild(proxy);
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        proxy.value = DAY.test(field.value.trim()) ? field.value.trim() : "";
+        try {
+          proxy.showPicker();
+        } catch (refused) {
+          field.focus();
+        }
+      });
+      proxy.addEventListener("change", function () {
+        if (proxy.value) { field.value = proxy.value; }
+      });
+    });
+  }
+
+  function start() {
+    setUpDatePickers();
     draw();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 }());

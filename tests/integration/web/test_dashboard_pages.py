@@ -110,3 +110,16 @@ async def test_a_period_ending_before_it_starts_shows_this_month_with_a_notice(c
     page = await client.get("/dashboard", params={"from": "2026-11-30", "to": "2026-11-01"})
     assert page.status_code == 200
     assert "日期有误" in page.text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_typed_date_is_read_in_chinese_order_and_one_that_is_not_a_day_says_so(client: Client) -> None:
+    """The page's date fields are typed text: 2026/11/5 is read as a day; a
+    day that does not exist shows this month with a notice, not an error."""
+    await _nodes()
+    await log_in_page(client, "organizer")
+    page = await client.get("/dashboard", params={"from": "2026/11/5", "to": "2026年11月20日"})
+    assert page.status_code == 200
+    assert 'name="from" value="2026-11-05"' in page.text and 'name="to" value="2026-11-20"' in page.text
+    odd = await client.get("/dashboard", params={"from": "2026-02-30", "to": "2026-11-20"})
+    assert odd.status_code == 200 and "日期看不懂" in odd.text
