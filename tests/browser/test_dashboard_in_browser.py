@@ -128,6 +128,12 @@ def drawn(page: Any, figure: str) -> list[dict[str, Any]]:
     return texts
 
 
+def bare(words: str) -> str:
+    """A name without the spaces and dots between its parts (a wrapped name
+    may put each part on a line of its own)."""
+    return re.sub(r"[\s·]", "", words)
+
+
 def font_px(text: dict[str, Any]) -> float:
     size = re.search(r"(\d+(?:\.\d+)?)px", str(text["font"]))
     assert size, text
@@ -187,7 +193,7 @@ def test_every_bar_charts_category_names_read_whole(phone: Any, elder: bool) -> 
                 lines.setdefault(text["label"], []).append(text)
         shown = {"".join(line["text"] for line in sorted(label, key=lambda t: t["y"])) for label in lines.values()}
         shown = {words for words in shown if not NUMBER_LABEL.match(words)}  # a value axis's scale
-        assert {name.replace(" ", "") for name in names} == {words.replace(" ", "") for words in shown}, figure["key"]
+        assert {bare(name) for name in names} == {bare(words) for words in shown}, figure["key"]
         assert all(text["x"] >= 0 for label in lines.values() for text in label), figure["key"]
 
 

@@ -16,18 +16,22 @@
   // Chart text as a share of the page's base text (17 px → 14 px; elder 22 px → 18 px).
   var TEXT_SHARE = 0.8;
   // A category's name takes at most this share of a lying bar chart's width.
-  var NAME_SHARE = 0.42;
+  var NAME_SHARE = 0.45;
 
   function numeric(value) {
     return typeof value === "number" ? value : (NUMBER.test(String(value)) ? Number(value) : 0);
   }
 
-  function label(row, columns) {
+  function parts(row, columns) {
     var words = [];
     columns.forEach(function (column, index) {
       if (!column.numeric) { words.push(String(row[index])); }
     });
-    return words.join(" · ");
+    return words;
+  }
+
+  function label(row, columns) {
+    return parts(row, columns).join(" · ");
   }
 
   // The chart shows the figure's points where it has them (what its rows
@@ -150,6 +154,22 @@
     var percent = figure.columns[index].key === "rate" ? "%" : "";
     var number = new Intl.NumberFormat(english ? "en-GB" : "zh-CN", { maximumFractionDigits: 2 });
     var shown = function (value) { return number.format(value) + percent; };
+    // A name too long for its room goes on as many lines as it has parts
+    // (a campaign, then its status), rather than breaking mid-part.
+    var room = width * NAME_SHARE;
+    // ECharts breaks a line a little before the width it is given: a
+    // character to spare keeps a line that fits whole.
+    var spare = text;
+    var lying = figure.rows.map(function (row, i) {
+      var words = parts(row, figure.columns);
+      return widest([names[i]], page) + spare > room && words.length > 1 ? words.join("\n") : names[i];
+    });
+    // The names' column: as wide as the longest line needs, at most its
+    // room; a line longer than that breaks into even lines (never one
+    // character left alone on the last).
+    var longest = widest(lying.join("\n").split("\n"), page);
+    var lines = Math.ceil((longest + spare) / room);
+    var nameWidth = Math.ceil(Math.min(longest / lines + spare, room));
     return Object.assign(common, {
       grid: {
         left: 8, top: 8, bottom: 8, containLabel: true,
@@ -157,13 +177,11 @@
       },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, textStyle: words, confine: true },
       yAxis: {
-        type: "category", data: names, inverse: true,
+        type: "category", data: lying, inverse: true,
         axisTick: { show: false },
         axisLabel: Object.assign({
           interval: 0, overflow: "break",
-          // ECharts breaks a line a little before the measured width: a
-          // character's room to spare keeps a name that fits on one line.
-          width: Math.ceil(Math.min(widest(names, page) + text, width * NAME_SHARE)),
+          width: nameWidth,
           lineHeight: Math.round(text * 1.3)
         }, words)
       },
