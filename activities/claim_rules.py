@@ -1,4 +1,4 @@
-"""Grab-order patrol tasks (抢单式巡防): the pure rules, no database, no clock.
+"""Grab-order patrol tasks (抢单式巡逻): the pure rules, no database, no clock.
 
 An organiser puts up a task with a time window, an area or route, a number
 of slots and an optional points multiplier; volunteers of that node or below

@@ -105,8 +105,20 @@ def counts_caps(rules: EarningRules) -> bool:
     return rules.daily_cap is not None or rules.weekly_cap is not None
 
 
-# purpose → (kind of entry, reason zh, reason en); the activity's title follows the reason.
-ENTRY_WORDING: dict[Purpose, tuple[str, str, str]] = {
-    "award": ("award", "志愿服务积分：", "Volunteer points: "),
-    "bonus": ("award_bonus", "有效线索奖励：", "Useful report bonus: "),
+# What an award's statement line says before the activity's title, by the
+# kind of work (reason zh, reason en): a patrol's line says patrol, not
+# volunteer service. Lines already posted keep the words they were posted with.
+AWARD_REASONS: dict[Kind, tuple[str, str]] = {
+    Kind.SERVICE: ("志愿服务积分：", "Service points: "),
+    Kind.PATROL: ("巡逻积分：", "Patrol points: "),
+    Kind.REPORT: ("上报积分：", "Report points: "),
 }
+BONUS_REASON = ("有效线索奖励：", "Useful report bonus: ")
+ENTRY_KINDS: dict[Purpose, str] = {"award": "award", "bonus": "award_bonus"}
+
+
+def entry_wording(purpose: Purpose, kind: Kind) -> tuple[str, str, str]:
+    """(kind of ledger entry, reason zh, reason en) of what ``purpose`` pays
+    for an activity of ``kind``; the activity's title follows the reason."""
+    reason_zh, reason_en = BONUS_REASON if purpose == "bonus" else AWARD_REASONS[kind]
+    return ENTRY_KINDS[purpose], reason_zh, reason_en

@@ -36,7 +36,7 @@ from decimal import Decimal
 
 from activities.calendar import add_working_days
 from activities.deadline_rules import deadline_policy, finish_due
-from activities.earning import ENTRY_WORDING, Owed
+from activities.earning import Owed, entry_wording
 from activities.errors import InvalidActivity
 from activities.models import ActivityRecord, ActivityView, Kind, Status
 from activities.records import get_activity, lock_activity
@@ -115,7 +115,7 @@ def _ref(activity_id: int) -> str:
 
 async def _reserve(principal: Principal, held: HeldAward, due_at: datetime) -> int:
     activity, campaign = held.activity, held.campaign
-    _, reason_zh, reason_en = ENTRY_WORDING["award"]
+    _, reason_zh, reason_en = entry_wording("award", activity.kind)
     try:
         hold = await create_hold(
             account_code=budget_code(campaign.id),
@@ -221,7 +221,7 @@ def _note(note: str) -> str:
 
 
 async def _post_to_wallet(case: CaseRecord, activity: ActivityRecord, actor_ref: str, reviewer_id: int | None) -> int:
-    kind, reason_zh, reason_en = ENTRY_WORDING["award"]
+    kind, reason_zh, reason_en = entry_wording("award", activity.kind)
 
     async def post() -> int:
         _, entry = await post_hold(

@@ -1,5 +1,5 @@
 """Patrol tasks an organiser puts up (a route, an area, a time of day), and
-grab-order tasks (抢单式巡防) whose slots volunteers claim.
+grab-order tasks (抢单式巡逻) whose slots volunteers claim.
 
 The rules are ``activities.claim_rules`` (pure) and ``activities.policy``
 (who); this module loads, decides and writes, one transaction per step with

@@ -53,7 +53,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from activities.deadline_rules import finish_due, handled_late
-from activities.earning import ENTRY_WORDING, NOTHING, Earned, Owed, Purpose, Work, counts_caps, owed
+from activities.earning import NOTHING, Earned, Owed, Purpose, Work, counts_caps, entry_wording, owed
 from activities.errors import (
     ActivityNotFound,
     ActivityNotOpen,
@@ -220,7 +220,7 @@ async def _grant(
         decided = await _owed(activity, campaign, purpose)
     if campaign is None or decided.awarded <= 0:
         return Award(owed=decided, entry_id=None)
-    kind, reason_zh, reason_en = ENTRY_WORDING[purpose]
+    kind, reason_zh, reason_en = entry_wording(purpose, activity.kind)
     payment = Payment(
         member_id=activity.member_id,
         amount=decided.awarded,

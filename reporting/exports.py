@@ -31,7 +31,7 @@ SHEET_NAME_CHARS = 31
 def _csv_cell(cell: Cell) -> str:
     if isinstance(cell, Decimal | int):
         return number_cell(f"{cell:.2f}" if isinstance(cell, Decimal) else str(cell))
-    return safe_cell(cell)
+    return safe_cell(str(cell))
 
 
 def _heading(dashboard: Dashboard) -> list[str]:
@@ -67,7 +67,7 @@ def dashboard_csv(dashboard: Dashboard, figure_key: str | None = None) -> str:
 def _xlsx_cell(cell: Cell) -> object:
     if isinstance(cell, Decimal | int):
         return cell
-    return safe_cell(cell)
+    return safe_cell(str(cell))
 
 
 def dashboard_xlsx(dashboard: Dashboard) -> bytes:

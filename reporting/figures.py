@@ -43,7 +43,7 @@ from ledger.amounts import from_minor
 from ledger.tables import LedgerAccount
 from marketplace.tables import CatalogItem, Shop
 from reporting.aggregation import AWARD_KINDS, DAY_GRAIN, FUND_KIND, MONTH_GRAIN, REDEMPTION_KIND, active_window
-from reporting.models import Cell, Chart, Column, Dashboard, Figure, Period
+from reporting.models import Cell, Chart, Column, Dashboard, Figure, Label, Period
 from reporting.periods import calendar_split, check_period, china_today, preset_period
 from reporting.policy import dashboard_organisation
 from reporting.tables import ActivityShare, ActivityTotal, LedgerTotal, MemberTotal, RedemptionTotal
@@ -123,10 +123,10 @@ async def _points_figures(node_id: int, period: Period) -> list[Figure]:
             Chart.BAR,
             (Column("flow", "项目", "Flow"), Column("points", "积分", "Points", numeric=True)),
             (
-                ("发放预算 issued", _points(issued)),
-                ("奖励 awarded", _points(awarded)),
-                ("兑换 redeemed", _points(redeemed)),
-                ("过期 expired", _points(expired)),
+                (_label(FLOW_WORDS, "issued"), _points(issued)),
+                (_label(FLOW_WORDS, "awarded"), _points(awarded)),
+                (_label(FLOW_WORDS, "redeemed"), _points(redeemed)),
+                (_label(FLOW_WORDS, "expired"), _points(expired)),
             ),
         ),
         Figure(
@@ -135,7 +135,7 @@ async def _points_figures(node_id: int, period: Period) -> list[Figure]:
             "Outstanding points (at the end of the period)",
             Chart.NUMBER,
             (Column("item", "项目", "Item"), Column("points", "积分", "Points", numeric=True)),
-            (("志愿者钱包余额 wallets", _points(liability)),),
+            ((_label(FLOW_WORDS, "wallets"), _points(liability)),),
         ),
     ]
 
@@ -173,7 +173,7 @@ async def _budget_figure(path: str) -> Figure:
         tuple(
             (
                 str(c["title_zh"]),
-                _label(CAMPAIGN_STATUS_ZH, str(c["status"])),
+                _label(CAMPAIGN_STATUS_WORDS, str(c["status"])),
                 _points(balances.get(budget_code(int(c["id"])), 0)),
             )
             for c in campaigns
@@ -230,23 +230,41 @@ async def _names(table: Any, ids: Iterable[int]) -> dict[int, str]:
 
 # --- activity figures -----------------------------------------------------------
 
-CAMPAIGN_STATUS_ZH = {"open": "进行中", "closed": "已结束"}
-KIND_ZH = {"service": "服务", "patrol": "巡防", "report": "上报"}
-STATUS_ZH = {
-    "checked_in": "巡防中",
-    "submitted": "待审核",
-    "held": "风控复核",
-    "verified": "已通过",
-    "rejected": "未通过",
-    "assigned": "处置中",
-    "handled": "已处置",
-    "closed": "已评价",
+# The words of each category a figure names: key -> (Chinese, English).
+FLOW_WORDS = {
+    "issued": ("发放预算", "Budget issued"),
+    "awarded": ("奖励", "Awarded"),
+    "redeemed": ("兑换", "Redeemed"),
+    "expired": ("过期", "Expired"),
+    "wallets": ("志愿者钱包余额", "Volunteers' wallets"),
 }
-REPORT_KIND_ZH = {"hazard": "隐患", "tip": "线索", "dispute": "纠纷", "snap": "随手拍"}
+CAMPAIGN_STATUS_WORDS = {"open": ("进行中", "Open"), "closed": ("已结束", "Ended")}
+KIND_WORDS = {"service": ("服务", "Service"), "patrol": ("巡逻", "Patrol"), "report": ("上报", "Report")}
+STATUS_WORDS = {
+    "checked_in": ("巡逻中", "On patrol"),
+    "submitted": ("待审核", "Awaiting review"),
+    "held": ("风控复核", "Risk review"),
+    "verified": ("已通过", "Verified"),
+    "rejected": ("未通过", "Rejected"),
+    "assigned": ("处置中", "Being handled"),
+    "handled": ("已处置", "Handled"),
+    "closed": ("已评价", "Rated"),
+}
+REPORT_KIND_WORDS = {
+    "hazard": ("隐患", "Hazard"),
+    "tip": ("线索", "Tip"),
+    "dispute": ("纠纷", "Dispute"),
+    "snap": ("随手拍", "Snapshot"),
+}
+STAGE_WORDS = {"accept": ("受理", "Acceptance"), "finish": ("办结", "Completion")}
 
 
-def _label(words: Mapping[str, str], key: str) -> str:
-    return f"{words[key]} {key}" if key in words else key or "—"
+def _label(words: Mapping[str, tuple[str, str]], key: str) -> Label | str:
+    """The category ``key`` in both languages; a key without words shows as itself."""
+    if key in words:
+        zh, en = words[key]
+        return Label(key, zh, en)
+    return key or "—"
 
 
 async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tuple[int, str]]) -> list[Figure]:
@@ -308,7 +326,7 @@ async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tu
                 Column("count", "数量", "Count", numeric=True),
             ),
             tuple(
-                (_label(KIND_ZH, r["kind"]), _label(STATUS_ZH, r["status"]), r["activities"])
+                (_label(KIND_WORDS, r["kind"]), _label(STATUS_WORDS, r["status"]), r["activities"])
                 for r in sorted(by_status, key=lambda r: (r["kind"], r["status"]))
             ),
         ),
@@ -330,7 +348,7 @@ async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tu
             Chart.PIE,
             (Column("report_kind", "类别", "Kind"), Column("count", "数量", "Count", numeric=True)),
             tuple(
-                (_label(REPORT_KIND_ZH, r["report_kind"]), r["activities"])
+                (_label(REPORT_KIND_WORDS, r["report_kind"]), r["activities"])
                 for r in sorted(reports, key=lambda r: r["report_kind"])
             ),
         ),
@@ -346,8 +364,10 @@ async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tu
                 Column("rate", "按时率（%）", "On-time rate (%)", numeric=True),
             ),
             tuple(
-                _stage_row(name, int(loop.get(f"{key}_done", 0) or 0), int(loop.get(f"{key}_late", 0) or 0))
-                for key, name in (("accept", "受理 accept"), ("finish", "办结 finish"))
+                _stage_row(
+                    _label(STAGE_WORDS, key), int(loop.get(f"{key}_done", 0) or 0), int(loop.get(f"{key}_late", 0) or 0)
+                )
+                for key in ("accept", "finish")
             ),
         ),
         Figure(
@@ -383,7 +403,7 @@ async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tu
     ]
 
 
-def _stage_row(name: str, done: int, late: int) -> tuple[Cell, ...]:
+def _stage_row(name: Label | str, done: int, late: int) -> tuple[Cell, ...]:
     rate = (Decimal(100 * (done - late)) / done).quantize(HOURS) if done else Decimal("0.00")
     return (name, done, done - late, rate)
 

@@ -3,7 +3,8 @@
 Every figure is a table (columns with Chinese and English headers, rows of
 plain values), so the JSON, the charts, the data tables behind them, the CSV
 and the XLSX are all the same numbers read from one record. Amounts are
-``Decimal`` with 2 places, counts are ``int``.
+``Decimal`` with 2 places, counts are ``int``; a category the figure names
+(a kind, a status, a flow) is a ``Label``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,28 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-Cell = str | int | Decimal
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A category of a figure, in both languages, with the key it stands for.
+
+    The dashboard page shows the reader's words alone (``已评价`` or
+    ``Rated``); the API, the CSV and the XLSX carry ``str(label)``, the
+    Chinese words and the stable key (``已评价 closed``), as they always have.
+    """
+
+    key: str
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} {self.key}"
+
+    def words(self, language: str) -> str:
+        return self.en if language == "en" else self.zh
+
+
+Cell = str | int | Decimal | Label
 
 
 class Chart(StrEnum):

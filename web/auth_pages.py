@@ -41,13 +41,17 @@ from web.session_cookie import (
     HOME_PATH,
     LOGIN_PATH,
     display_cookies,
+    elder_cookie,
     ended_session_cookie,
     language_cookie,
     local_next_path,
+    login_path,
     session_cookie,
 )
 
 LANGUAGE_PATH = "/language"
+ELDER_MODE_PATH = "/elder-mode"
+ELDER_CHOICES = {"1": True, "0": False}
 MAX_PHONE_CHARS = 20
 MAX_PASSWORD_CHARS = 128
 
@@ -55,6 +59,14 @@ MAX_PASSWORD_CHARS = 128
 @dataclass
 class LanguageForm:
     lang: str = ""
+    # Where the login returns to, kept across the switch.
+    next: str = ""
+
+
+@dataclass
+class ElderModeForm:
+    elder_mode: str = ""
+    next: str = ""
 
 
 @dataclass
@@ -153,9 +165,26 @@ class LoginPages(Controller):
         """中文 / English on the login page: a cookie for the pages shown
         before logging in (an unknown choice keeps the current one). Once
         logged in, the member's own setting wins."""
+        back = login_path(data.next)
         if data.lang not in LANGUAGES:
-            return Redirect(LOGIN_PATH, status_code=303)
-        return Redirect(LOGIN_PATH, status_code=303, cookies=[language_cookie(data.lang, settings)])
+            return Redirect(back, status_code=303)
+        return Redirect(back, status_code=303, cookies=[language_cookie(data.lang, settings)])
+
+    @post(ELDER_MODE_PATH, guards=[public], exclude_from_auth=True, status_code=303, name="elder_mode")
+    async def elder_mode(
+        self,
+        data: FormBody[ElderModeForm],
+        settings: NamedDependency[Settings],
+    ) -> Redirect:
+        """长辈模式 on the login page: large text and buttons on this phone
+        before anyone logs in, in the cookie the pages without a member read
+        (``ELDER_COOKIE``; an unknown choice keeps the current one). Once
+        logged in, the member's own setting wins, as for the language."""
+        back = login_path(data.next)
+        chosen = ELDER_CHOICES.get(data.elder_mode)
+        if chosen is None:
+            return Redirect(back, status_code=303)
+        return Redirect(back, status_code=303, cookies=[elder_cookie(chosen, settings)])
 
     @post("/logout", guards=[requires_member], status_code=303, name="logout")
     async def logout(self, principal: ActingPrincipal, settings: NamedDependency[Settings]) -> Redirect:

@@ -11,11 +11,14 @@ Charts are drawn by ``static/dashboard.js`` with the vendored ECharts
 (``static/vendor/echarts.simple.min.js``) from the figures the page carries
 in a ``<script type="application/json">`` block: no inline script, so the
 CSP stays ``script-src 'self'``. Each chart has its data table in a
-``<details>`` toggle (screen readers, print).
+``<details>`` toggle (screen readers, print). The page and the printed
+report name each category in the reader's language alone (``已评价`` or
+``Rated``, ``page_figures``); the API and the files keep ``已评价 closed``.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -27,23 +30,39 @@ from litestar.response import Template
 from api.dependencies import ActingPrincipal
 from api.guards import requires_manager
 from api.routing import get
-from api.schemas.reporting import DashboardOut
+from api.schemas.reporting import DashboardOut, wire_cell
 from community.errors import AccessRefused, OrganisationNotFound
 from community.members import get_member
 from core.clock import utc_now
 from reporting.errors import InvalidPeriod
 from reporting.exports import dashboard_csv, dashboard_xlsx
 from reporting.figures import organiser_dashboard
-from reporting.models import Dashboard
+from reporting.models import Cell, Dashboard, Label
 from reporting.periods import PRESETS, china_today, month_period, preset_period, previous_month
 from reporting.policy import dashboard_nodes
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
-from web.rendering import render
+from web.rendering import language_of, render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OrgQuery = Annotated[int | None, QueryParameter(name="org", ge=1, le=2**31 - 1)]
 FromQuery = Annotated[date | None, QueryParameter(name="from")]
 ToQuery = Annotated[date | None, QueryParameter(name="to")]
+# The page's own date fields are typed text (year-month-day, shown in
+# Chinese order whatever the browser's language): read by ``typed_day``.
+TYPED_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})")
+
+
+def typed_day(text: str | None) -> date | None:
+    """A day typed into the page's date field: ``2026-11-01``, also
+    ``2026/11/1``, ``2026.11.1``, ``2026年11月1日`` or ``20261101``; None when
+    empty. Raises ``ValueError`` for anything else or a day that does not exist."""
+    if text is None or not text.strip():
+        return None
+    found = TYPED_DAY.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(f"not a day: {text!r}")
+    year, month, day = (int(part) for part in found.groups() if part is not None)
+    return date(year, month, day)
 
 
 async def _board(
@@ -68,6 +87,30 @@ async def _board(
         raise PermissionDeniedException() from error
 
 
+# Figures of the state now (their titles say 当前), not of the period: when
+# empty they say there is none now, not that the period has no data.
+EMPTY_NOW = {"overdue_by_grid": "dashboard_none_overdue", "budgets": "dashboard_none_budgets"}
+
+
+def empty_words(figure_key: str) -> str:
+    """The catalog key of what an empty figure says."""
+    return EMPTY_NOW.get(figure_key, "dashboard_no_data")
+
+
+def shown_cell(cell: Cell, language: str) -> str | int:
+    """A cell as the page shows it: a category in the reader's words only."""
+    return cell.words(language) if isinstance(cell, Label) else wire_cell(cell)
+
+
+def page_figures(board: Dashboard, language: str) -> dict[str, Any]:
+    """The figures as the page's JSON (``DashboardOut``), each category in
+    the reader's language: what the charts draw and the data tables list."""
+    data = DashboardOut.of(board).model_dump(mode="json")
+    for shown, figure in zip(data["figures"], board.figures, strict=True):
+        shown["rows"] = [[shown_cell(cell, language) for cell in row] for row in figure.rows]
+    return data
+
+
 def _filename(board: Dashboard, extension: str) -> str:
     return f"dashboard-{board.organisation_id}-{board.from_day.isoformat()}-{board.to_day.isoformat()}.{extension}"
 
@@ -84,18 +127,24 @@ class DashboardPages(Controller):
         request: Request[Any, Any, Any],
         principal: ActingPrincipal,
         org: OrgQuery = None,
-        from_day: FromQuery = None,
-        to_day: ToQuery = None,
+        from_text: Annotated[str | None, QueryParameter(name="from", max_length=20)] = None,
+        to_text: Annotated[str | None, QueryParameter(name="to", max_length=20)] = None,
         preset: Annotated[str | None, QueryParameter(max_length=10)] = None,
     ) -> Template:
+        """A date that cannot be read, or a period the rules refuse, shows this
+        month with a notice naming the problem (never a bare error)."""
         member = await get_member(principal.member_id)
         error = None
+        try:
+            from_day, to_day = typed_day(from_text), typed_day(to_text)
+        except ValueError:
+            error, from_day, to_day, preset = "dashboard_bad_date", None, None, None
         try:
             board = await _board(principal, org, from_day, to_day, preset)
         except InvalidPeriod:
             error = "dashboard_bad_period"
             board = await _board(principal, org, None, None)
-        data = DashboardOut.of(board).model_dump(mode="json")
+        data = page_figures(board, language_of(request, member))
         return render(
             request,
             "dashboard.html",
@@ -105,6 +154,7 @@ class DashboardPages(Controller):
             nodes=await dashboard_nodes(principal),
             presets=PRESETS,
             report_month=previous_month(china_today(utc_now())),
+            empty_words=empty_words,
             error=error,
         )
 
@@ -155,6 +205,8 @@ class DashboardPages(Controller):
             "dashboard_report.html",
             member=member,
             board=board,
+            data=page_figures(board, language_of(request, member)),
+            empty_words=empty_words,
             month=period.from_day.strftime("%Y-%m"),
             printed_at=utc_now(),
         )

@@ -113,7 +113,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "item_quantity": ("数量", "Quantity"),
     "item_redeem": ("兑换", "Redeem"),
     "item_redeem_note": (
-        "兑换后积分先冻结，到店出示领取码领取；{days} 天内未领取自动退回",
+        "兑换后积分先冻结，到店出示取货码领取；{days} 天内未领取自动退回",
         "Points are held until you show the pickup code at the shop; unclaimed after {days} days they come back",
     ),
     "item_back": ("回到积分超市", "Back to the shop"),
@@ -127,11 +127,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "orders_empty": ("还没有兑换订单", "No orders yet"),
     "orders_more": ("更多订单", "More orders"),
     "order_title": ("兑换订单 #{id}", "Order #{id}"),
-    "order_placed": ("兑换成功！到店出示领取码", "Redeemed! Show the pickup code at the shop"),
+    "order_placed": ("兑换成功！到店出示取货码", "Redeemed! Show the pickup code at the shop"),
     "order_cancelled_notice": ("订单已取消，积分已退回", "Order cancelled; the points are back"),
-    "order_code": ("领取码", "Pickup code"),
-    "order_qr": ("领取码二维码", "Pickup code QR"),
-    "order_qr_hint": ("请店员扫码或输入领取码", "Let the shop scan this or type the code"),
+    "order_code": ("取货码", "Pickup code"),
+    "order_qr": ("取货码二维码", "Pickup code QR"),
+    "order_qr_hint": ("请店员扫码或输入取货码", "Let the shop scan this or type the code"),
     "order_item": ("商品", "Item"),
     "order_quantity": ("数量", "Quantity"),
     "order_total": ("积分", "Points"),
@@ -211,7 +211,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     "ranking_size": ("共 {size} 人上榜", "{size} on the board"),
     "ranking_unranked": ("还没有上榜", "Not on the board yet"),
     "ranking_hidden": ("您已选择不上榜，积分照常累计", "You chose not to be ranked; your points still count"),
-    "ranking_my_points": ("我的积分", "My points"),
+    # The member's points on this board for the chosen period: what they earned
+    # there, not their wallet balance (spending never lowers a board).
+    "ranking_my_points_week": ("本周排行积分", "My ranking points this week"),
+    "ranking_my_points_month": ("本月排行积分", "My ranking points this month"),
+    "ranking_my_points_season": ("本赛季排行积分", "My ranking points this season"),
+    "ranking_points_hint": ("只算挣到的，不是余额", "Points earned; not your balance"),
+    "ranking_points_column": ("排行积分", "Ranking points"),
     "ranking_neighbours": ("我和前后的人", "Me and my neighbours"),
     "ranking_top": ("前几名", "Top"),
     "ranking_empty": ("这里还没有人上榜", "Nobody is on this board yet"),
@@ -242,6 +248,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "me_elder_mode": ("长辈模式（大字、大按钮）", "Elder mode (large text and buttons)"),
     "me_elder_on": ("已开启", "On"),
     "me_elder_off": ("已关闭", "Off"),
+    # Elder mode on the login page, for this phone before anyone logs in.
+    "elder_switch_on": ("开启", "On"),
+    "elder_switch_off": ("关闭", "Off"),
     "me_save": ("保存", "Save"),
     "me_bad_language": ("请选择中文或 English", "Choose 中文 or English"),
     "me_saved": ("已保存", "Saved"),
@@ -517,11 +526,20 @@ CATALOG: dict[str, tuple[str, str]] = {
     "dashboard_preset_month": ("本月", "This month"),
     "dashboard_preset_quarter": ("本季度", "This quarter"),
     "dashboard_china_time": ("日期按北京时间", "Days in China time"),
+    "dashboard_date_format": ("日期格式：年-月-日，如 2026-11-01", "Dates as year-month-day, e.g. 2026-11-01"),
+    "dashboard_pick_date": ("选日期", "Pick a date"),
+    "dashboard_bad_date": (
+        "日期看不懂，请按 年-月-日 填写（如 2026-11-01）；已显示本月",
+        "A date could not be read; write it as year-month-day (e.g. 2026-11-01). Showing this month",
+    ),
     "dashboard_xlsx": ("下载 Excel（全部图表）", "Download Excel (every figure)"),
     "dashboard_csv": ("下载 CSV", "Download CSV"),
     "dashboard_report_link": ("{month} 月报（打印）", "Monthly report {month} (print)"),
     "dashboard_table": ("数据表", "Data table"),
     "dashboard_no_data": ("本时段暂无数据", "No data for this period"),
+    # A figure of the state now (marked 当前), not of the period, with nothing in it.
+    "dashboard_none_overdue": ("目前没有超期事项", "Nothing is overdue right now"),
+    "dashboard_none_budgets": ("目前没有活动预算", "No campaign budgets right now"),
     "dashboard_bad_period": (
         "日期有误（开始不能晚于结束，最长一年），已显示本月",
         "Invalid dates (from after to, or over a year); showing this month",
@@ -566,15 +584,17 @@ def language_from_accept(header: str | None) -> str:
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
 
 
-def china_time(moment: datetime, language: str, *, now: datetime | None = None) -> str:
+def china_time(moment: datetime, language: str, *, now: datetime | None = None, with_year: bool = False) -> str:
     """``11月30日 18:05 北京时间`` / ``30 Nov 18:05 China time``; the year
-    is shown when it is not the current China-time year (``now``)."""
+    is shown when it is not the current China-time year (``now``), or
+    always ``with_year`` (paper outlives the year it was printed in)."""
     local = moment.astimezone(CHINA)
     this_year = (now or datetime.now(CHINA)).astimezone(CHINA).year
+    show_year = with_year or local.year != this_year
     if language == "en":
-        year = f" {local.year}" if local.year != this_year else ""
+        year = f" {local.year}" if show_year else ""
         return f"{local.day} {MONTHS_EN[local.month - 1]}{year} {local:%H:%M} China time"
-    prefix = f"{local.year}年" if local.year != this_year else ""
+    prefix = f"{local.year}年" if show_year else ""
     return f"{prefix}{local.month}月{local.day}日 {local:%H:%M} 北京时间"
 
 

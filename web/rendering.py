@@ -62,6 +62,8 @@ def render(
             "elder": member.elder_mode if member is not None else request.cookies.get(ELDER_COOKIE) == "1",
             "member": member,
             "when": lambda moment: china_time(moment, language),
+            # On paper (the printable statement and report): always with the year.
+            "when_dated": lambda moment: china_time(moment, language, with_year=True),
             "window": lambda starts, ends: china_window(starts, ends, language),
             "points": points,
             "signed_points": signed_points,

@@ -4,6 +4,8 @@ API's own token, HttpOnly, SameSite=Lax, Secure when
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from litestar.datastructures import Cookie
 
 from api.community.auth import SESSION_COOKIE
@@ -66,12 +68,22 @@ def language_cookie(language: str, settings: Settings) -> Cookie:
     return site_cookie(LANGUAGE_COOKIE, language, settings, max_age=LANGUAGE_COOKIE_SECONDS)
 
 
+def elder_cookie(elder_mode: bool, settings: Settings) -> Cookie:
+    """Elder mode for the pages rendered without the member at hand. Set by
+    the login page's switch (before anyone is known), then at each login and
+    each change on Me to the member's own."""
+    return site_cookie(ELDER_COOKIE, "1" if elder_mode else "0", settings, max_age=LANGUAGE_COOKIE_SECONDS)
+
+
 def display_cookies(language: str, elder_mode: bool, settings: Settings) -> list[Cookie]:
     """The member's language and elder mode for the pages rendered without
     the member at hand (the login page, 403 and 404): set at each login and
     each change on Me, so an elderly member's error page and next login
     page are as large as the rest."""
-    return [
-        language_cookie(language, settings),
-        site_cookie(ELDER_COOKIE, "1" if elder_mode else "0", settings, max_age=LANGUAGE_COOKIE_SECONDS),
-    ]
+    return [language_cookie(language, settings), elder_cookie(elder_mode, settings)]
+
+
+def login_path(next_path: str | None) -> str:
+    """The login page, still carrying where the login returns to."""
+    back = local_next_path(next_path)
+    return f"{LOGIN_PATH}?{urlencode({'next': back})}" if back else LOGIN_PATH

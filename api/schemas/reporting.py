@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from reporting.models import Cell, Dashboard, Figure
+from reporting.models import Cell, Dashboard, Figure, Label
 
 
 class ColumnOut(BaseModel):
@@ -39,9 +39,12 @@ class FigureOut(BaseModel):
 
 
 def wire_cell(cell: Cell) -> str | int:
-    """Amounts leave as strings with two places; counts as integers."""
+    """Amounts leave as strings with two places; counts as integers; a
+    category as its Chinese words and key (``已评价 closed``)."""
     if isinstance(cell, Decimal):
         return f"{cell:.2f}"
+    if isinstance(cell, Label):
+        return str(cell)
     return cell
 
 

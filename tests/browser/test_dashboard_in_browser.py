@@ -5,7 +5,9 @@ on a desktop."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -98,3 +100,137 @@ def test_the_dashboard_and_its_report_have_no_serious_accessibility_violations(
         assert found == {"/dashboard": [], "/dashboard/report": []}
     finally:
         context.close()
+
+
+# The text a chart drew that ECharts kept on screen (a label hidden to avoid
+# an overlap is not drawn): each line with its box in the chart's pixels,
+# its font, and which label (axis or bar) it belongs to.
+DRAWN_TEXT = """(element) => {
+  const chart = echarts.getInstanceByDom(element);
+  return chart.getZr().storage.getDisplayList(true)
+    .filter(e => e.style && typeof e.style.text === 'string' && e.style.text && e.parent)
+    .map(e => {
+      const box = e.getBoundingRect().clone();
+      const transform = e.getComputedTransform();
+      if (transform) { box.applyTransform(transform); }
+      return {text: e.style.text, font: e.style.font, label: e.parent.id,
+              axis: String(e.parent.anid || '').startsWith('label_'),
+              x: box.x, y: box.y, width: box.width, height: box.height};
+    });
+}"""
+DAY_LABEL = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{1,2}月\d{1,2}日)$")
+NUMBER_LABEL = re.compile(r"^[\d,.%]+$")
+
+
+def drawn(page: Any, figure: str) -> list[dict[str, Any]]:
+    chart = page.locator(f".chart[data-figure='{figure}']")
+    texts: list[dict[str, Any]] = chart.evaluate(DRAWN_TEXT)
+    return texts
+
+
+def bare(words: str) -> str:
+    """A name without the spaces and dots between its parts (a wrapped name
+    may put each part on a line of its own)."""
+    return re.sub(r"[\s·]", "", words)
+
+
+def font_px(text: dict[str, Any]) -> float:
+    size = re.search(r"(\d+(?:\.\d+)?)px", str(text["font"]))
+    assert size, text
+    return float(size.group(1))
+
+
+@pytest.fixture
+def phone(browser: Any, demo: str) -> Iterator[Any]:
+    run_async(rolled_up)
+    context = browser.new_context(viewport=VIEWPORT, base_url=demo, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def open_dashboard(page: Any, path: str = "/dashboard?preset=quarter") -> dict[str, Any]:
+    page.goto(path)
+    page.wait_for_function(DRAWN)
+    data: dict[str, Any] = json.loads(page.locator("#dashboard-data").text_content())
+    return data
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_the_service_hours_days_never_overlap_or_leave_the_chart_at_360_px(phone: Any, elder: bool) -> None:
+    """A quarter of days under the line: ECharts shows every n-th, flat, so
+    no two touch, and the last is not cut at the chart's edge."""
+    log_in(phone, "organizer")
+    set_elder_mode(phone, on=elder)
+    open_dashboard(phone)
+    width = phone.locator(".chart[data-figure='service_hours']").evaluate("e => e.clientWidth")
+    days = sorted(
+        (text for text in drawn(phone, "service_hours") if text["axis"] and DAY_LABEL.match(text["text"])),
+        key=lambda text: text["x"],
+    )
+    assert len(days) >= 2, days
+    for before, after in itertools.pairwise(days):
+        assert after["x"] >= before["x"] + before["width"], (before["text"], after["text"])
+    assert all(day["x"] >= 0 and day["x"] + day["width"] <= width for day in days), days
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_every_bar_charts_category_names_read_whole(phone: Any, elder: bool) -> None:
+    """活动（按类型与状态） and the rest: each name drawn in full (wrapped if
+    need be, never cut to "…"), inside the chart."""
+    log_in(phone, "organizer")
+    set_elder_mode(phone, on=elder)
+    data = open_dashboard(phone)
+    bars = [figure for figure in data["figures"] if figure["chart"] == "bar" and figure["rows"]]
+    assert "activities" in {figure["key"] for figure in bars}
+    for figure in bars:
+        names = {
+            " · ".join(str(cell) for cell, column in zip(row, figure["columns"], strict=True) if not column["numeric"])
+            for row in figure["rows"]
+        }
+        lines: dict[int, list[dict[str, Any]]] = {}
+        for text in drawn(phone, figure["key"]):
+            if text["axis"]:
+                lines.setdefault(text["label"], []).append(text)
+        shown = {"".join(line["text"] for line in sorted(label, key=lambda t: t["y"])) for label in lines.values()}
+        shown = {words for words in shown if not NUMBER_LABEL.match(words)}  # a value axis's scale
+        assert {bare(name) for name in names} == {bare(words) for words in shown}, figure["key"]
+        assert all(text["x"] >= 0 for label in lines.values() for text in label), figure["key"]
+
+
+def test_chart_text_grows_with_elder_mode(phone: Any) -> None:
+    """The charts' words follow the page's: larger in elder mode, never
+    smaller than 14 px on a phone, 18 px for an elder."""
+    log_in(phone, "organizer")
+    sizes = {}
+    for elder in (False, True):
+        set_elder_mode(phone, on=elder)
+        open_dashboard(phone)
+        fonts = {font_px(text) for figure in ("activities", "service_hours") for text in drawn(phone, figure)}
+        assert len(fonts) == 1, fonts
+        sizes[elder] = fonts.pop()
+    assert sizes[False] >= 14 and sizes[True] >= 18 and sizes[True] > sizes[False], sizes
+
+
+def test_the_date_fields_read_year_month_day_and_a_typed_or_picked_date_is_shown(phone: Any) -> None:
+    """Chinese order whatever the browser's language (this Chromium's own is
+    en-US, whose date fields read month/day/year); "选日期" fills the field."""
+    log_in(phone, "organizer")
+    open_dashboard(phone, "/dashboard")
+    for name in ("from", "to"):
+        field = phone.locator(f"#dash-{name}")
+        assert field.get_attribute("type") == "text"
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", field.input_value())
+    phone.fill("#dash-from", "2026/11/5")
+    phone.fill("#dash-to", "2026年11月20日")
+    phone.click("form.dashboard-filter button[type=submit]")
+    phone.wait_for_url("**/dashboard?*")
+    phone.wait_for_function(DRAWN)
+    assert phone.locator("#dash-from").input_value() == "2026-11-05"
+    assert phone.locator("#dash-to").input_value() == "2026-11-20"
+    picker = phone.locator("button.date-pick[data-for='dash-from']")
+    assert picker.is_visible() and picker.inner_text() == "选日期"
+    picker.click()
+    phone.locator(".date-field:has(#dash-from) .date-proxy").evaluate(
+        "proxy => { proxy.value = '2026-11-02'; proxy.dispatchEvent(new Event('change')); }"
+    )
+    assert phone.locator("#dash-from").input_value() == "2026-11-02"

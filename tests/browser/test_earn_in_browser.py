@@ -209,3 +209,31 @@ def test_elder_mode_sizes_hold_on_the_earn_pages(page: Any) -> None:
         for icon_holder in page.query_selector_all("main a:has(svg), main button:has(svg), .kind-face"):
             if icon_holder.is_visible():
                 assert icon_holder.inner_text().strip(), path
+
+
+def lines_of(element: Any) -> int:
+    """How many lines an inline element's text takes on screen."""
+    count: int = element.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    )
+    return count
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_a_submissions_status_is_on_its_own_line_under_the_title(page: Any, elder: bool) -> None:
+    """我的提交 at 360 px: the status badge is read on a line of its own under
+    the title, never between the lines of a title it made wrap, and never breaks."""
+    log_in(page)
+    set_elder_mode(page, on=elder)
+    page.goto("/earn/mine")
+    submissions = page.locator(".submission")
+    assert submissions.count() >= 3
+    for index in range(submissions.count()):
+        title = submissions.nth(index).locator(".reason")
+        status = submissions.nth(index).locator(".status")
+        title_box, status_box = title.bounding_box(), status.bounding_box()
+        assert title_box is not None and status_box is not None
+        words = title.inner_text()
+        assert status_box["y"] >= title_box["y"] + title_box["height"] - 1, words
+        assert lines_of(status) == 1, (words, status.inner_text())

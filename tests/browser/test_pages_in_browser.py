@@ -110,6 +110,28 @@ def test_elder_mode_meets_the_sizes_and_persists_across_logins(page: Any) -> Non
     assert_elder_sizes(page)
 
 
+def test_the_login_page_turns_elder_mode_on_before_anyone_logs_in(page: Any) -> None:
+    """A new phone, nobody logged in: 长辈模式 on the login page makes the
+    page itself large (and stays so), and the login still returns to ``next``."""
+    page.goto("/login?next=/shop")
+    assert px(page, "body", "font-size") < ELDER_BASE_PX
+    page.click("form[action='/elder-mode'] button[value='1']")
+    page.wait_for_url("**/login?next=%2Fshop")
+    page.reload()
+    assert px(page, "body", "font-size") >= ELDER_BASE_PX
+    assert page.get_attribute("form[action='/elder-mode'] button[value='1']", "aria-pressed") == "true"
+    targets = [target for target in page.query_selector_all(TAP_TARGETS) if target.is_visible()]
+    assert len(targets) >= 6
+    for target in targets:
+        box = target.bounding_box()
+        assert box is not None and box["height"] >= ELDER_TAP_PX, target.inner_text()
+    phone, password = credentials("volunteer")
+    page.fill("#phone", phone)
+    page.fill("#password", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url("**/shop")
+
+
 def test_a_form_post_without_the_csrf_token_is_refused(page: Any) -> None:
     log_in(page)
     response = page.request.post("/me/preferences", form={"elder_mode": "1"}, max_redirects=0)

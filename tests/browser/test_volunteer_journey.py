@@ -27,8 +27,8 @@ from tests.browser.test_pages_in_browser import api_wallet, log_in
 from tests.browser.test_shop_in_browser import api_orders, confirm_pickup, redeem_towel
 
 REPORT_TITLE = "单元门口台阶破损"
-# The reason a verified activity's award line gives, before its title (activities.earning.ENTRY_WORDING).
-AWARD_REASON = "志愿服务积分："
+# The reason a verified report's award line gives, before its title (activities.earning.entry_wording).
+AWARD_REASON = "上报积分："
 
 
 @pytest.fixture

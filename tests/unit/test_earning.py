@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from activities.earning import NOTHING, Earned, Work, computed_points, counts_caps, owed
+from activities.earning import NOTHING, Earned, Work, computed_points, counts_caps, entry_wording, owed
 from activities.models import Kind
 from campaigns.rules import EarningRules, ReportKind
 
@@ -101,3 +101,19 @@ def test_a_bonus_counts_against_the_same_caps() -> None:
 
 def test_nothing_is_owed_without_a_campaign() -> None:
     assert (NOTHING.computed, NOTHING.awarded, NOTHING.capped) == (Decimal("0.00"), Decimal("0.00"), False)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason_zh", "reason_en"),
+    [
+        (Kind.SERVICE, "志愿服务积分：", "Service points: "),
+        (Kind.PATROL, "巡逻积分：", "Patrol points: "),
+        (Kind.REPORT, "上报积分：", "Report points: "),
+    ],
+)
+def test_an_awards_reason_names_the_kind_of_work_it_pays_for(kind: Kind, reason_zh: str, reason_en: str) -> None:
+    assert entry_wording("award", kind) == ("award", reason_zh, reason_en)
+
+
+def test_a_useful_report_bonus_says_so() -> None:
+    assert entry_wording("bonus", Kind.REPORT) == ("award_bonus", "有效线索奖励：", "Useful report bonus: ")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +31,12 @@ def test_a_time_of_another_year_shows_its_year() -> None:
     moment = datetime(2025, 1, 2, 3, 4, tzinfo=UTC)
     assert china_time(moment, "zh", now=NOW) == "2025年1月2日 11:04 北京时间"
     assert china_time(moment, "en", now=NOW) == "2 Jan 2025 11:04 China time"
+
+
+def test_a_printed_time_always_shows_its_year() -> None:
+    moment = datetime(2026, 11, 30, 10, 5, tzinfo=UTC)
+    assert china_time(moment, "zh", now=NOW, with_year=True) == "2026年11月30日 18:05 北京时间"
+    assert china_time(moment, "en", now=NOW, with_year=True) == "30 Nov 2026 18:05 China time"
 
 
 def test_a_task_window_is_shown_in_china_time_labelled_once() -> None:
@@ -146,3 +152,58 @@ def test_every_cause_label_is_in_the_catalog_in_both_languages() -> None:
 
 def test_the_page_only_reads_the_kinds_of_activities_its_lines_name() -> None:
     assert activity_ids(["activity:3", "order:3", "activity:3", "activity:1", "adjustment:2", "x"]) == [1, 3]
+
+
+def test_the_pickup_code_has_one_name_on_the_order_page_and_at_the_counter() -> None:
+    """The member shows a 取货码 and the counter asks for one: never 领取码."""
+    zh, en = CATALOG["order_code"]
+    assert (zh, en) == ("取货码", "Pickup code")
+    assert CATALOG["counter_code_label"][0].startswith(zh) and CATALOG["counter_code_label"][1].startswith(en)
+    assert [key for key, (words, _) in CATALOG.items() if "领取码" in words] == []
+    assert [t.name for t in TEMPLATES.glob("*.html") if "领取码" in t.read_text(encoding="utf-8")] == []
+
+
+def test_every_ranking_period_names_my_points_as_that_periods_ranking_points() -> None:
+    """Not "我的积分": that reads as the wallet's balance, which differs."""
+    from web.ranking_pages import PERIODS
+
+    for period in (*PERIODS, "season"):
+        zh, en = CATALOG[f"ranking_my_points_{period}"]
+        assert zh == f"{CATALOG[f'ranking_{period}'][0]}排行积分", period
+        assert en.startswith("My ranking points this "), period
+
+
+def test_an_empty_figure_of_the_state_now_says_there_is_none_now() -> None:
+    """各网格超期事项（当前） with nothing overdue: not "no data for this period"."""
+    from web.dashboard_pages import EMPTY_NOW, empty_words
+
+    assert empty_words("overdue_by_grid") == "dashboard_none_overdue"
+    assert translate("zh", empty_words("overdue_by_grid")) == "目前没有超期事项"
+    assert empty_words("points") == "dashboard_no_data"  # a flow over the period
+    assert all(CATALOG[key][0].startswith("目前") for key in EMPTY_NOW.values())
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("2026-11-01", date(2026, 11, 1)),
+        (" 2026/11/5 ", date(2026, 11, 5)),
+        ("2026.11.05", date(2026, 11, 5)),
+        ("2026年11月5日", date(2026, 11, 5)),
+        ("20261105", date(2026, 11, 5)),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_dashboard_date_is_read_year_month_day_however_it_is_typed(typed: str | None, day: date | None) -> None:
+    from web.dashboard_pages import typed_day
+
+    assert typed_day(typed) == day
+
+
+@pytest.mark.parametrize("typed", ["11/05/2026", "2026-02-30", "2026-13-01", "next week", "2026-11"])
+def test_a_dashboard_date_that_is_not_a_day_is_refused(typed: str) -> None:
+    from web.dashboard_pages import typed_day
+
+    with pytest.raises(ValueError, match=r"."):
+        typed_day(typed)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from openpyxl import load_workbook
 
 from reporting.exports import dashboard_csv, dashboard_xlsx
-from reporting.models import Chart, Column, Dashboard, Figure
+from reporting.models import Chart, Column, Dashboard, Figure, Label
 
 TEAMS = Figure(
     "top_teams",
@@ -55,3 +55,45 @@ def test_xlsx_has_a_sheet_per_figure_with_text_kept_text_and_amounts_as_numbers(
     assert sheet["A5"].value == '\'=HYPERLINK("http://x")' and sheet["A5"].data_type == "s"
     assert Decimal(str(sheet["B5"].value)) == Decimal("12.50") and sheet["B5"].number_format == "0.00"
     assert book["上报（按类别）"]["B5"].value == 3
+
+
+STATUSES = Figure(
+    "activities",
+    "活动（按类型与状态）",
+    "Activities by kind and status",
+    Chart.BAR,
+    (
+        Column("kind", "类型", "Kind"),
+        Column("status", "状态", "Status"),
+        Column("count", "数量", "Count", numeric=True),
+    ),
+    ((Label("report", "上报", "Report"), Label("closed", "已评价", "Rated"), 4),),
+)
+LABELLED = Dashboard(1, "平安社区", "Ping'an", date(2026, 11, 1), date(2026, 11, 30), (STATUSES,))
+
+
+def test_the_page_names_a_category_in_the_readers_language_alone() -> None:
+    """Not "已评价 closed": the words of the page's language, without the key."""
+    from web.dashboard_pages import page_figures
+
+    assert page_figures(LABELLED, "zh")["figures"][0]["rows"] == [["上报", "已评价", 4]]
+    assert page_figures(LABELLED, "en")["figures"][0]["rows"] == [["Report", "Rated", 4]]
+
+
+def test_the_api_and_the_files_keep_a_categorys_chinese_words_and_key() -> None:
+    from api.schemas.reporting import DashboardOut
+
+    assert DashboardOut.of(LABELLED).figures[0].rows == [["上报 report", "已评价 closed", 4]]
+    assert ["上报 report", "已评价 closed", "4"] in list(csv.reader(io.StringIO(dashboard_csv(LABELLED))))
+    sheet = load_workbook(io.BytesIO(dashboard_xlsx(LABELLED)))["活动（按类型与状态）"]
+    assert [c.value for c in sheet[5]] == ["上报 report", "已评价 closed", 4]
+
+
+def test_the_dashboard_calls_patrols_what_the_patrol_pages_call_them() -> None:
+    """巡逻, as on the volunteer's pages; never 巡防 beside it."""
+    from reporting.figures import KIND_WORDS, STATUS_WORDS
+    from web.i18n import CATALOG
+
+    assert KIND_WORDS["patrol"][0] == CATALOG["kind_patrol"][0] == "巡逻"
+    assert STATUS_WORDS["checked_in"][0] == CATALOG["status_checked_in"][0] == "巡逻中"
+    assert [zh for zh, _ in (*KIND_WORDS.values(), *STATUS_WORDS.values()) if "巡防" in zh] == []

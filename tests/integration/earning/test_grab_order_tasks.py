@@ -1,4 +1,4 @@
-"""Grab-order patrol tasks (抢单式巡防): exactly N claims for N slots under
+"""Grab-order patrol tasks (抢单式巡逻): exactly N claims for N slots under
 any concurrency, release before the window and claim again, check-in from
 the patrol flow linking the patrol, no-shows closed by the job without a
 point moving, and the task's multiplier on the patrol award. Both engines;

@@ -42,7 +42,7 @@ from campaigns.rules import ReportKind
 from community.access import load_principal
 from core.clock import utc_now
 from ledger.posting import load_entry
-from tests.support.earning_helpers import World, default_rules
+from tests.support.earning_helpers import World, default_rules, service
 from tests.support.marketplace_helpers import assert_ledger_ok, wallet
 
 HERE = Position(latitude=35.05, longitude=118.34, accuracy_m=8.0)
@@ -221,3 +221,31 @@ async def test_service_rate_follows_the_team_kind(world: World) -> None:
                 title="夜巡", started_at=now - timedelta(hours=3), ended_at=now - timedelta(hours=1), team_id=team.id
             ),
         )
+
+
+async def test_each_awards_statement_line_names_the_kind_of_work_it_pays_for(world: World) -> None:
+    """A patrol's line says 巡逻积分, a report's 上报积分, a service log's
+    志愿服务积分 (not 志愿服务积分 for everything), in both languages."""
+    await world.campaign(budget="100.00")
+    volunteer = world.volunteers[0]
+    verifier = await load_principal(world.grid_worker)
+    start = utc_now() - timedelta(hours=2)
+    patrol = await check_in_patrol(await load_principal(volunteer), PatrolCheckIn(position=HERE), now=start)
+    await add_route_points(
+        await load_principal(volunteer),
+        patrol.id,
+        [RoutePointIn(position=HERE, at=start + timedelta(minutes=m)) for m in (10, 20, 30)],
+        now=start + timedelta(minutes=31),
+    )
+    patrol = await check_out_patrol(await load_principal(volunteer), patrol.id, HERE, now=start + timedelta(minutes=45))
+    report = await submit_report(await load_principal(volunteer), report_in())
+    logged = await service(volunteer, minutes=60, ago=timedelta(hours=4))
+    reasons = []
+    for activity in (patrol, report, logged):
+        entry = await load_entry((await verify_activity(verifier, activity.id)).award_entry_id or 0)
+        reasons.append((entry.reason_zh, entry.reason_en))
+    assert reasons == [
+        (f"巡逻积分：{patrol.title}", f"Patrol points: {patrol.title}"),
+        (f"上报积分：{report.title}", f"Report points: {report.title}"),
+        (f"志愿服务积分：{logged.title}", f"Service points: {logged.title}"),
+    ]

@@ -30,8 +30,8 @@ from ledger.amounts import from_minor
 from ledger.reversal import reverse_entry
 from ledger.tables import LedgerAccount, LedgerEntry, LedgerPosting
 from reporting.aggregation import ACCEPTED_STATUSES, CHINA, EARNED_STATUSES, FINISHED_STATUSES, china_day
-from reporting.figures import HOURS, KIND_ZH, REPORT_KIND_ZH, STATUS_ZH, TOP, dashboard, grid_of_nodes
-from reporting.models import Cell, Dashboard, Period
+from reporting.figures import HOURS, KIND_WORDS, REPORT_KIND_WORDS, STATUS_WORDS, TOP, dashboard, grid_of_nodes
+from reporting.models import Cell, Dashboard, Label, Period
 from reporting.rollups import catch_up, rebuild
 from tests.support.earning_helpers import World, build_world
 from tests.support.marketplace_helpers import fast_member
@@ -48,8 +48,9 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _label(words: dict[str, str], key: str) -> str:
-    return f"{words[key]} {key}" if key in words else key or "—"
+def _label(words: dict[str, tuple[str, str]], key: str) -> str:
+    """A category as the API and the exports carry it: Chinese words and key."""
+    return f"{words[key][0]} {key}" if key in words else key or "—"
 
 
 def _hours(minutes: int) -> Decimal:
@@ -269,10 +270,11 @@ async def _expected(
         ),
         "liability": (("志愿者钱包余额 wallets", from_minor(liability)),),
         "activities": tuple(
-            (_label(KIND_ZH, kind), _label(STATUS_ZH, status), n) for (kind, status), n in sorted(by_status.items())
+            (_label(KIND_WORDS, kind), _label(STATUS_WORDS, status), n)
+            for (kind, status), n in sorted(by_status.items())
         ),
         "service_hours": tuple((day, _hours(m)) for day, m in sorted(minutes.items())),
-        "reports_by_kind": tuple((_label(REPORT_KIND_ZH, k), n) for k, n in sorted(reports.items())),
+        "reports_by_kind": tuple((_label(REPORT_KIND_WORDS, k), n) for k, n in sorted(reports.items())),
         "on_time": (stage("受理 accept", accepted, "accept"), stage("办结 finish", finished, "finish")),
         "top_grids": tuple(
             (name, from_minor(v)) for (_, name), v in sorted(by_grid.items(), key=lambda kv: (-kv[1], kv[0][0]))[:TOP]
@@ -301,7 +303,9 @@ def _periods(rng: random.Random, today: date) -> list[Period]:
 
 
 def _shown(board: Dashboard, key: str) -> tuple[tuple[Cell, ...], ...]:
-    return board.figure(key).rows
+    return tuple(
+        tuple(str(cell) if isinstance(cell, Label) else cell for cell in row) for row in board.figure(key).rows
+    )
 
 
 @pytest.mark.slow

@@ -54,6 +54,16 @@ async def test_the_organiser_sees_a_chart_and_a_table_per_figure_and_the_data_as
         assert f'id="figure-{figure["key"]}"' in html
     assert html.count('class="data-table"') == len(data["figures"])
     assert "<script>" not in html  # nothing inline: the CSP forbids it
+    # Each category in Chinese alone, never followed by its key ("已评价 closed").
+    figures = {figure["key"]: figure for figure in data["figures"]}
+    named = [row[0] for row in figures["points"]["rows"] + figures["on_time"]["rows"]]
+    named += [cell for row in figures["activities"]["rows"] for cell in row[:2]]
+    assert named and [words for words in named if re.search("[A-Za-z]", words)] == []
+    assert "受理" in named and "受理 accept" not in html
+    # Nothing overdue in the demo: said as a fact about now, under a heading marked 当前.
+    overdue = html.split('id="figure-overdue_by_grid"')[1].split("</section>")[0]
+    assert figures["overdue_by_grid"]["rows"] == []
+    assert "目前没有超期事项" in overdue and "本时段暂无数据" not in overdue
 
 
 @pytest.mark.usefixtures("demo")
@@ -70,6 +80,8 @@ async def test_the_page_session_downloads_xlsx_and_csv_and_prints_the_monthly_re
     assert (
         "/static/print.css" in report.text and "2026-11 月度工作报表" in report.text and "社区书记签字" in report.text
     )
+    assert "受理" in report.text and "受理 accept" not in report.text and "奖励 awarded" not in report.text
+    assert re.search(r"打印时间: \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 北京时间", report.text)
     assert (await client.get("/dashboard/report", params={"org": community, "month": "2026-13"})).status_code == 404
 
 
@@ -98,3 +110,16 @@ async def test_a_period_ending_before_it_starts_shows_this_month_with_a_notice(c
     page = await client.get("/dashboard", params={"from": "2026-11-30", "to": "2026-11-01"})
     assert page.status_code == 200
     assert "日期有误" in page.text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_typed_date_is_read_in_chinese_order_and_one_that_is_not_a_day_says_so(client: Client) -> None:
+    """The page's date fields are typed text: 2026/11/5 is read as a day; a
+    day that does not exist shows this month with a notice, not an error."""
+    await _nodes()
+    await log_in_page(client, "organizer")
+    page = await client.get("/dashboard", params={"from": "2026/11/5", "to": "2026年11月20日"})
+    assert page.status_code == 200
+    assert 'name="from" value="2026-11-05"' in page.text and 'name="to" value="2026-11-20"' in page.text
+    odd = await client.get("/dashboard", params={"from": "2026-02-30", "to": "2026-11-20"})
+    assert odd.status_code == 200 and "日期看不懂" in odd.text

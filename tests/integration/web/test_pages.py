@@ -211,6 +211,30 @@ async def test_pages_follow_the_members_language_and_accept_language_before_logi
 
 
 @pytest.mark.usefixtures("demo")
+async def test_the_login_page_turns_elder_mode_on_and_off_before_anyone_logs_in(client: Client) -> None:
+    """No member yet: the switch keeps the choice in the phone's elder-mode
+    cookie, behind the CSRF token, and the login still returns to ``next``."""
+    login = await client.get("/login", params={"next": "/shop"})
+    assert '<body class="elder' not in login.text and 'action="/elder-mode"' in login.text
+    assert "<title>登录 · 风铃</title>" in login.text  # the title is words, not the forms' markup
+    refused = await client.post("/elder-mode", data={"elder_mode": "1"})
+    assert refused.status_code == 403
+    on = await client.post(
+        "/elder-mode", data={"elder_mode": "1", "next": "/shop", "_csrf_token": csrf_from(login.text)}
+    )
+    assert on.status_code == 303 and on.headers["location"] == "/login?next=%2Fshop"
+    bigger = await client.get("/login", params={"next": "/shop"})
+    assert '<body class="elder' in bigger.text
+    assert 'name="elder_mode" value="1" class="secondary" aria-pressed="true"' in bigger.text
+    odd = await client.post(
+        "/elder-mode", data={"elder_mode": "2", "next": "//elsewhere.example", "_csrf_token": csrf_from(bigger.text)}
+    )
+    assert odd.headers["location"] == "/login" and '<body class="elder' in (await client.get("/login")).text
+    off = await client.post("/elder-mode", data={"elder_mode": "0", "_csrf_token": csrf_from(bigger.text)})
+    assert off.status_code == 303 and '<body class="elder' not in (await client.get("/login")).text
+
+
+@pytest.mark.usefixtures("demo")
 async def test_elder_mode_is_kept_per_member_and_audited(client: Client) -> None:
     from community.tables import AuditEvent
 
@@ -256,6 +280,10 @@ async def test_the_statement_pages_with_a_keyset_more_link_and_an_htmx_fragment(
     printable = await client.get("/statement/print")
     assert printable.status_code == 200
     assert printable.text.count("<tr>") == lines + 1  # the header row and every line
+    # On paper every time carries its year, in China time, labelled.
+    dated = r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 北京时间"
+    assert re.search(f"打印时间: {dated}", printable.text)
+    assert len(re.findall(f"<td>{dated}</td>", printable.text)) == lines
 
 
 @pytest.mark.usefixtures("demo")

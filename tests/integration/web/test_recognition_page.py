@@ -68,6 +68,7 @@ async def test_the_demo_volunteer_sees_a_season_rank_over_the_api_and_on_the_ran
     assert page.status_code == 200
     assert 'aria-current="page">本赛季' in page.text
     assert "冬季平安竞赛" in page.text and "第 2 名" in page.text
+    assert "本赛季排行积分" in page.text
     odd = await client.get("/api/v1/leaderboards", params={"period": "season:x"}, headers=headers)
     assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "period", odd.text
     assert odd.headers["content-type"].startswith("application/problem+json")

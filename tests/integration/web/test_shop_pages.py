@@ -378,9 +378,12 @@ async def test_the_ranking_page_shows_my_standing_in_my_grid_this_week_and_month
     assert week.status_code == 200
     assert "本周比上周" in week.text
     assert "张秀英（我）" in week.text or "张秀英 （我）" in week.text
+    # My points here are this period's on this board, not my wallet's balance.
+    assert "本周排行积分" in week.text and "不是余额" in week.text and "我的积分" not in week.text
     month = await client.get("/ranking?period=month&board=community")
     assert month.status_code == 200
     assert "本周比上周" not in month.text
+    assert "本月排行积分" in month.text and "本周排行积分" not in month.text
     assert 'aria-current="page">我的社区' in month.text
 
 
