@@ -192,13 +192,18 @@ async def check_post_revoke(principal: Principal, organisation_id: int, member_i
     signs the member out everywhere, so without it an organiser could sign
     out a superior who also volunteers in their community, again and again."""
     member = await check_post_change(principal, organisation_id, member_id, role)
+    await _check_not_outranked(principal, member, action="revoke their roles")
+    return member
+
+
+async def _check_not_outranked(principal: Principal, member: MemberRecord, *, action: str) -> None:
+    """403 ``outranks_you`` unless the principal could grant every role the member holds."""
     if not await can_grant_every_role(principal, [(grant.organisation_id, grant.role) for grant in member.grants]):
         raise AccessRefused(
-            f"member {member_id} holds a role you could not grant; you may not revoke their roles",
+            f"member {member.id} holds a role you could not grant; you may not {action}",
             field="member_id",
             code="outranks_you",
         )
-    return member
 
 
 async def member_to_take_over(principal: Principal, member_id: int, *, action: str) -> MemberRecord:
@@ -207,12 +212,7 @@ async def member_to_take_over(principal: Principal, member_id: int, *, action: s
     if member_id == principal.member_id:
         raise AccessRefused(f"you may not {action} your own account here", field="member_id", code="own_account")
     member = await managed_member(principal, member_id)
-    if not await can_grant_every_role(principal, [(grant.organisation_id, grant.role) for grant in member.grants]):
-        raise AccessRefused(
-            f"member {member_id} holds a role you could not grant; you may not {action} their account",
-            field="member_id",
-            code="outranks_you",
-        )
+    await _check_not_outranked(principal, member, action=f"{action} their account")
     return member
 
 
