@@ -229,3 +229,20 @@ def test_pages_load_no_inline_script_or_style_and_no_csp_violation(page: Any) ->
     for path in ("/", "/statement", "/statement/print", "/me"):
         page.goto(path)
     assert violations == []
+
+
+def test_no_page_asks_for_a_file_that_is_not_there(page: Any) -> None:
+    """On a bad signal every request counts: the pages (and the browser's
+    own icon request) fetch nothing that answers 404."""
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    # The icon request is the browser's own: it shows only as a console error.
+    page.on("console", lambda m: missing.append(f"{m.text} {m.location}") if m.type == "error" else None)
+    page.goto("/login")
+    log_in(page)
+    for path in ("/", "/statement", "/statement/print", "/me", "/earn", "/shop"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    assert missing == []
+    icon = page.request.get("/static/icon.svg")
+    assert icon.ok and icon.headers["content-type"].startswith("image/svg+xml")

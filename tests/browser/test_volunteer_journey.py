@@ -69,10 +69,10 @@ def test_a_volunteer_reports_is_credited_redeems_and_picks_up_in_one_journey(
     assert Decimal(line.locator(".amount").inner_text().replace(",", "").lstrip("+")) == award
     link = line.locator("a.cause")
     assert link.get_attribute("href") == f"/activities/{report['id']}"
-    assert link.inner_text().strip() == f"随手拍上报 #{report['id']}"
+    assert link.inner_text().strip() == f"上报 #{report['id']}"
     link.click()
     page.wait_for_url(f"**/activities/{report['id']}")
-    assert page.inner_text("h1") == f"随手拍上报 #{report['id']}"
+    assert page.inner_text("h1") == f"上报 #{report['id']}"
     assert REPORT_TITLE in page.inner_text("main")
     assert page.inner_text("#activity-status") == "已通过"
 

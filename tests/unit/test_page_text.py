@@ -139,7 +139,7 @@ def test_patrols_and_reports_are_not_called_service_records() -> None:
     report = describe("activity:2", {2: "report"})
     assert patrol is not None and report is not None
     assert translate("zh", patrol.label, id=1) == "巡逻 #1"
-    assert translate("zh", report.label, id=2) == "随手拍上报 #2"
+    assert translate("zh", report.label, id=2) == "上报 #2"
 
 
 def test_every_cause_label_is_in_the_catalog_in_both_languages() -> None:

@@ -27,7 +27,7 @@
 var VERSION = "fengling-shell-dev";
 var PAGE_CACHE = VERSION + "-pages";
 var VIEWER_KEY = "/__fengling_viewer";
-var STATIC = ["/static/pages.css", "/static/pages.js", "/static/outbox.js", "/static/vendor/htmx.min.js"];
+var STATIC = ["/static/pages.css", "/static/pages.js", "/static/outbox.js", "/static/vendor/htmx.min.js", "/static/icon.svg"];
 var PAGES = ["/", "/earn", "/earn/report", "/earn/patrol", "/earn/service", "/earn/mine", "/earn/tasks", "/statement", "/me"];
 var NEVER = ["/api/", "/sw.js", "/logout", "/login", "/schema", "/health"];
 var NOT_KEPT = ["/statement/print", "/dashboard", "/admin"];

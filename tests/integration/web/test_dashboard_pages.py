@@ -81,7 +81,7 @@ async def test_the_page_session_downloads_xlsx_and_csv_and_prints_the_monthly_re
         "/static/print.css" in report.text and "2026-11 月度工作报表" in report.text and "社区书记签字" in report.text
     )
     assert "受理" in report.text and "受理 accept" not in report.text and "奖励 awarded" not in report.text
-    assert re.search(r"打印时间: \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 北京时间", report.text)
+    assert re.search(r"打印时间：\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 北京时间", report.text)
     assert (await client.get("/dashboard/report", params={"org": community, "month": "2026-13"})).status_code == 404
 
 

@@ -282,7 +282,7 @@ async def test_the_statement_pages_with_a_keyset_more_link_and_an_htmx_fragment(
     assert printable.text.count("<tr>") == lines + 1  # the header row and every line
     # On paper every time carries its year, in China time, labelled.
     dated = r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 北京时间"
-    assert re.search(f"打印时间: {dated}", printable.text)
+    assert re.search(f"打印时间：{dated}", printable.text)
     assert len(re.findall(f"<td>{dated}</td>", printable.text)) == lines
 
 

@@ -238,7 +238,7 @@ async def test_statement_lines_name_their_cause_by_kind_and_link_to_it(client: C
     assert links[f"/orders/{order_id}"] == f"兑换订单 #{order_id}"
     activity_labels = {label.split(" #")[0] for href, label in links.items() if href.startswith("/activities/")}
     # The demo volunteer earned by a service log, a patrol and a report: each named for what it was.
-    assert activity_labels == {"服务记录", "巡逻", "随手拍上报"}
+    assert activity_labels == {"服务记录", "巡逻", "上报"}
     for href, label in links.items():
         page = await client.get(href)
         assert page.status_code == 200, href
