@@ -464,7 +464,7 @@ def members_unlock(
     phone: Annotated[str, typer.Argument(help="The member's phone number, written any way (138-0000-0001, +86…).")],
 ) -> None:
     """Clear the failed-login and failed-invitation counters of a phone number (audited)."""
-    from api.community.auth import LOCKOUT_PURPOSES, PhoneLockout
+    from api.community.auth import lockout_clearer
     from community.errors import InvalidMemberData
     from community.lockouts import unlock_phone_at_console
     from community.members import normalise_phone
@@ -478,13 +478,10 @@ def members_unlock(
 
     async def run() -> int:
         redis = _lockout_redis(settings)
-
-        async def clear(number: str) -> int:
-            keys = [PhoneLockout.for_purpose(redis, purpose, settings).key(number) for purpose in LOCKOUT_PURPOSES]
-            return int(await redis.delete(*keys))
-
         try:
-            return await unlock_phone_at_console(normalised, clear=clear, actor_ref="cli:members-unlock")
+            return await unlock_phone_at_console(
+                normalised, clear=lockout_clearer(redis, settings), actor_ref="cli:members-unlock"
+            )
         finally:
             await redis.aclose()
 

@@ -36,16 +36,16 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 
 from admin.console_auth import principal_of_request, redis_of_request
-from api.community.auth import LOCKOUT_PURPOSES, PhoneLockout
+from api.community.auth import lockout_clearer
 from api.errors import DOMAIN_STATUS
 from api.i18n import TITLES
 from campaigns.funding import close_campaign
 from community.access import Principal
 from community.invitations import issue_invitation
-from community.lockouts import ClearCounters, unlock_phone
+from community.lockouts import unlock_phone
 from community.manual_points import AdjustmentDraft, adjust, approve_adjustment, reject_adjustment
 from core.ids import MAX_ID
-from fengling_settings import Settings, get_settings
+from fengling_settings import get_settings
 from ledger.amounts import parse_amount
 from marketplace.catalog import MAX_STOCK, ItemDraft, managed_item, update_item
 from marketplace.settlement import settle_period
@@ -209,17 +209,6 @@ async def change_item(principal: Principal, data: ItemForm) -> str:
     updated = await update_item(principal, data.item_id, draft)
     stock = "不限 unlimited" if updated.stock is None else str(updated.stock)
     return f"已更新 · Updated item {updated.id}: price {updated.price}, stock {stock}"
-
-
-def lockout_clearer(redis: Redis, settings: Settings) -> ClearCounters:
-    """Clears the counters the login keeps in the app's Redis
-    (``api.community.auth.PhoneLockout``)."""
-
-    async def clear(phone: str) -> int:
-        keys = [PhoneLockout.for_purpose(redis, purpose, settings).key(phone) for purpose in LOCKOUT_PURPOSES]
-        return int(await redis.delete(*keys))
-
-    return clear
 
 
 async def unlock(principal: Principal, data: UnlockForm, redis: Redis) -> str:

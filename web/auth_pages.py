@@ -6,7 +6,8 @@ version, so everything that ends API tokens (logout, a password change or
 reset, a removed role, a deactivation) ends page sessions too. HttpOnly,
 SameSite=Lax, Secure when ``FENGLING_COOKIE_SECURE=1``. The login shares the
 API login's per-address rate limit and per-phone lockout
-(``api.community.auth.log_in``).
+(``api.community.auth.log_in``); a phone that logged in before presents its
+device token (``DEVICE_COOKIE``) and is counted on its own.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from api.community.auth import (
     issue_token,
     log_in,
 )
+from api.community.known_devices import remember
 from api.dependencies import ActingPrincipal
 from api.errors import ProblemException
 from api.guards import public, requires_member
@@ -38,8 +40,10 @@ from web.i18n import LANGUAGES
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import render
 from web.session_cookie import (
+    DEVICE_COOKIE,
     HOME_PATH,
     LOGIN_PATH,
+    device_cookie,
     display_cookies,
     elder_cookie,
     ended_session_cookie,
@@ -135,7 +139,7 @@ class LoginPages(Controller):
         if not phone or not password or len(phone) > MAX_PHONE_CHARS or len(password) > MAX_PASSWORD_CHARS:
             return login_page(request, error="login_bad_credentials", status_code=401, next_path=back)
         try:
-            member = await log_in(redis, settings, phone, password)
+            member = await log_in(redis, settings, phone, password, device_cookie=request.cookies.get(DEVICE_COOKIE))
         except ProblemException as problem:
             if problem.problem_code == "login_locked":
                 return login_page(
@@ -147,11 +151,13 @@ class LoginPages(Controller):
                 )
             return login_page(request, error="login_bad_credentials", status_code=401, next_path=back)
         token = issue_token(jwt_auth, settings, member)
+        known = remember(settings.secret_key, member.phone, request.cookies.get(DEVICE_COOKIE))
         return Redirect(
             back or HOME_PATH,
             status_code=303,
             cookies=[
                 session_cookie(token.access_token, settings, max_age=settings.token_ttl_minutes * 60),
+                device_cookie(known, settings),
                 *display_cookies(member.preferred_language, member.elder_mode, settings),
             ],
         )

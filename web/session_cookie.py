@@ -51,6 +51,18 @@ def site_cookie(key: str, value: str, settings: Settings, *, max_age: int) -> Co
     )
 
 
+DEVICE_COOKIE = "fengling_device"
+DEVICE_COOKIE_SECONDS = 365 * 24 * 60 * 60
+
+
+def device_cookie(value: str, settings: Settings) -> Cookie:
+    """The device tokens of the numbers that logged in on this phone
+    (``api.community.known_devices``): kept a year, and kept on logout (it
+    names no session and opens nothing; it only spares its owner the shared
+    lockout)."""
+    return site_cookie(DEVICE_COOKIE, value, settings, max_age=DEVICE_COOKIE_SECONDS)
+
+
 def session_cookie(value: str, settings: Settings, *, max_age: int) -> Cookie:
     return site_cookie(SESSION_COOKIE, value, settings, max_age=max_age)
 

@@ -4,7 +4,10 @@ Two layers against guessing: a per-address rate limit (``api/rate_limits.py``;
 the address is the socket peer unless it is a trusted proxy, see
 ``admin/cli.py``), and a per-phone failure counter in Redis
 (``PhoneLockout``) that allows ``FENGLING_LOGIN_MAX_FAILURES`` attempts per
-``FENGLING_LOGIN_LOCK_MINUTES``, whichever address they come from.
+``FENGLING_LOGIN_LOCK_MINUTES``, whichever address they come from. A
+device that logged in before keeps its own counter
+(``api/community/known_devices.py``), so the shared one cannot be used to
+lock a volunteer out of their own phone.
 
 Tokens carry the member's ``session_version`` (claim ``sv``). A token whose
 version is not the member's current one answers 401: a password change, a
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
@@ -34,6 +37,7 @@ from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from api.caller import enter_request_as, leave_request
+from api.community.known_devices import device_of
 from api.errors import ProblemException
 from api.guards import public
 from api.params import MAX_ID
@@ -258,11 +262,28 @@ class PhoneLockout:
 
 LOGIN_PURPOSE = "login"
 INVITATION_PURPOSE = "invitation"
+# Logins from a known device (``api.community.known_devices``): counted per
+# (number, device), keyed ``<number>:<device>``.
+KNOWN_DEVICE_PURPOSE = "login-device"
 LOCKOUT_PURPOSES = (LOGIN_PURPOSE, INVITATION_PURPOSE)
 
 
 def login_lockout(redis: Redis, settings: Settings) -> PhoneLockout:
     return PhoneLockout.for_purpose(redis, LOGIN_PURPOSE, settings)
+
+
+def lockout_clearer(redis: Redis, settings: Settings) -> Callable[[str], Awaitable[int]]:
+    """Clears every lockout counter of a normalised number (the shared
+    login and invitation ones, and each known device's): what an operator's
+    unlock does (``community.lockouts``)."""
+
+    async def clear(phone: str) -> int:
+        keys = [PhoneLockout.for_purpose(redis, purpose, settings).key(phone) for purpose in LOCKOUT_PURPOSES]
+        device_keys = PhoneLockout.for_purpose(redis, KNOWN_DEVICE_PURPOSE, settings).key(f"{phone}:*")
+        keys += [key async for key in redis.scan_iter(match=device_keys, count=100)]
+        return int(await redis.delete(*keys))
+
+    return clear
 
 
 def locked_problem(code: str, field: str, seconds: int) -> ProblemException:
@@ -300,24 +321,35 @@ TOKEN_DEPENDENCIES = {"jwt_auth": Provide(provide_jwt_auth, sync_to_thread=False
 TokenIssuer = SkipValidation[NamedDependency[JWTAuth[Principal, Token]]]
 
 
-async def log_in(redis: Redis, settings: Settings, phone_as_typed: str, password: str) -> MemberRecord:
+async def log_in(
+    redis: Redis, settings: Settings, phone_as_typed: str, password: str, *, device_cookie: str | None = None
+) -> MemberRecord:
     """Phone + password to a member, counting the attempt against the phone's
     lockout (``PhoneLockout``): the API's login and the pages' login form
-    (``web/``) both come here, so one lockout covers both. Raises
-    ``login_locked`` (429) or ``bad_credentials`` (401) problems."""
+    (``web/``) both come here, so one lockout covers both. An attempt that
+    presents a valid device token for the number (``device_cookie``, the
+    pages' ``known_devices`` cookie) is counted on that device's own counter
+    instead, so a stranger's wrong passwords cannot lock the owner out of
+    the phone they used before. Raises ``login_locked`` (429) or
+    ``bad_credentials`` (401) problems."""
     try:
         phone = normalise_phone(phone_as_typed)
     except InvalidMemberData:
         phone = None  # nobody's number: nothing to lock, same answer and cost
-    lockout = login_lockout(redis, settings)
+    lockout, counted = login_lockout(redis, settings), phone
     if phone is not None:
-        locked_for = await lockout.reserve(phone)
+        device = device_of(settings.secret_key, phone, device_cookie)
+        if device is not None:
+            lockout = PhoneLockout.for_purpose(redis, KNOWN_DEVICE_PURPOSE, settings)
+            counted = f"{phone}:{device}"
+    if counted is not None:
+        locked_for = await lockout.reserve(counted)
         if locked_for:
             raise locked_problem("login_locked", "phone", locked_for)
     member = await authenticate(phone_as_typed, password)
     if member is None:
         raise ProblemException(401, "bad_credentials", "wrong phone number or password", field="password")
-    await lockout.reset(member.phone)
+    await lockout.reset(counted if counted is not None else member.phone)
     return member
 
 

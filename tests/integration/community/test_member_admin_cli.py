@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import admin.cli
 from admin.cli import app
-from api.community.auth import LOCKOUT_PURPOSES, PhoneLockout
+from api.community.auth import KNOWN_DEVICE_PURPOSE, LOCKOUT_PURPOSES, PhoneLockout
 from community.members import authenticate
 from community.roles import Role
 from community.tables import AuditEvent
@@ -43,18 +43,23 @@ def redis_factory(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Redis]:
     return make
 
 
+# The counters an unlock clears: login and invitations, and one known
+# device's logins (``api.community.known_devices``).
+COUNTERS = [(purpose, PHONE) for purpose in LOCKOUT_PURPOSES] + [(KNOWN_DEVICE_PURPOSE, f"{PHONE}:a-device")]
+
+
 def _lock(make: Callable[[], Redis]) -> list[int]:
-    """Lock PHONE for login and invitations; the next attempt's lock seconds."""
+    """Lock every counter of PHONE; the next attempt's lock seconds."""
 
     async def run() -> list[int]:
         redis = make()
         try:
             waits = []
-            for purpose in LOCKOUT_PURPOSES:
+            for purpose, counted in COUNTERS:
                 lockout = PhoneLockout.for_purpose(redis, purpose, get_settings())
-                await lockout.reset(PHONE)
+                await lockout.reset(counted)
                 for _ in range(lockout.max_failures + 1):
-                    wait = await lockout.reserve(PHONE)
+                    wait = await lockout.reserve(counted)
                 waits.append(wait)
             return waits
         finally:
@@ -63,25 +68,25 @@ def _lock(make: Callable[[], Redis]) -> list[int]:
     return asyncio.run(run())
 
 
-def test_unlock_clears_both_counters_of_the_phone_however_it_is_written(
+def test_unlock_clears_every_counter_of_the_phone_however_it_is_written(
     redis_factory: Callable[[], Redis],
 ) -> None:
     assert all(wait > 0 for wait in _lock(redis_factory))
     result = runner.invoke(app, ["members", "unlock", "+86 138-0000-0002"])
     assert result.exit_code == 0, result.output
-    assert "13800000002" in result.output and "2 counter(s) cleared" in result.output
+    assert "13800000002" in result.output and "3 counter(s) cleared" in result.output
 
     async def next_attempts() -> list[int]:
         redis = redis_factory()
         try:
             return [
-                await PhoneLockout.for_purpose(redis, purpose, get_settings()).reserve(PHONE)
-                for purpose in LOCKOUT_PURPOSES
+                await PhoneLockout.for_purpose(redis, purpose, get_settings()).reserve(counted)
+                for purpose, counted in COUNTERS
             ]
         finally:
             await redis.aclose()
 
-    assert asyncio.run(next_attempts()) == [0, 0]
+    assert asyncio.run(next_attempts()) == [0, 0, 0]
     events = asyncio.run(AuditEvent.select().where(AuditEvent.action == "member.unlock").run())
     assert [(event["actor_ref"], event["target_ref"]) for event in events] == [
         ("cli:members-unlock", "phone:13800000002")

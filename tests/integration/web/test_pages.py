@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from api.community.auth import SESSION_COOKIE
 from tests.integration.api.conftest import credentials, login_headers
 from web.mount import CSRF_COOKIE
+from web.session_cookie import DEVICE_COOKIE
 
 Client = AsyncTestClient[Litestar]
 
@@ -124,6 +125,70 @@ async def test_the_page_login_counts_against_the_same_phone_lockout_as_the_api(c
     )
     assert response.status_code == 429
     assert "错误次数过多" in response.text
+
+
+async def _page_login(client: Client, phone: str, password: str) -> int:
+    form = await client.get("/login")
+    response = await client.post(
+        "/login", data={"phone": phone, "password": password, "_csrf_token": csrf_from(form.text)}
+    )
+    return response.status_code
+
+
+async def _strangers_wrong_passwords(client: Client, phone: str) -> None:
+    """Enough wrong passwords through the API (no device token) to lock the number's shared counter."""
+    from fengling_settings import get_settings
+
+    for _ in range(get_settings().login_max_failures):
+        assert (await client.post("/api/v1/auth/login", json={"phone": phone, "password": "x"})).status_code == 401
+    assert (await client.post("/api/v1/auth/login", json={"phone": phone, "password": "x"})).status_code == 429
+
+
+async def _on_a_new_phone(client: Client, phone: str, password: str) -> int:
+    """A page login without this phone's device token (put back after)."""
+    token = client.cookies.get(DEVICE_COOKIE)
+    client.cookies.delete(DEVICE_COOKIE)
+    try:
+        return await _page_login(client, phone, password)
+    finally:
+        if token is not None:
+            client.cookies.set(DEVICE_COOKIE, token)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_stranger_cannot_lock_a_volunteer_out_of_the_phone_they_used_before(client: Client) -> None:
+    """Knowing a number is enough to lock it (the shared counter); the
+    owner's phone, which logged in before, carries a device token and is
+    counted on its own: it still logs in. A phone without one does not."""
+    phone, password = credentials("volunteer")
+    assert await _page_login(client, phone, password) == 303
+    assert DEVICE_COOKIE in client.cookies
+    client.cookies.delete(SESSION_COOKIE)
+    await _strangers_wrong_passwords(client, phone)
+
+    assert await _page_login(client, phone, password) == 303
+    client.cookies.delete(SESSION_COOKIE)
+    assert await _on_a_new_phone(client, phone, password) == 429
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_known_device_guessing_is_locked_on_its_own_and_a_token_counts_for_its_number_only(
+    client: Client,
+) -> None:
+    from fengling_settings import get_settings
+
+    phone, password = credentials("volunteer")
+    other_phone, other_password = credentials("grid_worker")
+    assert await _page_login(client, phone, password) == 303
+    client.cookies.delete(SESSION_COOKIE)
+    for _ in range(get_settings().login_max_failures):
+        assert await _page_login(client, phone, "wrong") == 401
+    assert await _page_login(client, phone, password) == 429  # this device is locked for this number
+    assert await _on_a_new_phone(client, phone, password) == 303  # the shared counter was never touched
+    client.cookies.delete(SESSION_COOKIE)
+    # The volunteer's token says nothing about another number: its shared counter applies.
+    await _strangers_wrong_passwords(client, other_phone)
+    assert await _page_login(client, other_phone, other_password) == 429
 
 
 @pytest.mark.usefixtures("demo")
