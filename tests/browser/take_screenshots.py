@@ -7,6 +7,7 @@ Chinese needs a CJK font on the machine (Debian: ``fonts-wqy-microhei`` or
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import ViewportSize
 
 _tmp = tempfile.mkdtemp(prefix="fengling-shots-")
+atexit.register(shutil.rmtree, _tmp, ignore_errors=True)  # the throwaway database and uploads
 os.environ["FENGLING_DATA_DIR"] = _tmp
 os.environ["FENGLING_DATABASE_URL"] = f"sqlite:///{_tmp}/shots.sqlite3"
 os.environ["FENGLING_REDIS_URL"] = "memory://"
