@@ -67,6 +67,16 @@ def test_every_chart_is_drawn_and_each_data_table_matches_the_figures(page: Any)
             assert charted[figure["key"]] == points[0], figure["key"]
             checked.append(figure["key"])
     assert checked, charted
+    # A bar's value is written at its end: points with their two places.
+    written = page.evaluate(
+        "() => [...document.querySelectorAll('.chart')].map(el => {"
+        " const series = echarts.getInstanceByDom(el).getOption().series[0];"
+        " return [el.dataset.figure, series.type, series.label && series.label.formatter"
+        " ? series.label.formatter({ value: 2092.5 }) : null]; })"
+    )
+    for key, kind, text in written:
+        if key in checked and kind == "bar":
+            assert text == "2,092.50", (key, text)
     for figure in data["figures"]:
         section = page.locator(f"#figure-{figure['key']}")
         if not section.locator("details").evaluate("d => d.open"):
@@ -195,6 +205,25 @@ def test_every_bar_charts_category_names_read_whole(phone: Any, elder: bool) -> 
         shown = {words for words in shown if not NUMBER_LABEL.match(words)}  # a value axis's scale
         assert {bare(name) for name in names} == {bare(words) for words in shown}, figure["key"]
         assert all(text["x"] >= 0 for label in lines.values() for text in label), figure["key"]
+
+
+LINES_OF_TEXT = """(selector) => [...document.querySelectorAll(selector)].filter(element => {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size > 1;
+}).map(element => element.textContent)"""
+
+
+def test_in_elder_mode_table_headings_and_figures_stay_on_one_line_and_dates_whole(phone: Any) -> None:
+    """At 360 px in elder mode the data tables' headings (人数) and numbers
+    never break a character per line, and a period breaks only at its "~"."""
+    log_in(phone, "organizer")
+    set_elder_mode(phone, on=True)
+    open_dashboard(phone)
+    phone.evaluate("() => document.querySelectorAll('.data-table details').forEach(d => { d.open = true; })")
+    broken = phone.evaluate(LINES_OF_TEXT, ".data-table th, .data-table td.num, .data-table .day")
+    assert broken == []
+    assert phone.locator(".data-table .day").count() >= 2
 
 
 def test_chart_text_grows_with_elder_mode(phone: Any) -> None:

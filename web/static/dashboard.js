@@ -152,7 +152,11 @@
     // Bars on their side: the category names down the left, each whole, and
     // each bar's value written at its end (no scale to read across).
     var percent = figure.columns[index].key === "rate" ? "%" : "";
-    var number = new Intl.NumberFormat(english ? "en-GB" : "zh-CN", { maximumFractionDigits: 2 });
+    // Points always with their two places (2,092.50), as everywhere else.
+    var places = figure.columns[index].key === "points" ? 2 : 0;
+    var number = new Intl.NumberFormat(english ? "en-GB" : "zh-CN", {
+      minimumFractionDigits: places, maximumFractionDigits: 2
+    });
     var shown = function (value) { return number.format(value) + percent; };
     // A name too long for its room goes on as many lines as it has parts
     // (a campaign, then its status), rather than breaking mid-part.
