@@ -75,7 +75,7 @@ def test_logging_out_leaves_no_page_of_the_member_on_the_phone(page: Any) -> Non
     page.goto("/me")
     page.click("form[action='/logout'] button")
     page.wait_for_url("**/login?n=logged_out")
-    eventually(page, lambda p: p == {}, "emptied on logout")
+    assert eventually(page, lambda p: p == {}, "emptied on logout") == {}
 
 
 def test_a_session_that_ended_elsewhere_takes_its_pages_with_it(page: Any) -> None:
@@ -88,7 +88,7 @@ def test_a_session_that_ended_elsewhere_takes_its_pages_with_it(page: Any) -> No
     page.context.clear_cookies()
     page.goto("/statement")
     assert "/login" in page.url
-    eventually(page, lambda p: p == {}, "emptied when the session ended")
+    assert eventually(page, lambda p: p == {}, "emptied when the session ended") == {}
 
 
 def test_another_member_logging_in_on_the_same_phone_replaces_the_kept_pages(page: Any) -> None:
