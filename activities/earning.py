@@ -111,7 +111,7 @@ def counts_caps(rules: EarningRules) -> bool:
 AWARD_REASONS: dict[Kind, tuple[str, str]] = {
     Kind.SERVICE: ("志愿服务积分：", "Service points: "),
     Kind.PATROL: ("巡逻积分：", "Patrol points: "),
-    Kind.REPORT: ("上报积分：", "Report points: "),
+    Kind.REPORT: ("随手报积分：", "Report points: "),
 }
 BONUS_REASON = ("有效线索奖励：", "Useful report bonus: ")
 ENTRY_KINDS: dict[Purpose, str] = {"award": "award", "bonus": "award_bonus"}

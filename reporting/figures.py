@@ -162,11 +162,11 @@ async def _budget_figure(path: str) -> Figure:
         }
     return Figure(
         "budgets",
-        "各活动剩余预算（当前）",
+        "各活动项目剩余预算（当前）",
         "Budget left per campaign (now)",
         Chart.BAR,
         (
-            Column("campaign", "活动", "Campaign"),
+            Column("campaign", "活动项目", "Campaign"),
             Column("status", "状态", "Status"),
             Column("points", "剩余积分", "Points left", numeric=True),
         ),
@@ -203,16 +203,16 @@ async def _redemption_figures(node_id: int, period: Period) -> list[Figure]:
     return [
         Figure(
             "redemptions_by_shop",
-            "各商户兑换",
-            "Redemptions per shop",
+            "各商户兑换（积分）",
+            "Redemptions per shop (points)",
             Chart.BAR,
             (Column("shop", "商户", "Shop"), *columns),
             rows(by_shop, "shop_id", shops),
         ),
         Figure(
             "redemptions_by_item",
-            "各商品兑换",
-            "Redemptions per item",
+            "各商品兑换（积分）",
+            "Redemptions per item (points)",
             Chart.BAR,
             (Column("item", "商品", "Item"), *columns),
             rows(by_item, "item_id", items),
@@ -232,29 +232,31 @@ async def _names(table: Any, ids: Iterable[int]) -> dict[int, str]:
 
 # The words of each category a figure names: key -> (Chinese, English).
 FLOW_WORDS = {
-    "issued": ("发放预算", "Budget issued"),
+    "issued": ("拨入活动项目预算", "Budget moved into campaigns"),
     "awarded": ("奖励", "Awarded"),
     "redeemed": ("兑换", "Redeemed"),
     "expired": ("过期", "Expired"),
     "wallets": ("志愿者钱包余额", "Volunteers' wallets"),
 }
 CAMPAIGN_STATUS_WORDS = {"open": ("进行中", "Open"), "closed": ("已结束", "Ended")}
-KIND_WORDS = {"service": ("服务", "Service"), "patrol": ("巡逻", "Patrol"), "report": ("上报", "Report")}
+KIND_WORDS = {"service": ("志愿服务", "Service"), "patrol": ("巡逻", "Patrol"), "report": ("随手报", "Report")}
+# An activity's status in the words the volunteer's pages use (web/i18n.py
+# ``status_*``; tests/unit/test_reporting_exports.py keeps them the same).
 STATUS_WORDS = {
     "checked_in": ("巡逻中", "On patrol"),
-    "submitted": ("待审核", "Awaiting review"),
-    "held": ("风控复核", "Risk review"),
-    "verified": ("已通过", "Verified"),
-    "rejected": ("未通过", "Rejected"),
-    "assigned": ("处置中", "Being handled"),
-    "handled": ("已处置", "Handled"),
-    "closed": ("已评价", "Rated"),
+    "submitted": ("已提交，待审核", "Submitted, awaiting review"),
+    "held": ("复核中", "Under a second review"),
+    "verified": ("审核通过", "Approved"),
+    "rejected": ("未通过", "Not approved"),
+    "assigned": ("处理中", "Being handled"),
+    "handled": ("已处理", "Handled"),
+    "closed": ("已处理，已评价", "Handled and rated"),
 }
 REPORT_KIND_WORDS = {
     "hazard": ("隐患", "Hazard"),
     "tip": ("线索", "Tip"),
     "dispute": ("纠纷", "Dispute"),
-    "snap": ("随手拍", "Snapshot"),
+    "snap": ("其他情况", "Something else"),
 }
 STAGE_WORDS = {"accept": ("受理", "Acceptance"), "finish": ("办结", "Completion")}
 
@@ -317,8 +319,8 @@ async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tu
     return [
         Figure(
             "activities",
-            "活动（按类型与状态）",
-            "Activities by kind and status",
+            "活动记录（按类型与状态）",
+            "Activity records by kind and status",
             Chart.BAR,
             (
                 Column("kind", "类型", "Kind"),
@@ -343,7 +345,7 @@ async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tu
         ),
         Figure(
             "reports_by_kind",
-            "上报（按类别）",
+            "随手报（按类别）",
             "Reports by kind",
             Chart.PIE,
             (Column("report_kind", "类别", "Kind"), Column("count", "数量", "Count", numeric=True)),
@@ -383,7 +385,7 @@ async def _activity_figures(node_id: int, period: Period, grids: Mapping[int, tu
         ),
         Figure(
             "top_teams",
-            "志愿服务队排行",
+            "志愿服务队积分排行",
             "Top teams by points awarded",
             Chart.BAR,
             (

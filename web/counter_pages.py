@@ -70,7 +70,7 @@ from marketplace.policy import ShopAction
 from marketplace.settlement import statement_csv, statement_of
 from marketplace.signing_keys import signing_key, verification_keys
 from web.form_body import FormBody
-from web.i18n import translate
+from web.i18n import month_words, translate
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import language_of, render
 
@@ -118,6 +118,15 @@ async def _counter_shop(
 
 def this_month() -> str:
     return utc_now().astimezone(LOCAL_ZONE).strftime("%Y-%m")
+
+
+def neighbour_months(month: str, current: str) -> tuple[str, str | None]:
+    """The months before and after a statement's ``YYYY-MM``; no month after
+    the current one (a statement of the future has nothing in it)."""
+    year, number = (int(part) for part in month.split("-"))
+    before = f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+    after = f"{year + 1}-01" if number == 12 else f"{year}-{number + 1:02d}"
+    return before, (after if after <= current else None)
 
 
 def _moment(text: str) -> datetime | None:
@@ -287,7 +296,7 @@ class CounterPages(Controller):
         except PickupTokenRefused as refused:
             return refusal(422, "pickup_token_refused", f"counter_token_{refused.reason}")
         except (ShopNotFound, AccessRefused):
-            return refusal(403, "forbidden", "error_forbidden")
+            return refusal(403, "forbidden", "error_forbidden_action")
         return Response({"order_id": order.id, "status": order.status.value})
 
     @post("/{shop_id:int}/returns/{order_id:int}", name="counter_return", status_code=303)
@@ -329,7 +338,18 @@ class CounterPages(Controller):
             chosen = this_month()
             built = await statement_of(shop, chosen)
         member = await get_member(principal.member_id)
-        return render(request, "counter_statement.html", member=member, shop=shop, statement=built, period=chosen)
+        before, after = neighbour_months(chosen, this_month())
+        return render(
+            request,
+            "counter_statement.html",
+            member=member,
+            shop=shop,
+            statement=built,
+            period=chosen,
+            period_words=month_words(chosen, language_of(request, member)),
+            previous_period=before,
+            next_period=after,
+        )
 
     @get("/{shop_id:int}/statement.csv", name="counter_statement_csv")
     async def statement_file(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
@@ -37,9 +38,10 @@ from core.clock import utc_now
 from reporting.errors import InvalidPeriod
 from reporting.exports import dashboard_csv, dashboard_xlsx
 from reporting.figures import organiser_dashboard
-from reporting.models import Cell, Dashboard, Label
+from reporting.models import Cell, Dashboard, Figure, Label
 from reporting.periods import PRESETS, china_today, month_period, preset_period, previous_month
 from reporting.policy import dashboard_nodes
+from web.i18n import month_words, points, translate
 from web.page_errors import PAGE_EXCEPTION_HANDLERS
 from web.rendering import language_of, render
 
@@ -87,9 +89,13 @@ async def _board(
         raise PermissionDeniedException() from error
 
 
-# Figures of the state now (their titles say 当前), not of the period: when
-# empty they say there is none now, not that the period has no data.
+# Figures of the state now (their titles say 当前), not of the period: the
+# page and the printed report show them in a section of their own, dated;
+# when empty they say there is none now, not that the period has no data.
 EMPTY_NOW = {"overdue_by_grid": "dashboard_none_overdue", "budgets": "dashboard_none_budgets"}
+NOW_FIGURES = frozenset(EMPTY_NOW)
+# The unit of a figure shown as one large number (catalog keys).
+BIG_NUMBER_UNITS = {"liability": "points_unit", "active_volunteers": "people_unit"}
 
 
 def empty_words(figure_key: str) -> str:
@@ -100,6 +106,28 @@ def empty_words(figure_key: str) -> str:
 def shown_cell(cell: Cell, language: str) -> str | int:
     """A cell as the page shows it: a category in the reader's words only."""
     return cell.words(language) if isinstance(cell, Label) else wire_cell(cell)
+
+
+def printed_cell(cell: Cell, language: str) -> str | int:
+    """A cell as the printed report shows it: amounts as on the board
+    (``2,092.50``), a category in the reader's words."""
+    return points(cell) if isinstance(cell, Decimal) else shown_cell(cell, language)
+
+
+def big_number(figure: Figure, language: str) -> str:
+    """A one-number figure with its unit: ``2,092.50 分``, ``27 人``."""
+    value = figure.rows[-1][-1] if figure.rows else 0
+    shown = points(value) if isinstance(value, Decimal) else str(value)
+    unit = BIG_NUMBER_UNITS.get(figure.key)
+    return f"{shown} {translate(language, unit)}" if unit else shown
+
+
+def split_figures(figures: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The page's figures as (the period's, the state now)."""
+    return (
+        [figure for figure in figures if figure["key"] not in NOW_FIGURES],
+        [figure for figure in figures if figure["key"] in NOW_FIGURES],
+    )
 
 
 def page_figures(board: Dashboard, language: str) -> dict[str, Any]:
@@ -144,7 +172,10 @@ class DashboardPages(Controller):
         except InvalidPeriod:
             error = "dashboard_bad_period"
             board = await _board(principal, org, None, None)
-        data = page_figures(board, language_of(request, member))
+        language = language_of(request, member)
+        data = page_figures(board, language)
+        period_figures, now_figures = split_figures(data["figures"])
+        report_month = previous_month(china_today(utc_now()))
         return render(
             request,
             "dashboard.html",
@@ -153,7 +184,11 @@ class DashboardPages(Controller):
             data=data,
             nodes=await dashboard_nodes(principal),
             presets=PRESETS,
-            report_month=previous_month(china_today(utc_now())),
+            report_month=report_month,
+            report_month_words=month_words(report_month, language),
+            period_figures=period_figures,
+            now_figures=now_figures,
+            big_numbers={figure.key: big_number(figure, language) for figure in board.figures},
             empty_words=empty_words,
             error=error,
         )
@@ -200,13 +235,19 @@ class DashboardPages(Controller):
         except InvalidPeriod as error:
             raise NotFoundException() from error
         board = await _board(principal, org, period.from_day, period.to_day)
+        language = language_of(request, member)
+        printed = DashboardOut.of(board).model_dump(mode="json")
+        for shown, figure in zip(printed["figures"], board.figures, strict=True):
+            shown["rows"] = [[printed_cell(cell, language) for cell in row] for row in figure.rows]
+        period_figures, now_figures = split_figures(printed["figures"])
         return render(
             request,
             "dashboard_report.html",
             member=member,
             board=board,
-            data=page_figures(board, language_of(request, member)),
+            period_figures=period_figures,
+            now_figures=now_figures,
             empty_words=empty_words,
-            month=period.from_day.strftime("%Y-%m"),
+            month=month_words(period.from_day.strftime("%Y-%m"), language),
             printed_at=utc_now(),
         )

@@ -63,7 +63,7 @@ from api.guards import public, requires_member
 from api.params import Id
 from api.routing import get, post
 from campaigns import errors as campaign_errors
-from campaigns.rules import REPORT_KIND_NAMES, ReportKind
+from campaigns.rules import ReportKind
 from community import errors as community_errors
 from community.access import Principal
 from community.members import get_member
@@ -295,7 +295,7 @@ class EarnPages(Controller):
         if template == "earn_service.html":
             return {"teams": await teams_of_member(principal.member_id)}
         if template == "earn_report.html":
-            return {"kinds": REPORT_KINDS, "kind_names": REPORT_KIND_NAMES}
+            return {"kinds": REPORT_KINDS}
         if template == "earn_patrol.html":
             return {
                 "open_patrol": await self._open_patrol(principal),
@@ -303,7 +303,7 @@ class EarnPages(Controller):
             }
         if template == "earn_mine.html":
             page = await list_activities_for(principal, view="mine", where=ActivityFilter(), limit=MINE_PAGE)
-            return {"items": page.items, "next_cursor": page.next_cursor, "kind_names": REPORT_KIND_NAMES}
+            return {"items": page.items, "next_cursor": page.next_cursor}
         return {}
 
     async def _open_patrol(self, principal: ActingPrincipal) -> ActivityView | None:
@@ -445,7 +445,6 @@ class EarnPages(Controller):
             "earn_mine.html",
             items=page.items,
             next_cursor=page.next_cursor,
-            kind_names=REPORT_KIND_NAMES,
         )
 
     @post("/mine/{activity_id:int}/rate", status_code=200, name="earn_rate")

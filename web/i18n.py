@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup, escape
+
 CHINA = ZoneInfo("Asia/Shanghai")
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -60,6 +62,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "pending_review_send": ("提交异议", "Send"),
     "pending_review_bad_note": ("异议需 1–2000 字", "An objection needs 1-2000 characters"),
     "points_unit": ("分", "pts"),
+    "people_unit": ("人", "people"),
+    # After a label, before its value: full width in Chinese.
+    "colon": ("：", ": "),
     "recent_lines": ("最近 5 条", "Last 5 lines"),
     "see_all": ("查看全部明细", "See the whole statement"),
     "no_wallet": ("您的角色没有积分账户", "Your role has no points wallet"),
@@ -80,7 +85,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "cause_activity": ("活动记录 #{id}", "Activity #{id}"),
     "cause_service": ("服务记录 #{id}", "Service record #{id}"),
     "cause_patrol": ("巡逻 #{id}", "Patrol #{id}"),
-    "cause_report": ("上报 #{id}", "Report #{id}"),
+    "cause_report": ("随手报 #{id}", "Report #{id}"),
     "cause_order": ("兑换订单 #{id}", "Order #{id}"),
     "cause_adjustment": ("积分调整 #{id}", "Adjustment #{id}"),
     # The supermarket and orders (web/shop_pages.py).
@@ -138,6 +143,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "order_shop": ("领取地点", "Pick up at"),
     "order_placed_at": ("下单时间", "Ordered"),
     "order_expires_at": ("请在此时间前领取", "Pick up before"),
+    "order_pick_up_by": ("请在 {when} 前领取", "Pick up before {when}"),
     "order_fulfilled_at": ("领取时间", "Picked up"),
     "order_closed_at": ("关闭时间", "Closed"),
     "order_returned_at": ("退货时间", "Returned"),
@@ -154,7 +160,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     # An activity a statement line links to (web/activity_pages.py).
     "activity_title_service": ("服务记录 #{id}", "Service record #{id}"),
     "activity_title_patrol": ("巡逻 #{id}", "Patrol #{id}"),
-    "activity_title_report": ("上报 #{id}", "Report #{id}"),
+    "activity_title_report": ("随手报 #{id}", "Report #{id}"),
     "activity_what": ("内容", "What"),
     "activity_started": ("开始", "Started"),
     "activity_ended": ("结束", "Ended"),
@@ -163,14 +169,6 @@ CATALOG: dict[str, tuple[str, str]] = {
     "activity_status": ("状态", "Status"),
     "activity_rejection": ("未通过原因", "Reason for rejection"),
     "activity_feedback": ("处理反馈", "Feedback"),
-    "activity_status_checked_in": ("巡逻中", "Under way"),
-    "activity_status_submitted": ("已提交，待审核", "Submitted, awaiting review"),
-    "activity_status_held": ("待复核", "Held for review"),
-    "activity_status_verified": ("已通过", "Verified"),
-    "activity_status_rejected": ("未通过", "Rejected"),
-    "activity_status_assigned": ("处理中", "Being handled"),
-    "activity_status_handled": ("已处理", "Handled"),
-    "activity_status_closed": ("已评价", "Closed"),
     # 我的星级与徽章 (web/recognition_pages.py).
     "recog_title": ("我的星级与徽章", "My stars and badges"),
     "recog_level": ("我的星级", "My star level"),
@@ -199,10 +197,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "nav_ranking": ("排行榜", "Ranking"),
     "ranking_title": ("排行榜", "Ranking"),
     "ranking_scope": ("范围", "Where"),
+    "ranking_scope_label": ("范围：", "Where: "),
     "ranking_grid": ("我的网格", "My grid"),
     "ranking_community": ("我的社区", "My community"),
     "ranking_team": ("队伍：{name}", "Team: {name}"),
     "ranking_period": ("时间", "When"),
+    "ranking_period_label": ("时间：", "When: "),
     "ranking_week": ("本周", "This week"),
     "ranking_month": ("本月", "This month"),
     "ranking_season": ("本赛季", "This season"),
@@ -246,11 +246,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     "me_display": ("显示设置", "Display"),
     "me_language": ("语言", "Language"),
     "me_elder_mode": ("长辈模式（大字、大按钮）", "Elder mode (large text and buttons)"),
-    "me_elder_on": ("已开启", "On"),
-    "me_elder_off": ("已关闭", "Off"),
-    # Elder mode on the login page, for this phone before anyone logs in.
-    "elder_switch_on": ("开启", "On"),
-    "elder_switch_off": ("关闭", "Off"),
+    "me_elder_on": ("开启", "On"),
+    "me_elder_off": ("关闭", "Off"),
+    # Elder mode on the login page, for this phone before anyone logs in:
+    # the state in words, and one button for the change.
+    "elder_state_on": ("长辈模式：已开启", "Elder mode: on"),
+    "elder_state_off": ("长辈模式：已关闭", "Elder mode: off"),
+    "elder_turn_on": ("开启长辈模式", "Turn elder mode on"),
+    "elder_turn_off": ("关闭长辈模式", "Turn elder mode off"),
+    "login_forgot": ("忘记密码？请联系社区工作人员重置", "Forgot your password? Ask your community staff to reset it"),
     "me_save": ("保存", "Save"),
     "me_bad_language": ("请选择中文或 English", "Choose 中文 or English"),
     "me_saved": ("已保存", "Saved"),
@@ -264,7 +268,17 @@ CATALOG: dict[str, tuple[str, str]] = {
     "password_wrong": ("当前密码不正确", "The current password is not right"),
     "password_too_short": ("新密码太短或太常见", "The new password is too short or too common"),
     "error_title": ("出错了", "Something went wrong"),
-    "error_forbidden": ("请求无法验证，请刷新页面后重试", "The request could not be verified; reload and try again"),
+    # A form sent without its CSRF token (an old page, a lost cookie).
+    "error_csrf": ("请求无法验证，请刷新页面后重试", "The request could not be verified; reload and try again"),
+    # A page or action the reader's roles do not allow.
+    "error_forbidden": (
+        "您没有权限打开这个页面，如有疑问请联系社区工作人员",
+        "You do not have permission to open this page; if in doubt, ask your community staff",
+    ),
+    "error_forbidden_action": (
+        "您没有权限做这项操作，如有疑问请联系社区工作人员",
+        "You do not have permission to do this; if in doubt, ask your community staff",
+    ),
     "error_not_found": ("页面不存在", "Page not found"),
     "back_home": ("回到首页", "Back to home"),
     "china_time": ("北京时间", "China time"),
@@ -368,15 +382,22 @@ CATALOG: dict[str, tuple[str, str]] = {
     "photo_ready": ("照片已压缩：{kb} KB", "Photo shrunk to {kb} KB"),
     "kind_service": ("志愿服务", "Service"),
     "kind_patrol": ("巡逻", "Patrol"),
-    "kind_report": ("上报", "Report"),
+    "kind_report": ("随手报", "Report"),
+    # An activity's status, the one set of words for it: 我的提交, the activity
+    # page and the dashboard (reporting.figures.STATUS_WORDS says the same).
     "status_checked_in": ("巡逻中", "On patrol"),
     "status_submitted": ("已提交，待审核", "Submitted, awaiting review"),
-    "status_held": ("审核中", "Under review"),
-    "status_verified": ("已审核通过", "Verified"),
-    "status_rejected": ("未通过", "Rejected"),
-    "status_assigned": ("已交办处理", "Being handled"),
-    "status_handled": ("已办结", "Handled"),
-    "status_closed": ("已办结，已评价", "Handled and rated"),
+    "status_held": ("复核中", "Under a second review"),
+    "status_verified": ("审核通过", "Approved"),
+    "status_rejected": ("未通过", "Not approved"),
+    "status_assigned": ("处理中", "Being handled"),
+    "status_handled": ("已处理", "Handled"),
+    "status_closed": ("已处理，已评价", "Handled and rated"),
+    # What a 随手报 is about (the picture buttons, 我的提交).
+    "report_kind_hazard": ("隐患", "Hazard"),
+    "report_kind_tip": ("线索", "Tip"),
+    "report_kind_dispute": ("纠纷", "Dispute"),
+    "report_kind_snap": ("其他情况", "Something else"),
     "minutes": ("{n} 分钟", "{n} min"),
     "rejected_because": ("原因：", "Reason: "),
     "feedback": ("处理结果：", "Outcome: "),
@@ -463,10 +484,12 @@ CATALOG: dict[str, tuple[str, str]] = {
     "counter_returned": ("已退货，积分已退回会员", "Taken back; the points went back to the member"),
     "counter_statement": ("本月对账单", "This month's statement"),
     "counter_statement_title": ("{period} 对账单", "Statement {period}"),
-    "counter_statement_csv": ("下载 CSV", "Download CSV"),
+    "counter_statement_csv": ("下载本表（CSV，可用 Excel 打开）", "Download this table (CSV, opens in Excel)"),
     "counter_statement_redeemed": ("兑出积分", "Redeemed"),
     "counter_statement_returned": ("退回积分", "Returned"),
-    "counter_statement_net": ("应结算", "Net"),
+    "counter_statement_net": ("应结算积分", "Points to settle"),
+    "counter_statement_previous": ("‹ 上个月", "‹ Previous month"),
+    "counter_statement_next": ("下个月 ›", "Next month ›"),
     "counter_statement_settled": ("已结算", "Settled"),
     "counter_statement_open": ("未结算", "Not settled"),
     "counter_back": ("回到柜台", "Back to the counter"),
@@ -478,16 +501,14 @@ CATALOG: dict[str, tuple[str, str]] = {
         "扫码在断网时也能核对：确认后先存在本机，联网后自动上传",
         "Scanning works offline: a hand-over is kept on this device and uploaded when online",
     ),
-    "counter_scan_engine_native": ("识别方式：浏览器自带", "Decoder: the browser's own"),
-    "counter_scan_engine_jsqr": ("识别方式：jsQR", "Decoder: jsQR"),
     "counter_scan_none": ("没有识别到二维码，请再拍一次", "No QR code found; try again"),
     "counter_scan_camera_none": ("无法打开相机，请用拍照识别", "The camera cannot be opened; take a photo instead"),
-    "counter_verified": ("二维码有效（本机已核对签名）", "Valid QR (signature checked on this device)"),
+    "counter_verified": ("二维码有效", "Valid QR"),
     "counter_queued": ("已记录，正在上传", "Recorded; uploading"),
     "counter_token_malformed": ("这不是风铃的取货二维码", "This is not a Fengling pickup QR"),
     "counter_token_unknown_key": (
-        "签名密钥未知：请联网刷新本页后再扫",
-        "Signed by an unknown key: reload this page online, then scan again",
+        "无法核对此二维码，请连上网络刷新本页再扫",
+        "This QR cannot be checked: connect to the internet, reload this page and scan again",
     ),
     "counter_token_bad_signature": (
         "二维码被改动过，签名不符：不要交付",
@@ -533,22 +554,35 @@ CATALOG: dict[str, tuple[str, str]] = {
         "A date could not be read; write it as year-month-day (e.g. 2026-11-01). Showing this month",
     ),
     "dashboard_xlsx": ("下载 Excel（全部图表）", "Download Excel (every figure)"),
-    "dashboard_csv": ("下载 CSV", "Download CSV"),
-    "dashboard_report_link": ("{month} 月报（打印）", "Monthly report {month} (print)"),
+    "dashboard_csv": ("下载全部图表（CSV，可用 Excel 打开）", "Download every figure (CSV, opens in Excel)"),
+    "dashboard_figure_csv": ("下载本表（CSV，可用 Excel 打开）", "Download this table (CSV, opens in Excel)"),
+    "dashboard_report_link": ("{month}工作月报（打印）", "Monthly report, {month} (print)"),
     "dashboard_table": ("数据表", "Data table"),
     "dashboard_no_data": ("本时段暂无数据", "No data for this period"),
     # A figure of the state now (marked 当前), not of the period, with nothing in it.
     "dashboard_none_overdue": ("目前没有超期事项", "Nothing is overdue right now"),
-    "dashboard_none_budgets": ("目前没有活动预算", "No campaign budgets right now"),
+    "dashboard_none_budgets": ("目前没有活动项目预算", "No campaign budgets right now"),
+    # Figures of the state now, apart from the period's: they do not follow the dates.
+    "dashboard_now_title": ("当前状态（{when}）", "Right now ({when})"),
+    "dashboard_now_note": (
+        "这几项是现在的实时数字，不随上面选的日期变化",
+        "These are live figures of now; the dates above do not change them",
+    ),
     "dashboard_bad_period": (
         "日期有误（开始不能晚于结束，最长一年），已显示本月",
         "Invalid dates (from after to, or over a year); showing this month",
     ),
-    "report_title": ("{month} 月度工作报表", "Monthly report {month}"),
+    "report_title": ("{month}工作月报", "Monthly report, {month}"),
+    "report_month_figures": ("{month}的统计", "Figures for {month}"),
+    "report_now_title": ("打印时的状态（{when}）", "State when printed ({when})"),
+    "report_now_note": (
+        "以下是打印时的实时数字，不是{month}的统计",
+        "Live figures at the time of printing, not figures for {month}",
+    ),
     "report_period": ("统计时段：", "Period: "),
-    "report_prepared_by": ("填报人", "Prepared by"),
-    "report_signature": ("社区书记签字", "Community secretary"),
-    "report_date": ("日期", "Date"),
+    "report_prepared_by": ("填报人：", "Prepared by: "),
+    "report_signature": ("社区书记签字：", "Community secretary: "),
+    "report_date": ("日期：", "Date: "),
 }
 
 
@@ -559,7 +593,13 @@ def translate(language: str, key: str, **values: object) -> str:
 
 
 def translator(language: str) -> Callable[..., str]:
+    """The templates' ``t()``: a value already marked up (a time from
+    ``when``) stays markup, and the catalog's words around it are escaped."""
+
     def t(key: str, **values: object) -> str:
+        if any(isinstance(value, Markup) for value in values.values()):
+            zh, en = CATALOG[key]
+            return escape(en if language == "en" else zh).format(**values)
         return translate(language, key, **values)
 
     return t
@@ -598,6 +638,15 @@ def china_time(moment: datetime, language: str, *, now: datetime | None = None, 
     return f"{prefix}{local.month}月{local.day}日 {local:%H:%M} 北京时间"
 
 
+def unbroken_time(text: str, language: str) -> Markup:
+    """A China time for a page, its label kept on one line (``北京时间`` never
+    breaks into 北 / 京时间 in a narrow column: ``span.tz`` is ``nowrap``)."""
+    label = "China time" if language == "en" else "北京时间"
+    if not text.endswith(label):
+        return escape(text)
+    return Markup("{}<span class='tz'>{}</span>").format(text.removesuffix(label), label)
+
+
 def china_window(starts: datetime, ends: datetime, language: str, *, now: datetime | None = None) -> str:
     """A task's time window in China time, labelled once:
     ``12月2日 19:00–21:00 北京时间``; across midnight both dates are shown."""
@@ -607,6 +656,17 @@ def china_window(starts: datetime, ends: datetime, language: str, *, now: dateti
     if start.date() == end.date():
         return f"{first}–{end:%H:%M} {label}"
     return f"{first} – {china_time(ends, language, now=now)}"
+
+
+def month_words(month: str, language: str) -> str:
+    """A ``YYYY-MM`` month as read: ``2026年12月`` / ``Dec 2026``; anything
+    else is shown as it is."""
+    year, _, number = month.partition("-")
+    if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
+        return month
+    if language == "en":
+        return f"{MONTHS_EN[int(number) - 1]} {year}"
+    return f"{year}年{int(number)}月"
 
 
 def points(amount: Decimal) -> str:

@@ -20,6 +20,7 @@ from web.i18n import (
     points,
     signed_points,
     translator,
+    unbroken_time,
 )
 
 HTML = "text/html; charset=utf-8"
@@ -61,10 +62,12 @@ def render(
             # 404), what their last login or change on Me left in a cookie.
             "elder": member.elder_mode if member is not None else request.cookies.get(ELDER_COOKIE) == "1",
             "member": member,
-            "when": lambda moment: china_time(moment, language),
+            # Times as markup, the label unbroken (an attribute takes when_text).
+            "when": lambda moment: unbroken_time(china_time(moment, language), language),
+            "when_text": lambda moment: china_time(moment, language),
             # On paper (the printable statement and report): always with the year.
-            "when_dated": lambda moment: china_time(moment, language, with_year=True),
-            "window": lambda starts, ends: china_window(starts, ends, language),
+            "when_dated": lambda moment: unbroken_time(china_time(moment, language, with_year=True), language),
+            "window": lambda starts, ends: unbroken_time(china_window(starts, ends, language), language),
             "points": points,
             "signed_points": signed_points,
             "path": request.url.path,

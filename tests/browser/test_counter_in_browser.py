@@ -188,7 +188,7 @@ def test_offline_a_scanned_qr_is_verified_queued_and_synced_once_and_a_second_de
         for page in (first, second):
             scan(page, token)
             page.wait_for_selector("#scan-order", timeout=WAIT_MS)
-            assert "本机已核对签名" in page.inner_text("#scan-order")
+            assert "二维码有效" in page.inner_text("#scan-order")
             page.click("#confirm-scanned")
             page.wait_for_selector("#outbox[data-waiting='1']")
             assert "1 条记录" in page.inner_text("#outbox-count")

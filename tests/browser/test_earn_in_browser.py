@@ -105,7 +105,7 @@ def test_a_report_from_the_camera_reaches_the_statement_once_verified(page: Any,
     line = page.locator("#lines .line", has_text=f"#{report['id']}").first
     assert "+" in line.locator(".amount").inner_text()
     page.goto("/earn/mine")
-    assert "已审核通过" in page.inner_text(f"#activity-{report['id']}")
+    assert "审核通过" in page.inner_text(f"#activity-{report['id']}")
 
 
 def test_the_outbox_keeps_items_offline_and_sends_each_once(page: Any, demo: str, tmp_path: Any) -> None:

@@ -96,6 +96,24 @@ def assert_elder_sizes(page: Any) -> None:
                 assert icon_holder.inner_text().strip(), path
 
 
+def test_the_china_time_label_never_breaks_across_lines_in_elder_mode(page: Any) -> None:
+    """北京时间 stays whole (never 北 / 京时间) in the narrow columns of the
+    statement and the ranking, at 360 px with elder mode's large type."""
+    log_in(page)
+    set_elder_mode(page, on=True)
+    for path in ("/statement", "/", "/ranking", "/earn/tasks"):
+        page.goto(path)
+        labels = [label for label in page.query_selector_all(".tz") if label.is_visible()]
+        if path == "/statement":
+            assert labels, "the statement shows times"
+        for label in labels:
+            assert label.inner_text() == "北京时间"
+            assert label.evaluate("node => node.getClientRects().length") == 1, path
+    page.goto("/ranking")
+    # The two rows of chips say what they choose.
+    assert page.inner_text("#scope-label") == "范围：" and page.inner_text("#period-label") == "时间："
+
+
 def test_elder_mode_meets_the_sizes_and_persists_across_logins(page: Any) -> None:
     log_in(page)
     normal_base = px(page, "body", "font-size")
@@ -115,11 +133,15 @@ def test_the_login_page_turns_elder_mode_on_before_anyone_logs_in(page: Any) -> 
     page itself large (and stays so), and the login still returns to ``next``."""
     page.goto("/login?next=/shop")
     assert px(page, "body", "font-size") < ELDER_BASE_PX
-    page.click("form[action='/elder-mode'] button[value='1']")
+    # The state in words and one button for the change (a filled "关闭" read as the button to press).
+    assert page.inner_text("#elder-label") == "长辈模式：已关闭"
+    assert page.inner_text("#elder-change") == "开启长辈模式"
+    page.click("#elder-change")
     page.wait_for_url("**/login?next=%2Fshop")
     page.reload()
     assert px(page, "body", "font-size") >= ELDER_BASE_PX
-    assert page.get_attribute("form[action='/elder-mode'] button[value='1']", "aria-pressed") == "true"
+    assert page.inner_text("#elder-label") == "长辈模式：已开启"
+    assert page.inner_text("#elder-change") == "关闭长辈模式"
     targets = [target for target in page.query_selector_all(TAP_TARGETS) if target.is_visible()]
     assert len(targets) >= 6
     for target in targets:

@@ -28,7 +28,7 @@ from tests.browser.test_shop_in_browser import api_orders, confirm_pickup, redee
 
 REPORT_TITLE = "单元门口台阶破损"
 # The reason a verified report's award line gives, before its title (activities.earning.entry_wording).
-AWARD_REASON = "上报积分："
+AWARD_REASON = "随手报积分："
 
 
 @pytest.fixture
@@ -69,12 +69,12 @@ def test_a_volunteer_reports_is_credited_redeems_and_picks_up_in_one_journey(
     assert Decimal(line.locator(".amount").inner_text().replace(",", "").lstrip("+")) == award
     link = line.locator("a.cause")
     assert link.get_attribute("href") == f"/activities/{report['id']}"
-    assert link.inner_text().strip() == f"上报 #{report['id']}"
+    assert link.inner_text().strip() == f"随手报 #{report['id']}"
     link.click()
     page.wait_for_url(f"**/activities/{report['id']}")
-    assert page.inner_text("h1") == f"上报 #{report['id']}"
+    assert page.inner_text("h1") == f"随手报 #{report['id']}"
     assert REPORT_TITLE in page.inner_text("main")
-    assert page.inner_text("#activity-status") == "已通过"
+    assert page.inner_text("#activity-status") == "审核通过"
 
     # Redeem; my orders shows the code and the QR.
     order_id = redeem_towel(page)

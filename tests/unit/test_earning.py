@@ -108,7 +108,7 @@ def test_nothing_is_owed_without_a_campaign() -> None:
     [
         (Kind.SERVICE, "志愿服务积分：", "Service points: "),
         (Kind.PATROL, "巡逻积分：", "Patrol points: "),
-        (Kind.REPORT, "上报积分：", "Report points: "),
+        (Kind.REPORT, "随手报积分：", "Report points: "),
     ],
 )
 def test_an_awards_reason_names_the_kind_of_work_it_pays_for(kind: Kind, reason_zh: str, reason_en: str) -> None:

@@ -139,7 +139,7 @@ def test_patrols_and_reports_are_not_called_service_records() -> None:
     report = describe("activity:2", {2: "report"})
     assert patrol is not None and report is not None
     assert translate("zh", patrol.label, id=1) == "巡逻 #1"
-    assert translate("zh", report.label, id=2) == "上报 #2"
+    assert translate("zh", report.label, id=2) == "随手报 #2"
 
 
 def test_every_cause_label_is_in_the_catalog_in_both_languages() -> None:
@@ -207,3 +207,52 @@ def test_a_dashboard_date_that_is_not_a_day_is_refused(typed: str) -> None:
 
     with pytest.raises(ValueError, match=r"."):
         typed_day(typed)
+
+
+def test_a_month_is_written_as_chinese_reads_it() -> None:
+    """2026年12月 on the counter statement and the monthly report, not 2026-12."""
+    from web.i18n import month_words
+
+    assert month_words("2026-12", "zh") == "2026年12月"
+    assert month_words("2026-01", "zh") == "2026年1月"
+    assert month_words("2026-12", "en") == "Dec 2026"
+    assert month_words("bogus", "zh") == "bogus"
+
+
+def test_the_counter_statement_links_the_month_before_and_never_a_future_one() -> None:
+    from web.counter_pages import neighbour_months
+
+    assert neighbour_months("2026-11", "2026-12") == ("2026-10", "2026-12")
+    assert neighbour_months("2026-12", "2026-12") == ("2026-11", None)
+    assert neighbour_months("2026-01", "2026-12") == ("2025-12", "2026-02")
+    assert neighbour_months("2025-12", "2026-12") == ("2025-11", "2026-01")
+
+
+def test_a_csrf_failure_and_a_missing_permission_say_different_things() -> None:
+    """Reload-and-retry only for a form whose CSRF token failed; a guard's
+    refusal tells the reader they may not open the page."""
+    from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+    from web.page_errors import refusal_words
+
+    assert refusal_words(PermissionDeniedException("CSRF token verification failed")) == "error_csrf"
+    assert refusal_words(PermissionDeniedException()) == "error_forbidden"
+    assert refusal_words(NotAuthorizedException("not a manager")) == "error_forbidden"
+    assert translate("zh", "error_forbidden") == "您没有权限打开这个页面，如有疑问请联系社区工作人员"
+
+
+def test_a_pages_time_keeps_its_label_on_one_line_and_its_words_intact() -> None:
+    """北京时间 never breaks into 北 / 京时间: the label is wrapped in a nowrap
+    span; the time's text is unchanged, and t() keeps it markup, escaping
+    the words around it."""
+    from markupsafe import Markup
+
+    from web.i18n import translator, unbroken_time
+
+    shown = unbroken_time("11月30日 18:05 北京时间", "zh")
+    assert shown == Markup("11月30日 18:05 <span class='tz'>北京时间</span>")
+    assert unbroken_time("30 Nov 18:05 China time", "en").endswith("<span class='tz'>China time</span>")
+    assert unbroken_time("<b>", "zh") == "&lt;b&gt;"
+    said = translator("zh")("order_pick_up_by", when=shown)
+    assert isinstance(said, Markup) and said == "请在 11月30日 18:05 <span class='tz'>北京时间</span> 前领取"
+    assert translator("zh")("order_pick_up_by", when="<b>") == "请在 <b> 前领取"  # plain text: escaped on output

@@ -97,3 +97,54 @@ def test_the_dashboard_calls_patrols_what_the_patrol_pages_call_them() -> None:
     assert KIND_WORDS["patrol"][0] == CATALOG["kind_patrol"][0] == "巡逻"
     assert STATUS_WORDS["checked_in"][0] == CATALOG["status_checked_in"][0] == "巡逻中"
     assert [zh for zh, _ in (*KIND_WORDS.values(), *STATUS_WORDS.values()) if "巡防" in zh] == []
+
+
+def test_an_activity_status_has_the_same_words_on_every_page_and_the_dashboard() -> None:
+    """One status, one name: 我的提交 and the activity page read ``status_*``,
+    the dashboard ``STATUS_WORDS``; both say the same words in both languages."""
+    from activities.models import Status
+    from reporting.figures import STATUS_WORDS
+    from web.i18n import CATALOG
+
+    assert {status.value: CATALOG[f"status_{status.value}"] for status in Status} == STATUS_WORDS
+    assert [key for key in CATALOG if key.startswith("activity_status_")] == []
+
+
+def test_the_report_feature_is_called_suishoubao_and_no_report_kind_shares_its_name() -> None:
+    """随手报 for the feature on the statement, the activity page and the
+    dashboard; the catch-all kind is 其他情况, never 随手拍."""
+    from campaigns.rules import ReportKind
+    from reporting.figures import FLOW_WORDS, KIND_WORDS, REPORT_KIND_WORDS
+    from web.i18n import CATALOG, translate
+
+    assert KIND_WORDS["report"][0] == CATALOG["kind_report"][0] == CATALOG["earn_report"][0] == "随手报"
+    assert translate("zh", "cause_report", id=3) == translate("zh", "activity_title_report", id=3) == "随手报 #3"
+    assert {kind.value: CATALOG[f"report_kind_{kind.value}"] for kind in ReportKind} == REPORT_KIND_WORDS
+    assert REPORT_KIND_WORDS["snap"][0] == "其他情况"
+    assert [zh for zh, _ in CATALOG.values() if "随手拍" in zh] == []
+    # Budget moved into campaigns is not points paid to volunteers.
+    assert FLOW_WORDS["issued"][0] == "拨入活动项目预算"
+
+
+def test_the_printed_report_writes_points_as_the_board_does_and_big_numbers_with_units() -> None:
+    """2,092.50 on paper as on the board, never 2092.50; a one-number figure
+    says what it counts (分 or 人)."""
+    from reporting.models import Chart, Column, Figure
+    from web.dashboard_pages import big_number, printed_cell
+
+    assert printed_cell(Decimal("2092.5"), "zh") == "2,092.50"
+    assert printed_cell(Label("closed", "已评价", "Rated"), "en") == "Rated"
+    assert printed_cell(27, "zh") == 27
+    people = Figure(
+        "active_volunteers", "活跃志愿者", "Active", Chart.NUMBER, (Column("members", "人数", "Members"),), ((27,),)
+    )
+    owed = Figure(
+        "liability",
+        "待兑付积分",
+        "Outstanding",
+        Chart.NUMBER,
+        (Column("points", "积分", "Points"),),
+        ((Decimal("2092.5"),),),
+    )
+    assert big_number(people, "zh") == "27 人" and big_number(people, "en") == "27 people"
+    assert big_number(owed, "zh") == "2,092.50 分"

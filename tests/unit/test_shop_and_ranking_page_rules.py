@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from activities.models import Kind, Status
+from campaigns.rules import ReportKind
 from community.models import OrganisationRecord, TeamKind, TeamRecord
 from community.roles import Level
 from leaderboards.models import Visibility
@@ -101,7 +102,8 @@ def test_every_word_a_template_builds_from_a_value_is_in_the_catalog() -> None:
         {f"status_{status.value}" for status in OrderStatus}
         | {f"category_{name}" for name in CATEGORIES}
         | {f"item_limit_{period.value}" for period in LimitPeriod}
-        | {f"activity_status_{status.value}" for status in Status}
+        | {f"status_{status.value}" for status in Status}
+        | {f"report_kind_{kind.value}" for kind in ReportKind}
         | {f"activity_title_{kind.value}" for kind in Kind}
         | {f"visibility_{choice.value}" for choice in Visibility}
         | {f"ranking_{period}" for period in PERIODS}

@@ -272,7 +272,6 @@
     if (!section) { return; }
     try { words = JSON.parse(section.getAttribute("data-words") || "{}"); } catch (e) { words = {}; }
     rememberKeys();
-    document.getElementById("scan-engine").textContent = native ? words.native : words.jsqr;
     section.setAttribute("data-engine", native ? "native" : "jsqr");
     var camera = document.getElementById("scan-camera");
     if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {

@@ -72,7 +72,7 @@ async def test_the_csv_has_a_bom_and_chinese_headers(client: AsyncTestClient[Lit
     assert response.status_code == 200
     assert response.content.startswith("\ufeff".encode())
     text = response.content.decode("utf-8-sig")
-    assert "积分流量" in text and "项目 Flow" in text and "活动（按类型与状态）" not in text
+    assert "积分流量" in text and "项目 Flow" in text and "活动记录（按类型与状态）" not in text
 
 
 def _sheet_rows(sheet: Any) -> list[list[Any]]:

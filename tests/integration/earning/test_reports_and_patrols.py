@@ -224,7 +224,7 @@ async def test_service_rate_follows_the_team_kind(world: World) -> None:
 
 
 async def test_each_awards_statement_line_names_the_kind_of_work_it_pays_for(world: World) -> None:
-    """A patrol's line says 巡逻积分, a report's 上报积分, a service log's
+    """A patrol's line says 巡逻积分, a report's 随手报积分, a service log's
     志愿服务积分 (not 志愿服务积分 for everything), in both languages."""
     await world.campaign(budget="100.00")
     volunteer = world.volunteers[0]
@@ -246,6 +246,6 @@ async def test_each_awards_statement_line_names_the_kind_of_work_it_pays_for(wor
         reasons.append((entry.reason_zh, entry.reason_en))
     assert reasons == [
         (f"巡逻积分：{patrol.title}", f"Patrol points: {patrol.title}"),
-        (f"上报积分：{report.title}", f"Report points: {report.title}"),
+        (f"随手报积分：{report.title}", f"Report points: {report.title}"),
         (f"志愿服务积分：{logged.title}", f"Service points: {logged.title}"),
     ]

@@ -126,7 +126,9 @@ async def _check(board: Dashboard, path: str, period: Period) -> None:
         if r["kind"] in awards or (r["kind"] == "reversal" and r["reversed_kind"] in awards)
     )
     assert {str(r[0]): r[1] for r in board.figure("points").rows}["奖励 awarded"] == from_minor(awarded)
-    assert {str(r[0]): r[1] for r in board.figure("points").rows}["发放预算 issued"] == from_minor(await _funded(path))
+    assert {str(r[0]): r[1] for r in board.figure("points").rows}["拨入活动项目预算 issued"] == from_minor(
+        await _funded(path)
+    )
     assert board.figure("liability").rows[0][1] == from_minor(sum(int(r["amount"]) for r in legs))
 
     rows = [

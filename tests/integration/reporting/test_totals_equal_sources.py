@@ -263,7 +263,7 @@ async def _expected(
     active = {int(a["member"]) for a in mine if window <= a["day"] <= high}
     return {
         "points": (
-            ("发放预算 issued", from_minor(issued)),
+            ("拨入活动项目预算 issued", from_minor(issued)),
             ("奖励 awarded", from_minor(awarded)),
             ("兑换 redeemed", Decimal("0.00")),
             ("过期 expired", Decimal("0.00")),

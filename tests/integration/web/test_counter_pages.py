@@ -37,7 +37,7 @@ async def placed_order(client: Client) -> tuple[int, str]:
     await log_in_page(client, "volunteer")
     order_id = await redeem(client, "毛巾")
     page = await client.get(f"/orders/{order_id}")
-    match = re.search(r'id="pickup-code">([^<]+)<', page.text)
+    match = re.search(r'id="pickup-code" data-code="([^"]+)"', page.text)
     assert match
     return order_id, match.group(1).strip()
 
@@ -151,7 +151,17 @@ async def test_a_pickup_is_taken_back_and_the_statement_and_its_csv_show_both(cl
     after = await client.get(returned.headers["location"])
     assert "已退货" in after.text and 'id="today-returns"' in after.text
     statement = await client.get(f"{path}/statement")
-    assert statement.status_code == 200 and f"#{order_id}" in statement.text and "下载 CSV" in statement.text
+    assert (
+        statement.status_code == 200
+        and f"#{order_id}" in statement.text
+        and "下载本表（CSV，可用 Excel 打开）" in statement.text
+    )
+    # The month as read, the amounts as points, the month before linked and no month to come.
+    assert re.search(r"<h1>\d{4}年\d{1,2}月 对账单</h1>", statement.text)
+    assert re.search(r'<dd id="statement-net">[\d,]+\.\d\d 分</dd>', statement.text)
+    assert 'id="statement-previous"' in statement.text and 'id="statement-next"' not in statement.text
+    earlier = await client.get(f"{path}/statement", params={"period": "2026-01"})
+    assert 'href="' + path + '/statement?period=2026-02"' in earlier.text
     csv = await client.get(f"{path}/statement.csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert str(order_id) in csv.text

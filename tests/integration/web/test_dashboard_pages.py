@@ -74,15 +74,49 @@ async def test_the_page_session_downloads_xlsx_and_csv_and_prints_the_monthly_re
     assert xlsx.status_code == 200
     assert "积分流量" in load_workbook(io.BytesIO(xlsx.content)).sheetnames
     csv = await client.get("/dashboard/export.csv", params={"org": community, "figure": "budgets"})
-    assert csv.content.startswith("\ufeff".encode()) and "各活动剩余预算" in csv.content.decode("utf-8-sig")
+    assert csv.content.startswith("\ufeff".encode()) and "各活动项目剩余预算" in csv.content.decode("utf-8-sig")
     report = await client.get("/dashboard/report", params={"org": community, "month": "2026-11"})
     assert report.status_code == 200
-    assert (
-        "/static/print.css" in report.text and "2026-11 月度工作报表" in report.text and "社区书记签字" in report.text
-    )
+    assert "/static/print.css" in report.text and "2026年11月工作月报" in report.text and "社区书记签字" in report.text
     assert "受理" in report.text and "受理 accept" not in report.text and "奖励 awarded" not in report.text
-    assert re.search(r"打印时间：\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 北京时间", report.text)
+    assert re.search(r"打印时间：\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d <span class='tz'>北京时间</span>", report.text)
+    assert "填报人：" in report.text and "填报人:" not in report.text
     assert (await client.get("/dashboard/report", params={"org": community, "month": "2026-13"})).status_code == 404
+
+
+@pytest.mark.usefixtures("demo")
+async def test_the_printed_report_keeps_the_state_at_printing_apart_from_the_months_figures(client: Client) -> None:
+    """Budgets left and overdue items are live values: on a sheet for a past
+    month they sit under their own heading, dated with the printing time,
+    after the month's figures; amounts are written as on the board."""
+    community, _ = await _nodes()
+    await log_in_page(client, "organizer")
+    report = (await client.get("/dashboard/report", params={"org": community, "month": "2026-11"})).text
+    month, now = report.split('id="report-month"')[1].split('id="report-now"')
+    assert "2026年11月的统计" in month and "积分流量" in month
+    assert "（当前）" not in month and 'id="report-budgets"' not in month
+    assert re.search(r"打印时的状态（\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d <span class='tz'>北京时间</span>）", now)
+    assert "不是2026年11月的统计" in now
+    assert 'id="report-budgets"' in now and 'id="report-overdue_by_grid"' in now
+    # Points as the board writes them (grouping: tests/unit/test_reporting_exports.py).
+    assert re.search(r'<td class="num">\d{1,3}(,\d{3})*\.\d\d</td>', month)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_the_dashboard_names_campaigns_and_units_and_dates_the_live_figures(client: Client) -> None:
+    await _nodes()
+    await log_in_page(client, "organizer")
+    html = (await client.get("/dashboard")).text
+    period, now = html.split('id="now-figures"')
+    assert 'id="figure-budgets"' in now and 'id="figure-overdue_by_grid"' in now
+    assert 'id="figure-budgets"' not in period and "不随上面选的日期变化" in now
+    assert "各活动项目剩余预算" in now and "活动记录（按类型与状态）" in period and "拨入活动项目预算" in period
+    assert "各商品兑换（积分）" in period and "志愿服务队积分排行" in period
+    active = period.split('id="figure-active_volunteers"')[1].split("</section>")[0]
+    assert re.search(r'<p class="big-number"><strong>\d+ 人</strong>', active)
+    liability = period.split('id="figure-liability"')[1].split("</section>")[0]
+    assert re.search(r'<p class="big-number"><strong>[\d,]+\.\d\d 分</strong>', liability)
+    assert "下载本表（CSV，可用 Excel 打开）" in period and ">CSV</a>" not in html
 
 
 @pytest.mark.usefixtures("demo")
@@ -99,7 +133,10 @@ async def test_an_organiser_of_one_community_cannot_see_another_on_the_page_or_i
 async def test_a_volunteer_is_refused_the_dashboard(client: Client) -> None:
     await _nodes()
     await log_in_page(client, "volunteer")
-    assert (await client.get("/dashboard")).status_code == 403
+    refused = await client.get("/dashboard")
+    assert refused.status_code == 403
+    # A refusal of the volunteer's permission, not a stale form to reload.
+    assert "您没有权限打开这个页面，如有疑问请联系社区工作人员" in refused.text and "请求无法验证" not in refused.text
     assert (await client.get("/dashboard/export.xlsx")).status_code == 403
 
 

@@ -55,6 +55,9 @@ async def test_logging_in_sets_an_httponly_lax_session_cookie_and_shows_home(cli
     home = await client.get("/")
     assert home.status_code == 200
     assert "我的积分" in home.text
+    # Every amount says it is points: the balance and what is on hold, not bare numbers.
+    assert re.search(r'<span id="balance">[\d,]+\.\d\d</span> 分', home.text)
+    assert re.search(r'<span id="pending">[\d,]+\.\d\d</span> 分', home.text)
 
 
 @pytest.mark.usefixtures("demo")
@@ -197,8 +200,12 @@ async def test_a_form_post_without_its_csrf_token_is_refused_with_403(client: Cl
     response = await client.post("/me/preferences", data={"elder_mode": "1"})
     assert response.status_code == 403
     assert "text/html" in response.headers["content-type"]
+    # A stale form, not a missing permission: reloading the page fixes it.
+    assert "请求无法验证，请刷新页面后重试" in response.text and "没有权限" not in response.text
     me = await client.get("/me")
     assert 'value="0" checked' in me.text  # elder mode unchanged
+    # The choices, not states: 开启 / 关闭.
+    assert 'value="1"> 开启</label>' in me.text and 'value="0" checked> 关闭</label>' in me.text
 
 
 @pytest.mark.usefixtures("demo")
@@ -281,6 +288,8 @@ async def test_the_login_page_turns_elder_mode_on_and_off_before_anyone_logs_in(
     cookie, behind the CSRF token, and the login still returns to ``next``."""
     login = await client.get("/login", params={"next": "/shop"})
     assert '<body class="elder' not in login.text and 'action="/elder-mode"' in login.text
+    assert "长辈模式：已关闭" in login.text and ">开启长辈模式</button>" in login.text
+    assert "忘记密码？请联系社区工作人员重置" in login.text
     assert "<title>登录 · 风铃</title>" in login.text  # the title is words, not the forms' markup
     refused = await client.post("/elder-mode", data={"elder_mode": "1"})
     assert refused.status_code == 403
@@ -290,7 +299,9 @@ async def test_the_login_page_turns_elder_mode_on_and_off_before_anyone_logs_in(
     assert on.status_code == 303 and on.headers["location"] == "/login?next=%2Fshop"
     bigger = await client.get("/login", params={"next": "/shop"})
     assert '<body class="elder' in bigger.text
-    assert 'name="elder_mode" value="1" class="secondary" aria-pressed="true"' in bigger.text
+    # The state in words, and one button that changes it.
+    assert "长辈模式：已开启" in bigger.text and ">关闭长辈模式</button>" in bigger.text
+    assert 'name="elder_mode" value="0"' in bigger.text and 'name="elder_mode" value="1"' not in bigger.text
     odd = await client.post(
         "/elder-mode", data={"elder_mode": "2", "next": "//elsewhere.example", "_csrf_token": csrf_from(bigger.text)}
     )
@@ -346,7 +357,7 @@ async def test_the_statement_pages_with_a_keyset_more_link_and_an_htmx_fragment(
     assert printable.status_code == 200
     assert printable.text.count("<tr>") == lines + 1  # the header row and every line
     # On paper every time carries its year, in China time, labelled.
-    dated = r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 北京时间"
+    dated = r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d <span class='tz'>北京时间</span>"
     assert re.search(f"打印时间：{dated}", printable.text)
     assert len(re.findall(f"<td>{dated}</td>", printable.text)) == lines
 

@@ -105,8 +105,8 @@ async def test_home_counts_an_award_held_for_review_apart_from_the_orders_hold(c
     client.headers.pop("Authorization", None)
     await log_in_page(client)
     home = (await client.get("/")).text
-    shown = re.search(r'<dd id="pending-review-points">([^<]+)</dd>', home)
+    shown = re.search(r'<span id="pending-review-points">([^<]+)</span> 分', home)
     assert shown and shown.group(1) == wallet["pending_review_points"]
-    held = re.search(r'<dd id="pending">([^<]+)</dd>', home)
+    held = re.search(r'<span id="pending">([^<]+)</span> 分', home)
     assert held and held.group(1) == wallet["held"]
     assert "审核中（暂未入账）" in home

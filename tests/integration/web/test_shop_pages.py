@@ -91,9 +91,17 @@ async def test_redeeming_shows_the_order_with_its_code_and_qr_and_holds_the_poin
     page = await client.get(f"/orders/{order_id}?n=order_placed")
     assert page.status_code == 200
     assert "兑换成功" in page.text
-    code = re.search(r'<p class="code" id="pickup-code">([^<]+)</p>', page.text)
+    code = re.search(r'id="pickup-code" data-code="([^"]+)"', page.text)
     assert code
     assert '<svg viewBox="' in page.text and 'class="qr-code"' in page.text
+    # Read aloud in two groups of four (the gap is CSS: a copy is the code itself),
+    # the deadline right under the QR, the total in points.
+    whole = code.group(1)
+    groups = f'<span class="code-group">{whole[:4]}</span><span class="code-group">{whole[4:]}</span>'
+    assert groups in page.text
+    under_qr = page.text.split("</figure>")[1].split("</p>")[0]
+    assert 'id="pick-up-by"' in under_qr and re.search(r"请在 .+北京时间</span> 前领取", under_qr)
+    assert "状态：" in page.text and re.search(r"<dd>8\.00 分</dd>", page.text)
     wallet = await api_wallet(client)
     assert Decimal(wallet["held"]) == Decimal("8.00")
     assert Decimal(wallet["available"]) == DEMO_AVAILABLE - Decimal("8.00")
@@ -182,7 +190,7 @@ async def test_a_picked_up_order_shows_picked_up_and_can_no_longer_be_cancelled(
     await log_in_page(client)
     order_id = await redeem(client, "毛巾")
     page = (await client.get(f"/orders/{order_id}")).text
-    code = re.search(r'id="pickup-code">([^<]+)<', page)
+    code = re.search(r'id="pickup-code" data-code="([^"]+)"', page)
     assert code
     await confirm_at_the_counter(client, code.group(1))
     after = (await client.get(f"/orders/{order_id}")).text
@@ -204,7 +212,7 @@ async def test_another_members_order_is_a_404_page_like_a_missing_one(client: Cl
     missing = await client.get("/orders/2147483647")
     assert theirs.status_code == missing.status_code == 404
     assert "页面不存在" in theirs.text
-    code = re.search(r'id="pickup-code">([^<]+)<', page)
+    code = re.search(r'id="pickup-code" data-code="([^"]+)"', page)
     assert code and code.group(1) not in theirs.text
     me = (await client.get("/me")).text
     cancel = await client.post(f"/orders/{order_id}/cancel", data={"_csrf_token": csrf_from(me)})
@@ -230,7 +238,7 @@ async def test_order_pages_need_a_session_and_their_forms_a_csrf_token(client: C
 async def test_statement_lines_name_their_cause_by_kind_and_link_to_it(client: Client) -> None:
     await log_in_page(client)
     order_id = await redeem(client, "毛巾")
-    code = re.search(r'id="pickup-code">([^<]+)<', (await client.get(f"/orders/{order_id}")).text)
+    code = re.search(r'id="pickup-code" data-code="([^"]+)"', (await client.get(f"/orders/{order_id}")).text)
     assert code
     await confirm_at_the_counter(client, code.group(1))
     statement = (await client.get("/statement")).text
@@ -238,7 +246,7 @@ async def test_statement_lines_name_their_cause_by_kind_and_link_to_it(client: C
     assert links[f"/orders/{order_id}"] == f"兑换订单 #{order_id}"
     activity_labels = {label.split(" #")[0] for href, label in links.items() if href.startswith("/activities/")}
     # The demo volunteer earned by a service log, a patrol and a report: each named for what it was.
-    assert activity_labels == {"服务记录", "巡逻", "上报"}
+    assert activity_labels == {"服务记录", "巡逻", "随手报"}
     for href, label in links.items():
         page = await client.get(href)
         assert page.status_code == 200, href
@@ -356,9 +364,10 @@ async def test_every_page_and_error_is_in_chinese_for_a_chinese_member(client: C
     # Words the shop typed into its item names ("5kg") stay as typed.
     typed = " ".join(str(row["name_zh"]) for row in await CatalogItem.select(CatalogItem.name_zh).run())
     order_page = next(path for path in pages if path.startswith("/orders/"))
-    code = re.search(r'id="pickup-code">([^<]+)<', (await client.get(order_page)).text)
+    code = re.search(r'id="pickup-code" data-code="([^"]+)"', (await client.get(order_page)).text)
     assert code
-    allowed = LATIN_IN_CHINESE | latin_shown(typed) | {code.group(1)}  # and the pickup code
+    shown_code = {code.group(1), code.group(1)[:4], code.group(1)[4:]}  # the pickup code, whole and in its two groups
+    allowed = LATIN_IN_CHINESE | latin_shown(typed) | shown_code
     for path in pages:
         page = await client.get(path, headers={"Accept-Language": "en-GB,en;q=0.9"})  # the member's setting wins
         assert page.status_code == 200, path
