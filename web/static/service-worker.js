@@ -36,6 +36,17 @@ function under(pathname, prefixes) {
   return prefixes.some(function (prefix) { return pathname === prefix || pathname.indexOf(prefix) === 0; });
 }
 
+// Changes to the page cache run one after another: the warm-up keeps nine
+// pages at once, and two of them each finding no holder yet must not each
+// empty the cache the other has just filled.
+var pageChanges = Promise.resolve();
+
+function inTurn(change) {
+  var done = pageChanges.then(change, change);
+  pageChanges = done["catch"](function () { return null; });
+  return done;
+}
+
 function forgetPages() { return caches["delete"](PAGE_CACHE); }
 
 // The page cache, holding ``viewer``'s pages only: another member's are dropped first.
@@ -56,12 +67,13 @@ function keepPage(pathname, response) {
     // The session is over: nothing of it stays on the phone. (Only the
     // warm-up's fetches follow redirects; a navigation's is opaque, and the
     // login page it lands on asks for the same: pages.js.)
-    return forgetPages().then(function () { return response; });
+    return inTurn(forgetPages).then(function () { return response; });
   }
   var viewer = response.headers.get("X-Fengling-Viewer");
   if (!response.ok || response.redirected || !viewer || under(pathname, NOT_KEPT)) { return Promise.resolve(response); }
-  return pagesOf(viewer).then(function (cache) {
-    return cache.put(pathname, response.clone());
+  var copy = response.clone();
+  return inTurn(function () {
+    return pagesOf(viewer).then(function (cache) { return cache.put(pathname, copy); });
   }).then(function () { return response; });
 }
 
@@ -96,7 +108,7 @@ self.addEventListener("activate", function (event) {
 
 self.addEventListener("message", function (event) {
   // Logging out: the kept pages hold the member's figures.
-  if (event.data === "forget-pages") { event.waitUntil(forgetPages()); }
+  if (event.data === "forget-pages") { event.waitUntil(inTurn(forgetPages)); }
 });
 
 function offlinePage() {
