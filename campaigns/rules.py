@@ -52,15 +52,7 @@ class ReportKind(StrEnum):
     HAZARD = "hazard"  # 隐患
     TIP = "tip"  # 线索
     DISPUTE = "dispute"  # 纠纷
-    SNAP = "snap"  # 随手拍
-
-
-REPORT_KIND_NAMES: dict[ReportKind, tuple[str, str]] = {
-    ReportKind.HAZARD: ("隐患", "Hazard"),
-    ReportKind.TIP: ("线索", "Tip"),
-    ReportKind.DISPUTE: ("纠纷", "Dispute"),
-    ReportKind.SNAP: ("随手拍", "Snapshot"),
-}
+    SNAP = "snap"  # 其他情况: anything else seen on the way (the pages' words: web/i18n.py report_kind_*)
 
 
 def _rule_points(value: object) -> Decimal:

@@ -105,7 +105,7 @@ SEASON_TOP3 = "season_top3"
 RULES: tuple[BadgeRule, ...] = (
     BadgeRule(
         "first_report", "报", "R", "初次上报", "First report",
-        "第一次随手拍上报通过审核", "Your first report is verified",
+        "第一次随手报通过审核", "Your first report is verified",
         lambda c: c.reports >= 1,
     ),
     BadgeRule(

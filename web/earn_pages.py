@@ -95,8 +95,9 @@ DOMAIN_ERRORS = (
     fraud_errors.FraudError,
     core_errors.CoreError,
 )
-# Report kinds as picture buttons, in the order a volunteer meets them.
-REPORT_KINDS = (ReportKind.HAZARD, ReportKind.SNAP, ReportKind.TIP, ReportKind.DISPUTE)
+# Report kinds as picture buttons: the named ones first, the catch-all
+# (其他情况) last, where a volunteer looks when nothing else fits.
+REPORT_KINDS = (ReportKind.HAZARD, ReportKind.TIP, ReportKind.DISPUTE, ReportKind.SNAP)
 NOTICES = frozenset({"earn_sent", "earn_rated"})
 
 

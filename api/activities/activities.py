@@ -106,7 +106,9 @@ class ActivitiesController(Controller):
     async def check_out(self, principal: ActingPrincipal, activity_id: Id, data: JSONBody[CheckOutIn]) -> ActivityOut:
         return activity_out(await check_out_patrol(principal, activity_id, data, recorded_at=data.recorded_at))
 
-    @post("/reports", operation_id="submitReport", summary="上报隐患、线索、纠纷、随手拍 · Report", status_code=201)
+    @post(
+        "/reports", operation_id="submitReport", summary="随手报：隐患、线索、纠纷、其他情况 · Report", status_code=201
+    )
     async def report(self, principal: ActingPrincipal, data: JSONBody[ReportIn]) -> ActivityOut:
         return activity_out(await submit_report(principal, data))
 
